@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Make sure what the tests need is on this machine: a PostgreSQL server on 127.0.0.1:5432 and
+# Debian's chromium for the browser tests. Installs from Debian's packages when absent, starts
+# what is stopped. Never fails the build for a service: the tests that need one skip with a
+# reason when it is still missing (EVPLATFORM_REQUIRE_SERVICES=1 turns that into a failure).
+set -uo pipefail
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo -n "$@"; else return 1; fi; }
+apt_updated=0
+apt_install() {
+  [ "$apt_updated" = 1 ] || { as_root apt-get update -qq >/dev/null 2>&1 && apt_updated=1; }
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "$@" >/dev/null 2>&1
+}
+
+pg_ready() { command -v pg_isready >/dev/null && pg_isready -q -h 127.0.0.1 -p 5432; }
+if ! pg_ready; then
+  if ! ls /etc/postgresql/*/main >/dev/null 2>&1; then
+    echo "ensure-services: installing PostgreSQL from Debian's packages"
+    apt_install postgresql || echo "ensure-services: could not install postgresql"
+  fi
+  for v in $(ls /etc/postgresql 2>/dev/null); do
+    as_root pg_ctlcluster --skip-systemctl-redirect "$v" main start >/dev/null 2>&1 || true
+  done
+  for _ in $(seq 1 20); do pg_ready && break; sleep 0.5; done
+  if pg_ready; then
+    # trust auth for local TCP connections of the test suite (a fresh install uses peer/scram)
+    hba=$(ls /etc/postgresql/*/main/pg_hba.conf 2>/dev/null | head -1)
+    if [ -n "$hba" ] && ! grep -q '^host all all 127.0.0.1/32 trust' "$hba"; then
+      as_root sed -i '1i host all all 127.0.0.1/32 trust' "$hba"
+      as_root pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -1)" main reload >/dev/null 2>&1 || true
+    fi
+  fi
+fi
+pg_ready && echo "ensure-services: PostgreSQL ready on 127.0.0.1:5432" || echo "ensure-services: PostgreSQL NOT available"
+
+if [ ! -x /usr/bin/chromium ]; then
+  echo "ensure-services: installing chromium from Debian's packages"
+  apt_install chromium || echo "ensure-services: could not install chromium"
+fi
+[ -x /usr/bin/chromium ] && echo "ensure-services: chromium at /usr/bin/chromium" || echo "ensure-services: chromium NOT available"
+exit 0
