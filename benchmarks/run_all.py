@@ -1,0 +1,36 @@
+"""`make bench`: run every benchmark script in this folder, one after the other.
+
+Each benchmark prints a Markdown table and writes benchmarks/results/<name>.json; this runner
+only sequences them (so they do not compete for the 2 cores) and reports which failed.
+Pass names to run a subset: `python benchmarks/run_all.py vehicle ota`.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+
+def main(names: list[str]) -> int:
+    scripts = sorted(p for p in HERE.glob("*.py") if p.name != "run_all.py" and not p.name.startswith("_"))
+    if names:
+        scripts = [p for p in scripts if p.stem in names]
+    failed = []
+    for script in scripts:
+        print(f"\n=== {script.stem} ===", flush=True)
+        start = time.perf_counter()
+        code = subprocess.call([sys.executable, str(script)], cwd=HERE.parent)
+        print(f"=== {script.stem}: exit {code} in {time.perf_counter() - start:.1f} s ===", flush=True)
+        if code != 0:
+            failed.append(script.stem)
+    if failed:
+        print("failed: " + ", ".join(failed))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
