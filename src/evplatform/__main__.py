@@ -1,0 +1,5 @@
+"""`python -m evplatform` runs the CLI."""
+
+from evplatform.cli.main import run
+
+run()

@@ -1,0 +1,100 @@
+"""`evplatform check` and `evplatform kpi`: is the platform valid, and what is it worth."""
+
+from __future__ import annotations
+
+import typer
+from rich.table import Table
+
+from evplatform.cli.common import JsonOpt, WorkspaceArg, console, money, num, pct, print_json
+from evplatform.platform import kpi_report, platform_vs_separate
+from evplatform.workspace import load_workspace
+from evplatform.workspace.check import check_workspace
+
+
+def check(workspace: WorkspaceArg = None, as_json: JsonOpt = False) -> None:
+    """Validate every file of the workspace and prove each model × market configuration valid."""
+    ws = load_workspace(workspace)
+    report = check_workspace(ws)
+    if as_json:
+        print_json(report.to_dict())
+        return
+    console.print(f"[bold]{ws.platform.name}[/] {ws.platform.version} — {ws.root}")
+    table = Table(title="Configurations proven valid (trim × market)", title_justify="left")
+    table.add_column("trim")
+    for market in ws.markets:
+        table.add_column(market, justify="center")
+    for trim in ws.trims():
+        cells = []
+        for market in ws.markets:
+            config = ws.configurations.get((trim.key, market))
+            cells.append(f"[green]✓[/] {len(config)}" if config is not None else "[dim]not sold[/]")
+        table.add_row(trim.key, *cells)
+    console.print(table)
+    for finding in report.findings:
+        style = "yellow" if finding.level == "warning" else "dim"
+        console.print(f"[{style}]{finding.level}[/] {finding.location()}: {finding.message}", highlight=False)
+    console.print(
+        f"[bold green]valid[/]: {len(ws.feature_model)} features, {len(ws.parts)} parts, "
+        f"{len(ws.trims())} trims, {len(ws.configurations)} configurations, "
+        f"{len(ws.regulations)} regulations, {len(ws.software)} software components; "
+        f"{sum(f.level == 'warning' for f in report.findings)} warnings"
+    )
+
+
+def kpi(workspace: WorkspaceArg = None, as_json: JsonOpt = False) -> None:
+    """Cost per model and trim, reuse rate, commonality indices, platform vs one product per model."""
+    ws = load_workspace(workspace)
+    report = kpi_report(ws)
+    comparison = platform_vs_separate(ws, report.trims)
+    if as_json:
+        data = report.to_dict()
+        data["platform_vs_separate"] = comparison.to_dict()
+        print_json(data)
+        return
+    cur = ws.platform.currency
+    table = Table(title=f"Cost per trim ({cur}, base market {ws.platform.base_market})", title_justify="left")
+    for column in ("trim", "price", "volume/yr", "parts", "BOM cost", "dev./unit", "unit cost", "margin"):
+        table.add_column(column, justify="left" if column == "trim" else "right")
+    for cost in report.trims:
+        t = cost.trim
+        margin_style = "green" if cost.margin >= 0 else "red"
+        table.add_row(
+            f"{t.key}  [dim]{t.name}[/]", money(t.price), f"{t.volume_per_year:,.0f}", str(len(cost.bom.lines)),
+            money(cost.bom_cost), money(cost.development_per_unit), money(cost.unit_cost),
+            f"[{margin_style}]{money(cost.margin)}[/]",
+        )
+    console.print(table)
+    c = report.by_model
+    t = report.by_trim
+    idx = Table(title="Reuse and commonality", title_justify="left")
+    idx.add_column("indicator")
+    idx.add_column("across models", justify="right")
+    idx.add_column("across trims", justify="right")
+    idx.add_column("meaning", style="dim")
+    idx.add_row("part-number reuse", pct(c.part_share), pct(t.part_share), "share of part numbers used by ≥ 2")
+    idx.add_row("spend reuse", pct(c.spend_share), pct(t.spend_share), "share of annual spend on parts used by ≥ 2")
+    idx.add_row("DCI (Collier)", num(c.dci), num(t.dci), "mean users per part number, 1 = none shared")
+    idx.add_row("TCCI (Wacker & Treleven)", num(c.tcci), num(t.tcci), "0 = all unique … 1 = one part")
+    idx.add_row("CI (Martin & Ishii)", num(c.ci), num(t.ci), "0 = nothing shared … 1 = all from the largest")
+    idx.add_row("CI(C) (Jiao & Tseng)", num(c.ci_c), num(t.ci_c), "spend-weighted DCI")
+    console.print(idx)
+    cmp_table = Table(
+        title=f"One platform vs one product per model (over {comparison.lifecycle_years:g} years, {cur})",
+        title_justify="left",
+    )
+    for column in ("model", "vehicles", "unit cost on platform", "unit cost alone", "saving / vehicle"):
+        cmp_table.add_column(column, justify="left" if column == "model" else "right")
+    for m in comparison.models:
+        cmp_table.add_row(m.model_id, f"{m.vehicles:,.0f}", money(m.platform_unit_cost),
+                          money(m.separate_unit_cost), money(m.saving_per_unit))
+    console.print(cmp_table)
+    console.print(
+        f"Platform saves [bold]{money(comparison.saving, cur)}[/] over the lifecycle "
+        f"({pct(comparison.saving_share)} of the one-product-per-model cost); development "
+        f"{money(comparison.platform_development, cur)} vs {money(comparison.separate_development, cur)}."
+    )
+
+
+def register(app: typer.Typer) -> None:
+    app.command("check")(check)
+    app.command("kpi")(kpi)

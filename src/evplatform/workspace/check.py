@@ -1,0 +1,89 @@
+"""What `evplatform check` reports about a workspace that loaded.
+
+Loading already rejects every error (with file:line). What is left are findings a platform
+engineer wants to see but that do not make the workspace wrong: parts that no configuration
+uses, features no trim selects, regulations whose dates are not confirmed. Each finding
+names the file and line to open.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from evplatform.workspace.model import Workspace
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    level: str  # "warning" or "info"
+    file: str
+    line: int | None
+    message: str
+
+    def location(self) -> str:
+        return f"{self.file}:{self.line}" if self.line else self.file
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"level": self.level, "file": self.file, "line": self.line, "message": self.message}
+
+
+@dataclass(frozen=True, slots=True)
+class CheckReport:
+    workspace: str
+    configurations: tuple[tuple[str, str, int], ...]  # (trim key, market, number of features)
+    findings: tuple[Finding, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "workspace": self.workspace,
+            "valid": True,
+            "configurations": [
+                {"trim": t, "market": m, "features": n, "valid": True} for t, m, n in self.configurations
+            ],
+            "problems": [],
+            "warnings": [f.to_dict() for f in self.findings],
+        }
+
+
+def check_workspace(ws: Workspace) -> CheckReport:
+    """Findings on a loaded (hence valid) workspace."""
+    findings: list[Finding] = []
+    configs = list(ws.configurations.values())
+    parts_file = _rel(ws, ws.root / "parts.csv")
+    for part in ws.parts:
+        if not any(part.when.evaluate(c) for c in configs):
+            findings.append(
+                Finding("warning", parts_file, part.line,
+                        f"part {part.part_no} ({part.name}) is in no configuration: when = {part.when_text}")
+            )
+    used = set().union(*configs) if configs else set()
+    fm = ws.feature_model
+    for name, feature in fm.features.items():
+        if name not in used and not feature.abstract and not list(feature.children()):
+            findings.append(
+                Finding("info", _rel(ws, Path(fm.source or "features.uvl")), feature.line,
+                        f"feature {name} is selected by no trim in any market")
+            )
+    regulations_file = _rel(ws, ws.root / "regulations.csv")
+    for regulation in ws.regulations.values():
+        if regulation.status != "confirmed":
+            findings.append(
+                Finding("warning", regulations_file, regulation.line,
+                        f"regulation {regulation.id} is {regulation.status}: its dates are not confirmed")
+            )
+    return CheckReport(
+        workspace=str(ws.root),
+        configurations=tuple(
+            (trim, market, len(config)) for (trim, market), config in ws.configurations.items()
+        ),
+        findings=tuple(findings),
+    )
+
+
+def _rel(ws: Workspace, path: Path) -> str:
+    try:
+        return str(path.relative_to(ws.root))
+    except ValueError:
+        return str(path)
