@@ -40,10 +40,10 @@ from evplatform.workspace.model import (
 )
 from evplatform.workspace.sources import (
     LineDict,
+    number,
     read_csv,
     read_text,
     read_yaml_mapping,
-    number,
 )
 
 CYCLES = ("WLTC", "CLTC", "EPA")
