@@ -55,7 +55,7 @@ def check_workspace(ws: Workspace) -> CheckReport:
     for part in ws.parts:
         if not any(part.when.evaluate(c) for c in configs):
             findings.append(
-                Finding("warning", parts_file, part.line,
+                Finding("info", parts_file, part.line,
                         f"part {part.part_no} ({part.name}) is in no configuration: when = {part.when_text}")
             )
     used = set().union(*configs) if configs else set()
