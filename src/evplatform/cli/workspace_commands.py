@@ -65,18 +65,18 @@ def kpi(workspace: WorkspaceArg = None, as_json: JsonOpt = False) -> None:
         )
     console.print(table)
     c = report.by_model
-    t = report.by_trim
+    tr = report.by_trim
     idx = Table(title="Reuse and commonality", title_justify="left")
     idx.add_column("indicator")
     idx.add_column("across models", justify="right")
     idx.add_column("across trims", justify="right")
     idx.add_column("meaning", style="dim")
-    idx.add_row("part-number reuse", pct(c.part_share), pct(t.part_share), "share of part numbers used by ≥ 2")
-    idx.add_row("spend reuse", pct(c.spend_share), pct(t.spend_share), "share of annual spend on parts used by ≥ 2")
-    idx.add_row("DCI (Collier)", num(c.dci), num(t.dci), "mean users per part number, 1 = none shared")
-    idx.add_row("TCCI (Wacker & Treleven)", num(c.tcci), num(t.tcci), "0 = all unique … 1 = one part")
-    idx.add_row("CI (Martin & Ishii)", num(c.ci), num(t.ci), "0 = nothing shared … 1 = all from the largest")
-    idx.add_row("CI(C) (Jiao & Tseng)", num(c.ci_c), num(t.ci_c), "spend-weighted DCI")
+    idx.add_row("part-number reuse", pct(c.part_share), pct(tr.part_share), "share of part numbers used by ≥ 2")
+    idx.add_row("spend reuse", pct(c.spend_share), pct(tr.spend_share), "share of annual spend on parts used by ≥ 2")
+    idx.add_row("DCI (Collier)", num(c.dci), num(tr.dci), "mean users per part number, 1 = none shared")
+    idx.add_row("TCCI (Wacker & Treleven)", num(c.tcci), num(tr.tcci), "0 = all unique … 1 = one part")
+    idx.add_row("CI (Martin & Ishii)", num(c.ci), num(tr.ci), "0 = nothing shared … 1 = all from the largest")
+    idx.add_row("CI(C) (Jiao & Tseng)", num(c.ci_c), num(tr.ci_c), "spend-weighted DCI")
     console.print(idx)
     cmp_table = Table(
         title=f"One platform vs one product per model (over {comparison.lifecycle_years:g} years, {cur})",

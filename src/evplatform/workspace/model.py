@@ -180,7 +180,7 @@ def aggregate_attributes(model: FeatureModel, selected: frozenset[str]) -> dict[
             if key == "abstract":
                 continue
             if key in SUMMED_ATTRIBUTES and isinstance(value, int | float) and not isinstance(value, bool):
-                out[key] = float(out.get(key, 0.0)) + float(value)  # type: ignore[arg-type]
+                out[key] = float(out.get(key, 0.0)) + float(value)
             elif key in out and out[key] != value:
                 raise WorkspaceError(
                     f"attribute {key!r} is given both by {owner[key]} ({out[key]!r}) and by "

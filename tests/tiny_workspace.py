@@ -51,7 +51,7 @@ trims:
 """,
     "models/beta.yaml": """name: Beta
 development_cost: 0
-select: [Big]
+select: [Big, Radio]
 trims:
   base:
     price: 4000
