@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from tiny_workspace import write_tiny_workspace
 
 from evplatform.platform import kpi_report, platform_vs_separate
 from evplatform.workspace import load_workspace
+from tiny_workspace import write_tiny_workspace
 
 
 @pytest.fixture
