@@ -64,3 +64,19 @@ def test_missing_workspace_exits_1(tmp_path: Path) -> None:
     result = run_cli("kpi", str(tmp_path / "nope"))
     assert result.returncode == 1
     assert "workspace folder not found" in result.stderr
+
+
+def test_bom_json_adds_up() -> None:
+    result = run_cli("bom", "--trim", "yu7/max", "--market", "DE", "--json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["market"] == "DE"
+    assert "Market_EU" in data["features"] and "Inlet_CCS2" in data["features"]
+    assert abs(sum(line["cost"] for line in data["lines"]) - data["bom_cost"]) < 0.01
+    assert abs(sum(data["cost_by_module"].values()) - data["bom_cost"]) < 0.01
+
+
+def test_bom_of_trim_not_sold_in_market_is_an_error() -> None:
+    result = run_cli("bom", "--trim", "su7-ultra/ultra", "--market", "EU")
+    assert result.returncode == 1
+    assert "not sold in market 'EU'" in result.stderr

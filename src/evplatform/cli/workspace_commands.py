@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 from rich.table import Table
 
 from evplatform.cli.common import JsonOpt, WorkspaceArg, console, money, num, pct, print_json
-from evplatform.platform import kpi_report, platform_vs_separate
+from evplatform.platform import bom_of, kpi_report, platform_vs_separate
 from evplatform.workspace import load_workspace
 from evplatform.workspace.check import check_workspace
 
@@ -95,6 +97,46 @@ def kpi(workspace: WorkspaceArg = None, as_json: JsonOpt = False) -> None:
     )
 
 
+def bom(
+    workspace: WorkspaceArg = None,
+    trim: Annotated[str, typer.Option("--trim", help="Trim as model/trim, e.g. su7/max.")] = "su7/standard",
+    market: Annotated[str | None, typer.Option("--market", help="Market (default: the base market).")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """The bill of materials of one trim in one market, by module, with cost and mass."""
+    ws = load_workspace(workspace)
+    chosen = ws.trim(trim)
+    configuration = ws.configuration(chosen, market)
+    result = bom_of(ws.parts, configuration)
+    if as_json:
+        print_json({
+            "trim": chosen.key,
+            "market": market or ws.platform.base_market,
+            "features": sorted(configuration),
+            "bom_cost": round(result.cost, 2),
+            "bom_mass_kg": round(result.mass_kg, 2),
+            "cost_by_module": {k: round(v, 2) for k, v in result.cost_by_module().items()},
+            "lines": [
+                {"part_no": line.part.part_no, "name": line.part.name, "module": line.part.module,
+                 "supplier": line.part.supplier, "qty": line.qty, "unit_cost": line.part.unit_cost,
+                 "cost": round(line.cost, 2), "when": line.part.when_text}
+                for line in result.lines
+            ],
+        })
+        return
+    cur = ws.platform.currency
+    table = Table(title=f"BOM of {chosen.key} in {market or ws.platform.base_market} ({cur})", title_justify="left")
+    for column in ("module", "parts", "cost", "share"):
+        table.add_column(column, justify="left" if column == "module" else "right")
+    for module, cost in result.cost_by_module().items():
+        count = sum(1 for line in result.lines if line.part.module == module)
+        table.add_row(module, str(count), money(cost), pct(cost / result.cost if result.cost else None))
+    table.add_row("[bold]total[/]", str(len(result.lines)), f"[bold]{money(result.cost)}[/]", "100.0 %")
+    console.print(table)
+    console.print(f"BOM mass {result.mass_kg:,.1f} kg; {len(configuration)} features selected.")
+
+
 def register(app: typer.Typer) -> None:
     app.command("check")(check)
     app.command("kpi")(kpi)
+    app.command("bom")(bom)
