@@ -18,6 +18,7 @@ from evplatform.errors import EvplatformError
 # One module per command group, in cli/. Each has `register(app: typer.Typer) -> None`.
 COMMAND_MODULES: tuple[str, ...] = (
     "workspace_commands",
+    "simulate",
 )
 
 app = typer.Typer(

@@ -225,7 +225,7 @@ def _electrical(
 
 
 def follow_trace(
-    arrays: VehicleArrays, idx: Array, target: Array, dt: float, g: GlobalParameters
+    arrays: VehicleArrays, idx: NDArray[np.intp], target: Array, dt: float, g: GlobalParameters
 ) -> Array:
     """Drive the selected vehicles step by step at full power where they fall behind the trace.
 

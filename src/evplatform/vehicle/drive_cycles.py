@@ -59,7 +59,7 @@ class DriveCycle:
 
     @property
     def time_s(self) -> NDArray[np.float64]:
-        return np.arange(len(self.speed_mps)) * self.dt_s
+        return np.arange(len(self.speed_mps), dtype=np.float64) * float(self.dt_s)
 
     def resampled(self, hz: float) -> DriveCycle:
         """The same trace at ``hz`` by linear interpolation (the tables are piecewise linear in time)."""
@@ -115,4 +115,4 @@ def nedc_speed_kmh() -> NDArray[np.float64]:
     ece = _piecewise(_ECE15)
     eudc = _piecewise(_EUDC)
     parts = [ece] + [ece[1:]] * 3 + [eudc[1:]]
-    return np.concatenate(parts)
+    return np.concatenate(parts).astype(np.float64)

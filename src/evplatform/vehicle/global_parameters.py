@@ -49,7 +49,9 @@ class GlobalParameters:
         default_factory=lambda: {
             "pmsm_si": MotorClass(copper=0.030, iron=0.006, switching=0.004, inverter=0.045, base_speed_fraction=0.33),
             "pmsm_sic": MotorClass(copper=0.030, iron=0.006, switching=0.002, inverter=0.035, base_speed_fraction=0.33),
-            "induction": MotorClass(copper=0.050, iron=0.010, switching=0.004, inverter=0.045, base_speed_fraction=0.35),
+            "induction": MotorClass(
+                copper=0.050, iron=0.010, switching=0.004, inverter=0.045, base_speed_fraction=0.35
+            ),
         }
     )
     default_top_speed_kmh: float = 180.0  # maps ω to s when the vehicle states no top speed

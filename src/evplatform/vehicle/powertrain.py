@@ -59,7 +59,8 @@ def motor_electric_power(shaft_w: Array, speed_mps: Array, motor: MotorArrays) -
 
     Spin losses (iron, switching) grow with machine size more slowly than rated power: they
     are scaled by ``√(P_rated·P_ref)`` (P_ref = 150 kW), so a 700 kW performance drive unit is
-    not charged five times the no-load loss of a 150 kW one. The map is normalised: ``s`` is the speed fraction of top speed (∝ ω through a fixed ratio),
+    not charged five times the no-load loss of a 150 kW one. The map is normalised: ``s`` is the
+    speed fraction of top speed (∝ ω through a fixed ratio),
     the torque fraction is ``τ = |p|·s_base/s`` capped at 1 (below base speed the torque limit,
     not the power, binds). Losses are added in traction and subtracted in regeneration because
     ``shaft + loss`` is less negative than the shaft power.

@@ -1,0 +1,70 @@
+"""`evplatform simulate`: consumption, range, charging and acceleration of every trim (or any vehicle)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from evplatform.cli.common import JsonOpt, WorkspaceArg, console, err_console, print_json
+from evplatform.errors import VehicleError
+from evplatform.vehicle import load_vehicle_params, simulate_trims, simulate_vehicles
+from evplatform.vehicle.drive_cycles import canonical_name
+from evplatform.vehicle.plots import write_plots
+from evplatform.workspace import load_workspace
+
+
+def simulate(
+    workspace: WorkspaceArg = None,
+    model: Annotated[str | None, typer.Option("--model", help="Only this model's trims.")] = None,
+    cycle: Annotated[
+        str | None, typer.Option("--cycle", help="wltc, cltc, udds, hwfet or nedc (default: base market's).")
+    ] = None,
+    vehicle_params: Annotated[
+        Path | None, typer.Option("--vehicle-params", help="Simulate the vehicle in this YAML file instead.")
+    ] = None,
+    hz: Annotated[float, typer.Option("--hz", help="Time steps per second (1 or 10).")] = 1.0,
+    out: Annotated[Path, typer.Option("--out", help="Folder for the PNG and HTML plots.")] = Path("out/simulate"),
+    no_plots: Annotated[bool, typer.Option("--no-plots", help="Do not write plots.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Simulate each trim on a drive cycle: kWh/100 km, range by the homologation's rule, DC 10–80 %, 0–100."""
+    if hz not in (1.0, 10.0):
+        raise VehicleError(f"--hz must be 1 or 10, got {hz:g}")
+    if cycle is not None:
+        cycle = canonical_name(cycle)
+    with err_console.status("simulating…"):
+        if vehicle_params is not None:
+            vehicle = load_vehicle_params(vehicle_params)
+            simulation = simulate_vehicles([vehicle], cycle or "wltc", hz=hz, traces=not no_plots)
+        else:
+            ws = load_workspace(workspace)
+            simulation = simulate_trims(ws, model=model, cycle=cycle, hz=hz, traces=not no_plots)
+        written = [] if no_plots else write_plots(simulation, out)
+    if as_json:
+        print_json({"results": simulation.results})
+        return
+    table = Table(title=f"Simulation on {simulation.results[0]['cycle']}", title_justify="left")
+    for column in ("vehicle", "kWh/100 km battery", "kWh/100 km plug", "range km", "rule", "DC 10–80 % min",
+                   "0–100 s", "top km/h", "trace miss"):
+        table.add_column(column, justify="left" if column in ("vehicle", "rule") else "right")
+    for r in simulation.results:
+        miss = r["trace_miss"]
+        miss_text = (f"[red]{miss['seconds']:.0f} s, {miss['max_speed_error_kmh']:.1f} km/h[/]"
+                     if miss["seconds"] else "[green]none[/]")
+        accel = r["accel_0_100_s"]
+        table.add_row(
+            r["vehicle"], f"{r['consumption_kwh_per_100km']['battery']:.2f}",
+            f"{r['consumption_kwh_per_100km']['plug']:.2f}", f"{r['range_km']:.0f}", r["range_rule"],
+            f"{r['charge_10_80_min']:.1f}", "never" if accel is None else f"{accel:.2f}",
+            f"{r['top_speed_kmh']:.0f}", miss_text,
+        )
+    console.print(table)
+    if written:
+        console.print(f"plots: {written[-1]}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("simulate")(simulate)

@@ -1,0 +1,92 @@
+"""Module services registered on the hub, built from a configuration's features.
+
+Each service owns a few VSS signals and reacts on the broker. The set of services and their
+redundancy (second brake or steering channel, lidar beside cameras, zone controllers) comes from
+the selected features, so two trims of one platform get different hubs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from evplatform.vehicle.hub import vss
+from evplatform.vehicle.hub.broker import Priority, SignalBroker
+from evplatform.vehicle.params import VehicleParams
+
+
+@dataclass
+class ModuleService:
+    """A module on the hub: its name, who it speaks as, how many independent channels it has."""
+
+    name: str
+    priority: Priority
+    channels: int = 1
+    healthy_channels: int = 1
+    features: frozenset[str] = frozenset()
+
+    def __post_init__(self) -> None:
+        self.healthy_channels = self.channels
+
+    @property
+    def available(self) -> bool:
+        return self.healthy_channels > 0
+
+
+@dataclass
+class CentralHub:
+    """The broker plus the registered services and the vehicle they run on."""
+
+    vehicle: VehicleParams
+    configuration: frozenset[str]
+    broker: SignalBroker = field(default_factory=SignalBroker)
+    services: dict[str, ModuleService] = field(default_factory=dict)
+
+    def register(self, service: ModuleService) -> None:
+        self.services[service.name] = service
+
+    def has(self, feature: str) -> bool:
+        return feature in self.configuration
+
+    def has_any(self, prefixes: Iterable[str]) -> bool:
+        return any(f.startswith(p) for f in self.configuration for p in prefixes)
+
+
+def build_hub(configuration: Iterable[str], vehicle: VehicleParams) -> CentralHub:
+    """Register the services a configuration implies and publish the vehicle's static signals."""
+    config = frozenset(configuration)
+    hub = CentralHub(vehicle, config)
+    hub.register(ModuleService("battery_management", Priority.SAFETY))
+    hub.register(ModuleService("motor_control", Priority.SAFETY, channels=2 if vehicle.drive == "AWD" else 1))
+    hub.register(ModuleService("charging", Priority.COMFORT))
+    by_wire = "BrakeByWire" in config
+    hub.register(
+        ModuleService(
+            "brake_by_wire" if by_wire else "hydraulic_brakes",
+            Priority.SAFETY,
+            channels=2 if "BrakeRedundancy" in config or not by_wire else 1,
+        )
+    )
+    steer_by_wire = "SteerByWire" in config
+    hub.register(
+        ModuleService(
+            "steer_by_wire" if steer_by_wire else "electric_power_steering",
+            Priority.SAFETY,
+            channels=2 if "SteerRedundancy" in config else 1,
+        )
+    )
+    adas = frozenset(f for f in config if f.split("_")[0] in {"AEB", "ACC", "ALKS", "LKA", "ELKS", "HighwayNOA"})
+    if adas:
+        hub.register(
+            ModuleService(
+                "driver_assistance",
+                Priority.DRIVER_ASSISTANCE,
+                channels=2 if "LidarSuite" in config else 1,
+                features=adas,
+            )
+        )
+    if "ZoneControllers" in config:
+        hub.register(ModuleService("zone_link", Priority.SAFETY, channels=1))
+    hub.broker.publish(vss.MOTOR_MAX_POWER, round(vehicle.motor_power_kw))
+    hub.broker.publish(vss.LOW_VOLTAGE_STATE, "ON")
+    return hub
