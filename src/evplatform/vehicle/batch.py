@@ -14,7 +14,7 @@ miss is reported (seconds outside the ±2 km/h tolerance and the largest error) 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 from numpy.typing import NDArray
@@ -151,14 +151,49 @@ class CycleResult:
         return np.asarray(100.0 * self.plug_kwh / self.distance_km)
 
 
+CHUNK_CELLS = 200_000  # vehicles × steps per chunk: keeps the temporaries in the CPU cache
+
+
+def _rows(arrays: VehicleArrays, part: slice) -> VehicleArrays:
+    """The vehicles in ``part`` (a row slice of every column array)."""
+    motor = MotorArrays(**{f.name: getattr(arrays.motor, f.name)[part] for f in fields(MotorArrays)})
+    values = {f.name: getattr(arrays, f.name)[part] for f in fields(VehicleArrays) if f.name not in ("names", "motor")}
+    return VehicleArrays(names=arrays.names[part], motor=motor, **values)
+
+
 def simulate_cycle(
     vehicles: Sequence[VehicleParams] | VehicleArrays,
     cycle: DriveCycle,
     globals_: GlobalParameters = DEFAULTS,
     traces: bool = False,
 ) -> CycleResult:
-    """Simulate every vehicle on the cycle; see the module docstring for the model."""
+    """Simulate every vehicle on the cycle; see the module docstring for the model.
+
+    Large batches run in chunks of vehicles sized to the cache; results are concatenated.
+    """
     arrays = vehicles if isinstance(vehicles, VehicleArrays) else vehicle_arrays(vehicles, cycle.homologation, globals_)
+    per_chunk = max(1, CHUNK_CELLS // cycle.speed_mps.size)
+    if traces or arrays.count <= per_chunk:
+        return _simulate_rows(arrays, cycle, globals_, traces)
+    parts = [
+        _simulate_rows(_rows(arrays, slice(i, i + per_chunk)), cycle, globals_, False)
+        for i in range(0, arrays.count, per_chunk)
+    ]
+    return CycleResult(
+        names=arrays.names,
+        cycle=cycle.name,
+        distance_km=np.concatenate([p.distance_km for p in parts]),
+        battery_kwh=np.concatenate([p.battery_kwh for p in parts]),
+        chemical_kwh=np.concatenate([p.chemical_kwh for p in parts]),
+        plug_kwh=np.concatenate([p.plug_kwh for p in parts]),
+        miss_seconds=np.concatenate([p.miss_seconds for p in parts]),
+        max_speed_error_kmh=np.concatenate([p.max_speed_error_kmh for p in parts]),
+    )
+
+
+def _simulate_rows(
+    arrays: VehicleArrays, cycle: DriveCycle, globals_: GlobalParameters, traces: bool
+) -> CycleResult:
     dt = cycle.dt_s
     v = cycle.speed_mps
     v_mid = 0.5 * (v[1:] + v[:-1])
@@ -170,7 +205,7 @@ def simulate_cycle(
     force = wheel_w / np.maximum(v_mid, 0.1)
     missed = np.any((wheel_w > arrays.power_max_wheel_w * 1.0001) | (force > arrays.force_max_n * 1.0001), axis=1)
     n = arrays.count
-    speed_rows = np.broadcast_to(v_mid, (n, v_mid.size))
+    speed_rows: Array = v_mid[None, :]
     miss_seconds = np.zeros(n)
     max_error = np.zeros(n)
     distance = np.full(n, cycle.distance_km)
@@ -185,10 +220,10 @@ def simulate_cycle(
         sub = coeffs[idx]
         wheel_w = wheel_w.copy()
         wheel_w[idx] = (sub[:, 0:1] + sub[:, 1:2] * a_mid + sub[:, 2:3] * a_mid * a_mid + sub[:, 3:4] * a_acc) * a_mid
-        speed_rows = np.array(speed_rows)
+        speed_rows = np.repeat(v_mid[None, :], n, axis=0)
         speed_rows[idx] = a_mid
         distance[idx] = np.sum(a_mid, axis=1) * dt / 1000.0
-    battery_w, chemical_w, soc = _electrical(arrays, wheel_w, speed_rows, dt, globals_)
+    battery_w, chemical_w, soc = _electrical(arrays, wheel_w, speed_rows, dt, globals_, traces)
     battery_kwh = battery_w.sum(axis=1) * dt / 3.6e6
     chemical_kwh = chemical_w.sum(axis=1) * dt / 3.6e6
     return CycleResult(
@@ -201,26 +236,26 @@ def simulate_cycle(
         miss_seconds=miss_seconds,
         max_speed_error_kmh=max_error,
         time_s=cycle.time_s[1:] if traces else None,
-        speed_kmh=np.array(speed_rows) * 3.6 if traces else None,
+        speed_kmh=np.broadcast_to(speed_rows, wheel_w.shape) * 3.6 if traces else None,
         battery_power_kw=battery_w / 1000.0 if traces else None,
         soc=soc if traces else None,
     )
 
 
 def _electrical(
-    arrays: VehicleArrays, wheel_w: Array, speed_mps: Array, dt: float, g: GlobalParameters
+    arrays: VehicleArrays, wheel_w: Array, speed_mps: Array, dt: float, g: GlobalParameters, traces: bool
 ) -> tuple[Array, Array, Array]:
     """Wheel power → (battery terminal power, chemical power, SOC), all vehicles × time."""
     regen_limit = brakes.regen_power_limit_w(
         speed_mps, arrays.mass_kg, arrays.regen_decel_mps2, arrays.regen_motor_w, arrays.regen_battery_w, g
     )
-    driven, _friction = brakes.blend(wheel_w, regen_limit)
-    shaft = np.where(driven > 0, driven / g.gear_efficiency, driven * g.gear_efficiency)
+    driven = np.maximum(wheel_w, -regen_limit)  # friction takes the rest (brakes.blend)
+    shaft = driven * np.where(driven > 0, 1.0 / g.gear_efficiency, g.gear_efficiency)
     terminal = motor_electric_power(shaft, speed_mps, arrays.motor) + g.aux_power_w
     soc_first = g.cycle_start_soc - np.cumsum(terminal, axis=1) * dt / arrays.usable_j
     ocv = arrays.nominal_v * ocv_fraction(soc_first, arrays.is_lfp)
     chemical = terminal + battery_internal_loss(terminal, ocv, arrays.resistance_ohm)
-    soc = g.cycle_start_soc - np.cumsum(chemical, axis=1) * dt / arrays.usable_j
+    soc = g.cycle_start_soc - np.cumsum(chemical, axis=1) * dt / arrays.usable_j if traces else soc_first
     return terminal, chemical, soc
 
 

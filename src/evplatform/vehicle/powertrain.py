@@ -81,9 +81,12 @@ def ocv_fraction(soc: Array, chemistry_is_lfp: Array) -> Array:
     NMC rises steadily (≈ 3.3–4.15 V a cell over 3.65 V nominal); LFP is flat across the middle
     (≈ 3.2–3.35 V) and falls only near empty. Cubic fits of typical cell curves.
     """
-    nmc = 0.90 + 0.25 * soc - 0.12 * soc * soc + 0.11 * soc * soc * soc
-    lfp = 0.955 + 0.09 * soc - 0.10 * soc * soc + 0.07 * soc * soc * soc
-    return np.where(chemistry_is_lfp, lfp, nmc)
+    c0, c1, c2, c3 = (np.where(chemistry_is_lfp, lfp, nmc) for nmc, lfp in zip(_OCV_NMC, _OCV_LFP, strict=True))
+    return c0 + soc * (c1 + soc * (c2 + soc * c3))
+
+
+_OCV_NMC = (0.90, 0.25, -0.12, 0.11)
+_OCV_LFP = (0.955, 0.09, -0.10, 0.07)
 
 
 def battery_internal_loss(terminal_w: Array, ocv_v: Array, resistance_ohm: Array) -> Array:
