@@ -249,12 +249,18 @@ def _electrical(
     regen_limit = brakes.regen_power_limit_w(
         speed_mps, arrays.mass_kg, arrays.regen_decel_mps2, arrays.regen_motor_w, arrays.regen_battery_w, g
     )
-    driven = np.maximum(wheel_w, -regen_limit)  # friction takes the rest (brakes.blend)
-    shaft = driven * np.where(driven > 0, 1.0 / g.gear_efficiency, g.gear_efficiency)
-    terminal = motor_electric_power(shaft, speed_mps, arrays.motor) + g.aux_power_w
-    soc_first = g.cycle_start_soc - np.cumsum(terminal, axis=1) * dt / arrays.usable_j
-    ocv = arrays.nominal_v * ocv_fraction(soc_first, arrays.is_lfp)
-    chemical = terminal + battery_internal_loss(terminal, ocv, arrays.resistance_ohm)
+    np.negative(regen_limit, out=regen_limit)
+    shaft = np.maximum(wheel_w, regen_limit, out=regen_limit)  # friction takes the rest (brakes.blend)
+    shaft *= np.where(shaft > 0, 1.0 / g.gear_efficiency, g.gear_efficiency)
+    terminal = motor_electric_power(shaft, speed_mps, arrays.motor)
+    terminal += g.aux_power_w
+    soc_first = np.cumsum(terminal, axis=1)
+    soc_first *= -dt / arrays.usable_j
+    soc_first += g.cycle_start_soc
+    ocv = ocv_fraction(soc_first, arrays.is_lfp)
+    ocv *= arrays.nominal_v
+    chemical = battery_internal_loss(terminal, ocv, arrays.resistance_ohm)
+    chemical += terminal
     soc = g.cycle_start_soc - np.cumsum(chemical, axis=1) * dt / arrays.usable_j if traces else soc_first
     return terminal, chemical, soc
 

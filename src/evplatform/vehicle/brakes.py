@@ -34,8 +34,10 @@ def regen_power_limit_w(
 ) -> Array:
     """Maximum regenerative wheel power (positive number) at each speed, vehicles × time."""
     fade = np.clip(speed_mps / globals_.regen_fade_speed_mps, 0.0, 1.0)
-    by_force = mass_kg * decel_limit_mps2 * speed_mps
-    return np.minimum(np.minimum(by_force, motor_regen_w), battery_charge_w) * fade
+    limit = (mass_kg * decel_limit_mps2) * speed_mps
+    np.minimum(limit, np.minimum(motor_regen_w, battery_charge_w), out=limit)
+    limit *= fade
+    return limit
 
 
 def blend(wheel_w: Array, regen_limit_w: Array) -> tuple[Array, Array]:

@@ -59,20 +59,34 @@ def motor_electric_power(shaft_w: Array, speed_mps: Array, motor: MotorArrays) -
 
     Spin losses (iron, switching) grow with machine size more slowly than rated power: they
     are scaled by ``√(P_rated·P_ref)`` (P_ref = 150 kW), so a 700 kW performance drive unit is
-    not charged five times the no-load loss of a 150 kW one. The map is normalised: ``s`` is the
-    speed fraction of top speed (∝ ω through a fixed ratio),
-    the torque fraction is ``τ = |p|·s_base/s`` capped at 1 (below base speed the torque limit,
-    not the power, binds). Losses are added in traction and subtracted in regeneration because
-    ``shaft + loss`` is less negative than the shaft power.
+    not charged five times the no-load loss of a 150 kW one. The map is normalised: ``s = v/v_top``
+    is the speed fraction (∝ ω through a fixed ratio) and the torque fraction is
+    ``τ = |p|·s_base/s`` capped at 1 (below base speed the torque limit, not the power, binds).
+    Losses are added in traction and subtracted in regeneration because ``shaft + loss`` is less
+    negative than the shaft power.
+
+    When every vehicle runs the same trace (``speed_mps`` of shape (1, T)), spin loss is a rank-2
+    product — per-vehicle coefficients times per-time ``v²`` and ``v`` — done as one matrix product.
     """
-    p = shaft_w / motor.rated_w
-    s = speed_mps / motor.top_speed_mps
-    tau = np.minimum(np.abs(p) * motor.base_speed_fraction / np.maximum(s, 0.02), 1.0)
     moving = speed_mps > 0.05
-    copper = motor.copper * tau * tau * motor.rated_w
-    spin = (motor.iron * s * s + motor.switching * s) * motor.spin_scale_w
-    loss = copper + spin + motor.inverter * np.abs(shaft_w)
-    return shaft_w + np.where(moving, loss, 0.0)
+    inv_speed = 1.0 / np.maximum(speed_mps, 1.0)  # below 1 m/s the torque limit caps τ anyway
+    magnitude = np.abs(shaft_w)
+    tau = magnitude * (motor.base_speed_fraction * motor.top_speed_mps / motor.rated_w)
+    tau *= inv_speed
+    np.minimum(tau, 1.0, out=tau)
+    tau *= tau
+    tau *= motor.copper * motor.rated_w
+    magnitude *= motor.inverter
+    tau += magnitude
+    k_iron = motor.iron * motor.spin_scale_w / (motor.top_speed_mps * motor.top_speed_mps)
+    k_switch = motor.switching * motor.spin_scale_w / motor.top_speed_mps
+    v = np.where(moving, speed_mps, 0.0)
+    if v.shape[0] == 1:
+        tau += np.hstack([k_iron, k_switch]) @ np.vstack([v * v, v])
+    else:
+        tau += k_iron * v * v + k_switch * v
+    tau += shaft_w
+    return tau
 
 
 def ocv_fraction(soc: Array, chemistry_is_lfp: Array) -> Array:
@@ -82,7 +96,13 @@ def ocv_fraction(soc: Array, chemistry_is_lfp: Array) -> Array:
     (≈ 3.2–3.35 V) and falls only near empty. Cubic fits of typical cell curves.
     """
     c0, c1, c2, c3 = (np.where(chemistry_is_lfp, lfp, nmc) for nmc, lfp in zip(_OCV_NMC, _OCV_LFP, strict=True))
-    return c0 + soc * (c1 + soc * (c2 + soc * c3))
+    out = soc * c3
+    out += c2
+    out *= soc
+    out += c1
+    out *= soc
+    out += c0
+    return out
 
 
 _OCV_NMC = (0.90, 0.25, -0.12, 0.11)
@@ -95,6 +115,12 @@ def battery_internal_loss(terminal_w: Array, ocv_v: Array, resistance_ohm: Array
     ``P = (V_oc − I·R)·I`` solved for the physical root ``I = (V_oc − √(V_oc² − 4RP)) / 2R``;
     demands beyond the circuit's maximum power (V_oc²/4R) are clipped to it.
     """
-    disc = np.maximum(ocv_v * ocv_v - 4.0 * resistance_ohm * terminal_w, 0.0)
-    current = (ocv_v - np.sqrt(disc)) / (2.0 * resistance_ohm)
-    return current * current * resistance_ohm
+    disc = terminal_w * (-4.0 * resistance_ohm)
+    disc += ocv_v * ocv_v
+    np.maximum(disc, 0.0, out=disc)
+    np.sqrt(disc, out=disc)
+    current = np.subtract(ocv_v, disc, out=disc)
+    current *= 1.0 / (2.0 * resistance_ohm)
+    current *= current
+    current *= resistance_ohm
+    return current
