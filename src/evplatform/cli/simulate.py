@@ -47,17 +47,18 @@ def simulate(
         print_json({"results": simulation.results})
         return
     table = Table(title=f"Simulation on {simulation.results[0]['cycle']}", title_justify="left")
-    for column in ("vehicle", "kWh/100 km battery", "kWh/100 km plug", "range km", "rule", "DC 10–80 % min",
-                   "0–100 s", "top km/h", "trace miss"):
-        table.add_column(column, justify="left" if column in ("vehicle", "rule") else "right")
+    table.add_column("vehicle", no_wrap=True)
+    for column in ("battery\nkWh/100km", "plug\nkWh/100km", "range\nkm", "rule", "DC 10–80\nmin", "0–100\ns",
+                   "top\nkm/h", "trace\nmiss"):
+        table.add_column(column, justify="left" if column == "rule" else "right")
     for r in simulation.results:
         miss = r["trace_miss"]
-        miss_text = (f"[red]{miss['seconds']:.0f} s, {miss['max_speed_error_kmh']:.1f} km/h[/]"
+        miss_text = (f"[red]{miss['seconds']:.0f} s\n{miss['max_speed_error_kmh']:.1f} km/h[/]"
                      if miss["seconds"] else "[green]none[/]")
         accel = r["accel_0_100_s"]
         table.add_row(
             r["vehicle"], f"{r['consumption_kwh_per_100km']['battery']:.2f}",
-            f"{r['consumption_kwh_per_100km']['plug']:.2f}", f"{r['range_km']:.0f}", r["range_rule"],
+            f"{r['consumption_kwh_per_100km']['plug']:.2f}", f"{r['range_km']:.0f}", r["range_rule"].split(" ")[0],
             f"{r['charge_10_80_min']:.1f}", "never" if accel is None else f"{accel:.2f}",
             f"{r['top_speed_kmh']:.0f}", miss_text,
         )

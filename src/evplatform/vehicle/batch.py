@@ -101,7 +101,9 @@ def vehicle_arrays(
         road_c=_col(c),
         force_max_n=_col([peak_wheel_force_n(v, m, g) for v, m in zip(vehicles, mass, strict=True)]),
         power_max_wheel_w=rated * g.gear_efficiency,
-        motor=motor_arrays([v.effective_motor_class for v in vehicles], rated, top, g),
+        motor=motor_arrays(
+            [v.effective_motor_class for v in vehicles], rated, top, g, [2 if v.drive == "AWD" else 1 for v in vehicles]
+        ),
         usable_j=usable_wh * 3600.0,
         is_lfp=is_lfp,
         nominal_v=nominal,

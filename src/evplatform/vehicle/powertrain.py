@@ -34,10 +34,11 @@ SPIN_REFERENCE_W = 150_000.0
 
 
 def motor_arrays(
-    classes: list[str], rated_w: Array, top_speed_mps: Array, globals_: GlobalParameters
+    classes: list[str], rated_w: Array, top_speed_mps: Array, globals_: GlobalParameters, motors: list[int] | None = None
 ) -> MotorArrays:
     """Gather each vehicle's motor-class coefficients into column vectors."""
     maps = [globals_.motor_classes[c] for c in classes]
+    motors = motors or [1] * len(classes)
 
     def col(values: list[float] | Array) -> Array:
         return np.asarray(values, dtype=np.float64).reshape(-1, 1)
@@ -50,7 +51,8 @@ def motor_arrays(
         inverter=col([m.inverter for m in maps]),
         base_speed_fraction=col([m.base_speed_fraction for m in maps]),
         top_speed_mps=col(top_speed_mps),
-        spin_scale_w=np.sqrt(col(rated_w) * SPIN_REFERENCE_W),
+        # Each machine has its own spin loss: n motors sharing P_rated lose n·√(P_rated/n·P_ref).
+        spin_scale_w=np.sqrt(col(rated_w) * SPIN_REFERENCE_W * col(motors)),
     )
 
 

@@ -81,3 +81,28 @@ def epa_rows(path: Path | None = None) -> tuple[list[EpaRow], list[str]]:
                                rec["Represented Test Veh Model"], hp, (a, b, c), etw,
                                rec["Drive System Description"]))
     return rows, skipped
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One row of reference_evs.csv."""
+
+    value: str
+    unit: str
+    uncertain: bool
+    source: str
+
+    @property
+    def number(self) -> float:
+        return float(self.value.split()[0])
+
+
+def reference_evs(path: Path | None = None) -> dict[tuple[str, str], Figure]:
+    """(vehicle_id, field) → figure, with the uncertain flag kept so callers can skip oracles."""
+    path = path or SHARED / "reference_evs.csv"
+    out: dict[tuple[str, str], Figure] = {}
+    with path.open(newline="", encoding="utf-8") as handle:
+        for rec in csv.DictReader(handle):
+            unsure = rec["uncertain"].strip().lower() == "yes" or "memory" in rec["source"].lower()
+            out[(rec["vehicle_id"], rec["field"])] = Figure(rec["value"], rec["unit"], unsure, rec["source"])
+    return out
