@@ -6,6 +6,7 @@ regeneration / charge. Every function takes arrays that broadcast to (vehicles, 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -34,13 +35,17 @@ SPIN_REFERENCE_W = 150_000.0
 
 
 def motor_arrays(
-    classes: list[str], rated_w: Array, top_speed_mps: Array, globals_: GlobalParameters, motors: list[int] | None = None
+    classes: list[str],
+    rated_w: Array,
+    top_speed_mps: Array,
+    globals_: GlobalParameters,
+    motors: Sequence[float] | None = None,
 ) -> MotorArrays:
     """Gather each vehicle's motor-class coefficients into column vectors."""
     maps = [globals_.motor_classes[c] for c in classes]
-    motors = motors or [1] * len(classes)
+    count = [float(m) for m in motors] if motors is not None else [1.0] * len(classes)
 
-    def col(values: list[float] | Array) -> Array:
+    def col(values: Sequence[float] | Array) -> Array:
         return np.asarray(values, dtype=np.float64).reshape(-1, 1)
 
     return MotorArrays(
@@ -52,7 +57,7 @@ def motor_arrays(
         base_speed_fraction=col([m.base_speed_fraction for m in maps]),
         top_speed_mps=col(top_speed_mps),
         # Each machine has its own spin loss: n motors sharing P_rated lose n·√(P_rated/n·P_ref).
-        spin_scale_w=np.sqrt(col(rated_w) * SPIN_REFERENCE_W * col(motors)),
+        spin_scale_w=np.sqrt(col(rated_w) * SPIN_REFERENCE_W * col(count)),
     )
 
 
