@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 
 import pytest
 
@@ -17,6 +18,12 @@ from reference_data import shared_data_path
 CAR = VehicleParams(name="car", mass_kg=1900.0, battery_usable_kwh=80.0, motor_power_kw=220.0, cd=0.22,
                     frontal_area_m2=2.3, crr=0.008)
 BASE = {"BrakeByWire", "EPS", "ZoneControllers", "AEB", "ACC", "VisionOnly"}
+# Detection from the symptom, worked by hand: missed heartbeats (period × allowed misses), the motor
+# debounce, and the battery filter's crossing time τ·ln((65−40)/(65−60)) for a 40 → 65 °C step.
+EXPECTED_DETECTION_S = {
+    Fault.BRAKE_CHANNEL_LOSS: 0.02, Fault.STEERING_ACTUATOR_LOSS: 0.02, Fault.ZONE_LINK_LOSS: 0.03,
+    Fault.SENSOR_DROPOUT: 0.11, Fault.MOTOR_DERATE: 0.10, Fault.BATTERY_OVERTEMP: 0.5 * math.log(5),
+}
 
 
 def test_every_signal_is_in_the_vss_catalogue() -> None:
@@ -98,7 +105,8 @@ def test_fault_scenario(fault: Fault, extra: set[str], mode: DegradedMode) -> No
     hub = build_hub(config, CAR)
     outcome = run_fault_scenario(hub, fault)
     assert outcome.mode is mode
-    assert outcome.within_limit and outcome.reaction_s >= outcome.detected_s
+    assert outcome.within_limit and outcome.reaction_s == pytest.approx(outcome.detected_s + 0.01)
+    assert outcome.detected_s == pytest.approx(EXPECTED_DETECTION_S[fault], abs=0.015)
     if mode is DegradedMode.CONTROLLED_STOP:
         assert outcome.final_speed_kmh == 0.0
         # 100 km/h at 3 m/s² stops in v²/2a ≈ 128.6 m

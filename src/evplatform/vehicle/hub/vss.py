@@ -28,6 +28,7 @@ IS_CHARGING = "Vehicle.Powertrain.TractionBattery.Charging.IsCharging"
 MOTOR_POWER = "Vehicle.Powertrain.ElectricMotor.Rear.Power"
 MOTOR_TORQUE = "Vehicle.Powertrain.ElectricMotor.Rear.Torque"
 MOTOR_MAX_POWER = "Vehicle.Powertrain.ElectricMotor.Rear.MaxPower"
+MOTOR_TEMP = "Vehicle.Powertrain.ElectricMotor.Rear.Temperature"
 STEERING_ANGLE = "Vehicle.Chassis.SteeringWheel.Angle"
 ACCEL_PEDAL = "Vehicle.Chassis.Accelerator.PedalPosition"
 BRAKE_PEDAL = "Vehicle.Chassis.Brake.PedalPosition"
@@ -49,7 +50,8 @@ SIGNALS: dict[str, SignalSpec] = {
     SPEED: _S("sensor", "float", "km/h"),
     ACCEL_LONG: _S("sensor", "float", "m/s^2"),
     SOC: _S("sensor", "float", "percent"),
-    BATTERY_TEMP: _S("sensor", "float", "celsius"),
+    BATTERY_TEMP: _S("sensor", "float", "Celsius"),
+    MOTOR_TEMP: _S("sensor", "float", "Celsius"),
     BATTERY_POWER: _S("sensor", "float", "W"),
     IS_CHARGING: _S("sensor", "boolean"),
     MOTOR_POWER: _S("sensor", "int16", "kW"),
