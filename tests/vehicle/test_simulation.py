@@ -35,9 +35,38 @@ def test_energy_balance_matches_hand_calculation() -> None:
     v = cycle.speed_mps
     vm, acc = 0.5 * (v[1:] + v[:-1]), np.diff(v)
     mass = vehicle.mass_kg + DEFAULTS.test_mass_added_kg["EPA"]
-    force = mass * 9.81 * 0.008 + 0.5 * 1.2 * 0.23 * 2.3 * vm**2 + mass * acc
+    force = mass * 9.81 * 0.008 + 0.5 * 1.2 * 0.23 * 2.3 * vm**2 + mass * acc  # rotating_mass_factor is 0 here
     expected = np.sum(np.maximum(force * vm, 0)) / 3.6e6
     assert result.battery_kwh[0] == pytest.approx(expected, rel=1e-9)
+
+
+def test_grade_adds_exactly_the_potential_energy() -> None:
+    """Lossless and without regen: a constant 3 % uphill adds m·g·sin θ·distance while driving."""
+    lossless = dataclasses.replace(
+        DEFAULTS, aux_power_w=0.0, gear_efficiency=1.0, regen_power_fraction=0.0,
+        motor_classes={k: dataclasses.replace(m, copper=0, iron=0, switching=0, inverter=0)
+                       for k, m in DEFAULTS.motor_classes.items()},
+    )
+    flat = load_cycle("hwfet")
+    hill = flat.with_grade(0.03)
+    vehicle = car()
+    mass = vehicle.mass_kg + DEFAULTS.test_mass_added_kg["EPA"]
+    v = flat.speed_mps
+    vm, acc = 0.5 * (v[1:] + v[:-1]), np.diff(v)
+    slope = 9.81 * np.sin(np.arctan(0.03))
+    force = mass * 9.81 * 0.008 + 0.5 * 1.2 * 0.23 * 2.3 * vm**2 + mass * (1 + DEFAULTS.rotating_mass_factor) * acc
+    expected = np.sum(np.maximum((force + mass * slope) * vm, 0)) / 3.6e6
+    assert simulate_cycle([vehicle], hill, lossless).battery_kwh[0] == pytest.approx(expected, rel=1e-9)
+    assert simulate_cycle([vehicle], hill).battery_kwh[0] > simulate_cycle([vehicle], flat).battery_kwh[0]
+    with pytest.raises(VehicleError, match="grade"):
+        flat.with_grade(0.5)
+
+
+def test_usable_window_sets_the_voltage_and_so_the_loss() -> None:
+    """The same usable energy at the bottom of a big pack runs at lower OCV: more current, more I²R."""
+    cycle = load_cycle("wltc")
+    narrow, wide = simulate_cycle([car(battery_capacity_kwh=76.0), car(battery_capacity_kwh=150.0)], cycle).chemical_kwh
+    assert wide > narrow
 
 
 def test_batch_equals_one_by_one_and_orders_sensibly() -> None:

@@ -49,6 +49,8 @@ class VehicleArrays:
     motor: MotorArrays
     usable_j: Array
     is_lfp: Array
+    soc_offset: Array  # gross SOC at the bottom of the usable window
+    soc_span: Array  # usable share of the gross capacity
     nominal_v: Array
     resistance_ohm: Array
     regen_motor_w: Array
@@ -93,6 +95,8 @@ def vehicle_arrays(
     loss_1c = _col([g.battery_loss_at_1c[v.chemistry] for v in vehicles])
     c_rate = _col([g.charge_c_rate_max[v.chemistry] for v in vehicles])
     masses = _col(mass)
+    # The usable energy is a window centred in the gross capacity; the OCV curve is over gross SOC.
+    window = _col([_usable_window(v, g) for v in vehicles])
     return VehicleArrays(
         names=tuple(v.name for v in vehicles),
         mass_kg=masses,
@@ -106,6 +110,8 @@ def vehicle_arrays(
         ),
         usable_j=usable_wh * 3600.0,
         is_lfp=is_lfp,
+        soc_offset=(1.0 - window) / 2.0,
+        soc_span=window,
         nominal_v=nominal,
         # R such that the loss at a 1 C discharge is `loss_1c` of the power: R = k·V²/E(Wh).
         resistance_ohm=loss_1c * nominal * nominal / usable_wh,
@@ -115,6 +121,12 @@ def vehicle_arrays(
             np.array([v.brake_by_wire for v in vehicles], dtype=bool), g
         ),
     )
+
+
+def _usable_window(v: VehicleParams, g: GlobalParameters) -> float:
+    if v.battery_capacity_kwh is None:
+        return g.usable_fraction_of_gross
+    return min(1.0, v.battery_usable_kwh / v.battery_capacity_kwh)
 
 
 def peak_wheel_force_n(v: VehicleParams, mass_kg: float, g: GlobalParameters) -> float:
@@ -200,9 +212,15 @@ def _simulate_rows(
     v = cycle.speed_mps
     v_mid = 0.5 * (v[1:] + v[:-1])
     accel = np.diff(v) / dt
-    features = np.stack([v_mid, v_mid * v_mid, v_mid * v_mid * v_mid, accel * v_mid])
+    slope = cycle.slope_accel_mps2()
+    rows = [v_mid, v_mid * v_mid, v_mid * v_mid * v_mid, accel * v_mid]
     m_eff = arrays.mass_kg * (1.0 + globals_.rotating_mass_factor)
-    coeffs = np.hstack([arrays.road_a, arrays.road_b, arrays.road_c, m_eff])
+    columns = [arrays.road_a, arrays.road_b, arrays.road_c, m_eff]
+    if slope is not None:  # m·g·sin θ·v: the grade acts on the mass, not on the rotating inertia
+        rows.append(slope * v_mid)
+        columns.append(arrays.mass_kg)
+    features = np.stack(rows)
+    coeffs = np.hstack(columns)
     wheel_w = coeffs @ features  # (N, T-1)
     force = wheel_w / np.maximum(v_mid, 0.1)
     missed = np.any((wheel_w > arrays.power_max_wheel_w * 1.0001) | (force > arrays.force_max_n * 1.0001), axis=1)
@@ -213,7 +231,7 @@ def _simulate_rows(
     distance = np.full(n, cycle.distance_km)
     if np.any(missed):
         idx = np.nonzero(missed)[0]
-        achieved = follow_trace(arrays, idx, v, dt, globals_)
+        achieved = follow_trace(arrays, idx, v, dt, globals_, slope)
         error_kmh = np.abs(achieved - v) * 3.6
         miss_seconds[idx] = np.sum(error_kmh > globals_.trace_tolerance_kmh, axis=1) * dt
         max_error[idx] = error_kmh.max(axis=1)
@@ -221,7 +239,10 @@ def _simulate_rows(
         a_acc = np.diff(achieved, axis=1) / dt
         sub = coeffs[idx]
         wheel_w = wheel_w.copy()
-        wheel_w[idx] = (sub[:, 0:1] + sub[:, 1:2] * a_mid + sub[:, 2:3] * a_mid * a_mid + sub[:, 3:4] * a_acc) * a_mid
+        force = sub[:, 0:1] + sub[:, 1:2] * a_mid + sub[:, 2:3] * a_mid * a_mid + sub[:, 3:4] * a_acc
+        if slope is not None:
+            force = force + sub[:, 4:5] * slope
+        wheel_w[idx] = force * a_mid
         speed_rows = np.repeat(v_mid[None, :], n, axis=0)
         speed_rows[idx] = a_mid
         distance[idx] = np.sum(a_mid, axis=1) * dt / 1000.0
@@ -259,7 +280,7 @@ def _electrical(
     soc_first = np.cumsum(terminal, axis=1)
     soc_first *= -dt / arrays.usable_j
     soc_first += g.cycle_start_soc
-    ocv = ocv_fraction(soc_first, arrays.is_lfp)
+    ocv = ocv_fraction(soc_first * arrays.soc_span + arrays.soc_offset, arrays.is_lfp)
     ocv *= arrays.nominal_v
     chemical = battery_internal_loss(terminal, ocv, arrays.resistance_ohm)
     chemical += terminal
@@ -268,7 +289,12 @@ def _electrical(
 
 
 def follow_trace(
-    arrays: VehicleArrays, idx: NDArray[np.intp], target: Array, dt: float, g: GlobalParameters
+    arrays: VehicleArrays,
+    idx: NDArray[np.intp],
+    target: Array,
+    dt: float,
+    g: GlobalParameters,
+    slope: Array | None = None,
 ) -> Array:
     """Drive the selected vehicles step by step at full power where they fall behind the trace.
 
@@ -287,6 +313,8 @@ def follow_trace(
     for k in range(1, target.size):
         drive = np.minimum(f_max, p_max / np.maximum(current, 0.5))
         resist = a * (current > 0.01) + b * current + c * current * current
+        if slope is not None:
+            resist = resist + arrays.mass_kg[idx, 0] * slope[k - 1]
         reachable = current + dt * (drive - resist) / m_eff
         current = np.minimum(target[k], np.maximum(reachable, 0.0))
         out[:, k] = current

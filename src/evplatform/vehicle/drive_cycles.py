@@ -40,12 +40,31 @@ _EUDC = ((0, 0), (20, 0), (25, 15), (27, 15), (36, 35), (38, 35), (46, 50), (48,
 
 @dataclass(frozen=True)
 class DriveCycle:
-    """A speed trace on a uniform time grid: ``speed_mps[i]`` at ``i·dt_s`` seconds."""
+    """A speed trace on a uniform time grid: ``speed_mps[i]`` at ``i·dt_s`` seconds.
+
+    ``grade`` (rise over run, + uphill) at the same instants is optional: the homologation cycles
+    are flat, a route or a test track is not.
+    """
 
     name: str
     homologation: str
     dt_s: float
     speed_mps: NDArray[np.float64]
+    grade: NDArray[np.float64] | None = None
+
+    def with_grade(self, grade: float | NDArray[np.float64]) -> DriveCycle:
+        """The same trace on a road of ``grade`` (a constant or one value per sample)."""
+        values = np.broadcast_to(np.asarray(grade, dtype=np.float64), self.speed_mps.shape).copy()
+        if not np.all(np.isfinite(values)) or np.any(np.abs(values) > 0.35):
+            raise VehicleError(f"{self.name}: grade must be finite and within ±35 % (road vehicles' limit)")
+        return DriveCycle(self.name, self.homologation, self.dt_s, self.speed_mps, values)
+
+    def slope_accel_mps2(self) -> NDArray[np.float64] | None:
+        """g·sin(θ) between samples (m/s² of resisting acceleration), or None on a flat cycle."""
+        if self.grade is None:
+            return None
+        mid = 0.5 * (self.grade[1:] + self.grade[:-1])
+        return np.asarray(9.81 * np.sin(np.arctan(mid)), dtype=np.float64)
 
     @property
     def duration_s(self) -> float:
@@ -69,7 +88,8 @@ class DriveCycle:
         steps = round(self.duration_s / dt)
         t = np.arange(steps + 1) * dt
         v = np.interp(t, self.time_s, self.speed_mps)
-        return DriveCycle(self.name, self.homologation, dt, v)
+        grade = None if self.grade is None else np.interp(t, self.time_s, self.grade)
+        return DriveCycle(self.name, self.homologation, dt, v, grade)
 
 
 def cycle_names() -> list[str]:

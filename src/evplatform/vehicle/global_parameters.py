@@ -65,8 +65,7 @@ class GlobalParameters:
     battery_loss_at_1c: dict[str, float] = field(default_factory=lambda: {"LFP": 0.030, "NMC": 0.022})
     cell_nominal_v: dict[str, float] = field(default_factory=lambda: {"LFP": 3.2, "NMC": 3.65})
     charge_c_rate_max: dict[str, float] = field(default_factory=lambda: {"LFP": 1.5, "NMC": 2.0})
-    usable_fraction_of_gross: float = 0.94
-    soc_window: tuple[float, float] = (0.0, 1.0)  # of the usable energy
+    usable_fraction_of_gross: float = 0.94  # when only one capacity is known; the window is centred
     cycle_start_soc: float = 0.9
     # Charging: AC from the wall into the battery (onboard charger + battery charge losses).
     ac_charge_efficiency: float = 0.88
