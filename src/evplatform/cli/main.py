@@ -19,6 +19,7 @@ from evplatform.errors import EvplatformError
 COMMAND_MODULES: tuple[str, ...] = (
     "workspace_commands",
     "simulate",
+    "hub",
 )
 
 app = typer.Typer(

@@ -1,0 +1,73 @@
+"""Hub, fault and driver-assistance scenarios run for every trim of a workspace.
+
+These are the reports the CLI and the API show: a fault table per trim, AEB impact speeds on the
+Euro NCAP CCRs speeds per trim, and the ALKS speed limit per trim and market.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from evplatform.errors import VehicleError
+from evplatform.vehicle.adas import CCRS_SPEEDS_KMH, aeb_setup, alks_speed_limit_kmh, ccrs_impact_speeds
+from evplatform.vehicle.hub.faults import Fault, run_fault_scenario
+from evplatform.vehicle.hub.services import build_hub
+from evplatform.vehicle.simulate import trim_params
+
+if TYPE_CHECKING:
+    from evplatform.workspace.model import Trim, Workspace
+
+
+def _trims(ws: Workspace, model: str | None) -> list[Trim]:
+    if model is None:
+        return ws.trims()
+    if model not in ws.models:
+        raise VehicleError(f"unknown model {model!r}; models: {', '.join(ws.models)}")
+    return [t for t in ws.trims() if t.model_id == model]
+
+
+def fault_report(ws: Workspace, model: str | None = None, faults: list[Fault] | None = None) -> list[dict[str, Any]]:
+    """Every fault on every trim (base-market configuration): degraded mode and measured reaction."""
+    rows: list[dict[str, Any]] = []
+    for trim in _trims(ws, model):
+        configuration = ws.configuration(trim)
+        vehicle = trim_params(ws, trim)
+        for fault in faults or list(Fault):
+            row: dict[str, Any] = {"vehicle": trim.key, "fault": fault.value}
+            try:
+                outcome = run_fault_scenario(build_hub(configuration, vehicle), fault)
+            except VehicleError as reason:
+                row.update({"mode": "not applicable", "reason": str(reason)})
+            else:
+                row.update({
+                    "mode": outcome.mode.value, "detected_s": outcome.detected_s, "reaction_s": outcome.reaction_s,
+                    "max_reaction_s": outcome.max_reaction_s, "within_limit": outcome.within_limit,
+                    "power_limit_kw": outcome.power_limit_kw, "stop_distance_m": outcome.stop_distance_m,
+                })
+            rows.append(row)
+    return rows
+
+
+def aeb_report(ws: Workspace, model: str | None = None) -> list[dict[str, Any]]:
+    """Impact speed (km/h, 0 = avoided) on Euro NCAP CCRs at 10–50 km/h for every trim."""
+    trims = _trims(ws, model)
+    setups = [aeb_setup(t.key, ws.configuration(t)) for t in trims]
+    impacts = ccrs_impact_speeds(setups)
+    return [
+        {"vehicle": s.name, "aeb": s.has_aeb, "lidar": s.lidar, "brake_by_wire": s.brake_by_wire,
+         "speeds_kmh": list(CCRS_SPEEDS_KMH), "impact_kmh": [round(float(x), 1) for x in row]}
+        for s, row in zip(setups, impacts, strict=True)
+    ]
+
+
+def alks_report(ws: Workspace, model: str | None = None) -> list[dict[str, Any]]:
+    """The ALKS speed limit of every trim in every market that sells it (0 = not allowed or not fitted)."""
+    rows = []
+    trims = {t.key for t in _trims(ws, model)}
+    for market in ws.markets.values():
+        for trim in ws.sold_in(market.id):
+            if trim.key in trims:
+                configuration = ws.configuration(trim, market.id)
+                rows.append({"vehicle": trim.key, "market": market.id, "alks": "ALKS" in configuration,
+                             "alks_limit_kmh": alks_speed_limit_kmh(configuration, market.unece)})
+    return rows
