@@ -146,3 +146,8 @@ def test_simulate_workspace_shape() -> None:
     assert {r["cycle"] for r in default} == {"cltc"}  # base market CN homologates on CLTC
     with pytest.raises(VehicleError, match="unknown model 'model-z'"):
         simulate_workspace(ws, model="model-z")
+    eu = simulate_workspace(ws, market="EU")
+    assert {r["cycle"] for r in eu} == {"wltc"} and {r["range_rule"] for r in eu} == {"WLTP"}
+    assert [r["vehicle"] for r in eu] == [t.key for t in ws.sold_in("EU")]
+    with pytest.raises(VehicleError, match="unknown market 'XX'"):
+        simulate_workspace(ws, market="XX")

@@ -22,6 +22,9 @@ def simulate(
     cycle: Annotated[
         str | None, typer.Option("--cycle", help="wltc, cltc, udds, hwfet or nedc (default: base market's).")
     ] = None,
+    market: Annotated[
+        str | None, typer.Option("--market", help="Trims sold in this market, on its homologation cycle.")
+    ] = None,
     vehicle_params: Annotated[
         Path | None, typer.Option("--vehicle-params", help="Simulate the vehicle in this YAML file instead.")
     ] = None,
@@ -41,7 +44,7 @@ def simulate(
             simulation = simulate_vehicles([vehicle], cycle or "wltc", hz=hz, traces=not no_plots)
         else:
             ws = load_workspace(workspace)
-            simulation = simulate_trims(ws, model=model, cycle=cycle, hz=hz, traces=not no_plots)
+            simulation = simulate_trims(ws, model=model, cycle=cycle, hz=hz, traces=not no_plots, market=market)
         written = [] if no_plots else write_plots(simulation, out)
     if as_json:
         print_json({"results": simulation.results})

@@ -116,18 +116,30 @@ def workspace_cycle(ws: Workspace, market_id: str | None = None) -> str:
 
 
 def simulate_trims(
-    ws: Workspace, model: str | None = None, cycle: str | None = None, hz: float = 1.0, traces: bool = False
+    ws: Workspace,
+    model: str | None = None,
+    cycle: str | None = None,
+    hz: float = 1.0,
+    traces: bool = False,
+    market: str | None = None,
 ) -> Simulation:
-    """Every trim (or one model's) on ``cycle`` or on the base market's homologation cycle."""
-    trims = ws.trims()
+    """Every trim (or one model's) sold in ``market`` (default: the base market), on ``cycle`` or on
+    that market's homologation cycle, each in its configuration for that market."""
+    if market is not None and market not in ws.markets:
+        raise VehicleError(f"unknown market {market!r}; markets: {', '.join(ws.markets)}")
+    trims = ws.sold_in(market) if market is not None else ws.trims()
     if model is not None:
         if model not in ws.models:
             raise VehicleError(f"unknown model {model!r}; models: {', '.join(ws.models)}")
         trims = [t for t in trims if t.model_id == model]
-    vehicles = [trim_params(ws, t) for t in trims]
-    return simulate_vehicles(vehicles, cycle or workspace_cycle(ws), hz=hz, traces=traces)
+    if not trims:
+        raise VehicleError(f"model {model!r} is not sold in market {market!r}")
+    vehicles = [trim_params(ws, t, market) for t in trims]
+    return simulate_vehicles(vehicles, cycle or workspace_cycle(ws, market), hz=hz, traces=traces)
 
 
-def simulate_workspace(ws: Workspace, model: str | None = None, cycle: str | None = None) -> list[dict[str, Any]]:
+def simulate_workspace(
+    ws: Workspace, model: str | None = None, cycle: str | None = None, market: str | None = None
+) -> list[dict[str, Any]]:
     """The API's entry point: DESIGN.md ``simulate`` result rows for every trim (or one model's)."""
-    return simulate_trims(ws, model, cycle).results
+    return simulate_trims(ws, model, cycle, market=market).results
