@@ -106,7 +106,12 @@ def vehicle_arrays(
         force_max_n=_col([peak_wheel_force_n(v, m, g) for v, m in zip(vehicles, mass, strict=True)]),
         power_max_wheel_w=rated * g.gear_efficiency,
         motor=motor_arrays(
-            [v.effective_motor_class for v in vehicles], rated, top, g, [2 if v.drive == "AWD" else 1 for v in vehicles]
+            [v.effective_motor_class for v in vehicles],
+            rated,
+            top,
+            g,
+            motors=[2 if v.drive == "AWD" else 1 for v in vehicles],
+            coast_down=[v.road_load_abc is not None for v in vehicles],
         ),
         usable_j=usable_wh * 3600.0,
         is_lfp=is_lfp,

@@ -40,10 +40,17 @@ def motor_arrays(
     top_speed_mps: Array,
     globals_: GlobalParameters,
     motors: Sequence[float] | None = None,
+    coast_down: Sequence[bool] | None = None,
 ) -> MotorArrays:
-    """Gather each vehicle's motor-class coefficients into column vectors."""
+    """Gather each vehicle's motor-class coefficients into column vectors.
+
+    ``coast_down`` marks vehicles whose road load comes from a coast-down (EPA A/B/C): an EV coasts
+    with its motor coupled, so the magnets' iron-loss drag is already in those coefficients and is
+    not counted a second time here.
+    """
     maps = [globals_.motor_classes[c] for c in classes]
     count = [float(m) for m in motors] if motors is not None else [1.0] * len(classes)
+    coasted_flags = list(coast_down) if coast_down is not None else [False] * len(classes)
 
     def col(values: Sequence[float] | Array) -> Array:
         return np.asarray(values, dtype=np.float64).reshape(-1, 1)
@@ -51,7 +58,7 @@ def motor_arrays(
     return MotorArrays(
         rated_w=col(rated_w),
         copper=col([m.copper for m in maps]),
-        iron=col([m.iron for m in maps]),
+        iron=col([0.0 if coasted else m.iron for m, coasted in zip(maps, coasted_flags, strict=True)]),
         switching=col([m.switching for m in maps]),
         inverter=col([m.inverter for m in maps]),
         base_speed_fraction=col([m.base_speed_fraction for m in maps]),
