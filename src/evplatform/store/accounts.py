@@ -1,0 +1,154 @@
+"""Operator accounts, roles and bearer tokens (stored only as SHA-256 digests), and the audit log.
+
+A token is 32 random bytes shown once when issued; the database keeps its SHA-256 digest, so a
+stolen database dump does not let anyone sign in. Looking a token up hashes what the client sent
+and compares digests through the unique index.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from evplatform.errors import StoreError
+from evplatform.store.database import Store
+from evplatform.store.schema import Account, AuditEntry, Token
+
+#: Roles from least to most privileged; each role can do what the ones before it can.
+ROLES: tuple[str, ...] = ("viewer", "engineer", "release_manager", "admin")
+
+
+@dataclass(frozen=True, slots=True)
+class AccountInfo:
+    id: int
+    name: str
+    role: str
+    disabled: bool
+
+    def has_role(self, role: str) -> bool:
+        """True when this account's role is ``role`` or a more privileged one."""
+        return not self.disabled and ROLES.index(self.role) >= ROLES.index(_check_role(role))
+
+
+@dataclass(frozen=True, slots=True)
+class AuditRecord:
+    id: int
+    at: datetime
+    actor: str
+    action: str
+    subject: str
+    detail: dict[str, Any]
+
+
+def _check_role(role: str) -> str:
+    if role not in ROLES:
+        raise StoreError(f"unknown role {role!r} (known: {', '.join(ROLES)})")
+    return role
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _info(account: Account) -> AccountInfo:
+    return AccountInfo(account.id, account.name, account.role, account.disabled)
+
+
+def create_account(store: Store, name: str, role: str, *, actor: str = "system") -> AccountInfo:
+    """A new operator account; StoreError when the name is taken or the role unknown."""
+    _check_role(role)
+    if not name.strip():
+        raise StoreError("an account needs a non-empty name")
+    try:
+        with store.session() as session:
+            account = Account(name=name, role=role, disabled=False, created_at=datetime.now(UTC))
+            session.add(account)
+            session.flush()
+            _audit(session, actor, "account.create", f"account:{name}", {"role": role})
+            return _info(account)
+    except StoreError as error:
+        if isinstance(error.__cause__, IntegrityError):
+            raise StoreError(f"an account named {name!r} already exists") from error
+        raise
+
+
+def issue_token(
+    store: Store, account_name: str, *, label: str = "", expires_at: datetime | None = None, actor: str = "system"
+) -> str:
+    """A new bearer token for the account. The clear text is returned once and never stored."""
+    token = secrets.token_urlsafe(32)
+    with store.session() as session:
+        account = session.scalar(select(Account).where(Account.name == account_name))
+        if account is None:
+            raise StoreError(f"no account named {account_name!r}")
+        session.add(
+            Token(
+                account_id=account.id,
+                digest=token_digest(token),
+                label=label,
+                created_at=datetime.now(UTC),
+                expires_at=expires_at,
+                revoked=False,
+            )
+        )
+        _audit(session, actor, "token.issue", f"account:{account_name}", {"label": label})
+    return token
+
+
+def account_for_token(store: Store, token: str, *, now: datetime | None = None) -> AccountInfo | None:
+    """The account a bearer token belongs to, or None when unknown, revoked, expired or disabled."""
+    now = now or datetime.now(UTC)
+    with store.session() as session:
+        query = select(Account, Token).join(Token, Token.account_id == Account.id)
+        row = session.execute(query.where(Token.digest == token_digest(token))).first()
+        if row is None:
+            return None
+        account, stored = row
+        if stored.revoked or account.disabled or (stored.expires_at is not None and stored.expires_at <= now):
+            return None
+        return _info(account)
+
+
+def revoke_tokens(store: Store, account_name: str, *, actor: str = "system") -> int:
+    """Revoke every token of an account; returns how many were live."""
+    with store.session() as session:
+        tokens = session.scalars(
+            select(Token).join(Account).where(Account.name == account_name, Token.revoked.is_(False))
+        ).all()
+        for token in tokens:
+            token.revoked = True
+        _audit(session, actor, "token.revoke", f"account:{account_name}", {"count": len(tokens)})
+        return len(tokens)
+
+
+def list_accounts(store: Store) -> list[AccountInfo]:
+    with store.session() as session:
+        return [_info(a) for a in session.scalars(select(Account).order_by(Account.name))]
+
+
+def record_audit(store: Store, actor: str, action: str, subject: str, detail: dict[str, Any] | None = None) -> None:
+    """Append one entry to the audit log (who did what to which thing, when)."""
+    with store.session() as session:
+        _audit(session, actor, action, subject, detail or {})
+
+
+def _audit(session: Session, actor: str, action: str, subject: str, detail: dict[str, Any]) -> None:
+    session.add(AuditEntry(at=datetime.now(UTC), actor=actor, action=action, subject=subject, detail=detail))
+
+
+def audit_log(store: Store, *, limit: int = 100, subject: str | None = None) -> list[AuditRecord]:
+    """The newest audit entries first (optionally only those about one subject)."""
+    with store.session() as session:
+        query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)
+        if subject is not None:
+            query = query.where(AuditEntry.subject == subject)
+        return [
+            AuditRecord(e.id, e.at, e.actor, e.action, e.subject, dict(e.detail)) for e in session.scalars(query)
+        ]

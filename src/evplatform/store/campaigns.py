@@ -1,0 +1,619 @@
+"""Releases, approvals, campaigns, waves, per-vehicle campaign state and update reports.
+
+Campaign state lives here and only here, so a controller killed at any instant resumes from the
+database: every step below is one transaction that moves a set of vehicles from one state to
+the next. Reports are inserted with ``ON CONFLICT DO NOTHING`` on the (campaign, vehicle) key and
+a vehicle's state and installed software change only on its transition out of
+``pending``/``offered``, so a repeated report neither counts nor installs twice.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    ColumnElement,
+    Text,
+    and_,
+    any_,
+    cast,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from evplatform.errors import StoreError
+from evplatform.store.database import Store
+from evplatform.store.schema import (
+    Approval,
+    AuditEntry,
+    Campaign,
+    CampaignVehicle,
+    Release,
+    UpdateReport,
+    Vehicle,
+    Wave,
+)
+
+CHUNK = 20_000
+OPEN_STATES = ("pending", "offered")
+FINAL_OUTCOMES = ("succeeded", "failed", "rolled_back")
+
+
+@dataclass(frozen=True, slots=True)
+class ReleaseRecord:
+    id: str
+    component: str
+    ecu: str
+    hardware_id: str
+    version: str
+    compatible: str
+    notes: str = ""
+    created_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ApprovalRecord:
+    release_id: str
+    market: str
+    authority: str
+    reference: str
+    approved_by: str
+    approved_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class WaveRecord:
+    index: int
+    fraction: float
+    size: int
+    success_threshold: float
+    error_threshold: float
+    state: str
+    started_at: datetime | None
+    finished_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignRecord:
+    id: int
+    name: str
+    release_id: str
+    state: str
+    forced: bool
+    target: Mapping[str, Any]
+    window_start: str | None
+    window_end: str | None
+    seed: int
+    current_wave: int
+    halt_reason: str | None
+    created_by: str
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    last_tick_at: datetime | None
+    waves: tuple[WaveRecord, ...]
+
+
+# --- releases and approvals -------------------------------------------------------------------
+
+
+def save_release(store: Store, release: ReleaseRecord, *, actor: str = "system") -> None:
+    """Register a release; StoreError if the id is taken."""
+    try:
+        with store.session() as session:
+            session.add(
+                Release(
+                    id=release.id,
+                    component=release.component,
+                    ecu=release.ecu,
+                    hardware_id=release.hardware_id,
+                    version=release.version,
+                    compatible=release.compatible,
+                    notes=release.notes,
+                    created_at=release.created_at or _now_of(None),
+                )
+            )
+            session.flush()
+            _audit(session, actor, "release.create", f"release:{release.id}", {"version": release.version})
+    except StoreError as error:
+        if isinstance(error.__cause__, IntegrityError):
+            raise StoreError(f"release {release.id!r} already exists") from error
+        raise
+
+
+def _release_record(r: Release) -> ReleaseRecord:
+    return ReleaseRecord(r.id, r.component, r.ecu, r.hardware_id, r.version, r.compatible, r.notes, r.created_at)
+
+
+def release(store: Store, release_id: str) -> ReleaseRecord | None:
+    with store.session() as session:
+        found = session.get(Release, release_id)
+        return None if found is None else _release_record(found)
+
+
+def list_releases(store: Store) -> list[ReleaseRecord]:
+    with store.session() as session:
+        return [_release_record(r) for r in session.scalars(select(Release).order_by(Release.created_at, Release.id))]
+
+
+def save_approval(store: Store, approval: ApprovalRecord, *, actor: str = "system") -> None:
+    """Record an approval of a release for a market (one per release and market)."""
+    try:
+        with store.session() as session:
+            session.add(
+                Approval(
+                    release_id=approval.release_id,
+                    market=approval.market,
+                    authority=approval.authority,
+                    reference=approval.reference,
+                    approved_by=approval.approved_by,
+                    approved_at=approval.approved_at,
+                )
+            )
+            session.flush()
+            _audit(
+                session,
+                actor,
+                "approval.record",
+                f"release:{approval.release_id}",
+                {"market": approval.market, "authority": approval.authority, "reference": approval.reference},
+            )
+    except StoreError as error:
+        if isinstance(error.__cause__, IntegrityError):
+            raise StoreError(
+                f"release {approval.release_id!r} already has an approval for market {approval.market!r}"
+                " (or the release does not exist)"
+            ) from error
+        raise
+
+
+def approvals(store: Store, release_id: str) -> list[ApprovalRecord]:
+    with store.session() as session:
+        rows = session.scalars(select(Approval).where(Approval.release_id == release_id).order_by(Approval.market))
+        return [
+            ApprovalRecord(a.release_id, a.market, a.authority, a.reference, a.approved_by, a.approved_at) for a in rows
+        ]
+
+
+# --- campaigns ----------------------------------------------------------------------------------
+
+
+def create_campaign(
+    store: Store,
+    *,
+    name: str,
+    release_id: str,
+    target: Mapping[str, Any],
+    waves: Sequence[tuple[float, float, float]],
+    forced: bool,
+    window: tuple[str, str] | None,
+    seed: int,
+    created_by: str,
+    at: datetime,
+) -> int:
+    """A draft campaign with its waves ``(cumulative fraction, success threshold, error threshold)``."""
+    with store.session() as session:
+        if session.get(Release, release_id) is None:
+            raise StoreError(f"no release {release_id!r}")
+        campaign = Campaign(
+            name=name,
+            release_id=release_id,
+            state="draft",
+            forced=forced,
+            target=dict(target),
+            window_start=window[0] if window else None,
+            window_end=window[1] if window else None,
+            seed=seed,
+            current_wave=0,
+            created_by=created_by,
+            created_at=at,
+        )
+        session.add(campaign)
+        session.flush()
+        for index, (fraction, success, error) in enumerate(waves):
+            session.add(
+                Wave(
+                    campaign_id=campaign.id,
+                    index=index,
+                    fraction=fraction,
+                    size=0,
+                    success_threshold=success,
+                    error_threshold=error,
+                    state="pending",
+                )
+            )
+        _audit(session, created_by, "campaign.create", f"campaign:{campaign.id}", {"release": release_id})
+        return campaign.id
+
+
+def _campaign_record(session: Session, c: Campaign) -> CampaignRecord:
+    waves = session.scalars(select(Wave).where(Wave.campaign_id == c.id).order_by(Wave.index))
+    return CampaignRecord(
+        id=c.id,
+        name=c.name,
+        release_id=c.release_id,
+        state=c.state,
+        forced=c.forced,
+        target=dict(c.target),
+        window_start=c.window_start,
+        window_end=c.window_end,
+        seed=c.seed,
+        current_wave=c.current_wave,
+        halt_reason=c.halt_reason,
+        created_by=c.created_by,
+        created_at=c.created_at,
+        started_at=c.started_at,
+        finished_at=c.finished_at,
+        last_tick_at=c.last_tick_at,
+        waves=tuple(
+            WaveRecord(
+                w.index, w.fraction, w.size, w.success_threshold, w.error_threshold, w.state, w.started_at,
+                w.finished_at,
+            )
+            for w in waves
+        ),
+    )
+
+
+def campaign(store: Store, campaign_id: int) -> CampaignRecord:
+    with store.session() as session:
+        found = session.get(Campaign, campaign_id)
+        if found is None:
+            raise StoreError(f"no campaign {campaign_id}")
+        return _campaign_record(session, found)
+
+
+def list_campaigns(store: Store, *, release_id: str | None = None) -> list[CampaignRecord]:
+    query = select(Campaign).order_by(Campaign.id)
+    if release_id is not None:
+        query = query.where(Campaign.release_id == release_id)
+    with store.session() as session:
+        return [_campaign_record(session, c) for c in session.scalars(query)]
+
+
+def transition(
+    store: Store,
+    campaign_id: int,
+    *,
+    allowed_from: Sequence[str],
+    to: str,
+    actor: str,
+    at: datetime,
+    reason: str | None = None,
+) -> bool:
+    """Move a campaign to state ``to`` if it is in one of ``allowed_from``; False if it was not.
+
+    The check and the write are one UPDATE, so two operators (or the controller and an
+    operator) racing on one campaign cannot both win.
+    """
+    values: dict[str, Any] = {"state": to}
+    if reason is not None:
+        values["halt_reason"] = reason
+    if to in ("cancelled", "completed", "halted"):
+        values["finished_at"] = at
+    if to == "running":
+        values["finished_at"] = None
+    with store.session() as session:
+        result = session.execute(
+            update(Campaign)
+            .where(Campaign.id == campaign_id, Campaign.state.in_(allowed_from))
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+        changed = bool(result.rowcount)  # type: ignore[attr-defined]
+        if changed:
+            if to == "halted":
+                session.execute(
+                    update(Wave)
+                    .where(Wave.campaign_id == campaign_id, Wave.state == "active")
+                    .values(state="halted", finished_at=at)
+                )
+            if to == "cancelled":
+                session.execute(
+                    update(CampaignVehicle)
+                    .where(CampaignVehicle.campaign_id == campaign_id, CampaignVehicle.state.in_(OPEN_STATES))
+                    .values(state="cancelled")
+                )
+            _audit(session, actor, f"campaign.{to}", f"campaign:{campaign_id}", {"reason": reason})
+        return changed
+
+
+def assign_targets(
+    store: Store,
+    campaign_id: int,
+    vehicle_ids: np.ndarray,
+    waves: np.ndarray,
+    cohorts: np.ndarray,
+    *,
+    actor: str,
+    at: datetime,
+) -> None:
+    """Start a draft campaign: write its targets with their wave and cohort, open wave 0.
+
+    One transaction: either the campaign is running with all its targets, or still a draft.
+    """
+    with store.session() as session:
+        started = session.execute(
+            update(Campaign)
+            .where(Campaign.id == campaign_id, Campaign.state == "draft")
+            .values(state="running", started_at=at, current_wave=0, last_tick_at=at)
+            .execution_options(synchronize_session=False)
+        )
+        if not started.rowcount:  # type: ignore[attr-defined]
+            raise StoreError(f"campaign {campaign_id} is not a draft any more")
+        ids = vehicle_ids.tolist()
+        wave_list = waves.tolist()
+        cohort_list = cohorts.tolist()
+        for start in range(0, len(ids), CHUNK):
+            session.execute(
+                insert(CampaignVehicle),
+                [
+                    {"campaign_id": campaign_id, "vehicle_id": v, "wave": w, "cohort": c, "state": "pending",
+                     "attempts": 0}
+                    for v, w, c in zip(
+                        ids[start : start + CHUNK], wave_list[start : start + CHUNK],
+                        cohort_list[start : start + CHUNK], strict=True,
+                    )
+                ],
+            )
+        sizes = np.bincount(waves, minlength=0) if len(waves) else np.zeros(0, dtype=np.int64)
+        for index in range(len(sizes)):
+            session.execute(
+                update(Wave).where(Wave.campaign_id == campaign_id, Wave.index == index).values(size=int(sizes[index]))
+            )
+        session.execute(
+            update(Wave).where(Wave.campaign_id == campaign_id, Wave.index == 0).values(state="active", started_at=at)
+        )
+        _audit(session, actor, "campaign.start", f"campaign:{campaign_id}", {"targets": len(ids)})
+
+
+def advance_wave(store: Store, campaign_id: int, from_wave: int, *, at: datetime, last: bool) -> None:
+    """Close wave ``from_wave``; open the next one, or complete the campaign after the last."""
+    with store.session() as session:
+        session.execute(
+            update(Wave)
+            .where(Wave.campaign_id == campaign_id, Wave.index == from_wave)
+            .values(state="done", finished_at=at)
+        )
+        if last:
+            session.execute(
+                update(Campaign)
+                .where(Campaign.id == campaign_id, Campaign.state == "running")
+                .values(state="completed", finished_at=at)
+            )
+            _audit(session, "controller", "campaign.completed", f"campaign:{campaign_id}", {})
+        else:
+            session.execute(
+                update(Wave)
+                .where(Wave.campaign_id == campaign_id, Wave.index == from_wave + 1)
+                .values(state="active", started_at=at)
+            )
+            session.execute(update(Campaign).where(Campaign.id == campaign_id).values(current_wave=from_wave + 1))
+            _audit(session, "controller", "wave.open", f"campaign:{campaign_id}", {"wave": from_wave + 1})
+
+
+def set_clock(store: Store, campaign_id: int, at: datetime) -> None:
+    with store.session() as session:
+        session.execute(update(Campaign).where(Campaign.id == campaign_id).values(last_tick_at=at))
+
+
+# --- per-vehicle progress -----------------------------------------------------------------------
+
+
+def offer_pending(
+    store: Store,
+    campaign_id: int,
+    *,
+    max_wave: int,
+    timezones: Sequence[str] | None,
+    now: datetime,
+    reoffer_before: datetime,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Mark as offered the vehicles of waves ≤ ``max_wave`` that are pending (or offered before
+    ``reoffer_before`` without an answer) and whose timezone is in ``timezones`` (None: any).
+
+    Returns the offered vehicle ids and their cohorts. The offer is committed before anything is
+    sent, so after a crash the same vehicles are offered again and report idempotently.
+    """
+    due = or_(
+        CampaignVehicle.state == "pending",
+        and_(CampaignVehicle.state == "offered", CampaignVehicle.offered_at <= reoffer_before),
+    )
+    conditions: list[ColumnElement[bool]] = [
+        CampaignVehicle.campaign_id == campaign_id,
+        CampaignVehicle.wave <= max_wave,
+        due,
+    ]
+    if timezones is not None:
+        if not timezones:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=object)
+        conditions.append(
+            CampaignVehicle.vehicle_id.in_(select(Vehicle.id).where(Vehicle.timezone.in_(list(timezones))))
+        )
+    statement = (
+        update(CampaignVehicle)
+        .where(*conditions)
+        .values(state="offered", attempts=CampaignVehicle.attempts + 1, offered_at=now)
+        .returning(CampaignVehicle.vehicle_id, CampaignVehicle.cohort)
+        .execution_options(synchronize_session=False)
+    )
+    with store.session() as session:
+        rows = session.execute(statement).all()
+    ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+    cohorts = np.array([r[1] for r in rows], dtype=object)
+    order = np.argsort(ids, kind="stable")
+    return ids[order], cohorts[order]
+
+
+def return_to_pending(store: Store, campaign_id: int, vehicle_ids: np.ndarray) -> None:
+    """Vehicles whose driver postponed a soft update go back to pending for the next window."""
+    with store.session() as session:
+        for clause in _id_clauses(session, CampaignVehicle.vehicle_id, vehicle_ids):
+            session.execute(
+                update(CampaignVehicle)
+                .where(CampaignVehicle.campaign_id == campaign_id, CampaignVehicle.state == "offered", clause)
+                .values(state="pending")
+                .execution_options(synchronize_session=False)
+            )
+
+
+def record_reports(
+    store: Store,
+    campaign_id: int,
+    vehicle_ids: np.ndarray,
+    outcomes: np.ndarray,
+    *,
+    at: datetime,
+    details: Sequence[str] | None = None,
+    telemetry_rows: Sequence[Mapping[str, Any]] = (),
+) -> int:
+    """Record final outcomes; returns how many vehicles reached a final state with this call.
+
+    Reports of vehicles that already have one are ignored (the (campaign, vehicle) key), and only
+    vehicles still pending or offered change state, so the call can be repeated safely. A
+    succeeded vehicle's installed software on the release's ECU is updated in the same
+    transaction. ``telemetry_rows`` (e.g. crash reports) are stored in that transaction too.
+    """
+    if len(vehicle_ids) == 0:
+        return 0
+    bad = set(np.unique(outcomes).tolist()) - set(FINAL_OUTCOMES)
+    if bad:
+        raise StoreError(f"unknown report outcome(s) {sorted(bad)} (known: {', '.join(FINAL_OUTCOMES)})")
+    with store.session() as session:
+        found = session.get(Campaign, campaign_id)
+        if found is None:
+            raise StoreError(f"no campaign {campaign_id}")
+        target = session.get(Release, found.release_id)
+        assert target is not None  # foreign key
+        ids = vehicle_ids.tolist()
+        outs = outcomes.tolist()
+        texts = list(details) if details is not None else [""] * len(ids)
+        insert_reports = _insert_ignore(session)
+        for start in range(0, len(ids), CHUNK):
+            rows = [
+                {"campaign_id": campaign_id, "vehicle_id": v, "release_id": target.id, "outcome": o, "at": at,
+                 "detail": d}
+                for v, o, d in zip(ids[start : start + CHUNK], outs[start : start + CHUNK],
+                                   texts[start : start + CHUNK], strict=True)
+            ]
+            session.execute(insert_reports, rows)
+        software = _json_set(session, Vehicle.software, target.ecu, {"component": target.component,
+                                                                   "version": target.version})
+        changed = 0
+        for clause in _id_clauses(session, CampaignVehicle.vehicle_id, vehicle_ids):
+            newly_succeeded = (
+                select(CampaignVehicle.vehicle_id)
+                .join(UpdateReport, and_(UpdateReport.campaign_id == CampaignVehicle.campaign_id,
+                                         UpdateReport.vehicle_id == CampaignVehicle.vehicle_id))
+                .where(CampaignVehicle.campaign_id == campaign_id, CampaignVehicle.state.in_(OPEN_STATES),
+                       UpdateReport.outcome == "succeeded", clause)
+            )
+            session.execute(
+                update(Vehicle).where(Vehicle.id.in_(newly_succeeded)).values(software=software)
+                .execution_options(synchronize_session=False)
+            )
+            result = session.execute(
+                update(CampaignVehicle)
+                .where(CampaignVehicle.campaign_id == campaign_id, CampaignVehicle.state.in_(OPEN_STATES),
+                       UpdateReport.campaign_id == campaign_id,
+                       UpdateReport.vehicle_id == CampaignVehicle.vehicle_id, clause)
+                .values(state=UpdateReport.outcome)
+                .execution_options(synchronize_session=False)
+            )
+            changed += int(result.rowcount)  # type: ignore[attr-defined]
+        if telemetry_rows:
+            from evplatform.store.vehicles import insert_telemetry
+
+            insert_telemetry(store, telemetry_rows, session=session)
+        return changed
+
+
+def vehicle_states(store: Store, campaign_id: int, vehicle_ids: Sequence[int]) -> dict[int, str]:
+    """Campaign state of each given vehicle (vehicles not targeted are absent)."""
+    out: dict[int, str] = {}
+    with store.session() as session:
+        for clause in _id_clauses(session, CampaignVehicle.vehicle_id, np.asarray(vehicle_ids, dtype=np.int64)):
+            query = select(CampaignVehicle.vehicle_id, CampaignVehicle.state).where(
+                CampaignVehicle.campaign_id == campaign_id, clause
+            )
+            out.update(session.execute(query).tuples())
+    return out
+
+
+def progress_counts(store: Store, campaign_id: int) -> list[tuple[int, str, str, int]]:
+    """``(wave, cohort, state, vehicles)`` for every combination present in the campaign."""
+    query = (
+        select(CampaignVehicle.wave, CampaignVehicle.cohort, CampaignVehicle.state, func.count())
+        .where(CampaignVehicle.campaign_id == campaign_id)
+        .group_by(CampaignVehicle.wave, CampaignVehicle.cohort, CampaignVehicle.state)
+    )
+    with store.session() as session:
+        return [(int(w), str(c), str(s), int(n)) for w, c, s, n in session.execute(query)]
+
+
+def report_counts(store: Store, campaign_id: int) -> dict[str, int]:
+    """Reports per outcome (each vehicle at most once, by the table's key)."""
+    query = (
+        select(UpdateReport.outcome, func.count())
+        .where(UpdateReport.campaign_id == campaign_id)
+        .group_by(UpdateReport.outcome)
+    )
+    with store.session() as session:
+        return {str(o): int(n) for o, n in session.execute(query)}
+
+
+# --- helpers ------------------------------------------------------------------------------------
+
+
+def _now_of(at: datetime | None) -> datetime:
+    return at or datetime.now(UTC)
+
+
+def _audit(session: Session, actor: str, action: str, subject: str, detail: dict[str, Any]) -> None:
+    session.add(AuditEntry(at=_now_of(None), actor=actor, action=action, subject=subject, detail=detail))
+
+
+def _insert_ignore(session: Session) -> Any:
+    """INSERT … ON CONFLICT DO NOTHING on the report key, in the session's dialect."""
+    name = session.get_bind().dialect.name
+    if name == "postgresql":
+        return postgresql.insert(UpdateReport).on_conflict_do_nothing(index_elements=["campaign_id", "vehicle_id"])
+    if name == "sqlite":
+        return sqlite.insert(UpdateReport).on_conflict_do_nothing(index_elements=["campaign_id", "vehicle_id"])
+    raise StoreError(f"unsupported database dialect {name!r} (SQLite and PostgreSQL are supported)")
+
+
+def _json_set(session: Session, column: Any, key: str, value: Mapping[str, str]) -> Any:
+    """``column`` with ``column[key] = value``, computed by the database."""
+    text = json.dumps(dict(value), sort_keys=True)
+    if session.get_bind().dialect.name == "postgresql":
+        path = postgresql.array([key], type_=Text())
+        return cast(func.jsonb_set(cast(column, JSONB), path, cast(literal(text, Text()), JSONB)), JSON)
+    return func.json_set(column, f'$."{key}"', func.json(literal(text, Text())))
+
+
+def _id_clauses(session: Session, column: Any, ids: np.ndarray) -> Iterator[ColumnElement[bool]]:
+    """``column IN ids`` as one ``= ANY(array)`` on PostgreSQL, or chunks within SQLite's limits."""
+    values = np.asarray(ids, dtype=np.int64).tolist()
+    if not values:
+        return
+    if session.get_bind().dialect.name == "postgresql":
+        yield column == any_(literal(values, ARRAY(BigInteger())))
+        return
+    for start in range(0, len(values), CHUNK):
+        yield column.in_(values[start : start + CHUNK])

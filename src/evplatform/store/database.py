@@ -1,0 +1,153 @@
+"""Opening the database: URL resolution, engine settings, sessions and error translation.
+
+SQLite is the default (one file under the workspace's ``.evplatform/``, in WAL mode so the API
+can read while a campaign writes); PostgreSQL is used when the URL says so. Every driver error
+leaves this package as a ``StoreError`` that names the database (without its password) and what
+went wrong, so callers print one line instead of a traceback and never retry in a loop.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from evplatform.errors import StoreError
+
+ENV_URL = "EVPLATFORM_DATABASE_URL"
+DB_FOLDER = ".evplatform"
+DB_FILE = "evplatform.db"
+
+
+def default_database_url(workspace_root: Path | None = None, *, bundled: bool = False) -> str:
+    """The URL the project uses when none is given.
+
+    ``EVPLATFORM_DATABASE_URL`` wins; otherwise a SQLite file in ``<workspace>/.evplatform/``.
+    The bundled demo lives inside the installed package, which may be read-only, so its database
+    goes to ``./.evplatform/`` under the current directory instead.
+    """
+    env = os.environ.get(ENV_URL)
+    if env:
+        return env
+    base = Path.cwd() if bundled or workspace_root is None else workspace_root
+    return f"sqlite:///{(base / DB_FOLDER / DB_FILE).resolve()}"
+
+
+def redact(url: str) -> str:
+    """The URL with its password hidden, for messages."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "<unparsable URL>"
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # WAL: readers never block the writer; NORMAL sync is durable across process crashes
+    # (kill -9), which is the failure the campaign controller must survive.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+def create_store_engine(url: str) -> Engine:
+    """An engine for ``url`` with the project's settings; raises StoreError on a bad URL."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError as error:
+        raise StoreError(f"invalid database URL {url!r}: {error}") from error
+    kwargs: dict[str, Any] = {}
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database or ""
+        if database and database != ":memory:":
+            try:
+                Path(database).parent.mkdir(parents=True, exist_ok=True)
+            except OSError as error:
+                raise StoreError(f"cannot create the folder of database {redact(url)}: {error}") from error
+        kwargs["connect_args"] = {"timeout": 30}
+    elif parsed.get_backend_name() == "postgresql":
+        kwargs["connect_args"] = {"connect_timeout": 5}
+        kwargs["pool_pre_ping"] = True
+    try:
+        engine = create_engine(url, **kwargs)
+    except (ArgumentError, ImportError) as error:
+        raise StoreError(f"cannot use database URL {redact(url)}: {error}") from error
+    if parsed.get_backend_name() == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+class Store:
+    """An open database: the engine, a session factory, and the URL it came from."""
+
+    def __init__(self, engine: Engine, url: str) -> None:
+        self.engine = engine
+        self.url = url
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """One transaction: committed when the block ends, rolled back on any error."""
+        with translate_errors(self.url), self._sessions.begin() as session:
+            yield session
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+@contextmanager
+def translate_errors(url: str) -> Iterator[None]:
+    """Re-raise driver errors as StoreError naming the database (StoreError passes through)."""
+    try:
+        yield
+    except StoreError:
+        raise
+    except DBAPIError as error:
+        if error.connection_invalidated or _is_connection_error(error):
+            raise StoreError(f"cannot reach the database {redact(url)}: {_first_line(error.orig)}") from error
+        raise StoreError(f"database {redact(url)} refused the operation: {_first_line(error.orig)}") from error
+    except SQLAlchemyError as error:
+        raise StoreError(f"database {redact(url)}: {_first_line(error)}") from error
+
+
+def _is_connection_error(error: DBAPIError) -> bool:
+    name = type(error.orig).__name__
+    message = str(error.orig).lower()
+    return name in {"OperationalError", "InterfaceError"} and any(
+        word in message for word in ("connect", "unable to open", "could not", "timeout", "refused", "no such host")
+    )
+
+
+def _first_line(error: object) -> str:
+    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+
+
+def open_store(url: str | None = None, *, migrate: bool = True) -> Store:
+    """Connect to ``url`` (default: ``default_database_url()``), check it answers, migrate it.
+
+    Raises StoreError at once when the server is unreachable: the caller reports it and stops,
+    rather than looping on reconnects.
+    """
+    url = url or default_database_url()
+    engine = create_store_engine(url)
+    with translate_errors(url), engine.connect() as connection:
+        connection.execute(text("SELECT 1"))
+    store = Store(engine, url)
+    if migrate:
+        from evplatform.store.migrate import upgrade
+
+        upgrade(store)
+    return store

@@ -1,0 +1,258 @@
+"""The database schema as SQLAlchemy 2 declarative tables.
+
+Only what happens after the workspace lives here (DESIGN.md): the fleet, releases, campaigns,
+telemetry, approvals, operators and the audit log. Migrations in ``store/migrations`` create
+these tables; the classes are the single description the queries in ``store/`` are written
+against.
+
+Two choices keep a million-vehicle fleet cheap:
+
+* a vehicle points to a shared ``configurations`` row (every vehicle of one trim in one market
+  has the same feature set), so compatibility is evaluated once per configuration, not once per
+  vehicle;
+* campaign progress is one row per (campaign, vehicle) in ``campaign_vehicles`` and final
+  outcomes go to ``update_reports`` whose primary key is (campaign, vehicle): a second report of
+  the same vehicle is ignored by the database itself, so nobody is counted twice.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+# Deterministic constraint names, so migrations can name what they drop or alter.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes in and out on every backend (SQLite keeps no zone of its own)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: the store keeps UTC instants only")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+# BIGINT on PostgreSQL, INTEGER on SQLite (where only INTEGER PRIMARY KEY is the rowid alias).
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class Configuration(Base):
+    """A complete feature selection shared by every vehicle built that way."""
+
+    __tablename__ = "configurations"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    digest: Mapped[str] = mapped_column(String(64), unique=True)
+    features: Mapped[str] = mapped_column(Text)  # sorted feature names separated by one space
+
+
+class MarketPolicy(Base):
+    """What the fleet needs to know about a market: its clock and whether updates need approval."""
+
+    __tablename__ = "markets"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    parent: Mapped[str | None] = mapped_column(String(32))
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    approval_required: Mapped[bool] = mapped_column(Boolean, default=False)
+    approval_basis: Mapped[str] = mapped_column(String(200), default="")
+
+
+class Vehicle(Base):
+    __tablename__ = "vehicles"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    vin: Mapped[str] = mapped_column(String(17), unique=True)
+    model: Mapped[str] = mapped_column(String(64))
+    trim: Mapped[str] = mapped_column(String(64))
+    market: Mapped[str] = mapped_column(String(32))
+    timezone: Mapped[str] = mapped_column(String(64))
+    configuration_id: Mapped[int] = mapped_column(ForeignKey("configurations.id"))
+    hardware_ids: Mapped[dict[str, Any]] = mapped_column(JSON)  # ECU -> hardware id
+    software: Mapped[dict[str, Any]] = mapped_column(JSON)  # ECU -> {"component", "version"}
+    rxswin: Mapped[dict[str, Any]] = mapped_column(JSON)  # UN R156 RXSWIN per regulation
+    consent_telemetry: Mapped[bool] = mapped_column(Boolean, default=True)
+    consent_updates: Mapped[bool] = mapped_column(Boolean, default=True)
+    registered_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+    __table_args__ = (Index("ix_vehicles_model_trim_market", "model", "trim", "market"),)
+
+
+class TelemetryEvent(Base):
+    __tablename__ = "telemetry_events"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    vehicle_id: Mapped[int] = mapped_column(ForeignKey("vehicles.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))  # health | crash | soc | odometer
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
+    value: Mapped[float | None] = mapped_column(Float)
+    release_id: Mapped[str | None] = mapped_column(String(128))
+    detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+    __table_args__ = (
+        Index("ix_telemetry_kind_at", "kind", "at"),
+        Index("ix_telemetry_vehicle_kind_at", "vehicle_id", "kind", "at"),
+    )
+
+
+class Release(Base):
+    """A software version of one component for one ECU, compatible where ``compatible`` holds."""
+
+    __tablename__ = "releases"
+    id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    component: Mapped[str] = mapped_column(String(64))
+    ecu: Mapped[str] = mapped_column(String(64))
+    hardware_id: Mapped[str] = mapped_column(String(64))
+    version: Mapped[str] = mapped_column(String(32))
+    compatible: Mapped[str] = mapped_column(Text)  # UVL constraint syntax
+    notes: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class Campaign(Base):
+    __tablename__ = "campaigns"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(200))
+    release_id: Mapped[str] = mapped_column(ForeignKey("releases.id"))
+    state: Mapped[str] = mapped_column(String(16))  # draft|running|paused|halted|cancelled|completed
+    forced: Mapped[bool] = mapped_column(Boolean, default=False)
+    target: Mapped[dict[str, Any]] = mapped_column(JSON)  # the target filter, as given
+    window_start: Mapped[str | None] = mapped_column(String(5))  # "HH:MM" local time
+    window_end: Mapped[str | None] = mapped_column(String(5))
+    seed: Mapped[int] = mapped_column(Integer, default=0)
+    current_wave: Mapped[int] = mapped_column(Integer, default=0)
+    halt_reason: Mapped[str | None] = mapped_column(Text)
+    last_tick_at: Mapped[datetime | None] = mapped_column(UtcDateTime())  # the controller's clock
+    created_by: Mapped[str] = mapped_column(String(128), default="")
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    started_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class Wave(Base):
+    __tablename__ = "waves"
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"), primary_key=True)
+    index: Mapped[int] = mapped_column(Integer, primary_key=True)
+    fraction: Mapped[float] = mapped_column(Float)  # cumulative share of the targets
+    size: Mapped[int] = mapped_column(Integer, default=0)
+    success_threshold: Mapped[float] = mapped_column(Float)
+    error_threshold: Mapped[float] = mapped_column(Float)
+    state: Mapped[str] = mapped_column(String(16), default="pending")  # pending|active|done|halted
+    started_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class CampaignVehicle(Base):
+    """One vehicle's progress in one campaign: where the controller resumes after a crash."""
+
+    __tablename__ = "campaign_vehicles"
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"), primary_key=True)
+    vehicle_id: Mapped[int] = mapped_column(BigId, ForeignKey("vehicles.id", ondelete="CASCADE"), primary_key=True)
+    wave: Mapped[int] = mapped_column(Integer)
+    cohort: Mapped[str] = mapped_column(String(64))  # model/trim: the gate also watches each cohort
+    # pending | offered | succeeded | failed | rolled_back | cancelled
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    offered_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+    __table_args__ = (Index("ix_campaign_vehicles_wave_state", "campaign_id", "wave", "state"),)
+
+
+class UpdateReport(Base):
+    """A vehicle's final outcome in a campaign; the primary key makes reports idempotent."""
+
+    __tablename__ = "update_reports"
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"), primary_key=True)
+    vehicle_id: Mapped[int] = mapped_column(BigId, ForeignKey("vehicles.id", ondelete="CASCADE"), primary_key=True)
+    release_id: Mapped[str] = mapped_column(String(128))
+    outcome: Mapped[str] = mapped_column(String(16))  # succeeded | failed | rolled_back
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
+    detail: Mapped[str] = mapped_column(Text, default="")
+
+    __table_args__ = (Index("ix_update_reports_release_at", "release_id", "at"),)
+
+
+class Approval(Base):
+    """A regulator's (or the SUMS process's) approval of a release for a market (UN R156 §7.1)."""
+
+    __tablename__ = "approvals"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    release_id: Mapped[str] = mapped_column(ForeignKey("releases.id"))
+    market: Mapped[str] = mapped_column(String(32))
+    authority: Mapped[str] = mapped_column(String(200))
+    reference: Mapped[str] = mapped_column(String(200))
+    approved_by: Mapped[str] = mapped_column(String(128))
+    approved_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+    __table_args__ = (UniqueConstraint("release_id", "market"),)
+
+
+class Account(Base):
+    __tablename__ = "accounts"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(128), unique=True)
+    role: Mapped[str] = mapped_column(String(32))  # viewer | engineer | release_manager | admin
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class Token(Base):
+    """A bearer token, stored only as its SHA-256 digest."""
+
+    __tablename__ = "tokens"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    digest: Mapped[str] = mapped_column(String(64), unique=True)
+    label: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class AuditEntry(Base):
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
+    actor: Mapped[str] = mapped_column(String(128))
+    action: Mapped[str] = mapped_column(String(64))
+    subject: Mapped[str] = mapped_column(String(200))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON)

@@ -1,0 +1,68 @@
+"""Opening, migrating and failing to reach a database."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import inspect, text
+
+from evplatform.errors import StoreError
+from evplatform.store import Store, current_revision, default_database_url, head_revision, open_store
+
+
+def test_open_migrates_to_head(store: Store) -> None:
+    assert current_revision(store) == head_revision()
+    tables = set(inspect(store.engine).get_table_names())
+    assert {"vehicles", "telemetry_events", "releases", "campaigns", "waves", "campaign_vehicles",
+            "update_reports", "approvals", "accounts", "tokens", "audit_log"} <= tables
+
+
+def test_reopen_is_a_no_op(db_url: str) -> None:
+    first = open_store(db_url)
+    first.dispose()
+    again = open_store(db_url)
+    assert current_revision(again) == head_revision()
+    again.dispose()
+
+
+def test_sqlite_runs_in_wal_mode(tmp_path: Path) -> None:
+    store = open_store(f"sqlite:///{tmp_path / 'wal.db'}")
+    with store.engine.connect() as connection:
+        assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
+    store.dispose()
+
+
+def test_unreachable_postgres_is_a_clear_store_error() -> None:
+    with pytest.raises(StoreError, match=r"cannot reach the database postgresql\+psycopg://u:\*\*\*@127.0.0.1:9"):
+        open_store("postgresql+psycopg://u:secret@127.0.0.1:9/nothing")
+
+
+def test_password_never_appears_in_the_message() -> None:
+    with pytest.raises(StoreError) as caught:
+        open_store("postgresql+psycopg://u:hunter2@127.0.0.1:9/nothing")
+    assert "hunter2" not in str(caught.value)
+
+
+def test_unwritable_sqlite_folder_is_a_store_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    with pytest.raises(StoreError, match="cannot create the folder"):
+        open_store(f"sqlite:///{blocker / 'sub' / 'x.db'}")
+
+
+def test_bad_url_is_a_store_error() -> None:
+    with pytest.raises(StoreError, match="invalid database URL"):
+        open_store("not a url at all")
+
+
+def test_default_url_honours_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("EVPLATFORM_DATABASE_URL", "sqlite:///elsewhere.db")
+    assert default_database_url(tmp_path) == "sqlite:///elsewhere.db"
+    monkeypatch.delenv("EVPLATFORM_DATABASE_URL")
+    assert default_database_url(tmp_path) == f"sqlite:///{tmp_path.resolve()}/.evplatform/evplatform.db"
+    monkeypatch.chdir(tmp_path)
+    assert default_database_url(Path("/somewhere/in/site-packages"), bundled=True).startswith(
+        f"sqlite:///{tmp_path.resolve()}/.evplatform/"
+    )
