@@ -151,3 +151,13 @@ def test_simulate_workspace_shape() -> None:
     assert [r["vehicle"] for r in eu] == [t.key for t in ws.sold_in("EU")]
     with pytest.raises(VehicleError, match="unknown market 'XX'"):
         simulate_workspace(ws, market="XX")
+
+
+def test_brake_by_wire_blending_splits_braking() -> None:
+    from evplatform.vehicle.brakes import blend
+
+    wheel = np.array([[20_000.0, -10_000.0, -60_000.0]])
+    regen, friction = blend(wheel, np.array([[50_000.0, 50_000.0, 50_000.0]]))
+    assert regen.tolist() == [[20_000.0, -10_000.0, -50_000.0]]
+    assert friction.tolist() == [[0.0, 0.0, -10_000.0]]
+    assert np.allclose(regen + friction, wheel)
