@@ -170,7 +170,7 @@ class CycleResult:
         return np.asarray(100.0 * self.plug_kwh / self.distance_km)
 
 
-CHUNK_CELLS = 200_000  # vehicles × steps per chunk: keeps the temporaries in the CPU cache
+CHUNK_CELLS = 100_000  # vehicles × steps per chunk: keeps the temporaries in the CPU cache
 
 
 def _rows(arrays: VehicleArrays, part: slice) -> VehicleArrays:
