@@ -37,7 +37,7 @@ class GlobalParameters:
     test_mass_added_kg: dict[str, float] = field(
         default_factory=lambda: {
             "WLTP": 150.0,  # GTR 15: mass in running order (+75 kg driver) + 25 kg + 15 % of payload
-            "CLTC": 100.0,  # GB/T 18386.1-2021 §5: curb mass + 100 kg
+            "CLTC": 100.0,  # GB/T 18386.1-2021 test mass: curb mass + 100 kg
             "EPA": 136.0,  # 40 CFR 86.1803: loaded vehicle weight = curb + 300 lb
             "NEDC": 100.0,  # UNECE R83/R101 reference mass: curb mass + 100 kg (no driver in curb)
         }

@@ -49,11 +49,11 @@ class FaultSpec:
 
 
 FAULTS: dict[Fault, FaultSpec] = {
-    Fault.BRAKE_CHANNEL_LOSS: FaultSpec("brake", 0.15, "UNECE R13-H §5.2.22 / ISO 26262 fault-tolerant time"),
-    Fault.STEERING_ACTUATOR_LOSS: FaultSpec("steer", 0.10, "UNECE R79 §5.3: steering must stay available"),
+    Fault.BRAKE_CHANNEL_LOSS: FaultSpec("brake", 0.15, "UNECE R13-H transmission failure / ISO 26262 fault-tolerant time"),
+    Fault.STEERING_ACTUATOR_LOSS: FaultSpec("steer", 0.10, "UNECE R79: steering must stay available"),
     Fault.MOTOR_DERATE: FaultSpec("motor_control", 0.50, "inverter over-temperature protection"),
-    Fault.BATTERY_OVERTEMP: FaultSpec("battery_management", 2.00, "GB 38031 thermal event warning window"),
-    Fault.SENSOR_DROPOUT: FaultSpec("driver_assistance", 0.30, "UN R157 §5.1.5: MRM on a severe failure"),
+    Fault.BATTERY_OVERTEMP: FaultSpec("battery_management", 2.00, "GB 38031-2020 thermal-event warning"),
+    Fault.SENSOR_DROPOUT: FaultSpec("driver_assistance", 0.30, "UN R157: minimum risk manoeuvre on a severe failure"),
     Fault.ZONE_LINK_LOSS: FaultSpec("zone_link", 0.10, "zone fail-safe before the next actuator update"),
 }
 # Monitors: heartbeat period and how many may be missed before a channel is declared lost.
@@ -64,7 +64,7 @@ MOTOR_TEMP_LIMIT_C, MOTOR_DEBOUNCE_S = 150.0, 0.10
 BATTERY_TEMP_LIMIT_C, BATTERY_FILTER_S = 60.0, 0.50
 NORMAL_TEMPS_C = {"motor": 90.0, "battery": 40.0}
 FAULT_TEMPS_C = {"motor": 165.0, "battery": 65.0}
-CONTROLLED_STOP_DECEL_MPS2 = 3.0  # UN R157 §5.5 MRM: ≤ 4 m/s² unless a collision is imminent
+CONTROLLED_STOP_DECEL_MPS2 = 3.0  # UN R157 minimum risk manoeuvre: ≤ 4 m/s²
 LIMP_POWER_FRACTION = {Fault.MOTOR_DERATE: 0.40, Fault.BATTERY_OVERTEMP: 0.25, Fault.ZONE_LINK_LOSS: 0.30,
                        Fault.STEERING_ACTUATOR_LOSS: 0.30}
 
