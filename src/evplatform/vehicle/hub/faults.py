@@ -49,7 +49,9 @@ class FaultSpec:
 
 
 FAULTS: dict[Fault, FaultSpec] = {
-    Fault.BRAKE_CHANNEL_LOSS: FaultSpec("brake", 0.15, "UNECE R13-H transmission failure / ISO 26262 fault-tolerant time"),
+    Fault.BRAKE_CHANNEL_LOSS: FaultSpec(
+        "brake", 0.15, "UNECE R13-H transmission failure / ISO 26262 fault-tolerant time"
+    ),
     Fault.STEERING_ACTUATOR_LOSS: FaultSpec("steer", 0.10, "UNECE R79: steering must stay available"),
     Fault.MOTOR_DERATE: FaultSpec("motor_control", 0.50, "inverter over-temperature protection"),
     Fault.BATTERY_OVERTEMP: FaultSpec("battery_management", 2.00, "GB 38031-2020 thermal-event warning"),
