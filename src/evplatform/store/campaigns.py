@@ -106,6 +106,7 @@ class CampaignRecord:
     started_at: datetime | None
     finished_at: datetime | None
     last_tick_at: datetime | None
+    timezones: tuple[str, ...]
     waves: tuple[WaveRecord, ...]
 
 
@@ -260,6 +261,7 @@ def _campaign_record(session: Session, c: Campaign) -> CampaignRecord:
         started_at=c.started_at,
         finished_at=c.finished_at,
         last_tick_at=c.last_tick_at,
+        timezones=tuple(c.timezones or ()),
         waves=tuple(
             WaveRecord(
                 w.index, w.fraction, w.size, w.success_threshold, w.error_threshold, w.state, w.started_at,
@@ -340,6 +342,7 @@ def assign_targets(
     waves: np.ndarray,
     cohorts: np.ndarray,
     *,
+    timezones: Sequence[str],
     actor: str,
     at: datetime,
 ) -> None:
@@ -351,7 +354,7 @@ def assign_targets(
         started = session.execute(
             update(Campaign)
             .where(Campaign.id == campaign_id, Campaign.state == "draft")
-            .values(state="running", started_at=at, current_wave=0, last_tick_at=at)
+            .values(state="running", started_at=at, current_wave=0, last_tick_at=at, timezones=sorted(timezones))
             .execution_options(synchronize_session=False)
         )
         if not started.rowcount:  # type: ignore[attr-defined]

@@ -162,6 +162,7 @@ class Campaign(Base):
     current_wave: Mapped[int] = mapped_column(Integer, default=0)
     halt_reason: Mapped[str | None] = mapped_column(Text)
     last_tick_at: Mapped[datetime | None] = mapped_column(UtcDateTime())  # the controller's clock
+    timezones: Mapped[list[Any]] = mapped_column(JSON, default=list)  # of the targets, set at start
     created_by: Mapped[str] = mapped_column(String(128), default="")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     started_at: Mapped[datetime | None] = mapped_column(UtcDateTime())

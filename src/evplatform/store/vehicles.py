@@ -216,8 +216,8 @@ def vehicle_columns(store: Store, ecu: str | None = None) -> dict[str, np.ndarra
     """Every vehicle as numpy columns, for campaign targeting without one object per vehicle.
 
     Columns: ``id``, ``model``, ``trim``, ``market``, ``timezone``, ``configuration_id``,
-    ``consent_updates`` and, when ``ecu`` is given, ``component`` and ``version`` installed on it
-    (empty strings when the vehicle has no such ECU).
+    ``consent_updates`` and, when ``ecu`` is given, the ``component``, ``version`` and
+    ``hardware_id`` of that ECU (empty strings when the vehicle has no such ECU).
     """
     columns = [
         Vehicle.id,
@@ -230,8 +230,12 @@ def vehicle_columns(store: Store, ecu: str | None = None) -> dict[str, np.ndarra
     ]
     names = ["id", "model", "trim", "market", "timezone", "configuration_id", "consent_updates"]
     if ecu is not None:
-        columns += [Vehicle.software[(ecu, "component")].as_string(), Vehicle.software[(ecu, "version")].as_string()]
-        names += ["component", "version"]
+        columns += [
+            Vehicle.software[(ecu, "component")].as_string(),
+            Vehicle.software[(ecu, "version")].as_string(),
+            Vehicle.hardware_ids[ecu].as_string(),
+        ]
+        names += ["component", "version", "hardware_id"]
     query = select(*columns).order_by(Vehicle.id).execution_options(yield_per=CHUNK)
     parts: list[list[Any]] = [[] for _ in names]
     with store.session() as session:

@@ -94,6 +94,7 @@ def upgrade() -> None:
         sa.Column("current_wave", sa.Integer(), nullable=False),
         sa.Column("halt_reason", sa.Text(), nullable=True),
         sa.Column("last_tick_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("timezones", sa.JSON(), nullable=False),
         sa.Column("created_by", sa.String(length=128), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("started_at", sa.DateTime(timezone=True), nullable=True),

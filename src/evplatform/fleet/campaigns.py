@@ -1,0 +1,447 @@
+"""The campaign controller: targets, waves, offers, reports and the operator's controls.
+
+It holds no state of its own: every call reads the campaign from the store, asks the pure rules
+of ``fleet.gates`` what to do and writes the result back in one transaction, so a controller
+killed with SIGKILL and started again continues where the database says it was.
+
+Typical use (the API and the simulator do exactly this)::
+
+    cid = create_campaign(store, name=..., release_id=..., target=TargetFilter(markets=("CN",)))
+    start_campaign(store, cid, actor="rita")          # checks approvals, writes the waves
+    step(store, cid, link, now)                        # one controller tick (offers + gate)
+    report(store, cid, vin, "succeeded", at)           # a vehicle's answer through the API
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import numpy as np
+
+from evplatform.errors import FleetError, ParseError
+from evplatform.fleet import gates
+from evplatform.fleet.gates import DEFAULT_WAVES, Counts, MaintenanceWindow, WavePolicy
+from evplatform.fleet.link import VehicleLink
+from evplatform.store import Store
+from evplatform.store import campaigns as cdb
+from evplatform.store import vehicles as vdb
+from evplatform.store.campaigns import CampaignRecord, ReleaseRecord
+from evplatform.variability.expression import parse_expression
+
+#: An offered vehicle that has not answered is offered again after this long.
+REOFFER_AFTER = timedelta(hours=6)
+
+
+@dataclass(frozen=True, slots=True)
+class TargetFilter:
+    """Which vehicles a campaign is for; empty fields match everything.
+
+    ``trims`` take ``model/trim`` keys; ``markets`` match a vehicle's market or any parent of it
+    (``EU`` covers ``DE``); ``expression`` is a feature expression on the vehicle's configuration;
+    ``current_versions`` restricts to vehicles running one of those versions on the release's ECU.
+    """
+
+    models: tuple[str, ...] = ()
+    trims: tuple[str, ...] = ()
+    markets: tuple[str, ...] = ()
+    expression: str | None = None
+    current_versions: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.expression:
+            try:
+                parse_expression(self.expression, source="target filter")
+            except ParseError as error:
+                raise FleetError(f"target filter expression: {error}") from error
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "models": list(self.models),
+            "trims": list(self.trims),
+            "markets": list(self.markets),
+            "expression": self.expression,
+            "current_versions": list(self.current_versions),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> TargetFilter:
+        unknown = set(data) - {"models", "trims", "markets", "expression", "current_versions"}
+        if unknown:
+            raise FleetError(f"unknown target filter field(s): {', '.join(sorted(unknown))}")
+        return cls(
+            models=tuple(data.get("models") or ()),
+            trims=tuple(data.get("trims") or ()),
+            markets=tuple(data.get("markets") or ()),
+            expression=data.get("expression") or None,
+            current_versions=tuple(data.get("current_versions") or ()),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Targets:
+    vehicle_ids: np.ndarray
+    cohorts: np.ndarray
+    markets: np.ndarray
+    timezones: np.ndarray
+    excluded: dict[str, int] = field(default_factory=dict)  # reason -> vehicles matched but left out
+
+
+def create_campaign(
+    store: Store,
+    *,
+    name: str,
+    release_id: str,
+    target: TargetFilter | None = None,
+    waves: Sequence[WavePolicy] = DEFAULT_WAVES,
+    forced: bool = False,
+    window: MaintenanceWindow | None = None,
+    seed: int = 0,
+    actor: str = "system",
+    now: datetime | None = None,
+) -> int:
+    """A draft campaign of a release; nothing is offered before ``start_campaign``."""
+    checked = gates.check_waves(waves)
+    if cdb.release(store, release_id) is None:
+        raise FleetError(f"no release {release_id!r}")
+    return cdb.create_campaign(
+        store,
+        name=name,
+        release_id=release_id,
+        target=(target or TargetFilter()).to_dict(),
+        waves=[(w.fraction, w.success_threshold, w.error_threshold) for w in checked],
+        forced=forced,
+        window=window.text() if window else None,
+        seed=seed,
+        created_by=actor,
+        at=now or datetime.now(UTC),
+    )
+
+
+def _market_chain(market: str, parents: Mapping[str, str | None]) -> list[str]:
+    chain: list[str] = []
+    current: str | None = market
+    while current is not None and current not in chain:
+        chain.append(current)
+        current = parents.get(current)
+    return chain
+
+
+def select_targets(store: Store, release: ReleaseRecord, target: TargetFilter, *, forced: bool) -> Targets:
+    """The vehicles a campaign would update, and why the others that matched the filter are left out.
+
+    Compatibility is the release's hardware id on its ECU and its feature expression evaluated on
+    the vehicle's configuration — once per distinct configuration, not once per vehicle.
+    """
+    cols = vdb.vehicle_columns(store, ecu=release.ecu)
+    n = len(cols["id"])
+    keys = np.char.add(np.char.add(cols["model"].astype(str), "/"), cols["trim"].astype(str)) if n else np.zeros(
+        0, dtype=str
+    )
+    mask = np.ones(n, dtype=bool)
+    if target.models:
+        mask &= np.isin(cols["model"].astype(str), list(target.models))
+    if target.trims:
+        mask &= np.isin(keys, list(target.trims))
+    if target.markets:
+        parents = {m.id: m.parent for m in vdb.markets(store).values()}
+        wanted = set(target.markets)
+        covered = [m for m in set(cols["market"].tolist()) if wanted & set(_market_chain(m, parents))]
+        mask &= np.isin(cols["market"].astype(str), covered)
+    config_ids = cols["configuration_id"]
+    configs = vdb.configurations(store, set(config_ids[mask].tolist()))
+    if target.expression:
+        expression = parse_expression(target.expression, source="target filter")
+        keep = [c for c, features in configs.items() if expression.evaluate(set(features))]
+        mask &= np.isin(config_ids, keep)
+    excluded: dict[str, int] = {}
+
+    def exclude(reason: str, out: np.ndarray) -> None:
+        nonlocal mask
+        count = int((mask & out).sum())
+        if count:
+            excluded[reason] = excluded.get(reason, 0) + count
+        mask &= ~out
+
+    compatible = parse_expression(release.compatible, source=f"release {release.id}")
+    ok_configs = [c for c, features in configs.items() if compatible.evaluate(set(features))]
+    exclude("incompatible configuration", ~np.isin(config_ids, ok_configs))
+    exclude(f"no {release.hardware_id} on ECU {release.ecu}", cols["hardware_id"] != release.hardware_id)
+    on_release = (cols["component"] == release.component) & (cols["version"] == release.version)
+    exclude("already on this version", on_release)
+    if target.current_versions:
+        exclude("other current version", ~np.isin(cols["version"].astype(str), list(target.current_versions)))
+    if not forced:
+        exclude("no consent to soft updates", ~cols["consent_updates"])
+    return Targets(cols["id"][mask], keys[mask].astype(object), cols["market"][mask], cols["timezone"][mask], excluded)
+
+
+@dataclass(frozen=True, slots=True)
+class StartSummary:
+    targets: int
+    waves: list[int]
+    excluded: dict[str, int]
+
+
+def start_campaign(
+    store: Store, campaign_id: int, *, actor: str = "system", now: datetime | None = None
+) -> StartSummary:
+    """Choose the targets, check approvals, assign waves, and set the campaign running.
+
+    Raises FleetError (nothing changes) when a target market demands an approval the release
+    lacks, when nothing is left to update, or when the campaign is not a draft.
+    """
+    now = now or datetime.now(UTC)
+    campaign = cdb.campaign(store, campaign_id)
+    if campaign.state != "draft":
+        raise FleetError(f"campaign {campaign_id} is {campaign.state}, only a draft can start")
+    release = cdb.release(store, campaign.release_id)
+    assert release is not None  # foreign key
+    targets = select_targets(store, release, TargetFilter.from_dict(campaign.target), forced=campaign.forced)
+    if len(targets.vehicle_ids) == 0:
+        raise FleetError(f"campaign {campaign_id} has no vehicle to update ({_excluded_text(targets.excluded)})")
+    policies = vdb.markets(store)
+    missing = gates.missing_approvals(
+        set(targets.markets.tolist()),
+        {m.id: m.approval_required for m in policies.values()},
+        {m.id: m.parent for m in policies.values()},
+        [a.market for a in cdb.approvals(store, release.id)],
+    )
+    if missing:
+        basis = {m: policies[m].approval_basis for m in missing if m in policies}
+        raise FleetError(
+            f"release {release.id} has no approval record for market(s) {', '.join(missing)}, which demand one "
+            f"({'; '.join(f'{m}: {b}' for m, b in basis.items())})"
+        )
+    policies_w = [WavePolicy(w.fraction, w.success_threshold, w.error_threshold) for w in campaign.waves]
+    sizes = gates.wave_sizes(len(targets.vehicle_ids), tuple(policies_w))
+    order = np.random.default_rng(campaign.seed).permutation(len(targets.vehicle_ids))
+    wave_of = np.repeat(np.arange(len(sizes)), sizes)
+    waves = np.empty(len(order), dtype=np.int64)
+    waves[order] = wave_of
+    cdb.assign_targets(
+        store,
+        campaign_id,
+        targets.vehicle_ids,
+        waves,
+        targets.cohorts,
+        timezones=sorted(set(targets.timezones.tolist())),
+        actor=actor,
+        at=now,
+    )
+    return StartSummary(len(targets.vehicle_ids), sizes, targets.excluded)
+
+
+def _excluded_text(excluded: Mapping[str, int]) -> str:
+    return ", ".join(f"{reason}: {n}" for reason, n in excluded.items()) or "no vehicle matches the filter"
+
+
+def _operate(store: Store, campaign_id: int, action: str, actor: str, now: datetime | None, reason: str | None) -> None:
+    allowed = gates.allowed_from(action)
+    ok = cdb.transition(
+        store, campaign_id, allowed_from=allowed, to=gates.TARGET_STATE[action], actor=actor,
+        at=now or datetime.now(UTC), reason=reason,
+    )
+    if not ok:
+        state = cdb.campaign(store, campaign_id).state
+        raise FleetError(f"cannot {action} campaign {campaign_id}: it is {state} (allowed from {', '.join(allowed)})")
+
+
+def pause_campaign(store: Store, campaign_id: int, *, actor: str = "system", now: datetime | None = None) -> None:
+    _operate(store, campaign_id, "pause", actor, now, None)
+
+
+def resume_campaign(store: Store, campaign_id: int, *, actor: str = "system", now: datetime | None = None) -> None:
+    _operate(store, campaign_id, "resume", actor, now, None)
+
+
+def cancel_campaign(
+    store: Store, campaign_id: int, *, actor: str = "system", reason: str = "cancelled", now: datetime | None = None
+) -> None:
+    """Stop for good: vehicles not yet updated are never offered it by this campaign."""
+    _operate(store, campaign_id, "cancel", actor, now, reason)
+
+
+# --- the controller tick -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class StepResult:
+    offered: int = 0
+    reported: int = 0
+    postponed: int = 0
+    unanswered: int = 0
+    decision: str = "idle"
+    reason: str = ""
+
+
+def step(store: Store, campaign_id: int, link: VehicleLink, now: datetime) -> StepResult:
+    """One tick: offer the due vehicles whose local window is open, record answers, apply the gate."""
+    campaign = cdb.campaign(store, campaign_id)
+    if campaign.state != "running":
+        return StepResult(decision=campaign.state)
+    window = (
+        MaintenanceWindow.parse(campaign.window_start, campaign.window_end)
+        if campaign.window_start and campaign.window_end
+        else None
+    )
+    zones = gates.open_timezones(window, campaign.timezones, now) if window else None
+    ids, cohorts = cdb.offer_pending(
+        store, campaign_id, max_wave=campaign.current_wave, timezones=zones, now=now, reoffer_before=now - REOFFER_AFTER
+    )
+    reported = postponed = unanswered = 0
+    if len(ids):
+        release = cdb.release(store, campaign.release_id)
+        assert release is not None
+        delivery = link.deliver(release, ids, cohorts, forced=campaign.forced, now=now)
+        final = np.isin(delivery.outcomes, cdb.FINAL_OUTCOMES)
+        crash_rows = [
+            {"vehicle_id": int(v), "kind": "crash", "at": now, "value": None, "release_id": release.id,
+             "detail": {"reason": "new software crashed", "campaign": campaign_id}}
+            for v in delivery.vehicle_ids[delivery.crashed]
+        ]
+        reported = cdb.record_reports(
+            store, campaign_id, delivery.vehicle_ids[final], delivery.outcomes[final], at=now,
+            details=delivery.details[final].tolist(), telemetry_rows=crash_rows,
+        )
+        later = delivery.outcomes == "postponed"
+        postponed = int(later.sum())
+        if postponed:
+            cdb.return_to_pending(store, campaign_id, delivery.vehicle_ids[later])
+        unanswered = int((delivery.outcomes == "no_answer").sum())
+    decision = evaluate(store, campaign_id, now=now)
+    cdb.set_clock(store, campaign_id, now)
+    return StepResult(len(ids), reported, postponed, unanswered, decision.action, decision.reason)
+
+
+def wave_counts(store: Store, campaign_id: int) -> tuple[dict[int, dict[str, int]], dict[int, dict[str, Counts]]]:
+    """Per wave: vehicles by state; and per wave and cohort: Counts."""
+    by_wave: dict[int, dict[str, int]] = {}
+    by_cohort: dict[int, dict[str, Counts]] = {}
+    for wave, cohort, state, n in cdb.progress_counts(store, campaign_id):
+        states = by_wave.setdefault(wave, {})
+        states[state] = states.get(state, 0) + n
+        cohorts = by_cohort.setdefault(wave, {})
+        cohorts[cohort] = cohorts.get(cohort, Counts()) + _counts(state, n)
+    return by_wave, by_cohort
+
+
+def _counts(state: str, n: int) -> Counts:
+    return Counts(
+        size=n,
+        succeeded=n if state == "succeeded" else 0,
+        failed=n if state == "failed" else 0,
+        rolled_back=n if state == "rolled_back" else 0,
+    )
+
+
+def evaluate(store: Store, campaign_id: int, *, now: datetime) -> gates.Decision:
+    """Apply the gate to the active wave of a running campaign and write the decision."""
+    campaign = cdb.campaign(store, campaign_id)
+    if campaign.state != "running":
+        return gates.Decision(campaign.state)
+    index = campaign.current_wave
+    wave = campaign.waves[index]
+    _, by_cohort = wave_counts(store, campaign_id)
+    current = sum(by_cohort.get(index, {}).values(), Counts())
+    cumulative: dict[str, Counts] = {}
+    for w in range(index + 1):
+        for cohort, counts in by_cohort.get(w, {}).items():
+            cumulative[cohort] = cumulative.get(cohort, Counts()) + counts
+    policy = WavePolicy(wave.fraction, wave.success_threshold, wave.error_threshold)
+    last = index == len(campaign.waves) - 1
+    decision = gates.decide(policy, current, cumulative, index=index, last=last)
+    if decision.action == "halt":
+        cdb.transition(store, campaign_id, allowed_from=("running",), to="halted", actor="controller", at=now,
+                       reason=decision.reason)
+    elif decision.action in ("advance", "complete"):
+        cdb.advance_wave(store, campaign_id, index, at=now, last=last)
+    return decision
+
+
+def report(store: Store, campaign_id: int, vin: str, outcome: str, *, at: datetime, detail: str = "") -> bool:
+    """A vehicle's final answer arriving through the API; True if it counted, False if a repeat.
+
+    The campaign's gate runs afterwards, so a halt happens as soon as the evidence is there.
+    """
+    if outcome not in cdb.FINAL_OUTCOMES:
+        raise FleetError(f"unknown outcome {outcome!r} (known: {', '.join(cdb.FINAL_OUTCOMES)})")
+    ids = vdb.vehicle_ids(store, [vin])
+    if vin not in ids:
+        raise FleetError(f"unknown vehicle {vin}")
+    states = cdb.vehicle_states(store, campaign_id, [ids[vin]])
+    if ids[vin] not in states:
+        raise FleetError(f"vehicle {vin} is not a target of campaign {campaign_id}")
+    if states[ids[vin]] == "cancelled":
+        raise FleetError(f"campaign {campaign_id} was cancelled before vehicle {vin} was updated")
+    counted = cdb.record_reports(
+        store, campaign_id, np.array([ids[vin]], dtype=np.int64), np.array([outcome], dtype=object), at=at,
+        details=[detail],
+    )
+    evaluate(store, campaign_id, now=at)
+    return counted == 1
+
+
+def run_campaign(
+    store: Store,
+    campaign_id: int,
+    link: VehicleLink,
+    *,
+    tick: timedelta = timedelta(hours=1),
+    max_ticks: int = 24 * 60,
+    on_tick: Callable[[datetime, StepResult], None] | None = None,
+) -> CampaignRecord:
+    """Drive a campaign on simulated time from its stored clock until it stops running.
+
+    The clock is stored with every tick, so a run started again after a crash picks up the next
+    tick after the last one that was written.
+    """
+    for _ in range(max_ticks):
+        campaign = cdb.campaign(store, campaign_id)
+        if campaign.state != "running":
+            break
+        now = (campaign.last_tick_at or datetime.now(UTC)) + tick
+        result = step(store, campaign_id, link, now)
+        if on_tick is not None:
+            on_tick(now, result)
+    return cdb.campaign(store, campaign_id)
+
+
+def progress(store: Store, campaign_id: int) -> dict[str, Any]:
+    """A campaign and its waves as plain data (the shape of ``fleet simulate --json``, with more keys)."""
+    campaign = cdb.campaign(store, campaign_id)
+    by_wave, _ = wave_counts(store, campaign_id)
+    waves = []
+    for wave in campaign.waves:
+        states = by_wave.get(wave.index, {})
+        waves.append(
+            {
+                "index": wave.index,
+                "fraction": wave.fraction,
+                "state": wave.state,
+                "size": wave.size,
+                "succeeded": states.get("succeeded", 0),
+                "failed": states.get("failed", 0),
+                "rolled_back": states.get("rolled_back", 0),
+                "pending": states.get("pending", 0) + states.get("offered", 0),
+                "cancelled": states.get("cancelled", 0),
+                "success_threshold": wave.success_threshold,
+                "error_threshold": wave.error_threshold,
+            }
+        )
+    return {
+        "id": campaign.id,
+        "name": campaign.name,
+        "release": campaign.release_id,
+        "state": campaign.state,
+        "forced": campaign.forced,
+        "window": [campaign.window_start, campaign.window_end] if campaign.window_start else None,
+        "current_wave": campaign.current_wave,
+        "targets": sum(w["size"] for w in waves),
+        "waves": waves,
+        "halt_reason": campaign.halt_reason,
+        "started_at": campaign.started_at,
+        "finished_at": campaign.finished_at,
+    }

@@ -1,0 +1,262 @@
+"""Campaign gate rules: pure functions, no I/O, no clock of their own (STYLE.md point 2).
+
+The controller in ``fleet.campaigns`` reads state from the store, asks these rules what to do
+and writes the answer back. Keeping the rules here makes every decision testable with plain
+numbers: when a wave may open, when a campaign must halt, when a vehicle may be offered an
+update, which markets still lack an approval.
+
+Halting follows Eclipse hawkBit's per-group "error condition", with one change: a wave of a few
+hundred vehicles is a sample, so a wave halts when the error rate is above the threshold *with
+95 % confidence* (the lower bound of the one-sided Wilson score interval), both for the wave as a
+whole and for every cohort (model/trim) with enough reports — a release that crashes 5 % of one
+trim must stop even when that trim is a tenth of the fleet.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, time
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from evplatform.errors import FleetError
+
+Z_ONE_SIDED_95 = 1.6448536269514722
+
+
+@dataclass(frozen=True, slots=True)
+class WavePolicy:
+    """One wave: the cumulative share of targets it reaches and its two thresholds.
+
+    ``success_threshold``: share of the wave that must have succeeded before the next wave opens.
+    ``error_threshold``: error rate (failed + rolled back, over reports) above which it halts.
+    """
+
+    fraction: float
+    success_threshold: float = 0.90
+    error_threshold: float = 0.02
+
+    def __post_init__(self) -> None:
+        for name in ("fraction", "success_threshold", "error_threshold"):
+            value = getattr(self, name)
+            if not 0.0 < value <= 1.0:
+                raise FleetError(f"wave {name} must be in (0, 1], got {value!r}")
+
+
+#: 1 % canary, then 10 %, 50 % and everyone (cumulative shares of the targets).
+DEFAULT_WAVES: tuple[WavePolicy, ...] = (
+    WavePolicy(0.01),
+    WavePolicy(0.10),
+    WavePolicy(0.50),
+    WavePolicy(1.00),
+)
+
+
+def check_waves(waves: Iterable[WavePolicy]) -> tuple[WavePolicy, ...]:
+    """Waves must grow strictly and end at 100 % of the targets."""
+    out = tuple(waves)
+    if not out:
+        raise FleetError("a campaign needs at least one wave")
+    for before, after in itertools.pairwise(out):
+        if after.fraction <= before.fraction:
+            raise FleetError(f"wave fractions must increase: {before.fraction:g} then {after.fraction:g}")
+    if out[-1].fraction != 1.0:
+        raise FleetError(f"the last wave must reach 100 % of the targets, not {out[-1].fraction:.0%}")
+    return out
+
+
+def wave_sizes(targets: int, waves: tuple[WavePolicy, ...]) -> list[int]:
+    """How many targets each wave adds; the canary holds at least one vehicle when there are any."""
+    bounds = [min(targets, math.ceil(w.fraction * targets - 1e-9)) for w in waves]
+    if targets and bounds[0] == 0:
+        bounds[0] = 1
+    bounds = [max(b, bounds[0]) for b in bounds]
+    return [b - a for a, b in zip([0, *bounds[:-1]], bounds, strict=True)]
+
+
+def wilson_lower(errors: int, reports: int, z: float = Z_ONE_SIDED_95) -> float:
+    """Lower bound of the Wilson score interval of a proportion (0 with no reports)."""
+    if reports <= 0:
+        return 0.0
+    p = errors / reports
+    centre = p + z * z / (2 * reports)
+    spread = z * math.sqrt(p * (1 - p) / reports + z * z / (4 * reports * reports))
+    return max(0.0, (centre - spread) / (1 + z * z / reports))
+
+
+@dataclass(frozen=True, slots=True)
+class Counts:
+    """Vehicles of a wave (or cohort) by state."""
+
+    size: int = 0
+    succeeded: int = 0
+    failed: int = 0
+    rolled_back: int = 0
+
+    @property
+    def errors(self) -> int:
+        return self.failed + self.rolled_back
+
+    @property
+    def reports(self) -> int:
+        return self.succeeded + self.errors
+
+    @property
+    def error_rate(self) -> float:
+        return self.errors / self.reports if self.reports else 0.0
+
+    @property
+    def success_rate(self) -> float:
+        return self.succeeded / self.size if self.size else 1.0
+
+    def __add__(self, other: Counts) -> Counts:
+        return Counts(
+            self.size + other.size,
+            self.succeeded + other.succeeded,
+            self.failed + other.failed,
+            self.rolled_back + other.rolled_back,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    action: str  # "wait" | "advance" | "complete" | "halt"
+    reason: str = ""
+
+
+MIN_COHORT_REPORTS = 30
+
+
+def decide(
+    policy: WavePolicy,
+    wave: Counts,
+    cohorts: Mapping[str, Counts],
+    *,
+    index: int,
+    last: bool,
+    min_cohort_reports: int = MIN_COHORT_REPORTS,
+) -> Decision:
+    """What the controller does with the active wave ``index`` given its counts.
+
+    ``cohorts`` are cumulative over the waves opened so far (more evidence per trim).
+    """
+    bound = wilson_lower(wave.errors, wave.reports)
+    if bound > policy.error_threshold:
+        return Decision(
+            "halt",
+            f"wave {index + 1}: error rate {wave.error_rate:.1%} ({wave.errors} of {wave.reports} reports) is above "
+            f"the {policy.error_threshold:.1%} threshold (95 % lower bound {bound:.1%})",
+        )
+    for name in sorted(cohorts):
+        counts = cohorts[name]
+        if counts.reports < min_cohort_reports:
+            continue
+        bound = wilson_lower(counts.errors, counts.reports)
+        if bound > policy.error_threshold:
+            return Decision(
+                "halt",
+                f"wave {index + 1}: cohort {name} error rate {counts.error_rate:.1%} ({counts.errors} of "
+                f"{counts.reports} reports) is above the {policy.error_threshold:.1%} threshold "
+                f"(95 % lower bound {bound:.1%})",
+            )
+    if wave.success_rate >= policy.success_threshold:
+        return Decision("complete" if last else "advance")
+    return Decision("wait")
+
+
+# --- campaign states ------------------------------------------------------------------------------
+
+#: Which operator action is allowed from which campaign state.
+TRANSITIONS: Mapping[str, tuple[str, ...]] = {
+    "start": ("draft",),
+    "pause": ("running",),
+    "resume": ("paused",),
+    "cancel": ("draft", "running", "paused", "halted"),
+}
+TARGET_STATE = {"pause": "paused", "resume": "running", "cancel": "cancelled"}
+
+
+def allowed_from(action: str) -> tuple[str, ...]:
+    try:
+        return TRANSITIONS[action]
+    except KeyError:
+        raise FleetError(f"unknown campaign action {action!r} (known: {', '.join(TRANSITIONS)})") from None
+
+
+# --- maintenance windows --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class MaintenanceWindow:
+    """Daily local-time window in which updates may be offered; may span midnight (22:00–04:00)."""
+
+    start: time
+    end: time
+
+    @classmethod
+    def parse(cls, start: str, end: str) -> MaintenanceWindow:
+        return cls(_parse_time(start), _parse_time(end))
+
+    def text(self) -> tuple[str, str]:
+        return self.start.strftime("%H:%M"), self.end.strftime("%H:%M")
+
+    def is_open(self, local: time) -> bool:
+        if self.start == self.end:
+            return True
+        if self.start < self.end:
+            return self.start <= local < self.end
+        return local >= self.start or local < self.end
+
+
+def _parse_time(text: str) -> time:
+    try:
+        hours, minutes = text.split(":")
+        return time(int(hours), int(minutes))
+    except ValueError:
+        raise FleetError(f"maintenance window time {text!r} is not HH:MM") from None
+
+
+def zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise FleetError(f"unknown time zone {name!r} (use an IANA name such as Europe/Berlin)") from None
+
+
+def open_timezones(window: MaintenanceWindow | None, timezones: Iterable[str], now: datetime) -> list[str] | None:
+    """The timezones whose local time is inside the window at ``now`` (None: no window, all open)."""
+    if window is None:
+        return None
+    return sorted(tz for tz in set(timezones) if window.is_open(now.astimezone(zone(tz)).time()))
+
+
+# --- regulatory approvals -------------------------------------------------------------------------
+
+
+def missing_approvals(
+    markets: Iterable[str],
+    approval_required: Mapping[str, bool],
+    parents: Mapping[str, str | None],
+    approved: Iterable[str],
+) -> list[str]:
+    """Markets (of the targets) that demand an approval and have none, for them or a parent.
+
+    UN R156 §7.1.1.x: an update that affects a type-approved system needs the approval authority's
+    agreement before it is delivered in that market; China's GB 44496-2024 §5 and the MIIT OTA
+    filing ask the same. An approval for a region (EU) covers its member markets (DE, FR, …).
+    """
+    have = set(approved)
+    missing = []
+    for market in sorted(set(markets)):
+        if not approval_required.get(market, False):
+            continue
+        chain: list[str] = []
+        current: str | None = market
+        while current is not None and current not in chain:
+            chain.append(current)
+            current = parents.get(current)
+        if not have.intersection(chain):
+            missing.append(market)
+    return missing

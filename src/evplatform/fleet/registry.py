@@ -1,0 +1,308 @@
+"""The vehicle registry: what each vehicle is (trim, market, configuration, ECUs, software), CSV import.
+
+A vehicle's configuration, hardware ids and installed software are derived from the workspace
+(``ws.configuration(trim, market)`` and the software components compatible with it), so the
+registry and the platform never disagree about what was built.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from evplatform.errors import FleetError, SourceError, WorkspaceError
+from evplatform.fleet.gates import zone
+from evplatform.store import Store
+from evplatform.store import vehicles as db
+from evplatform.store.vehicles import MarketRecord
+from evplatform.workspace import Market, Trim, Workspace
+
+#: Local clock of each demo market (maintenance windows are in local time). Others: UTC.
+MARKET_TIMEZONES = {
+    "CN": "Asia/Shanghai",
+    "EU": "Europe/Brussels",
+    "DE": "Europe/Berlin",
+    "FR": "Europe/Paris",
+    "ES": "Europe/Madrid",
+    "IT": "Europe/Rome",
+}
+#: The feature a software-update regulation requires (UN R156 SUMS, GB 44496-2024).
+UPDATE_FEATURE = "UpdateManagement"
+
+VIN_RE = re.compile(r"^[A-HJ-NPR-Z0-9]{17}$")  # ISO 3779: 17 characters, never I, O or Q
+
+
+class CsvRowError(SourceError, FleetError):
+    """A row of a fleet CSV file is wrong (file, line and field named)."""
+
+    http_status = 422
+
+
+@dataclass(frozen=True, slots=True)
+class VehicleSpec:
+    """What a caller knows about a vehicle; everything else is derived from the workspace."""
+
+    vin: str
+    model: str
+    trim: str
+    market: str
+    timezone: str | None = None
+    consent_telemetry: bool = True
+    consent_updates: bool = True
+
+
+def check_vin(vin: str) -> str:
+    if not VIN_RE.match(vin):
+        raise FleetError(f"VIN {vin!r} is not 17 characters of A–Z/0–9 without I, O, Q (ISO 3779)")
+    return vin
+
+
+def regulations_of(ws: Workspace, market: Market) -> list[str]:
+    """Ids of the regulations that apply in a market (directly, through its parent, or as UNECE)."""
+    chain: list[str] = []
+    current: str | None = market.id
+    while current is not None and current not in chain:
+        chain.append(current)
+        current = ws.markets[current].parent if current in ws.markets else None
+    out = []
+    for regulation in ws.regulations.values():
+        if set(regulation.markets) & set(chain) or ("UNECE" in regulation.markets and market.unece):
+            out.append(regulation.id)
+    return sorted(out)
+
+
+def market_policies(ws: Workspace) -> list[MarketRecord]:
+    """Each market's clock and whether it demands an approval record before an update campaign.
+
+    A market demands one when a regulation that requires the software-update management feature
+    applies there (UN R156 in UNECE markets, GB 44496-2024 in China).
+    """
+    out = []
+    for market in ws.markets.values():
+        basis = [
+            r for r in regulations_of(ws, market) if UPDATE_FEATURE in ws.regulations[r].requires.variables()
+        ]
+        out.append(
+            MarketRecord(
+                id=market.id,
+                name=market.name,
+                parent=market.parent,
+                timezone=MARKET_TIMEZONES.get(market.id, "UTC"),
+                approval_required=bool(basis),
+                approval_basis=", ".join(basis),
+            )
+        )
+    return out
+
+
+def sync_markets(store: Store, ws: Workspace) -> None:
+    db.save_markets(store, market_policies(ws))
+
+
+def installed_software(ws: Workspace, configuration: frozenset[str], where: str) -> dict[str, dict[str, str]]:
+    """ECU → component, version and hardware id of the software the configuration carries."""
+    out: dict[str, dict[str, str]] = {}
+    for component in ws.software.values():
+        if not component.compatible.evaluate(set(configuration)):
+            continue
+        if component.ecu in out:
+            raise WorkspaceError(
+                f"{where}: components {out[component.ecu]['component']} and {component.id} both target ECU "
+                f"{component.ecu!r}",
+                ws.root / "software.yaml",
+                component.line or None,
+            )
+        out[component.ecu] = {
+            "component": component.id,
+            "version": component.version,
+            "hardware_id": component.hardware_id,
+        }
+    return out
+
+
+def rxswin(model: str, market: Market, software: dict[str, dict[str, str]]) -> dict[str, str]:
+    """UN R156 §2.3 RX Software Identification Number of the type, in UNECE markets only."""
+    if not market.unece:
+        return {}
+    versions = ";".join(f"{ecu}={s['component']}@{s['version']}" for ecu, s in sorted(software.items()))
+    return {"R156": f"{model.upper()}-{hashlib.sha256(versions.encode()).hexdigest()[:10].upper()}"}
+
+
+@dataclass(frozen=True, slots=True)
+class TrimTemplate:
+    """Everything vehicles of one trim in one market share, computed once."""
+
+    model: str
+    trim: str
+    market: str
+    timezone: str
+    configuration_id: int
+    hardware_ids: dict[str, str]
+    software: dict[str, dict[str, str]]
+    rxswin: dict[str, str]
+
+
+def trim_templates(
+    store: Store, ws: Workspace, pairs: Iterable[tuple[Trim, str]]
+) -> dict[tuple[str, str], TrimTemplate]:
+    """Templates for (trim, market) pairs, keyed by (``model/trim``, market)."""
+    wanted = {(t.key, m): t for t, m in pairs}
+    configs = {key: ws.configuration(trim, key[1]) for key, trim in wanted.items()}
+    ids = db.configuration_ids(store, configs.values())
+    out = {}
+    for (key, market_id), trim in wanted.items():
+        config = configs[(key, market_id)]
+        software = installed_software(ws, config, f"{key} in {market_id}")
+        out[(key, market_id)] = TrimTemplate(
+            model=trim.model_id,
+            trim=trim.id,
+            market=market_id,
+            timezone=MARKET_TIMEZONES.get(market_id, "UTC"),
+            configuration_id=ids[config],
+            hardware_ids={ecu: s["hardware_id"] for ecu, s in software.items()},
+            software={ecu: {"component": s["component"], "version": s["version"]} for ecu, s in software.items()},
+            rxswin=rxswin(trim.model_id, ws.markets[market_id], software),
+        )
+    return out
+
+
+def vehicle_row(spec: VehicleSpec, template: TrimTemplate, at: datetime) -> dict[str, Any]:
+    return {
+        "vin": spec.vin,
+        "model": template.model,
+        "trim": template.trim,
+        "market": template.market,
+        "timezone": spec.timezone or template.timezone,
+        "configuration_id": template.configuration_id,
+        "hardware_ids": template.hardware_ids,
+        "software": template.software,
+        "rxswin": template.rxswin,
+        "consent_telemetry": spec.consent_telemetry,
+        "consent_updates": spec.consent_updates,
+        "registered_at": at,
+    }
+
+
+def _resolve(ws: Workspace, spec: VehicleSpec) -> Trim:
+    if spec.model not in ws.models:
+        raise FleetError(f"unknown model {spec.model!r} (known: {', '.join(ws.models)})")
+    trims = {t.id: t for t in ws.models[spec.model].trims}
+    if spec.trim not in trims:
+        raise FleetError(f"unknown trim {spec.trim!r} of {spec.model} (known: {', '.join(trims)})")
+    if spec.market not in ws.markets:
+        raise FleetError(f"unknown market {spec.market!r} (known: {', '.join(ws.markets)})")
+    trim = trims[spec.trim]
+    if (trim.key, spec.market) not in ws.configurations:
+        raise FleetError(f"{trim.key} is not sold in market {spec.market}")
+    if spec.timezone is not None:
+        zone(spec.timezone)
+    check_vin(spec.vin)
+    return trim
+
+
+def register_vehicles(store: Store, ws: Workspace, specs: Sequence[VehicleSpec], *, at: datetime | None = None) -> int:
+    """Register vehicles (all or none); FleetError names the first bad one."""
+    at = at or datetime.now(UTC)
+    trims = [_resolve(ws, s) for s in specs]
+    _check_unique([s.vin for s in specs])
+    sync_markets(store, ws)
+    pairs = {(t.key, s.market): (t, s.market) for t, s in zip(trims, specs, strict=True)}
+    templates = trim_templates(store, ws, pairs.values())
+    rows = [vehicle_row(s, templates[(t.key, s.market)], at) for t, s in zip(trims, specs, strict=True)]
+    return db.insert_vehicles(store, rows)
+
+
+def _check_unique(vins: Sequence[str]) -> None:
+    seen: set[str] = set()
+    for vin in vins:
+        if vin in seen:
+            raise FleetError(f"VIN {vin} appears twice")
+        seen.add(vin)
+
+
+CSV_FIELDS = ("vin", "model", "trim", "market")
+CSV_OPTIONAL = ("timezone", "consent_telemetry", "consent_updates")
+_BOOLS = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False, "": True}
+
+
+def read_fleet_csv(ws: Workspace, path: Path) -> list[tuple[int, VehicleSpec]]:
+    """Read and check every row of a fleet CSV; the first bad row raises CsvRowError(file, line)."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except OSError as error:
+        raise CsvRowError(f"cannot read the file: {error.strerror}", path) from error
+    reader = csv.DictReader(text.splitlines())
+    header = reader.fieldnames or []
+    missing = [f for f in CSV_FIELDS if f not in header]
+    if missing:
+        raise CsvRowError(f"missing column(s) {', '.join(missing)} (needed: {', '.join(CSV_FIELDS)})", path, 1)
+    unknown = [f for f in header if f not in CSV_FIELDS + CSV_OPTIONAL]
+    if unknown:
+        raise CsvRowError(f"unknown column(s) {', '.join(unknown)}", path, 1)
+    specs: list[tuple[int, VehicleSpec]] = []
+    first_line: dict[str, int] = {}
+    for row in reader:
+        line = reader.line_num
+        spec = _spec_from_row(ws, path, line, row)
+        if spec.vin in first_line:
+            raise CsvRowError(f"vin: {spec.vin} already appears on line {first_line[spec.vin]}", path, line)
+        first_line[spec.vin] = line
+        specs.append((line, spec))
+    return specs
+
+
+def _spec_from_row(ws: Workspace, path: Path, line: int, row: dict[str, str | None]) -> VehicleSpec:
+    values = {k: (v or "").strip() for k, v in row.items() if k is not None}
+    if None in row:
+        raise CsvRowError("more values than columns", path, line)
+    for field in CSV_FIELDS:
+        if not values.get(field):
+            raise CsvRowError(f"{field}: empty", path, line)
+    flags = {}
+    for field in ("consent_telemetry", "consent_updates"):
+        raw = values.get(field, "").lower()
+        if raw not in _BOOLS:
+            raise CsvRowError(f"{field}: {values[field]!r} is not true/false", path, line)
+        flags[field] = _BOOLS[raw]
+    spec = VehicleSpec(
+        vin=values["vin"].upper(),
+        model=values["model"],
+        trim=values["trim"],
+        market=values["market"],
+        timezone=values.get("timezone") or None,
+        **flags,
+    )
+    try:
+        _resolve(ws, spec)
+    except FleetError as error:
+        field = _field_of(str(error))
+        raise CsvRowError(f"{field}: {error}", path, line) from error
+    return spec
+
+
+def _field_of(message: str) -> str:
+    for word, field in (("VIN", "vin"), ("model", "model"), ("trim", "trim"), ("time zone", "timezone"),
+                        ("market", "market")):
+        if word in message:
+            return field
+    return "row"
+
+
+def import_csv(store: Store, ws: Workspace, path: Path, *, at: datetime | None = None) -> int:
+    """Import a fleet CSV: every row is checked first, then all are inserted in one transaction.
+
+    Columns: vin, model, trim, market (required); timezone, consent_telemetry, consent_updates.
+    A VIN already in the registry is an error naming its line; nothing is imported then.
+    """
+    rows = read_fleet_csv(ws, path)
+    known = db.registered_vins(store, [spec.vin for _, spec in rows])
+    for line, spec in rows:
+        if spec.vin in known:
+            raise CsvRowError(f"vin: {spec.vin} is already registered", path, line)
+    return register_vehicles(store, ws, [spec for _, spec in rows], at=at)

@@ -1,0 +1,257 @@
+"""Fleet simulator: a fleet in the platform's planned proportions through real campaigns.
+
+``simulate_fleet`` builds N vehicles across the workspace's trims and markets (trim shares from
+``volume_per_year``, market shares from ``MARKET_SHARES``), registers two releases — a good one
+for every vehicle and a bad one that crashes 5 % of one trim — records their approvals, and runs
+both campaigns through the controller with a ``VehicleLink`` that injects download
+interruptions, installation failures, power losses and offline vehicles. The bad campaign halts
+on its own gate. Everything goes through the store with bulk statements: no object per vehicle.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import numpy as np
+
+from evplatform.errors import FleetError
+from evplatform.fleet import campaigns as fc
+from evplatform.fleet.gates import DEFAULT_WAVES, MaintenanceWindow
+from evplatform.fleet.link import FailureModel, SimulatedLink, VehicleLink
+from evplatform.fleet.registry import sync_markets, trim_templates
+from evplatform.store import Store
+from evplatform.store import campaigns as cdb
+from evplatform.store import vehicles as vdb
+from evplatform.workspace import Trim, Workspace
+
+#: Share of the fleet registered in each market (ESTIMATE: home market first, a European
+#: launch of a few member states). Markets that only group others (EU) register no vehicles;
+#: a market missing here shares what is left equally.
+MARKET_SHARES = {"CN": 0.85, "DE": 0.05, "FR": 0.04, "ES": 0.03, "IT": 0.03}
+WMI = "LMD"  # world manufacturer identifier of the simulated maker (ISO 3780 format, invented)
+INSERT_CHUNK = 50_000
+START = datetime(2026, 11, 2, tzinfo=UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class ScenarioRelease:
+    """A release the scenario rolls out: a new version of one workspace software component."""
+
+    component: str
+    version: str
+    crash_cohort: str | None = None  # "model/trim" whose new software crashes
+    crash_rate: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Scenario:
+    releases: tuple[ScenarioRelease, ...] = (
+        ScenarioRelease("hub-os", "1.7.0"),
+        ScenarioRelease("adas-high", "2.5.0", crash_cohort="su7/max", crash_rate=0.05),
+    )
+    window: tuple[str, str] | None = ("01:00", "05:00")
+    failures: FailureModel = field(default_factory=FailureModel)
+    seed: int = 7
+    start: datetime = START
+
+
+def fleet_plan(ws: Workspace, vehicles: int, seed: int) -> list[tuple[Trim, str, int]]:
+    """(trim, market, count) in the planned proportions, counts summing to ``vehicles``."""
+    parents = {m.parent for m in ws.markets.values() if m.parent}
+    cells: list[tuple[Trim, str]] = []
+    weights: list[float] = []
+    leaf = [m for m in ws.markets if m not in parents]
+    rest = max(0.0, 1.0 - sum(MARKET_SHARES.get(m, 0.0) for m in leaf))
+    unknown = [m for m in leaf if m not in MARKET_SHARES]
+    for trim in ws.trims():
+        sold = [m for m in leaf if (trim.key, m) in ws.configurations]
+        for market in sold:
+            share = MARKET_SHARES.get(market, rest / len(unknown) if unknown else 0.0)
+            cells.append((trim, market))
+            weights.append(trim.volume_per_year * share)
+    if not cells or sum(weights) <= 0:
+        raise FleetError("the workspace plans no volume in any market: nothing to simulate")
+    p = np.asarray(weights) / sum(weights)
+    counts = np.random.default_rng(seed).multinomial(vehicles, p)
+    return [(t, m, int(n)) for (t, m), n in zip(cells, counts, strict=True) if n]
+
+
+def make_vins(model_index: int, trim_index: int, market_index: int, serials: np.ndarray) -> list[str]:
+    """17-character VINs: WMI, model letter, trim and market digits, 11-digit serial (no I, O, Q)."""
+    letters = "ABCDEFGHJKLMNPRSTUVWXYZ"
+    prefix = f"{WMI}{letters[model_index % len(letters)]}{trim_index % 10}{market_index % 10}"
+    return [f"{prefix}{s:011d}" for s in serials.tolist()]
+
+
+def populate(
+    store: Store, ws: Workspace, vehicles: int, *, seed: int = 7, at: datetime = START,
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """Register ``vehicles`` simulated vehicles in bulk; returns how many."""
+    sync_markets(store, ws)
+    plan = fleet_plan(ws, vehicles, seed)
+    templates = trim_templates(store, ws, [(t, m) for t, m, _ in plan])
+    rng = np.random.default_rng(seed + 1)
+    models = list(ws.models)
+    markets = list(ws.markets)
+    serial = 0
+    batch: list[dict[str, Any]] = []
+    done = 0
+    for trim, market, count in plan:
+        template = templates[(trim.key, market)]
+        trim_index = [t.id for t in ws.models[trim.model_id].trims].index(trim.id)
+        vins = make_vins(models.index(trim.model_id), trim_index, markets.index(market),
+                         np.arange(serial, serial + count))
+        serial += count
+        consent_updates = rng.random(count) >= 0.02  # ESTIMATE: 2 % refuse soft updates
+        consent_telemetry = rng.random(count) >= 0.05
+        for vin, updates, telemetry in zip(vins, consent_updates.tolist(), consent_telemetry.tolist(), strict=True):
+            batch.append({
+                "vin": vin, "model": template.model, "trim": template.trim, "market": template.market,
+                "timezone": template.timezone, "configuration_id": template.configuration_id,
+                "hardware_ids": template.hardware_ids, "software": template.software, "rxswin": template.rxswin,
+                "consent_telemetry": telemetry, "consent_updates": updates, "registered_at": at,
+            })
+            if len(batch) >= INSERT_CHUNK:
+                done += vdb.insert_vehicles(store, batch)
+                batch = []
+                if progress:
+                    progress(done)
+    if batch:
+        done += vdb.insert_vehicles(store, batch)
+        if progress:
+            progress(done)
+    return done
+
+
+def register_release(store: Store, ws: Workspace, release: ScenarioRelease, at: datetime) -> cdb.ReleaseRecord:
+    """The scenario's release as a store record, built from the workspace's component."""
+    if release.component not in ws.software:
+        raise FleetError(f"unknown software component {release.component!r} (known: {', '.join(ws.software)})")
+    component = ws.software[release.component]
+    record = cdb.ReleaseRecord(
+        id=f"{component.id}-{release.version}",
+        component=component.id,
+        ecu=component.ecu,
+        hardware_id=component.hardware_id,
+        version=release.version,
+        compatible=component.compatible_text,
+        notes=f"simulated release of {component.name}",
+        created_at=at,
+    )
+    if cdb.release(store, record.id) is None:
+        cdb.save_release(store, record, actor="simulator")
+    return record
+
+
+def approve_everywhere(store: Store, release_id: str, at: datetime) -> None:
+    """Approval records for every market that demands one (the simulator plays the authority)."""
+    have = {a.market for a in cdb.approvals(store, release_id)}
+    for market in vdb.markets(store).values():
+        if market.approval_required and market.id not in have:
+            cdb.save_approval(
+                store,
+                cdb.ApprovalRecord(release_id, market.id, f"simulated authority ({market.approval_basis})",
+                                   f"SIM-{release_id}-{market.id}", "simulator", at),
+                actor="simulator",
+            )
+
+
+@dataclass
+class SimulationResult:
+    vehicles: int
+    seconds: float
+    campaigns: list[dict[str, Any]]
+    timings: dict[str, float]
+
+
+def run_scenario(
+    store: Store,
+    ws: Workspace,
+    scenario: Scenario,
+    *,
+    link: VehicleLink | None = None,
+    on_tick: Callable[[int, datetime, fc.StepResult], None] | None = None,
+) -> list[int]:
+    """Create, approve, start and run the scenario's campaigns one after the other; their ids."""
+    bad = {
+        f"{r.component}-{r.version}": (r.crash_cohort, r.crash_rate) for r in scenario.releases if r.crash_cohort
+    }
+    failures = FailureModel(
+        scenario.failures.download_interruption, scenario.failures.install_failure, scenario.failures.power_loss,
+        scenario.failures.postpone, scenario.failures.offline, {**scenario.failures.bad_releases, **bad},
+    )
+    link = link or SimulatedLink(scenario.seed, failures)
+    window = MaintenanceWindow.parse(*scenario.window) if scenario.window else None
+    ids = []
+    clock = scenario.start
+    for release in scenario.releases:
+        record = register_release(store, ws, release, clock)
+        approve_everywhere(store, record.id, clock)
+        cid = fc.create_campaign(
+            store, name=f"{record.id} to the fleet", release_id=record.id, waves=DEFAULT_WAVES, window=window,
+            seed=scenario.seed, actor="simulator", now=clock,
+        )
+        fc.start_campaign(store, cid, actor="simulator", now=clock)
+        final = fc.run_campaign(
+            store, cid, link, on_tick=(lambda now, r, cid=cid: on_tick(cid, now, r)) if on_tick else None
+        )
+        ids.append(cid)
+        clock = (final.last_tick_at or clock) + timedelta(days=1)
+    return ids
+
+
+def simulate_fleet(
+    store: Store,
+    ws: Workspace,
+    vehicles: int,
+    *,
+    scenario: Scenario | None = None,
+    on_populate: Callable[[int], None] | None = None,
+    on_tick: Callable[[int, datetime, fc.StepResult], None] | None = None,
+) -> SimulationResult:
+    """Populate an empty store with ``vehicles`` vehicles and run the scenario's campaigns."""
+    if vehicles <= 0:
+        raise FleetError(f"--vehicles must be positive, got {vehicles}")
+    if vdb.count_vehicles(store):
+        raise FleetError(f"the database {store.url} already holds vehicles: simulate into an empty one")
+    scenario = scenario or Scenario()
+    started = time.perf_counter()
+    populate(store, ws, vehicles, seed=scenario.seed, at=scenario.start - timedelta(days=120), progress=on_populate)
+    populated = time.perf_counter()
+    ids = run_scenario(store, ws, scenario, on_tick=on_tick)
+    finished = time.perf_counter()
+    return SimulationResult(
+        vehicles=vehicles,
+        seconds=finished - started,
+        campaigns=[fc.progress(store, cid) for cid in ids],
+        timings={"populate_s": populated - started, "campaigns_s": finished - populated},
+    )
+
+
+def summary_json(result: SimulationResult, kpis: Sequence[dict[str, Any]] = ()) -> dict[str, Any]:
+    """The ``fleet simulate --json`` shape of DESIGN.md (keys may be added, never renamed)."""
+    return {
+        "vehicles": result.vehicles,
+        "seconds": round(result.seconds, 3),
+        "timings": {k: round(v, 3) for k, v in result.timings.items()},
+        "campaigns": [
+            {
+                "id": c["id"],
+                "release": c["release"],
+                "state": c["state"],
+                "targets": c["targets"],
+                "waves": [
+                    {k: w[k] for k in ("size", "succeeded", "failed", "rolled_back", "pending", "state")}
+                    for w in c["waves"]
+                ],
+                "halt_reason": c["halt_reason"],
+            }
+            for c in result.campaigns
+        ],
+        "stability": list(kpis),
+    }
