@@ -20,6 +20,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "workspace_commands",
     "simulate",
     "hub",
+    "fleet",
 )
 
 app = typer.Typer(

@@ -161,6 +161,18 @@ def approve_everywhere(store: Store, release_id: str, at: datetime) -> None:
             )
 
 
+def _bind(
+    on_tick: Callable[[int, datetime, fc.StepResult], None] | None, campaign_id: int
+) -> Callable[[datetime, fc.StepResult], None] | None:
+    if on_tick is None:
+        return None
+
+    def bound(now: datetime, result: fc.StepResult) -> None:
+        on_tick(campaign_id, now, result)
+
+    return bound
+
+
 @dataclass
 class SimulationResult:
     vehicles: int
@@ -197,9 +209,7 @@ def run_scenario(
             seed=scenario.seed, actor="simulator", now=clock,
         )
         fc.start_campaign(store, cid, actor="simulator", now=clock)
-        final = fc.run_campaign(
-            store, cid, link, on_tick=(lambda now, r, cid=cid: on_tick(cid, now, r)) if on_tick else None
-        )
+        final = fc.run_campaign(store, cid, link, on_tick=_bind(on_tick, cid))
         ids.append(cid)
         clock = (final.last_tick_at or clock) + timedelta(days=1)
     return ids

@@ -1,0 +1,155 @@
+"""`evplatform fleet …`: simulate a fleet through campaigns, import a fleet CSV, stability KPIs."""
+
+from __future__ import annotations
+
+import tempfile
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from evplatform.cli.common import JsonOpt, WorkspaceArg, console, err_console, pct, print_json
+from evplatform.fleet import campaigns as fc
+from evplatform.fleet.plots import plot_waves
+from evplatform.fleet.registry import import_csv
+from evplatform.fleet.simulator import simulate_fleet, summary_json
+from evplatform.fleet.stability import release_stability, updates_per_vehicle_per_quarter
+from evplatform.store import default_database_url, open_store
+from evplatform.workspace import load_workspace
+
+fleet_app = typer.Typer(help="Vehicle fleet: registry, campaigns, simulation, stability.", no_args_is_help=True)
+
+DatabaseOpt = Annotated[
+    str | None,
+    typer.Option("--database", help="Database URL (default: EVPLATFORM_DATABASE_URL or the workspace's .evplatform/)."),
+]
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=err_console, transient=True,
+    )
+
+
+@fleet_app.command("simulate")
+def simulate(
+    workspace: WorkspaceArg = None,
+    vehicles: Annotated[int, typer.Option("--vehicles", help="How many vehicles to simulate.")] = 10_000,
+    database: Annotated[
+        str | None, typer.Option("--database", help="Keep the simulated fleet in this database (default: temporary).")
+    ] = None,
+    out: Annotated[Path, typer.Option("--out", help="Folder for the waves plot (PNG).")] = Path("out/fleet"),
+    no_plot: Annotated[bool, typer.Option("--no-plot", help="Do not write the plot.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """N vehicles in the planned proportions through a good release and a bad one that must halt."""
+    ws = load_workspace(workspace)
+    with tempfile.TemporaryDirectory(prefix="evplatform-fleet-") as scratch:
+        store = open_store(database or f"sqlite:///{Path(scratch) / 'fleet.db'}")
+        try:
+            with _progress() as bar:
+                populate_task = bar.add_task("registering vehicles", total=vehicles)
+                campaign_tasks: dict[int, TaskID] = {}
+
+                def on_populate(done: int) -> None:
+                    bar.update(populate_task, completed=done)
+
+                def on_tick(campaign_id: int, now: datetime, step: fc.StepResult) -> None:
+                    if campaign_id not in campaign_tasks:
+                        info = fc.progress(store, campaign_id)
+                        campaign_tasks[campaign_id] = bar.add_task(
+                            f"campaign {campaign_id} {info['release']}", total=info["targets"]
+                        )
+                    bar.update(campaign_tasks[campaign_id], advance=step.reported)
+
+                result = simulate_fleet(store, ws, vehicles, on_populate=on_populate, on_tick=on_tick)
+            kpis = [k.to_dict() for k in release_stability(store)]
+            plot = None if no_plot else plot_waves(store, result.campaigns, out / "waves.png")
+        finally:
+            store.dispose()
+    if as_json:
+        data = summary_json(result, kpis)
+        data["plot"] = str(plot) if plot else None
+        print_json(data)
+        return
+    _render_campaigns(result.campaigns)
+    _render_stability(kpis)
+    console.print(f"{result.vehicles:,} vehicles in {result.seconds:.1f} s" + (f" — plot: {plot}" if plot else ""))
+
+
+def _render_campaigns(campaigns: list[dict[str, Any]]) -> None:
+    for campaign in campaigns:
+        state = campaign["state"]
+        colour = {"completed": "green", "halted": "red"}.get(state, "yellow")
+        table = Table(
+            title=f"campaign {campaign['id']}: {campaign['release']} — [{colour}]{state}[/]", title_justify="left"
+        )
+        for column in ("wave", "share", "size", "succeeded", "failed", "rolled back", "pending", "state"):
+            table.add_column(column, justify="left" if column in ("wave", "state") else "right")
+        for wave in campaign["waves"]:
+            table.add_row(
+                str(wave["index"] + 1), f"{wave['fraction']:.0%}", f"{wave['size']:,}", f"{wave['succeeded']:,}",
+                f"{wave['failed']:,}", f"{wave['rolled_back']:,}", f"{wave['pending']:,}", wave["state"],
+            )
+        console.print(table)
+        if campaign["halt_reason"]:
+            console.print(f"[red]halted:[/] {campaign['halt_reason']}")
+
+
+def _render_stability(kpis: list[dict[str, Any]]) -> None:
+    table = Table(title="Stability per release", title_justify="left")
+    for column in ("release", "reports", "install success", "rollback", "crash-free 7 d"):
+        table.add_column(column, justify="left" if column == "release" else "right")
+    for k in kpis:
+        table.add_row(
+            k["release"], f"{k['reports']:,}", pct(k["install_success_rate"]), pct(k["rollback_rate"]),
+            pct(k["crash_free_7d"]),
+        )
+    console.print(table)
+
+
+@fleet_app.command("import")
+def import_command(
+    csv_file: Annotated[Path, typer.Argument(help="CSV with vin, model, trim, market[, timezone, consent_…].")],
+    workspace: WorkspaceArg = None,
+    database: DatabaseOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Register the vehicles of a CSV file (all rows or none)."""
+    ws = load_workspace(workspace)
+    store = open_store(database or default_database_url(ws.root, bundled=workspace is None))
+    try:
+        count = import_csv(store, ws, csv_file)
+    finally:
+        store.dispose()
+    if as_json:
+        print_json({"file": str(csv_file), "imported": count})
+    else:
+        console.print(f"imported {count:,} vehicles from {csv_file}")
+
+
+@fleet_app.command("stability")
+def stability(workspace: WorkspaceArg = None, database: DatabaseOpt = None, as_json: JsonOpt = False) -> None:
+    """Install success, rollback and crash-free rates per release; updates per vehicle per quarter."""
+    root = load_workspace(workspace).root
+    store = open_store(database or default_database_url(root, bundled=workspace is None))
+    try:
+        kpis = [k.to_dict() for k in release_stability(store)]
+        quarters = updates_per_vehicle_per_quarter(store)
+    finally:
+        store.dispose()
+    if as_json:
+        print_json({"releases": kpis, "quarters": quarters})
+        return
+    _render_stability(kpis)
+    for q in quarters:
+        per = q["updates_per_vehicle"]
+        console.print(f"{q['quarter']}: {q['updates']:,} updates, {'—' if per is None else f'{per:.2f}'} per vehicle")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(fleet_app, name="fleet")
