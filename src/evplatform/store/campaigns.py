@@ -554,7 +554,7 @@ def vehicle_states(store: Store, campaign_id: int, vehicle_ids: Sequence[int]) -
             query = select(CampaignVehicle.vehicle_id, CampaignVehicle.state).where(
                 CampaignVehicle.campaign_id == campaign_id, clause
             )
-            out.update(session.execute(query).tuples())
+            out.update(session.execute(query).tuples().all())
     return out
 
 

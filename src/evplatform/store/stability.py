@@ -26,7 +26,8 @@ def crashes_after_install(store: Store, release_id: str) -> list[tuple[int, date
     """(vehicle, installed at, crash at) for every crash report after a vehicle installed the release.
 
     Installed means the vehicle ran the new software: it succeeded, or it rolled back after
-    running it; a crash report naming another release is not counted. Crashes are rare, so the 7-day window is applied by the caller.
+    running it; a crash report naming another release is not counted. Crashes are rare, so the
+    7-day window is applied by the caller.
     """
     query = (
         select(UpdateReport.vehicle_id, UpdateReport.at, TelemetryEvent.at)

@@ -259,7 +259,7 @@ def vehicle_ids(store: Store, vins: Sequence[str]) -> dict[str, int]:
     with store.session() as session:
         for start in range(0, len(vins), CHUNK):
             chunk = vins[start : start + CHUNK]
-            out.update(session.execute(select(Vehicle.vin, Vehicle.id).where(Vehicle.vin.in_(chunk))).tuples())
+            out.update(session.execute(select(Vehicle.vin, Vehicle.id).where(Vehicle.vin.in_(chunk))).tuples().all())
     return out
 
 

@@ -1,0 +1,88 @@
+"""The demo database behind ``make run``: a simulated fleet with a finished and a halted campaign.
+
+``build_demo_database(url)`` fills an empty database with the bundled demo platform's fleet (in
+its planned proportions), runs the simulator's scenario — a release that completes and a bad
+release halted by its gate — and adds a day of telemetry (health, state of charge, odometer) so
+every page of the dashboard has something real to show. A database that already holds a fleet is
+left as it is, so ``make run`` can be repeated.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import numpy as np
+
+from evplatform.fleet import campaigns as fc
+from evplatform.fleet.simulator import START, Scenario, populate, run_scenario
+from evplatform.store import campaigns as cdb
+from evplatform.store import open_store
+from evplatform.store import vehicles as vdb
+from evplatform.store.database import Store
+from evplatform.workspace import Workspace, load_workspace
+
+
+@dataclass(frozen=True, slots=True)
+class DemoDatabase:
+    url: str
+    vehicles: int
+    campaigns: list[dict[str, Any]]
+    created: bool  # False when the database already held a fleet
+
+
+def build_demo_database(
+    url: str | None = None, vehicles: int = 10_000, *, workspace: Workspace | None = None, seed: int = 7
+) -> DemoDatabase:
+    """Build (or find) the demo database at ``url`` (default: ``./.evplatform/`` or the env URL)."""
+    ws = workspace or load_workspace(None)
+    store = open_store(url)
+    try:
+        existing = vdb.count_vehicles(store)
+        if existing:
+            return DemoDatabase(store.url, existing, _campaigns(store), created=False)
+        scenario = Scenario(seed=seed)
+        populate(store, ws, vehicles, seed=seed, at=START - timedelta(days=120))
+        run_scenario(store, ws, scenario)
+        add_telemetry(store, seed=seed)
+        return DemoDatabase(store.url, vehicles, _campaigns(store), created=True)
+    finally:
+        store.dispose()
+
+
+def _campaigns(store: Store) -> list[dict[str, Any]]:
+    return [fc.progress(store, c.id) for c in cdb.list_campaigns(store)]
+
+
+def add_telemetry(store: Store, *, seed: int = 7) -> int:
+    """One health event, one state of charge and one odometer reading per consenting vehicle."""
+    cols = vdb.vehicle_columns(store)
+    ids = cols["id"]
+    rng = np.random.default_rng(seed + 2)
+    campaigns = cdb.list_campaigns(store)
+    at = max((c.last_tick_at for c in campaigns if c.last_tick_at), default=START) + timedelta(hours=6)
+    soc = np.round(rng.uniform(12, 96, len(ids)), 1)
+    odometer = np.round(rng.gamma(2.0, 9000.0, len(ids)), 0)
+    rows: list[dict[str, Any]] = []
+    consent = {r.id: r.consent_telemetry for r in _consents(store)}
+    for vid, charge, km in zip(ids.tolist(), soc.tolist(), odometer.tolist(), strict=True):
+        rows.append({"vehicle_id": vid, "kind": "health", "at": at, "value": None, "release_id": None,
+                     "detail": {"status": "ok"}})
+        if consent.get(vid, False):
+            rows.append({"vehicle_id": vid, "kind": "soc", "at": at, "value": charge, "release_id": None,
+                         "detail": None})
+            rows.append({"vehicle_id": vid, "kind": "odometer", "at": at, "value": km, "release_id": None,
+                         "detail": None})
+    return vdb.insert_telemetry(store, rows)
+
+
+def _consents(store: Store) -> list[vdb.VehicleRecord]:
+    records: list[vdb.VehicleRecord] = []
+    offset = 0
+    while True:
+        page = vdb.list_vehicles(store, limit=5000, offset=offset)
+        records.extend(page)
+        if len(page) < 5000:
+            return records
+        offset += 5000

@@ -1,0 +1,214 @@
+"""Campaigns end to end on both databases: targets, approvals, waves, halts, controls, idempotent reports."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import pytest
+
+from evplatform.errors import FleetError
+from evplatform.fleet import campaigns as fc
+from evplatform.fleet.gates import MaintenanceWindow, WavePolicy
+from evplatform.fleet.link import FailureModel, SimulatedLink
+from evplatform.store import Store
+from evplatform.store import campaigns as cdb
+from evplatform.store import vehicles as vdb
+from evplatform.workspace import Workspace
+from fleet_support import T0, add_release, approve
+
+NO_FAILURES = FailureModel(download_interruption=0, install_failure=0, power_loss=0, postpone=0, offline=0)
+
+
+def started(store: Store, release: str = "hub-os-1.7.0", **kwargs: object) -> int:
+    approve(store, release, "CN", "EU")
+    cid = fc.create_campaign(store, name="t", release_id=release, now=T0, **kwargs)  # type: ignore[arg-type]
+    fc.start_campaign(store, cid, actor="rita", now=T0)
+    return cid
+
+
+def test_a_clean_campaign_completes_every_wave(fleet: Store) -> None:
+    cid = started(fleet)
+    final = fc.run_campaign(fleet, cid, SimulatedLink(1, NO_FAILURES))
+    assert final.state == "completed"
+    info = fc.progress(fleet, cid)
+    assert [w["state"] for w in info["waves"]] == ["done"] * 4
+    assert sum(w["succeeded"] for w in info["waves"]) == info["targets"] == 520
+    # the vehicles now run the new version (installed software updated with the report)
+    cols = vdb.vehicle_columns(fleet, ecu="central-compute")
+    assert set(cols["version"].tolist()) == {"1.7.0"}
+
+
+def test_campaign_without_approval_is_refused(fleet: Store) -> None:
+    approve(fleet, "hub-os-1.7.0", "CN")
+    cid = fc.create_campaign(fleet, name="t", release_id="hub-os-1.7.0", now=T0)
+    with pytest.raises(FleetError, match=r"no approval record for market\(s\) DE.*UN-R156"):
+        fc.start_campaign(fleet, cid, now=T0)
+    assert cdb.campaign(fleet, cid).state == "draft"
+    assert cdb.progress_counts(fleet, cid) == []
+
+
+def test_target_filter_by_market_parent_trim_and_expression(fleet: Store) -> None:
+    release = cdb.release(fleet, "hub-os-1.7.0")
+    assert release is not None
+    eu = fc.select_targets(fleet, release, fc.TargetFilter(markets=("EU",)), forced=True)
+    assert set(eu.markets.tolist()) == {"DE"} and len(eu.vehicle_ids) == 6 * 40
+    trim = fc.select_targets(fleet, release, fc.TargetFilter(trims=("su7/max",)), forced=True)
+    assert set(trim.cohorts.tolist()) == {"su7/max"} and len(trim.vehicle_ids) == 80
+    expr = fc.select_targets(fleet, release, fc.TargetFilter(expression="LidarSuite & Market_CN"), forced=True)
+    assert len(expr.vehicle_ids) and set(expr.markets.tolist()) == {"CN"}
+    assert "su7/standard" not in set(expr.cohorts.tolist())
+
+
+def test_bad_filter_expression_is_a_clear_error() -> None:
+    with pytest.raises(FleetError, match="target filter expression"):
+        fc.TargetFilter(expression="Pack_LFP_73 & (")
+    with pytest.raises(FleetError, match="unknown target filter field"):
+        fc.TargetFilter.from_dict({"colour": "red"})
+
+
+def test_incompatible_vehicles_are_left_out(fleet: Store, demo: Workspace) -> None:
+    release_id = add_release(fleet, demo, "bms-lfp", "5.2.0")
+    release = cdb.release(fleet, release_id)
+    assert release is not None
+    targets = fc.select_targets(fleet, release, fc.TargetFilter(), forced=True)
+    assert targets.excluded["incompatible configuration"] > 0
+    for cohort in set(targets.cohorts.tolist()):
+        trim = demo.trim(cohort)
+        assert {"Pack_LFP_73", "Pack_LFP_96"} & demo.configuration(trim)
+
+
+def test_current_version_filter_and_no_second_update(fleet: Store) -> None:
+    release = cdb.release(fleet, "hub-os-1.7.0")
+    assert release is not None
+    none = fc.select_targets(fleet, release, fc.TargetFilter(current_versions=("0.9",)), forced=True)
+    assert len(none.vehicle_ids) == 0 and none.excluded["other current version"] == 520
+    cid = started(fleet)
+    fc.run_campaign(fleet, cid, SimulatedLink(1, NO_FAILURES))
+    again = fc.select_targets(fleet, release, fc.TargetFilter(), forced=True)
+    assert len(again.vehicle_ids) == 0 and again.excluded["already on this version"] == 520
+
+
+def test_bad_release_halts_before_the_next_wave(fleet: Store, demo: Workspace) -> None:
+    release_id = add_release(fleet, demo, "adas-high", "2.5.0")
+    approve(fleet, release_id, "CN", "EU")
+    waves = (WavePolicy(0.2), WavePolicy(1.0))
+    cid = fc.create_campaign(fleet, name="bad", release_id=release_id, waves=waves, now=T0)
+    fc.start_campaign(fleet, cid, now=T0)
+    failures = FailureModel(0, 0, 0, 0, 0, bad_releases={release_id: ("su7/max", 0.5)})
+    final = fc.run_campaign(fleet, cid, SimulatedLink(3, failures))
+    assert final.state == "halted"
+    assert final.halt_reason is not None and "above the 2.0% threshold" in final.halt_reason
+    crashes = vdb.telemetry(fleet, kind="crash")
+    assert crashes and all(c.release_id == release_id for c in crashes)
+    assert fc.progress(fleet, cid)["waves"][1]["succeeded"] == 0  # the halt came before wave 2 was offered
+
+
+def test_reports_are_idempotent(fleet: Store) -> None:
+    cid = started(fleet, forced=True)
+    vin = vdb.list_vehicles(fleet, limit=1)[0].vin
+    at = T0 + timedelta(hours=1)
+    assert fc.report(fleet, cid, vin, "succeeded", at=at) is True
+    assert fc.report(fleet, cid, vin, "succeeded", at=at) is False
+    assert fc.report(fleet, cid, vin, "failed", at=at) is False  # a later contradicting report changes nothing
+    assert cdb.report_counts(fleet, cid) == {"succeeded": 1}
+    record = vdb.vehicle_by_vin(fleet, vin)
+    assert record is not None and record.software["central-compute"]["version"] == "1.7.0"
+
+
+def test_report_errors_name_the_problem(fleet: Store) -> None:
+    cid = started(fleet)
+    at = T0 + timedelta(hours=1)
+    with pytest.raises(FleetError, match="unknown outcome 'great'"):
+        fc.report(fleet, cid, "LMDTEST0000000000", "great", at=at)
+    with pytest.raises(FleetError, match="unknown vehicle"):
+        fc.report(fleet, cid, "LMDNOPE0000000000", "succeeded", at=at)
+
+
+def test_pause_resume_cancel(fleet: Store) -> None:
+    cid = started(fleet)
+    link = SimulatedLink(1, NO_FAILURES)
+    fc.pause_campaign(fleet, cid, actor="rita")
+    assert fc.step(fleet, cid, link, T0 + timedelta(hours=1)).offered == 0  # paused: nothing offered
+    with pytest.raises(FleetError, match=r"cannot pause campaign .* it is paused"):
+        fc.pause_campaign(fleet, cid)
+    fc.resume_campaign(fleet, cid)
+    assert fc.step(fleet, cid, link, T0 + timedelta(hours=2)).offered > 0
+    fc.cancel_campaign(fleet, cid, reason="wrong build")
+    info = fc.progress(fleet, cid)
+    assert info["state"] == "cancelled" and info["halt_reason"] == "wrong build"
+    assert sum(w["cancelled"] for w in info["waves"]) > 0
+    with pytest.raises(FleetError, match="cannot resume"):
+        fc.resume_campaign(fleet, cid)
+
+
+def test_maintenance_window_is_local_time(fleet: Store) -> None:
+    cid = started(fleet, window=MaintenanceWindow.parse("02:00", "03:00"), waves=(WavePolicy(1.0),))
+    link = SimulatedLink(1, NO_FAILURES)
+    offered_at: dict[str, int] = {}
+    for hour in range(24):
+        now = datetime(2026, 11, 3, hour, 30, tzinfo=UTC)
+        result = fc.step(fleet, cid, link, now)
+        if result.offered:
+            offered_at[f"{hour:02d}"] = result.offered
+    # 02:30 in Shanghai is 18:30 UTC; 02:30 in Berlin (UTC+1 in November) is 01:30 UTC
+    assert offered_at == {"01": 240, "18": 280}
+
+
+def test_soft_updates_skip_vehicles_without_consent(store: Store, demo: Workspace) -> None:
+    from dataclasses import replace
+
+    from evplatform.fleet.registry import register_vehicles
+    from fleet_support import small_fleet_specs
+
+    specs = small_fleet_specs(demo, 2, markets=("CN",))
+    specs = [replace(s, consent_updates=i % 2 == 0) for i, s in enumerate(specs)]
+    register_vehicles(store, demo, specs, at=T0)
+    release_id = add_release(store, demo, "hub-os", "1.7.0")
+    release = cdb.release(store, release_id)
+    assert release is not None
+    soft = fc.select_targets(store, release, fc.TargetFilter(), forced=False)
+    forced = fc.select_targets(store, release, fc.TargetFilter(), forced=True)
+    assert len(forced.vehicle_ids) == len(specs)
+    assert len(soft.vehicle_ids) == len(specs) // 2 and soft.excluded["no consent to soft updates"] == len(specs) // 2
+
+
+def test_forced_updates_are_never_postponed(fleet: Store) -> None:
+    cid = started(fleet, forced=True, waves=(WavePolicy(1.0),))
+    always_later = FailureModel(0, 0, 0, postpone=1.0, offline=0)
+    result = fc.step(fleet, cid, SimulatedLink(1, always_later), T0 + timedelta(hours=1))
+    assert result.postponed == 0 and result.reported == 520
+
+
+def test_postponed_soft_updates_come_back(fleet: Store) -> None:
+    cid = started(fleet, waves=(WavePolicy(1.0),))
+    always_later = FailureModel(0, 0, 0, postpone=1.0, offline=0)
+    result = fc.step(fleet, cid, SimulatedLink(1, always_later), T0 + timedelta(hours=1))
+    assert result.postponed == 520 and result.reported == 0
+    again = fc.step(fleet, cid, SimulatedLink(1, NO_FAILURES), T0 + timedelta(hours=2))
+    assert again.offered == 520 and again.reported == 520
+
+
+def test_unanswered_offers_are_repeated_later(fleet: Store) -> None:
+    cid = started(fleet, waves=(WavePolicy(1.0),))
+    offline = FailureModel(0, 0, 0, 0, offline=1.0)
+    assert fc.step(fleet, cid, SimulatedLink(1, offline), T0 + timedelta(hours=1)).unanswered == 520
+    assert fc.step(fleet, cid, SimulatedLink(1, NO_FAILURES), T0 + timedelta(hours=2)).offered == 0
+    later = fc.step(fleet, cid, SimulatedLink(1, NO_FAILURES), T0 + fc.REOFFER_AFTER + timedelta(hours=1))
+    assert later.offered == 520 and later.reported == 520
+
+
+def test_a_campaign_starts_only_once(fleet: Store) -> None:
+    cid = started(fleet)
+    with pytest.raises(FleetError, match="only a draft can start"):
+        fc.start_campaign(fleet, cid)
+
+
+def test_store_record_reports_ignores_repeats_in_bulk(fleet: Store) -> None:
+    cid = started(fleet, forced=True)
+    ids = vdb.vehicle_columns(fleet)["id"][:50]
+    outcomes = np.array(["succeeded"] * 50, dtype=object)
+    at = datetime(2026, 11, 3, tzinfo=UTC)
+    assert cdb.record_reports(fleet, cid, ids, outcomes, at=at) == 50
+    assert cdb.record_reports(fleet, cid, ids, outcomes, at=at) == 0
+    assert cdb.report_counts(fleet, cid) == {"succeeded": 50}

@@ -1,0 +1,39 @@
+"""Helpers for the fleet tests: a small demo fleet, a release, approvals."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from evplatform.fleet.registry import VehicleSpec
+from evplatform.store import Store
+from evplatform.store import campaigns as cdb
+from evplatform.workspace import Workspace
+
+T0 = datetime(2026, 11, 2, tzinfo=UTC)
+
+
+def small_fleet_specs(ws: Workspace, per_cell: int, markets: tuple[str, ...] = ("CN", "DE")) -> list[VehicleSpec]:
+    """``per_cell`` vehicles of every trim in every given market it is sold in."""
+    specs = []
+    for trim in ws.trims():
+        for market in markets:
+            if (trim.key, market) in ws.configurations:
+                for _ in range(per_cell):
+                    specs.append(VehicleSpec(f"LMDTEST{len(specs):010d}", trim.model_id, trim.id, market))
+    return specs
+
+
+def add_release(store: Store, ws: Workspace, component_id: str, version: str) -> str:
+    component = ws.software[component_id]
+    release_id = f"{component_id}-{version}"
+    cdb.save_release(
+        store,
+        cdb.ReleaseRecord(release_id, component_id, component.ecu, component.hardware_id, version,
+                          component.compatible_text, created_at=T0),
+    )
+    return release_id
+
+
+def approve(store: Store, release_id: str, *markets: str) -> None:
+    for market in markets:
+        cdb.save_approval(store, cdb.ApprovalRecord(release_id, market, "authority", f"REF-{market}", "rita", T0))
