@@ -37,7 +37,7 @@ def test_events_of_every_kind_are_stored(two: Store) -> None:
     ]
     assert ingest(two, events) == 4
     newest = vdb.telemetry(two, limit=10)
-    assert [e.kind for e in newest][0] == "crash" and newest[0].detail == {"ecu": "adas"}
+    assert newest[0].kind == "crash" and newest[0].detail == {"ecu": "adas"}
     assert {e.kind for e in newest} == {"soc", "odometer", "health", "crash"}
 
 
