@@ -29,6 +29,7 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    text,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -374,6 +375,8 @@ def assign_targets(
                     )
                 ],
             )
+        if session.get_bind().dialect.name == "postgresql":
+            session.execute(text("ANALYZE campaign_vehicles"))  # fresh statistics for the planner
         sizes = np.bincount(waves, minlength=0) if len(waves) else np.zeros(0, dtype=np.int64)
         for index in range(len(sizes)):
             session.execute(
@@ -517,28 +520,22 @@ def record_reports(
             session.execute(insert_reports, rows)
         software = _json_set(session, Vehicle.software, target.ecu, {"component": target.component,
                                                                    "version": target.version})
-        changed = 0
-        for clause in _id_clauses(session, CampaignVehicle.vehicle_id, vehicle_ids):
-            newly_succeeded = (
-                select(CampaignVehicle.vehicle_id)
-                .join(UpdateReport, and_(UpdateReport.campaign_id == CampaignVehicle.campaign_id,
-                                         UpdateReport.vehicle_id == CampaignVehicle.vehicle_id))
-                .where(CampaignVehicle.campaign_id == campaign_id, CampaignVehicle.state.in_(OPEN_STATES),
-                       UpdateReport.outcome == "succeeded", clause)
-            )
-            session.execute(
-                update(Vehicle).where(Vehicle.id.in_(newly_succeeded)).values(software=software)
-                .execution_options(synchronize_session=False)
-            )
-            result = session.execute(
-                update(CampaignVehicle)
-                .where(CampaignVehicle.campaign_id == campaign_id, CampaignVehicle.state.in_(OPEN_STATES),
-                       UpdateReport.campaign_id == campaign_id,
-                       UpdateReport.vehicle_id == CampaignVehicle.vehicle_id, clause)
-                .values(state=UpdateReport.outcome)
-                .execution_options(synchronize_session=False)
-            )
-            changed += int(result.rowcount)  # type: ignore[attr-defined]
+        # The vehicles this call moves to a final state: still open, with a report written now.
+        # Filtering on the report time (indexed) rather than on the id list keeps both statements
+        # cheap on PostgreSQL, where a long "= ANY(array)" filter is compared row by row.
+        fresh = and_(UpdateReport.campaign_id == campaign_id, UpdateReport.at == at,
+                     UpdateReport.vehicle_id == CampaignVehicle.vehicle_id,
+                     CampaignVehicle.campaign_id == campaign_id, CampaignVehicle.state.in_(OPEN_STATES))
+        newly_succeeded = select(CampaignVehicle.vehicle_id).where(fresh, UpdateReport.outcome == "succeeded")
+        session.execute(
+            update(Vehicle).where(Vehicle.id.in_(newly_succeeded)).values(software=software)
+            .execution_options(synchronize_session=False)
+        )
+        result = session.execute(
+            update(CampaignVehicle).where(fresh).values(state=UpdateReport.outcome)
+            .execution_options(synchronize_session=False)
+        )
+        changed = int(result.rowcount)  # type: ignore[attr-defined]
         if telemetry_rows:
             from evplatform.store.vehicles import insert_telemetry
 
@@ -611,7 +608,7 @@ def _json_set(session: Session, column: Any, key: str, value: Mapping[str, str])
 
 
 def _id_clauses(session: Session, column: Any, ids: np.ndarray) -> Iterator[ColumnElement[bool]]:
-    """``column IN ids`` as one ``= ANY(array)`` on PostgreSQL, or chunks within SQLite's limits."""
+    """``column IN ids`` as one array parameter on PostgreSQL, or chunks within SQLite's limits."""
     values = np.asarray(ids, dtype=np.int64).tolist()
     if not values:
         return

@@ -209,7 +209,10 @@ class UpdateReport(Base):
     at: Mapped[datetime] = mapped_column(UtcDateTime())
     detail: Mapped[str] = mapped_column(Text, default="")
 
-    __table_args__ = (Index("ix_update_reports_release_at", "release_id", "at"),)
+    __table_args__ = (
+        Index("ix_update_reports_release_at", "release_id", "at"),
+        Index("ix_update_reports_campaign_at", "campaign_id", "at"),
+    )
 
 
 class Approval(Base):

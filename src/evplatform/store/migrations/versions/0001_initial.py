@@ -199,6 +199,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("campaign_id", "vehicle_id", name=op.f("pk_update_reports")),
     )
     with op.batch_alter_table("update_reports", schema=None) as batch_op:
+        batch_op.create_index("ix_update_reports_campaign_at", ["campaign_id", "at"], unique=False)
         batch_op.create_index("ix_update_reports_release_at", ["release_id", "at"], unique=False)
 
     op.create_table(
@@ -223,6 +224,7 @@ def downgrade() -> None:
     op.drop_table("waves")
     with op.batch_alter_table("update_reports", schema=None) as batch_op:
         batch_op.drop_index("ix_update_reports_release_at")
+        batch_op.drop_index("ix_update_reports_campaign_at")
 
     op.drop_table("update_reports")
     with op.batch_alter_table("telemetry_events", schema=None) as batch_op:
