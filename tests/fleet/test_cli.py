@@ -1,0 +1,39 @@
+"""`evplatform fleet import` and `fleet stability` through the real entry point."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+
+def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "evplatform", *args], capture_output=True, text=True, timeout=120,
+                          cwd=cwd)
+
+
+def test_import_then_stability(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'f.db'}"
+    csv = tmp_path / "fleet.csv"
+    csv.write_text("vin,model,trim,market\nLMDAB100000000001,su7,max,DE\nLMDAB100000000002,yu7,pro,CN\n")
+    done = run("fleet", "import", str(csv), "--database", url, "--json", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == {"file": str(csv), "imported": 2}
+    kpis = run("fleet", "stability", "--database", url, "--json", cwd=tmp_path)
+    assert kpis.returncode == 0, kpis.stderr
+    assert json.loads(kpis.stdout) == {"releases": [], "quarters": []}
+
+
+def test_bad_csv_exits_1_with_file_and_line(tmp_path: Path) -> None:
+    csv = tmp_path / "fleet.csv"
+    csv.write_text("vin,model,trim,market\nLMDAB100000000001,su7,max,DE\nSHORT,su7,max,DE\n")
+    done = run("fleet", "import", str(csv), "--database", f"sqlite:///{tmp_path / 'f.db'}", cwd=tmp_path)
+    assert done.returncode == 1
+    assert f"{csv}:3: vin: VIN 'SHORT'" in done.stderr.replace("\n", "")
+
+
+def test_unreachable_database_is_one_line_not_a_traceback(tmp_path: Path) -> None:
+    done = run("fleet", "stability", "--database", "postgresql+psycopg://x:pw@127.0.0.1:9/db", cwd=tmp_path)
+    assert done.returncode == 1
+    assert "cannot reach the database" in done.stderr and "Traceback" not in done.stderr
