@@ -1,1 +1,73 @@
-"""fleet domain."""
+"""Fleet: vehicle registry, telemetry, campaigns against the fleet, simulator, release stability.
+
+The functions the API and the CLI call, all taking an open ``evplatform.store.Store``:
+
+* registry: ``register_vehicles``, ``import_csv``, ``sync_markets``; telemetry: ``ingest``;
+* campaigns: ``create_campaign``, ``start_campaign``, ``pause_campaign``, ``resume_campaign``,
+  ``cancel_campaign``, ``step``, ``report``, ``progress``, ``select_targets``;
+* stability: ``release_stability``, ``updates_per_vehicle_per_quarter``;
+* demo: ``build_demo_database`` (what ``make run`` calls).
+
+The gate rules (``fleet.gates``) are pure functions; the controller (``fleet.campaigns``) moves
+vehicles through the store and the ``VehicleLink`` seam (``fleet.link``).
+"""
+
+from evplatform.fleet.campaigns import (
+    REOFFER_AFTER,
+    StartSummary,
+    StepResult,
+    TargetFilter,
+    cancel_campaign,
+    create_campaign,
+    pause_campaign,
+    progress,
+    report,
+    resume_campaign,
+    run_campaign,
+    select_targets,
+    start_campaign,
+    step,
+)
+from evplatform.fleet.demo import DemoDatabase, build_demo_database
+from evplatform.fleet.gates import DEFAULT_WAVES, MaintenanceWindow, WavePolicy
+from evplatform.fleet.link import Delivery, FailureModel, SimulatedLink, VehicleLink
+from evplatform.fleet.registry import CsvRowError, VehicleSpec, import_csv, register_vehicles, sync_markets
+from evplatform.fleet.stability import ReleaseStability, release_stability, updates_per_vehicle_per_quarter
+from evplatform.fleet.telemetry import TelemetryError, TelemetryEvent, ingest
+
+__all__ = [
+    "DEFAULT_WAVES",
+    "REOFFER_AFTER",
+    "CsvRowError",
+    "Delivery",
+    "DemoDatabase",
+    "FailureModel",
+    "MaintenanceWindow",
+    "ReleaseStability",
+    "SimulatedLink",
+    "StartSummary",
+    "StepResult",
+    "TargetFilter",
+    "TelemetryError",
+    "TelemetryEvent",
+    "VehicleLink",
+    "VehicleSpec",
+    "WavePolicy",
+    "build_demo_database",
+    "cancel_campaign",
+    "create_campaign",
+    "import_csv",
+    "ingest",
+    "pause_campaign",
+    "progress",
+    "register_vehicles",
+    "release_stability",
+    "report",
+    "resume_campaign",
+    "run_campaign",
+    "select_targets",
+    "start_campaign",
+    "step",
+    "sync_markets",
+    "updates_per_vehicle_per_quarter",
+]

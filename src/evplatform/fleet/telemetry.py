@@ -60,7 +60,7 @@ def ingest(store: Store, events: Sequence[TelemetryEvent]) -> int:
     unknown = sorted({e.vin for e in events} - set(ids))
     if unknown:
         raise TelemetryError(f"unknown vehicle(s): {', '.join(unknown[:5])}")
-    consent = _telemetry_consent(store, list(ids))
+    consent = db.telemetry_consent(store, list(ids))
     rows = []
     for index, event in enumerate(events):
         if event.kind not in SAFETY_KINDS and not consent[event.vin]:
@@ -77,10 +77,3 @@ def ingest(store: Store, events: Sequence[TelemetryEvent]) -> int:
         )
     return db.insert_telemetry(store, rows)
 
-
-def _telemetry_consent(store: Store, vins: list[str]) -> dict[str, bool]:
-    out = {}
-    for vin in vins:
-        record = db.vehicle_by_vin(store, vin)
-        out[vin] = bool(record and record.consent_telemetry)
-    return out

@@ -263,6 +263,16 @@ def vehicle_ids(store: Store, vins: Sequence[str]) -> dict[str, int]:
     return out
 
 
+def telemetry_consent(store: Store, vins: Sequence[str]) -> dict[str, bool]:
+    """Whether each known VIN's owner consented to telemetry (unknown VINs are absent)."""
+    out: dict[str, bool] = {}
+    with store.session() as session:
+        for start in range(0, len(vins), CHUNK):
+            query = select(Vehicle.vin, Vehicle.consent_telemetry).where(Vehicle.vin.in_(vins[start : start + CHUNK]))
+            out.update(session.execute(query).tuples().all())
+    return out
+
+
 def insert_telemetry(store: Store, rows: Sequence[Mapping[str, Any]], *, session: Session | None = None) -> int:
     """Append telemetry events in bulk; keys are the ``telemetry_events`` columns."""
     if not rows:
