@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from evplatform.fleet.registry import VehicleSpec
 from evplatform.store import Store
-from evplatform.store import campaigns as cdb
+from evplatform.store import releases as rdb
 from evplatform.workspace import Workspace
 
 T0 = datetime(2026, 11, 2, tzinfo=UTC)
@@ -26,9 +26,9 @@ def small_fleet_specs(ws: Workspace, per_cell: int, markets: tuple[str, ...] = (
 def add_release(store: Store, ws: Workspace, component_id: str, version: str) -> str:
     component = ws.software[component_id]
     release_id = f"{component_id}-{version}"
-    cdb.save_release(
+    rdb.save_release(
         store,
-        cdb.ReleaseRecord(release_id, component_id, component.ecu, component.hardware_id, version,
+        rdb.ReleaseRecord(release_id, component_id, component.ecu, component.hardware_id, version,
                           component.compatible_text, created_at=T0),
     )
     return release_id
@@ -36,4 +36,4 @@ def add_release(store: Store, ws: Workspace, component_id: str, version: str) ->
 
 def approve(store: Store, release_id: str, *markets: str) -> None:
     for market in markets:
-        cdb.save_approval(store, cdb.ApprovalRecord(release_id, market, "authority", f"REF-{market}", "rita", T0))
+        rdb.save_approval(store, rdb.ApprovalRecord(release_id, market, "authority", f"REF-{market}", "rita", T0))

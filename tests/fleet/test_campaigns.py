@@ -13,6 +13,7 @@ from evplatform.fleet.gates import MaintenanceWindow, WavePolicy
 from evplatform.fleet.link import FailureModel, SimulatedLink
 from evplatform.store import Store
 from evplatform.store import campaigns as cdb
+from evplatform.store import releases as rdb
 from evplatform.store import vehicles as vdb
 from evplatform.workspace import Workspace
 from fleet_support import T0, add_release, approve
@@ -49,7 +50,7 @@ def test_campaign_without_approval_is_refused(fleet: Store) -> None:
 
 
 def test_target_filter_by_market_parent_trim_and_expression(fleet: Store) -> None:
-    release = cdb.release(fleet, "hub-os-1.7.0")
+    release = rdb.release(fleet, "hub-os-1.7.0")
     assert release is not None
     eu = fc.select_targets(fleet, release, fc.TargetFilter(markets=("EU",)), forced=True)
     assert set(eu.markets.tolist()) == {"DE"} and len(eu.vehicle_ids) == 6 * 40
@@ -69,7 +70,7 @@ def test_bad_filter_expression_is_a_clear_error() -> None:
 
 def test_incompatible_vehicles_are_left_out(fleet: Store, demo: Workspace) -> None:
     release_id = add_release(fleet, demo, "bms-lfp", "5.2.0")
-    release = cdb.release(fleet, release_id)
+    release = rdb.release(fleet, release_id)
     assert release is not None
     targets = fc.select_targets(fleet, release, fc.TargetFilter(), forced=True)
     assert targets.excluded["incompatible configuration"] > 0
@@ -79,7 +80,7 @@ def test_incompatible_vehicles_are_left_out(fleet: Store, demo: Workspace) -> No
 
 
 def test_current_version_filter_and_no_second_update(fleet: Store) -> None:
-    release = cdb.release(fleet, "hub-os-1.7.0")
+    release = rdb.release(fleet, "hub-os-1.7.0")
     assert release is not None
     none = fc.select_targets(fleet, release, fc.TargetFilter(current_versions=("0.9",)), forced=True)
     assert len(none.vehicle_ids) == 0 and none.excluded["other current version"] == 520
@@ -165,7 +166,7 @@ def test_soft_updates_skip_vehicles_without_consent(store: Store, demo: Workspac
     specs = [replace(s, consent_updates=i % 2 == 0) for i, s in enumerate(specs)]
     register_vehicles(store, demo, specs, at=T0)
     release_id = add_release(store, demo, "hub-os", "1.7.0")
-    release = cdb.release(store, release_id)
+    release = rdb.release(store, release_id)
     assert release is not None
     soft = fc.select_targets(store, release, fc.TargetFilter(), forced=False)
     forced = fc.select_targets(store, release, fc.TargetFilter(), forced=True)

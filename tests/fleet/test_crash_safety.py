@@ -23,6 +23,7 @@ from evplatform.fleet.gates import WavePolicy
 from evplatform.fleet.link import FailureModel, SimulatedLink
 from evplatform.store import Store
 from evplatform.store import campaigns as cdb
+from evplatform.store import releases as rdb
 from evplatform.store.schema import CampaignVehicle, UpdateReport, Vehicle
 from fleet_support import T0, approve
 
@@ -112,7 +113,7 @@ def test_sigkill_mid_campaign_then_resume(fleet: Store, db_url: str) -> None:
 
     # the same vehicles answer the same way as in a run that was never interrupted
     reference = SimulatedLink(11, FAILURES)
-    release = cdb.release(fleet, "hub-os-1.7.0")
+    release = rdb.release(fleet, "hub-os-1.7.0")
     assert release is not None
     ids = np.array(sorted(after), dtype=np.int64)
     answers = reference.deliver(release, ids, np.full(len(ids), "", dtype=object), forced=True, now=T0)

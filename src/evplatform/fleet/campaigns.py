@@ -27,8 +27,10 @@ from evplatform.fleet.gates import DEFAULT_WAVES, Counts, MaintenanceWindow, Wav
 from evplatform.fleet.link import VehicleLink
 from evplatform.store import Store
 from evplatform.store import campaigns as cdb
+from evplatform.store import releases as rdb
 from evplatform.store import vehicles as vdb
-from evplatform.store.campaigns import CampaignRecord, ReleaseRecord
+from evplatform.store.campaigns import CampaignRecord
+from evplatform.store.releases import ReleaseRecord
 from evplatform.variability.expression import parse_expression
 
 #: An offered vehicle that has not answered is offered again after this long.
@@ -104,7 +106,7 @@ def create_campaign(
 ) -> int:
     """A draft campaign of a release; nothing is offered before ``start_campaign``."""
     checked = gates.check_waves(waves)
-    if cdb.release(store, release_id) is None:
+    if rdb.release(store, release_id) is None:
         raise FleetError(f"no release {release_id!r}")
     return cdb.create_campaign(
         store,
@@ -197,7 +199,7 @@ def start_campaign(
     campaign = cdb.campaign(store, campaign_id)
     if campaign.state != "draft":
         raise FleetError(f"campaign {campaign_id} is {campaign.state}, only a draft can start")
-    release = cdb.release(store, campaign.release_id)
+    release = rdb.release(store, campaign.release_id)
     assert release is not None  # foreign key
     targets = select_targets(store, release, TargetFilter.from_dict(campaign.target), forced=campaign.forced)
     if len(targets.vehicle_ids) == 0:
@@ -207,7 +209,7 @@ def start_campaign(
         set(targets.markets.tolist()),
         {m.id: m.approval_required for m in policies.values()},
         {m.id: m.parent for m in policies.values()},
-        [a.market for a in cdb.approvals(store, release.id)],
+        [a.market for a in rdb.approvals(store, release.id)],
     )
     if missing:
         basis = {m: policies[m].approval_basis for m in missing if m in policies}
@@ -293,7 +295,7 @@ def step(store: Store, campaign_id: int, link: VehicleLink, now: datetime) -> St
     )
     reported = postponed = unanswered = 0
     if len(ids):
-        release = cdb.release(store, campaign.release_id)
+        release = rdb.release(store, campaign.release_id)
         assert release is not None
         delivery = link.deliver(release, ids, cohorts, forced=campaign.forced, now=now)
         final = np.isin(delivery.outcomes, cdb.FINAL_OUTCOMES)

@@ -21,7 +21,7 @@ from typing import Protocol
 
 import numpy as np
 
-from evplatform.store.campaigns import ReleaseRecord
+from evplatform.store.releases import ReleaseRecord
 
 OUTCOMES = ("succeeded", "failed", "rolled_back", "postponed", "no_answer")
 

@@ -24,7 +24,7 @@ from evplatform.fleet.gates import DEFAULT_WAVES, MaintenanceWindow
 from evplatform.fleet.link import FailureModel, SimulatedLink, VehicleLink
 from evplatform.fleet.registry import sync_markets, trim_templates
 from evplatform.store import Store
-from evplatform.store import campaigns as cdb
+from evplatform.store import releases as rdb
 from evplatform.store import vehicles as vdb
 from evplatform.workspace import Trim, Workspace
 
@@ -128,12 +128,12 @@ def populate(
     return done
 
 
-def register_release(store: Store, ws: Workspace, release: ScenarioRelease, at: datetime) -> cdb.ReleaseRecord:
+def register_release(store: Store, ws: Workspace, release: ScenarioRelease, at: datetime) -> rdb.ReleaseRecord:
     """The scenario's release as a store record, built from the workspace's component."""
     if release.component not in ws.software:
         raise FleetError(f"unknown software component {release.component!r} (known: {', '.join(ws.software)})")
     component = ws.software[release.component]
-    record = cdb.ReleaseRecord(
+    record = rdb.ReleaseRecord(
         id=f"{component.id}-{release.version}",
         component=component.id,
         ecu=component.ecu,
@@ -143,19 +143,19 @@ def register_release(store: Store, ws: Workspace, release: ScenarioRelease, at: 
         notes=f"simulated release of {component.name}",
         created_at=at,
     )
-    if cdb.release(store, record.id) is None:
-        cdb.save_release(store, record, actor="simulator")
+    if rdb.release(store, record.id) is None:
+        rdb.save_release(store, record, actor="simulator")
     return record
 
 
 def approve_everywhere(store: Store, release_id: str, at: datetime) -> None:
     """Approval records for every market that demands one (the simulator plays the authority)."""
-    have = {a.market for a in cdb.approvals(store, release_id)}
+    have = {a.market for a in rdb.approvals(store, release_id)}
     for market in vdb.markets(store).values():
         if market.approval_required and market.id not in have:
-            cdb.save_approval(
+            rdb.save_approval(
                 store,
-                cdb.ApprovalRecord(release_id, market.id, f"simulated authority ({market.approval_basis})",
+                rdb.ApprovalRecord(release_id, market.id, f"simulated authority ({market.approval_basis})",
                                    f"SIM-{release_id}-{market.id}", "simulator", at),
                 actor="simulator",
             )

@@ -34,13 +34,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from evplatform.errors import StoreError
 from evplatform.store.database import Store
 from evplatform.store.schema import (
-    Approval,
     AuditEntry,
     Campaign,
     CampaignVehicle,
@@ -53,28 +51,6 @@ from evplatform.store.schema import (
 CHUNK = 20_000
 OPEN_STATES = ("pending", "offered")
 FINAL_OUTCOMES = ("succeeded", "failed", "rolled_back")
-
-
-@dataclass(frozen=True, slots=True)
-class ReleaseRecord:
-    id: str
-    component: str
-    ecu: str
-    hardware_id: str
-    version: str
-    compatible: str
-    notes: str = ""
-    created_at: datetime | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class ApprovalRecord:
-    release_id: str
-    market: str
-    authority: str
-    reference: str
-    approved_by: str
-    approved_at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,87 +85,6 @@ class CampaignRecord:
     last_tick_at: datetime | None
     timezones: tuple[str, ...]
     waves: tuple[WaveRecord, ...]
-
-
-# --- releases and approvals -------------------------------------------------------------------
-
-
-def save_release(store: Store, release: ReleaseRecord, *, actor: str = "system") -> None:
-    """Register a release; StoreError if the id is taken."""
-    try:
-        with store.session() as session:
-            session.add(
-                Release(
-                    id=release.id,
-                    component=release.component,
-                    ecu=release.ecu,
-                    hardware_id=release.hardware_id,
-                    version=release.version,
-                    compatible=release.compatible,
-                    notes=release.notes,
-                    created_at=release.created_at or _now_of(None),
-                )
-            )
-            session.flush()
-            _audit(session, actor, "release.create", f"release:{release.id}", {"version": release.version})
-    except StoreError as error:
-        if isinstance(error.__cause__, IntegrityError):
-            raise StoreError(f"release {release.id!r} already exists") from error
-        raise
-
-
-def _release_record(r: Release) -> ReleaseRecord:
-    return ReleaseRecord(r.id, r.component, r.ecu, r.hardware_id, r.version, r.compatible, r.notes, r.created_at)
-
-
-def release(store: Store, release_id: str) -> ReleaseRecord | None:
-    with store.session() as session:
-        found = session.get(Release, release_id)
-        return None if found is None else _release_record(found)
-
-
-def list_releases(store: Store) -> list[ReleaseRecord]:
-    with store.session() as session:
-        return [_release_record(r) for r in session.scalars(select(Release).order_by(Release.created_at, Release.id))]
-
-
-def save_approval(store: Store, approval: ApprovalRecord, *, actor: str = "system") -> None:
-    """Record an approval of a release for a market (one per release and market)."""
-    try:
-        with store.session() as session:
-            session.add(
-                Approval(
-                    release_id=approval.release_id,
-                    market=approval.market,
-                    authority=approval.authority,
-                    reference=approval.reference,
-                    approved_by=approval.approved_by,
-                    approved_at=approval.approved_at,
-                )
-            )
-            session.flush()
-            _audit(
-                session,
-                actor,
-                "approval.record",
-                f"release:{approval.release_id}",
-                {"market": approval.market, "authority": approval.authority, "reference": approval.reference},
-            )
-    except StoreError as error:
-        if isinstance(error.__cause__, IntegrityError):
-            raise StoreError(
-                f"release {approval.release_id!r} already has an approval for market {approval.market!r}"
-                " (or the release does not exist)"
-            ) from error
-        raise
-
-
-def approvals(store: Store, release_id: str) -> list[ApprovalRecord]:
-    with store.session() as session:
-        rows = session.scalars(select(Approval).where(Approval.release_id == release_id).order_by(Approval.market))
-        return [
-            ApprovalRecord(a.release_id, a.market, a.authority, a.reference, a.approved_by, a.approved_at) for a in rows
-        ]
 
 
 # --- campaigns ----------------------------------------------------------------------------------

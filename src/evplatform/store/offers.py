@@ -1,0 +1,68 @@
+"""The vehicle-facing side of campaigns: which open campaign has something for one vehicle.
+
+A vehicle polls (Uptane: the Director answers its manifest); these queries touch one vehicle's rows
+through the (campaign, vehicle) primary key, so an update check costs a couple of index lookups.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select, update
+
+from evplatform.store.campaigns import OPEN_STATES
+from evplatform.store.database import Store
+from evplatform.store.schema import Campaign, CampaignVehicle, Release, Vehicle
+
+
+@dataclass(frozen=True, slots=True)
+class OpenOffer:
+    campaign_id: int
+    release_id: str
+    component: str
+    ecu: str
+    hardware_id: str
+    version: str
+    forced: bool
+    window_start: str | None
+    window_end: str | None
+    timezone: str
+    state: str  # pending | offered
+
+
+def open_offers(store: Store, vin: str) -> list[OpenOffer]:
+    """Running campaigns whose open wave includes this vehicle and that it has not answered yet."""
+    query = (
+        select(Campaign, Release, CampaignVehicle.state, Vehicle.timezone)
+        .join(CampaignVehicle, CampaignVehicle.campaign_id == Campaign.id)
+        .join(Vehicle, Vehicle.id == CampaignVehicle.vehicle_id)
+        .join(Release, Release.id == Campaign.release_id)
+        .where(
+            Vehicle.vin == vin,
+            Campaign.state == "running",
+            CampaignVehicle.wave <= Campaign.current_wave,
+            CampaignVehicle.state.in_(OPEN_STATES),
+        )
+        .order_by(Campaign.id)
+    )
+    with store.session() as session:
+        return [
+            OpenOffer(c.id, r.id, r.component, r.ecu, r.hardware_id, r.version, c.forced, c.window_start,
+                      c.window_end, tz, state)
+            for c, r, state, tz in session.execute(query).tuples()
+        ]
+
+
+def mark_offered(store: Store, campaign_id: int, vin: str, now: datetime) -> bool:
+    """Record that the vehicle was offered the campaign's release (False if it was not open)."""
+    vehicle = select(Vehicle.id).where(Vehicle.vin == vin).scalar_subquery()
+    with store.session() as session:
+        result = session.execute(
+            update(CampaignVehicle)
+            .where(CampaignVehicle.campaign_id == campaign_id, CampaignVehicle.vehicle_id == vehicle,
+                   CampaignVehicle.state.in_(OPEN_STATES))
+            .values(state="offered", attempts=CampaignVehicle.attempts + 1, offered_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
