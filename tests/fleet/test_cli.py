@@ -37,3 +37,14 @@ def test_unreachable_database_is_one_line_not_a_traceback(tmp_path: Path) -> Non
     done = run("fleet", "stability", "--database", "postgresql+psycopg://x:pw@127.0.0.1:9/db", cwd=tmp_path)
     assert done.returncode == 1
     assert "cannot reach the database" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_demo_command_builds_once(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'demo.db'}"
+    first = run("fleet", "demo", "--vehicles", "800", "--database", url, "--json", cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    data = json.loads(first.stdout)
+    assert data["created"] is True and data["vehicles"] == 800
+    assert [c["state"] for c in data["campaigns"]] == ["completed", "halted"]
+    again = run("fleet", "demo", "--database", url, "--json", cwd=tmp_path)
+    assert json.loads(again.stdout)["created"] is False

@@ -13,11 +13,12 @@ from rich.table import Table
 
 from evplatform.cli.common import JsonOpt, WorkspaceArg, console, err_console, pct, print_json
 from evplatform.fleet import campaigns as fc
+from evplatform.fleet.demo import build_demo_database
 from evplatform.fleet.plots import plot_waves
 from evplatform.fleet.registry import import_csv
 from evplatform.fleet.simulator import simulate_fleet, summary_json
 from evplatform.fleet.stability import release_stability, updates_per_vehicle_per_quarter
-from evplatform.store import default_database_url, open_store
+from evplatform.store import default_database_url, open_store, redact
 from evplatform.workspace import load_workspace
 
 fleet_app = typer.Typer(help="Vehicle fleet: registry, campaigns, simulation, stability.", no_args_is_help=True)
@@ -149,6 +150,25 @@ def stability(workspace: WorkspaceArg = None, database: DatabaseOpt = None, as_j
     for q in quarters:
         per = q["updates_per_vehicle"]
         console.print(f"{q['quarter']}: {q['updates']:,} updates, {'—' if per is None else f'{per:.2f}'} per vehicle")
+
+
+@fleet_app.command("demo")
+def demo(
+    vehicles: Annotated[int, typer.Option("--vehicles", help="Fleet size of a new demo database.")] = 10_000,
+    database: DatabaseOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Build the demo database (simulated fleet, a finished and a halted campaign) unless it exists."""
+    with err_console.status("building the demo database…"):
+        built = build_demo_database(database, vehicles)
+    if as_json:
+        print_json({"url": redact(built.url), "vehicles": built.vehicles, "created": built.created,
+                    "campaigns": [{"id": c["id"], "release": c["release"], "state": c["state"]}
+                                  for c in built.campaigns]})
+        return
+    verb = "built" if built.created else "already there:"
+    console.print(f"demo database {verb} {redact(built.url)} — {built.vehicles:,} vehicles, "
+                  + ", ".join(f"{c['release']} {c['state']}" for c in built.campaigns))
 
 
 def register(app: typer.Typer) -> None:

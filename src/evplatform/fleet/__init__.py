@@ -31,6 +31,7 @@ from evplatform.fleet.campaigns import (
 from evplatform.fleet.demo import DemoDatabase, build_demo_database
 from evplatform.fleet.gates import DEFAULT_WAVES, MaintenanceWindow, WavePolicy
 from evplatform.fleet.link import Delivery, FailureModel, SimulatedLink, VehicleLink
+from evplatform.fleet.offers import update_check
 from evplatform.fleet.registry import CsvRowError, VehicleSpec, import_csv, register_vehicles, sync_markets
 from evplatform.fleet.stability import ReleaseStability, release_stability, updates_per_vehicle_per_quarter
 from evplatform.fleet.telemetry import TelemetryError, TelemetryEvent, ingest
@@ -69,5 +70,6 @@ __all__ = [
     "start_campaign",
     "step",
     "sync_markets",
+    "update_check",
     "updates_per_vehicle_per_quarter",
 ]
