@@ -213,3 +213,15 @@ def test_store_record_reports_ignores_repeats_in_bulk(fleet: Store) -> None:
     assert cdb.record_reports(fleet, cid, ids, outcomes, at=at) == 50
     assert cdb.record_reports(fleet, cid, ids, outcomes, at=at) == 0
     assert cdb.report_counts(fleet, cid) == {"succeeded": 50}
+
+
+def test_a_completed_campaign_still_reaches_its_stragglers(fleet: Store) -> None:
+    cid = started(fleet, waves=(WavePolicy(1.0, success_threshold=0.5),))
+    some_later = FailureModel(0, 0, 0, postpone=0.4, offline=0)
+    first = fc.step(fleet, cid, SimulatedLink(1, some_later), T0 + timedelta(hours=1))
+    assert first.decision == "complete" and 0 < first.postponed < 520
+    assert cdb.campaign(fleet, cid).state == "completed"
+    later = fc.step(fleet, cid, SimulatedLink(1, NO_FAILURES), T0 + timedelta(hours=2))
+    assert later.offered == first.postponed and later.reported == first.postponed
+    assert cdb.campaign(fleet, cid).state == "completed"
+    assert cdb.report_counts(fleet, cid) == {"succeeded": 520}

@@ -137,3 +137,23 @@ def test_operator_actions_by_state() -> None:
     assert allowed_from("resume") == ("paused",)
     with pytest.raises(FleetError, match="unknown campaign action"):
         allowed_from("explode")
+
+
+@given(
+    size=st.integers(min_value=1, max_value=5000),
+    parts=st.tuples(st.floats(0, 1), st.floats(0, 1), st.floats(0, 1)),
+    threshold=st.floats(0.005, 0.5),
+)
+def test_decide_never_advances_past_a_confident_error_rate(
+    size: int, parts: tuple[float, float, float], threshold: float
+) -> None:
+    succeeded = int(parts[0] * size)
+    failed = int(parts[1] * (size - succeeded))
+    rolled_back = int(parts[2] * (size - succeeded - failed))
+    wave = Counts(size, succeeded, failed, rolled_back)
+    policy = WavePolicy(0.5, success_threshold=0.9, error_threshold=threshold)
+    decision = decide(policy, wave, {"all": wave}, index=0, last=False)
+    confident = wilson_lower(wave.errors, wave.reports) > threshold
+    assert (decision.action == "halt") == confident
+    if decision.action == "advance":
+        assert wave.success_rate >= 0.9

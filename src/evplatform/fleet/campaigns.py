@@ -279,10 +279,16 @@ class StepResult:
     reason: str = ""
 
 
+#: States in which vehicles are still offered the release. A completed campaign (its last wave
+#: passed the success threshold) keeps offering it to the stragglers, as hawkBit keeps their
+#: actions open; only running campaigns apply the gate.
+OFFERING_STATES = ("running", "completed")
+
+
 def step(store: Store, campaign_id: int, link: VehicleLink, now: datetime) -> StepResult:
     """One tick: offer the due vehicles whose local window is open, record answers, apply the gate."""
     campaign = cdb.campaign(store, campaign_id)
-    if campaign.state != "running":
+    if campaign.state not in OFFERING_STATES:
         return StepResult(decision=campaign.state)
     window = (
         MaintenanceWindow.parse(campaign.window_start, campaign.window_end)

@@ -32,7 +32,7 @@ class OpenOffer:
 
 
 def open_offers(store: Store, vin: str) -> list[OpenOffer]:
-    """Running campaigns whose open wave includes this vehicle and that it has not answered yet."""
+    """Running (or completed) campaigns whose open wave includes this vehicle, not yet answered."""
     query = (
         select(Campaign, Release, CampaignVehicle.state, Vehicle.timezone)
         .join(CampaignVehicle, CampaignVehicle.campaign_id == Campaign.id)
@@ -40,7 +40,7 @@ def open_offers(store: Store, vin: str) -> list[OpenOffer]:
         .join(Release, Release.id == Campaign.release_id)
         .where(
             Vehicle.vin == vin,
-            Campaign.state == "running",
+            Campaign.state.in_(("running", "completed")),  # completed: stragglers still get it
             CampaignVehicle.wave <= Campaign.current_wave,
             CampaignVehicle.state.in_(OPEN_STATES),
         )
