@@ -66,3 +66,32 @@ def test_default_url_honours_environment(monkeypatch: pytest.MonkeyPatch, tmp_pa
     assert default_database_url(Path("/somewhere/in/site-packages"), bundled=True).startswith(
         f"sqlite:///{tmp_path.resolve()}/.evplatform/"
     )
+
+
+def test_migration_0002_keeps_existing_vehicles(db_url: str) -> None:
+    from datetime import UTC, datetime
+
+    from evplatform.store import upgrade
+    from evplatform.store import vehicles as vdb
+    from evplatform.store.migrate import downgrade
+
+    store = open_store(db_url, migrate=False)
+    downgrade(store, "base")  # the PostgreSQL database of the run may already be at head
+    assert current_revision(store) is None
+    upgrade(store, "0001")
+    assert current_revision(store) == "0001"
+    (config,) = vdb.configuration_ids(store, [frozenset({"A", "B"})]).values()
+    vdb.insert_vehicles(store, [{
+        "vin": "LMDAB100000000001", "model": "m", "trim": "t", "market": "CN", "timezone": "Asia/Shanghai",
+        "configuration_id": config, "hardware_ids": {}, "software": {}, "rxswin": {}, "consent_telemetry": True,
+        "consent_updates": True, "registered_at": datetime(2026, 1, 1, tzinfo=UTC),
+    }])
+    upgrade(store)
+    assert current_revision(store) == head_revision()
+    record = vdb.vehicle_by_vin(store, "LMDAB100000000001")
+    assert record is not None and record.public_key is None and record.configuration == {"A", "B"}
+    vdb.set_public_key(store, "LMDAB100000000001", "ed25519:abcd")
+    assert vdb.public_key(store, "LMDAB100000000001") == "ed25519:abcd"
+    with pytest.raises(StoreError, match="no vehicle with VIN LMDAB100000000099"):
+        vdb.set_public_key(store, "LMDAB100000000099", "x")
+    store.dispose()

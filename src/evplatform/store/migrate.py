@@ -47,3 +47,11 @@ def upgrade(store: Store, revision: str = "head") -> None:
     with translate_errors(store.url), store.engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
+
+
+def downgrade(store: Store, revision: str) -> None:
+    """Undo migrations down to ``revision`` (``"base"``: an empty database). Data in dropped tables is lost."""
+    config = alembic_config(store)
+    with translate_errors(store.url), store.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, revision)

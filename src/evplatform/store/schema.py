@@ -114,6 +114,9 @@ class Vehicle(Base):
     consent_telemetry: Mapped[bool] = mapped_column(Boolean, default=True)
     consent_updates: Mapped[bool] = mapped_column(Boolean, default=True)
     registered_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    # The primary ECU's public key (e.g. ed25519, hex or PEM) the vehicle signs its requests and
+    # Uptane version manifests with; None until the vehicle is provisioned.
+    public_key: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (Index("ix_vehicles_model_trim_market", "model", "trim", "market"),)
 

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Select, func, insert, select
+from sqlalchemy import Select, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -50,6 +50,7 @@ class VehicleRecord:
     consent_telemetry: bool
     consent_updates: bool
     registered_at: datetime
+    public_key: str | None = None
 
     @property
     def trim_key(self) -> str:
@@ -165,6 +166,7 @@ def _record(vehicle: Vehicle, features: str) -> VehicleRecord:
         consent_telemetry=vehicle.consent_telemetry,
         consent_updates=vehicle.consent_updates,
         registered_at=vehicle.registered_at,
+        public_key=vehicle.public_key,
     )
 
 
@@ -261,6 +263,23 @@ def vehicle_ids(store: Store, vins: Sequence[str]) -> dict[str, int]:
             chunk = vins[start : start + CHUNK]
             out.update(session.execute(select(Vehicle.vin, Vehicle.id).where(Vehicle.vin.in_(chunk))).tuples().all())
     return out
+
+
+def set_public_key(store: Store, vin: str, public_key: str) -> None:
+    """Provision (or rotate) the key the vehicle's primary ECU signs with; StoreError if no such VIN."""
+    with store.session() as session:
+        result = session.execute(
+            update(Vehicle).where(Vehicle.vin == vin).values(public_key=public_key)
+            .execution_options(synchronize_session=False)
+        )
+        if not result.rowcount:  # type: ignore[attr-defined]
+            raise StoreError(f"no vehicle with VIN {vin}")
+
+
+def public_key(store: Store, vin: str) -> str | None:
+    """The vehicle's provisioned public key (None when unknown or not provisioned)."""
+    with store.session() as session:
+        return session.scalar(select(Vehicle.public_key).where(Vehicle.vin == vin))
 
 
 def telemetry_consent(store: Store, vins: Sequence[str]) -> dict[str, bool]:
