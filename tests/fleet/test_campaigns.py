@@ -225,3 +225,14 @@ def test_a_completed_campaign_still_reaches_its_stragglers(fleet: Store) -> None
     assert later.offered == first.postponed and later.reported == first.postponed
     assert cdb.campaign(fleet, cid).state == "completed"
     assert cdb.report_counts(fleet, cid) == {"succeeded": 520}
+
+
+def test_canary_soak_holds_the_next_wave(fleet: Store) -> None:
+    cid = started(fleet, forced=True, waves=(WavePolicy(0.1, soak_hours=12), WavePolicy(1.0)))
+    link = SimulatedLink(1, NO_FAILURES)
+    first = fc.step(fleet, cid, link, T0 + timedelta(hours=1))
+    assert first.reported == 52 and first.decision == "wait"
+    assert fc.step(fleet, cid, link, T0 + timedelta(hours=6)).offered == 0
+    assert fc.step(fleet, cid, link, T0 + timedelta(hours=12)).decision == "advance"
+    assert fc.step(fleet, cid, link, T0 + timedelta(hours=13)).offered == 468
+    assert fc.progress(fleet, cid)["waves"][0]["soak_hours"] == 12

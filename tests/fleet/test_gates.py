@@ -157,3 +157,15 @@ def test_decide_never_advances_past_a_confident_error_rate(
     assert (decision.action == "halt") == confident
     if decision.action == "advance":
         assert wave.success_rate >= 0.9
+
+
+def test_a_soaking_wave_waits_before_the_next_opens() -> None:
+    policy = WavePolicy(0.01, soak_hours=24)
+    wave = Counts(size=100, succeeded=100)
+    assert decide(policy, wave, {}, index=0, last=False, elapsed_hours=5).action == "wait"
+    assert "soaking: 5 of 24 h" in decide(policy, wave, {}, index=0, last=False, elapsed_hours=5).reason
+    assert decide(policy, wave, {}, index=0, last=False, elapsed_hours=24).action == "advance"
+    bad = Counts(size=100, succeeded=80, rolled_back=20)
+    assert decide(policy, bad, {}, index=0, last=False, elapsed_hours=1).action == "halt"  # soaking never hides errors
+    with pytest.raises(FleetError, match="soak_hours"):
+        WavePolicy(0.5, soak_hours=-1)

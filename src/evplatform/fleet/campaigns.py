@@ -113,7 +113,7 @@ def create_campaign(
         name=name,
         release_id=release_id,
         target=(target or TargetFilter()).to_dict(),
-        waves=[(w.fraction, w.success_threshold, w.error_threshold) for w in checked],
+        waves=[(w.fraction, w.success_threshold, w.error_threshold, w.soak_hours) for w in checked],
         forced=forced,
         window=window.text() if window else None,
         seed=seed,
@@ -217,7 +217,9 @@ def start_campaign(
             f"release {release.id} has no approval record for market(s) {', '.join(missing)}, which demand one "
             f"({'; '.join(f'{m}: {b}' for m, b in basis.items())})"
         )
-    policies_w = [WavePolicy(w.fraction, w.success_threshold, w.error_threshold) for w in campaign.waves]
+    policies_w = [
+        WavePolicy(w.fraction, w.success_threshold, w.error_threshold, w.soak_hours) for w in campaign.waves
+    ]
     sizes = gates.wave_sizes(len(targets.vehicle_ids), tuple(policies_w))
     order = np.random.default_rng(campaign.seed).permutation(len(targets.vehicle_ids))
     wave_of = np.repeat(np.arange(len(sizes)), sizes)
@@ -358,9 +360,10 @@ def evaluate(store: Store, campaign_id: int, *, now: datetime) -> gates.Decision
     for w in range(index + 1):
         for cohort, counts in by_cohort.get(w, {}).items():
             cumulative[cohort] = cumulative.get(cohort, Counts()) + counts
-    policy = WavePolicy(wave.fraction, wave.success_threshold, wave.error_threshold)
+    policy = WavePolicy(wave.fraction, wave.success_threshold, wave.error_threshold, wave.soak_hours)
     last = index == len(campaign.waves) - 1
-    decision = gates.decide(policy, current, cumulative, index=index, last=last)
+    elapsed = (now - wave.started_at).total_seconds() / 3600 if wave.started_at else None
+    decision = gates.decide(policy, current, cumulative, index=index, last=last, elapsed_hours=elapsed)
     if decision.action == "halt":
         cdb.transition(store, campaign_id, allowed_from=("running",), to="halted", actor="controller", at=now,
                        reason=decision.reason)
@@ -437,6 +440,7 @@ def progress(store: Store, campaign_id: int) -> dict[str, Any]:
                 "cancelled": states.get("cancelled", 0),
                 "success_threshold": wave.success_threshold,
                 "error_threshold": wave.error_threshold,
+                "soak_hours": wave.soak_hours,
             }
         )
     return {

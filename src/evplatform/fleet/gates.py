@@ -32,13 +32,18 @@ class WavePolicy:
 
     ``success_threshold``: share of the wave that must have succeeded before the next wave opens.
     ``error_threshold``: error rate (failed + rolled back, over reports) above which it halts.
+    ``soak_hours``: least time the wave runs before the next opens, so crashes that appear after
+    installation can still halt it (Mender's delay between deployment phases).
     """
 
     fraction: float
     success_threshold: float = 0.90
     error_threshold: float = 0.02
+    soak_hours: float = 0.0
 
     def __post_init__(self) -> None:
+        if not 0.0 <= self.soak_hours <= 24 * 90:
+            raise FleetError(f"wave soak_hours must be within 0 and {24 * 90}, got {self.soak_hours!r}")
         for name in ("fraction", "success_threshold", "error_threshold"):
             value = getattr(self, name)
             if not 0.0 < value <= 1.0:
@@ -137,10 +142,12 @@ def decide(
     index: int,
     last: bool,
     min_cohort_reports: int = MIN_COHORT_REPORTS,
+    elapsed_hours: float | None = None,
 ) -> Decision:
     """What the controller does with the active wave ``index`` given its counts.
 
-    ``cohorts`` are cumulative over the waves opened so far (more evidence per trim).
+    ``cohorts`` are cumulative over the waves opened so far (more evidence per trim);
+    ``elapsed_hours`` is how long the wave has run (None: not known, no soak is applied).
     """
     bound = wilson_lower(wave.errors, wave.reports)
     if bound > policy.error_threshold:
@@ -162,6 +169,8 @@ def decide(
                 f"(95 % lower bound {bound:.1%})",
             )
     if wave.success_rate >= policy.success_threshold:
+        if elapsed_hours is not None and elapsed_hours < policy.soak_hours:
+            return Decision("wait", f"wave {index + 1} soaking: {elapsed_hours:.0f} of {policy.soak_hours:.0f} h")
         return Decision("complete" if last else "advance")
     return Decision("wait")
 

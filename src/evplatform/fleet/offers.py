@@ -2,8 +2,9 @@
 
 This is the campaign side of the vehicle-facing API (the Uptane Director decides *what* to sign
 for the vehicle; this decides *whether* the vehicle is due): the vehicle must be a target of a
-running campaign whose open wave includes it (or of a completed one, for stragglers), not have answered yet, and — for a campaign with a
-maintenance window — be inside that window in its own local time.
+running campaign whose open wave includes it (or of a completed one, for stragglers), not have
+answered yet, and — for a campaign with a maintenance window — be inside that window in its own
+local time.
 """
 
 from __future__ import annotations

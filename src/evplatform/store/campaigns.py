@@ -63,6 +63,7 @@ class WaveRecord:
     state: str
     started_at: datetime | None
     finished_at: datetime | None
+    soak_hours: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,14 +97,14 @@ def create_campaign(
     name: str,
     release_id: str,
     target: Mapping[str, Any],
-    waves: Sequence[tuple[float, float, float]],
+    waves: Sequence[tuple[float, float, float, float]],
     forced: bool,
     window: tuple[str, str] | None,
     seed: int,
     created_by: str,
     at: datetime,
 ) -> int:
-    """A draft campaign with its waves ``(cumulative fraction, success threshold, error threshold)``."""
+    """A draft campaign with its waves ``(cumulative fraction, success, error threshold, soak hours)``."""
     with store.session() as session:
         if session.get(Release, release_id) is None:
             raise StoreError(f"no release {release_id!r}")
@@ -122,7 +123,7 @@ def create_campaign(
         )
         session.add(campaign)
         session.flush()
-        for index, (fraction, success, error) in enumerate(waves):
+        for index, (fraction, success, error, soak_hours) in enumerate(waves):
             session.add(
                 Wave(
                     campaign_id=campaign.id,
@@ -131,6 +132,7 @@ def create_campaign(
                     size=0,
                     success_threshold=success,
                     error_threshold=error,
+                    soak_hours=soak_hours,
                     state="pending",
                 )
             )
@@ -161,7 +163,7 @@ def _campaign_record(session: Session, c: Campaign) -> CampaignRecord:
         waves=tuple(
             WaveRecord(
                 w.index, w.fraction, w.size, w.success_threshold, w.error_threshold, w.state, w.started_at,
-                w.finished_at,
+                w.finished_at, w.soak_hours,
             )
             for w in waves
         ),

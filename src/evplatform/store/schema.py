@@ -180,6 +180,7 @@ class Wave(Base):
     size: Mapped[int] = mapped_column(Integer, default=0)
     success_threshold: Mapped[float] = mapped_column(Float)
     error_threshold: Mapped[float] = mapped_column(Float)
+    soak_hours: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")  # wait before the next
     state: Mapped[str] = mapped_column(String(16), default="pending")  # pending|active|done|halted
     started_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
