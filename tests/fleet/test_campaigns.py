@@ -236,3 +236,25 @@ def test_canary_soak_holds_the_next_wave(fleet: Store) -> None:
     assert fc.step(fleet, cid, link, T0 + timedelta(hours=12)).decision == "advance"
     assert fc.step(fleet, cid, link, T0 + timedelta(hours=13)).offered == 468
     assert fc.progress(fleet, cid)["waves"][0]["soak_hours"] == 12
+
+
+def test_rxswin_changes_with_an_installed_update_in_unece_markets(fleet: Store) -> None:
+    cid = started(fleet, forced=True)
+    de = vdb.list_vehicles(fleet, market="DE", limit=2)
+    cn = vdb.list_vehicles(fleet, market="CN", limit=1)[0]
+    before = de[0].rxswin["R156"]
+    assert cn.rxswin == {}
+    at = T0 + timedelta(hours=1)
+    fc.report(fleet, cid, de[0].vin, "succeeded", at=at)
+    fc.report(fleet, cid, de[1].vin, "failed", at=at)
+    fc.report(fleet, cid, cn.vin, "succeeded", at=at)
+    after = vdb.vehicle_by_vin(fleet, de[0].vin)
+    unchanged = vdb.vehicle_by_vin(fleet, de[1].vin)
+    assert after is not None and unchanged is not None
+    assert after.rxswin["R156"] != before and after.rxswin["R156"].split("-")[0] == before.split("-")[0]
+    assert after.rxswin["R156"] == cdb.next_rxswin(before, "hub-os-1.7.0")
+    assert unchanged.rxswin["R156"] == de[1].rxswin["R156"]  # a failed install keeps its RXSWIN
+    fc.report(fleet, cid, de[0].vin, "succeeded", at=at)  # a repeated report changes nothing
+    again = vdb.vehicle_by_vin(fleet, de[0].vin)
+    assert again is not None and again.rxswin == after.rxswin
+    assert vdb.vehicle_by_vin(fleet, cn.vin).rxswin == {}  # type: ignore[union-attr]

@@ -9,6 +9,7 @@ a vehicle's state and installed software change only on its transition out of
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -428,6 +429,7 @@ def record_reports(
             update(Vehicle).where(Vehicle.id.in_(newly_succeeded)).values(software=software)
             .execution_options(synchronize_session=False)
         )
+        _renew_rxswin(session, newly_succeeded, target.id)
         result = session.execute(
             update(CampaignVehicle).where(fresh).values(state=UpdateReport.outcome)
             .execution_options(synchronize_session=False)
@@ -495,9 +497,35 @@ def _insert_ignore(session: Session) -> Any:
     raise StoreError(f"unsupported database dialect {name!r} (SQLite and PostgreSQL are supported)")
 
 
-def _json_set(session: Session, column: Any, key: str, value: Mapping[str, str]) -> Any:
+def next_rxswin(current: str, release_id: str) -> str:
+    """The RXSWIN after installing a release: same type prefix, new software identification.
+
+    UN R156 §7.2.1.2: the RXSWIN must change when an update changes type-approved software and be
+    readable from the vehicle; every release is treated as relevant to the type approval here.
+    """
+    prefix = current.rsplit("-", 1)[0]
+    return f"{prefix}-{hashlib.sha256(f'{current}+{release_id}'.encode()).hexdigest()[:10].upper()}"
+
+
+def _renew_rxswin(session: Session, vehicles: Any, release_id: str) -> None:
+    """Give the vehicles that just installed ``release_id`` their next RXSWIN (UNECE markets only).
+
+    Vehicles of one type share an RXSWIN, so this is one UPDATE per distinct current value.
+    """
+    current = Vehicle.rxswin["R156"].as_string()
+    values = session.scalars(select(current).where(Vehicle.id.in_(vehicles), current.is_not(None)).distinct()).all()
+    for value in values:
+        session.execute(
+            update(Vehicle)
+            .where(Vehicle.id.in_(vehicles), current == value)
+            .values(rxswin=_json_set(session, Vehicle.rxswin, "R156", next_rxswin(value, release_id)))
+            .execution_options(synchronize_session=False)
+        )
+
+
+def _json_set(session: Session, column: Any, key: str, value: Mapping[str, str] | str) -> Any:
     """``column`` with ``column[key] = value``, computed by the database."""
-    text = json.dumps(dict(value), sort_keys=True)
+    text = json.dumps(value if isinstance(value, str) else dict(value), sort_keys=True)
     if session.get_bind().dialect.name == "postgresql":
         path = postgresql.array([key], type_=Text())
         return cast(func.jsonb_set(cast(column, JSONB), path, cast(literal(text, Text()), JSONB)), JSON)
