@@ -258,3 +258,22 @@ def test_rxswin_changes_with_an_installed_update_in_unece_markets(fleet: Store) 
     again = vdb.vehicle_by_vin(fleet, de[0].vin)
     assert again is not None and again.rxswin == after.rxswin
     assert vdb.vehicle_by_vin(fleet, cn.vin).rxswin == {}  # type: ignore[union-attr]
+
+
+def test_crashes_after_success_halt_a_soaking_wave(fleet: Store) -> None:
+    from evplatform.fleet.telemetry import TelemetryEvent, ingest
+
+    cid = started(fleet, forced=True, waves=(WavePolicy(0.5, soak_hours=48), WavePolicy(1.0)))
+    first = fc.step(fleet, cid, SimulatedLink(1, NO_FAILURES), T0 + timedelta(hours=1))
+    assert first.reported == 260 and first.decision == "wait"  # everyone succeeded, but still soaking
+    su7_max = vdb.list_vehicles(fleet, model="su7", trim="max", limit=600)
+    states = cdb.vehicle_states(fleet, cid, [v.id for v in su7_max])
+    crashed = [v for v in su7_max if states.get(v.id) == "succeeded"]
+    assert len(crashed) >= 30
+    # 6 crashes: 2.3 % of the wave (not enough evidence), but 15 % of the SU7 Max cohort
+    ingest(fleet, [TelemetryEvent(v.vin, "crash", T0 + timedelta(hours=20), release_id="hub-os-1.7.0")
+                   for v in crashed[:6]])
+    campaign = cdb.campaign(fleet, cid)
+    assert campaign.state == "halted"
+    assert campaign.halt_reason is not None and "su7/max" in campaign.halt_reason
+    assert fc.progress(fleet, cid)["waves"][0]["crashed"] == 6

@@ -327,7 +327,7 @@ def step(store: Store, campaign_id: int, link: VehicleLink, now: datetime) -> St
 
 
 def wave_counts(store: Store, campaign_id: int) -> tuple[dict[int, dict[str, int]], dict[int, dict[str, Counts]]]:
-    """Per wave: vehicles by state; and per wave and cohort: Counts."""
+    """Per wave: vehicles by state (plus ``crashed`` after success); per wave and cohort: Counts."""
     by_wave: dict[int, dict[str, int]] = {}
     by_cohort: dict[int, dict[str, Counts]] = {}
     for wave, cohort, state, n in cdb.progress_counts(store, campaign_id):
@@ -335,6 +335,11 @@ def wave_counts(store: Store, campaign_id: int) -> tuple[dict[int, dict[str, int
         states[state] = states.get(state, 0) + n
         cohorts = by_cohort.setdefault(wave, {})
         cohorts[cohort] = cohorts.get(cohort, Counts()) + _counts(state, n)
+    for wave, cohort, n in cdb.crashes_after_success(store, campaign_id):
+        states = by_wave.setdefault(wave, {})
+        states["crashed"] = states.get("crashed", 0) + n
+        cohorts = by_cohort.setdefault(wave, {})
+        cohorts[cohort] = cohorts.get(cohort, Counts()) + Counts(crashed=n)
     return by_wave, by_cohort
 
 
@@ -436,6 +441,7 @@ def progress(store: Store, campaign_id: int) -> dict[str, Any]:
                 "succeeded": states.get("succeeded", 0),
                 "failed": states.get("failed", 0),
                 "rolled_back": states.get("rolled_back", 0),
+                "crashed": states.get("crashed", 0),
                 "pending": states.get("pending", 0) + states.get("offered", 0),
                 "cancelled": states.get("cancelled", 0),
                 "success_threshold": wave.success_threshold,

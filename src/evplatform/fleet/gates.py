@@ -93,20 +93,25 @@ def wilson_lower(errors: int, reports: int, z: float = Z_ONE_SIDED_95) -> float:
 
 @dataclass(frozen=True, slots=True)
 class Counts:
-    """Vehicles of a wave (or cohort) by state."""
+    """Vehicles of a wave (or cohort) by state.
+
+    ``crashed``: vehicles that reported success and then sent a crash report for the release —
+    counted among ``succeeded`` by their report, but errors for the gate.
+    """
 
     size: int = 0
     succeeded: int = 0
     failed: int = 0
     rolled_back: int = 0
+    crashed: int = 0
 
     @property
     def errors(self) -> int:
-        return self.failed + self.rolled_back
+        return self.failed + self.rolled_back + self.crashed
 
     @property
     def reports(self) -> int:
-        return self.succeeded + self.errors
+        return self.succeeded + self.failed + self.rolled_back
 
     @property
     def error_rate(self) -> float:
@@ -114,7 +119,7 @@ class Counts:
 
     @property
     def success_rate(self) -> float:
-        return self.succeeded / self.size if self.size else 1.0
+        return (self.succeeded - self.crashed) / self.size if self.size else 1.0
 
     def __add__(self, other: Counts) -> Counts:
         return Counts(
@@ -122,6 +127,7 @@ class Counts:
             self.succeeded + other.succeeded,
             self.failed + other.failed,
             self.rolled_back + other.rolled_back,
+            self.crashed + other.crashed,
         )
 
 

@@ -4,7 +4,8 @@ The API hands vehicle messages to ``ingest``; each event is checked (known vehic
 a value in range, an aware timestamp) before any is stored, and a batch is stored in one
 transaction. Vehicles whose owner withheld telemetry consent still send crash reports and health
 events — safety data (UN R157/EDR-like records) — but their state of charge and odometer are
-refused (GDPR Art. 6 purpose limitation).
+refused (GDPR Art. 6 purpose limitation). A crash report re-applies the gate of every running
+campaign, since a crash after a successful installation counts as an error of that campaign.
 """
 
 from __future__ import annotations
@@ -75,5 +76,19 @@ def ingest(store: Store, events: Sequence[TelemetryEvent]) -> int:
                 "detail": dict(event.detail) or None,
             }
         )
-    return db.insert_telemetry(store, rows)
+    stored = db.insert_telemetry(store, rows)
+    crashes = [e.at for e in events if e.kind == "crash"]
+    if crashes:
+        _gate_running_campaigns(store, max(crashes))
+    return stored
+
+
+def _gate_running_campaigns(store: Store, now: datetime) -> None:
+    """A crash after a successful install is an error for the campaign's gate: apply it now."""
+    from evplatform.fleet.campaigns import evaluate
+    from evplatform.store.campaigns import list_campaigns
+
+    for campaign in list_campaigns(store):
+        if campaign.state == "running":
+            evaluate(store, campaign.id, now=now)
 

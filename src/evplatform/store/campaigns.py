@@ -44,6 +44,7 @@ from evplatform.store.schema import (
     Campaign,
     CampaignVehicle,
     Release,
+    TelemetryEvent,
     UpdateReport,
     Vehicle,
     Wave,
@@ -463,6 +464,31 @@ def progress_counts(store: Store, campaign_id: int) -> list[tuple[int, str, str,
     )
     with store.session() as session:
         return [(int(w), str(c), str(s), int(n)) for w, c, s, n in session.execute(query)]
+
+
+def crashes_after_success(store: Store, campaign_id: int) -> list[tuple[int, str, int]]:
+    """``(wave, cohort, vehicles)`` that reported success and then a crash of this campaign's release.
+
+    A crash report naming another release does not count; one naming none does (the vehicle ran
+    the release when it crashed). Crash reports are rare, so the join starts from them.
+    """
+    with store.session() as session:
+        found = session.get(Campaign, campaign_id)
+        if found is None:
+            raise StoreError(f"no campaign {campaign_id}")
+        query = (
+            select(CampaignVehicle.wave, CampaignVehicle.cohort, func.count(func.distinct(TelemetryEvent.vehicle_id)))
+            .select_from(TelemetryEvent)
+            .join(CampaignVehicle, and_(CampaignVehicle.campaign_id == campaign_id,
+                                        CampaignVehicle.vehicle_id == TelemetryEvent.vehicle_id))
+            .join(UpdateReport, and_(UpdateReport.campaign_id == campaign_id,
+                                     UpdateReport.vehicle_id == TelemetryEvent.vehicle_id))
+            .where(TelemetryEvent.kind == "crash", CampaignVehicle.state == "succeeded",
+                   TelemetryEvent.at >= UpdateReport.at,
+                   or_(TelemetryEvent.release_id.is_(None), TelemetryEvent.release_id == found.release_id))
+            .group_by(CampaignVehicle.wave, CampaignVehicle.cohort)
+        )
+        return [(int(w), str(c), int(n)) for w, c, n in session.execute(query)]
 
 
 def report_counts(store: Store, campaign_id: int) -> dict[str, int]:
