@@ -277,3 +277,12 @@ def test_crashes_after_success_halt_a_soaking_wave(fleet: Store) -> None:
     assert campaign.state == "halted"
     assert campaign.halt_reason is not None and "su7/max" in campaign.halt_reason
     assert fc.progress(fleet, cid)["waves"][0]["crashed"] == 6
+
+
+def test_never_a_downgrade(fleet: Store, demo: Workspace) -> None:
+    release_id = add_release(fleet, demo, "hub-os", "1.5.9")  # installed: 1.6.0
+    release = rdb.release(fleet, release_id)
+    assert release is not None
+    targets = fc.select_targets(fleet, release, fc.TargetFilter(), forced=True)
+    assert len(targets.vehicle_ids) == 0 and targets.excluded == {"newer version installed": 520}
+    assert fc.version_key("1.10.0") > fc.version_key("1.9.2") > fc.version_key("1.9")

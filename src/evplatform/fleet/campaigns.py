@@ -122,6 +122,11 @@ def create_campaign(
     )
 
 
+def version_key(version: str) -> tuple[tuple[int, int | str], ...]:
+    """Order versions numerically by dotted parts (``1.10.0`` > ``1.9.2``); text parts sort after numbers."""
+    return tuple((0, int(part)) if part.isdigit() else (1, part) for part in version.replace("-", ".").split("."))
+
+
 def _market_chain(market: str, parents: Mapping[str, str | None]) -> list[str]:
     chain: list[str] = []
     current: str | None = market
@@ -171,8 +176,11 @@ def select_targets(store: Store, release: ReleaseRecord, target: TargetFilter, *
     ok_configs = [c for c, features in configs.items() if compatible.evaluate(set(features))]
     exclude("incompatible configuration", ~np.isin(config_ids, ok_configs))
     exclude(f"no {release.hardware_id} on ECU {release.ecu}", cols["hardware_id"] != release.hardware_id)
-    on_release = (cols["component"] == release.component) & (cols["version"] == release.version)
-    exclude("already on this version", on_release)
+    same_component = cols["component"] == release.component
+    exclude("already on this version", same_component & (cols["version"] == release.version))
+    newer = [v for v in set(cols["version"][same_component].tolist()) if version_key(v) > version_key(release.version)]
+    # Never a downgrade: the Uptane Director must not send an older image than installed (anti-rollback).
+    exclude("newer version installed", same_component & np.isin(cols["version"], newer))
     if target.current_versions:
         exclude("other current version", ~np.isin(cols["version"].astype(str), list(target.current_versions)))
     if not forced:
