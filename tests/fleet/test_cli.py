@@ -48,3 +48,17 @@ def test_demo_command_builds_once(tmp_path: Path) -> None:
     assert [c["state"] for c in data["campaigns"]] == ["completed", "halted"]
     again = run("fleet", "demo", "--database", url, "--json", cwd=tmp_path)
     assert json.loads(again.stdout)["created"] is False
+
+
+def test_campaigns_list_and_control(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'demo.db'}"
+    assert run("fleet", "demo", "--vehicles", "600", "--database", url, cwd=tmp_path).returncode == 0
+    listed = json.loads(run("fleet", "campaigns", "--database", url, "--json", cwd=tmp_path).stdout)
+    assert [(c["release"], c["state"]) for c in listed["campaigns"]] == [
+        ("hub-os-1.7.0", "completed"), ("adas-high-2.5.0", "halted")]
+    refused = run("fleet", "campaign", "pause", "2", "--database", url, cwd=tmp_path)
+    assert refused.returncode == 1 and "cannot pause campaign 2: it is halted" in refused.stderr
+    done = run("fleet", "campaign", "cancel", "2", "--reason", "bad build", "--database", url, cwd=tmp_path)
+    assert done.returncode == 0 and "campaign 2: cancelled" in done.stdout
+    unknown = run("fleet", "campaign", "explode", "2", "--database", url, cwd=tmp_path)
+    assert unknown.returncode == 1 and "unknown action 'explode'" in unknown.stderr

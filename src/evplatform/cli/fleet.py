@@ -12,6 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from rich.table import Table
 
 from evplatform.cli.common import JsonOpt, WorkspaceArg, console, err_console, pct, print_json
+from evplatform.errors import FleetError
 from evplatform.fleet import campaigns as fc
 from evplatform.fleet.demo import build_demo_database
 from evplatform.fleet.plots import plot_waves
@@ -19,6 +20,7 @@ from evplatform.fleet.registry import import_csv
 from evplatform.fleet.simulator import simulate_fleet, summary_json
 from evplatform.fleet.stability import release_stability, updates_per_vehicle_per_quarter
 from evplatform.store import default_database_url, open_store, redact
+from evplatform.store.campaigns import list_campaigns
 from evplatform.workspace import load_workspace
 
 fleet_app = typer.Typer(help="Vehicle fleet: registry, campaigns, simulation, stability.", no_args_is_help=True)
@@ -150,6 +152,50 @@ def stability(workspace: WorkspaceArg = None, database: DatabaseOpt = None, as_j
     for q in quarters:
         per = q["updates_per_vehicle"]
         console.print(f"{q['quarter']}: {q['updates']:,} updates, {'—' if per is None else f'{per:.2f}'} per vehicle")
+
+
+@fleet_app.command("campaigns")
+def campaigns(workspace: WorkspaceArg = None, database: DatabaseOpt = None, as_json: JsonOpt = False) -> None:
+    """Every campaign with its waves, state and halt reason."""
+    root = load_workspace(workspace).root
+    store = open_store(database or default_database_url(root, bundled=workspace is None))
+    try:
+        found = [fc.progress(store, c.id) for c in list_campaigns(store)]
+    finally:
+        store.dispose()
+    if as_json:
+        print_json({"campaigns": found})
+        return
+    if not found:
+        console.print("no campaigns")
+    _render_campaigns(found)
+
+
+@fleet_app.command("campaign")
+def campaign_control(
+    action: Annotated[str, typer.Argument(help="pause, resume or cancel")],
+    campaign_id: Annotated[int, typer.Argument(help="Campaign id.")],
+    workspace: WorkspaceArg = None,
+    database: DatabaseOpt = None,
+    actor: Annotated[str, typer.Option("--as", help="Who does it (audit log).")] = "cli",
+    reason: Annotated[str, typer.Option("--reason", help="Why (cancel).")] = "cancelled",
+) -> None:
+    """Pause, resume or cancel a campaign."""
+    root = load_workspace(workspace).root
+    store = open_store(database or default_database_url(root, bundled=workspace is None))
+    try:
+        if action == "pause":
+            fc.pause_campaign(store, campaign_id, actor=actor)
+        elif action == "resume":
+            fc.resume_campaign(store, campaign_id, actor=actor)
+        elif action == "cancel":
+            fc.cancel_campaign(store, campaign_id, actor=actor, reason=reason)
+        else:
+            raise FleetError(f"unknown action {action!r} (pause, resume or cancel)")
+        state = fc.progress(store, campaign_id)["state"]
+    finally:
+        store.dispose()
+    console.print(f"campaign {campaign_id}: {state}")
 
 
 @fleet_app.command("demo")
