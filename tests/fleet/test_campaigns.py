@@ -286,3 +286,23 @@ def test_never_a_downgrade(fleet: Store, demo: Workspace) -> None:
     targets = fc.select_targets(fleet, release, fc.TargetFilter(), forced=True)
     assert len(targets.vehicle_ids) == 0 and targets.excluded == {"newer version installed": 520}
     assert fc.version_key("1.10.0") > fc.version_key("1.9.2") > fc.version_key("1.9")
+
+
+def test_cancel_keeps_in_flight_installs_and_drops_the_never_offered(fleet: Store) -> None:
+    cid = started(fleet, forced=True, waves=(WavePolicy(1.0),))
+    ids, _ = cdb.offer_pending(fleet, cid, max_wave=0, timezones=["Europe/Berlin"], now=T0,
+                               reoffer_before=T0 - timedelta(hours=6))
+    assert len(ids) == 240  # the German vehicles are offered, the Chinese ones still pending
+    fc.cancel_campaign(fleet, cid, reason="stop")
+    pending_cn = [v for v in vdb.list_vehicles(fleet, market="CN", limit=1)]
+    berlin = vdb.list_vehicles(fleet, market="DE", limit=1)[0]
+    at = T0 + timedelta(hours=1)
+    assert fc.report(fleet, cid, berlin.vin, "succeeded", at=at) is True  # it was already installing
+    with pytest.raises(FleetError, match="was cancelled before vehicle"):
+        fc.report(fleet, cid, pending_cn[0].vin, "succeeded", at=at)
+    # a bulk report naming a cancelled vehicle keeps nothing of it
+    both = np.array([pending_cn[0].id, vdb.list_vehicles(fleet, market="DE", limit=2)[1].id], dtype=np.int64)
+    assert cdb.record_reports(fleet, cid, both, np.array(["succeeded", "failed"], dtype=object), at=at) == 1
+    assert cdb.report_counts(fleet, cid) == {"succeeded": 1, "failed": 1}
+    info = fc.progress(fleet, cid)
+    assert info["waves"][0]["cancelled"] == 280 and info["state"] == "cancelled"

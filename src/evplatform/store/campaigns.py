@@ -25,6 +25,7 @@ from sqlalchemy import (
     and_,
     any_,
     cast,
+    delete,
     func,
     insert,
     literal,
@@ -226,9 +227,11 @@ def transition(
                     .values(state="halted", finished_at=at)
                 )
             if to == "cancelled":
+                # Vehicles not yet offered never will be; an offered one may already be installing
+                # and still reports (hawkBit: a device may finish an action being cancelled).
                 session.execute(
                     update(CampaignVehicle)
-                    .where(CampaignVehicle.campaign_id == campaign_id, CampaignVehicle.state.in_(OPEN_STATES))
+                    .where(CampaignVehicle.campaign_id == campaign_id, CampaignVehicle.state == "pending")
                     .values(state="cancelled")
                 )
             _audit(session, actor, f"campaign.{to}", f"campaign:{campaign_id}", {"reason": reason})
@@ -436,6 +439,14 @@ def record_reports(
             .execution_options(synchronize_session=False)
         )
         changed = int(result.rowcount)  # type: ignore[attr-defined]
+        # A report of a vehicle cancelled before it was offered is not kept: it was never asked.
+        session.execute(
+            delete(UpdateReport)
+            .where(UpdateReport.campaign_id == campaign_id, UpdateReport.at == at,
+                   UpdateReport.vehicle_id.in_(select(CampaignVehicle.vehicle_id).where(
+                       CampaignVehicle.campaign_id == campaign_id, CampaignVehicle.state == "cancelled")))
+            .execution_options(synchronize_session=False)
+        )
         if telemetry_rows:
             from evplatform.store.vehicles import insert_telemetry
 
