@@ -408,9 +408,12 @@ def record_reports(
             raise StoreError(f"no campaign {campaign_id}")
         target = session.get(Release, found.release_id)
         assert target is not None  # foreign key
-        ids = vehicle_ids.tolist()
-        outs = outcomes.tolist()
-        texts = list(details) if details is not None else [""] * len(ids)
+        # One key order for every writer, so two workers reporting overlapping vehicles wait for
+        # each other instead of deadlocking.
+        order = np.argsort(vehicle_ids, kind="stable")
+        ids = vehicle_ids[order].tolist()
+        outs = outcomes[order].tolist()
+        texts = [details[i] for i in order.tolist()] if details is not None else [""] * len(ids)
         insert_reports = _insert_ignore(session)
         for start in range(0, len(ids), CHUNK):
             rows = [
