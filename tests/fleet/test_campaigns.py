@@ -13,6 +13,7 @@ from evplatform.fleet.gates import MaintenanceWindow, WavePolicy
 from evplatform.fleet.link import FailureModel, SimulatedLink
 from evplatform.store import Store
 from evplatform.store import campaigns as cdb
+from evplatform.store import progress as pdb
 from evplatform.store import releases as rdb
 from evplatform.store import vehicles as vdb
 from evplatform.workspace import Workspace
@@ -46,7 +47,7 @@ def test_campaign_without_approval_is_refused(fleet: Store) -> None:
     with pytest.raises(FleetError, match=r"no approval record for market\(s\) DE.*UN-R156"):
         fc.start_campaign(fleet, cid, now=T0)
     assert cdb.campaign(fleet, cid).state == "draft"
-    assert cdb.progress_counts(fleet, cid) == []
+    assert pdb.progress_counts(fleet, cid) == []
 
 
 def test_target_filter_by_market_parent_trim_and_expression(fleet: Store) -> None:
@@ -112,7 +113,7 @@ def test_reports_are_idempotent(fleet: Store) -> None:
     assert fc.report(fleet, cid, vin, "succeeded", at=at) is True
     assert fc.report(fleet, cid, vin, "succeeded", at=at) is False
     assert fc.report(fleet, cid, vin, "failed", at=at) is False  # a later contradicting report changes nothing
-    assert cdb.report_counts(fleet, cid) == {"succeeded": 1}
+    assert pdb.report_counts(fleet, cid) == {"succeeded": 1}
     record = vdb.vehicle_by_vin(fleet, vin)
     assert record is not None and record.software["central-compute"]["version"] == "1.7.0"
 
@@ -212,7 +213,7 @@ def test_store_record_reports_ignores_repeats_in_bulk(fleet: Store) -> None:
     at = datetime(2026, 11, 3, tzinfo=UTC)
     assert cdb.record_reports(fleet, cid, ids, outcomes, at=at) == 50
     assert cdb.record_reports(fleet, cid, ids, outcomes, at=at) == 0
-    assert cdb.report_counts(fleet, cid) == {"succeeded": 50}
+    assert pdb.report_counts(fleet, cid) == {"succeeded": 50}
 
 
 def test_a_completed_campaign_still_reaches_its_stragglers(fleet: Store) -> None:
@@ -224,7 +225,7 @@ def test_a_completed_campaign_still_reaches_its_stragglers(fleet: Store) -> None
     later = fc.step(fleet, cid, SimulatedLink(1, NO_FAILURES), T0 + timedelta(hours=2))
     assert later.offered == first.postponed and later.reported == first.postponed
     assert cdb.campaign(fleet, cid).state == "completed"
-    assert cdb.report_counts(fleet, cid) == {"succeeded": 520}
+    assert pdb.report_counts(fleet, cid) == {"succeeded": 520}
 
 
 def test_canary_soak_holds_the_next_wave(fleet: Store) -> None:
@@ -267,7 +268,7 @@ def test_crashes_after_success_halt_a_soaking_wave(fleet: Store) -> None:
     first = fc.step(fleet, cid, SimulatedLink(1, NO_FAILURES), T0 + timedelta(hours=1))
     assert first.reported == 260 and first.decision == "wait"  # everyone succeeded, but still soaking
     su7_max = vdb.list_vehicles(fleet, model="su7", trim="max", limit=600)
-    states = cdb.vehicle_states(fleet, cid, [v.id for v in su7_max])
+    states = pdb.vehicle_states(fleet, cid, [v.id for v in su7_max])
     crashed = [v for v in su7_max if states.get(v.id) == "succeeded"]
     assert len(crashed) >= 30
     # 6 crashes: 2.3 % of the wave (not enough evidence), but 15 % of the SU7 Max cohort
@@ -303,6 +304,6 @@ def test_cancel_keeps_in_flight_installs_and_drops_the_never_offered(fleet: Stor
     # a bulk report naming a cancelled vehicle keeps nothing of it
     both = np.array([pending_cn[0].id, vdb.list_vehicles(fleet, market="DE", limit=2)[1].id], dtype=np.int64)
     assert cdb.record_reports(fleet, cid, both, np.array(["succeeded", "failed"], dtype=object), at=at) == 1
-    assert cdb.report_counts(fleet, cid) == {"succeeded": 1, "failed": 1}
+    assert pdb.report_counts(fleet, cid) == {"succeeded": 1, "failed": 1}
     info = fc.progress(fleet, cid)
     assert info["waves"][0]["cancelled"] == 280 and info["state"] == "cancelled"

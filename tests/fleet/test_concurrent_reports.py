@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from evplatform.fleet import campaigns as fc
 from evplatform.store import Store, open_store
 from evplatform.store import campaigns as cdb
+from evplatform.store import progress as pdb
 from evplatform.store import vehicles as vdb
 from evplatform.store.schema import Vehicle
 from fleet_support import T0, approve
@@ -43,7 +44,7 @@ def test_racing_reports_count_once(fleet: Store, db_url: str) -> None:
         store.dispose()
     assert not errors, errors
     assert sum(counted) == len(ids) == 520
-    reports = cdb.report_counts(fleet, cid)
+    reports = pdb.report_counts(fleet, cid)
     assert sum(reports.values()) == 520
     with fleet.session() as session:
         updated = session.scalar(select(func.count()).select_from(Vehicle).where(

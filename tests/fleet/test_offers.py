@@ -8,7 +8,7 @@ from evplatform.fleet import campaigns as fc
 from evplatform.fleet.gates import MaintenanceWindow, WavePolicy
 from evplatform.fleet.offers import update_check
 from evplatform.store import Store
-from evplatform.store import campaigns as cdb
+from evplatform.store import progress as pdb
 from evplatform.store import vehicles as vdb
 from fleet_support import T0, approve
 
@@ -20,7 +20,7 @@ def test_update_check_follows_waves_windows_and_answers(fleet: Store) -> None:
     shanghai = [v for v in vdb.list_vehicles(fleet, market="CN", limit=600)]
     assert update_check(fleet, shanghai[0].vin, T0) is None  # a draft offers nothing
     fc.start_campaign(fleet, cid, now=T0)
-    states = cdb.vehicle_states(fleet, cid, [v.id for v in shanghai])
+    states = pdb.vehicle_states(fleet, cid, [v.id for v in shanghai])
     first = next(v for v in shanghai if states[v.id] == "pending" and _wave(fleet, cid, v.id) == 0)
     later = next(v for v in shanghai if _wave(fleet, cid, v.id) == 1)
     night = datetime(2026, 11, 3, 19, 0, tzinfo=UTC)  # 03:00 in Shanghai
@@ -28,7 +28,7 @@ def test_update_check_follows_waves_windows_and_answers(fleet: Store) -> None:
     assert update_check(fleet, first.vin, noon) is None  # outside its local window
     offer = update_check(fleet, first.vin, night)
     assert offer is not None and offer.release_id == "hub-os-1.7.0" and offer.ecu == "central-compute"
-    assert cdb.vehicle_states(fleet, cid, [first.id])[first.id] == "offered"
+    assert pdb.vehicle_states(fleet, cid, [first.id])[first.id] == "offered"
     assert update_check(fleet, later.vin, night) is None  # its wave is not open yet
     fc.report(fleet, cid, first.vin, "succeeded", at=night + timedelta(minutes=20))
     assert update_check(fleet, first.vin, night + timedelta(hours=1)) is None  # answered: never again

@@ -27,6 +27,7 @@ from evplatform.fleet.gates import DEFAULT_WAVES, Counts, MaintenanceWindow, Wav
 from evplatform.fleet.link import VehicleLink
 from evplatform.store import Store
 from evplatform.store import campaigns as cdb
+from evplatform.store import progress as pdb
 from evplatform.store import releases as rdb
 from evplatform.store import vehicles as vdb
 from evplatform.store.campaigns import CampaignRecord
@@ -338,12 +339,12 @@ def wave_counts(store: Store, campaign_id: int) -> tuple[dict[int, dict[str, int
     """Per wave: vehicles by state (plus ``crashed`` after success); per wave and cohort: Counts."""
     by_wave: dict[int, dict[str, int]] = {}
     by_cohort: dict[int, dict[str, Counts]] = {}
-    for wave, cohort, state, n in cdb.progress_counts(store, campaign_id):
+    for wave, cohort, state, n in pdb.progress_counts(store, campaign_id):
         states = by_wave.setdefault(wave, {})
         states[state] = states.get(state, 0) + n
         cohorts = by_cohort.setdefault(wave, {})
         cohorts[cohort] = cohorts.get(cohort, Counts()) + _counts(state, n)
-    for wave, cohort, n in cdb.crashes_after_success(store, campaign_id):
+    for wave, cohort, n in pdb.crashes_after_success(store, campaign_id):
         states = by_wave.setdefault(wave, {})
         states["crashed"] = states.get("crashed", 0) + n
         cohorts = by_cohort.setdefault(wave, {})
@@ -395,7 +396,7 @@ def report(store: Store, campaign_id: int, vin: str, outcome: str, *, at: dateti
     ids = vdb.vehicle_ids(store, [vin])
     if vin not in ids:
         raise FleetError(f"unknown vehicle {vin}")
-    states = cdb.vehicle_states(store, campaign_id, [ids[vin]])
+    states = pdb.vehicle_states(store, campaign_id, [ids[vin]])
     if ids[vin] not in states:
         raise FleetError(f"vehicle {vin} is not a target of campaign {campaign_id}")
     if states[ids[vin]] == "cancelled":

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -19,11 +19,9 @@ from typing import Any
 import numpy as np
 from sqlalchemy import (
     JSON,
-    BigInteger,
     ColumnElement,
     Text,
     and_,
-    any_,
     cast,
     delete,
     func,
@@ -35,17 +33,16 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
 from evplatform.errors import StoreError
-from evplatform.store.database import Store
+from evplatform.store.database import Store, id_clauses
 from evplatform.store.schema import (
     AuditEntry,
     Campaign,
     CampaignVehicle,
     Release,
-    TelemetryEvent,
     UpdateReport,
     Vehicle,
     Wave,
@@ -371,7 +368,7 @@ def offer_pending(
 def return_to_pending(store: Store, campaign_id: int, vehicle_ids: np.ndarray) -> None:
     """Vehicles whose driver postponed a soft update go back to pending for the next window."""
     with store.session() as session:
-        for clause in _id_clauses(session, CampaignVehicle.vehicle_id, vehicle_ids):
+        for clause in id_clauses(session, CampaignVehicle.vehicle_id, vehicle_ids):
             session.execute(
                 update(CampaignVehicle)
                 .where(CampaignVehicle.campaign_id == campaign_id, CampaignVehicle.state == "offered", clause)
@@ -457,68 +454,6 @@ def record_reports(
         return changed
 
 
-def vehicle_states(store: Store, campaign_id: int, vehicle_ids: Sequence[int]) -> dict[int, str]:
-    """Campaign state of each given vehicle (vehicles not targeted are absent)."""
-    out: dict[int, str] = {}
-    with store.session() as session:
-        for clause in _id_clauses(session, CampaignVehicle.vehicle_id, np.asarray(vehicle_ids, dtype=np.int64)):
-            query = select(CampaignVehicle.vehicle_id, CampaignVehicle.state).where(
-                CampaignVehicle.campaign_id == campaign_id, clause
-            )
-            out.update(session.execute(query).tuples().all())
-    return out
-
-
-def progress_counts(store: Store, campaign_id: int) -> list[tuple[int, str, str, int]]:
-    """``(wave, cohort, state, vehicles)`` for every combination present in the campaign."""
-    query = (
-        select(CampaignVehicle.wave, CampaignVehicle.cohort, CampaignVehicle.state, func.count())
-        .where(CampaignVehicle.campaign_id == campaign_id)
-        .group_by(CampaignVehicle.wave, CampaignVehicle.cohort, CampaignVehicle.state)
-    )
-    with store.session() as session:
-        return [(int(w), str(c), str(s), int(n)) for w, c, s, n in session.execute(query)]
-
-
-def crashes_after_success(store: Store, campaign_id: int) -> list[tuple[int, str, int]]:
-    """``(wave, cohort, vehicles)`` that reported success and then a crash of this campaign's release.
-
-    A crash report naming another release does not count; one naming none does (the vehicle ran
-    the release when it crashed). Crash reports are rare, so the join starts from them.
-    """
-    with store.session() as session:
-        found = session.get(Campaign, campaign_id)
-        if found is None:
-            raise StoreError(f"no campaign {campaign_id}")
-        query = (
-            select(CampaignVehicle.wave, CampaignVehicle.cohort, func.count(func.distinct(TelemetryEvent.vehicle_id)))
-            .select_from(TelemetryEvent)
-            .join(CampaignVehicle, and_(CampaignVehicle.campaign_id == campaign_id,
-                                        CampaignVehicle.vehicle_id == TelemetryEvent.vehicle_id))
-            .join(UpdateReport, and_(UpdateReport.campaign_id == campaign_id,
-                                     UpdateReport.vehicle_id == TelemetryEvent.vehicle_id))
-            .where(TelemetryEvent.kind == "crash", CampaignVehicle.state == "succeeded",
-                   TelemetryEvent.at >= UpdateReport.at,
-                   or_(TelemetryEvent.release_id.is_(None), TelemetryEvent.release_id == found.release_id))
-            .group_by(CampaignVehicle.wave, CampaignVehicle.cohort)
-        )
-        return [(int(w), str(c), int(n)) for w, c, n in session.execute(query)]
-
-
-def report_counts(store: Store, campaign_id: int) -> dict[str, int]:
-    """Reports per outcome (each vehicle at most once, by the table's key)."""
-    query = (
-        select(UpdateReport.outcome, func.count())
-        .where(UpdateReport.campaign_id == campaign_id)
-        .group_by(UpdateReport.outcome)
-    )
-    with store.session() as session:
-        return {str(o): int(n) for o, n in session.execute(query)}
-
-
-# --- helpers ------------------------------------------------------------------------------------
-
-
 def _now_of(at: datetime | None) -> datetime:
     return at or datetime.now(UTC)
 
@@ -570,15 +505,3 @@ def _json_set(session: Session, column: Any, key: str, value: Mapping[str, str] 
         path = postgresql.array([key], type_=Text())
         return cast(func.jsonb_set(cast(column, JSONB), path, cast(literal(text, Text()), JSONB)), JSON)
     return func.json_set(column, f'$."{key}"', func.json(literal(text, Text())))
-
-
-def _id_clauses(session: Session, column: Any, ids: np.ndarray) -> Iterator[ColumnElement[bool]]:
-    """``column IN ids`` as one array parameter on PostgreSQL, or chunks within SQLite's limits."""
-    values = np.asarray(ids, dtype=np.int64).tolist()
-    if not values:
-        return
-    if session.get_bind().dialect.name == "postgresql":
-        yield column == any_(literal(values, ARRAY(BigInteger())))
-        return
-    for start in range(0, len(values), CHUNK):
-        yield column.in_(values[start : start + CHUNK])

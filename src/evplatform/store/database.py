@@ -14,7 +14,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, text
+import numpy as np
+from sqlalchemy import BigInteger, ColumnElement, Engine, any_, create_engine, event, literal, text
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
@@ -24,6 +26,7 @@ from evplatform.errors import StoreError
 ENV_URL = "EVPLATFORM_DATABASE_URL"
 DB_FOLDER = ".evplatform"
 DB_FILE = "evplatform.db"
+ID_CHUNK = 20_000  # ids per IN (…) on SQLite, well under its 32,766 variables
 
 
 def default_database_url(workspace_root: Path | None = None, *, bundled: bool = False) -> str:
@@ -151,3 +154,15 @@ def open_store(url: str | None = None, *, migrate: bool = True) -> Store:
 
         upgrade(store)
     return store
+
+
+def id_clauses(session: Session, column: Any, ids: np.ndarray) -> Iterator[ColumnElement[bool]]:
+    """``column IN ids`` as one array parameter on PostgreSQL, or chunks within SQLite's limits."""
+    values = np.asarray(ids, dtype=np.int64).tolist()
+    if not values:
+        return
+    if session.get_bind().dialect.name == "postgresql":
+        yield column == any_(literal(values, ARRAY(BigInteger())))
+        return
+    for start in range(0, len(values), ID_CHUNK):
+        yield column.in_(values[start : start + ID_CHUNK])
