@@ -1,0 +1,72 @@
+"""A folder of TUF metadata files: ``N.root.json … root.json, N.targets.json, targets.json, …``.
+
+Consistent snapshots (TUF 1.0.31 4.4.1) are on, so root, targets and snapshot are written both
+as ``VERSION.ROLE.json`` and as ``ROLE.json``; the timestamp only as ``timestamp.json``. Files are
+written in dependency order (targets, snapshot, timestamp) and each atomically, so a reader that
+starts from the timestamp always finds what it points to.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from tuf.api.metadata import Metadata, Root
+from tuf.api.serialization.json import JSONSerializer
+
+from evplatform.errors import OtaError
+from evplatform.ota.metadata_common import read_metadata, write_atomic
+
+_SERIALIZER = JSONSerializer(compact=True)
+_VERSIONED = re.compile(r"^(\d+)\.root\.json$")
+_ROLE_NAME = re.compile(r"^(root|targets|snapshot|timestamp)$")
+
+
+def serialize(metadata: Metadata[Any]) -> bytes:
+    """Compact, key-sorted JSON of a whole metadata document (what is written and served)."""
+    return metadata.to_bytes(_SERIALIZER)
+
+
+class RoleFiles:
+    """Read and write one repository's metadata folder."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = Path(folder)
+
+    def path(self, role: str, version: int | None = None) -> Path:
+        if not _ROLE_NAME.match(role):
+            raise OtaError(f"unknown metadata role {role!r} (root, targets, snapshot or timestamp)")
+        if version is not None and (role == "timestamp" or version < 1):
+            raise OtaError(f"no versioned file for {role} version {version}")
+        return self.folder / (f"{version}.{role}.json" if version is not None else f"{role}.json")
+
+    def write(self, role: str, data: bytes, version: int) -> None:
+        """Write ``data`` as the role's current file (and its versioned copy except for timestamp)."""
+        if role != "timestamp":
+            write_atomic(self.path(role, version), data)
+        write_atomic(self.path(role), data)
+
+    def read_bytes(self, role: str, version: int | None = None) -> bytes:
+        path = self.path(role, version)
+        try:
+            return path.read_bytes()
+        except FileNotFoundError as error:
+            what = f"version {version} of {role}" if version is not None else role
+            raise OtaError(f"{path}: no {what} metadata") from error
+
+    def read(self, role: str, version: int | None = None) -> Metadata[Any]:
+        return read_metadata(self.path(role, version), role)
+
+    def root_versions(self) -> list[int]:
+        """Versions of every ``N.root.json`` on disk, ascending."""
+        if not self.folder.is_dir():
+            return []
+        found = (_VERSIONED.match(p.name) for p in self.folder.iterdir())
+        return sorted(int(m.group(1)) for m in found if m)
+
+    def root_chain(self) -> list[Metadata[Root]]:
+        return [self.read("root", v) for v in self.root_versions()]
+
+    def exists(self) -> bool:
+        return self.path("root").exists()

@@ -1,0 +1,101 @@
+"""What the Director keeps per vehicle, and its ``vehicle.json`` file (written atomically)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from securesystemslib.signer import SSlibKey
+
+from evplatform.errors import OtaError
+from evplatform.ota.image_repository import ImageTarget
+from evplatform.ota.keys import key_from_json, key_to_json
+from evplatform.ota.metadata_common import parse_json, write_atomic
+
+
+@dataclass(frozen=True, slots=True)
+class EcuRecord:
+    serial: str
+    hardware_id: str
+    public_key: SSlibKey
+
+
+@dataclass(frozen=True, slots=True)
+class Assignment:
+    """What one ECU must install: an Image repository target, optionally through a delta."""
+
+    ecu_serial: str
+    image: ImageTarget
+    delta: dict[str, Any] | None = None  # {"algorithm", "sha256", "length"}
+    delta_from: str | None = None  # sha256 of the image the delta applies to
+
+
+@dataclass(slots=True)
+class ReportState:
+    """Last accepted ECU version report: replay protection needs both to increase."""
+
+    report_counter: int
+    time: str
+
+
+@dataclass(slots=True)
+class VehicleRecord:
+    vin: str
+    primary_serial: str
+    ecus: dict[str, EcuRecord]
+    assignments: dict[str, Assignment] = field(default_factory=dict)
+    versions: dict[str, int] = field(default_factory=dict)
+    reports: dict[str, ReportState] = field(default_factory=dict)
+    installed: dict[str, dict[str, Any]] = field(default_factory=dict)  # serial -> {filepath, sha256, length}
+    manifest_time: str | None = None
+    #: canonical target fragments of ``assignments`` (sorted by path); None = to be rebuilt
+    fragments: list[bytes] | None = field(default=None, compare=False, repr=False)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "vin": self.vin,
+            "primary_ecu_serial": self.primary_serial,
+            "ecus": {s: {"hardware_id": e.hardware_id, "public_key": key_to_json(e.public_key)}
+                     for s, e in self.ecus.items()},
+            "assignments": {s: _assignment_json(a) for s, a in self.assignments.items()},
+            "versions": self.versions,
+            "reports": {s: {"report_counter": r.report_counter, "time": r.time} for s, r in self.reports.items()},
+            "installed": self.installed,
+            "manifest_time": self.manifest_time,
+        }
+
+
+def _assignment_json(a: Assignment) -> dict[str, Any]:
+    i = a.image
+    data: dict[str, Any] = {"filepath": i.filepath, "length": i.length, "sha256": i.sha256, "component": i.component,
+                            "version": i.version, "hardware_id": i.hardware_id, "release_counter": i.release_counter}
+    if a.delta is not None:
+        data["delta"] = a.delta
+    if a.delta_from is not None:
+        data["delta_from"] = a.delta_from
+    return data
+
+
+def write_vehicle(folder: Path, record: VehicleRecord) -> None:
+    write_atomic(folder / "vehicle.json", json.dumps(record.to_json(), indent=1, sort_keys=True).encode("utf-8"))
+
+
+def read_vehicle(folder: Path) -> VehicleRecord:
+    path = folder / "vehicle.json"
+    data = parse_json(path.read_bytes(), str(path))
+    try:
+        ecus = {s: EcuRecord(s, str(e["hardware_id"]), key_from_json(e["public_key"], str(path)))
+                for s, e in data["ecus"].items()}
+        assignments = {}
+        for s, a in data.get("assignments", {}).items():
+            image = ImageTarget(a["filepath"], int(a["length"]), a["sha256"], a["component"], a["version"],
+                                a["hardware_id"], int(a["release_counter"]))
+            assignments[s] = Assignment(s, image, a.get("delta"), a.get("delta_from"))
+        reports = {s: ReportState(int(r["report_counter"]), str(r["time"])) for s, r in data.get("reports", {}).items()}
+        return VehicleRecord(str(data["vin"]), str(data["primary_ecu_serial"]), ecus, assignments,
+                             {k: int(v) for k, v in data.get("versions", {}).items()}, reports,
+                             dict(data.get("installed", {})), data.get("manifest_time"))
+    except (KeyError, TypeError, ValueError, AttributeError) as error:
+        raise OtaError(f"{path}: malformed vehicle record ({error})") from error

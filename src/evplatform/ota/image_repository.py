@@ -1,0 +1,294 @@
+"""The Uptane Image repository on python-tuf metadata (Uptane standard 1.2, 5.3.1, 5.2).
+
+It lists every image the platform may ever install, with Uptane custom fields
+(``component``, ``version``, ``hardware_id``, ``release_counter``), and is signed like a TUF
+repository: root and targets with offline keys, snapshot and timestamp with online keys.
+A compromise of the online keys alone cannot add an image (targets is offline), and the Director
+may only point at images listed here (the vehicle checks that both match).
+
+Layout: ``<path>/metadata/{1.root.json, …, root.json, N.targets.json, targets.json,
+N.snapshot.json, snapshot.json, timestamp.json}``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from securesystemslib.signer import Key, Signer
+from tuf.api.metadata import Metadata, MetaFile, Root, Snapshot, TargetFile, Targets, Timestamp
+
+from evplatform.errors import OtaError
+from evplatform.ota import _roots
+from evplatform.ota._role_files import RoleFiles, serialize
+from evplatform.ota._verification import VerificationReport, verify_repository
+from evplatform.ota.keys import KeyRing
+from evplatform.ota.metadata_common import DEFAULT_EXPIRY, Clock, now_of
+
+_HEX64 = frozenset("0123456789abcdef")
+
+
+@dataclass(frozen=True, slots=True)
+class ImageTarget:
+    """One image of the Image repository and its Uptane custom fields."""
+
+    filepath: str
+    length: int
+    sha256: str
+    component: str
+    version: str
+    hardware_id: str
+    release_counter: int
+
+    def __post_init__(self) -> None:
+        if not self.filepath or self.filepath.startswith("/") or ".." in self.filepath.split("/"):
+            raise OtaError(f"target path {self.filepath!r} must be relative and stay inside the repository")
+        if len(self.sha256) != 64 or not _HEX64.issuperset(self.sha256):
+            raise OtaError(f"target {self.filepath}: sha256 must be 64 lowercase hex digits")
+        if self.length < 0:
+            raise OtaError(f"target {self.filepath}: negative length {self.length}")
+        if self.release_counter < 0:
+            raise OtaError(f"target {self.filepath}: negative release counter {self.release_counter}")
+        if not self.hardware_id:
+            raise OtaError(f"target {self.filepath}: a hardware id is required")
+
+    @classmethod
+    def from_data(
+        cls, filepath: str, data: bytes, *, component: str, version: str, hardware_id: str, release_counter: int
+    ) -> ImageTarget:
+        return cls(filepath, len(data), hashlib.sha256(data).hexdigest(), component, version, hardware_id,
+                   release_counter)
+
+    def custom(self) -> dict[str, Any]:
+        return {
+            "component": self.component,
+            "version": self.version,
+            "hardware_id": self.hardware_id,
+            "release_counter": self.release_counter,
+        }
+
+    def to_target_file(self) -> TargetFile:
+        return TargetFile(self.length, {"sha256": self.sha256}, self.filepath, {"custom": self.custom()})
+
+    @classmethod
+    def from_target_file(cls, target: TargetFile, source: str) -> ImageTarget:
+        custom = target.unrecognized_fields.get("custom")
+        if not isinstance(custom, dict):
+            raise OtaError(f"{source}: target {target.path} has no Uptane custom fields")
+        sha = target.hashes.get("sha256")
+        try:
+            return cls(target.path, target.length, str(sha), str(custom["component"]), str(custom["version"]),
+                       str(custom["hardware_id"]), _int(custom["release_counter"]))
+        except (KeyError, TypeError, ValueError) as error:
+            raise OtaError(f"{source}: target {target.path}: bad custom fields ({error})") from error
+
+
+def _int(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"{value!r} is not an integer")
+    return value
+
+
+class ImageRepository:
+    """An Image repository folder; online signers (snapshot, timestamp) are held, offline ones passed in."""
+
+    repository = "image"
+
+    def __init__(self, path: Path, clock: Clock, online_signers: Mapping[str, Signer] | None = None,
+                 expiry: Mapping[str, timedelta] | None = None) -> None:
+        self.path = Path(path)
+        self.clock = clock
+        self.files = RoleFiles(self.path / "metadata")
+        if not self.files.exists():
+            raise OtaError(f"{self.path}: no Image repository here (metadata/root.json missing)")
+        self.online_signers = dict(online_signers or {})
+        self.expiry = {**DEFAULT_EXPIRY, **(expiry or {})}
+        self.root: Metadata[Root] = self.files.read("root")
+        self.targets: Metadata[Targets] = self.files.read("targets")
+        self.snapshot: Metadata[Snapshot] = self.files.read("snapshot")
+        self.timestamp: Metadata[Timestamp] = self.files.read("timestamp")
+
+    # -- creation and opening -------------------------------------------------------------
+    @classmethod
+    def create(
+        cls,
+        path: Path,
+        clock: Clock,
+        *,
+        keys: Mapping[str, Sequence[Key]],
+        thresholds: Mapping[str, int],
+        root_signers: Sequence[Signer],
+        targets_signers: Sequence[Signer],
+        online_signers: Mapping[str, Signer],
+        expiry: Mapping[str, timedelta] | None = None,
+    ) -> ImageRepository:
+        """A new repository: root v1, empty targets v1, snapshot v1, timestamp v1."""
+        files = RoleFiles(Path(path) / "metadata")
+        if files.exists():
+            raise OtaError(f"{path}: a repository already exists here")
+        lifetimes = {**DEFAULT_EXPIRY, **(expiry or {})}
+        now = now_of(clock)
+        root = _roots.new_root(keys, thresholds, now + lifetimes["root"])
+        _roots.sign_threshold(root, root_signers, root.signed, "root")
+        files.write("root", serialize(root), 1)
+        targets: Metadata[Targets] = Metadata(Targets(version=1, expires=now + lifetimes["targets"]))
+        _roots.sign_threshold(targets, targets_signers, root.signed, "targets")
+        files.write("targets", serialize(targets), 1)
+        snapshot = snapshot_for(files.read_bytes("targets"), 1, 1, now + lifetimes["snapshot"])
+        _roots.sign_threshold(snapshot, [online_signers["snapshot"]], root.signed, "snapshot")
+        files.write("snapshot", serialize(snapshot), 1)
+        timestamp = timestamp_for(files.read_bytes("snapshot"), 1, 1, now + lifetimes["timestamp"])
+        _roots.sign_threshold(timestamp, [online_signers["timestamp"]], root.signed, "timestamp")
+        files.write("timestamp", serialize(timestamp), 1)
+        return cls(path, clock, online_signers, expiry)
+
+    @classmethod
+    def create_from_keyring(cls, path: Path, clock: Clock, keyring: KeyRing,
+                            expiry: Mapping[str, timedelta] | None = None) -> ImageRepository:
+        """Create with the keys of a key directory (offline keys need the keyring's passphrase)."""
+        r = cls.repository
+        return cls.create(
+            path, clock,
+            keys={role: keyring.public_keys(r, role) for role in ("root", "targets", "snapshot", "timestamp")},
+            thresholds={role: keyring.threshold(r, role) for role in ("root", "targets", "snapshot", "timestamp")},
+            root_signers=keyring.signers(r, "root"),
+            targets_signers=keyring.signers(r, "targets"),
+            online_signers={role: keyring.signers(r, role)[0] for role in ("snapshot", "timestamp")},
+            expiry=expiry,
+        )
+
+    @classmethod
+    def open_with_keyring(cls, path: Path, clock: Clock, keyring: KeyRing) -> ImageRepository:
+        """Open for serving and for online signing (snapshot, timestamp keys from the keyring)."""
+        online = {role: keyring.signers(cls.repository, role)[0] for role in ("snapshot", "timestamp")}
+        return cls(path, clock, online)
+
+    # -- reading ---------------------------------------------------------------------------
+    def metadata_bytes(self, role: str, version: int | None = None) -> bytes:
+        """The exact bytes of a metadata file as served to vehicles."""
+        return self.files.read_bytes(role, version)
+
+    def image_targets(self) -> list[ImageTarget]:
+        source = str(self.files.path("targets"))
+        return [ImageTarget.from_target_file(t, source) for t in self.targets.signed.targets.values()]
+
+    def target(self, filepath: str) -> ImageTarget:
+        found = self.targets.signed.targets.get(filepath)
+        if found is None:
+            raise OtaError(f"{self.path}: no image {filepath!r} in the Image repository")
+        return ImageTarget.from_target_file(found, str(self.files.path("targets")))
+
+    def target_by_sha256(self, sha256: str) -> ImageTarget:
+        for target in self.targets.signed.targets.values():
+            if target.hashes.get("sha256") == sha256:
+                return ImageTarget.from_target_file(target, str(self.files.path("targets")))
+        raise OtaError(f"{self.path}: no image with sha256 {sha256[:16]}… in the Image repository")
+
+    # -- signing ---------------------------------------------------------------------------
+    def add_targets(self, images: Sequence[ImageTarget], targets_signers: Sequence[Signer]) -> int:
+        """List new images (offline targets key), then publish snapshot and timestamp; new targets version.
+
+        An existing path may only be re-added with identical content: images are immutable, a
+        new build gets a new path.
+        """
+        signed = self.targets.signed
+        for image in images:
+            existing = signed.targets.get(image.filepath)
+            if existing is not None and (existing.hashes.get("sha256"), existing.length) != (image.sha256,
+                                                                                            image.length):
+                raise OtaError(f"target {image.filepath} already exists with other content; images are immutable")
+        new = Metadata(Targets(version=signed.version + 1, expires=self._expires("targets"),
+                               targets={**signed.targets, **{i.filepath: i.to_target_file() for i in images}}))
+        _roots.sign_threshold(new, targets_signers, self.root.signed, "targets")
+        self.files.write("targets", serialize(new), new.signed.version)
+        self.targets = new
+        self._publish_snapshot_and_timestamp()
+        return new.signed.version
+
+    def resign_targets(self, targets_signers: Sequence[Signer]) -> int:
+        """Same targets, next version, new expiry (run before targets metadata expires)."""
+        return self.add_targets([], targets_signers)
+
+    def refresh_snapshot(self) -> int:
+        """New snapshot and timestamp with fresh expiries (online keys)."""
+        self._publish_snapshot_and_timestamp()
+        return self.snapshot.signed.version
+
+    def refresh_timestamp(self) -> int:
+        """New timestamp only (the routine, e.g. daily, job that bounds freeze attacks)."""
+        self._publish_timestamp()
+        return self.timestamp.signed.version
+
+    def rotate_root(
+        self,
+        old_signers: Sequence[Signer],
+        new_signers: Sequence[Signer],
+        *,
+        keys: Mapping[str, Sequence[Key]] | None = None,
+        thresholds: Mapping[str, int] | None = None,
+        online_signers: Mapping[str, Signer] | None = None,
+    ) -> int:
+        """Write root ``N+1`` (new keys and/or thresholds), signed by old and new root thresholds.
+
+        When the snapshot or timestamp keys change, pass their new ``online_signers``: snapshot and
+        timestamp are re-signed right away so the repository stays consistent with the new root.
+        Changing the targets keys needs ``resign_targets`` with the new targets signers afterwards.
+        """
+        rotated = _roots.rotate(self.root, keys, thresholds, self._expires("root"), old_signers, new_signers)
+        self.files.write("root", serialize(rotated), rotated.signed.version)
+        self.root = rotated
+        self.online_signers.update(online_signers or {})
+        if keys and ({"snapshot", "timestamp"} & set(keys)):
+            self._publish_snapshot_and_timestamp()
+        return rotated.signed.version
+
+    def _expires(self, role: str) -> datetime:
+        return now_of(self.clock) + self.expiry[role]
+
+    def _online(self, role: str) -> Signer:
+        signer = self.online_signers.get(role)
+        if signer is None:
+            raise OtaError(f"{self.path}: no online {role} key loaded; open the repository with its keys")
+        return signer
+
+    def _publish_snapshot_and_timestamp(self) -> None:
+        version = self.snapshot.signed.version + 1
+        snapshot = snapshot_for(self.files.read_bytes("targets"), self.targets.signed.version, version,
+                                self._expires("snapshot"))
+        _roots.sign_threshold(snapshot, [self._online("snapshot")], self.root.signed, "snapshot")
+        self.files.write("snapshot", serialize(snapshot), version)
+        self.snapshot = snapshot
+        self._publish_timestamp()
+
+    def _publish_timestamp(self) -> None:
+        version = self.timestamp.signed.version + 1
+        timestamp = timestamp_for(self.files.read_bytes("snapshot"), self.snapshot.signed.version, version,
+                                  self._expires("timestamp"))
+        _roots.sign_threshold(timestamp, [self._online("timestamp")], self.root.signed, "timestamp")
+        self.files.write("timestamp", serialize(timestamp), version)
+        self.timestamp = timestamp
+
+    # -- checking --------------------------------------------------------------------------
+    def verify(self) -> VerificationReport:
+        """Check the whole chain on disk (roots, signatures, versions, hashes, expiry, custom fields)."""
+        return verify_repository(self.files, now_of(self.clock), str(self.path), uptane_fields=_IMAGE_FIELDS)
+
+
+def snapshot_for(targets_bytes: bytes, targets_version: int, version: int, expires: datetime) -> Metadata[Snapshot]:
+    """Unsigned snapshot pinning the targets file by version, length and sha256 (TUF 4.4)."""
+    meta = {"targets.json": MetaFile(targets_version, len(targets_bytes),
+                                     {"sha256": hashlib.sha256(targets_bytes).hexdigest()})}
+    return Metadata(Snapshot(version=version, expires=expires, meta=meta))
+
+
+def timestamp_for(snapshot_bytes: bytes, snapshot_version: int, version: int, expires: datetime) -> Metadata[Timestamp]:
+    """Unsigned timestamp pinning the snapshot file by version, length and sha256 (TUF 4.6)."""
+    meta = MetaFile(snapshot_version, len(snapshot_bytes), {"sha256": hashlib.sha256(snapshot_bytes).hexdigest()})
+    return Metadata(Timestamp(version=version, expires=expires, snapshot_meta=meta))
+
+
+_IMAGE_FIELDS = {"component": str, "version": str, "hardware_id": str, "release_counter": int}
