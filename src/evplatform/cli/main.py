@@ -21,6 +21,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "simulate",
     "hub",
     "fleet",
+    "serve",
 )
 
 app = typer.Typer(

@@ -1,0 +1,69 @@
+"""The FastAPI application: one router per domain, one error shape, the dashboard at ``/``.
+
+``create_app(workspace, database_url)`` builds an independent application (tests make many);
+``evplatform serve`` runs one with uvicorn. OpenAPI is at ``/openapi.json`` and ``/docs``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from evplatform.api.auth import ReplayGuard
+from evplatform.api.context import ApiContext, Clock, utc_now
+from evplatform.api.errors import install_error_handlers
+from evplatform.api.routers import (
+    accounts,
+    campaigns,
+    compliance,
+    fleet,
+    insights,
+    releases,
+    simulation,
+    stability,
+    telemetry,
+    uptane,
+    vehicle,
+)
+from evplatform.api.routers import workspace as workspace_router
+
+DESCRIPTION = """\
+The evplatform backend: the platform as code (models, trims, features, BOM, KPIs, simulation,
+compliance), the fleet, releases and staged campaigns with stability KPIs, and the vehicle-facing
+update endpoints.
+
+**Operators** send `Authorization: Bearer <token>` (accounts with roles viewer < engineer <
+release_manager < admin; `evplatform serve --create-admin NAME` or `make run` issues one). Reads
+are open; every write names the least role it needs and answers 401 without a token, 403 with too
+small a role. **Vehicles** sign each request with their ed25519 key (`X-Vehicle-VIN`,
+`X-Vehicle-Timestamp`, `X-Vehicle-Signature`; see `evplatform.api.auth`).
+
+Every error is `{"error": {"status", "type", "message"}}`; a malformed body is 422 with the
+fields that are wrong.
+"""
+
+
+def create_app(workspace: Path | None = None, database_url: str | None = None, *, clock: Clock = utc_now) -> FastAPI:
+    """The API and dashboard for a workspace (None: the bundled demo) and a database URL
+    (None: ``EVPLATFORM_DATABASE_URL`` or the workspace's ``.evplatform/`` SQLite file)."""
+    context = ApiContext(workspace, database_url, clock)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        context.close()
+
+    app = FastAPI(title="evplatform", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
+    app.state.context = context
+    app.state.replay = ReplayGuard()
+    install_error_handlers(app)
+    for module in (workspace_router, simulation, compliance, fleet, telemetry, releases, campaigns, stability,
+                   vehicle, uptane, insights, accounts):
+        app.include_router(module.router)
+    from evplatform.web import pages  # the dashboard is part of this application
+
+    pages.install(app)
+    return app

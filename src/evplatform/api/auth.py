@@ -1,0 +1,168 @@
+"""Who is calling: operators with bearer tokens and roles, vehicles with their own ed25519 keys.
+
+Operators send ``Authorization: Bearer <token>``; the store keeps only the token's SHA-256
+digest (``store.accounts``). Roles are ordered viewer < engineer < release_manager < admin and a
+route names the least role it needs. Reads are open; every write names its role.
+
+Vehicles sign each request with their primary ECU's ed25519 key, whose public half is
+provisioned in the registry (``store.vehicles.public_key``, 64 hex digits). Headers::
+
+    X-Vehicle-VIN: <vin>
+    X-Vehicle-Timestamp: <unix seconds>
+    X-Vehicle-Signature: <base64 signature of signing_payload(method, path, timestamp, body)>
+
+The timestamp must be within ``REPLAY_WINDOW`` of the server's clock and a signature is accepted
+once (an attacker replaying a captured report or update check is refused).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import threading
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+from nacl.exceptions import BadSignatureError
+from nacl.signing import SigningKey, VerifyKey
+
+from evplatform.api.context import ApiContext, get_context
+from evplatform.api.errors import Forbidden, Unauthenticated
+from evplatform.store import AccountInfo, account_for_token
+from evplatform.store import vehicles as vdb
+
+REPLAY_WINDOW = 300.0  # seconds either side of the server clock
+VIN_HEADER = "X-Vehicle-VIN"
+TIMESTAMP_HEADER = "X-Vehicle-Timestamp"
+SIGNATURE_HEADER = "X-Vehicle-Signature"
+
+
+def bearer_token(authorization: str | None) -> str | None:
+    if not authorization:
+        return None
+    scheme, _, token = authorization.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+def operator(context: ApiContext, authorization: str | None) -> AccountInfo:
+    """The signed-in account, or 401."""
+    token = bearer_token(authorization)
+    if token is None:
+        raise Unauthenticated("sign in: send 'Authorization: Bearer <token>'")
+    account = account_for_token(context.store(), token, now=context.clock())
+    if account is None:
+        raise Unauthenticated("unknown, expired or revoked token")
+    return account
+
+
+def require_role(role: str) -> Callable[..., AccountInfo]:
+    """A dependency that admits accounts with ``role`` or a more privileged one (401/403 otherwise)."""
+
+    def dependency(
+        context: Annotated[ApiContext, Depends(get_context)],
+        authorization: Annotated[str | None, Header()] = None,
+    ) -> AccountInfo:
+        account = operator(context, authorization)
+        if not account.has_role(role):
+            raise Forbidden(f"account {account.name!r} is {account.role}; this needs {role} or higher")
+        return account
+
+    dependency.__name__ = f"require_{role}"
+    return dependency
+
+
+Viewer = Annotated[AccountInfo, Depends(require_role("viewer"))]
+Engineer = Annotated[AccountInfo, Depends(require_role("engineer"))]
+ReleaseManager = Annotated[AccountInfo, Depends(require_role("release_manager"))]
+Admin = Annotated[AccountInfo, Depends(require_role("admin"))]
+
+
+# --- vehicles ---------------------------------------------------------------------------------
+
+
+def signing_payload(method: str, path: str, timestamp: str, body: bytes) -> bytes:
+    """The bytes a vehicle signs: method, path (with query), timestamp and the body's SHA-256."""
+    return f"{method.upper()}\n{path}\n{timestamp}\n{hashlib.sha256(body).hexdigest()}".encode()
+
+
+def sign_request(
+    key: SigningKey, vin: str, method: str, path: str, body: bytes = b"", timestamp: float | None = None
+) -> dict[str, str]:
+    """Headers of a signed vehicle request (used by the vehicle client, tests and the load benchmark)."""
+    stamp = str(int(time.time() if timestamp is None else timestamp))
+    signature = key.sign(signing_payload(method, path, stamp, body)).signature
+    return {VIN_HEADER: vin, TIMESTAMP_HEADER: stamp, SIGNATURE_HEADER: base64.b64encode(signature).decode()}
+
+
+def public_key_text(key: SigningKey) -> str:
+    """How the registry stores a vehicle's public key: 64 hex digits."""
+    return bytes(key.verify_key).hex()
+
+
+class ReplayGuard:
+    """Signatures seen within the replay window; each is accepted once."""
+
+    def __init__(self) -> None:
+        self._seen: dict[bytes, float] = {}
+        self._lock = threading.Lock()
+
+    def first_use(self, signature: bytes, now: float) -> bool:
+        with self._lock:
+            if len(self._seen) > 10_000:
+                self._seen = {s: t for s, t in self._seen.items() if t > now}
+            if self._seen.get(signature, 0.0) > now:
+                return False
+            self._seen[signature] = now + 2 * REPLAY_WINDOW
+            return True
+
+
+@dataclass(frozen=True, slots=True)
+class VehicleCaller:
+    vin: str
+
+
+def _verify_key(text: str, vin: str) -> VerifyKey:
+    try:
+        return VerifyKey(bytes.fromhex(text))
+    except (ValueError, TypeError) as error:
+        raise Unauthenticated(f"vehicle {vin} has an unusable public key in the registry") from error
+
+
+async def vehicle_caller(request: Request, context: Annotated[ApiContext, Depends(get_context)]) -> VehicleCaller:
+    """Check a vehicle's request signature (401 with the reason when it does not hold)."""
+    vin = request.headers.get(VIN_HEADER)
+    stamp = request.headers.get(TIMESTAMP_HEADER)
+    signature_text = request.headers.get(SIGNATURE_HEADER)
+    if not vin or not stamp or not signature_text:
+        raise Unauthenticated(f"a vehicle request needs {VIN_HEADER}, {TIMESTAMP_HEADER} and {SIGNATURE_HEADER}")
+    now = context.clock().timestamp()
+    try:
+        skew = abs(float(stamp) - now)
+    except ValueError:
+        raise Unauthenticated(f"{TIMESTAMP_HEADER} must be unix seconds, got {stamp!r}") from None
+    if skew > REPLAY_WINDOW:
+        raise Unauthenticated(f"request timestamp is {skew:.0f} s from the server clock (window {REPLAY_WINDOW:.0f} s)")
+    try:
+        signature = base64.b64decode(signature_text, validate=True)
+    except (binascii.Error, ValueError):
+        raise Unauthenticated(f"{SIGNATURE_HEADER} is not base64") from None
+    key_text = vdb.public_key(context.store(), vin)
+    if key_text is None:
+        raise Unauthenticated(f"vehicle {vin} is unknown or has no provisioned key")
+    path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    payload = signing_payload(request.method, path, stamp, await request.body())
+    try:
+        _verify_key(key_text, vin).verify(payload, signature)
+    except BadSignatureError:
+        raise Unauthenticated(f"bad signature for vehicle {vin}") from None
+    if not request.app.state.replay.first_use(signature, now):
+        raise Unauthenticated("this signed request was already used (replay)")
+    return VehicleCaller(vin)
+
+
+VehicleAuth = Annotated[VehicleCaller, Depends(vehicle_caller)]
+AsyncDependency = Callable[..., Awaitable[VehicleCaller]]

@@ -1,0 +1,89 @@
+"""One error shape for the whole API, and the one place that maps exceptions to it.
+
+Every error response is ``{"error": {"status": int, "type": str, "message": str}}`` (validation
+errors add ``"fields": [{"location", "message"}]``). Project errors carry their HTTP status
+(``EvplatformError.http_status``); the API's own — unauthenticated, forbidden, not found — are
+subclasses here so the same handler maps them. ``tests/api/test_error_shape.py`` pins the shape.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from evplatform.errors import EvplatformError
+
+
+class ApiError(EvplatformError):
+    """An error of the HTTP layer itself (bad or missing credentials, unknown resource)."""
+
+
+class Unauthenticated(ApiError):
+    """No credentials, or credentials that do not identify anyone."""
+
+    http_status = 401
+
+
+class Forbidden(ApiError):
+    """Known caller, not allowed to do this."""
+
+    http_status = 403
+
+
+class NotFound(ApiError):
+    http_status = 404
+
+
+class Unavailable(ApiError):
+    """A part of the platform that is not installed or configured on this server."""
+
+    http_status = 501
+
+
+def error_body(status: int, kind: str, message: str, **extra: Any) -> dict[str, Any]:
+    return {"error": {"status": status, "type": kind, "message": message, **extra}}
+
+
+def _location(loc: tuple[Any, ...] | list[Any]) -> str:
+    return ".".join(str(part) for part in loc)
+
+
+def validation_message(errors: list[dict[str, Any]]) -> tuple[str, list[dict[str, str]]]:
+    """A sentence naming each wrong field (``body.events.0.kind: Field required``) and the list."""
+    fields = [{"location": _location(e.get("loc", ())), "message": str(e.get("msg", "invalid"))} for e in errors]
+    text = "; ".join(f"{f['location']}: {f['message']}" for f in fields[:5])
+    if len(fields) > 5:
+        text += f"; and {len(fields) - 5} more"
+    return f"invalid request: {text}", fields
+
+
+async def _project_error(_request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, EvplatformError)
+    status = int(getattr(error, "http_status", 400))
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse(error_body(status, type(error).__name__, str(error)), status_code=status, headers=headers)
+
+
+async def _validation_error(_request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, RequestValidationError)
+    message, fields = validation_message(list(error.errors()))
+    return JSONResponse(error_body(422, "ValidationError", message, fields=fields), status_code=422)
+
+
+async def _http_error(_request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, StarletteHTTPException)
+    kind = {404: "NotFound", 405: "MethodNotAllowed"}.get(error.status_code, "HTTPError")
+    return JSONResponse(
+        error_body(error.status_code, kind, str(error.detail)), status_code=error.status_code, headers=error.headers
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Map every error the API can raise to the one JSON shape."""
+    app.add_exception_handler(EvplatformError, _project_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)

@@ -1,0 +1,107 @@
+"""Campaigns: list, progress with waves and rates over time, and the release manager's controls.
+
+Every control is audit-logged by the store with the signed-in account as the actor.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends
+
+from evplatform.api.auth import ReleaseManager
+from evplatform.api.context import ApiContext, get_context
+from evplatform.api.errors import NotFound
+from evplatform.api.schemas import CampaignIn, CancelIn, iso
+from evplatform.api.timeline import campaign_timeline
+from evplatform.errors import StoreError
+from evplatform.fleet import DEFAULT_WAVES
+from evplatform.fleet import campaigns as fc
+from evplatform.store import Store
+from evplatform.store import campaigns as cdb
+from evplatform.store.stability import report_timeline
+
+router = APIRouter(prefix="/api/campaigns", tags=["campaigns"])
+Context = Annotated[ApiContext, Depends(get_context)]
+
+
+def campaign_progress(store: Store, campaign_id: int, *, timeline: bool = True) -> dict[str, Any]:
+    """``fleet.progress`` as JSON (dates as ISO text), with the report timeline when asked."""
+    try:
+        data = fc.progress(store, campaign_id)
+    except StoreError as error:
+        if f"no campaign {campaign_id}" in str(error):
+            raise NotFound(f"no campaign {campaign_id}") from error
+        raise
+    for key in ("started_at", "finished_at"):
+        data[key] = iso(data[key])
+    data["reports"] = {o: sum(w[o] for w in data["waves"]) for o in ("succeeded", "failed", "rolled_back")}
+    if timeline:
+        data["timeline"] = campaign_timeline(report_timeline(store, campaign_id))
+    return data
+
+
+@router.get("", summary="Every campaign with its state, waves and halt reason")
+def list_campaigns(context: Context, release_id: str | None = None) -> dict[str, Any]:
+    store = context.store()
+    return {"campaigns": [campaign_progress(store, c.id, timeline=False)
+                          for c in cdb.list_campaigns(store, release_id=release_id)]}
+
+
+@router.get("/{campaign_id}", summary="Progress: waves, counts, success and error rates over time")
+def get_campaign(context: Context, campaign_id: int) -> dict[str, Any]:
+    return campaign_progress(context.store(), campaign_id)
+
+
+@router.post("", status_code=201, summary="Create a campaign (draft, or started at once) (release manager)")
+def create_campaign(context: Context, body: CampaignIn, account: ReleaseManager) -> dict[str, Any]:
+    store = context.store()
+    now = context.clock()
+    cid = fc.create_campaign(
+        store, name=body.name, release_id=body.release_id, target=body.target.to_filter(),
+        waves=body.policies() or DEFAULT_WAVES, forced=body.forced, window=body.maintenance_window(),
+        seed=body.seed, actor=account.name, now=now,
+    )
+    data: dict[str, Any] = {}
+    if body.start:
+        summary = fc.start_campaign(store, cid, actor=account.name, now=now)
+        data["excluded"] = summary.excluded
+    return {**campaign_progress(store, cid, timeline=False), **data}
+
+
+def _exists(store: Store, campaign_id: int) -> None:
+    if not any(c.id == campaign_id for c in cdb.list_campaigns(store)):
+        raise NotFound(f"no campaign {campaign_id}")
+
+
+@router.post("/{campaign_id}/start", summary="Choose targets, check approvals, open the first wave (release manager)")
+def start(context: Context, campaign_id: int, account: ReleaseManager) -> dict[str, Any]:
+    store = context.store()
+    _exists(store, campaign_id)
+    summary = fc.start_campaign(store, campaign_id, actor=account.name, now=context.clock())
+    return {**campaign_progress(store, campaign_id, timeline=False), "excluded": summary.excluded}
+
+
+@router.post("/{campaign_id}/pause", summary="Stop offering until resumed (release manager)")
+def pause(context: Context, campaign_id: int, account: ReleaseManager) -> dict[str, Any]:
+    store = context.store()
+    _exists(store, campaign_id)
+    fc.pause_campaign(store, campaign_id, actor=account.name, now=context.clock())
+    return campaign_progress(store, campaign_id, timeline=False)
+
+
+@router.post("/{campaign_id}/resume", summary="Offer again after a pause or a halt (release manager)")
+def resume(context: Context, campaign_id: int, account: ReleaseManager) -> dict[str, Any]:
+    store = context.store()
+    _exists(store, campaign_id)
+    fc.resume_campaign(store, campaign_id, actor=account.name, now=context.clock())
+    return campaign_progress(store, campaign_id, timeline=False)
+
+
+@router.post("/{campaign_id}/cancel", summary="Stop for good; vehicles not yet offered never are (release manager)")
+def cancel(context: Context, campaign_id: int, account: ReleaseManager, body: CancelIn | None = None) -> dict[str, Any]:
+    store = context.store()
+    _exists(store, campaign_id)
+    reason = body.reason if body is not None else CancelIn().reason
+    fc.cancel_campaign(store, campaign_id, actor=account.name, reason=reason, now=context.clock())
+    return campaign_progress(store, campaign_id, timeline=False)

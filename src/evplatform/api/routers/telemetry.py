@@ -1,0 +1,38 @@
+"""Telemetry ingestion: health events, crash reports, state of charge, odometer → ``fleet.ingest``.
+
+A vehicle posts its own events, signed with its key (every event must carry its VIN); a
+telematics gateway posts batches for many vehicles with an engineer's bearer token.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Request
+
+from evplatform.api.auth import SIGNATURE_HEADER, operator, vehicle_caller
+from evplatform.api.context import ApiContext, get_context
+from evplatform.api.errors import Forbidden
+from evplatform.api.schemas import TelemetryBatch
+from evplatform.fleet import ingest
+
+router = APIRouter(prefix="/api", tags=["telemetry"])
+Context = Annotated[ApiContext, Depends(get_context)]
+
+
+@router.post("/telemetry", status_code=201, summary="Store a batch of telemetry events (all or none)")
+async def post_telemetry(
+    request: Request, context: Context, batch: TelemetryBatch,
+    authorization: Annotated[str | None, Header()] = None,
+) -> dict[str, Any]:
+    if request.headers.get(SIGNATURE_HEADER):
+        caller = await vehicle_caller(request, context)
+        others = sorted({e.vin for e in batch.events} - {caller.vin})
+        if others:
+            raise Forbidden(f"vehicle {caller.vin} may only send its own telemetry, not {', '.join(others[:3])}")
+    else:
+        account = operator(context, authorization)
+        if not account.has_role("engineer"):
+            raise Forbidden(f"account {account.name!r} is {account.role}; ingesting telemetry needs engineer or higher")
+    stored = ingest(context.store(), [e.to_event() for e in batch.events])
+    return {"stored": stored}

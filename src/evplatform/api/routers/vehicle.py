@@ -1,0 +1,35 @@
+"""Vehicle-facing endpoints, signed with the vehicle's own key: update check and campaign report."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends
+
+from evplatform.api.auth import VehicleAuth
+from evplatform.api.context import ApiContext, get_context
+from evplatform.api.schemas import ReportIn
+from evplatform.fleet import report, update_check
+
+router = APIRouter(prefix="/api/vehicle", tags=["vehicle"])
+Context = Annotated[ApiContext, Depends(get_context)]
+
+
+@router.post("/update-check", summary="What the signed-in vehicle should install now, if anything")
+def check(context: Context, caller: VehicleAuth) -> dict[str, Any]:
+    offer = update_check(context.store(), caller.vin, context.clock())
+    if offer is None:
+        return {"vin": caller.vin, "update": None}
+    return {
+        "vin": caller.vin,
+        "update": {"campaign_id": offer.campaign_id, "release_id": offer.release_id, "component": offer.component,
+                   "ecu": offer.ecu, "hardware_id": offer.hardware_id, "version": offer.version,
+                   "forced": offer.forced},
+    }
+
+
+@router.post("/report", summary="The vehicle's final answer to a campaign (idempotent)")
+def post_report(context: Context, body: ReportIn, caller: VehicleAuth) -> dict[str, Any]:
+    counted = report(context.store(), body.campaign_id, caller.vin, body.outcome, at=body.at or context.clock(),
+                     detail=body.detail)
+    return {"vin": caller.vin, "campaign_id": body.campaign_id, "outcome": body.outcome, "counted": counted}

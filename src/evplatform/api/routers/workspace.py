@@ -1,0 +1,42 @@
+"""Workspace views: the platform, models × trims with cost, the feature tree, BOMs and KPIs."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+
+from evplatform.api import views
+from evplatform.api.context import ApiContext, get_context
+
+router = APIRouter(prefix="/api", tags=["workspace"])
+Context = Annotated[ApiContext, Depends(get_context)]
+
+
+@router.get("/platform", summary="The platform: name, currency, models, markets, software components")
+def platform(context: Context) -> dict[str, Any]:
+    return views.platform_view(context.workspace())
+
+
+@router.get("/models", summary="Models × trims with price, volume, BOM and unit cost, markets sold in")
+def models(context: Context) -> dict[str, Any]:
+    return context.cached(("models",), lambda: views.models_view(context.workspace()))
+
+
+@router.get("/features", summary="The feature tree (groups as cardinalities) and cross-tree constraints")
+def features(context: Context) -> dict[str, Any]:
+    return views.features_view(context.workspace())
+
+
+@router.get("/kpi", summary="The `evplatform kpi --json` payload: cost per trim, reuse, commonality")
+def kpi(context: Context) -> dict[str, Any]:
+    return context.cached(("kpi",), lambda: views.kpi_view(context.workspace()))
+
+
+@router.get("/bom", summary="The bill of materials of one trim in one market (`evplatform bom --json`)")
+def bom(
+    context: Context,
+    trim: Annotated[str, Query(description="model/trim, e.g. su7/max")],
+    market: Annotated[str | None, Query(description="default: the platform's base market")] = None,
+) -> dict[str, Any]:
+    return views.bom_view(context.workspace(), trim, market)

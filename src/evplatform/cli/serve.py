@@ -1,0 +1,61 @@
+"""`evplatform serve`: the REST API and the dashboard with uvicorn (default http://127.0.0.1:8000)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from evplatform.cli.common import JsonOpt, WorkspaceArg, console, err_console, print_json
+from evplatform.store import default_database_url, open_store, redact
+
+
+def serve(
+    workspace: WorkspaceArg = None,
+    database: Annotated[
+        str | None, typer.Option("--database", help="Database URL (default: EVPLATFORM_DATABASE_URL or .evplatform/).")
+    ] = None,
+    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="TCP port.")] = 8000,
+    admin: Annotated[
+        str | None, typer.Option("--create-admin", help="Make sure this admin account exists and print its token.")
+    ] = None,
+    token_file: Annotated[
+        Path | None, typer.Option("--token-file", help="Where the admin token is kept (default: .evplatform/).")
+    ] = None,
+    log_level: Annotated[str, typer.Option("--log-level", help="uvicorn log level.")] = "warning",
+    as_json: JsonOpt = False,
+) -> None:
+    """Serve the API (OpenAPI at /docs) and the dashboard at / until interrupted."""
+    import uvicorn
+
+    from evplatform.api import create_app
+    from evplatform.api.bootstrap import ensure_admin
+
+    url = database or default_database_url(workspace, bundled=workspace is None)
+    store = open_store(url)  # fails here, with one line, when the database is unreachable
+    try:
+        signin = None
+        if admin:
+            where = token_file or Path(".evplatform") / f"{admin}.token"
+            signin = ensure_admin(store, admin, where)
+    finally:
+        store.dispose()
+    address = f"http://{host}:{port}"
+    if as_json:
+        print_json({"url": address, "database": redact(url),
+                    "admin": None if signin is None else {"name": signin.name, "token": signin.token,
+                                                          "token_file": str(signin.token_file)}})
+    else:
+        console.print(f"[bold]evplatform dashboard[/] at [link={address}/]{address}/[/link]  (API docs {address}/docs)")
+        console.print(f"database {redact(url)}")
+        if signin is not None:
+            console.print(f"sign in at {address}/signin as [bold]{signin.name}[/] (admin) with the token "
+                          f"[bold]{signin.token}[/]  (kept in {signin.token_file})", soft_wrap=True)
+        err_console.print("Ctrl-C stops the server.")
+    uvicorn.run(create_app(workspace, url), host=host, port=port, log_level=log_level)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("serve")(serve)

@@ -1,0 +1,131 @@
+"""Small SVG charts drawn on the server: bars and lines, no JavaScript library and no CDN.
+
+The dashboard has no internet, so charts are plain SVG elements in the page (or served as
+``image/svg+xml`` for the live campaign chart). Each function returns one ``<svg>`` string whose
+text is escaped; colours come from the stylesheet's palette.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from html import escape
+
+PALETTE = ("#2f6db5", "#3a9a5b", "#c8453c", "#8a5bb0", "#c69a24", "#3b9bb8")
+
+
+def _nice_max(value: float) -> float:
+    """A round axis maximum at or above ``value`` (1, 2, 2.5, 5 × 10^k)."""
+    if value <= 0:
+        return 1.0
+    power = 10 ** len(str(int(value))) / 10 if value >= 1 else 1.0
+    while power > value:
+        power /= 10
+    for step in (1, 2, 2.5, 5, 10):
+        if step * power >= value:
+            return step * power
+    return 10 * power
+
+
+def _fmt(value: float) -> str:
+    if abs(value) >= 1000:
+        return f"{value:,.0f}"
+    if abs(value) >= 10:
+        return f"{value:.0f}"
+    return f"{value:.2g}" if value else "0"
+
+
+def bar_chart(labels: Sequence[str], values: Sequence[float], *, title: str, unit: str = "",
+              width: int = 640, colour: str = PALETTE[0], label_width: int = 150) -> str:
+    """Horizontal bars, one per label, the value written at the end of each bar."""
+    row = 22
+    top = 28
+    height = top + row * len(labels) + 10
+    plot = width - label_width - 90
+    top_value = _nice_max(max((v for v in values), default=0.0))
+    parts = [f'<svg class="chart" role="img" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
+             f'xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>',
+             f'<text class="chart-title" x="0" y="16">{escape(title)}</text>']
+    for i, (label, value) in enumerate(zip(labels, values, strict=True)):
+        y = top + i * row
+        length = max(0.0, plot * value / top_value)
+        parts.append(f'<text class="chart-label" x="{label_width - 6}" y="{y + 14}" text-anchor="end">'
+                     f'{escape(label)}</text>')
+        parts.append(f'<rect x="{label_width}" y="{y + 3}" width="{length:.1f}" height="{row - 7}" fill="{colour}">'
+                     f'<title>{escape(label)}: {escape(_fmt(value))} {escape(unit)}</title></rect>')
+        parts.append(f'<text class="chart-value" x="{label_width + length + 5:.1f}" y="{y + 14}">'
+                     f'{escape(_fmt(value))} {escape(unit)}</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+@dataclass(frozen=True, slots=True)
+class Series:
+    name: str
+    x: Sequence[float]
+    y: Sequence[float | None]
+    colour: str = PALETTE[0]
+    dashed: bool = False
+
+
+def line_chart(series: Sequence[Series], *, title: str, y_label: str, x_label: str, y_max: float | None = None,
+               x_ticks: Sequence[tuple[float, str]] = (), width: int = 720, height: int = 280,
+               markers: Sequence[tuple[float, str]] = ()) -> str:
+    """Lines over a shared x axis; ``None`` values break a line; ``markers`` draw labelled verticals."""
+    left, right, top, bottom = 56, 16, 30, 52
+    xs = [x for s in series for x in s.x]
+    ys = [y for s in series for y in s.y if y is not None]
+    x0, x1 = (min(xs), max(xs)) if xs else (0.0, 1.0)
+    if x1 == x0:
+        x1 = x0 + 1.0
+    top_value = y_max if y_max is not None else _nice_max(max(ys, default=0.0))
+    pw, ph = width - left - right, height - top - bottom
+
+    def px(x: float) -> float:
+        return left + pw * (x - x0) / (x1 - x0)
+
+    def py(y: float) -> float:
+        return top + ph * (1 - min(y, top_value) / top_value)
+
+    parts = [f'<svg class="chart" role="img" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
+             f'xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>',
+             f'<text class="chart-title" x="0" y="16">{escape(title)}</text>']
+    for i in range(5):
+        value = top_value * i / 4
+        y = py(value)
+        parts.append(f'<line class="grid" x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}"/>')
+        parts.append(f'<text class="chart-label" x="{left - 6}" y="{y + 4:.1f}" text-anchor="end">'
+                     f'{escape(_fmt(value))}</text>')
+    for x, text in x_ticks:
+        parts.append(f'<text class="chart-label" x="{px(x):.1f}" y="{height - bottom + 16}" text-anchor="middle">'
+                     f'{escape(text)}</text>')
+    parts.append(f'<text class="chart-label" x="{width - right}" y="{height - 19}" text-anchor="end">'
+                 f'{escape(x_label)}</text>')
+    parts.append(f'<text class="chart-label" transform="translate(12 {top + ph / 2:.1f}) rotate(-90)" '
+                 f'text-anchor="middle">{escape(y_label)}</text>')
+    for n, (x, text) in enumerate(markers):
+        right_side = px(x) > left + 0.85 * pw
+        anchor, dx = ("end", -3) if right_side else ("start", 3)
+        parts.append(f'<line class="marker" x1="{px(x):.1f}" x2="{px(x):.1f}" y1="{top}" y2="{top + ph}"/>'
+                     f'<text class="chart-label" x="{px(x) + dx:.1f}" y="{top + 22 + 12 * (n % 2)}" '
+                     f'text-anchor="{anchor}">{escape(text)}</text>')
+    for index, s in enumerate(series):
+        segments: list[list[str]] = [[]]
+        for x, point in zip(s.x, s.y, strict=True):
+            if point is None:
+                segments.append([])
+            else:
+                segments[-1].append(f"{px(x):.1f},{py(point):.1f}")
+        dash = ' stroke-dasharray="5 3"' if s.dashed else ""
+        for points in segments:
+            if len(points) == 1:
+                cx, cy = points[0].split(",")
+                parts.append(f'<circle cx="{cx}" cy="{cy}" r="2.5" fill="{s.colour}"/>')
+            elif points:
+                parts.append(f'<polyline fill="none" stroke="{s.colour}" stroke-width="2"{dash} '
+                             f'points="{" ".join(points)}"/>')
+        lx = left + 170 * index
+        parts.append(f'<rect x="{lx}" y="{height - 24}" width="12" height="3" fill="{s.colour}"/>'
+                     f'<text class="chart-label" x="{lx + 16}" y="{height - 19}">{escape(s.name)}</text>')
+    parts.append(f'<rect class="frame" x="{left}" y="{top}" width="{pw}" height="{ph}" fill="none"/></svg>')
+    return "".join(parts)

@@ -1,0 +1,139 @@
+// evplatform dashboard: sign-in with a bearer token, live campaign progress, campaign controls.
+// No framework and nothing fetched from outside this server.
+"use strict";
+
+const TOKEN_KEY = "evplatform-token";
+const POLL_MS = 2000;
+
+function token() { return window.localStorage.getItem(TOKEN_KEY); }
+
+async function api(method, path, body) {
+  const headers = { "Accept": "application/json" };
+  const t = token();
+  if (t) headers["Authorization"] = "Bearer " + t;
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  const response = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const data = await response.json().catch(() => ({}));
+  if (!response.ok) {
+    const message = data.error ? data.error.message : response.statusText;
+    throw new Error(response.status + " " + message);
+  }
+  return data;
+}
+
+async function showWho() {
+  const who = document.getElementById("who");
+  if (!who || !token()) return;
+  try {
+    const me = await api("GET", "/api/me");
+    who.textContent = me.name + " (" + me.role + ")";
+  } catch (error) {
+    who.textContent = "Sign in";
+  }
+}
+
+function setupSignin() {
+  const form = document.getElementById("signin-form");
+  if (!form) return;
+  const status = document.getElementById("signin-status");
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    window.localStorage.setItem(TOKEN_KEY, document.getElementById("token").value.trim());
+    try {
+      const me = await api("GET", "/api/me");
+      status.textContent = "Signed in as " + me.name + " (" + me.role + ").";
+      showWho();
+    } catch (error) {
+      window.localStorage.removeItem(TOKEN_KEY);
+      status.textContent = "Sign-in refused: " + error.message;
+    }
+  });
+  document.getElementById("signout-button").addEventListener("click", () => {
+    window.localStorage.removeItem(TOKEN_KEY);
+    status.textContent = "Signed out.";
+    const who = document.getElementById("who");
+    if (who) who.textContent = "Sign in";
+  });
+}
+
+const number = new Intl.NumberFormat("en-US", { maximumFractionDigits: 0 });
+
+function setText(id, text) {
+  const element = document.getElementById(id);
+  if (element && element.textContent !== text) element.textContent = text;
+}
+
+function render(progress) {
+  const state = document.getElementById("campaign-state");
+  if (state) { state.textContent = progress.state; state.className = "state state-" + progress.state; }
+  setText("campaign-targets", number.format(progress.targets));
+  setText("campaign-succeeded", number.format(progress.reports.succeeded));
+  setText("campaign-failed", number.format(progress.reports.failed));
+  setText("campaign-rolled-back", number.format(progress.reports.rolled_back));
+  setText("campaign-finished", progress.finished_at || "—");
+  const halt = document.getElementById("halt-reason");
+  if (halt) {
+    halt.hidden = !progress.halt_reason;
+    halt.querySelector("span").textContent = progress.halt_reason || "";
+  }
+  for (const wave of progress.waves) {
+    const row = document.querySelector('#waves tr[data-wave="' + wave.index + '"]');
+    if (!row) continue;
+    for (const cell of row.querySelectorAll("[data-field]")) {
+      const field = cell.dataset.field;
+      if (field === "state") cell.innerHTML = '<span class="state state-' + wave.state + '">' + wave.state + "</span>";
+      else cell.textContent = number.format(wave[field]);
+    }
+  }
+}
+
+async function refreshChart(id) {
+  const holder = document.getElementById("timeline-chart");
+  if (!holder) return;
+  const response = await fetch("/campaigns/" + id + "/timeline.svg", { cache: "no-store" });
+  if (response.ok) holder.innerHTML = await response.text();
+}
+
+function setupLive() {
+  const section = document.querySelector("[data-live-campaign]");
+  if (!section) return;
+  const id = section.dataset.liveCampaign;
+  let last = "";
+  async function poll() {
+    try {
+      const progress = await api("GET", "/api/campaigns/" + id);
+      render(progress);
+      const signature = JSON.stringify([progress.state, progress.reports, progress.current_wave]);
+      if (signature !== last) { last = signature; await refreshChart(id); }
+      setText("last-poll", "(last " + new Date().toLocaleTimeString() + ")");
+    } catch (error) {
+      setText("last-poll", "(poll failed: " + error.message + ")");
+    }
+  }
+  window.setInterval(poll, POLL_MS);
+}
+
+function setupControls() {
+  for (const button of document.querySelectorAll("button[data-action]")) {
+    button.addEventListener("click", async () => {
+      const status = document.getElementById("control-status");
+      const { action, campaign } = button.dataset;
+      if (!token()) { status.textContent = "Sign in first (release manager)."; return; }
+      try {
+        const body = action === "cancel" ? { reason: "cancelled from the dashboard" } : undefined;
+        const progress = await api("POST", "/api/campaigns/" + campaign + "/" + action, body);
+        render(progress);
+        status.textContent = action + ": now " + progress.state;
+      } catch (error) {
+        status.textContent = action + " refused: " + error.message;
+      }
+    });
+  }
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  showWho();
+  setupSignin();
+  setupLive();
+  setupControls();
+});
