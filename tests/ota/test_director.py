@@ -39,7 +39,8 @@ def test_published_metadata_verifies_with_python_tuf(repositories: tuple) -> Non
     director.assign(vehicle.vin, "PRI-1", "hub-os/1.7.0", publish=False)
     director.assign(vehicle.vin, "BMS-1", "bms/5.2.0")
     root = Metadata.from_bytes(director.metadata_bytes(vehicle.vin, "root"))
-    loaded = {r: Metadata.from_bytes(director.metadata_bytes(vehicle.vin, r)) for r in ("targets", "snapshot", "timestamp")}
+    roles = ("targets", "snapshot", "timestamp")
+    loaded = {r: Metadata.from_bytes(director.metadata_bytes(vehicle.vin, r)) for r in roles}
     for role, metadata in loaded.items():
         root.verify_delegate(role, metadata)
     targets = loaded["targets"].signed.targets
@@ -48,8 +49,9 @@ def test_published_metadata_verifies_with_python_tuf(repositories: tuple) -> Non
     assert custom == {"ecu_serial": "BMS-1", "hardware_id": "MD-BMS-C1", "release_counter": 3}
     # Image info is the Image repository's, so the vehicle's both-repositories check passes.
     assert targets["bms/5.2.0"].hashes["sha256"] == image.target("bms/5.2.0").sha256
-    loaded["snapshot"].signed.meta["targets.json"].verify_length_and_hashes(director.metadata_bytes(vehicle.vin, "targets"))
-    loaded["timestamp"].signed.snapshot_meta.verify_length_and_hashes(director.metadata_bytes(vehicle.vin, "snapshot"))
+    served = {r: director.metadata_bytes(vehicle.vin, r) for r in roles}
+    loaded["snapshot"].signed.meta["targets.json"].verify_length_and_hashes(served["targets"])
+    loaded["timestamp"].signed.snapshot_meta.verify_length_and_hashes(served["snapshot"])
     assert director.verify().ok, director.verify().problems
 
 

@@ -101,7 +101,8 @@ def test_ecu_report_tampered(setup: tuple, clock: FakeClock) -> None:
     data = json.loads(_manifest(vehicle, clock, 1))
     report = data["signed"]["ecu_version_reports"]["BMS-1"]
     report["signed"]["installed_image"]["filepath"] = "evil"
-    forged = sign_vehicle_manifest(vehicle.signers["PRI-1"], vehicle.vin, "PRI-1", data["signed"]["ecu_version_reports"])
+    reports = data["signed"]["ecu_version_reports"]
+    forged = sign_vehicle_manifest(vehicle.signers["PRI-1"], vehicle.vin, "PRI-1", reports)
     with pytest.raises(OtaError, match="ECU BMS-1: bad signature"):
         director.ingest_manifest(vehicle.vin, forged)
 
