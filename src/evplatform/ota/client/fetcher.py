@@ -1,0 +1,163 @@
+"""How the vehicle gets bytes: one small seam with an HTTP implementation and in-process fakes.
+
+Like python-tuf's ``ngclient/fetcher.py``: :meth:`Fetcher.fetch` wraps the implementation's
+``_fetch``, enforces ``max_length`` (endless-data attacks end after ``max_length + 1`` bytes) and
+re-raises anything foreign as :class:`DownloadError` ``from`` the original, so the orchestrator
+only ever sees the client's own errors. ``HttpFetcher`` resumes an interrupted body with a
+``Range`` request; ``DirectoryFetcher`` and ``InMemoryFetcher`` serve the fleet simulator and
+the tests in-process.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Callable, Mapping, MutableMapping, Sequence
+from pathlib import Path, PurePosixPath
+
+import httpx
+
+from evplatform.ota.client.errors import ClientError, DownloadError, EndlessDataError, NotFoundError
+
+CHUNK = 64 * 1024
+
+
+class Fetcher(abc.ABC):
+    """Download a whole file, never more than ``max_length`` bytes."""
+
+    def fetch(self, url: str, max_length: int) -> bytes:
+        """The bytes at ``url``; EndlessDataError past ``max_length``, DownloadError on failure."""
+        try:
+            data = self._fetch(url, max_length)
+        except ClientError:
+            raise
+        except Exception as error:  # the seam: nothing foreign leaves a fetcher
+            raise DownloadError(f"{url}: {type(error).__name__}: {error}") from error
+        if len(data) > max_length:
+            raise EndlessDataError(f"{url}: more than the {max_length} bytes allowed")
+        return data
+
+    @abc.abstractmethod
+    def _fetch(self, url: str, max_length: int) -> bytes:
+        """Implementation: may return up to ``max_length + 1`` bytes; raise NotFoundError for 404."""
+
+
+class InMemoryFetcher(Fetcher):
+    """Files in a dict (``url → bytes``); tests and attack scenarios change it between checks.
+
+    ``on_fetch`` (if set) sees each url first and may raise, e.g. to cut the link mid-update.
+    """
+
+    def __init__(self, files: MutableMapping[str, bytes] | None = None) -> None:
+        self.files: MutableMapping[str, bytes] = files if files is not None else {}
+        self.requests: list[str] = []
+        self.on_fetch: Callable[[str], None] | None = None
+
+    def _fetch(self, url: str, max_length: int) -> bytes:
+        self.requests.append(url)
+        if self.on_fetch is not None:
+            self.on_fetch(url)
+        try:
+            data = self.files[url]
+        except KeyError as error:
+            raise NotFoundError(f"{url}: not found") from error
+        return data[: max_length + 1]
+
+
+class DirectoryFetcher(Fetcher):
+    """Serve url prefixes from folders: ``{"image/": [Path(...)], "director/VIN/": [p1, p2]}``.
+
+    Each prefix maps to folders tried in order (the Director serves its shared root and the
+    vehicle's own files under one prefix). Paths that would leave a folder are refused.
+    """
+
+    def __init__(self, mounts: Mapping[str, Sequence[Path] | Path]) -> None:
+        self.mounts: dict[str, list[Path]] = {
+            prefix: [Path(p) for p in (folders if isinstance(folders, list | tuple) else [folders])]
+            for prefix, folders in sorted(mounts.items(), key=lambda item: -len(item[0]))
+        }
+
+    def _fetch(self, url: str, max_length: int) -> bytes:
+        for prefix, folders in self.mounts.items():
+            if not url.startswith(prefix):
+                continue
+            relative = PurePosixPath(url[len(prefix) :])
+            if relative.is_absolute() or ".." in relative.parts or not relative.parts:
+                raise DownloadError(f"{url}: path leaves the served folder")
+            for folder in folders:
+                path = folder.joinpath(*relative.parts)
+                if path.is_file():
+                    with path.open("rb") as handle:
+                        return handle.read(max_length + 1)
+            raise NotFoundError(f"{url}: not found")
+        raise NotFoundError(f"{url}: no folder serves this path")
+
+
+class HttpFetcher(Fetcher):
+    """httpx GET with streaming, a length cap and resume by ``Range`` after an interrupted body.
+
+    A server that ignores ``Range`` (answers 200) makes the download start over; 404 is
+    NotFoundError; other statuses and exhausted retries are DownloadError.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        client: httpx.Client | None = None,
+        attempts: int = 5,
+        timeout: float = 30.0,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/") + "/"
+        self.client = client or httpx.Client(timeout=timeout)
+        self.attempts = attempts
+        self.headers = dict(headers or {})
+        self.resumed = 0
+
+    def _fetch(self, url: str, max_length: int) -> bytes:
+        full = url if url.startswith(("http://", "https://")) else self.base_url + url.lstrip("/")
+        received = bytearray()
+        last_error: Exception | None = None
+        for _attempt in range(self.attempts):
+            headers = dict(self.headers)
+            if received:
+                headers["Range"] = f"bytes={len(received)}-"
+                self.resumed += 1
+            try:
+                if self._stream_into(full, headers, received, max_length):
+                    return bytes(received)
+            except (httpx.TransportError, httpx.StreamError) as error:
+                last_error = error  # body cut: retry from what we have
+                continue
+        raise DownloadError(f"{full}: gave up after {self.attempts} attempts ({last_error})") from last_error
+
+    def _stream_into(self, url: str, headers: dict[str, str], received: bytearray, max_length: int) -> bool:
+        """Append the (rest of the) body to ``received``; True when it ended, False to start over."""
+        with self.client.stream("GET", url, headers=headers) as response:
+            if response.status_code == 404:
+                raise NotFoundError(f"{url}: not found (404)")
+            if response.status_code == 416 and received:
+                return True  # nothing left past what we already hold
+            if response.status_code == 200 and received:
+                received.clear()  # the server ignored Range: start over
+            elif response.status_code == 206 and not _range_starts_at(response, len(received)):
+                received.clear()  # resumed at the wrong offset: start over on the next attempt
+                return False
+            elif response.status_code not in (200, 206):
+                raise DownloadError(f"{url}: HTTP {response.status_code}")
+            for chunk in response.iter_bytes(CHUNK):
+                received.extend(chunk)
+                if len(received) > max_length:
+                    raise EndlessDataError(f"{url}: more than the {max_length} bytes allowed")
+        return True
+
+    def close(self) -> None:
+        self.client.close()
+
+
+def _range_starts_at(response: httpx.Response, offset: int) -> bool:
+    """``Content-Range: bytes START-END/TOTAL`` starts where the received bytes end."""
+    value = response.headers.get("content-range", "")
+    unit, _, rest = value.partition(" ")
+    start, _, _ = rest.partition("-")
+    return unit == "bytes" and start.isdigit() and int(start) == offset

@@ -1,0 +1,378 @@
+"""The primary ECU's update cycle: full verification, download, install, version manifest.
+
+This is the orchestrator; the rules live in ``trusted_set.py`` and ``matching.py`` (no I/O),
+the transport in ``fetcher.py``, the A/B switch in ``slots.py``. One :meth:`update_check`
+follows Uptane 2.1.0 5.4.4.2 (full verification):
+
+1. the time from the injected clock, refused if earlier than a time already trusted;
+2-5. Director root chain, timestamp, snapshot, targets; the Director's targets are checked
+   against this vehicle's ECUs (serials, hardware ids);
+6-9. if an ECU must change image: Image repository root chain, timestamp, snapshot, targets;
+10. each Director target must equal the Image repository's (after delegation resolution,
+   5.4.4.7) and its release counter must not go down;
+
+then every image is downloaded (a delta when the Director offers one and the old image is the
+one installed) and checked against length and hashes, partial-verification Secondaries check
+their own, and only when all of that succeeded are the images written to the inactive slots
+(all or nothing: a partial bundle is never installed). The new slots boot on trial at the next
+:meth:`boot` and are committed after the health check. Any failure raises the specific
+:mod:`~evplatform.ota.client.errors` class, records it for the next version report and leaves
+the installed software as it was.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Literal
+
+from securesystemslib.signer import Signer
+from tuf.api.metadata import Root, TargetFile, Targets
+
+from evplatform.errors import OtaError
+from evplatform.ota.client.errors import (
+    ClientError,
+    ClockSkewError,
+    ImageVerificationError,
+    InstallError,
+    NotFoundError,
+)
+from evplatform.ota.client.fetcher import Fetcher
+from evplatform.ota.client.matching import Assignment, check_release_counter, director_assignments, match_image_target
+from evplatform.ota.client.reports import ecu_version_report, vehicle_manifest
+from evplatform.ota.client.secondary import SecondaryEcu
+from evplatform.ota.client.slots import BootResult, EcuSlots, HealthCheck, SlotImage
+from evplatform.ota.client.state import REPOSITORIES, ClientState
+from evplatform.ota.client.trusted_set import Limits, TrustedRepository
+from evplatform.ota.metadata_common import Clock, now_of
+
+MAX_DELEGATIONS = 32  # roles visited per target, as python-tuf's ngclient bounds it
+MAX_ROOT_ROTATIONS = 256  # root versions accepted per check (an endless chain is endless data)
+
+
+@dataclass(frozen=True, slots=True)
+class Ecu:
+    """One ECU of the vehicle: serial, hardware id, its key for version reports, verification."""
+
+    serial: str
+    hardware_id: str
+    signer: Signer
+    partial: bool = False  # a Secondary doing partial verification (5.4.4.1)
+
+
+@dataclass(frozen=True, slots=True)
+class ServerLayout:
+    """Where the files are, relative to the fetcher (``{file}`` is e.g. ``3.targets.json``)."""
+
+    image_metadata: str = "image/{file}"
+    director_metadata: str = "director/{vin}/{file}"
+    images: str = "images/{sha256}"
+
+
+@dataclass(frozen=True, slots=True)
+class EcuUpdate:
+    """One ECU's image change in this check (installed on trial, not yet committed)."""
+
+    ecu_serial: str
+    from_sha256: str | None
+    image: SlotImage
+    slot: str
+    via_delta: bool
+    downloaded_bytes: int
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateOutcome:
+    """Result of a successful update check (failures raise)."""
+
+    status: Literal["up-to-date", "installed"]
+    updates: tuple[EcuUpdate, ...] = ()
+    manifest: bytes = b""
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+
+class VehicleClient:
+    """The primary ECU of vehicle ``vin`` and the Secondaries it serves.
+
+    ``trusted_roots`` (``{"director": bytes, "image": bytes}``) provisions a new vehicle; later
+    checks start from the roots stored under ``slots_dir/uptane``.
+    """
+
+    def __init__(
+        self,
+        vin: str,
+        primary_key: Signer,
+        ecus: Sequence[Ecu],
+        fetcher: Fetcher,
+        slots_dir: Path,
+        clock: Clock,
+        *,
+        primary_serial: str | None = None,
+        trusted_roots: Mapping[str, bytes] | None = None,
+        layout: ServerLayout | None = None,
+        limits: Limits | None = None,
+        clock_tolerance: timedelta = timedelta(minutes=5),
+    ) -> None:
+        if not ecus:
+            raise ClientError(f"vehicle {vin}: at least one ECU is needed")
+        self.vin = vin
+        self.primary_key = primary_key
+        self.ecus = {ecu.serial: ecu for ecu in ecus}
+        self.primary_serial = primary_serial or ecus[0].serial
+        if self.primary_serial not in self.ecus:
+            raise ClientError(f"vehicle {vin}: primary ECU {self.primary_serial} is not among its ECUs")
+        self.fetcher = fetcher
+        self.slots_dir = Path(slots_dir)
+        self.clock = clock
+        self.layout = layout or ServerLayout()
+        self.limits = limits or Limits()
+        self.clock_tolerance = clock_tolerance
+        self.state_folder = self.slots_dir / "uptane"
+        self.slots = {serial: EcuSlots(self.slots_dir, serial) for serial in self.ecus}
+        self.secondaries = {
+            e.serial: SecondaryEcu(e.serial, e.hardware_id, self.slots_dir, self.limits) for e in ecus if e.partial
+        }
+        if trusted_roots is not None:
+            self._provision_roots(trusted_roots)
+
+    def _provision_roots(self, roots: Mapping[str, bytes]) -> None:
+        state = ClientState.load(self.state_folder)
+        for repository in REPOSITORIES:
+            if not state.root_path(repository).exists():
+                state.store_root(repository, roots[repository])
+        for secondary in self.secondaries.values():
+            if not secondary.verifier._root_path.exists():
+                secondary.verifier.provision(roots["director"])
+
+    # -- the update cycle ------------------------------------------------------------------------
+    def update_check(self) -> UpdateOutcome:
+        """One full-verification update cycle; raises a specific ClientError on any failure."""
+        state = ClientState.load(self.state_folder)
+        now = now_of(self.clock)
+        try:
+            self._check_time(now, state)
+            outcome = self._update(now, state)
+        except OtaError as error:
+            state = ClientState.load(self.state_folder)  # roots verified so far stay trusted
+            state.attacks_detected = f"{type(error).__name__}: {error}"[:500]
+            state.save()
+            raise
+        return outcome
+
+    def _check_time(self, now: datetime, state: ClientState) -> None:
+        """U 5.4.4.2 step 1: a clock earlier than a time already trusted is refused."""
+        if state.last_time is not None and now < state.last_time - self.clock_tolerance:
+            raise ClockSkewError(
+                f"the clock reads {now:%Y-%m-%dT%H:%M:%SZ}, before the last verified check at "
+                f"{state.last_time:%Y-%m-%dT%H:%M:%SZ}: refusing to judge expiry with it"
+            )
+
+    def _update(self, now: datetime, state: ClientState) -> UpdateOutcome:
+        director = self._refresh("director", now, state)
+        assignments = director_assignments(director.targets, {s: e.hardware_id for s, e in self.ecus.items()})
+        pending = {
+            serial: a
+            for serial, a in sorted(assignments.items())
+            if (installed := self.slots[serial].installed()) is None or installed.sha256 != a.sha256
+        }
+        # Both repositories are checked on every cycle, even with nothing to install (5.4.4.2 step 6
+        # allows it): root rotations and attacks on the Image repository are noticed early.
+        image = self._refresh("image", now, state)
+        if not pending:
+            state.versions["director"] = director.versions()
+            state.versions["image"] = image.versions()
+            return self._finish(now, state, "up-to-date", ())
+        for serial, assignment in pending.items():
+            match_image_target(assignment, self._find_image_target(image, assignment.filepath))
+            installed = self.slots[serial].installed()
+            check_release_counter(assignment, installed.release_counter if installed else None)
+        downloads = {serial: self._download(a) for serial, a in pending.items()}
+        director_targets = self._director_bytes(director, "targets")
+        for serial, secondary in self.secondaries.items():
+            if serial in downloads:
+                roots = self._director_roots_after(secondary.verifier.root_version(), director)
+                secondary.receive(director_targets, now, downloads[serial][0], roots)
+        updates = self._install_all(pending, downloads)
+        state.versions["director"] = director.versions()
+        state.versions["image"] = image.versions()
+        return self._finish(now, state, "installed", updates)
+
+    def _finish(
+        self,
+        now: datetime,
+        state: ClientState,
+        status: Literal["up-to-date", "installed"],
+        updates: Sequence[EcuUpdate],
+    ) -> UpdateOutcome:
+        state.last_time = max(now, state.last_time) if state.last_time else now
+        manifest = self._manifest(now, state)
+        state.attacks_detected = ""
+        state.save()
+        return UpdateOutcome(status, tuple(updates), manifest)
+
+    # -- repositories ------------------------------------------------------------------------------
+    def _url(self, repository: str, file: str) -> str:
+        if repository == "director":
+            return self.layout.director_metadata.format(vin=self.vin, file=file)
+        return self.layout.image_metadata.format(file=file)
+
+    def _refresh(self, repository: str, now: datetime, state: ClientState) -> TrustedRepository:
+        """Root chain, timestamp, snapshot and top-level targets of one repository."""
+        name = "Director" if repository == "director" else "Image repository"
+        trusted = TrustedRepository(name, state.trusted_root(repository), now, state.versions.get(repository),
+                                    self.limits)
+        for _ in range(MAX_ROOT_ROTATIONS):
+            try:
+                data = self.fetcher.fetch(self._url(repository, f"{trusted.root.version + 1}.root.json"),
+                                          self.limits.root)
+            except NotFoundError:
+                break
+            trusted.update_root(data)
+            state.store_root(repository, trusted.root_bytes)  # U 5.4.4.3 2.5: N+1 is now the latest
+        trusted.finish_root()
+        trusted.update_timestamp(self.fetcher.fetch(self._url(repository, "timestamp.json"), self.limits.timestamp))
+        snapshot_file = self._versioned(trusted, "snapshot", trusted.timestamp.snapshot_meta.version)
+        trusted.update_snapshot(self.fetcher.fetch(self._url(repository, snapshot_file), trusted.snapshot_max_length()))
+        self._load_targets(repository, trusted, Targets.type, Root.type)
+        return trusted
+
+    @staticmethod
+    def _versioned(trusted: TrustedRepository, role: str, version: int) -> str:
+        """TUF 5.2.7 file names: ``VERSION.ROLE.json`` under consistent snapshots."""
+        return f"{version}.{role}.json" if trusted.root.consistent_snapshot else f"{role}.json"
+
+    def _load_targets(self, repository: str, trusted: TrustedRepository, role: str, delegator: str) -> Targets:
+        file = self._versioned(trusted, role, trusted.targets_meta(role).version)
+        data = self.fetcher.fetch(self._url(repository, file), trusted.targets_max_length(role))
+        return trusted.update_delegated_targets(data, role, delegator)
+
+    def _director_bytes(self, director: TrustedRepository, role: str) -> bytes:
+        file = self._versioned(director, role, director.targets_meta(role).version)
+        return self.fetcher.fetch(self._url("director", file), director.targets_max_length(role))
+
+    def _director_roots_after(self, version: int, director: TrustedRepository) -> list[bytes]:
+        """Director roots ``version+1 … N`` for a Secondary to follow the rotation step by step."""
+        return [
+            self.fetcher.fetch(self._url("director", f"{v}.root.json"), self.limits.root)
+            for v in range(version + 1, director.root.version + 1)
+        ]
+
+    def _find_image_target(self, image: TrustedRepository, path: str) -> TargetFile | None:
+        """U 5.4.4.7: pre-order search of the delegation graph, honouring terminating delegations."""
+        to_visit: list[tuple[str, str]] = [(Targets.type, Root.type)]
+        visited: set[str] = set()
+        while to_visit and len(visited) < MAX_DELEGATIONS:
+            role, delegator = to_visit.pop()
+            if role in visited:
+                continue
+            visited.add(role)
+            targets = image.delegated(role) if image.is_loaded(role) else self._load_targets(
+                "image", image, role, delegator)
+            if path in targets.targets:
+                return targets.targets[path]
+            children: list[tuple[str, str]] = []
+            for child, terminating in image.delegations_for(role, path):
+                children.append((child.name, role))
+                if terminating:
+                    to_visit.clear()
+                    break
+            to_visit.extend(reversed(children))
+        return None
+
+    # -- images ------------------------------------------------------------------------------------
+    def _download(self, assignment: Assignment) -> tuple[bytes, bool, int]:
+        """Image bytes (rebuilt from a delta when possible), checked; (bytes, via delta, downloaded)."""
+        if assignment.delta is not None:
+            rebuilt = self._try_delta(assignment)
+            if rebuilt is not None:
+                return rebuilt, True, assignment.delta.length
+        url = self.layout.images.format(sha256=assignment.sha256)
+        data = self.fetcher.fetch(url, min(assignment.length, self.limits.image))
+        _verify_image(assignment, data)
+        return data, False, len(data)
+
+    def _try_delta(self, assignment: Assignment) -> bytes | None:
+        """The delta path (E's ``apply_delta``); None to fall back to the full image."""
+        offer = assignment.delta
+        installed = self.slots[assignment.ecu_serial].installed()
+        if offer is None or installed is None or installed.sha256 != offer.from_sha256:
+            return None
+        try:
+            from evplatform.ota.delta import Delta, apply_delta
+        except ImportError:
+            return None
+        try:
+            payload = self.fetcher.fetch(self.layout.images.format(sha256=offer.sha256), offer.length)
+            if len(payload) != offer.length or hashlib.sha256(payload).hexdigest() != offer.sha256:
+                raise ImageVerificationError(f"delta for {assignment.filepath}: payload differs from its metadata")
+            old = self.slots[assignment.ecu_serial].image_bytes(self.slots[assignment.ecu_serial].active)
+            delta = Delta(offer.algorithm, offer.from_sha256, len(old), assignment.sha256, assignment.length,
+                          offer.sha256, offer.length, 0, payload)
+            rebuilt = apply_delta(old, delta, assignment.sha256)
+            _verify_image(assignment, rebuilt)  # the reconstructed image, against the signed target
+        except OtaError:
+            return None  # corrupted or unusable delta: the full image is verified the same way
+        return rebuilt
+
+    def _install_all(
+        self, pending: Mapping[str, Assignment], downloads: Mapping[str, tuple[bytes, bool, int]]
+    ) -> list[EcuUpdate]:
+        """Write every inactive slot; if one fails, cancel the trials already set (all or nothing)."""
+        done: list[EcuUpdate] = []
+        try:
+            for serial, assignment in pending.items():
+                data, via_delta, downloaded = downloads[serial]
+                before = self.slots[serial].installed()
+                image = SlotImage(assignment.filepath, assignment.sha256, assignment.length,
+                                  assignment.release_counter)
+                slot = self.slots[serial].install(image, data)
+                done.append(EcuUpdate(serial, before.sha256 if before else None, image, slot, via_delta, downloaded))
+        except (OSError, InstallError) as error:
+            for update in done:
+                self.slots[update.ecu_serial].cancel_trial()
+            if isinstance(error, InstallError):
+                raise
+            raise InstallError(f"installing the update failed: {error}") from error
+        return done
+
+    # -- boot and reports ------------------------------------------------------------------------
+    def boot(self, health_check: HealthCheck | None = None) -> list[BootResult]:
+        """The next boot of every ECU: trial slots run, then commit or roll back."""
+        return [self.slots[serial].boot(health_check) for serial in sorted(self.ecus)]
+
+    def installed(self) -> dict[str, SlotImage | None]:
+        """What each ECU runs now (its active, committed slot)."""
+        return {serial: slots.installed() for serial, slots in sorted(self.slots.items())}
+
+    def version_manifest(self) -> bytes:
+        """A fresh signed vehicle version manifest (counters advance and are saved)."""
+        state = ClientState.load(self.state_folder)
+        manifest = self._manifest(now_of(self.clock), state)
+        state.save()
+        return manifest
+
+    def _manifest(self, now: datetime, state: ClientState) -> bytes:
+        reports = {
+            serial: ecu_version_report(serial, self.slots[serial].installed(), now,
+                                       state.next_report_counter(serial), state.attacks_detected, ecu.signer)
+            for serial, ecu in sorted(self.ecus.items())
+        }
+        return vehicle_manifest(self.vin, self.primary_serial, reports, self.primary_key)
+
+
+def _verify_image(assignment: Assignment, data: bytes) -> None:
+    """U 5.4.3.4 step 7: every hash listed, and the length (a short read is a truncated download)."""
+    if len(data) != assignment.length:
+        raise ImageVerificationError(
+            f"image {assignment.filepath}: {len(data)} bytes, the signed length is {assignment.length} (truncated?)"
+        )
+    for algorithm, expected in assignment.hashes.items():
+        try:
+            actual = hashlib.new(algorithm, data).hexdigest()
+        except ValueError as error:
+            raise ImageVerificationError(f"image {assignment.filepath}: unknown hash {algorithm}") from error
+        if actual != expected:
+            raise ImageVerificationError(f"image {assignment.filepath}: {algorithm} differs from the signed one")

@@ -1,0 +1,127 @@
+"""A Secondary ECU that performs partial verification (Uptane 2.1.0 5.4.4.1).
+
+It trusts only its copy of the Director's root, checks the Director targets metadata the
+primary forwards (signed by a threshold of the Director targets keys, not older than the last
+one it accepted, not expired, no delegations, each ECU once) and only its own target (hardware
+id, release counter never lower) and the image's length and hashes before it writes its
+inactive slot. A compromised primary can therefore not make it install an image the Director
+did not sign for it. It follows Director root rotations the primary forwards (5.4.4.1 note).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+
+from tuf.api.metadata import Root, Targets
+
+from evplatform.ota.client.errors import (
+    EcuMismatchError,
+    ExpiredMetadataError,
+    ImageVerificationError,
+    InstallError,
+    RollbackError,
+)
+from evplatform.ota.client.matching import Assignment, check_release_counter, director_assignments
+from evplatform.ota.client.slots import EcuSlots, SlotImage, write_durably
+from evplatform.ota.client.trusted_set import Limits, TrustedRepository, load, verify_signatures
+
+
+class PartialVerifier:
+    """Partial verification state of one Secondary: Director root and last targets version."""
+
+    def __init__(self, ecu_serial: str, hardware_id: str, folder: Path, limits: Limits | None = None) -> None:
+        self.ecu_serial = ecu_serial
+        self.hardware_id = hardware_id
+        self.folder = Path(folder)
+        self.limits = limits or Limits()
+
+    @property
+    def _root_path(self) -> Path:
+        return self.folder / "director-root.json"
+
+    @property
+    def _state_path(self) -> Path:
+        return self.folder / "partial-verification.json"
+
+    def provision(self, director_root: bytes) -> None:
+        """Factory step: store the Director root this ECU will trust."""
+        write_durably(self._root_path, director_root)
+
+    def root_version(self) -> int:
+        """Version of the Director root this ECU trusts (0 before provisioning)."""
+        if not self._root_path.exists():
+            return 0
+        root = load(self._root_path.read_bytes(), Root.type, "Director root", self.limits.root).metadata.signed
+        return int(root.version)
+
+    def _targets_version(self) -> int:
+        if not self._state_path.exists():
+            return 0
+        return int(json.loads(self._state_path.read_bytes()).get("targets_version", 0))
+
+    def verify(
+        self,
+        director_targets: bytes,
+        now: datetime,
+        image: bytes,
+        installed: SlotImage | None,
+        root_updates: Sequence[bytes] = (),
+    ) -> Assignment:
+        """This ECU's verified assignment from the Director targets, with its image checked."""
+        try:
+            trusted_root = self._root_path.read_bytes()
+        except FileNotFoundError as error:
+            raise InstallError(f"ECU {self.ecu_serial}: no Director root provisioned") from error
+        chain = TrustedRepository("Director", trusted_root, now, limits=self.limits)
+        for data in root_updates:
+            chain.update_root(data)
+        chain.finish_root()
+        what = f"ECU {self.ecu_serial}: Director targets.json"
+        loaded = load(director_targets, Targets.type, what, self.limits.targets)
+        verify_signatures(chain.root.keys, chain.root.roles[Targets.type], loaded, what)
+        targets: Targets = loaded.metadata.signed
+        previous = self._targets_version()
+        if targets.version < previous:
+            raise RollbackError(f"{what}: version {targets.version} is older than trusted {previous}")
+        if targets.is_expired(now):
+            raise ExpiredMetadataError(f"{what}: version {targets.version} expired {targets.expires}")
+        # Other ECUs' targets are not this ECU's business; only its own must be sound.
+        mine = director_assignments(targets, {self.ecu_serial: self.hardware_id}, only=self.ecu_serial)
+        if self.ecu_serial not in mine:
+            raise EcuMismatchError(f"{what}: no target for this ECU")
+        assignment = mine[self.ecu_serial]
+        check_release_counter(assignment, installed.release_counter if installed else None)
+        _check_image(assignment, image, self.ecu_serial)
+        if chain.root_bytes != trusted_root:
+            write_durably(self._root_path, chain.root_bytes)
+        write_durably(self._state_path, json.dumps({"targets_version": targets.version}).encode())
+        return assignment
+
+
+def _check_image(assignment: Assignment, image: bytes, ecu_serial: str) -> None:
+    """Length and every listed hash (U 5.4.3.4 step 7 and the length rule after it)."""
+    if len(image) != assignment.length:
+        raise ImageVerificationError(
+            f"ECU {ecu_serial}: image is {len(image)} bytes, metadata says {assignment.length}"
+        )
+    for algorithm, expected in assignment.hashes.items():
+        if hashlib.new(algorithm, image).hexdigest() != expected:
+            raise ImageVerificationError(f"ECU {ecu_serial}: image {algorithm} differs from the signed one")
+
+
+class SecondaryEcu:
+    """A Secondary with its own slots and partial verification; the primary forwards to it."""
+
+    def __init__(self, ecu_serial: str, hardware_id: str, slots_dir: Path, limits: Limits | None = None) -> None:
+        self.slots = EcuSlots(slots_dir, ecu_serial)
+        self.verifier = PartialVerifier(ecu_serial, hardware_id, self.slots.folder / "uptane", limits)
+
+    def receive(
+        self, director_targets: bytes, now: datetime, image: bytes, root_updates: Sequence[bytes] = ()
+    ) -> Assignment:
+        """Verify what the primary forwards; the primary installs only after this returns."""
+        return self.verifier.verify(director_targets, now, image, self.slots.installed(), root_updates)
