@@ -31,6 +31,7 @@ from evplatform.ota.image_repository import ImageRepository
 from evplatform.ota.keys import KeyRing, key_from_json
 from evplatform.ota.manifests import ManifestResult
 from evplatform.ota.metadata_common import Clock
+from evplatform.ota.storage import DirectoryImageStore
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
@@ -47,6 +48,7 @@ class OtaService:
         self.image_repository = ImageRepository.open_with_keyring(self.root / "image", clock, keyring)
         self.director = Director.open_with_keyring(self.root / "director", clock, self.image_repository, keyring)
         self.images_dir = self.root / "images"
+        self.image_store = DirectoryImageStore(self.images_dir)
         self._lock = threading.RLock()
 
     @classmethod
@@ -73,7 +75,7 @@ class OtaService:
         """Where the image with this sha256 lies; OtaError if the hash is malformed or unknown."""
         if not isinstance(sha256, str) or not _SHA256.match(sha256):
             raise OtaError(f"{sha256!r} is not a sha256 hex digest (64 lowercase hex digits)")
-        path = self.images_dir / sha256
+        path = self.image_store.path(sha256)
         if not path.is_file():
             raise OtaError(f"no image {sha256[:16]}… in the image store")
         return path

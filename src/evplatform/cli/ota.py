@@ -1,0 +1,171 @@
+"""`evplatform ota …`: keys, repositories, signing and verification of the secure OTA server.
+
+The OTA folder (``--root``, default ``.evplatform/ota``) holds the Image repository, the
+Director and the image store (see ``evplatform.ota.service``); keys live in a separate key
+directory (``--keys``, default ``<root>/keys``). Offline keys are decrypted with the passphrase
+read from the environment variable named by ``--passphrase-env`` (never from the command line,
+where it would land in the shell history and the process list).
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from evplatform.cli.common import JsonOpt, console, print_json
+from evplatform.errors import OtaError
+from evplatform.ota.director import Director
+from evplatform.ota.image_repository import ImageRepository
+from evplatform.ota.keys import KeyRing
+from evplatform.ota.metadata_common import system_clock
+from evplatform.ota.service import OtaService
+
+ota_app = typer.Typer(help="Secure OTA delivery (Uptane on TUF): keys, releases, signing, verification.",
+                      no_args_is_help=True)
+keys_app = typer.Typer(help="Signing keys of the Image repository and the Director.", no_args_is_help=True)
+ota_app.add_typer(keys_app, name="keys")
+
+DEFAULT_ROOT = Path(".evplatform/ota")
+RootOpt = Annotated[Path, typer.Option("--root", help="OTA folder (Image repository, Director, images).")]
+KeysOpt = Annotated[Path | None, typer.Option("--keys", help="Key directory (default: <root>/keys).")]
+PassphraseEnvOpt = Annotated[
+    str | None,
+    typer.Option("--passphrase-env", help="Name of the environment variable holding the offline keys' passphrase."),
+]
+
+
+def passphrase_from_env(variable: str | None) -> str | None:
+    """The passphrase in ``$variable``; OtaError if the variable is named but unset or empty."""
+    if variable is None:
+        return None
+    value = os.environ.get(variable)
+    if not value:
+        raise OtaError(f"environment variable {variable} is not set (it should hold the key passphrase)")
+    return value
+
+
+def keys_dir_of(root: Path, keys: Path | None) -> Path:
+    return keys if keys is not None else root / "keys"
+
+
+def keyring_of(root: Path, keys: Path | None, passphrase_env: str | None) -> KeyRing:
+    return KeyRing(keys_dir_of(root, keys), passphrase_from_env(passphrase_env))
+
+
+@keys_app.command("init")
+def keys_init(
+    directory: Annotated[Path, typer.Argument(help="New key directory.")],
+    passphrase_env: PassphraseEnvOpt = None,
+    root_keys: Annotated[int, typer.Option("--root-keys", help="Image repository root keys.")] = 3,
+    root_threshold: Annotated[int, typer.Option("--root-threshold", help="Root signatures required.")] = 2,
+    as_json: JsonOpt = False,
+) -> None:
+    """Generate ed25519 keys for both repositories (files 0600; offline keys encrypted with the passphrase)."""
+    ring = KeyRing.init(directory, passphrase_from_env(passphrase_env), root_keys=root_keys,
+                        root_threshold=root_threshold)
+    _render_keys(ring, as_json)
+
+
+@keys_app.command("list")
+def keys_list(directory: Annotated[Path, typer.Argument(help="Key directory.")], as_json: JsonOpt = False) -> None:
+    """Public part of every key: repository, role, online or offline, encrypted, key id."""
+    _render_keys(KeyRing(directory), as_json)
+
+
+def _render_keys(ring: KeyRing, as_json: bool) -> None:
+    if as_json:
+        print_json({"directory": str(ring.directory), "keys": [e.to_json() for e in ring.entries],
+                    "thresholds": [{"repository": r, "role": role, "threshold": t}
+                                   for (r, role), t in sorted(ring.thresholds.items())]})
+        return
+    table = Table(title=f"keys in {ring.directory}", title_justify="left")
+    for column in ("name", "repository", "role", "kind", "encrypted", "key id"):
+        table.add_column(column)
+    for e in ring.entries:
+        table.add_row(e.name, e.repository, e.role, "online" if e.online else "offline",
+                      "yes" if e.encrypted else "no", e.public_key.keyid[:16] + "…")
+    console.print(table)
+
+
+@ota_app.command("init")
+def init(root: RootOpt = DEFAULT_ROOT, keys: KeysOpt = None, passphrase_env: PassphraseEnvOpt = None,
+         as_json: JsonOpt = False) -> None:
+    """Create the Image repository and the Director (root v1 signed with the offline keys)."""
+    service = OtaService.initialise(root, system_clock, keyring_of(root, keys, passphrase_env))
+    _render_report(service.verify().to_json(), as_json, f"OTA repositories created in {root}")
+
+
+@ota_app.command("sign")
+def sign(
+    role: Annotated[str, typer.Argument(help="timestamp | snapshot | targets | director")],
+    root: RootOpt = DEFAULT_ROOT,
+    keys: KeysOpt = None,
+    passphrase_env: PassphraseEnvOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Re-sign a role with a fresh expiry: the routine job that keeps metadata from expiring.
+
+    timestamp / snapshot: Image repository, online keys. targets: Image repository, offline key
+    (passphrase). director: every vehicle's Director targets, snapshot and timestamp.
+    """
+    ring = keyring_of(root, keys, passphrase_env)
+    image = ImageRepository.open_with_keyring(root / "image", system_clock, ring)
+    if role == "timestamp":
+        done: dict[str, Any] = {"timestamp": image.refresh_timestamp()}
+    elif role == "snapshot":
+        done = {"snapshot": image.refresh_snapshot(), "timestamp": image.timestamp.signed.version}
+    elif role == "targets":
+        done = {"targets": image.resign_targets(ring.signers("image", "targets")),
+                "snapshot": image.snapshot.signed.version, "timestamp": image.timestamp.signed.version}
+    elif role == "director":
+        director = Director.open_with_keyring(root / "director", system_clock, image, ring)
+        vins = director.vehicles()
+        for vin in vins:
+            director.publish(vin)
+        done = {"vehicles": len(vins)}
+    else:
+        raise OtaError(f"unknown role {role!r}: timestamp, snapshot, targets or director")
+    if as_json:
+        print_json({"root": str(root), "role": role, "versions": done})
+    else:
+        console.print(f"signed {role} in {root}: " + ", ".join(f"{k} {v}" for k, v in done.items()))
+
+
+@ota_app.command("verify")
+def verify(root: RootOpt = DEFAULT_ROOT, keys: KeysOpt = None, as_json: JsonOpt = False) -> None:
+    """Check both repositories as a client would: root chain, signatures, versions, hashes, expiry, image match."""
+    service = OtaService(root, system_clock, keys_dir=keys_dir_of(root, keys))
+    report = service.verify()
+    _render_report(report.to_json(), as_json, f"OTA repositories in {root}")
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+def _render_report(report: dict[str, Any], as_json: bool, title: str) -> None:
+    if as_json:
+        print_json(report)
+        return
+    table = Table(title=title, title_justify="left")
+    for column in ("check", "result", "detail"):
+        table.add_column(column)
+    for check in report["checks"]:
+        table.add_row(check["name"], "[green]ok[/]" if check["ok"] else "[red]FAIL[/]", check["detail"])
+    console.print(table)
+    console.print("[green]all checks passed[/]" if report["ok"] else "[red]problems found[/]")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``ota`` group; helper commands (release, records, delta) come from cli/ota_release.py."""
+    try:
+        release_module = importlib.import_module("evplatform.cli.ota_release")
+    except ModuleNotFoundError as error:
+        if error.name != "evplatform.cli.ota_release":
+            raise
+    else:
+        release_module.add_commands(ota_app)
+    app.add_typer(ota_app, name="ota")
