@@ -128,7 +128,7 @@ def test_forged_patch_with_matching_metadata_still_fails_on_the_result(algorithm
 def test_patch_producing_more_bytes_than_declared_is_rejected(algorithm: str) -> None:
     """Endless data: the declared length bounds the output before anything is decoded."""
     delta = make_delta(OLD, NEW, algorithm)
-    with pytest.raises(OtaError, match="produces|expected"):
+    with pytest.raises(OtaError, match=r"produces|expected"):
         apply_delta(OLD, replace(delta, new_length=delta.new_length - 100), delta.new_sha256)
 
 
