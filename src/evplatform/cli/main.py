@@ -21,7 +21,9 @@ COMMAND_MODULES: tuple[str, ...] = (
     "simulate",
     "hub",
     "fleet",
+    "ota",
     "serve",
+    "insights",
 )
 
 app = typer.Typer(
