@@ -11,11 +11,14 @@ the tests in-process.
 from __future__ import annotations
 
 import abc
+import re
 from collections.abc import Callable, Mapping, MutableMapping, Sequence
 from pathlib import Path, PurePosixPath
+from typing import Protocol
 
 import httpx
 
+from evplatform.errors import OtaError
 from evplatform.ota.client.errors import ClientError, DownloadError, EndlessDataError, NotFoundError
 
 CHUNK = 64 * 1024
@@ -90,6 +93,53 @@ class DirectoryFetcher(Fetcher):
                         return handle.read(max_length + 1)
             raise NotFoundError(f"{url}: not found")
         raise NotFoundError(f"{url}: no folder serves this path")
+
+
+class OtaServer(Protocol):
+    """What :class:`ServiceFetcher` needs of ``evplatform.ota.service.OtaService``."""
+
+    def image_metadata(self, role: str, version: int | None = None) -> bytes: ...
+
+    def director_metadata(self, vin: str, role: str, version: int | None = None) -> bytes: ...
+
+    def image_path(self, sha256: str) -> Path: ...
+
+
+_METADATA_FILE = re.compile(r"^(?:(\d+)\.)?([a-z][a-z0-9_-]*)\.json$")
+
+
+class ServiceFetcher(Fetcher):
+    """The OTA server in the same process (fleet simulator): urls of the default client layout.
+
+    ``image/<file>``, ``director/<VIN>/<file>`` and ``images/<sha256>`` become calls on the
+    service; whatever the service cannot serve is NotFoundError, as a 404 would be.
+    """
+
+    def __init__(self, service: OtaServer) -> None:
+        self.service = service
+
+    def _fetch(self, url: str, max_length: int) -> bytes:
+        parts = url.split("/")
+        try:
+            if parts[0] == "images" and len(parts) == 2:
+                with self.service.image_path(parts[1]).open("rb") as handle:
+                    return handle.read(max_length + 1)
+            if parts[0] == "image" and len(parts) == 2:
+                version, role = _metadata_file(url, parts[1])
+                return self.service.image_metadata(role, version)
+            if parts[0] == "director" and len(parts) == 3:
+                version, role = _metadata_file(url, parts[2])
+                return self.service.director_metadata(parts[1], role, version)
+        except OtaError as error:
+            raise NotFoundError(f"{url}: {error}") from error
+        raise NotFoundError(f"{url}: not a path of the OTA service")
+
+
+def _metadata_file(url: str, name: str) -> tuple[int | None, str]:
+    match = _METADATA_FILE.match(name)
+    if match is None:
+        raise NotFoundError(f"{url}: not a metadata file name")
+    return (int(match.group(1)) if match.group(1) else None), match.group(2)
 
 
 class HttpFetcher(Fetcher):

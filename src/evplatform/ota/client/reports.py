@@ -40,7 +40,7 @@ def ecu_version_report(
     """One ECU's signed report of its installed (active, committed) image."""
     image: dict[str, Any]
     if installed is None:
-        image = {"filepath": "", "fileinfo": {"hashes": {}, "length": 0}}
+        image = {"filepath": "", "fileinfo": {"hashes": {"sha256": ""}, "length": 0}}  # nothing installed yet
     else:
         image = {
             "filepath": installed.filepath,

@@ -1,0 +1,171 @@
+"""The vehicle client against the project's real Image repository and Director, in-process."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from evplatform.ota.client.errors import ClientError, ClockSkewError, ImageVerificationError, NotFoundError
+from evplatform.ota.client.fetcher import InMemoryFetcher
+from evplatform.ota.client.primary import VehicleClient
+from evplatform.ota.delta import make_delta
+from evplatform.ota.keys import generate_private_key, signer_of
+from ota.vehicle_support import Server, Vehicle, build_server, build_vehicle
+
+MAIN_1 = bytes(range(256)) * 64
+MAIN_2 = MAIN_1[:8000] + b"new code" * 100 + MAIN_1[8000:]
+BRAKE_1 = b"brake firmware 1 " * 300
+BRAKE_2 = b"brake firmware 2 " * 300
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Server:
+    server = build_server(tmp_path / "server")
+    server.release("main/1.0", MAIN_1, "hw-main", 1)
+    server.release("brake/1.0", BRAKE_1, "hw-brake", 1)
+    server.release("main/2.0", MAIN_2, "hw-main", 2)
+    server.release("brake/2.0", BRAKE_2, "hw-brake", 2)
+    return server
+
+
+@pytest.fixture
+def car(server: Server, tmp_path: Path) -> Vehicle:
+    return build_vehicle(server, tmp_path / "car", factory={"ecu-main": "main/1.0", "ecu-brake": "brake/1.0"})
+
+
+def test_release_reaches_slot_b_and_is_committed_after_the_health_check(server: Server, car: Vehicle) -> None:
+    server.service.assign(car.registered.vin, "ecu-main", "main/2.0")
+    outcome = car.client.update_check()
+    assert outcome.status == "installed"
+    [update] = outcome.updates
+    assert (update.ecu_serial, update.slot, update.image.filepath) == ("ecu-main", "b", "main/2.0")
+    slots = car.client.slots["ecu-main"]
+    assert slots.trial == "b" and slots.active == "a"  # not yet committed: still running 1.0
+    assert car.client.installed()["ecu-main"].filepath == "main/1.0"
+
+    seen: list[bytes] = []
+    results = car.client.boot(lambda image, data: seen.append(data) is None and data == MAIN_2)
+    main = next(r for r in results if r.ecu_serial == "ecu-main")
+    assert main.committed and main.slot == "b" and seen == [MAIN_2]
+    assert slots.active == "b" and slots.image_bytes("b") == MAIN_2
+    assert car.client.installed()["ecu-brake"].filepath == "brake/1.0"  # untouched
+
+    car.report()  # the Director accepts the signed manifest and learns what is installed
+    assert server.director.vehicle(car.registered.vin).installed["ecu-main"]["filepath"] == "main/2.0"
+    assert car.client.update_check().status == "up-to-date"
+
+
+def test_failed_health_check_rolls_back_to_the_last_good_software(server: Server, car: Vehicle) -> None:
+    server.service.assign(car.registered.vin, "ecu-main", "main/2.0")
+    car.client.update_check()
+    [_, main] = car.client.boot(lambda image, data: False)
+    assert main.rolled_back and main.slot == "a" and main.reason == "health check failed"
+    assert car.client.installed()["ecu-main"].filepath == "main/1.0"
+    assert car.client.slots["ecu-main"].image_bytes("a") == MAIN_1
+
+
+def test_two_ecus_are_updated_together(server: Server, car: Vehicle) -> None:
+    server.service.assign_many(car.registered.vin, {"ecu-main": "main/2.0", "ecu-brake": "brake/2.0"})
+    outcome = car.client.update_check()
+    assert sorted(u.ecu_serial for u in outcome.updates) == ["ecu-brake", "ecu-main"]
+    assert all(r.committed for r in car.client.boot())
+    assert {s: i.filepath for s, i in car.client.installed().items() if i} == {
+        "ecu-main": "main/2.0", "ecu-brake": "brake/2.0"}
+
+
+def test_delta_image_is_rebuilt_and_verified(server: Server, car: Vehicle) -> None:
+    delta = make_delta(MAIN_1, MAIN_2)
+    assert delta.algorithm != "full" and delta.patch_length < len(MAIN_2)
+    server.store.put(delta.payload)
+    server.service.assign(car.registered.vin, "ecu-main", "main/2.0", delta=delta.director_field(),
+                          delta_from=delta.old_sha256)
+    [update] = car.client.update_check().updates
+    assert update.via_delta and update.downloaded_bytes == delta.patch_length
+    car.client.boot()
+    assert car.client.slots["ecu-main"].image_bytes("b") == MAIN_2
+
+
+def test_corrupted_delta_falls_back_to_the_full_image(server: Server, car: Vehicle) -> None:
+    delta = make_delta(MAIN_1, MAIN_2)
+    server.service.assign(car.registered.vin, "ecu-main", "main/2.0", delta=delta.director_field(),
+                          delta_from=delta.old_sha256)
+    fetcher = server.mirror(car.registered.vin)
+    corrupted = bytearray(delta.payload)
+    corrupted[len(corrupted) // 2] ^= 0xFF
+    fetcher.files[f"images/{delta.patch_sha256}"] = bytes(corrupted)
+    car.client.fetcher = fetcher
+    [update] = car.client.update_check().updates
+    assert not update.via_delta and update.downloaded_bytes == len(MAIN_2)
+    assert car.client.slots["ecu-main"].image_bytes("b") == MAIN_2
+
+
+def test_partial_verification_secondary_installs_its_own_target(server: Server, tmp_path: Path) -> None:
+    car = build_vehicle(server, tmp_path / "car", factory={"ecu-main": "main/1.0", "ecu-brake": "brake/1.0"},
+                        partial=["ecu-brake"])
+    server.service.assign(car.registered.vin, "ecu-brake", "brake/2.0")
+    [update] = car.client.update_check().updates
+    assert update.ecu_serial == "ecu-brake"
+    state = json.loads((tmp_path / "car" / "ecu-brake" / "uptane" / "partial-verification.json").read_text())
+    assert state["targets_version"] >= 1
+
+
+def test_secondary_refuses_an_image_the_director_did_not_sign(server: Server, tmp_path: Path) -> None:
+    car = build_vehicle(server, tmp_path / "car", factory={"ecu-main": "main/1.0", "ecu-brake": "brake/1.0"},
+                        partial=["ecu-brake"])
+    server.service.assign(car.registered.vin, "ecu-brake", "brake/2.0")
+    secondary = car.client.secondaries["ecu-brake"]
+    director_targets = car.client.fetcher.fetch(f"director/{car.registered.vin}/targets.json", 1 << 20)
+    with pytest.raises(ImageVerificationError):
+        secondary.receive(director_targets, server.clock(), BRAKE_1)  # a compromised primary's substitute
+    assert car.client.installed()["ecu-brake"].filepath == "brake/1.0"
+
+
+def test_director_root_rotation_is_followed(server: Server, car: Vehicle) -> None:
+    old = server.keyring.signers("director", "root")
+    new = [signer_of(generate_private_key())]
+    server.director.rotate_root(old, new, keys={"root": [s.public_key for s in new]}, thresholds={"root": 1})
+    server.service.assign(car.registered.vin, "ecu-main", "main/2.0")
+    assert car.client.update_check().status == "installed"
+    stored = json.loads((car.client.state_folder / "director-root.json").read_bytes())
+    assert stored["signed"]["version"] == 2
+
+
+def test_clock_turned_back_is_refused(server: Server, car: Vehicle) -> None:
+    car.client.update_check()
+    server.clock.advance(hours=-2)
+    with pytest.raises(ClockSkewError):
+        car.client.update_check()
+    server.clock.advance(hours=2, minutes=1)
+    assert car.client.update_check().status == "up-to-date"
+
+
+def test_failure_is_reported_in_the_next_version_manifest(server: Server, car: Vehicle) -> None:
+    car.client.fetcher = InMemoryFetcher()  # the link serves nothing
+    with pytest.raises(NotFoundError):
+        car.client.update_check()
+    manifest = json.loads(car.client.version_manifest())
+    report = manifest["signed"]["ecu_version_reports"]["ecu-main"]["signed"]
+    assert report["attacks_detected"].startswith("NotFoundError")
+    result = server.service.submit_manifest(car.registered.vin, json.dumps(manifest).encode())
+    assert "ecu-main" in result.attacks_detected
+
+
+def test_unprovisioned_vehicle_says_what_is_missing(tmp_path: Path, server: Server) -> None:
+    with pytest.raises(ClientError, match="at least one ECU"):
+        VehicleClient("VIN2", signer_of(generate_private_key()), [], InMemoryFetcher(), tmp_path, server.clock)
+    car = build_vehicle(server, tmp_path / "other", vin="VIN0000000000002")
+    (car.client.state_folder / "image-root.json").unlink()
+    with pytest.raises(ClientError, match="provision"):
+        car.client.update_check()
+
+
+def test_outcome_manifest_is_signed_by_the_primary(server: Server, car: Vehicle) -> None:
+    outcome = car.client.update_check()
+    document = json.loads(outcome.manifest)
+    assert document["signed"]["vin"] == car.registered.vin
+    assert document["signatures"][0]["keyid"] == car.registered.signers["ecu-main"].public_key.keyid
+    server.clock.advance(timedelta(seconds=1))
+    server.service.submit_manifest(car.registered.vin, outcome.manifest)
