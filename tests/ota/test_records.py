@@ -36,7 +36,7 @@ def _records() -> list[UpdateRecord]:
         compatibility=CompatibilityCheck("CentralCompute", True, "MD-HUB-A1", "MD-HUB-A1", "at offer"),
         approvals=(approval,),
         information=UserInformation("Faster boot, \"quieter\" chime;\nsecond line", True, "accepted"),
-        preconditions=Preconditions(parked=True, state_of_charge=0.62, soc_threshold=0.3),
+        preconditions=Preconditions(parked=True, state_of_charge_pct=62.0, soc_threshold_pct=30.0),
         outcome="succeeded", detail="", offered_at=T0, reported_at=T0 + timedelta(minutes=40),
     )
     not_recorded = UpdateRecord(
@@ -45,7 +45,7 @@ def _records() -> list[UpdateRecord]:
         rxswin_before=None, rxswin_after=None,
         compatibility=CompatibilityCheck("CentralCompute", True, "MD-HUB-A1", "MD-HUB-A1", "re-evaluated at export"),
         approvals=(), information=UserInformation("Faster boot", None, None),
-        preconditions=Preconditions(parked=None, state_of_charge=None, soc_threshold=0.3),
+        preconditions=Preconditions(parked=None, state_of_charge_pct=None, soc_threshold_pct=30.0),
         outcome="rolled_back", detail="power loss during installation: fell back to the previous slot",
         offered_at=None, reported_at=T0 + timedelta(minutes=5, microseconds=250),
     )
@@ -88,10 +88,11 @@ def test_json_key_order_and_utc_times() -> None:
 
 
 def test_precondition_results() -> None:
-    assert Preconditions(True, 0.31, 0.3).result is True
-    assert Preconditions(True, 0.29, 0.3).result is False
-    assert Preconditions(False, None, 0.3).result is False  # a failed check needs no other
-    assert Preconditions(True, None, 0.3).result is None
+    assert Preconditions(True, 31.0, 30.0).result is True
+    assert Preconditions(True, 30.0, 30.0).result is True  # "at least" the threshold
+    assert Preconditions(True, 29.9, 30.0).result is False
+    assert Preconditions(False, None, 30.0).result is False  # a failed check needs no other
+    assert Preconditions(True, None, 30.0).result is None
 
 
 def test_compatibility_fails_on_the_wrong_hardware() -> None:

@@ -98,23 +98,24 @@ class Preconditions:
     """Checked by the vehicle before installing (R156 §7.2.2.1: enough energy, a safe state)."""
 
     parked: bool | None
-    state_of_charge: float | None  # 0..1
-    soc_threshold: float
+    state_of_charge_pct: float | None  # the traction battery, 0..100 as telemetry reports it
+    soc_threshold_pct: float
 
     @property
     def result(self) -> bool | None:
         """True when both were checked and held; False when one failed; None when not recorded."""
-        if self.parked is False or (self.state_of_charge is not None and self.state_of_charge < self.soc_threshold):
+        soc = self.state_of_charge_pct
+        if self.parked is False or (soc is not None and soc < self.soc_threshold_pct):
             return False
-        if self.parked is None or self.state_of_charge is None:
+        if self.parked is None or soc is None:
             return None
         return True
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "parked": self.parked,
-            "state_of_charge": self.state_of_charge,
-            "soc_threshold": self.soc_threshold,
+            "state_of_charge_pct": self.state_of_charge_pct,
+            "soc_threshold_pct": self.soc_threshold_pct,
             "result": self.result,
         }
 
@@ -207,7 +208,7 @@ CSV_COLUMNS = (
     "compatibility_result", "compatibility_basis",
     "approvals", "approved_by",
     "release_notes", "notes_shown", "consent",
-    "parked", "state_of_charge", "soc_threshold", "preconditions_result",
+    "parked", "state_of_charge_pct", "soc_threshold_pct", "preconditions_result",
     "outcome", "detail", "offered_at", "reported_at",
 )
 
@@ -218,7 +219,7 @@ def _cell(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float):
-        return f"{value:.3f}"
+        return f"{value:.1f}"
     return str(value)
 
 
@@ -235,7 +236,7 @@ def csv_row(record: UpdateRecord) -> list[str]:
         c.expression, c.configuration_matches, c.hardware_id_required, c.hardware_id_found, c.result, c.basis,
         approvals or "none", "; ".join(sorted({a.approved_by for a in record.approvals})) or "none",
         i.release_notes, i.notes_shown, i.consent,
-        p.parked, p.state_of_charge, p.soc_threshold, p.result,
+        p.parked, p.state_of_charge_pct, p.soc_threshold_pct, p.result,
         record.outcome, record.detail, _time(record.offered_at), _time(record.reported_at),
     ]
     return [_cell(v) for v in values]
