@@ -21,8 +21,6 @@ import httpx
 from evplatform.errors import OtaError
 from evplatform.ota.client.errors import ClientError, DownloadError, EndlessDataError, NotFoundError
 
-CHUNK = 64 * 1024
-
 
 class Fetcher(abc.ABC):
     """Download a whole file, never more than ``max_length`` bytes."""
@@ -163,13 +161,16 @@ class HttpFetcher(Fetcher):
         self.attempts = attempts
         self.headers = dict(headers or {})
         self.resumed = 0
+        self._restart_only = False
 
     def _fetch(self, url: str, max_length: int) -> bytes:
         full = url if url.startswith(("http://", "https://")) else self.base_url + url.lstrip("/")
         received = bytearray()
         last_error: Exception | None = None
+        self._restart_only = False
         for _attempt in range(self.attempts):
-            headers = dict(self.headers)
+            # Ranges count bytes of the body as sent: ask for no transfer encoding and read it raw.
+            headers = {**self.headers, "Accept-Encoding": "identity"}
             if received:
                 headers["Range"] = f"bytes={len(received)}-"
                 self.resumed += 1
@@ -178,6 +179,8 @@ class HttpFetcher(Fetcher):
                     return bytes(received)
             except (httpx.TransportError, httpx.StreamError) as error:
                 last_error = error  # body cut: retry from what we have
+                if self._restart_only:
+                    received.clear()
                 continue
         raise DownloadError(f"{full}: gave up after {self.attempts} attempts ({last_error})") from last_error
 
@@ -195,7 +198,10 @@ class HttpFetcher(Fetcher):
                 return False
             elif response.status_code not in (200, 206):
                 raise DownloadError(f"{url}: HTTP {response.status_code}")
-            for chunk in response.iter_bytes(CHUNK):
+            if response.headers.get("content-encoding", "identity") != "identity":
+                received.clear()  # offsets of an encoded body are not those of the file: no resume
+                self._restart_only = True
+            for chunk in response.iter_bytes(None):  # each chunk as it arrives, nothing held back
                 received.extend(chunk)
                 if len(received) > max_length:
                     raise EndlessDataError(f"{url}: more than the {max_length} bytes allowed")
