@@ -46,10 +46,20 @@ fields that are wrong.
 """
 
 
-def create_app(workspace: Path | None = None, database_url: str | None = None, *, clock: Clock = utc_now) -> FastAPI:
+def create_app(
+    workspace: Path | None = None,
+    database_url: str | None = None,
+    *,
+    clock: Clock = utc_now,
+    ota_root: Path | None = None,
+) -> FastAPI:
     """The API and dashboard for a workspace (None: the bundled demo) and a database URL
-    (None: ``EVPLATFORM_DATABASE_URL`` or the workspace's ``.evplatform/`` SQLite file)."""
-    context = ApiContext(workspace, database_url, clock)
+    (None: ``EVPLATFORM_DATABASE_URL`` or the workspace's ``.evplatform/`` SQLite file).
+
+    ``ota_root`` is the OTA server folder (``OtaService``; default ``EVPLATFORM_OTA_ROOT``); without
+    one the Uptane routes answer 501.
+    """
+    context = ApiContext(workspace, database_url, clock, ota_root)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:

@@ -9,10 +9,12 @@ provisioned in the registry (``store.vehicles.public_key``, 64 hex digits). Head
 
     X-Vehicle-VIN: <vin>
     X-Vehicle-Timestamp: <unix seconds>
-    X-Vehicle-Signature: <base64 signature of signing_payload(method, path, timestamp, body)>
+    X-Vehicle-Nonce: <random text, new for every request>
+    X-Vehicle-Signature: <base64 signature of signing_payload(method, path, timestamp, nonce, body)>
 
 The timestamp must be within ``REPLAY_WINDOW`` of the server's clock and a signature is accepted
-once (an attacker replaying a captured report or update check is refused).
+once (an attacker replaying a captured report or update check is refused); the nonce lets a
+vehicle send the same request twice in one second.
 """
 
 from __future__ import annotations
@@ -20,9 +22,10 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import secrets
 import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -39,6 +42,7 @@ REPLAY_WINDOW = 300.0  # seconds either side of the server clock
 VIN_HEADER = "X-Vehicle-VIN"
 TIMESTAMP_HEADER = "X-Vehicle-Timestamp"
 SIGNATURE_HEADER = "X-Vehicle-Signature"
+NONCE_HEADER = "X-Vehicle-Nonce"
 
 
 def bearer_token(authorization: str | None) -> str | None:
@@ -84,9 +88,9 @@ Admin = Annotated[AccountInfo, Depends(require_role("admin"))]
 # --- vehicles ---------------------------------------------------------------------------------
 
 
-def signing_payload(method: str, path: str, timestamp: str, body: bytes) -> bytes:
-    """The bytes a vehicle signs: method, path (with query), timestamp and the body's SHA-256."""
-    return f"{method.upper()}\n{path}\n{timestamp}\n{hashlib.sha256(body).hexdigest()}".encode()
+def signing_payload(method: str, path: str, timestamp: str, nonce: str, body: bytes) -> bytes:
+    """The bytes a vehicle signs: method, path (with query), timestamp, nonce and the body's SHA-256."""
+    return f"{method.upper()}\n{path}\n{timestamp}\n{nonce}\n{hashlib.sha256(body).hexdigest()}".encode()
 
 
 def sign_request(
@@ -94,8 +98,10 @@ def sign_request(
 ) -> dict[str, str]:
     """Headers of a signed vehicle request (used by the vehicle client, tests and the load benchmark)."""
     stamp = str(int(time.time() if timestamp is None else timestamp))
-    signature = key.sign(signing_payload(method, path, stamp, body)).signature
-    return {VIN_HEADER: vin, TIMESTAMP_HEADER: stamp, SIGNATURE_HEADER: base64.b64encode(signature).decode()}
+    nonce = secrets.token_hex(8)
+    signature = key.sign(signing_payload(method, path, stamp, nonce, body)).signature
+    return {VIN_HEADER: vin, TIMESTAMP_HEADER: stamp, NONCE_HEADER: nonce,
+            SIGNATURE_HEADER: base64.b64encode(signature).decode()}
 
 
 def public_key_text(key: SigningKey) -> str:
@@ -136,9 +142,12 @@ async def vehicle_caller(request: Request, context: Annotated[ApiContext, Depend
     """Check a vehicle's request signature (401 with the reason when it does not hold)."""
     vin = request.headers.get(VIN_HEADER)
     stamp = request.headers.get(TIMESTAMP_HEADER)
+    nonce = request.headers.get(NONCE_HEADER, "")
     signature_text = request.headers.get(SIGNATURE_HEADER)
     if not vin or not stamp or not signature_text:
-        raise Unauthenticated(f"a vehicle request needs {VIN_HEADER}, {TIMESTAMP_HEADER} and {SIGNATURE_HEADER}")
+        raise Unauthenticated(
+            f"a vehicle request needs {VIN_HEADER}, {TIMESTAMP_HEADER}, {NONCE_HEADER} and {SIGNATURE_HEADER}"
+        )
     now = context.clock().timestamp()
     try:
         skew = abs(float(stamp) - now)
@@ -154,7 +163,7 @@ async def vehicle_caller(request: Request, context: Annotated[ApiContext, Depend
     if key_text is None:
         raise Unauthenticated(f"vehicle {vin} is unknown or has no provisioned key")
     path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    payload = signing_payload(request.method, path, stamp, await request.body())
+    payload = signing_payload(request.method, path, stamp, nonce, await request.body())
     try:
         _verify_key(key_text, vin).verify(payload, signature)
     except BadSignatureError:
@@ -165,4 +174,3 @@ async def vehicle_caller(request: Request, context: Annotated[ApiContext, Depend
 
 
 VehicleAuth = Annotated[VehicleCaller, Depends(vehicle_caller)]
-AsyncDependency = Callable[..., Awaitable[VehicleCaller]]

@@ -8,18 +8,24 @@ answers 503 with the reason, and connects once the database is back — no crash
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import Request
 
+from evplatform.api.errors import Unavailable
 from evplatform.store import Store, default_database_url, open_store
-from evplatform.workspace import Workspace, load_workspace
+from evplatform.workspace import Workspace, demo_path, load_workspace
+
+if TYPE_CHECKING:
+    from evplatform.ota.service import OtaService
 
 Clock = Callable[[], datetime]
+ENV_OTA_ROOT = "EVPLATFORM_OTA_ROOT"
 
 
 def utc_now() -> datetime:
@@ -29,8 +35,12 @@ def utc_now() -> datetime:
 class ApiContext:
     """Shared state of one API application (one per ``create_app``)."""
 
-    def __init__(self, workspace: Path | None, database_url: str | None, clock: Clock = utc_now) -> None:
+    def __init__(
+        self, workspace: Path | None, database_url: str | None, clock: Clock = utc_now, ota_root: Path | None = None
+    ) -> None:
         self.workspace_path = workspace
+        self.ota_root = ota_root or (Path(os.environ[ENV_OTA_ROOT]) if os.environ.get(ENV_OTA_ROOT) else None)
+        self._ota: Any = None
         self.database_url = database_url or default_database_url(workspace, bundled=workspace is None)
         self.clock = clock
         self._workspace: Workspace | None = None
@@ -42,7 +52,7 @@ class ApiContext:
         """The workspace, loaded on first use (WorkspaceError → 400 naming file:line)."""
         with self._lock:
             if self._workspace is None:
-                self._workspace = load_workspace(self.workspace_path)
+                self._workspace = load_unchanged(self.workspace_path)
             return self._workspace
 
     def store(self) -> Store:
@@ -51,6 +61,20 @@ class ApiContext:
             if self._store is None:
                 self._store = open_store(self.database_url)
             return self._store
+
+    def ota(self) -> OtaService:
+        """The Uptane repositories (``--ota-root``); 501 when this server has none configured."""
+        with self._lock:
+            if self._ota is None:
+                if self.ota_root is None:
+                    raise Unavailable(
+                        f"no OTA repositories on this server (evplatform serve --ota-root DIR or {ENV_OTA_ROOT})"
+                    )
+                from evplatform.ota.service import OtaService
+
+                self._ota = OtaService(self.ota_root, self.clock)
+            service: OtaService = self._ota
+            return service
 
     def cached(self, key: tuple[Any, ...], compute: Callable[[], Any]) -> Any:
         """``compute()`` once per key for this workspace (results of pure functions of it)."""
@@ -68,6 +92,33 @@ class ApiContext:
             if self._store is not None:
                 self._store.dispose()
                 self._store = None
+
+
+_LOADED: dict[tuple[Any, ...], Workspace] = {}
+_LOADED_LOCK = threading.Lock()
+
+
+def _fingerprint(path: Path | None) -> tuple[Any, ...]:
+    """The workspace's files and their modification times: equal fingerprints, equal workspaces."""
+    root = (Path(path) if path is not None else demo_path()).resolve()
+    if not root.is_dir():
+        return (str(root),)
+    files = sorted(
+        (str(p), p.stat().st_mtime_ns) for p in root.rglob("*") if p.is_file() and ".evplatform" not in p.parts
+    )
+    return (str(root), *files)
+
+
+def load_unchanged(path: Path | None) -> Workspace:
+    """``load_workspace`` once per unchanged folder in this process (many apps in tests, one in serve)."""
+    key = _fingerprint(path)
+    with _LOADED_LOCK:
+        found = _LOADED.get(key)
+    if found is None:
+        found = load_workspace(path)
+        with _LOADED_LOCK:
+            _LOADED[key] = found
+    return found
 
 
 def get_context(request: Request) -> ApiContext:

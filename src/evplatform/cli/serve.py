@@ -24,6 +24,9 @@ def serve(
     token_file: Annotated[
         Path | None, typer.Option("--token-file", help="Where the admin token is kept (default: .evplatform/).")
     ] = None,
+    ota_root: Annotated[
+        Path | None, typer.Option("--ota-root", help="OTA server folder (Image repository, Director, images).")
+    ] = None,
     log_level: Annotated[str, typer.Option("--log-level", help="uvicorn log level.")] = "warning",
     as_json: JsonOpt = False,
 ) -> None:
@@ -54,7 +57,7 @@ def serve(
             console.print(f"sign in at {address}/signin as [bold]{signin.name}[/] (admin) with the token "
                           f"[bold]{signin.token}[/]  (kept in {signin.token_file})", soft_wrap=True)
         err_console.print("Ctrl-C stops the server.")
-    uvicorn.run(create_app(workspace, url), host=host, port=port, log_level=log_level)
+    uvicorn.run(create_app(workspace, url, ota_root=ota_root), host=host, port=port, log_level=log_level)
 
 
 def register(app: typer.Typer) -> None:

@@ -1,7 +1,82 @@
-"""Uptane endpoints (Director and Image repositories, images, version manifests) — wired when OTA lands."""
+"""Uptane endpoints over ``evplatform.ota.service.OtaService``: the layout the vehicle client fetches.
+
+Relative to ``/uptane/`` (the base URL a vehicle's ``HttpFetcher`` is given)::
+
+    GET  image/<role>.json, image/<N>.<role>.json          Image repository metadata
+    GET  director/<VIN>/<role>.json, …/<N>.<role>.json      Director metadata of that vehicle
+    GET  images/<sha256>                                    an image (HTTP Range for resumed downloads)
+    POST director/<VIN>/manifest                            the vehicle version manifest (Uptane 5.4.2)
+
+Metadata are served byte for byte as signed. A missing version is 404 — the client asks for
+``N+1.root.json`` until it gets one (Uptane 5.4.4.3 / TUF 5.3.4). The manifest authenticates
+itself: the Director checks the primary ECU's signature over it and every ECU's over its report.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import re
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import FileResponse, Response
+
+from evplatform.api.context import ApiContext, get_context
+from evplatform.api.errors import NotFound
+from evplatform.errors import OtaError
 
 router = APIRouter(prefix="/uptane", tags=["uptane"])
+Context = Annotated[ApiContext, Depends(get_context)]
+METADATA_FILE = re.compile(r"^(?:(?P<version>[1-9][0-9]{0,9})\.)?(?P<role>root|timestamp|snapshot|targets)\.json$")
+JSON = "application/json"
+
+
+def _role_version(file: str) -> tuple[str, int | None]:
+    found = METADATA_FILE.match(file)
+    if found is None:
+        raise NotFound(f"{file!r} is not a metadata file (<role>.json or <version>.<role>.json)")
+    version = found.group("version")
+    return found.group("role"), int(version) if version else None
+
+
+def _not_found(what: str, error: OtaError) -> NotFound:
+    """The OTA error said the file is missing; say so without the server's folders."""
+    reason = str(error).rsplit(": ", 1)[-1]
+    return NotFound(f"{what}: {reason}")
+
+
+@router.get("/image/{file}", summary="Image repository metadata, exactly as signed")
+def image_metadata(context: Context, file: str) -> Response:
+    role, version = _role_version(file)
+    try:
+        data = context.ota().image_metadata(role, version)
+    except OtaError as error:
+        raise _not_found(f"image/{file}", error) from error
+    return Response(data, media_type=JSON, headers={"Cache-Control": "no-cache"})
+
+
+@router.get("/director/{vin}/{file}", summary="Director metadata for one vehicle, exactly as signed")
+def director_metadata(context: Context, vin: str, file: str) -> Response:
+    role, version = _role_version(file)
+    try:
+        data = context.ota().director_metadata(vin, role, version)
+    except OtaError as error:
+        raise _not_found(f"director/{vin}/{file}", error) from error
+    return Response(data, media_type=JSON, headers={"Cache-Control": "no-cache"})
+
+
+@router.get("/images/{sha256}", summary="An image by its SHA-256 (supports Range for resumed downloads)")
+def image(context: Context, sha256: str) -> FileResponse:
+    try:
+        path = context.ota().image_path(sha256)
+    except OtaError as error:
+        raise _not_found(f"images/{sha256}", error) from error
+    return FileResponse(path, media_type="application/octet-stream")
+
+
+@router.post("/director/{vin}/manifest", summary="Submit the vehicle version manifest (signed by the primary ECU)")
+async def manifest(context: Context, vin: str, request: Request) -> dict[str, Any]:
+    body = await request.body()
+    from starlette.concurrency import run_in_threadpool
+
+    result = await run_in_threadpool(context.ota().submit_manifest, vin, body)
+    return result.to_json()
