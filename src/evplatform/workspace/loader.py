@@ -28,6 +28,7 @@ from evplatform.variability.model import (
 )
 from evplatform.variability.uvl import parse_uvl
 from evplatform.workspace.model import (
+    IN_FORCE,
     Market,
     Part,
     Platform,
@@ -72,17 +73,16 @@ def load_workspace(path: str | Path | None = None) -> Workspace:
     market_ids = _id_list(spec, "markets", platform_file)
     model_ids = _id_list(spec, "models", platform_file)
     models = {mid: _vehicle_model(root / "models" / f"{mid}.yaml", mid, feature_model) for mid in model_ids}
-    markets = _markets(root / "markets", market_ids, feature_model, models, platform_file, spec)
+    regulations = _regulations(
+        root / _file_ref(spec, "regulations", "regulations.csv", platform_file), feature_model, market_ids
+    )
+    markets = _markets(root / "markets", market_ids, feature_model, models, regulations)
     if platform.base_market not in markets:
         raise WorkspaceError(
             f"base_market {platform.base_market!r} is not one of the markets ({', '.join(markets)})",
             platform_file,
             spec.line_of("base_market"),
         )
-    regulations = _regulations(
-        root / _file_ref(spec, "regulations", "regulations.csv", platform_file), feature_model, markets
-    )
-    _check_market_regulations(markets, regulations)
     software = _software(root / _file_ref(spec, "software", "software.yaml", platform_file), feature_model)
     configurations = _configurations(feature_model, models, markets, platform.base_market)
     return Workspace(
@@ -307,8 +307,7 @@ def _markets(
     ids: list[str],
     fm: FeatureModel,
     models: dict[str, VehicleModel],
-    platform_file: Path,
-    spec: LineDict,
+    known_regulations: dict[str, Regulation],
 ) -> dict[str, Market]:
     raw = {mid: read_yaml_mapping(folder / f"{mid}.yaml", f"market file for {mid!r}") for mid in ids}
     for mid, data in raw.items():
@@ -319,7 +318,7 @@ def _markets(
     _check_inheritance_cycles(raw, folder)
     markets: dict[str, Market] = {}
     for mid in ids:
-        markets[mid] = _market(mid, raw, folder, fm, models)
+        markets[mid] = _market(mid, raw, folder, fm, models, known_regulations)
     return markets
 
 
@@ -337,13 +336,18 @@ def _check_inheritance_cycles(raw: dict[str, LineDict], folder: Path) -> None:
 
 
 def _market(
-    mid: str, raw: dict[str, LineDict], folder: Path, fm: FeatureModel, models: dict[str, VehicleModel]
+    mid: str,
+    raw: dict[str, LineDict],
+    folder: Path,
+    fm: FeatureModel,
+    models: dict[str, VehicleModel],
+    known_regulations: dict[str, Regulation],
 ) -> Market:
     """A market with its parent's values inherited (selections and rules accumulate)."""
     path = folder / f"{mid}.yaml"
     data = raw[mid]
     parent_id = data.get("parent")
-    parent = _market(parent_id, raw, folder, fm, models) if parent_id else None
+    parent = _market(parent_id, raw, folder, fm, models, known_regulations) if parent_id else None
     select = _feature_names(data.get("select"), fm, path, data.line_of("select"), "select")
     model_ids = data.get("models", list(parent.models) if parent else [])
     if not isinstance(model_ids, list):
@@ -359,6 +363,13 @@ def _market(
     regulations = data.get("regulations", [])
     if not isinstance(regulations, list):
         raise WorkspaceError("regulations must be a list of ids", path, data.line_of("regulations"))
+    for index, rid in enumerate(regulations):
+        if str(rid) not in known_regulations:
+            line = regulations.line_of(index) if hasattr(regulations, "line_of") else data.line_of("regulations")
+            raise WorkspaceError(f"unknown regulation {rid!r} (not in regulations.csv)", path, line)
+    unece = data.get("unece", parent.unece if parent else False)
+    if not isinstance(unece, bool):
+        raise WorkspaceError(f"unece must be true or false, not {unece!r}", path, data.line_of("unece"))
     return Market(
         id=mid,
         name=str(data.get("name", mid)),
@@ -368,7 +379,7 @@ def _market(
         homologation_cycle=cycle,
         launch_date=_date(data.get("launch_date", parent.launch_date if parent else None), path,
                           data.line_of("launch_date"), "launch_date"),
-        unece=bool(data.get("unece", parent.unece if parent else False)),
+        unece=unece,
         models=tuple(model_ids),
         file=path,
     )
@@ -388,7 +399,8 @@ def _date(value: Any, path: Path, line: int, field: str) -> date | None:
 # --- regulations.csv ----------------------------------------------------------------------
 
 
-def _regulations(path: Path, fm: FeatureModel, markets: dict[str, Market]) -> dict[str, Regulation]:
+def _regulations(path: Path, fm: FeatureModel, markets: list[str]) -> dict[str, Regulation]:
+    """Rows of regulations.csv; ``markets`` are the workspace's market ids (UNECE is always known)."""
     out: dict[str, Regulation] = {}
     for row in read_csv(path, "regulations", REGULATION_COLUMNS):
         v = row.values
@@ -399,6 +411,8 @@ def _regulations(path: Path, fm: FeatureModel, markets: dict[str, Market]) -> di
             raise WorkspaceError(f"duplicate regulation id {rid!r} (first on line {out[rid].line})", path,
                                  row.line)
         targets = tuple(v["markets"].split())
+        if not targets:
+            raise WorkspaceError("markets is empty: expected market ids or UNECE", path, row.line)
         for m in targets:
             if m != "UNECE" and m not in markets:
                 raise WorkspaceError(f"unknown market {m!r} (known: UNECE, {', '.join(markets)})", path,
@@ -413,8 +427,8 @@ def _regulations(path: Path, fm: FeatureModel, markets: dict[str, Market]) -> di
             markets=targets,
             requires=expression(v["requires"], fm, path, row.line, "requires"),
             requires_text=v["requires"],
-            applies_new_types=_date(v["applies_new_types"], path, row.line, "applies_new_types"),
-            applies_all=_date(v["applies_all"], path, row.line, "applies_all"),
+            applies_new_types=_regulation_date(v["applies_new_types"], path, row.line, "applies_new_types"),
+            applies_all=_regulation_date(v["applies_all"], path, row.line, "applies_all"),
             source=v["source"],
             status=status,
             line=row.line,
@@ -423,11 +437,15 @@ def _regulations(path: Path, fm: FeatureModel, markets: dict[str, Market]) -> di
     return out
 
 
-def _check_market_regulations(markets: dict[str, Market], regulations: dict[str, Regulation]) -> None:
-    for market in markets.values():
-        for rid in market.regulations:
-            if rid not in regulations:
-                raise WorkspaceError(f"unknown regulation {rid!r}", market.file)
+def _regulation_date(value: str, path: Path, line: int, field: str) -> date | None:
+    """A regulation date: ISO, empty (does not apply in that mode) or ``in force`` (applies on every date)."""
+    if value.strip().lower() == "in force":
+        return IN_FORCE
+    try:
+        return _date(value, path, line, field)
+    except WorkspaceError:
+        raise WorkspaceError(f"{field} must be a date YYYY-MM-DD, 'in force' or empty, not {value!r}", path,
+                             line) from None
 
 
 # --- software.yaml ------------------------------------------------------------------------

@@ -14,6 +14,10 @@ from pathlib import Path
 from evplatform.errors import WorkspaceError
 from evplatform.variability.model import AttributeValue, Expr, FeatureModel
 
+#: The date a regulation carries when its source says only "in force": it applies on every date the
+#: tool is asked about (written ``in force`` in regulations.csv).
+IN_FORCE = date.min
+
 #: Attributes that add up over the selected features; every other one is a property of the
 #: single selected feature that defines it (a battery's capacity, a body's drag coefficient).
 SUMMED_ATTRIBUTES = frozenset({"cost", "mass_kg", "power_kw", "torque_nm"})
