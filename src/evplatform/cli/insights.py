@@ -130,6 +130,8 @@ def scenarios(
     scheduler: Annotated[str | None, typer.Option("--scheduler", help="Dask scheduler address (implies --dask), "
                                                   "e.g. tcp://10.0.0.5:8786.")] = None,
     workers: Annotated[int, typer.Option("--workers", help="LocalCluster worker processes.")] = 2,
+    sobol_samples: Annotated[int, typer.Option("--sobol-samples", help="Sobol base samples (a power of two; "
+                                               "the model runs N·(inputs + 2) times).")] = 512,
     out: OutOpt = None,
     no_plots: NoPlotsOpt = False,
     as_json: JsonOpt = False,
@@ -149,10 +151,10 @@ def scenarios(
                 def on_chunk(done: int, total: int) -> None:
                     bar.update(chunks, completed=done, total=total)
 
-                report = scenarios_report(ws, draws, seed, scenario, progress=on_scenario,
+                report = scenarios_report(ws, draws, seed, scenario, sobol_samples=sobol_samples, progress=on_scenario,
                                           sweep=lambda p, n, s: monte_carlo_sweep(p, n, s, client, on_chunk))
         else:
-            report = scenarios_report(ws, draws, seed, scenario, progress=on_scenario)
+            report = scenarios_report(ws, draws, seed, scenario, sobol_samples=sobol_samples, progress=on_scenario)
     written = [] if no_plots else _scenario_plots(report, out or Path("out/insights/scenarios"))
     if as_json:
         print_json({**report, "plots": [str(p) for p in written]})

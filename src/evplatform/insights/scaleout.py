@@ -39,13 +39,13 @@ Progress = Callable[[int, int], None]
 
 
 @contextmanager
-def cluster(address: str | None = None, workers: int = MAX_LOCAL_WORKERS) -> Iterator[Any]:
+def cluster(address: str | None = None, workers: int = MAX_LOCAL_WORKERS, timeout_s: float = 10.0) -> Iterator[Any]:
     """A Dask client on ``address``, or on a LocalCluster of ``workers`` processes (one thread each)."""
     from distributed import Client, LocalCluster
 
     if address:
         try:
-            client = Client(address, timeout="10s")
+            client = Client(address, timeout=f"{timeout_s}s")
         except OSError as error:
             raise InsightsError(f"cannot reach the Dask scheduler at {address}: {error}") from None
         try:
