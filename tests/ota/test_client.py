@@ -13,7 +13,7 @@ from evplatform.ota.client.fetcher import InMemoryFetcher
 from evplatform.ota.client.primary import VehicleClient
 from evplatform.ota.delta import make_delta
 from evplatform.ota.keys import generate_private_key, signer_of
-from ota.vehicle_support import Server, Vehicle, build_server, build_vehicle
+from ota.vehicle_support import Server, Vehicle, build_server, build_vehicle, no_fsync  # noqa: F401
 
 MAIN_1 = bytes(range(256)) * 64
 MAIN_2 = MAIN_1[:8000] + b"new code" * 100 + MAIN_1[8000:]
@@ -21,13 +21,14 @@ BRAKE_1 = b"brake firmware 1 " * 300
 BRAKE_2 = b"brake firmware 2 " * 300
 
 
+pytestmark = pytest.mark.usefixtures("no_fsync")
+
+
 @pytest.fixture
 def server(tmp_path: Path) -> Server:
     server = build_server(tmp_path / "server")
-    server.release("main/1.0", MAIN_1, "hw-main", 1)
-    server.release("brake/1.0", BRAKE_1, "hw-brake", 1)
-    server.release("main/2.0", MAIN_2, "hw-main", 2)
-    server.release("brake/2.0", BRAKE_2, "hw-brake", 2)
+    server.release_many([("main/1.0", MAIN_1, "hw-main", 1), ("main/2.0", MAIN_2, "hw-main", 2),
+                         ("brake/1.0", BRAKE_1, "hw-brake", 1), ("brake/2.0", BRAKE_2, "hw-brake", 2)])
     return server
 
 

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
 from ota.uptane_vectors import CASES, Case
 from ota.uptane_world import TARGET_CONTENT, TARGET_NAME, World, sha256
+
+
+@pytest.fixture(autouse=True)
+def _no_fsync(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Disk flushes cost ~15 ms each here; the write order they protect is tested in test_client_slots."""
+    monkeypatch.setattr(os, "fsync", lambda fd: None)
 
 
 def test_the_table_has_the_86_cases_of_the_list() -> None:

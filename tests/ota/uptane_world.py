@@ -21,7 +21,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from securesystemslib.formats import encode_canonical
 from securesystemslib.signer import CryptoSigner
 
 from evplatform.ota.client.fetcher import InMemoryFetcher
@@ -43,7 +42,8 @@ def keyid(index: int) -> str:
 
 
 def canonical(value: Any) -> bytes:
-    return str(encode_canonical(value)).encode("utf-8")
+    """Canonical JSON: the world's strings hold no escapes, so sorted compact JSON is canonical."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
 def sha256(data: bytes) -> str:
@@ -136,7 +136,7 @@ class Repository:
             self.hooks[role](signed)
         payload = canonical(signed)
         signatures = [KEYS[i].sign(payload).to_dict() for i in signers]
-        return json.dumps({"signed": signed, "signatures": signatures}, sort_keys=True, indent=1).encode()
+        return json.dumps({"signed": signed, "signatures": signatures}, sort_keys=True).encode()
 
     def _root(self, version: int, spec: RootSpec) -> bytes:
         keys: dict[str, Any] = {}

@@ -7,10 +7,13 @@ into a ``DirectoryImageStore`` under the same folder, which is the layout ``OtaS
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import pytest
 
 from evplatform.ota.client.fetcher import Fetcher, InMemoryFetcher, ServiceFetcher
 from evplatform.ota.client.primary import Ecu, VehicleClient
@@ -39,10 +42,15 @@ class Server:
 
     def release(self, path: str, data: bytes, hardware_id: str, counter: int) -> ImageTarget:
         """Sign an image into the Image repository (offline targets key) and store its bytes."""
-        self.store.put(data)
-        self.images[path] = data
-        [target] = add_images(self.image, self.keyring, [(path, data, hardware_id, counter)])
+        [target] = self.release_many([(path, data, hardware_id, counter)])
         return target
+
+    def release_many(self, items: Sequence[tuple[str, bytes, str, int]]) -> list[ImageTarget]:
+        """Several images in one new targets version (path, bytes, hardware id, release counter)."""
+        for path, data, _, _ in items:
+            self.store.put(data)
+            self.images[path] = data
+        return add_images(self.image, self.keyring, items)
 
     def root_bytes(self) -> dict[str, bytes]:
         return {"image": self.image.files.read_bytes("root", 1), "director": self.director.files.read_bytes("root", 1)}
@@ -50,6 +58,7 @@ class Server:
     def mirror(self, vin: str, paths: Sequence[str] = ()) -> InMemoryFetcher:
         """A copy of what the server serves to ``vin`` now, as an editable dict (for attacks)."""
         fetcher = ServiceFetcher(self.service)
+        fetcher.fetch(f"director/{vin}/timestamp.json", 1 << 20)  # the Director publishes on first request
         files: dict[str, bytes] = {}
         for repo, prefix in (("image", "image/"), ("director", f"director/{vin}/")):
             folder = (self.root / "image" / "metadata") if repo == "image" else (self.root / "director")
@@ -61,6 +70,12 @@ class Server:
             if not digest_path.name.startswith("."):
                 files[f"images/{digest_path.name}"] = digest_path.read_bytes()
         return InMemoryFetcher(files)
+
+
+@pytest.fixture(autouse=False)
+def no_fsync(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Skip the disk flush in tests that do not simulate power loss (the write order is unchanged)."""
+    monkeypatch.setattr(os, "fsync", lambda fd: None)
 
 
 def build_server(tmp_path: Path, clock: FakeClock | None = None) -> Server:
