@@ -1,0 +1,128 @@
+"""Update records from the store, on SQLite and PostgreSQL: evidence captured at delivery, migration 0004."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import numpy as np
+import pytest
+from sqlalchemy import inspect
+
+from evplatform.errors import FleetError, StoreError
+from evplatform.fleet import campaigns as fc
+from evplatform.fleet.link import FailureModel, SimulatedLink
+from evplatform.fleet.update_records import RecordingLink, TelemetryPreconditions, update_records
+from evplatform.ota.records import to_csv, to_json
+from evplatform.store import Store, current_revision, head_revision, open_store
+from evplatform.store import update_records as udb
+from evplatform.store import vehicles as vdb
+from evplatform.store.migrate import downgrade, upgrade
+from fleet_support import T0, approve
+
+NO_FAILURES = FailureModel(download_interruption=0, install_failure=0, power_loss=0, postpone=0, offline=0)
+SOME_FAILURES = FailureModel(download_interruption=0.05, install_failure=0.05, power_loss=0.03, postpone=0, offline=0)
+
+
+def _start(store: Store) -> int:
+    approve(store, "hub-os-1.7.0", "CN", "EU")
+    cid = fc.create_campaign(store, name="hub-os 1.7.0", release_id="hub-os-1.7.0", now=T0)
+    fc.start_campaign(store, cid, actor="rita", now=T0)
+    return cid
+
+
+def _all_parked(vehicle_ids: np.ndarray, now: datetime) -> tuple[list[bool | None], list[float | None]]:
+    return [True] * len(vehicle_ids), [80.0] * len(vehicle_ids)
+
+
+def test_records_of_a_recorded_campaign(fleet: Store) -> None:
+    cid = _start(fleet)
+    before = {v.vin: v for v in vdb.list_vehicles(fleet, limit=10_000)}
+    link = RecordingLink(SimulatedLink(4, SOME_FAILURES), fleet, cid, preconditions=_all_parked, notes_shown=True)
+    fc.run_campaign(fleet, cid, link)  # halts after a wave: these failure rates are above the gate's
+    records = update_records(fleet, campaign_id=cid)
+    reported = sum(w["succeeded"] + w["failed"] + w["rolled_back"] for w in fc.progress(fleet, cid)["waves"])
+    assert len(records) == link.recorded == reported >= 52  # every answer recorded once
+    assert {r.outcome for r in records} == {"succeeded", "failed", "rolled_back"}
+    for record in records:
+        vehicle = vdb.vehicle_by_vin(fleet, record.vin)
+        assert vehicle is not None
+        assert record.compatibility.basis == "at offer" and record.compatibility.result
+        assert record.version_before == "1.6.0" and record.version_after == "1.7.0"
+        assert record.information.consent == "accepted" and record.information.notes_shown is True
+        assert record.preconditions.result is True
+        assert [a.market for a in record.approvals] == (["EU"] if record.market == "DE" else ["CN"])
+        assert record.approvals[0].approved_by == "rita"
+        if record.market == "DE":  # UNECE: the RXSWIN is renewed by a successful update, kept otherwise
+            assert record.rxswin_before == before[record.vin].rxswin["R156"]
+            assert record.rxswin_after == vehicle.rxswin["R156"]
+            assert (record.rxswin_after != record.rxswin_before) == (record.outcome == "succeeded")
+        else:  # China has no UN R156 RXSWIN in the registry
+            assert record.rxswin_before is None and record.rxswin_after is None
+        assert record.offered_at is not None and record.offered_at <= record.reported_at
+    assert to_csv(records) == to_csv(update_records(fleet, campaign_id=cid))
+    assert to_json(records).count('"vin"') == reported
+
+
+def test_records_without_evidence_say_what_was_not_recorded(fleet: Store) -> None:
+    cid = _start(fleet)
+    fc.run_campaign(fleet, cid, SimulatedLink(1, NO_FAILURES))
+    records = update_records(fleet, campaign_id=cid)
+    assert len(records) == 520
+    record = records[0]
+    assert record.compatibility.basis == "re-evaluated at export" and record.compatibility.result
+    assert record.rxswin_before is None and record.preconditions.result is None
+    assert record.information.release_notes == "" and record.information.consent is None
+
+
+def test_records_of_one_vehicle_and_unknown_vehicle(fleet: Store) -> None:
+    cid = _start(fleet)
+    fc.run_campaign(fleet, cid, RecordingLink(SimulatedLink(1, NO_FAILURES), fleet, cid, preconditions=_all_parked))
+    vin = vdb.list_vehicles(fleet)[0].vin
+    (record,) = update_records(fleet, vin=vin)
+    assert record.vin == vin and update_records(fleet, vin=vin, campaign_id=cid + 1) == []
+    with pytest.raises(FleetError, match="unknown vehicle"):
+        update_records(fleet, vin="LMDNOSUCHVEHICLE0")
+
+
+def test_preconditions_from_telemetry(fleet: Store) -> None:
+    ids = vdb.vehicle_columns(fleet)["id"][:3]
+    vdb.insert_telemetry(fleet, [
+        {"vehicle_id": int(ids[0]), "kind": "soc", "at": T0, "value": 20.0, "release_id": None, "detail": None},
+        {"vehicle_id": int(ids[0]), "kind": "soc", "at": T0 + timedelta(hours=1), "value": 64.0, "release_id": None,
+         "detail": {"parked": True}},
+        {"vehicle_id": int(ids[0]), "kind": "soc", "at": T0 + timedelta(hours=5), "value": 10.0, "release_id": None,
+         "detail": None},
+        {"vehicle_id": int(ids[1]), "kind": "soc", "at": T0, "value": 25.0, "release_id": None,
+         "detail": {"parked": False}},
+    ])
+    parked, soc = TelemetryPreconditions(fleet)(ids, T0 + timedelta(hours=2))
+    assert parked == [True, False, None] and soc == [64.0, 25.0, None]
+
+
+def test_a_repeated_offer_keeps_the_first_evidence(fleet: Store) -> None:
+    cid = _start(fleet)
+    vid = int(vdb.vehicle_columns(fleet)["id"][0])
+    row = {f: None for f in udb.EVIDENCE_FIELDS} | {
+        "campaign_id": cid, "vehicle_id": vid, "recorded_at": T0, "configuration_matches": True,
+        "soc_threshold_pct": 30.0, "state_of_charge_pct": 55.0,
+    }
+    udb.save_evidence(fleet, [row])
+    udb.save_evidence(fleet, [row | {"state_of_charge_pct": 99.0}])
+    fc.report(fleet, cid, vdb.list_vehicles(fleet)[0].vin, "succeeded", at=T0 + timedelta(hours=1))
+    (stored,) = udb.update_rows(fleet, campaign_id=cid)
+    assert stored.evidence is not None and stored.evidence["state_of_charge_pct"] == 55.0
+    with pytest.raises(StoreError, match="unknown consent"):
+        udb.save_evidence(fleet, [row | {"consent": "maybe"}])
+    with pytest.raises(StoreError, match="lacks"):
+        udb.save_evidence(fleet, [{"campaign_id": cid}])
+
+
+def test_migration_0004_up_and_down(db_url: str) -> None:
+    store = open_store(db_url)
+    assert current_revision(store) == head_revision() == "0004"
+    assert "update_evidence" in inspect(store.engine).get_table_names()
+    downgrade(store, "0003")
+    assert "update_evidence" not in inspect(store.engine).get_table_names()
+    upgrade(store)
+    assert "update_evidence" in inspect(store.engine).get_table_names()
+    store.dispose()
