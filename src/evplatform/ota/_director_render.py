@@ -40,9 +40,30 @@ _COMPACT = JSONSerializer(compact=True)
 
 
 def target_fragment(path: str, length: int, sha256: str, custom: Mapping[str, Any]) -> bytes:
-    """``"path":{...}`` in canonical JSON, ready to be joined into a targets map."""
+    """``"path":{...}`` in canonical JSON, ready to be joined into a targets map.
+
+    The usual Director custom fields (strings and ints) are checked directly and encoded by the
+    C encoder; anything else (a nested ``delta``, unusual characters) goes through the generic
+    ``canonical_bytes``, which checks every value.
+    """
     entry = {"custom": dict(custom), "hashes": {"sha256": sha256}, "length": length}
+    if _flat_safe(path, sha256, custom):
+        return json.dumps({path: entry}, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()[1:-1]
     return canonical_bytes({path: entry})[1:-1]
+
+
+def _flat_safe(path: str, sha256: str, custom: Mapping[str, Any]) -> bool:
+    if not (fast_safe_string(path) and fast_safe_string(sha256)):
+        return False
+    for key, value in custom.items():
+        if not fast_safe_string(key):
+            return False
+        if isinstance(value, str):
+            if not fast_safe_string(value):
+                return False
+        elif isinstance(value, bool) or not isinstance(value, int):
+            return False
+    return True
 
 
 class FastRenderer:
