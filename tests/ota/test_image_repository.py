@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -182,3 +183,20 @@ def test_unknown_target_and_missing_repository(repositories: tuple, tmp_path: Pa
         image.metadata_bytes("timestamp", 1)
     with pytest.raises(OtaError, match="unknown metadata role"):
         image.metadata_bytes("../keys")
+
+
+def test_interrupted_write_leaves_old_metadata(repositories: tuple, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A crash between writing the temp file and renaming it: the old file stays whole, no temp left."""
+    image, _, _ = repositories
+    before = image.metadata_bytes("timestamp")
+
+    def crash(*_: object) -> None:
+        raise OSError("power lost")
+
+    monkeypatch.setattr(os, "replace", crash)
+    with pytest.raises(OSError, match="power lost"):
+        image.refresh_timestamp()
+    monkeypatch.undo()
+    assert image.metadata_bytes("timestamp") == before
+    assert not [p for p in (image.path / "metadata").iterdir() if p.name.endswith(".tmp")]
+    assert image.verify().ok
