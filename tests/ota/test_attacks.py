@@ -343,7 +343,8 @@ def test_truncated_download(server: Server, car: Vehicle) -> None:
     attack(car, mirror, e.ImageVerificationError)
 
 
-@pytest.mark.parametrize("payload", [b"{not json", b"[]", b'{"signed": 1, "signatures": []}', b"\xff\xfe"])
+@pytest.mark.parametrize("payload", [b"{not json", b"[]", b'{"signed": 1, "signatures": []}', b"\xff\xfe",
+                                     b'{"signed": {"_type": "timestamp", "version": 1.5}, "signatures": []}'])
 def test_malformed_metadata_json(server: Server, car: Vehicle, payload: bytes) -> None:
     mirror = server.mirror(car.registered.vin)
     mirror.files["image/timestamp.json"] = payload

@@ -170,3 +170,28 @@ def test_outcome_manifest_is_signed_by_the_primary(server: Server, car: Vehicle)
     assert document["signatures"][0]["keyid"] == car.registered.signers["ecu-main"].public_key.keyid
     server.clock.advance(timedelta(seconds=1))
     server.service.submit_manifest(car.registered.vin, outcome.manifest)
+
+
+# -- the rule checker on its own (no I/O) ----------------------------------------------------------
+@pytest.mark.parametrize("text", ["plain", "é ü 中文", "tab\there", 'quote"inside', "back\\slash", "\u0001ctl"])
+def test_signed_payload_is_securesystemslib_canonical_json(text: str) -> None:
+    from securesystemslib.formats import encode_canonical
+
+    from evplatform.ota.client.trusted_set import _canonical
+
+    signed = {"_type": "targets", "b": [1, True, None, {"z": text, "a": -3}], "a": text, text: 0}
+    raw = json.dumps({"signed": signed}).encode()
+    assert _canonical(json.loads(raw)["signed"], raw) == encode_canonical(signed).encode("utf-8")
+
+
+def test_trusted_repository_enforces_the_loading_order(server: Server, car: Vehicle) -> None:
+    from evplatform.ota.client.errors import VerificationError
+    from evplatform.ota.client.trusted_set import TrustedRepository
+
+    mirror = server.mirror(car.registered.vin)
+    trusted = TrustedRepository("Image repository", mirror.files["image/1.root.json"], server.clock())
+    with pytest.raises(VerificationError, match="timestamp not loaded"):
+        trusted.update_snapshot(mirror.files["image/1.snapshot.json"])
+    trusted.update_timestamp(mirror.files["image/timestamp.json"])
+    with pytest.raises(VerificationError, match="root cannot change"):
+        trusted.update_root(mirror.files["image/1.root.json"])
