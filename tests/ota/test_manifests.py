@@ -160,3 +160,19 @@ def test_escaped_strings_take_the_canonical_path(setup: tuple, clock: FakeClock)
     data = sign_vehicle_manifest(vehicle.signers["PRI-1"], vehicle.vin, "PRI-1", reports)
     assert b"\\" in data
     assert director.ingest_manifest(vehicle.vin, data).reports["BMS-1"].filepath == 'dir\\name "q"\n'
+
+
+def test_extra_fields_take_the_generic_path(setup: tuple, clock: FakeClock) -> None:
+    """Unknown fields are signed too (round-trip unchanged); a tampered one breaks the signature."""
+    director, vehicle = setup
+    data = json.loads(_manifest(vehicle, clock, 1))
+    signed = {**data["signed"], "nonce": 42}
+    text = encode_canonical(signed)
+    assert text is not None
+    signature = vehicle.signers["PRI-1"].sign(text.encode()).to_dict()
+    good = json.dumps({"signed": signed, "signatures": [signature]}).encode()
+    assert set(director.ingest_manifest(vehicle.vin, good).reports) == set(HW)
+    clock.advance(minutes=1)
+    bad = json.dumps({"signed": {**signed, "nonce": 43}, "signatures": [signature]}).encode()
+    with pytest.raises(OtaError, match="bad signature"):
+        director.ingest_manifest(vehicle.vin, bad)

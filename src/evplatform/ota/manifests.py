@@ -28,7 +28,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import nacl.exceptions
-import nacl.signing
+from nacl.bindings import crypto_sign_open
 from securesystemslib.formats import encode_canonical
 from securesystemslib.signer import Signer, SSlibKey
 
@@ -117,12 +117,13 @@ class ManifestVerifier:
 
     def __init__(self, clock_tolerance: timedelta = DEFAULT_CLOCK_TOLERANCE) -> None:
         self.clock_tolerance = clock_tolerance
-        self._verify_keys: dict[str, nacl.signing.VerifyKey] = {}
+        self._raw_keys: dict[str, bytes] = {}
 
-    def _verify_key(self, key: SSlibKey) -> nacl.signing.VerifyKey:
-        found = self._verify_keys.get(key.keyid)
+    def _raw_key(self, key: SSlibKey) -> bytes:
+        """Raw 32-byte ed25519 public key (checked once by PyNaCl, then cached by key id)."""
+        found = self._raw_keys.get(key.keyid)
         if found is None:
-            found = self._verify_keys[key.keyid] = nacl_verify_key(key)
+            found = self._raw_keys[key.keyid] = bytes(nacl_verify_key(key))
         return found
 
     def verify(self, vin: str, data: bytes, record: VehicleRecord, now: datetime) -> ManifestResult:
@@ -138,37 +139,37 @@ class ManifestVerifier:
         primary = signed.get("primary_ecu_serial")
         if primary != record.primary_serial:
             raise OtaError(f"{source}: primary ECU {primary!r} is not the registered {record.primary_serial!r}")
-        # Uptane 5.4.2: the manifest is signed by the primary's key.
-        self._check_signature(parsed, record.ecus[record.primary_serial].public_key, fast, source)
         reports = _object(signed, "ecu_version_reports", source)
+        payloads: dict[str, bytes] = {}
+        for serial, report in reports.items():
+            if serial not in record.ecus:
+                raise OtaError(f"{source}: ECU {serial!r} is not registered for this vehicle")
+            if not isinstance(report, dict) or not isinstance(report.get("signed"), dict):
+                raise OtaError(f"{source}, ECU {serial}: the version report has no 'signed' object")
+            payloads[serial] = _payload(report["signed"], fast)
+        # Uptane 5.4.2: the manifest is signed by the primary's key.
+        self._check_signature(parsed, _primary_payload(signed, reports, payloads, fast),
+                              record.ecus[record.primary_serial].public_key, source)
         verified: dict[str, EcuReport] = {}
         for serial, report in reports.items():
-            ecu = record.ecus.get(serial)
-            if ecu is None:
-                raise OtaError(f"{source}: ECU {serial!r} is not registered for this vehicle")
             where = f"{source}, ECU {serial}"
-            if not isinstance(report, dict):
-                raise OtaError(f"{where}: the version report is not an object")
             # Uptane 5.4.2.1: each ECU signs its own report.
-            self._check_signature(report, ecu.public_key, fast, where)
+            self._check_signature(report, payloads[serial], record.ecus[serial].public_key, where)
             verified[serial] = self._report(report["signed"], serial, record.reports.get(serial), now, where)
         missing = tuple(s for s in record.ecus if s not in verified)
         attacks = {s: r.attacks_detected for s, r in verified.items() if r.attacks_detected}
         return ManifestResult(vin, record.primary_serial, verified, missing, attacks)
 
-    def _check_signature(self, document: Mapping[str, Any], key: SSlibKey, fast: bool, where: str) -> None:
-        signed = document.get("signed")
+    def _check_signature(self, document: Mapping[str, Any], payload: bytes, key: SSlibKey, where: str) -> None:
         signatures = document.get("signatures")
-        if not isinstance(signed, dict) or not isinstance(signatures, list):
-            raise OtaError(f"{where}: expected 'signed' and 'signatures'")
-        payload = (json.dumps(signed, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-                   if fast else canonical_bytes(signed))
+        if not isinstance(signatures, list):
+            raise OtaError(f"{where}: expected a 'signatures' list")
         for signature in signatures:
             if isinstance(signature, dict) and signature.get("keyid") == key.keyid:
                 try:
-                    self._verify_key(key).verify(payload, bytes.fromhex(str(signature.get("sig", ""))))
+                    crypto_sign_open(bytes.fromhex(str(signature.get("sig", ""))) + payload, self._raw_key(key))
                     return
-                except (nacl.exceptions.BadSignatureError, ValueError) as error:
+                except (nacl.exceptions.BadSignatureError, ValueError, TypeError) as error:
                     raise OtaError(f"{where}: bad signature by key {key.keyid[:12]}…") from error
         raise OtaError(f"{where}: not signed by the registered key {key.keyid[:12]}…")
 
@@ -206,6 +207,35 @@ class ManifestVerifier:
         times = [r.time for r in result.reports.values()]
         if times:
             record.manifest_time = max(times)
+
+
+_ENCODE = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
+_MANIFEST_KEYS = frozenset({"vin", "primary_ecu_serial", "ecu_version_reports"})
+_REPORT_KEYS = frozenset({"signed", "signatures"})
+
+
+def _payload(signed: Mapping[str, Any], fast: bool) -> bytes:
+    """Canonical bytes of a ``signed`` part (C encoder when the raw manifest had no escapes)."""
+    return _ENCODE(signed).encode("utf-8") if fast else canonical_bytes(signed)
+
+
+def _primary_payload(signed: Mapping[str, Any], reports: Mapping[str, Any], payloads: Mapping[str, bytes],
+                     fast: bool) -> bytes:
+    """Canonical bytes of the manifest's ``signed`` part, reusing the reports' payloads.
+
+    The reports are most of the manifest; assembling ``{"ecu_version_reports":{…},
+    "primary_ecu_serial":…,"vin":…}`` (canonical key order) from their already encoded ``signed``
+    parts avoids encoding them twice. Any other shape takes the generic path.
+    """
+    if not fast or set(signed) != _MANIFEST_KEYS or any(set(r) != _REPORT_KEYS for r in reports.values()):
+        return _payload(signed, fast)
+    entries = [
+        _ENCODE(serial).encode() + b':{"signatures":' + _ENCODE(reports[serial]["signatures"]).encode()
+        + b',"signed":' + payloads[serial] + b"}"
+        for serial in sorted(reports)
+    ]
+    return (b'{"ecu_version_reports":{' + b",".join(entries) + b'},"primary_ecu_serial":'
+            + _ENCODE(signed["primary_ecu_serial"]).encode() + b',"vin":' + _ENCODE(signed["vin"]).encode() + b"}")
 
 
 def _object(parent: Any, name: str, source: str) -> dict[str, Any]:
