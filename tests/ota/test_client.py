@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
+import typer
+from typer.testing import CliRunner
 
+from evplatform.cli import ota as ota_cli
 from evplatform.ota.client.errors import ClientError, ClockSkewError, ImageVerificationError, NotFoundError
-from evplatform.ota.client.fetcher import InMemoryFetcher
-from evplatform.ota.client.primary import VehicleClient
+from evplatform.ota.client.fetcher import InMemoryFetcher, ServiceFetcher
+from evplatform.ota.client.primary import Ecu, VehicleClient
+from evplatform.ota.client.slots import EcuSlots, SlotImage
 from evplatform.ota.delta import make_delta
 from evplatform.ota.keys import generate_private_key, signer_of
+from evplatform.ota.metadata_common import system_clock
+from evplatform.ota.service import OtaService
 from ota.vehicle_support import Server, Vehicle, build_server, build_vehicle, no_fsync  # noqa: F401
 
 MAIN_1 = bytes(range(256)) * 64
@@ -195,3 +202,46 @@ def test_trusted_repository_enforces_the_loading_order(server: Server, car: Vehi
     trusted.update_timestamp(mirror.files["image/timestamp.json"])
     with pytest.raises(VerificationError, match="root cannot change"):
         trusted.update_root(mirror.files["image/1.root.json"])
+
+
+def test_from_evplatform_ota_release_to_a_committed_b_slot(tmp_path: Path) -> None:
+    """The issue's end to end: the CLI publishes a release, a simulated vehicle installs and commits it."""
+    app = typer.Typer()
+    ota_cli.register(app)
+    root = tmp_path / "ota"
+
+    def run(*args: str) -> str:
+        result = CliRunner().invoke(app, ["ota", *args])
+        assert result.exit_code == 0, result.stdout + repr(result.exception)
+        return result.stdout
+
+    run("keys", "init", str(root / "keys"))
+    run("init", "--root", str(root))
+    image = b"hub-os 1.7.0 " * 500
+    (tmp_path / "hub-os.img").write_bytes(image)
+    (tmp_path / "release.yaml").write_text(
+        "version: 1.7.0\nnotes: Faster boot.\nimages:\n  - component: hub-os\n    ecu: central-compute\n"
+        f"    hardware_id: MD-HUB-A1\n    file: hub-os.img\n    sha256: {hashlib.sha256(image).hexdigest()}\n"
+        f"    length: {len(image)}\n", encoding="utf-8")
+    published = json.loads(run("release", str(tmp_path / "release.yaml"), "--root", str(root), "--json"))
+    assert published["image_repository_targets_version"] >= 2
+
+    service = OtaService(root, system_clock)
+    signer = signer_of(generate_private_key())
+    service.register_vehicle("VINE2E0000000001", "hub-1", {"hub-1": ("MD-HUB-A1", signer.public_key)})
+    service.assign("VINE2E0000000001", "hub-1", "hub-os/1.7.0")
+    roots = {"image": (root / "image" / "metadata" / "1.root.json").read_bytes(),
+             "director": (root / "director" / "metadata" / "1.root.json").read_bytes()}
+    car = tmp_path / "car"
+    factory = b"hub-os 1.6.0 factory image"
+    EcuSlots(car, "hub-1").provision(SlotImage("hub-os/1.6.0", hashlib.sha256(factory).hexdigest(), len(factory), 0),
+                                     factory)
+    client = VehicleClient("VINE2E0000000001", signer, [Ecu("hub-1", "MD-HUB-A1", signer)], ServiceFetcher(service),
+                           car, system_clock, trusted_roots=roots)
+    outcome = client.update_check()
+    assert [(u.slot, u.image.filepath) for u in outcome.updates] == [("b", "hub-os/1.7.0")]
+    [boot] = client.boot(lambda info, data: data == image)
+    assert boot.committed and boot.slot == "b"
+    assert client.slots["hub-1"].image_bytes("b") == image
+    service.submit_manifest("VINE2E0000000001", client.version_manifest())
+    assert service.vehicle("VINE2E0000000001").installed["hub-1"]["filepath"] == "hub-os/1.7.0"
