@@ -72,7 +72,7 @@ def line_chart(series: Sequence[Series], *, title: str, y_label: str, x_label: s
                x_ticks: Sequence[tuple[float, str]] = (), width: int = 720, height: int = 280,
                markers: Sequence[tuple[float, str]] = ()) -> str:
     """Lines over a shared x axis; ``None`` values break a line; ``markers`` draw labelled verticals."""
-    left, right, top, bottom = 56, 16, 30, 52
+    left, right, top, bottom = 66, 16, 30, 52
     xs = [x for s in series for x in s.x]
     ys = [y for s in series for y in s.y if y is not None]
     x0, x1 = (min(xs), max(xs)) if xs else (0.0, 1.0)

@@ -123,9 +123,26 @@ def simulation_page(request: Request, cycle: str | None = None, market: str | No
                   markets=list(ws.markets))
 
 
+COMPLIANCE_YEARS = range(2024, 2031)
+
+
+def _roadmap_rows(plan: dict[str, Any]) -> list[dict[str, Any]]:
+    """One row per roadmap event: model, market, date, new regulations, trims failing, yearly cost of the fix."""
+    rows = []
+    for entry in plan.get("roadmap", []):
+        for event in entry.get("events", []):
+            trims = event.get("trims", [])
+            rows.append({"model": entry["model"], "market": entry["market"], "mode": entry["mode"],
+                         "date": event["date"], "regulations": event.get("new_regulations", []),
+                         "failing": [t["trim"] for t in trims if t.get("failing")],
+                         "added": sorted({f for t in trims for f in t.get("added_since_previous", [])}),
+                         "cost_per_year": event.get("cost_per_year")})
+    return rows
+
+
 @router.get("/compliance", response_class=HTMLResponse)
 def compliance_page(request: Request, market: str | None = None, on: str | None = None) -> HTMLResponse:
-    """The verdict of every trim in every market on a date (one market when asked), and the roadmap."""
+    """Verdict of every trim in every market on a date, the same by market and year, and the roadmap."""
     context = context_of(request)
     try:
         ws = context.workspace()
@@ -135,38 +152,77 @@ def compliance_page(request: Request, market: str | None = None, on: str | None 
     except EvplatformError as error:
         return error_page(request, error)
     markets = [market] if market else list(ws.markets)
-    reports: dict[str, Any] = {}
-    unavailable = None
+    cells: dict[tuple[str, str], dict[str, Any]] = {}
+    by_year: dict[tuple[str, int], dict[str, int]] = {}
+    unavailable = plan_error = None
+    rows: list[dict[str, Any]] = []
     try:
         for m in markets:
-            reports[m] = compliance(context, m, day)
-        plan = roadmap(context)
+            for verdict in compliance(context, m, day).get("verdicts", []):
+                cells[(f"{verdict['model']}/{verdict['trim']}", m)] = verdict
+            for year in COMPLIANCE_YEARS:
+                by_year[(m, year)] = compliance(context, m, date(year, 1, 1)).get("summary", {})
     except EvplatformError as error:
         if getattr(error, "http_status", 400) != 501:
             return error_page(request, error)
-        unavailable, plan = str(error), None
-    trims = [t.key for t in ws.trims()]
-    cells: dict[tuple[str, str], dict[str, Any]] = {}
-    for m, report in reports.items():
-        for verdict in report.get("verdicts", []):
-            cells[(f"{verdict['model']}/{verdict['trim']}", m)] = verdict
+        unavailable = str(error)
+    if unavailable is None:
+        try:
+            rows = [r for r in _roadmap_rows(roadmap(context)) if r["market"] in markets]
+        except EvplatformError as error:
+            plan_error = str(error)
     return render(request, "compliance.html", title="Compliance", markets=markets, all_markets=list(ws.markets),
-                  trims=trims, cells=cells, day=day.isoformat(), unavailable=unavailable, roadmap=plan,
-                  selected=market)
+                  trims=[t.key for t in ws.trims()], cells=cells, day=day.isoformat(), unavailable=unavailable,
+                  roadmap=rows, roadmap_error=plan_error, selected=market, years=list(COMPLIANCE_YEARS),
+                  by_year=by_year, currency=ws.platform.currency)
+
+
+def _quarter_chart(per_entity: dict[str, list[dict[str, Any]]], title: str, unit: str) -> str:
+    """One line per company over the quarters any of them reported."""
+    periods = sorted({q["period"] for points in per_entity.values() for q in points})
+    index = {p: i for i, p in enumerate(periods)}
+    lines = []
+    for n, (entity, points) in enumerate(per_entity.items()):
+        ordered = sorted((index[q["period"]], q["value"]) for q in points)
+        lines.append(Series(entity, [p[0] for p in ordered], [p[1] for p in ordered], PALETTE[n % len(PALETTE)]))
+    ticks = [(i, p) for i, p in enumerate(periods) if i % 2 == 0]
+    return line_chart(lines, title=title, y_label=unit, x_label="quarter", x_ticks=ticks, width=760)
+
+
+def _business_charts(data: dict[str, Any]) -> list[str]:
+    """The company's deliveries per quarter, and every peer's gross margin per quarter."""
+    charts = []
+    deliveries = data.get("series", {}).get("deliveries")
+    if deliveries:
+        charts.append(_quarter_chart({data["entity"]: deliveries["quarters"]},
+                                     f"{data['entity']} deliveries per quarter", deliveries.get("unit", "")))
+    margins = {entity: points for entity, points in data.get("peer_margins", {}).items() if points}
+    if margins:
+        charts.append(_quarter_chart(margins, "Gross margin per quarter (automotive segment)", "%"))
+    return charts
 
 
 @router.get("/insights", response_class=HTMLResponse)
 def insights_page(request: Request) -> HTMLResponse:
+    """Business figures and peers, NPV scenarios (Monte Carlo), the risk register and its matrix."""
     context = context_of(request)
     sections: dict[str, Any] = {}
     unavailable: dict[str, str] = {}
-    for name, compute in (("business", lambda: business(context)), ("scenarios", lambda: scenarios(context, 1000, 0)),
+    for name, compute in (("business", lambda: business(context)),
+                          ("scenarios", lambda: scenarios(context, 1000, 0, 128)),
                           ("risks", lambda: risks(context))):
         try:
             sections[name] = compute()
         except EvplatformError as error:
             unavailable[name] = str(error)
-    return render(request, "insights.html", title="Insights", sections=sections, unavailable=unavailable)
+    charts = _business_charts(sections["business"]) if "business" in sections else []
+    loss_chart = ""
+    if "scenarios" in sections:
+        rows = sections["scenarios"].get("comparison", [])
+        loss_chart = bar_chart([r["name"] for r in rows], [100 * r["probability_loss"] for r in rows],
+                               title="Probability that the NPV is negative", unit="%", colour=PALETTE[2])
+    return render(request, "insights.html", title="Insights", sections=sections, unavailable=unavailable,
+                  business_charts=charts, loss_chart=loss_chart)
 
 
 @router.get("/signin", response_class=HTMLResponse)

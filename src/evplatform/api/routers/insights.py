@@ -29,10 +29,11 @@ def business(context: ApiContext) -> dict[str, Any]:
     return context.cached(("business",), lambda: report(context.workspace_path))
 
 
-def scenarios(context: ApiContext, draws: int = 2000, seed: int = 0) -> dict[str, Any]:
+def scenarios(context: ApiContext, draws: int = 2000, seed: int = 0, sobol_samples: int = 256) -> dict[str, Any]:
     report = insights_function("scenarios_report")
     return context.cached(
-        ("scenarios", draws, seed), lambda: report(context.workspace(), draws, seed, None)
+        ("scenarios", draws, seed, sobol_samples),
+        lambda: report(context.workspace(), draws, seed, None, sobol_samples=sobol_samples),
     )
 
 
@@ -48,9 +49,12 @@ def get_business(context: Context) -> dict[str, Any]:
 
 @router.get("/scenarios", summary="The `insights scenarios --json` payload: NPV under Monte Carlo draws")
 def get_scenarios(
-    context: Context, draws: Annotated[int, Query(ge=10, le=MAX_DRAWS)] = 2000, seed: int = 0
+    context: Context,
+    draws: Annotated[int, Query(ge=10, le=MAX_DRAWS)] = 2000,
+    seed: int = 0,
+    sobol_samples: Annotated[int, Query(ge=16, le=4096, description="Saltelli base samples")] = 256,
 ) -> dict[str, Any]:
-    return scenarios(context, draws, seed)
+    return scenarios(context, draws, seed, sobol_samples)
 
 
 @router.get("/risks", summary="The `insights risks --json` payload: the risk register")
