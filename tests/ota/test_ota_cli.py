@@ -88,3 +88,37 @@ def test_verify_malformed_json(app: typer.Typer, tmp_path: Path) -> None:
     (root / "image" / "metadata" / "timestamp.json").write_text("{")
     with pytest.raises(OtaError, match=r"timestamp\.json:1:2: malformed JSON"):
         _run(app, "verify", "--root", str(root))
+
+
+def test_rotate_root_image_and_director(app: typer.Typer, tmp_path: Path) -> None:
+    env = {"OTA_PW": "pw"}
+    root = tmp_path / "ota"
+    _run(app, "keys", "init", str(root / "keys"), "--passphrase-env", "OTA_PW", env=env)
+    _run(app, "init", "--root", str(root), "--passphrase-env", "OTA_PW", env=env)
+    code, out = _run(app, "rotate-root", "image", "--root", str(root), "--passphrase-env", "OTA_PW",
+                     "--new-keys", "2", "--threshold", "1", "--json", env=env)
+    assert code == 0 and json.loads(out) == {"repository": "image", "root_version": 2,
+                                             "new_keys": ["image-root-g2-1", "image-root-g2-2"], "threshold": 1}
+    code, out = _run(app, "rotate-root", "director", "--root", str(root), "--passphrase-env", "OTA_PW",
+                     "--new-keys", "1", "--threshold", "1", "--json", env=env)
+    assert json.loads(out)["root_version"] == 2
+    code, out = _run(app, "keys", "list", str(root / "keys"), "--json")
+    retired = {k["name"] for k in json.loads(out)["keys"] if k["retired"]}
+    assert retired == {"image-root-1", "image-root-2", "image-root-3", "director-root"}
+    code, out = _run(app, "verify", "--root", str(root))
+    assert code == 0
+    # A second rotation is signed by the new keys (generation 3).
+    code, out = _run(app, "rotate-root", "image", "--root", str(root), "--passphrase-env", "OTA_PW",
+                     "--new-keys", "1", "--threshold", "1", "--json", env=env)
+    assert json.loads(out)["new_keys"] == ["image-root-g3-1"] and json.loads(out)["root_version"] == 3
+
+
+def test_failed_rotation_keeps_keys_and_root(app: typer.Typer, tmp_path: Path) -> None:
+    root = tmp_path / "ota"
+    _run(app, "keys", "init", str(root / "keys"))
+    _run(app, "init", "--root", str(root))
+    before = sorted(p.name for p in (root / "keys").iterdir())
+    with pytest.raises(OtaError, match="threshold"):
+        _run(app, "rotate-root", "image", "--root", str(root), "--new-keys", "1", "--threshold", "2")
+    assert sorted(p.name for p in (root / "keys").iterdir()) == before
+    assert not (root / "image" / "metadata" / "2.root.json").exists()

@@ -21,7 +21,7 @@ from evplatform.cli.common import JsonOpt, console, print_json
 from evplatform.errors import OtaError
 from evplatform.ota.director import Director
 from evplatform.ota.image_repository import ImageRepository
-from evplatform.ota.keys import KeyRing
+from evplatform.ota.keys import KeyRing, signer_of
 from evplatform.ota.metadata_common import system_clock
 from evplatform.ota.service import OtaService
 
@@ -134,6 +134,40 @@ def sign(
         print_json({"root": str(root), "role": role, "versions": done})
     else:
         console.print(f"signed {role} in {root}: " + ", ".join(f"{k} {v}" for k, v in done.items()))
+
+
+@ota_app.command("rotate-root")
+def rotate_root(
+    repository: Annotated[str, typer.Argument(help="image | director")],
+    root: RootOpt = DEFAULT_ROOT,
+    keys: KeysOpt = None,
+    passphrase_env: PassphraseEnvOpt = None,
+    count: Annotated[int, typer.Option("--new-keys", help="How many new root keys.")] = 3,
+    threshold: Annotated[int, typer.Option("--threshold", help="Root signatures required from now on.")] = 2,
+    as_json: JsonOpt = False,
+) -> None:
+    """Replace a repository's root keys: N+1.root.json signed by the old and the new threshold."""
+    if repository not in ("image", "director"):
+        raise OtaError(f"unknown repository {repository!r}: image or director")
+    ring = keyring_of(root, keys, passphrase_env)
+    image = ImageRepository.open_with_keyring(root / "image", system_clock, ring)
+    target: ImageRepository | Director = (
+        image if repository == "image" else Director.open_with_keyring(root / "director", system_clock, image, ring))
+    old = ring.signers(repository, "root")
+    created = ring.new_root_keys(repository, count)
+    try:
+        new = [signer_of(key) for _, key in created]
+        version = target.rotate_root(old, new, keys={"root": [s.public_key for s in new]},
+                                     thresholds={"root": threshold})
+    except BaseException:
+        ring.discard_keys([name for name, _ in created])
+        raise
+    ring.adopt_root_keys(repository, created, threshold)
+    if as_json:
+        print_json({"repository": repository, "root_version": version, "new_keys": [n for n, _ in created],
+                    "threshold": threshold})
+    else:
+        console.print(f"{repository} root v{version}: {count} new keys ({threshold} required), old keys retired")
 
 
 @ota_app.command("verify")

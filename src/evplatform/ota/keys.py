@@ -141,6 +141,7 @@ class KeyEntry:
     online: bool
     encrypted: bool
     public_key: SSlibKey
+    retired: bool = False  # replaced by a root rotation; kept so old roots can still be checked
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -149,6 +150,7 @@ class KeyEntry:
             "role": self.role,
             "online": self.online,
             "encrypted": self.encrypted,
+            "retired": self.retired,
             "public_key": key_to_json(self.public_key),
         }
 
@@ -182,6 +184,7 @@ class KeyRing:
                 online=bool(item["online"]),
                 encrypted=bool(item["encrypted"]),
                 public_key=key_from_json(item["public_key"], source),
+                retired=bool(item.get("retired", False)),
             )
         except (KeyError, TypeError) as error:
             raise OtaError(f"{source}: malformed key entry: {error}") from error
@@ -224,7 +227,8 @@ class KeyRing:
         return cls(directory, passphrase)
 
     def entries_for(self, repository: str, role: str) -> list[KeyEntry]:
-        found = [e for e in self.entries if e.repository == repository and e.role == role]
+        """The current (not retired) keys of a role."""
+        found = [e for e in self.entries if e.repository == repository and e.role == role and not e.retired]
         if not found:
             raise OtaError(f"{self.directory}: no {repository} {role} key in the key directory")
         return found
@@ -250,6 +254,45 @@ class KeyRing:
 
     def private_keys(self, repository: str, role: str) -> list[Ed25519PrivateKey]:
         return [self.private_key(e.name) for e in self.entries_for(repository, role)]
+
+    def new_root_keys(self, repository: str, count: int) -> list[tuple[str, Ed25519PrivateKey]]:
+        """Generate and write ``count`` new root key files (not yet in the index; see ``adopt_root_keys``).
+
+        Root rotation writes the key files first, then ``N+1.root.json``, then the index, so a
+        failure in between never leaves a root signed by keys that were not saved.
+        """
+        if count < 1:
+            raise OtaError("a root needs at least one key")
+        taken = {e.name for e in self.entries}
+        generation = 2
+        while any(n.startswith(f"{repository}-root-g{generation}-") for n in taken):
+            generation += 1
+        created = []
+        for i in range(1, count + 1):
+            name = f"{repository}-root-g{generation}-{i}"
+            key = generate_private_key()
+            write_private_key(key, self.directory / f"{name}.pem", self._passphrase)
+            created.append((name, key))
+        return created
+
+    def discard_keys(self, names: list[str]) -> None:
+        """Remove key files written by ``new_root_keys`` when the rotation did not happen."""
+        for name in names:
+            (self.directory / f"{name}.pem").unlink(missing_ok=True)
+
+    def adopt_root_keys(self, repository: str, created: list[tuple[str, Ed25519PrivateKey]], threshold: int) -> None:
+        """Record rotated root keys in the index: the old ones retired, the new ones current."""
+        self.entries = [
+            KeyEntry(e.name, e.repository, e.role, e.online, e.encrypted, e.public_key,
+                     e.retired or (e.repository == repository and e.role == "root"))
+            for e in self.entries
+        ] + [KeyEntry(name, repository, "root", False, self._passphrase is not None, public_key_of(key))
+             for name, key in created]
+        self.thresholds[(repository, "root")] = threshold
+        thresholds = [{"repository": r, "role": role, "threshold": t}
+                      for (r, role), t in sorted(self.thresholds.items())]
+        index = {"keys": [e.to_json() for e in self.entries], "thresholds": thresholds}
+        write_atomic(self.directory / INDEX_FILE, json.dumps(index, indent=2, sort_keys=True).encode("utf-8"))
 
 
 _ROLES = ("root", "targets", "snapshot", "timestamp")
