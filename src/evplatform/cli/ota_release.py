@@ -1,0 +1,243 @@
+"""`evplatform ota release|records|delta`: publish a release, export update records, make a delta.
+
+Added to the ``ota`` group by ``cli/ota.py`` (``add_commands``). The OTA folder (``--root``) is
+the one ``evplatform ota init`` creates: images go to ``<root>/images/<sha256>``, the release
+catalogue to ``<root>/releases/``, and the images are listed in ``<root>/image`` (the Image
+repository, offline targets key) when that repository exists.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from evplatform.cli.common import JsonOpt, WorkspaceArg, console, err_console, print_json
+from evplatform.cli.ota import DEFAULT_ROOT, KeysOpt, PassphraseEnvOpt, RootOpt, keyring_of
+from evplatform.errors import OtaError
+from evplatform.fleet.update_records import update_records
+from evplatform.ota.delta import ALGORITHMS, FULL, apply_delta, make_delta
+from evplatform.ota.image_repository import ImageRepository, ImageTarget
+from evplatform.ota.metadata_common import system_clock
+from evplatform.ota.records import to_csv, to_json
+from evplatform.ota.releases import Release, ReleaseCatalog, load_release_manifest
+from evplatform.ota.storage import DirectoryImageStore
+from evplatform.store import default_database_url, open_store
+from evplatform.workspace import load_workspace
+from evplatform.workspace.loader import demo_path
+
+DatabaseOpt = Annotated[
+    str | None,
+    typer.Option("--database", help="Database URL (default: EVPLATFORM_DATABASE_URL or the workspace's .evplatform/)."),
+]
+
+
+def add_commands(ota_app: typer.Typer) -> None:
+    """Register ``release``, ``records`` and ``delta`` on the ``ota`` group."""
+    ota_app.command("release")(release_command)
+    ota_app.command("records")(records_command)
+    ota_app.command("delta")(delta_command)
+
+
+# --- release ------------------------------------------------------------------------------------
+
+
+def release_command(
+    manifest: Annotated[Path, typer.Argument(help="Release manifest (YAML or JSON).")],
+    workspace: WorkspaceArg = None,
+    root: RootOpt = DEFAULT_ROOT,
+    keys: KeysOpt = None,
+    passphrase_env: PassphraseEnvOpt = None,
+    no_repository: Annotated[
+        bool, typer.Option("--no-repository", help="Store images and deltas only; do not sign the Image repository.")
+    ] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Publish a release: validate the manifest, store its images, build deltas from the previous release, list
+    the images in the Image repository."""
+    ws = load_workspace(workspace)
+    catalog = ReleaseCatalog(root)
+    release = load_release_manifest(manifest, ws.software, ws.feature_model, installed=catalog.latest_versions())
+    if catalog.exists(release.id):
+        raise OtaError(f"release {release.id} is already published in {root}")
+    store = DirectoryImageStore(root / "images")
+    repository = None if no_repository else _image_repository(root, keys, passphrase_env)
+    rows, deltas = _store_images(release, catalog, store)
+    targets_version = None
+    if repository is not None:
+        image_repository, signers = repository
+        targets = [ImageTarget(r["target"], r["length"], r["sha256"], r["component"], release.version, r["hardware_id"],
+                               r["release_counter"]) for r in rows]
+        targets_version = image_repository.add_targets(targets, signers)
+    catalog.save(release, deltas)
+    _render_release(release, rows, targets_version, root, as_json)
+
+
+def _image_repository(root: Path, keys: Path | None, passphrase_env: str | None) -> tuple[ImageRepository, Any] | None:
+    """The Image repository and its targets signers, or None (with a warning) when there is none yet."""
+    if not (root / "image" / "metadata" / "root.json").is_file():
+        err_console.print(f"[yellow]no Image repository in {root} (evplatform ota init): images stored, not signed[/]")
+        return None
+    ring = keyring_of(root, keys, passphrase_env)
+    return ImageRepository.open_with_keyring(root / "image", system_clock, ring), ring.signers("image", "targets")
+
+
+def _store_images(release: Release, catalog: ReleaseCatalog, store: DirectoryImageStore) -> tuple[
+        list[dict[str, Any]], dict[str, dict[str, Any]]]:
+    rows: list[dict[str, Any]] = []
+    deltas: dict[str, dict[str, Any]] = {}
+    counters = _release_counters(catalog)
+    with err_console.status("storing images and building deltas…"):
+        for image in release.images:
+            sha256 = store.put(image.path)
+            if sha256 != image.sha256:
+                raise OtaError(f"image {image.path} changed while being published (was {image.sha256}, now {sha256})")
+            previous = catalog.previous_image(image.component, release.version)
+            entry: dict[str, Any] | None = None
+            if previous is not None and store.exists(str(previous["sha256"])):
+                started = time.perf_counter()
+                delta = make_delta(store.read(str(previous["sha256"])), store.read(sha256))
+                store.put(delta.payload)
+                entry = {"from_release": previous["release"], **delta.metadata(),
+                         "create_s": round(time.perf_counter() - started, 3)}
+                deltas[image.ecu] = entry
+            rows.append({
+                **image.to_dict(), "target": f"{image.component}/{release.version}",
+                "release_counter": counters.get(image.component, 0) + 1, "delta": entry,
+            })
+    return rows, deltas
+
+
+def _release_counters(catalog: ReleaseCatalog) -> dict[str, int]:
+    """Releases published so far per component: the next Uptane release counter is one more."""
+    counts: dict[str, int] = {}
+    for entry in catalog.entries():
+        for image in entry["images"]:
+            counts[str(image["component"])] = counts.get(str(image["component"]), 0) + 1
+    return counts
+
+
+def _render_release(release: Release, rows: list[dict[str, Any]], targets_version: int | None, root: Path,
+                    as_json: bool) -> None:
+    if as_json:
+        print_json({"root": str(root), "release": release.to_dict(), "images": rows,
+                    "image_repository_targets_version": targets_version})
+        return
+    table = Table(title=f"release {release.id} ({release.version}) in {root}", title_justify="left")
+    for column in ("ECU", "component", "hardware id", "target", "sha256", "bytes", "delta from", "delta", "× image"):
+        table.add_column(column, justify="right" if column in ("bytes", "× image") else "left")
+    for r in rows:
+        d = r["delta"]
+        table.add_row(
+            r["ecu"], r["component"], r["hardware_id"], r["target"], r["sha256"][:12] + "…", f"{r['length']:,}",
+            d["from_release"] if d else "—", f"{d['algorithm']} {d['patch_length']:,} B" if d else "—",
+            f"{d['patch_length'] / max(1, d['new_length']):.3f}" if d else "—",
+        )
+    console.print(table)
+    signed = f"Image repository targets v{targets_version}" if targets_version else "not signed (no Image repository)"
+    console.print(f"RXSWIN: {', '.join(f'{k} → {v}' for k, v in sorted(release.rxswin.items())) or '—'}; {signed}")
+
+
+# --- records ------------------------------------------------------------------------------------
+
+
+def records_command(
+    workspace: WorkspaceArg = None,
+    campaign: Annotated[int | None, typer.Option("--campaign", help="Records of this campaign id.")] = None,
+    vin: Annotated[str | None, typer.Option("--vin", help="Records of this vehicle.")] = None,
+    database: DatabaseOpt = None,
+    export_format: Annotated[str, typer.Option("--format", help="File format for --out: csv or json.")] = "csv",
+    out: Annotated[Path | None, typer.Option("--out", help="Write the export to this file.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """UN R156 / GB 44496 update records of a campaign or a vehicle, for homologation audits (CSV or JSON)."""
+    if export_format not in ("csv", "json"):
+        raise OtaError(f"unknown export format {export_format!r}: csv or json")
+    root = workspace or demo_path()
+    store = open_store(database or default_database_url(root, bundled=workspace is None))
+    try:
+        records = update_records(store, campaign_id=campaign, vin=vin)
+    finally:
+        store.dispose()
+    if out is not None:
+        text = to_csv(records) if export_format == "csv" else to_json(records)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        temporary = out.with_name(out.name + ".tmp")
+        temporary.write_text(text, encoding="utf-8", newline="")
+        temporary.replace(out)
+    if as_json:
+        print_json(json.loads(to_json(records)) | {"written": str(out) if out else None})
+        return
+    table = Table(title=f"{len(records)} update record(s)", title_justify="left")
+    for column in ("reported", "VIN", "release", "outcome", "RXSWIN before → after", "compatible", "preconditions",
+                   "consent", "approved by"):
+        table.add_column(column)
+    for r in records[:50]:
+        table.add_row(
+            r.reported_at.strftime("%Y-%m-%d %H:%M"), r.vin, r.release_id, r.outcome,
+            f"{r.rxswin_before or '—'} → {r.rxswin_after or '—'}", _yes_no(r.compatibility.result),
+            _yes_no(r.preconditions.result), r.information.consent or "—",
+            ", ".join(sorted({a.approved_by for a in r.approvals})) or "—",
+        )
+    console.print(table)
+    if len(records) > 50:
+        console.print(f"… {len(records) - 50} more (use --out FILE for all of them)")
+    if out is not None:
+        console.print(f"written {out} ({export_format})")
+
+
+def _yes_no(value: bool | None) -> str:
+    return "not recorded" if value is None else ("yes" if value else "[red]no[/]")
+
+
+# --- delta --------------------------------------------------------------------------------------
+
+
+def delta_command(
+    old: Annotated[Path, typer.Argument(help="Image installed now.")],
+    new: Annotated[Path, typer.Argument(help="Image to install.")],
+    algorithm: Annotated[
+        str | None, typer.Option("--algorithm", help=f"One of {', '.join((*ALGORITHMS, FULL))} (default hdiffpatch).")
+    ] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Write the patch here, its metadata to OUT.json.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Make a delta image from OLD to NEW, check that it rebuilds NEW, and report sizes and times."""
+    try:
+        old_bytes, new_bytes = old.read_bytes(), new.read_bytes()
+    except OSError as error:
+        raise OtaError(f"cannot read image {error.filename}: {error.strerror}") from error
+    with err_console.status(f"building the delta ({algorithm or 'hdiffpatch'})…"):
+        started = time.perf_counter()
+        delta = make_delta(old_bytes, new_bytes, algorithm)
+        create_s = time.perf_counter() - started
+        started = time.perf_counter()
+        apply_delta(old_bytes, delta, delta.new_sha256)
+        apply_s = time.perf_counter() - started
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_bytes(delta.payload)
+        out.with_name(out.name + ".json").write_text(json.dumps(delta.metadata(), indent=2) + "\n", encoding="utf-8")
+    figures = {**delta.metadata(), "requested": algorithm or "hdiffpatch", "ratio": round(delta.ratio, 6),
+               "create_s": round(create_s, 3), "apply_s": round(apply_s, 3), "written": str(out) if out else None}
+    if as_json:
+        print_json(figures)
+        return
+    table = Table(title=f"delta {old.name} → {new.name}", title_justify="left")
+    table.add_column("")
+    table.add_column("value", justify="right")
+    for label, value in (
+        ("algorithm", delta.algorithm + (" (fallback: no patch paid)" if delta.algorithm == FULL and algorithm != FULL
+                                         else "")),
+        ("old image", f"{delta.old_length:,} B"), ("new image", f"{delta.new_length:,} B"),
+        ("patch", f"{delta.patch_length:,} B"), ("compressed full image", f"{delta.full_length:,} B"),
+        ("patch / new image", f"{delta.ratio:.4f}"), ("create", f"{create_s:.2f} s"),
+        ("apply + verify", f"{apply_s:.3f} s"),
+        ("patch sha256", delta.patch_sha256),
+    ):
+        table.add_row(label, value)
+    console.print(table)
