@@ -245,3 +245,13 @@ def test_from_evplatform_ota_release_to_a_committed_b_slot(tmp_path: Path) -> No
     assert client.slots["hub-1"].image_bytes("b") == image
     service.submit_manifest("VINE2E0000000001", client.version_manifest())
     assert service.vehicle("VINE2E0000000001").installed["hub-1"]["filepath"] == "hub-os/1.7.0"
+
+
+def test_a_second_check_before_the_reboot_does_not_download_again(server: Server, car: Vehicle) -> None:
+    server.service.assign(car.registered.vin, "ecu-main", "main/2.0")
+    car.client.update_check()
+    mirror = server.mirror(car.registered.vin)
+    car.client.fetcher = mirror
+    assert car.client.update_check().status == "up-to-date"  # the image waits in slot b for its trial
+    assert not any(url.startswith("images/") for url in mirror.requests)
+    assert car.client.slots["ecu-main"].trial == "b"

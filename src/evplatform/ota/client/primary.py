@@ -36,6 +36,7 @@ from evplatform.errors import OtaError
 from evplatform.ota.client.errors import (
     ClientError,
     ClockSkewError,
+    EndlessDataError,
     ImageVerificationError,
     InstallError,
     NotFoundError,
@@ -173,11 +174,7 @@ class VehicleClient:
     def _update(self, now: datetime, state: ClientState) -> UpdateOutcome:
         director = self._refresh("director", now, state)
         assignments = director_assignments(director.targets, {s: e.hardware_id for s, e in self.ecus.items()})
-        pending = {
-            serial: a
-            for serial, a in sorted(assignments.items())
-            if (installed := self.slots[serial].installed()) is None or installed.sha256 != a.sha256
-        }
+        pending = {serial: a for serial, a in sorted(assignments.items()) if not self._has(serial, a)}
         # Both repositories are checked on every cycle, even with nothing to install (5.4.4.2 step 6
         # allows it): root rotations and attacks on the Image repository are noticed early.
         image = self._refresh("image", now, state)
@@ -190,7 +187,7 @@ class VehicleClient:
             installed = self.slots[serial].installed()
             check_release_counter(assignment, installed.release_counter if installed else None)
         downloads = {serial: self._download(a) for serial, a in pending.items()}
-        director_targets = self._director_bytes(director, "targets")
+        director_targets = director.targets_bytes()  # exactly what the primary verified
         for serial, secondary in self.secondaries.items():
             if serial in downloads:
                 roots = self._director_roots_after(secondary.verifier.root_version(), director)
@@ -199,6 +196,16 @@ class VehicleClient:
         state.versions["director"] = director.versions()
         state.versions["image"] = image.versions()
         return self._finish(now, state, "installed", updates)
+
+    def _has(self, serial: str, assignment: Assignment) -> bool:
+        """The ECU runs this image already, or holds it in a slot waiting for its trial boot."""
+        slots = self.slots[serial]
+        installed = slots.installed()
+        if installed is not None and installed.sha256 == assignment.sha256:
+            return True
+        trial = slots.trial
+        waiting = slots.image_info(trial) if trial is not None else None
+        return waiting is not None and waiting.sha256 == assignment.sha256
 
     def _finish(
         self,
@@ -232,7 +239,6 @@ class VehicleClient:
                 break
             trusted.update_root(data)
             state.store_root(repository, trusted.root_bytes)  # U 5.4.4.3 2.5: N+1 is now the latest
-        trusted.finish_root()
         trusted.update_timestamp(self.fetcher.fetch(self._url(repository, "timestamp.json"), self.limits.timestamp))
         snapshot_file = self._versioned(trusted, "snapshot", trusted.timestamp.snapshot_meta.version)
         trusted.update_snapshot(self.fetcher.fetch(self._url(repository, snapshot_file), trusted.snapshot_max_length()))
@@ -248,10 +254,6 @@ class VehicleClient:
         file = self._versioned(trusted, role, trusted.targets_meta(role).version)
         data = self.fetcher.fetch(self._url(repository, file), trusted.targets_max_length(role))
         return trusted.update_delegated_targets(data, role, delegator)
-
-    def _director_bytes(self, director: TrustedRepository, role: str) -> bytes:
-        file = self._versioned(director, role, director.targets_meta(role).version)
-        return self.fetcher.fetch(self._url("director", file), director.targets_max_length(role))
 
     def _director_roots_after(self, version: int, director: TrustedRepository) -> list[bytes]:
         """Director roots ``version+1 … N`` for a Secondary to follow the rotation step by step."""
@@ -289,8 +291,10 @@ class VehicleClient:
             rebuilt = self._try_delta(assignment)
             if rebuilt is not None:
                 return rebuilt, True, assignment.delta.length
+        if assignment.length > self.limits.image:
+            raise EndlessDataError(f"image {assignment.filepath}: {assignment.length} bytes, over the image limit")
         url = self.layout.images.format(sha256=assignment.sha256)
-        data = self.fetcher.fetch(url, min(assignment.length, self.limits.image))
+        data = self.fetcher.fetch(url, assignment.length)
         _verify_image(assignment, data)
         return data, False, len(data)
 

@@ -263,6 +263,7 @@ class TrustedRepository:
         self._timestamp: Timestamp | None = None
         self._snapshot: Snapshot | None = None
         self._targets: dict[str, Targets] = {}
+        self._targets_bytes: dict[str, bytes] = {}
 
     def _what(self, file: str) -> str:
         return f"{self.name} {file}"
@@ -410,7 +411,13 @@ class TrustedRepository:
         if new.is_expired(self.now):
             raise ExpiredMetadataError(f"{what}: version {new.version} expired {new.expires}")
         self._targets[role] = new
+        self._targets_bytes[role] = data
         return new
+
+    def targets_bytes(self, role: str = Targets.type) -> bytes:
+        """The exact bytes that were verified for ``role`` (forwarded to partial-verification ECUs)."""
+        self.delegated(role)
+        return self._targets_bytes[role]
 
     def _delegation(self, role: str, delegator: str) -> tuple[Mapping[str, Key], Role]:
         if delegator == Root.type:
