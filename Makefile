@@ -15,10 +15,13 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
-## Set up and run the main job on the bundled demo workspace.
+## Set up, check the demo workspace, build the demo fleet database (10,000 vehicles, a finished and a
+## halted campaign) and serve the dashboard at http://127.0.0.1:8000 (prints the admin's sign-in token).
 run: setup
 	$(VENV)/bin/evplatform check
 	$(VENV)/bin/evplatform kpi
+	$(VENV)/bin/evplatform fleet demo --vehicles 10000
+	$(VENV)/bin/evplatform serve --create-admin admin --host 127.0.0.1 --port 8000
 
 ## Set up, lint and run the fast test suite (heavy tests are `make test-all`).
 test: setup services
