@@ -24,6 +24,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "ota",
     "serve",
     "insights",
+    "comply",
 )
 
 app = typer.Typer(

@@ -6,6 +6,7 @@ of ``evplatform comply``; the rules of applicability are in ``markets.rules``, t
 """
 
 from evplatform.markets.report import compliance_matrix, compliance_report
+from evplatform.markets.roadmap import roadmap_report
 from evplatform.markets.rules import MODES, Mode, applicable_regulations, in_force, parse_date, parse_mode
 from evplatform.markets.verdict import COMPLIANT, NON_COMPLIANT, NOT_APPLICABLE, Reason, Verdict, market_verdicts
 
@@ -24,4 +25,5 @@ __all__ = [
     "market_verdicts",
     "parse_date",
     "parse_mode",
+    "roadmap_report",
 ]
