@@ -13,6 +13,7 @@ Clauses cited as "U 5.4.4.x" are the Uptane Standard 2.1.0 in-vehicle verificati
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Mapping
@@ -20,6 +21,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, TypeVar
 
+import nacl.exceptions
+import nacl.signing
 from securesystemslib.exceptions import UnverifiedSignatureError
 from securesystemslib.signer import Key, Signature
 from tuf.api.metadata import DelegatedRole, Metadata, MetaFile, Role, Root, Signed, Snapshot, Targets, Timestamp
@@ -194,6 +197,31 @@ def _check_key_ids(signed: Signed, what: str) -> None:
                 raise BadKeyIdError(f"{what}: role {name} names key {keyid[:12]}…, which is not listed")
 
 
+@functools.lru_cache(maxsize=1024)
+def _nacl_key(public_hex: str) -> nacl.signing.VerifyKey | None:
+    try:
+        return nacl.signing.VerifyKey(bytes.fromhex(public_hex))
+    except (ValueError, TypeError, nacl.exceptions.CryptoError):
+        return None
+
+
+def _signature_ok(key: Key, signature: Signature, payload: bytes) -> bool:
+    """ed25519 through PyNaCl (about twice as fast as ``cryptography`` here), other keys as sslib does."""
+    public = key.keyval.get("public") if key.keytype == "ed25519" and key.scheme == "ed25519" else None
+    verify_key = _nacl_key(public) if isinstance(public, str) else None
+    if verify_key is None:
+        try:
+            key.verify_signature(signature, payload)
+        except UnverifiedSignatureError:
+            return False
+        return True
+    try:
+        verify_key.verify(payload, bytes.fromhex(signature.signature))
+    except (ValueError, nacl.exceptions.BadSignatureError):
+        return False
+    return True
+
+
 def verify_signatures(keys: Mapping[str, Key], role: Role, loaded: Loaded, what: str) -> None:
     """A threshold of the role's unique keys signed the payload (U 5.4.4.3-6, "arbitrary software")."""
     signatures: Mapping[str, Signature] = loaded.metadata.signatures
@@ -204,12 +232,10 @@ def verify_signatures(keys: Mapping[str, Key], role: Role, loaded: Loaded, what:
         key = keys.get(keyid)
         if signature is None or key is None:
             continue
-        try:
-            key.verify_signature(signature, loaded.payload)
-        except UnverifiedSignatureError:
+        if _signature_ok(key, signature, loaded.payload):
+            valid += 1
+        else:
             failed += 1
-            continue
-        valid += 1
     if valid >= role.threshold:
         return
     message = f"{what}: {valid} valid signature(s), threshold {role.threshold}"
