@@ -9,11 +9,13 @@ from pathlib import Path
 
 import pytest
 import typer
+from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
+from evplatform.api import create_app
 from evplatform.cli import ota as ota_cli
 from evplatform.ota.client.errors import ClientError, ClockSkewError, ImageVerificationError, NotFoundError
-from evplatform.ota.client.fetcher import InMemoryFetcher, ServiceFetcher
+from evplatform.ota.client.fetcher import HttpFetcher, InMemoryFetcher, ServiceFetcher
 from evplatform.ota.client.primary import Ecu, VehicleClient
 from evplatform.ota.client.slots import EcuSlots, SlotImage
 from evplatform.ota.delta import make_delta
@@ -255,3 +257,18 @@ def test_a_second_check_before_the_reboot_does_not_download_again(server: Server
     assert car.client.update_check().status == "up-to-date"  # the image waits in slot b for its trial
     assert not any(url.startswith("images/") for url in mirror.requests)
     assert car.client.slots["ecu-main"].trial == "b"
+
+
+def test_update_over_http_through_the_api(server: Server, tmp_path: Path) -> None:
+    """The vehicle talks HTTP to ``evplatform serve``'s Uptane routes (in-process ASGI, no network)."""
+    car = build_vehicle(server, tmp_path / "car", factory={"ecu-main": "main/1.0", "ecu-brake": "brake/1.0"})
+    server.service.assign(car.registered.vin, "ecu-main", "main/2.0")
+    app = create_app(None, f"sqlite:///{tmp_path / 'api.db'}", clock=server.clock, ota_root=server.root)
+    with TestClient(app) as http:
+        car.client.fetcher = HttpFetcher("http://testserver/uptane", client=http)
+        outcome = car.client.update_check()
+        assert [u.image.filepath for u in outcome.updates] == ["main/2.0"]
+        assert car.client.boot()[1].committed
+        response = http.post(f"/uptane/director/{car.registered.vin}/manifest", content=car.client.version_manifest())
+        assert response.status_code == 200, response.text
+    assert car.client.slots["ecu-main"].image_bytes("b") == MAIN_2
