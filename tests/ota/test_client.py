@@ -272,3 +272,14 @@ def test_update_over_http_through_the_api(server: Server, tmp_path: Path) -> Non
         response = http.post(f"/uptane/director/{car.registered.vin}/manifest", content=car.client.version_manifest())
         assert response.status_code == 200, response.text
     assert car.client.slots["ecu-main"].image_bytes("b") == MAIN_2
+
+
+def test_unknown_hash_algorithm_in_both_repositories_is_refused(tmp_path: Path) -> None:
+    from ota.uptane_world import TARGET_NAME, World
+
+    world = World()
+    for repository in (world.image, world.director):
+        repository.targets[TARGET_NAME]["hashes"]["shake_128"] = "00"  # hexdigest() would need a length
+    client = world.client(tmp_path)
+    with pytest.raises(ImageVerificationError, match="unsupported hash algorithm 'shake_128'"):
+        client.update_check()

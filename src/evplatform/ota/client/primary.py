@@ -47,7 +47,7 @@ from evplatform.ota.client.reports import ecu_version_report, vehicle_manifest
 from evplatform.ota.client.secondary import SecondaryEcu
 from evplatform.ota.client.slots import BootResult, EcuSlots, HealthCheck, SlotImage
 from evplatform.ota.client.state import REPOSITORIES, ClientState
-from evplatform.ota.client.trusted_set import Limits, TrustedRepository
+from evplatform.ota.client.trusted_set import Limits, TrustedRepository, digest
 from evplatform.ota.metadata_common import Clock, now_of
 
 MAX_DELEGATIONS = 32  # roles visited per target, as python-tuf's ngclient bounds it
@@ -375,8 +375,8 @@ def _verify_image(assignment: Assignment, data: bytes) -> None:
         )
     for algorithm, expected in assignment.hashes.items():
         try:
-            actual = hashlib.new(algorithm, data).hexdigest()
+            actual = digest(algorithm, data)
         except ValueError as error:
-            raise ImageVerificationError(f"image {assignment.filepath}: unknown hash {algorithm}") from error
+            raise ImageVerificationError(f"image {assignment.filepath}: {error}") from error
         if actual != expected:
             raise ImageVerificationError(f"image {assignment.filepath}: {algorithm} differs from the signed one")

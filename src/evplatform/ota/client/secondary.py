@@ -10,7 +10,6 @@ did not sign for it. It follows Director root rotations the primary forwards (5.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Sequence
 from datetime import datetime
@@ -27,7 +26,7 @@ from evplatform.ota.client.errors import (
 )
 from evplatform.ota.client.matching import Assignment, check_release_counter, director_assignments
 from evplatform.ota.client.slots import EcuSlots, SlotImage, write_durably
-from evplatform.ota.client.trusted_set import Limits, TrustedRepository, load, verify_signatures
+from evplatform.ota.client.trusted_set import Limits, TrustedRepository, digest, load, verify_signatures
 
 
 class PartialVerifier:
@@ -109,7 +108,11 @@ def _check_image(assignment: Assignment, image: bytes, ecu_serial: str) -> None:
             f"ECU {ecu_serial}: image is {len(image)} bytes, metadata says {assignment.length}"
         )
     for algorithm, expected in assignment.hashes.items():
-        if hashlib.new(algorithm, image).hexdigest() != expected:
+        try:
+            actual = digest(algorithm, image)
+        except ValueError as error:
+            raise ImageVerificationError(f"ECU {ecu_serial}: {error}") from error
+        if actual != expected:
             raise ImageVerificationError(f"ECU {ecu_serial}: image {algorithm} differs from the signed one")
 
 

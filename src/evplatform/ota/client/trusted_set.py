@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 
 import nacl.exceptions
 import nacl.signing
+from securesystemslib.exceptions import Error as SslibError
 from securesystemslib.exceptions import UnverifiedSignatureError
 from securesystemslib.signer import Key, Signature
 from tuf.api.metadata import DelegatedRole, Metadata, MetaFile, Role, Root, Signed, Snapshot, Targets, Timestamp
@@ -45,6 +46,9 @@ from evplatform.ota.client.errors import (
 from evplatform.ota.metadata_common import canonical_bytes
 
 S = TypeVar("S", bound=Signed)
+
+#: Hash algorithms a client computes; anything else in metadata is refused, never guessed at.
+HASH_ALGORITHMS = frozenset({"sha256", "sha384", "sha512"})
 
 KIB = 1024
 MIB = 1024 * KIB
@@ -212,7 +216,7 @@ def _signature_ok(key: Key, signature: Signature, payload: bytes) -> bool:
     if verify_key is None:
         try:
             key.verify_signature(signature, payload)
-        except UnverifiedSignatureError:
+        except (UnverifiedSignatureError, SslibError):
             return False
         return True
     try:
@@ -244,15 +248,22 @@ def verify_signatures(keys: Mapping[str, Key], role: Role, loaded: Loaded, what:
     raise ThresholdError(message)
 
 
+def digest(algorithm: str, data: bytes) -> str:
+    """Hex digest; ValueError for an algorithm outside :data:`HASH_ALGORITHMS`."""
+    if algorithm not in HASH_ALGORITHMS:
+        raise ValueError(f"unsupported hash algorithm {algorithm!r}")
+    return hashlib.new(algorithm, data).hexdigest()
+
+
 def _check_meta(meta: MetaFile, data: bytes, version: int, what: str) -> None:
     """Version, length and hashes listed by the parent (U 5.4.4.5 2, 5.4.4.6 2: mix-and-match)."""
     if meta.length is not None and len(data) != meta.length:
         raise MixAndMatchError(f"{what}: {len(data)} bytes, the parent lists {meta.length}")
     for algorithm, expected in (meta.hashes or {}).items():
         try:
-            actual = hashlib.new(algorithm, data).hexdigest()
+            actual = digest(algorithm, data)
         except ValueError as error:
-            raise MixAndMatchError(f"{what}: unsupported hash algorithm {algorithm}") from error
+            raise MixAndMatchError(f"{what}: {error}") from error
         if actual != expected:
             raise MixAndMatchError(f"{what}: {algorithm} differs from the one its parent lists")
     if version != meta.version:
