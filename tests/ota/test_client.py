@@ -283,3 +283,17 @@ def test_unknown_hash_algorithm_in_both_repositories_is_refused(tmp_path: Path) 
     client = world.client(tmp_path)
     with pytest.raises(ImageVerificationError, match="unsupported hash algorithm 'shake_128'"):
         client.update_check()
+
+
+def test_partial_verification_secondary_follows_a_director_root_rotation(server: Server, tmp_path: Path) -> None:
+    car = build_vehicle(server, tmp_path / "car", factory={"ecu-main": "main/1.0", "ecu-brake": "brake/1.0"},
+                        partial=["ecu-brake"])
+    old = server.keyring.signers("director", "root")
+    for _ in range(2):  # two rotations: the Secondary must walk 1 → 2 → 3
+        new = [signer_of(generate_private_key())]
+        server.director.rotate_root(old, new, keys={"root": [s.public_key for s in new]}, thresholds={"root": 1})
+        old = new
+    server.service.assign(car.registered.vin, "ecu-brake", "brake/2.0")
+    [update] = car.client.update_check().updates
+    assert update.ecu_serial == "ecu-brake"
+    assert car.client.secondaries["ecu-brake"].verifier.root_version() == 3
