@@ -59,6 +59,13 @@ class CNF:
     var: dict[str, int]
     names: list[str]
     n_features: int
+    model: FeatureModel | None = field(default=None, repr=False, compare=False)
+    """The model :func:`encode` made this from (analyses use its tree for fast local moves)."""
+    encoded_clauses: int = field(default=-1, repr=False, compare=False)
+
+    def source_model(self) -> FeatureModel | None:
+        """The encoded model, or ``None`` if there is none or clauses were added since encoding."""
+        return self.model if len(self.clauses) == self.encoded_clauses else None
 
     def feature_names(self) -> list[str]:
         """The feature names in variable order (auxiliary variables excluded)."""
@@ -109,7 +116,7 @@ def encode(model: FeatureModel) -> CNF:
     root = var[model.root]
     clauses = [clause if clause else [-root] for clause in clauses]  # a false constraint voids the model
     names = [*var, *([""] * (alloc.top - len(var)))]
-    return CNF(alloc.top, clauses, var, names, len(var))
+    return CNF(alloc.top, clauses, var, names, len(var), model, len(clauses))
 
 
 def relations(
