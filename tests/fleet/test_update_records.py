@@ -61,6 +61,11 @@ def test_records_of_a_recorded_campaign(fleet: Store) -> None:
         assert record.offered_at is not None and record.offered_at <= record.reported_at
     assert to_csv(records) == to_csv(update_records(fleet, campaign_id=cid))
     assert to_json(records).count('"vin"') == reported
+    vin = records[-1].vin
+    assert [r.vin for r in update_records(fleet, vin=vin)] == [vin]
+    assert update_records(fleet, vin=vin, campaign_id=cid + 1) == []
+    with pytest.raises(FleetError, match="unknown vehicle"):
+        update_records(fleet, vin="LMDNOSUCHVEHICLE0")
 
 
 def test_records_without_evidence_say_what_was_not_recorded(fleet: Store) -> None:
@@ -72,16 +77,6 @@ def test_records_without_evidence_say_what_was_not_recorded(fleet: Store) -> Non
     assert record.compatibility.basis == "re-evaluated at export" and record.compatibility.result
     assert record.rxswin_before is None and record.preconditions.result is None
     assert record.information.release_notes == "" and record.information.consent is None
-
-
-def test_records_of_one_vehicle_and_unknown_vehicle(fleet: Store) -> None:
-    cid = _start(fleet)
-    fc.run_campaign(fleet, cid, RecordingLink(SimulatedLink(1, NO_FAILURES), fleet, cid, preconditions=_all_parked))
-    vin = vdb.list_vehicles(fleet)[0].vin
-    (record,) = update_records(fleet, vin=vin)
-    assert record.vin == vin and update_records(fleet, vin=vin, campaign_id=cid + 1) == []
-    with pytest.raises(FleetError, match="unknown vehicle"):
-        update_records(fleet, vin="LMDNOSUCHVEHICLE0")
 
 
 def test_preconditions_from_telemetry(fleet: Store) -> None:
