@@ -25,6 +25,7 @@ import io
 import json
 import os
 import platform
+import resource
 import shutil
 import subprocess
 import sys
@@ -121,12 +122,29 @@ def _timed(fn: Callable[[], Any]) -> tuple[Any, float]:
     return value, time.perf_counter() - start
 
 
+def _cpu() -> float:
+    """CPU seconds of this process and its finished children: what contention does not inflate."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def _measured(create: Callable[[], bytes], apply: Callable[[bytes], bytes], new: bytes) -> dict[str, Any]:
+    """Wall and CPU seconds of create and apply; the round trip must give ``new`` back."""
+    cpu = _cpu()
+    patch, create_s = _timed(create)
+    create_cpu = _cpu() - cpu
+    cpu = _cpu()
+    rebuilt, apply_s = _timed(lambda: apply(patch))
+    apply_cpu = _cpu() - cpu
+    assert rebuilt == new, "round trip failed"
+    return {"size": len(patch), "create_s": create_s, "apply_s": apply_s, "create_cpu_s": create_cpu,
+            "apply_cpu_s": apply_cpu}
+
+
 def _library_tool(name: str, old: bytes, new: bytes) -> dict[str, Any]:
     """Create and apply with one of evplatform's encoders (no fallback), check the round trip."""
-    patch, create_s = _timed(lambda: d.encode(old, new, name))
-    rebuilt, apply_s = _timed(lambda: d._APPLY[name](old, patch, len(new)))
-    assert rebuilt == new, f"{name} round trip failed"
-    return {"size": len(patch), "create_s": create_s, "apply_s": apply_s}
+    return _measured(lambda: d.encode(old, new, name), lambda patch: d._APPLY[name](old, patch, len(new)), new)
 
 
 def _detools_sequential(old: bytes, new: bytes) -> dict[str, Any]:
@@ -135,16 +153,12 @@ def _detools_sequential(old: bytes, new: bytes) -> dict[str, Any]:
         detools.create_patch(io.BytesIO(old), io.BytesIO(new), out, compression="lzma", use_mmap=False)
         return out.getvalue()
 
-    patch, create_s = _timed(create)
-
-    def apply() -> bytes:
+    def apply(patch: bytes) -> bytes:
         out = io.BytesIO()
         detools.apply_patch(io.BytesIO(old), io.BytesIO(patch), out)
         return out.getvalue()
 
-    rebuilt, apply_s = _timed(apply)
-    assert rebuilt == new
-    return {"size": len(patch), "create_s": create_s, "apply_s": apply_s}
+    return _measured(create, apply, new)
 
 
 def ensure_xdelta3() -> tuple[str | None, str]:
@@ -170,12 +184,17 @@ def _xdelta3(binary: str, old: bytes, new: bytes) -> dict[str, Any]:
         folder = Path(scratch)
         (folder / "old").write_bytes(old)
         (folder / "new").write_bytes(new)
-        _, create_s = _timed(lambda: subprocess.run(
-            [binary, "-e", "-9", "-f", "-s", "old", "new", "patch"], cwd=folder, check=True, timeout=900))
-        _, apply_s = _timed(lambda: subprocess.run(
-            [binary, "-d", "-f", "-s", "old", "patch", "rebuilt"], cwd=folder, check=True, timeout=900))
-        assert (folder / "rebuilt").read_bytes() == new
-        return {"size": (folder / "patch").stat().st_size, "create_s": create_s, "apply_s": apply_s}
+
+        def create() -> bytes:
+            subprocess.run([binary, "-e", "-9", "-f", "-s", "old", "new", "patch"], cwd=folder, check=True,
+                           timeout=900)
+            return (folder / "patch").read_bytes()
+
+        def apply(_patch: bytes) -> bytes:
+            subprocess.run([binary, "-d", "-f", "-s", "old", "patch", "rebuilt"], cwd=folder, check=True, timeout=900)
+            return (folder / "rebuilt").read_bytes()
+
+        return _measured(create, apply, new)
 
 
 def measure_pair(name: str, what: str, old: bytes, new: bytes, xdelta3: str | None) -> dict[str, Any]:
@@ -212,6 +231,8 @@ def run(small: bool = False) -> dict[str, Any]:
     if big is not None:
         verdict["create_s_big"] = big["tools"][chosen]["create_s"]
         verdict["apply_s_big"] = big["tools"][chosen]["apply_s"]
+        verdict["create_cpu_s_big"] = big["tools"][chosen]["create_cpu_s"]
+        verdict["apply_cpu_s_big"] = big["tools"][chosen]["apply_cpu_s"]
         verdict["create_ok"] = verdict["create_s_big"] <= CREATE_BUDGET_S
         verdict["apply_ok"] = verdict["apply_s_big"] <= APPLY_BUDGET_S
     report = {
@@ -229,7 +250,8 @@ def run(small: bool = False) -> dict[str, Any]:
 def table(report: dict[str, Any]) -> str:
     """The figures as one Markdown table (a row per pair and tool)."""
     lines = [
-        "| pair | old → new bytes | tool | patch bytes | × bsdiff4 | × full zstd | create s | apply s | load |",
+        "| pair | old → new bytes | tool | patch bytes | × bsdiff4 | × full zstd | create s (CPU) | apply s (CPU) "
+        "| load |",
         "|---|---|---|---:|---:|---:|---:|---:|---|",
     ]
     for pair in report["pairs"]:
@@ -237,12 +259,13 @@ def table(report: dict[str, Any]) -> str:
         for tool, f in pair["tools"].items():
             lines.append(
                 f"| {pair['pair']} | {pair['old_bytes']:,} → {pair['new_bytes']:,} | {tool} | {f['size']:,} | "
-                f"{f['size_vs_bsdiff4']:.2f} | {f['size_vs_full']:.2f} | {f['create_s']:.2f} | {f['apply_s']:.3f} "
-                f"| {load} |"
+                f"{f['size_vs_bsdiff4']:.2f} | {f['size_vs_full']:.2f} | {f['create_s']:.2f} ({f['create_cpu_s']:.2f}) "
+                f"| {f['apply_s']:.3f} ({f['apply_cpu_s']:.3f}) | {load} |"
             )
     lines.append("")
-    lines.append(f"xdelta3: {report['xdelta3']}. Full image = zstd level {d.FULL_LEVEL}. "
-                 "Load = 1-minute load average before/after the pair.")
+    lines.append(f"xdelta3: {report['xdelta3']}. Full image = zstd level {d.FULL_LEVEL}. Times are wall clock, "
+                 "CPU seconds of the process (and the xdelta3 child) in brackets. Load = 1-minute load average "
+                 "before/after the pair.")
     return "\n".join(lines)
 
 
