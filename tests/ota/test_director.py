@@ -196,3 +196,16 @@ def test_open_without_repository(tmp_path: Path, clock: FakeClock, repositories:
     image, _, _ = repositories
     with pytest.raises(OtaError, match="no Director repository"):
         Director(tmp_path / "none", clock, image)
+
+
+def test_reregistration_keeps_versions_and_matching_assignments(repositories: tuple) -> None:
+    _, director, _, vehicle = _setup(repositories)
+    director.assign(vehicle.vin, "BMS-1", "bms/5.2.0", publish=False)
+    director.assign(vehicle.vin, "ZC-1", "zone-fw/3.3.0")
+    replaced = register_test_vehicle(director, vehicle.vin, {"PRI-1": "MD-HUB-A1", "BMS-1": "MD-BMS-C1",
+                                                             "ZC-1": "MD-ZC-OTHER"})
+    record = director.vehicle(replaced.vin)
+    assert set(record.assignments) == {"BMS-1"}  # the zone controller changed hardware
+    assert record.versions["targets"] == 1
+    director.publish(vehicle.vin)
+    assert Metadata.from_bytes(director.metadata_bytes(vehicle.vin, "targets")).signed.version == 2

@@ -118,7 +118,11 @@ class Director:
         return self.path / "vehicles" / check_vin(vin)
 
     def register_vehicle(self, vin: str, primary_serial: str, ecus: Mapping[str, tuple[str, Key]]) -> VehicleRecord:
-        """Register (or re-register, keeping counters) a vehicle's ECUs and their public keys."""
+        """Register a vehicle's ECUs and their public keys.
+
+        Re-registering (an ECU replaced in the workshop) keeps metadata versions, replay counters,
+        installed images and the assignments of ECUs that are still there with the same hardware.
+        """
         folder = self.vehicle_folder(vin)
         if primary_serial not in ecus:
             raise OtaError(f"vehicle {vin}: the primary ECU {primary_serial!r} is not among its ECUs")
@@ -132,6 +136,8 @@ class Director:
         record = VehicleRecord(vin, primary_serial, records)
         if previous is not None:
             record.versions = dict(previous.versions)
+            record.assignments = {s: a for s, a in previous.assignments.items()
+                                  if s in records and records[s].hardware_id == a.image.hardware_id}
             record.reports = {s: r for s, r in previous.reports.items() if s in records}
             record.installed = {s: i for s, i in previous.installed.items() if s in records}
             record.manifest_time = previous.manifest_time
