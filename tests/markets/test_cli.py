@@ -1,48 +1,75 @@
-"""`evplatform comply` through the real entry point, as a user runs it."""
+"""`evplatform comply` through the console-script entry point (in process: the CLI imports take ~20 s here)."""
 
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 
+import pytest
 
-def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "evplatform", "comply", *args], capture_output=True, text=True,
-                          timeout=180, env={"COLUMNS": "160", "PATH": ""})
+from evplatform.cli.common import console
+from evplatform.cli.main import run
 
 
-def test_one_market_as_json() -> None:
-    done = run("--market", "DE", "--date", "2027-03-01", "--json")
-    assert done.returncode == 0, done.stderr
-    report = json.loads(done.stdout)
+def comply(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    """Exit code, stdout and stderr of `evplatform comply ARGS`."""
+    monkeypatch.setattr(sys, "argv", ["evplatform", "comply", *args])
+    monkeypatch.setattr(console, "width", 160)  # as wide as a desktop terminal, so no cell is cut
+    code = 0
+    try:
+        run()
+    except SystemExit as stop:
+        code = int(stop.code or 0)
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_one_market_as_json(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = comply(monkeypatch, capsys, "--market", "DE", "--date", "2027-03-01", "--json")
+    assert code == 0, err
+    report = json.loads(out)
     assert report["market"] == "DE" and report["date"] == "2027-03-01" and report["mode"] == "new_types"
     su7 = next(v for v in report["verdicts"] if v["model"] == "su7")
     assert su7["status"] == "non-compliant" and "EU-GSR2-ADDW" in {r["regulation"] for r in su7["reasons"]}
 
 
-def test_matrix_for_people() -> None:
-    done = run("--date", "2027-03-01")
-    assert done.returncode == 0, done.stderr
-    assert "su7/standard" in done.stdout and "ES" in done.stdout and "new type / registration" in done.stdout
+def test_registration_mode_as_json(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = comply(monkeypatch, capsys, "--market", "DE", "--date", "2025-01-01", "--mode", "all", "--json")
+    report = json.loads(out)
+    assert code == 0 and report["mode"] == "all" and "EU-GSR2-ADDW" not in report["regulations_in_force"]
 
 
-def test_roadmap_as_json() -> None:
-    done = run("--roadmap", "--date", "2026-12-01", "--json")
-    assert done.returncode == 0, done.stderr
-    report = json.loads(done.stdout)
+def test_people_get_a_matrix_and_reasons(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = comply(monkeypatch, capsys, "--date", "2027-03-01")
+    assert code == 0, err
+    assert "su7-ultra/ultra" in out and " ES " in out and "new type / registration" in out
+    code, out, err = comply(monkeypatch, capsys, "--market", "CN", "--date", "2026-07-01")
+    assert code == 0, err
+    assert "CN-GB38031-2025" in out and "+ThermalPropagationBarrier" in out
+
+
+def test_roadmap(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = comply(monkeypatch, capsys, "--roadmap", "--date", "2026-12-01", "--json")
+    assert code == 0, err
+    report = json.loads(out)
     assert report["as_of"] == "2026-12-01" and report["roadmap"]
     assert {e["market"] for e in report["roadmap"]} == {"CN", "EU", "DE", "FR", "ES", "IT"}
+    code, out, err = comply(monkeypatch, capsys, "--roadmap", "--market", "CN", "--date", "2026-12-01")
+    assert code == 0, err
+    assert "CN-DOOR-HANDLE" in out and "+MechanicalDoorRelease" in out and "At risk" in out
 
 
-def test_unknown_market_exits_1() -> None:
-    done = run("--market", "UK", "--date", "2027-01-01")
-    assert done.returncode == 1
-    assert "unknown market 'UK'" in done.stderr and "Traceback" not in done.stderr
-
-
-def test_bad_date_and_mode_exit_1() -> None:
-    bad_date = run("--market", "EU", "--date", "2027-02-30")
-    assert bad_date.returncode == 1 and "date must be YYYY-MM-DD, not '2027-02-30'" in bad_date.stderr
-    bad_mode = run("--market", "EU", "--mode", "sometimes")
-    assert bad_mode.returncode == 1 and "mode must be new-types or all" in bad_mode.stderr
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--market", "UK", "--date", "2027-01-01"), "unknown market 'UK'"),
+        (("--market", "EU", "--date", "2027-02-30"), "date must be YYYY-MM-DD, not '2027-02-30'"),
+        (("--market", "EU", "--mode", "sometimes"), "mode must be new-types or all"),
+        (("--roadmap", "--market", "UK"), "unknown market 'UK'"),
+    ],
+)
+def test_bad_input_exits_1(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+                           args: tuple[str, ...], message: str) -> None:
+    code, out, err = comply(monkeypatch, capsys, *args)
+    assert code == 1 and out == ""
+    assert message in " ".join(err.split()) and "Traceback" not in err
