@@ -23,9 +23,15 @@ from evplatform.ota.client.slots import SlotImage
 from evplatform.ota.metadata_common import canonical_bytes, expires_text
 
 
+def _canonical(signed: Mapping[str, Any]) -> bytes:
+    """Canonical JSON; the C encoder's output when it needed no escape (then they are identical)."""
+    text = json.dumps(signed, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return text.encode("utf-8") if "\\" not in text else canonical_bytes(dict(signed))
+
+
 def sign_document(signed: Mapping[str, Any], signers: list[Signer]) -> dict[str, Any]:
     """``{"signed": ..., "signatures": [...]}`` over the canonical JSON of ``signed``."""
-    payload = canonical_bytes(dict(signed))
+    payload = _canonical(signed)
     return {"signed": dict(signed), "signatures": [s.sign(payload).to_dict() for s in signers]}
 
 
