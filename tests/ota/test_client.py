@@ -186,11 +186,14 @@ def test_outcome_manifest_is_signed_by_the_primary(server: Server, car: Vehicle)
 def test_signed_payload_is_securesystemslib_canonical_json(text: str) -> None:
     from securesystemslib.formats import encode_canonical
 
+    from evplatform.ota.client import reports
     from evplatform.ota.client.trusted_set import _canonical
 
     signed = {"_type": "targets", "b": [1, True, None, {"z": text, "a": -3}], "a": text, text: 0}
     raw = json.dumps({"signed": signed}).encode()
-    assert _canonical(json.loads(raw)["signed"], raw) == encode_canonical(signed).encode("utf-8")
+    expected = encode_canonical(signed).encode("utf-8")
+    assert _canonical(json.loads(raw)["signed"], raw) == expected
+    assert reports._canonical(signed) == expected  # what the vehicle signs in its version reports
 
 
 def test_trusted_repository_enforces_the_loading_order(server: Server, car: Vehicle) -> None:
