@@ -166,7 +166,7 @@ _safe_text = st.text(st.characters(min_codepoint=0x20, max_codepoint=0x2FFF, exc
 _any_text = st.text(max_size=12)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(path=_any_text.filter(bool), serial=_any_text, hw=_any_text, counter=st.integers(0, 2**40),
        length=st.integers(0, 2**40))
 def test_canonical_fragments_match_securesystemslib(path: str, serial: str, hw: str, counter: int,
@@ -177,7 +177,7 @@ def test_canonical_fragments_match_securesystemslib(path: str, serial: str, hw: 
     assert target_fragment(path, length, "ab", custom) == expected.encode("utf-8")[1:-1]
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(st.recursive(st.none() | st.booleans() | st.integers() | _safe_text | _any_text,
                     lambda children: st.lists(children, max_size=3) | st.dictionaries(_any_text, children, max_size=3),
                     max_leaves=12))
