@@ -72,7 +72,7 @@ def _run_tasks(client: Any, function: Callable[..., Any], args: Sequence[tuple[A
         return results
     from distributed import as_completed
 
-    remote = client.scatter(shared, broadcast=True)
+    remote = client.scatter([shared], broadcast=True)[0]  # in a list: a list itself would scatter per item
     futures = [client.submit(function, remote, *a, pure=False) for a in args]
     index = {f.key: i for i, f in enumerate(futures)}
     for done, future in enumerate(as_completed(futures), start=1):
