@@ -25,6 +25,7 @@ from evplatform.ota.keys import KeyRing
 from evplatform.ota.metadata_common import system_clock
 from evplatform.ota.storage import DirectoryImageStore
 from evplatform.store import open_store
+from evplatform.store import releases as rdb
 from evplatform.workspace import load_workspace
 from fleet_support import T0, add_release, approve, small_fleet_specs
 
@@ -65,7 +66,13 @@ def test_release_stores_images_and_a_delta_from_the_previous_release(tmp_path: P
     root = tmp_path / "ota"
     one = _invoke("ota", "release", str(first), "--root", str(root), "--no-repository", "--json")
     assert one["images"][0]["delta"] is None and one["image_repository_targets_version"] is None
-    two = _invoke("ota", "release", str(second), "--root", str(root), "--no-repository", "--json")
+    url = f"sqlite:///{tmp_path / 'fleet.db'}"
+    two = _invoke("ota", "release", str(second), "--root", str(root), "--no-repository", "--database", url, "--json")
+    assert two["database_releases"] == ["hub-os-1.8.0"]
+    store = open_store(url)
+    registered = rdb.release(store, "hub-os-1.8.0")
+    store.dispose()
+    assert registered is not None and (registered.ecu, registered.version) == ("central-compute", "1.8.0")
     (row,) = two["images"]
     assert row["target"] == "hub-os/1.8.0" and row["release_counter"] == 2
     meta = row["delta"]

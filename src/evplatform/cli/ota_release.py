@@ -27,6 +27,7 @@ from evplatform.ota.records import to_csv, to_json
 from evplatform.ota.releases import Release, ReleaseCatalog, load_release_manifest
 from evplatform.ota.storage import DirectoryImageStore
 from evplatform.store import default_database_url, open_store
+from evplatform.store.releases import ReleaseRecord, save_release
 from evplatform.workspace import load_workspace
 from evplatform.workspace.loader import demo_path
 
@@ -55,6 +56,9 @@ def release_command(
     no_repository: Annotated[
         bool, typer.Option("--no-repository", help="Store images and deltas only; do not sign the Image repository.")
     ] = False,
+    database: Annotated[
+        str | None, typer.Option("--database", help="Also register the release in this fleet database (for campaigns).")
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Publish a release: validate the manifest, store its images, build deltas from the previous release, list
@@ -74,7 +78,23 @@ def release_command(
                                r["release_counter"]) for r in rows]
         targets_version = image_repository.add_targets(targets, signers)
     catalog.save(release, deltas)
-    _render_release(release, rows, targets_version, root, as_json)
+    registered = _register_in_database(release, database) if database else []
+    _render_release(release, rows, targets_version, root, as_json, registered)
+
+
+def _register_in_database(release: Release, url: str) -> list[str]:
+    """One fleet release per image (the fleet's releases are per component); returns their ids."""
+    store = open_store(url)
+    ids = []
+    try:
+        for image in release.images:
+            rid = release.id if len(release.images) == 1 else f"{release.id}-{image.component}"
+            save_release(store, ReleaseRecord(rid, image.component, image.ecu, image.hardware_id, release.version,
+                                              release.compatible_text, release.notes))
+            ids.append(rid)
+    finally:
+        store.dispose()
+    return ids
 
 
 def _image_repository(root: Path, keys: Path | None, passphrase_env: str | None) -> tuple[ImageRepository, Any] | None:
@@ -122,10 +142,10 @@ def _release_counters(catalog: ReleaseCatalog) -> dict[str, int]:
 
 
 def _render_release(release: Release, rows: list[dict[str, Any]], targets_version: int | None, root: Path,
-                    as_json: bool) -> None:
+                    as_json: bool, registered: list[str]) -> None:
     if as_json:
         print_json({"root": str(root), "release": release.to_dict(), "images": rows,
-                    "image_repository_targets_version": targets_version})
+                    "image_repository_targets_version": targets_version, "database_releases": registered})
         return
     table = Table(title=f"release {release.id} ({release.version}) in {root}", title_justify="left")
     for column in ("ECU", "component", "hardware id", "target", "sha256", "bytes", "delta from", "delta", "× image"):
@@ -140,6 +160,8 @@ def _render_release(release: Release, rows: list[dict[str, Any]], targets_versio
     console.print(table)
     signed = f"Image repository targets v{targets_version}" if targets_version else "not signed (no Image repository)"
     console.print(f"RXSWIN: {', '.join(f'{k} → {v}' for k, v in sorted(release.rxswin.items())) or '—'}; {signed}")
+    if registered:
+        console.print(f"registered in the fleet database: {', '.join(registered)}")
 
 
 # --- records ------------------------------------------------------------------------------------
