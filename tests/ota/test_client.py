@@ -300,3 +300,10 @@ def test_partial_verification_secondary_follows_a_director_root_rotation(server:
     [update] = car.client.update_check().updates
     assert update.ecu_serial == "ecu-brake"
     assert car.client.secondaries["ecu-brake"].verifier.root_version() == 3
+
+
+def test_public_namespace_is_small_and_importable() -> None:
+    import evplatform.ota.client as client
+
+    assert client.__all__ == sorted(client.__all__)
+    assert all(hasattr(client, name) for name in client.__all__)
