@@ -1,0 +1,123 @@
+"""`evplatform fm configure` and `evplatform fm sample`: the configurator and test-sample commands.
+
+Added to A's ``fm`` group by :func:`add_commands`. Commands parse options, call the
+variability domain and render: Rich tables for people, ``--json`` for machines (nothing else
+on stdout; spinners and progress on stderr).
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from evplatform.cli.common import JsonOpt, console, err_console, print_json
+from evplatform.variability.cnf import CNF, encode
+from evplatform.variability.completion import complete_min_cost
+from evplatform.variability.model import FeatureModel
+from evplatform.variability.propagation import Propagation, Propagator
+
+FileArg = Annotated[Path, typer.Argument(help="Feature model: .uvl, FeatureIDE .xml or .dimacs.", show_default=False)]
+SHOWN_ROWS = 40
+
+
+def add_commands(fm_app: typer.Typer) -> None:
+    """Register ``configure`` (and ``sample``) on the ``fm`` group."""
+    fm_app.command("configure")(configure)
+
+
+def load(file: Path) -> tuple[FeatureModel, CNF]:
+    """The model and its CNF (readers by suffix)."""
+    from evplatform.variability.uvl import read_uvl
+
+    model = read_uvl(file)
+    return model, encode(model)
+
+
+def configure(
+    file: FileArg,
+    select: Annotated[list[str] | None, typer.Option("--select", help="Select this feature (repeatable).")] = None,
+    deselect: Annotated[
+        list[str] | None, typer.Option("--deselect", help="Deselect this feature (repeatable).")
+    ] = None,
+    min_cost: Annotated[
+        str | None, typer.Option("--min-cost", help="Complete at the least sum of this attribute (e.g. cost).")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """What the decisions force and forbid (and why), then a valid completion (cheapest with --min-cost)."""
+    chosen, dropped = list(select or []), list(deselect or [])
+    start = time.perf_counter()
+    with err_console.status("reading the model…"):
+        model, cnf = load(file)
+    with Propagator(cnf) as propagator:
+        unit = propagator.propagate_unit(chosen, dropped)
+        with err_console.status("computing the complete consequences (backbone)…"):
+            full = propagator.propagate(chosen, dropped)
+        reasons = {name: full.reasons[name] for name in full.reasons}
+    completion: dict[str, Any]
+    if min_cost is not None:
+        with err_console.status(f"completing at the least {min_cost}…"):
+            best = complete_min_cost(model, chosen, dropped, attribute=min_cost)
+        completion = {"attribute": min_cost, "selected": sorted(best.selected), "added": sorted(best.added),
+                      "cost": best.cost, "added_cost": best.added_cost}
+    else:
+        example = full.example or frozenset()
+        completion = {"attribute": None, "selected": sorted(example), "added": sorted(example - set(chosen)),
+                      "cost": None, "added_cost": None}
+    data = {
+        "file": str(file), "features": cnf.n_features, "selected": chosen, "deselected": dropped,
+        "propagation": {
+            "unit": {"forced": sorted(unit.forced), "forbidden": sorted(unit.forbidden), "seconds": unit.seconds},
+            "forced": sorted(full.forced), "forbidden": sorted(full.forbidden), "complete": full.complete,
+            "reasons": {n: {"state": "forced" if r.value else "forbidden", "rule": r.rule,
+                            "decisions": list(r.decisions), "by": "unit" if n in unit.reasons else "backbone"}
+                        for n, r in reasons.items()},
+            "seconds": full.seconds,
+        },
+        "completion": completion,
+        "seconds": time.perf_counter() - start,
+    }
+    if as_json:
+        print_json(data)
+        return
+    _render_configuration(data, unit, full)
+
+
+def _render_configuration(data: dict[str, Any], unit: Propagation, full: Propagation) -> None:
+    decided = [f"+{n}" for n in data["selected"]] + [f"-{n}" for n in data["deselected"]]
+    console.print(f"[bold]{data['file']}[/]: {data['features']} features; decisions: {' '.join(decided) or 'none'}")
+    reasons = data["propagation"]["reasons"]
+    consequences = {n: r for n, r in reasons.items() if r["decisions"]}
+    table = Table(title="Consequences of the decisions", title_justify="left")
+    for column in ("feature", "state", "because", "rule", "found by"):
+        table.add_column(column)
+    for name, r in list(sorted(consequences.items()))[:SHOWN_ROWS]:
+        colour = "green" if r["state"] == "forced" else "red"
+        table.add_row(name, f"[{colour}]{r['state']}[/]", ", ".join(r["decisions"]), r["rule"], r["by"])
+    console.print(table)
+    hidden = len(consequences) - SHOWN_ROWS
+    if hidden > 0:
+        console.print(f"… and {hidden} more (see --json)")
+    fixed = len(reasons) - len(consequences)
+    share = len(unit.forced | unit.forbidden) / max(1, len(full.forced | full.forbidden))
+    console.print(
+        f"{len(full.forced)} forced, {len(full.forbidden)} forbidden ({fixed} fixed by the model alone); "
+        f"unit propagation found {100 * share:.0f} % in {1000 * unit.seconds:.2f} ms, "
+        f"the complete answer took {1000 * full.seconds:.0f} ms"
+    )
+    completion = data["completion"]
+    if completion["attribute"] is None:
+        console.print(f"A valid completion: {len(completion['selected'])} features "
+                      f"({len(completion['added'])} beyond the selection); --min-cost ATTR for the cheapest.")
+        return
+    console.print(f"Cheapest completion by {completion['attribute']}: total {completion['cost']:,.2f}, "
+                  f"added {len(completion['added'])} features costing {completion['added_cost']:,.2f}")
+    added = Table(title_justify="left")
+    added.add_column("added feature")
+    for name in completion["added"][:SHOWN_ROWS]:
+        added.add_row(name)
+    console.print(added)
