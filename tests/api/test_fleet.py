@@ -71,3 +71,19 @@ def test_a_key_that_is_not_hex_is_422(client: TestClient, store: Store, tokens: 
     response = client.put(f"/api/fleet/vehicles/{vin}/key", json={"public_key": "xyz"}, headers=bearer(tokens["admin"]))
     status, _, message = error_of(response)
     assert status == 422 and "body.public_key" in message
+
+
+def test_software_versions_match_the_registry(store: Store) -> None:
+    from collections import Counter
+
+    from evplatform.store.dashboard import software_versions
+
+    vehicles = vdb.list_vehicles(store, limit=DEMO_VEHICLES)
+    ecus = sorted({ecu for v in vehicles for ecu in v.software})
+    counted = software_versions(store, ecus)
+    for ecu in ecus:
+        expected = Counter(f"{v.software[ecu]['component']} {v.software[ecu]['version']}"
+                           for v in vehicles if ecu in v.software)
+        missing = sum(1 for v in vehicles if ecu not in v.software)
+        assert counted[ecu] == {**expected, **({"none": missing} if missing else {})}
+    assert "hub-os 1.7.0" in counted["central-compute"]

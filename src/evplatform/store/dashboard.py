@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy import func, select
 
 from evplatform.store.database import Store
@@ -24,3 +26,17 @@ def telemetry_totals(store: Store) -> dict[str, int]:
     query = select(TelemetryEvent.kind, func.count()).group_by(TelemetryEvent.kind)
     with store.session() as session:
         return {str(kind): int(n) for kind, n in session.execute(query)}
+
+
+def software_versions(store: Store, ecus: Sequence[str]) -> dict[str, dict[str, int]]:
+    """ECU -> ``"component version"`` -> vehicles, counted by the database (one GROUP BY per ECU)."""
+    out: dict[str, dict[str, int]] = {}
+    with store.session() as session:
+        for ecu in ecus:
+            component = Vehicle.software[(ecu, "component")].as_string()
+            version = Vehicle.software[(ecu, "version")].as_string()
+            query = select(component, version, func.count()).group_by(component, version).order_by(component, version)
+            counts = {f"{c or ''} {v or ''}".strip() or "none": int(n) for c, v, n in session.execute(query)}
+            if counts:
+                out[ecu] = counts
+    return out

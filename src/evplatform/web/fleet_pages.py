@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-import numpy as np
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
@@ -105,19 +104,6 @@ def releases_page(request: Request) -> HTMLResponse:
     return render(request, "releases.html", title="Releases", releases=releases)
 
 
-def _software_versions(store: Any, ecus: list[str]) -> dict[str, dict[str, int]]:
-    """ECU -> 'component version' -> vehicles, from the registry's columns."""
-    out: dict[str, dict[str, int]] = {}
-    for ecu in ecus:
-        cols = vdb.vehicle_columns(store, ecu=ecu)
-        if not len(cols["id"]):
-            continue
-        labels = np.char.add(np.char.add(cols["component"].astype(str), " "), cols["version"].astype(str))
-        values, counts = np.unique(labels, return_counts=True)
-        out[ecu] = {str(v).strip() or "none": int(n) for v, n in zip(values, counts, strict=True)}
-    return out
-
-
 @router.get("/fleet", response_class=HTMLResponse)
 def fleet_page(request: Request, model: str | None = None, trim: str | None = None, market: str | None = None,
                page: int = 0) -> HTMLResponse:
@@ -133,7 +119,7 @@ def fleet_page(request: Request, model: str | None = None, trim: str | None = No
         stability = [k.to_dict() for k in release_stability(store)]
         quarters = updates_per_vehicle_per_quarter(store)
         ecus = sorted({s.ecu for s in ws.software.values()})
-        versions = _software_versions(store, ecus)
+        versions = ddb.software_versions(store, ecus)
         telemetry = ddb.telemetry_totals(store)
     except EvplatformError as error:
         return error_page(request, error)
