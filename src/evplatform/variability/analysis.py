@@ -31,6 +31,7 @@ Glucose 4 is the solver (it beat CaDiCaL 1.7–6× on backbone work on this mach
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
@@ -103,14 +104,11 @@ def backbone(cnf: CNF) -> Backbone:
         solutions = [tuple(first[:n])]
         candidates = set(first[:n])
         repairer = _Repairer(model, set(cnf.selected(first))) if model is not None else None
+        walk_rate = _walk(repairer, cnf, candidates) if repairer is not None else 0.0
         fixed = _failed_literals(session, sorted(candidates, key=abs))
         candidates -= fixed
-        pruned = len(candidates)
         while candidates:
-            if repairer is not None and pruned < max(50, len(candidates) // 100):
-                _walk(repairer, cnf, candidates)  # solutions flip few candidates now: local moves are cheaper
-                if not candidates:
-                    break
+            started = time.perf_counter()
             session.solver.set_phases([-lit for lit in candidates])
             a = session.some(-lit for lit in candidates)
             solution = session.solve([a])
@@ -121,9 +119,10 @@ def backbone(cnf: CNF) -> Backbone:
             solutions.append(tuple(solution[:n]))
             before = len(candidates)
             candidates = {lit for lit in candidates if solution[abs(lit) - 1] == lit}
-            pruned = before - len(candidates)
-            if repairer is not None:
-                repairer.reset(set(cnf.selected(solution)))
+            sat_rate = (before - len(candidates)) / max(time.perf_counter() - started, 1e-6)
+            if repairer is not None and walk_rate > sat_rate and candidates:
+                repairer.reset(set(cnf.selected(solution)))  # a new starting point: moves that failed may work now
+                walk_rate = _walk(repairer, cnf, candidates)
     names = cnf.names
     core = tuple(names[v - 1] for v in range(1, n + 1) if v in fixed)
     dead = tuple(names[v - 1] for v in range(1, n + 1) if -v in fixed)
@@ -141,9 +140,14 @@ def _failed_literals(session: _Session, literals: list[int]) -> set[int]:
     return fixed
 
 
-def _walk(repairer: _Repairer, cnf: CNF, candidates: set[int]) -> None:
-    """Refute candidates by local moves on the repairer's configuration (each accepted one is valid)."""
+def _walk(repairer: _Repairer, cnf: CNF, candidates: set[int]) -> float:
+    """Refute candidates by local moves (each accepted one is a valid configuration).
+
+    One pass over the candidates; returns the candidates refuted per second, so the caller
+    walks again after a SAT round only while walking pays better than SAT.
+    """
     names = cnf.names
+    began, before = time.perf_counter(), len(candidates)
     for lit in sorted(candidates, key=abs, reverse=True):
         if lit not in candidates:
             continue
@@ -151,6 +155,7 @@ def _walk(repairer: _Repairer, cnf: CNF, candidates: set[int]) -> None:
         for name in changed or ():
             v = cnf.var[name]
             candidates.discard(-v if name in repairer.chosen else v)
+    return (before - len(candidates)) / max(time.perf_counter() - began, 1e-6)
 
 
 MOVE_LIMIT = 64  # features (and constraints) a local move may touch; bigger moves rarely pay off against SAT
