@@ -9,7 +9,6 @@ where it would land in the shell history and the process list).
 
 from __future__ import annotations
 
-import importlib
 import os
 from pathlib import Path
 from typing import Annotated, Any
@@ -194,12 +193,12 @@ def _render_report(report: dict[str, Any], as_json: bool, title: str) -> None:
 
 
 def register(app: typer.Typer) -> None:
-    """Add the ``ota`` group; helper commands (release, records, delta) come from cli/ota_release.py."""
-    try:
-        release_module = importlib.import_module("evplatform.cli.ota_release")
-    except ModuleNotFoundError as error:
-        if error.name != "evplatform.cli.ota_release":
-            raise
-    else:
-        release_module.add_commands(ota_app)
+    """Add the ``ota`` group; ``release``, ``records`` and ``delta`` come from cli/ota_release.py.
+
+    Imported here, not at the top: ota_release imports this module's options.
+    """
+    from evplatform.cli import ota_release
+
+    if "release" not in {c.name for c in ota_app.registered_commands}:
+        ota_release.add_commands(ota_app)
     app.add_typer(ota_app, name="ota")
