@@ -290,7 +290,8 @@ def bench_client(folder: Path, checks: int) -> dict[str, Any]:
             "budget_ms": BUDGET_CLIENT_MS, "loadavg": f"{load_before} → {loadavg()}"}
 
 
-def bench_delta(small: bool) -> dict[str, Any]:
+def bench_delta(small: bool, reuse: bool) -> dict[str, Any]:
+    """Helper E's delta benchmark (``run()`` + ``table()``), or its last results with ``reuse``."""
     path = HERE / "_ota_delta.py"
     if not path.exists():
         return {"status": "skipped", "reason": "helper E's benchmarks/_ota_delta.py is not in the tree yet"}
@@ -298,8 +299,20 @@ def bench_delta(small: bool) -> dict[str, Any]:
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    report: dict[str, Any] = module.run(small=small)
-    return {"status": "ok", "verdict": report.get("verdict"), "markdown": module.table(report),
+    saved = HERE / "results" / "ota_delta.json"
+    if reuse and saved.exists():
+        report: dict[str, Any] = json.loads(saved.read_text())
+        written = time.strftime("%Y-%m-%d %H:%M", time.gmtime(saved.stat().st_mtime))
+        source = f"reused {saved.name} written {written} UTC"
+    else:
+        report = module.run(small=small)
+        source = "measured in this run"
+    try:
+        markdown_table = module.table(report)
+    except KeyError as error:
+        return {"status": "skipped", "reason": f"{saved.name} lacks {error} (written by an older _ota_delta.py): "
+                                               "run without --reuse-delta"}
+    return {"status": "ok", "source": source, "verdict": report.get("verdict"), "markdown": markdown_table,
             "details": "benchmarks/results/ota_delta.json"}
 
 
@@ -329,7 +342,10 @@ def markdown(results: dict[str, Any]) -> str:
         rows.append(f"| Client full verification per update check | {c['reason']} | | | ≤ {BUDGET_CLIENT_MS:.0f} | |")
     text = "\n".join(rows)
     delta = results["delta"]
-    text += "\n\n" + (delta.get("markdown") or delta.get("table") or f"Delta images: {delta.get('reason')}")
+    if delta.get("status") == "ok":
+        text += f"\n\nDelta images ({delta['source']}):\n\n{delta['markdown']}"
+    else:
+        text += f"\n\nDelta images: {delta.get('reason')}"
     return text
 
 
@@ -337,6 +353,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller counts (and only the small delta pairs)")
     parser.add_argument("--no-delta", action="store_true", help="leave out the delta-image table")
+    parser.add_argument("--reuse-delta", action="store_true",
+                        help="show the delta table of the last benchmarks/results/ota_delta.json instead of re-running")
     args = parser.parse_args()
     vehicles, rounds = (300, 3) if args.quick else (2_000, 5)
     with tempfile.TemporaryDirectory(prefix="evplatform-ota-bench-") as scratch:
@@ -347,7 +365,8 @@ def main() -> int:
             "director": bench_director(root / "d", vehicles, rounds),
             "manifests": bench_manifests(root / "m", vehicles // 10, 10 if not args.quick else 5, rounds),
             "client": bench_client(root / "c", 30 if args.quick else 200),
-            "delta": {"status": "skipped", "reason": "--no-delta"} if args.no_delta else bench_delta(args.quick),
+            "delta": ({"status": "skipped", "reason": "--no-delta"} if args.no_delta
+                      else bench_delta(args.quick, args.reuse_delta)),
         }
     results["markdown"] = markdown(results)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
