@@ -39,6 +39,9 @@ def test_keys_init_list_with_passphrase(app: typer.Typer, tmp_path: Path) -> Non
     assert all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in (tmp_path / "k").glob("*.pem"))
     code, out = _run(app, "keys", "list", str(tmp_path / "k"))
     assert code == 0 and "image-root-1" in out and "offline" in out
+    code, out = _run(app, "keys", "list", str(tmp_path / "k"), "--json")
+    thresholds = {(t["repository"], t["role"]): t["threshold"] for t in json.loads(out)["thresholds"]}
+    assert thresholds[("image", "root")] == 2 and thresholds[("director", "targets")] == 1
 
 
 def test_missing_passphrase_variable(app: typer.Typer, tmp_path: Path) -> None:
@@ -54,6 +57,8 @@ def test_init_sign_verify(app: typer.Typer, tmp_path: Path) -> None:
     assert code == 0 and json.loads(out)["ok"] is True
     code, out = _run(app, "sign", "timestamp", "--root", str(root), "--json")
     assert code == 0 and json.loads(out)["versions"] == {"timestamp": 2}
+    code, out = _run(app, "sign", "snapshot", "--root", str(root), "--json")
+    assert json.loads(out)["versions"] == {"snapshot": 2, "timestamp": 3}
     with pytest.raises(OtaError, match="passphrase is needed"):
         _run(app, "sign", "targets", "--root", str(root))
     code, out = _run(app, "sign", "targets", "--root", str(root), "--passphrase-env", "OTA_PW", "--json", env=env)
