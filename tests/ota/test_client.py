@@ -14,7 +14,13 @@ from typer.testing import CliRunner
 
 from evplatform.api import create_app
 from evplatform.cli import ota as ota_cli
-from evplatform.ota.client.errors import ClientError, ClockSkewError, ImageVerificationError, NotFoundError
+from evplatform.ota.client.errors import (
+    ClientError,
+    ClockSkewError,
+    ImageVerificationError,
+    MixAndMatchError,
+    NotFoundError,
+)
 from evplatform.ota.client.fetcher import HttpFetcher, InMemoryFetcher, ServiceFetcher
 from evplatform.ota.client.primary import Ecu, VehicleClient
 from evplatform.ota.client.slots import EcuSlots, SlotImage
@@ -307,3 +313,35 @@ def test_public_namespace_is_small_and_importable() -> None:
 
     assert client.__all__ == sorted(client.__all__)
     assert all(hasattr(client, name) for name in client.__all__)
+
+
+def test_unchanged_targets_are_parsed_and_signature_checked_once(
+    server: Server, car: Vehicle, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from evplatform.ota.client import trusted_set
+
+    loads: list[str] = []
+    real = trusted_set.load
+
+    def counting(data: bytes, role_type: str, what: str, limit: int) -> trusted_set.Loaded:
+        loads.append(what)
+        return real(data, role_type, what, limit)
+
+    monkeypatch.setattr(trusted_set, "load", counting)
+    car.client.update_check()
+    first = [w for w in loads if w.endswith("targets.json")]
+    loads.clear()
+    car.client.update_check()
+    assert len(first) == 2 and not [w for w in loads if w.endswith("targets.json")]
+    # Changed bytes are verified again (and a forged change is refused as usual).
+    mirror = server.mirror(car.registered.vin)
+    timestamp = json.loads(mirror.files["image/timestamp.json"])
+    version = timestamp["signed"]["meta"]["snapshot.json"]["version"]
+    snapshot = json.loads(mirror.files[f"image/{version}.snapshot.json"])
+    name = f"image/{snapshot['signed']['meta']['targets.json']['version']}.targets.json"
+    digest = server.image.target("main/1.0").sha256
+    forged = digest[:-1] + ("0" if digest[-1] != "0" else "1")
+    mirror.files[name] = mirror.files[name].replace(digest.encode(), forged.encode())  # same length
+    car.client.fetcher = mirror
+    with pytest.raises(MixAndMatchError):  # snapshot lists the targets' hash: the cached object is not used
+        car.client.update_check()

@@ -47,7 +47,7 @@ from evplatform.ota.client.reports import ecu_version_report, vehicle_manifest
 from evplatform.ota.client.secondary import SecondaryEcu
 from evplatform.ota.client.slots import BootResult, EcuSlots, HealthCheck, SlotImage
 from evplatform.ota.client.state import REPOSITORIES, ClientState
-from evplatform.ota.client.trusted_set import Limits, TrustedRepository, digest
+from evplatform.ota.client.trusted_set import Limits, TrustedRepository, VerifiedTargets, digest
 from evplatform.ota.metadata_common import Clock, now_of
 
 MAX_DELEGATIONS = 32  # roles visited per target, as python-tuf's ngclient bounds it
@@ -132,6 +132,7 @@ class VehicleClient:
         self.limits = limits or Limits()
         self.clock_tolerance = clock_tolerance
         self.state_folder = self.slots_dir / "uptane"
+        self._verified = VerifiedTargets()
         self.slots = {serial: EcuSlots(self.slots_dir, serial) for serial in self.ecus}
         self.secondaries = {
             e.serial: SecondaryEcu(e.serial, e.hardware_id, self.slots_dir, self.limits) for e in ecus if e.partial
@@ -230,7 +231,7 @@ class VehicleClient:
         """Root chain, timestamp, snapshot and top-level targets of one repository."""
         name = "Director" if repository == "director" else "Image repository"
         trusted = TrustedRepository(name, state.trusted_root(repository), now, state.versions.get(repository),
-                                    self.limits)
+                                    self.limits, self._verified)
         for _ in range(MAX_ROOT_ROTATIONS):
             try:
                 data = self.fetcher.fetch(self._url(repository, f"{trusted.root.version + 1}.root.json"),

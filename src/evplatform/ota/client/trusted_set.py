@@ -270,6 +270,27 @@ def _check_meta(meta: MetaFile, data: bytes, version: int, what: str) -> None:
         raise MixAndMatchError(f"{what}: version {version}, the parent lists version {meta.version}")
 
 
+class VerifiedTargets:
+    """Targets metadata already parsed and signature-checked, by (bytes, signing keys, threshold).
+
+    A vehicle re-reads the same (large) Image repository targets on most checks; identical bytes
+    under identical keys verify identically, so the parse and the signatures are done once.
+    Version, parent hashes, rollback and expiry are still checked on every use. Bounded.
+    """
+
+    def __init__(self, size: int = 16) -> None:
+        self.size = size
+        self._entries: dict[tuple[Any, ...], Targets] = {}
+
+    def get(self, key: tuple[Any, ...]) -> Targets | None:
+        return self._entries.get(key)
+
+    def put(self, key: tuple[Any, ...], targets: Targets) -> None:
+        if len(self._entries) >= self.size:
+            self._entries.pop(next(iter(self._entries)))
+        self._entries[key] = targets
+
+
 class TrustedRepository:
     """Verified metadata of one repository (Director or Image), for one update check.
 
@@ -285,8 +306,10 @@ class TrustedRepository:
         now: datetime,
         previous: RepositoryVersions | None = None,
         limits: Limits | None = None,
+        cache: VerifiedTargets | None = None,
     ) -> None:
         self.name = name
+        self.cache = cache
         self.now = now
         self.limits = limits or Limits()
         self.previous = previous or RepositoryVersions()
@@ -438,11 +461,21 @@ class TrustedRepository:
         meta = self.targets_meta(role)
         if len(data) > self.targets_max_length(role):
             raise EndlessDataError(f"{what}: {len(data)} bytes, more than the {self.targets_max_length(role)} allowed")
-        loaded = load(data, Targets.type, what, self.limits.targets)
-        new: Targets = loaded.metadata.signed
-        _check_meta(meta, data, new.version, what)
         keys, role_entry = self._delegation(role, delegator)
-        verify_signatures(keys, role_entry, loaded, what)
+        # Key ids are the hashes of their keys (checked at load), so these ids and this threshold
+        # name exactly the keys whose signatures were checked on exactly these bytes.
+        cache_key = (self.name, role, hashlib.sha256(data).hexdigest(), tuple(sorted(role_entry.keyids)),
+                     role_entry.threshold)
+        new = self.cache.get(cache_key) if self.cache is not None else None
+        if new is None:
+            loaded = load(data, Targets.type, what, self.limits.targets)
+            new = loaded.metadata.signed
+            _check_meta(meta, data, new.version, what)
+            verify_signatures(keys, role_entry, loaded, what)
+            if self.cache is not None:
+                self.cache.put(cache_key, new)
+        else:
+            _check_meta(meta, data, new.version, what)
         if role == Targets.type and new.version < self.previous.targets:
             raise RollbackError(f"{what}: version {new.version} is older than trusted {self.previous.targets}")
         if new.is_expired(self.now):
