@@ -90,8 +90,8 @@ def _cell(verdict: dict[str, Any]) -> str:
 
 def _print_market(reports: list[dict[str, Any]]) -> None:
     first = reports[0]
-    table = Table(title=f"Compliance in {first['market']} ({first['market_name']}) on {first['date']}",
-                  title_justify="left")
+    console.print(f"[bold]Compliance in {first['market']} ({first['market_name']}) on {first['date']}[/]")
+    table = Table()
     table.add_column("trim")
     for report in reports:
         table.add_column(MODE_LABEL[report["mode"]], justify="center")
@@ -149,13 +149,14 @@ def _print_roadmap(report: dict[str, Any]) -> None:
         if not chosen:
             continue
         what = "type approval of a new type" if mode == "new_types" else "registration of a new vehicle"
-        table = Table(title=f"Roadmap, {what}: when each model stops complying unless something changes, "
-                            f"and the cheapest fix ({cur})", title_justify="left")
+        console.print(f"[bold]Roadmap, {what}[/]: when each model stops complying unless something changes, "
+                      f"and the cheapest fix ({cur})", highlight=False)
+        table = Table()
         table.add_column("model")
-        table.add_column("markets")
+        table.add_column("markets", max_width=9)
         table.add_column("from", no_wrap=True)
-        table.add_column("breaks", no_wrap=True)
-        table.add_column("features to add (−: remove)", min_width=26)
+        table.add_column("breaks")
+        table.add_column("features to add (−: remove)", min_width=22)
         table.add_column("per vehicle", justify="right", no_wrap=True)
         table.add_column("per year", justify="right", no_wrap=True)
         for group in chosen:
@@ -173,16 +174,18 @@ def _print_roadmap(report: dict[str, Any]) -> None:
     if risks:
         risk_table = Table(title="At risk: unverified regulations, not counted (--include-unverified counts them)",
                            title_justify="left")
-        for column in ("regulation", "new type from", "registration from", "needs", "models", "markets"):
+        modes = [m for m in MODES if any(m in r["from"] for r in risks)]
+        for column in ("regulation", *(f"{MODE_LABEL[m]} from" for m in modes), "needs", "models", "markets"):
             risk_table.add_column(column)
         for risk in risks:
-            risk_table.add_row(f"[yellow]{risk['regulation']}[/]", risk["from"].get("new_types") or "—",
-                               risk["from"].get("all") or "—", " ".join("+" + f for f in risk["missing"]),
-                               " ".join(risk["models"]), " ".join(risk["markets"]))
+            risk_table.add_row(f"[yellow]{risk['regulation']}[/]", *(risk["from"].get(m) or "—" for m in modes),
+                               " ".join("+" + f for f in risk["missing"]), " ".join(risk["models"]),
+                               " ".join(risk["markets"]))
         console.print(risk_table)
     console.print(f"[dim]The first line of each block is what is needed already on {report['as_of']}. Features: "
-                  f"added at that date; costs: cumulative (everything needed by then); per year = per vehicle × "
-                  f"the trim's planned volume ({report['volume_basis']}).[/]", highlight=False)
+                  "added at that date; costs: cumulative (everything needed by then); per year = per vehicle × the "
+                  "trim's volume_per_year in models/*.yaml (all markets together: an upper bound for one).[/]",
+                  highlight=False)
 
 
 def _changes(rows: list[dict[str, Any]]) -> str:

@@ -90,7 +90,7 @@ def roadmap_report(ws: Workspace, markets: Sequence[str] | None = None, include_
         "currency": ws.platform.currency,
         "include_unverified": include_unverified,
         "as_of": as_of.isoformat() if as_of else None,
-        "volume_basis": "volume_per_year of each trim in models/*.yaml (all markets: an upper bound per market)",
+        "volume_basis": "volume_per_year of each trim in models/*.yaml, all markets together (an upper bound for one)",
         "roadmap": entries,
     }
 
