@@ -25,6 +25,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "serve",
     "insights",
     "comply",
+    "fm",
 )
 
 app = typer.Typer(

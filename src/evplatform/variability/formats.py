@@ -20,7 +20,8 @@ from evplatform.variability.uvl_writer import format_uvl
 SUFFIXES = (".uvl", ".xml", ".dimacs", ".cnf")
 
 
-def _suffix(path: Path) -> str:
+def format_suffix(path: Path) -> str:
+    """The lower-case suffix of a model file, checked against the supported formats."""
     suffix = path.suffix.lower()
     if suffix not in SUFFIXES:
         raise ParseError(f"unknown feature-model format {suffix or '(no suffix)'!r}: expected one of "
@@ -31,7 +32,7 @@ def _suffix(path: Path) -> str:
 def load_model(path: str | Path) -> FeatureModel:
     """The feature model in ``path`` (format by suffix); ``ParseError`` with file:line:column otherwise."""
     path = Path(path)
-    suffix = _suffix(path)
+    suffix = format_suffix(path)
     if path.is_file() and path.stat().st_size == 0:
         raise ParseError("empty file (0 bytes)", path, 1, 1)
     if suffix == ".uvl":
@@ -44,7 +45,7 @@ def load_model(path: str | Path) -> FeatureModel:
 def load_cnf(path: str | Path) -> CNF:
     """The CNF of ``path``: DIMACS as written (names from ``c`` lines), other formats encoded."""
     path = Path(path)
-    if _suffix(path) in (".dimacs", ".cnf"):
+    if format_suffix(path) in (".dimacs", ".cnf"):
         if path.is_file() and path.stat().st_size == 0:
             raise ParseError("empty file (0 bytes)", path, 1, 1)
         return read_dimacs(path)
@@ -63,7 +64,7 @@ def format_model(model: FeatureModel, suffix: str) -> str:
 def save_model(model: FeatureModel, path: str | Path) -> None:
     """Write ``model`` in the format of the suffix, replacing ``path`` only once the text is complete."""
     path = Path(path)
-    write_text_atomically(path, format_model(model, _suffix(path)))
+    write_text_atomically(path, format_model(model, format_suffix(path)))
 
 
 def write_text_atomically(path: Path, text: str) -> None:
