@@ -345,3 +345,27 @@ def test_unchanged_targets_are_parsed_and_signature_checked_once(
     car.client.fetcher = mirror
     with pytest.raises(MixAndMatchError):  # snapshot lists the targets' hash: the cached object is not used
         car.client.update_check()
+
+
+def test_secondary_refuses_older_director_targets(server: Server, tmp_path: Path) -> None:
+    from evplatform.ota.client.errors import ExpiredMetadataError, RollbackError
+
+    car = build_vehicle(server, tmp_path / "car", factory={"ecu-main": "main/1.0", "ecu-brake": "brake/1.0"},
+                        partial=["ecu-brake"])
+    server.service.assign(car.registered.vin, "ecu-brake", "brake/2.0")
+    old = car.client.fetcher.fetch(f"director/{car.registered.vin}/targets.json", 1 << 20)
+    server.service.assign(car.registered.vin, "ecu-main", "main/2.0")  # Director targets version + 1
+    car.client.update_check()
+    secondary = car.client.secondaries["ecu-brake"]
+    with pytest.raises(RollbackError):
+        secondary.receive(old, server.clock(), BRAKE_2)  # a primary replaying yesterday's targets
+    server.clock.advance(days=30)
+    new = car.client.fetcher.fetch(f"director/{car.registered.vin}/targets.json", 1 << 20)
+    with pytest.raises(ExpiredMetadataError):
+        secondary.receive(new, server.clock(), BRAKE_2)
+
+
+def test_corrupted_client_state_is_a_clear_error(server: Server, car: Vehicle) -> None:
+    (car.client.state_folder / "state.json").write_text("{broken", encoding="utf-8")
+    with pytest.raises(ClientError, match="unreadable client state"):
+        car.client.update_check()
