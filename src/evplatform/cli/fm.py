@@ -98,7 +98,8 @@ def analyze(
 
 def _render(payload: dict[str, Any]) -> None:
     result = payload["result"]
-    title = f"{payload['op']} — {Path(payload['file']).name} ({payload['features']} features, {payload['seconds']:.2f} s)"
+    name = Path(payload["file"]).name
+    title = f"{payload['op']} — {name} ({payload['features']} features, {payload['seconds']:.2f} s)"
     if isinstance(result, bool | str):
         console.print(f"[bold]{title}[/]\n{'valid' if result is True else 'void' if result is False else result}")
     else:
