@@ -17,6 +17,7 @@ from rich.table import Table
 from evplatform.cli.common import JsonOpt, console, err_console, print_json
 from evplatform.variability.cnf import CNF, encode
 from evplatform.variability.completion import complete_min_cost
+from evplatform.variability.formats import load_model
 from evplatform.variability.model import FeatureModel
 from evplatform.variability.propagation import Propagation, Propagator
 
@@ -31,9 +32,7 @@ def add_commands(fm_app: typer.Typer) -> None:
 
 def load(file: Path) -> tuple[FeatureModel, CNF]:
     """The model and its CNF (readers by suffix)."""
-    from evplatform.variability.uvl import read_uvl
-
-    model = read_uvl(file)
+    model = load_model(file)
     return model, encode(model)
 
 
