@@ -92,7 +92,6 @@ def _run(op: str, path: str, t: int, seed: int) -> tuple[Any, dict[str, Any]]:
         return _propagation(model, encoded, seed), extra
     if op == "completion":
         from evplatform.variability.completion import complete_min_cost
-
         from evplatform.variability.model import FeatureModel
 
         assert isinstance(model, FeatureModel)
