@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from evplatform.errors import MarketsError
 from evplatform.markets.roadmap import group_markets, roadmap_report
 from evplatform.markets.rules import applicable_regulations, in_force
 from evplatform.workspace import Workspace, load_workspace
@@ -100,3 +101,8 @@ def test_no_possible_fix_is_reported_not_raised(tmp_path: Path) -> None:
     entry = next(e for e in roadmap_report(ws, modes=("new_types",))["roadmap"] if e["model"] == "alpha")
     (row,) = entry["events"][0]["trims"]
     assert row["cost_per_vehicle"] is None and row["error"]
+
+
+def test_an_unknown_market_is_a_markets_error(demo: Workspace) -> None:
+    with pytest.raises(MarketsError, match="unknown market 'UK'"):
+        roadmap_report(demo, ["UK"])

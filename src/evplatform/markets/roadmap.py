@@ -26,7 +26,15 @@ from typing import Any
 from evplatform.errors import VariabilityError
 from evplatform.markets.reasons import unmet
 from evplatform.markets.report import source_and_notes
-from evplatform.markets.rules import MODES, Mode, applicable_regulations, date_text, effective_date, in_force
+from evplatform.markets.rules import (
+    MODES,
+    Mode,
+    applicable_regulations,
+    date_text,
+    effective_date,
+    in_force,
+    require_market,
+)
 from evplatform.variability.completion import minimal_change
 from evplatform.variability.model import Expr, Var
 from evplatform.workspace.model import Regulation, Trim, Workspace
@@ -78,7 +86,7 @@ def roadmap_report(ws: Workspace, markets: Sequence[str] | None = None, include_
     chosen = list(markets) if markets is not None else list(ws.markets)
     entries = []
     for market_id in chosen:
-        market = ws.markets[market_id]
+        market = require_market(ws, market_id)
         rules = applicable_regulations(ws, market_id)
         for model_id in market.models:
             trims = list(ws.models[model_id].trims)
