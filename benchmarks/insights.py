@@ -92,7 +92,7 @@ def sweep_row(label: str, workers: int | None, work: Any) -> dict[str, Any]:
     with cluster(workers=workers) as client:
         client.submit(sum, [1]).result()  # workers up and answering
         startup = time.perf_counter() - start
-        work(client)  # warm-up: imports on the workers, scattering
+        work(client)  # warm-up: imports on the workers
         seconds, result = timed(lambda: work(client))
     return {"run": label, "workers": workers, "startup_s": round(startup, 2), "seconds": round(seconds, 2),
             "result": result, "loadavg": f"{load} → {loadavg()}"}

@@ -60,20 +60,23 @@ def cluster(address: str | None = None, workers: int = MAX_LOCAL_WORKERS, timeou
         yield client
 
 
-def _run_tasks(client: Any, function: Callable[..., Any], args: Sequence[tuple[Any, ...]], shared: Any,
+def _run_tasks(client: Any, function: Callable[..., Any], args: Sequence[tuple[Any, ...]],
                progress: Progress | None) -> list[Any]:
-    """``function(shared, *a)`` for each ``a``: on the client's workers, or here in order when no client."""
+    """``function(*a)`` for each ``a``: on the client's workers, or here in order when no client.
+
+    Each task carries its own (small) inputs rather than a scattered dependency, so a worker that
+    dies only costs its running tasks, which the scheduler retries elsewhere.
+    """
     results: list[Any] = [None] * len(args)
     if client is None:
         for i, a in enumerate(args):
-            results[i] = function(shared, *a)
+            results[i] = function(*a)
             if progress:
                 progress(i + 1, len(args))
         return results
     from distributed import as_completed
 
-    remote = client.scatter([shared], broadcast=True)[0]  # in a list: a list itself would scatter per item
-    futures = [client.submit(function, remote, *a, pure=False) for a in args]
+    futures = [client.submit(function, *a, pure=False) for a in args]
     index = {f.key: i for i, f in enumerate(futures)}
     for done, future in enumerate(as_completed(futures), start=1):
         results[index[future.key]] = future.result()
@@ -92,8 +95,7 @@ class HistogramSpec:
     bins: int = BINS
 
 
-def _chunk_stats(job: tuple[Plan, int, HistogramSpec], index: int, n: int) -> dict[str, Any]:
-    plan, seed, spec = job
+def _chunk_stats(plan: Plan, seed: int, spec: HistogramSpec, index: int, n: int) -> dict[str, Any]:
     result = run_chunk(plan, seed, index, n)
     out: dict[str, Any] = {"n": n}
     for a, (arm, values) in enumerate(zip(ARMS, (result.platform, result.separate, result.advantage), strict=True)):
@@ -143,7 +145,7 @@ def monte_carlo_sweep(
     """
     sizes = chunk_sizes(draws)
     spec = _histogram_spec(plan, seed, draws)
-    parts = _run_tasks(client, _chunk_stats, [(i, n) for i, n in enumerate(sizes)], (plan, seed, spec), progress)
+    parts = _run_tasks(client, _chunk_stats, [(plan, seed, spec, i, n) for i, n in enumerate(sizes)], progress)
     out: dict[str, Any] = {"draws": draws, "chunks": len(sizes), "percentiles_from": f"histogram of {spec.bins} bins"}
     for a, arm in enumerate(ARMS):
         total = sum(p[arm]["sum"] for p in parts)
@@ -179,9 +181,9 @@ def configurations(ws: Workspace, payloads_kg: Sequence[float] = (0.0,)) -> list
     return vehicles
 
 
-def _simulate_chunk(vehicles: Sequence[VehicleParams], cycle: str, start: int, stop: int) -> dict[str, Any]:
-    result = simulate_cycle(vehicles[start:stop], load_cycle(cycle))
-    usable = np.array([v.battery_usable_kwh for v in vehicles[start:stop]])
+def _simulate_chunk(vehicles: Sequence[VehicleParams], cycle: str) -> dict[str, Any]:
+    result = simulate_cycle(vehicles, load_cycle(cycle))
+    usable = np.array([v.battery_usable_kwh for v in vehicles])
     return {
         "battery_kwh_per_100km": result.battery_kwh_per_100km,
         "plug_kwh_per_100km": result.plug_kwh_per_100km,
@@ -201,10 +203,10 @@ def vehicle_sweep(
     if not vehicles:
         raise InsightsError("no vehicles to sweep")
     names = list(cycles or CYCLES)
-    tasks = [(c, s, min(s + chunk, len(vehicles))) for c in names for s in range(0, len(vehicles), chunk)]
-    parts = _run_tasks(client, _simulate_chunk, tasks, list(vehicles), progress)
+    tasks = [(list(vehicles[s : s + chunk]), c) for c in names for s in range(0, len(vehicles), chunk)]
+    parts = _run_tasks(client, _simulate_chunk, tasks, progress)
     out: dict[str, Any] = {"vehicles": [v.name for v in vehicles], "cycles": {}}
     for cycle in names:
-        mine = [p for (c, _, _), p in zip(tasks, parts, strict=True) if c == cycle]
+        mine = [p for (_, c), p in zip(tasks, parts, strict=True) if c == cycle]
         out["cycles"][cycle] = {k: np.concatenate([p[k] for p in mine]) for k in mine[0]}
     return out
