@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+from itertools import combinations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from evplatform.markets.reasons import EXACT_LIMIT, unmet
 from evplatform.variability.expression import parse_expression
+from evplatform.variability.model import And, Expr, Iff, Implies, Not, Or, Var
 
 
 def reasons(text: str, selected: set[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -45,3 +51,38 @@ def test_large_requirements_fall_back_to_polarity() -> None:
     text = " & ".join(names) + " & !Bad"
     missing, violating = reasons(text, {"F0", "Bad"})
     assert missing == tuple(sorted(names[1:])) and violating == ("Bad",)
+
+
+NAMES = ("A", "B", "C", "D")
+
+
+def expressions() -> st.SearchStrategy[Expr]:
+    leaves = st.sampled_from([Var(n) for n in NAMES])
+    return st.recursive(
+        leaves,
+        lambda inner: st.one_of(
+            inner.map(Not),
+            st.tuples(inner, inner).map(lambda p: And(p)),
+            st.tuples(inner, inner).map(lambda p: Or(p)),
+            st.tuples(inner, inner).map(lambda p: Implies(*p)),
+            st.tuples(inner, inner).map(lambda p: Iff(*p)),
+        ),
+        max_leaves=6,
+    )
+
+
+@settings(max_examples=150, deadline=None)
+@given(expressions(), st.sets(st.sampled_from(NAMES)))
+def test_the_change_satisfies_the_requirement_and_nothing_smaller_does(expr: Expr, selected: set[str]) -> None:
+    missing, violating = unmet(expr, selected)
+    assert not set(missing) & selected and set(violating) <= selected
+    names = sorted(expr.variables())
+    satisfiable = any(expr.evaluate(set(c)) for k in range(len(names) + 1) for c in combinations(names, k))
+    if expr.evaluate(selected) or not satisfiable:
+        assert (missing, violating) == ((), ())
+        return
+    assert expr.evaluate((selected | set(missing)) - set(violating))
+    size = len(missing) + len(violating)
+    smaller = [flips for k in range(size) for flips in combinations(names, k)
+               if expr.evaluate(selected.symmetric_difference(flips))]
+    assert smaller == []
