@@ -201,7 +201,7 @@ def measure_pair(name: str, what: str, old: bytes, new: bytes, xdelta3: str | No
     load_before = _load()
     full = d.compress_full(new)
     tools: dict[str, dict[str, Any]] = {}
-    for tool in ("bsdiff4", "hdiffpatch", "zstd-prefix"):
+    for tool in ("bsdiff4", "hdiffpatch-cdc", "hdiffpatch", "zstd-prefix"):
         tools[tool] = _library_tool(tool, old, new)
     if len(new) < 20_000_000:
         tools["detools-sequential"] = _detools_sequential(old, new)

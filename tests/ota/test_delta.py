@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import random
+import struct
 from dataclasses import replace
 
 import pytest
@@ -12,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from evplatform.errors import OtaError
-from evplatform.ota.delta import ALGORITHMS, FULL, Delta, apply_delta, encode, make_delta
+from evplatform.ota.delta import _APPLY, ALGORITHMS, FULL, Delta, apply_delta, encode, make_delta
 
 
 def _firmware(seed: int, size: int = 200_000) -> bytes:
@@ -54,8 +55,48 @@ def test_round_trip_and_much_smaller_than_the_image(algorithm: str) -> None:
     assert apply_delta(OLD, delta, delta.new_sha256) == NEW
 
 
-def test_default_algorithm_is_hdiffpatch() -> None:
-    assert make_delta(OLD, NEW).algorithm == "hdiffpatch"
+def test_default_algorithm_is_hdiffpatch_over_content_defined_segments() -> None:
+    assert make_delta(OLD, NEW).algorithm == "hdiffpatch-cdc"
+
+
+def _tree(files: list[bytes]) -> bytes:
+    return b"".join(len(f).to_bytes(4, "little") + f for f in files)
+
+
+def test_segments_find_moved_files_and_rebuild_the_tree() -> None:
+    rng = random.Random(7)
+    files = [rng.randbytes(rng.randint(20_000, 90_000)) for _ in range(12)]
+    old = _tree(files)
+    changed = [*files[:3], rng.randbytes(40_000), *files[3:7], _next_release(files[7], 3), *files[8:]]
+    new = _tree(changed)  # a file inserted (everything after it moves), one file rebuilt
+    delta = make_delta(old, new, "hdiffpatch-cdc")
+    assert delta.algorithm == "hdiffpatch-cdc"
+    assert delta.patch_length < 40_000 + 0.2 * len(files[7])  # the new file plus a fraction of the rebuilt one
+    assert apply_delta(old, delta, delta.new_sha256) == new
+
+
+def _cdc_payload(body: bytes) -> bytes:
+    import lzma
+
+    return lzma.compress(b"EVCDC1" + body)
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (struct.pack("<I", 1) + struct.pack("<BQQ", 0, 10, 10**9), "past the old image"),
+        (struct.pack("<I", 1) + struct.pack("<BQQQQ", 1, 0, 10, 10**9, 0), "produces more than"),
+        (struct.pack("<I", 1) + struct.pack("<BQQQQ", 1, 99_995, 10, 10, 0), "segment reaches past the old"),
+        (struct.pack("<I", 1) + b"\x07", "unknown operation"),
+        (struct.pack("<I", 2) + struct.pack("<BQQ", 0, 0, 10), "truncated"),
+        (struct.pack("<I", 0) + b"junk", "trailing data"),
+        (struct.pack("<I", 3) + struct.pack("<BQQ", 0, 0, 90_000) * 3, "more than"),
+    ],
+)
+def test_malicious_segment_containers_are_refused(body: bytes, message: str) -> None:
+    old = bytes(100_000)
+    with pytest.raises(OtaError, match=message):
+        _APPLY["hdiffpatch-cdc"](old, _cdc_payload(body), 200_000)
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -147,7 +188,7 @@ def test_metadata_round_trip_and_director_field() -> None:
     assert again == delta
     assert list(delta.metadata()) == ["algorithm", "old_sha256", "old_length", "new_sha256", "new_length",
                                       "patch_sha256", "patch_length", "full_length"]
-    assert delta.director_field() == {"algorithm": "hdiffpatch", "sha256": delta.patch_sha256,
+    assert delta.director_field() == {"algorithm": "hdiffpatch-cdc", "sha256": delta.patch_sha256,
                                       "length": delta.patch_length}
     with pytest.raises(OtaError, match="malformed"):
         Delta.from_metadata({"algorithm": "hdiffpatch"}, delta.payload)

@@ -76,7 +76,7 @@ def test_release_stores_images_and_a_delta_from_the_previous_release(tmp_path: P
     (row,) = two["images"]
     assert row["target"] == "hub-os/1.8.0" and row["release_counter"] == 2
     meta = row["delta"]
-    assert meta["from_release"] == "hub-os-1.7.0" and meta["algorithm"] == "hdiffpatch"
+    assert meta["from_release"] == "hub-os-1.7.0" and meta["algorithm"] == "hdiffpatch-cdc"
     store = DirectoryImageStore(root / "images")
     delta = Delta.from_metadata(meta, store.read(meta["patch_sha256"]))
     assert apply_delta(store.read(one["images"][0]["sha256"]), delta, row["sha256"]) == _image(2, 30)
@@ -111,7 +111,7 @@ def test_delta_command(tmp_path: Path) -> None:
     _manifests(tmp_path)
     out = tmp_path / "p" / "patch.bin"
     figures = _invoke("ota", "delta", str(tmp_path / "a.img"), str(tmp_path / "b.img"), "--out", str(out), "--json")
-    assert figures["algorithm"] == "hdiffpatch" and figures["patch_length"] == out.stat().st_size
+    assert figures["algorithm"] == "hdiffpatch-cdc" and figures["patch_length"] == out.stat().st_size
     assert json.loads(out.with_name("patch.bin.json").read_text())["new_sha256"] == figures["new_sha256"]
     forced_full = _invoke("ota", "delta", str(tmp_path / "a.img"), str(tmp_path / "b.img"), "--algorithm", "full",
                           "--json")
