@@ -1,12 +1,16 @@
 """Delta images between consecutive releases, with a full-image fallback and hash checks.
 
-A vehicle that runs release N downloads only the difference to release N+1. Three encoders are
+A vehicle that runs release N downloads only the difference to release N+1. Four encoders are
 available, chosen by measurement on real binaries (``benchmarks/_ota_delta.py``, BENCHMARKS.md
 "Delta images"):
 
-* ``hdiffpatch`` — detools' HDiffPatch algorithm, lzma-compressed. The default: 0.64× bsdiff4's
-  size on a heavily rebuilt library, 0.83× on a 60 MB package tree, 1.04× on a lightly changed
-  one, and 4–5× faster than bsdiff4 to build and to apply on all three;
+* ``hdiffpatch-cdc`` (the default) — the images cut into content-defined chunks; chunks found
+  unchanged are copied, each changed run is diffed by ``hdiffpatch`` against the old bytes
+  between its unchanged neighbours, and the whole is lzma-compressed. Same size as plain
+  ``hdiffpatch`` (within 1.5 %), less CPU to build and to apply on a package tree;
+* ``hdiffpatch`` — detools' HDiffPatch algorithm over the whole image, lzma-compressed: 0.64×
+  bsdiff4's size on a heavily rebuilt library, 0.83× on a 60 MB package tree, 1.04× on a lightly
+  changed one, and 4–5× faster than bsdiff4 to build and to apply on all three;
 * ``bsdiff4`` — the classic bsdiff (bz2 blocks), the anchor the size target is set against;
 * ``zstd-prefix`` — zstd with the old image as a raw-content dictionary and a window spanning both
   images (``zstd --patch-from`` style): the fastest to build and apply, but python-zstandard
