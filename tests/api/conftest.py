@@ -26,10 +26,24 @@ ROLES = ("viewer", "engineer", "release_manager", "admin")
 
 
 @pytest.fixture(scope="session")
-def demo_db_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def demo_database(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
+    """The demo database file and one account per role (named after it) with its bearer token."""
     path = tmp_path_factory.mktemp("api-demo") / "demo.db"
     build_demo_database(f"sqlite:///{path}", vehicles=DEMO_VEHICLES)
-    return path
+    store = open_store(f"sqlite:///{path}")
+    try:
+        tokens = {}
+        for role in ROLES:
+            create_account(store, role, role)
+            tokens[role] = issue_token(store, role)
+    finally:
+        store.dispose()
+    return path, tokens
+
+
+@pytest.fixture(scope="session")
+def demo_db_file(demo_database: tuple[Path, dict[str, str]]) -> Path:
+    return demo_database[0]
 
 
 @pytest.fixture
@@ -53,13 +67,9 @@ def client(db_url: str) -> Iterator[TestClient]:
 
 
 @pytest.fixture
-def tokens(store: Store) -> dict[str, str]:
-    """One account per role (named after it) and its bearer token."""
-    out = {}
-    for role in ROLES:
-        create_account(store, role, role)
-        out[role] = issue_token(store, role)
-    return out
+def tokens(demo_database: tuple[Path, dict[str, str]]) -> dict[str, str]:
+    """Bearer tokens of the accounts ``viewer``, ``engineer``, ``release_manager``, ``admin`` (every copy has them)."""
+    return dict(demo_database[1])
 
 
 @pytest.fixture
