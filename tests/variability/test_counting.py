@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 
 from evplatform.variability.cnf import CNF, encode
-from evplatform.variability.counting import count_configurations, quiet_stdout, simplify
+from evplatform.variability.counting import count_configurations, quiet_stdout, reduce
 from evplatform.variability.formats import load_cnf, load_model
 from evplatform.variability.model import FeatureModel
 from reference_data import shared_data_path
@@ -39,8 +39,9 @@ def test_free_and_fixed_variables_and_trivial_formulas() -> None:
     assert count_configurations(CNF(2, [[1], [-1]], {"a": 1, "b": 2}, ["a", "b"], 2)) == 0
     assert count_configurations(CNF(2, [[1, 2], []], {"a": 1, "b": 2}, ["a", "b"], 2)) == 0
     assert count_configurations(CNF(0, [], {}, [], 0)) == 1
-    reduced, n_vars, n_free = simplify(3, [[1], [-1, 2], [2, 3]])
-    assert reduced == [] and n_vars == 0 and n_free == 1
+    reduction = reduce(CNF(3, [[1], [-1, 2], [2, 3]], {}, ["a", "b", "c"], 3))
+    assert reduction is not None and reduction.clauses == [] and reduction.free == [3]
+    assert reduction.value[1:] == [1, 1, 0]
 
 
 def test_d4_prints_nothing_on_stdout() -> None:

@@ -17,6 +17,7 @@ import contextlib
 import os
 import sys
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 
 import py_d4
 
@@ -41,36 +42,50 @@ def quiet_stdout() -> Iterator[None]:
 
 def count_configurations(cnf: CNF, assumptions: Sequence[int] = ()) -> int:
     """The exact number of models of the CNF (with ``assumptions`` as unit literals)."""
-    clauses = [list(c) for c in cnf.clauses] + [[lit] for lit in assumptions]
-    if any(not clause for clause in clauses):
+    reduction = reduce(cnf, assumptions)
+    if reduction is None:
         return 0
-    reduced, n_vars, free = simplify(cnf.n_vars, clauses)
-    if reduced is None:
-        return 0
-    if not reduced:
-        return 2**free
+    if not reduction.clauses:
+        return 2 ** len(reduction.free)
     with quiet_stdout():
         try:
-            result = py_d4.Solver(reduced, n_vars).count()
+            result = py_d4.Solver(reduction.clauses, len(reduction.used)).count()
         except Exception as error:  # the binding raises plain RuntimeError; keep the project's tree
             raise VariabilityError(f"d4 could not count the model: {error}") from error
     text = result.getIntResult()
     try:
-        return int(text) * 2**free
+        return int(text) * 2 ** len(reduction.free)
     except ValueError:
         raise VariabilityError(f"d4 returned a count that is not an integer: {text!r}") from None
 
 
-def simplify(n_vars: int, clauses: list[list[int]]) -> tuple[list[list[int]] | None, int, int]:
-    """Clauses after root-level unit propagation, renumbered densely, and the number of free variables.
+@dataclass(frozen=True)
+class Reduction:
+    """A CNF after root-level unit propagation: what is fixed, what is free, what is left to count.
 
-    ``None`` when propagation refutes the formula. Removing the literals propagation fixes and
-    the clauses they satisfy makes d4 1.7x faster on Automotive01 and Automotive02 (measured);
-    a variable left in no clause is free and doubles the count.
+    ``clauses`` are renumbered densely: dense variable ``i`` (1-based) is ``used[i-1]``;
+    ``value[v]`` is 1/-1 for variables propagation fixed, 0 otherwise; ``free`` are the
+    unfixed variables that occur in no remaining clause (each doubles the count).
     """
-    unit = UnitPropagator(n_vars, clauses)
+
+    clauses: list[list[int]]
+    used: list[int]
+    value: list[int]
+    free: list[int]
+
+
+def reduce(cnf: CNF, assumptions: Sequence[int] = ()) -> Reduction | None:
+    """The CNF with unit-propagated literals removed, or ``None`` when propagation refutes it.
+
+    Removing the literals propagation fixes and the clauses they satisfy makes d4 1.7x faster
+    on Automotive01 and Automotive02 (measured).
+    """
+    clauses = [list(c) for c in cnf.clauses] + [[lit] for lit in assumptions]
+    if any(not clause for clause in clauses):
+        return None
+    unit = UnitPropagator(cnf.n_vars, clauses)
     if unit.root_conflict is not None:
-        return None, 0, 0
+        return None
     value = unit.base_value
     kept: list[list[int]] = []
     for clause in clauses:
@@ -78,7 +93,7 @@ def simplify(n_vars: int, clauses: list[list[int]]) -> tuple[list[list[int]] | N
             continue
         kept.append([lit for lit in clause if value[abs(lit)] == 0])
     used = sorted({abs(lit) for clause in kept for lit in clause})
-    unassigned = sum(1 for v in range(1, n_vars + 1) if value[v] == 0)
     dense = {v: i for i, v in enumerate(used, start=1)}
     renumbered = [[dense[lit] if lit > 0 else -dense[-lit] for lit in clause] for clause in kept]
-    return renumbered, len(used), unassigned - len(used)
+    free = [v for v in range(1, cnf.n_vars + 1) if value[v] == 0 and v not in dense]
+    return Reduction(renumbered, used, value, free)

@@ -1,0 +1,230 @@
+"""Samples of valid configurations: uniform random ones, and t-wise covering samples for testing.
+
+**Random** (:func:`random_sample`): exactly uniform over the valid configurations. The CNF
+(root units removed) is compiled to a d-DNNF by d4 and models are drawn top-down with exact
+counts (see ``_ddnnf``); the encoding is count-preserving, so uniform over CNF models is
+uniform over configurations. Seeded: same seed, same sample.
+
+**t-wise** (:func:`twise_sample`, t = 1 or 2): YASA-style. Interactions (pairs of feature
+literals) are taken feature by feature in a seeded random order; each is added to the first
+candidate configuration that can take it — at once when the candidate's current solution
+already satisfies it, else after a SAT check under the candidate's literals as assumptions —
+or starts a new candidate; an interaction no valid configuration has is proven invalid (by
+unit propagation or SAT) and excluded. Candidates are finally their solutions (complete,
+valid). Several iterations with different orders keep the smallest sample, then
+configurations whose interactions the others all cover are dropped. Interactions are over
+the features that vary (not core, not dead): a pair with a core or dead feature is covered
+exactly when the other literal is, which every pairwise sample covers.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from pysat.solvers import Solver
+
+from evplatform.errors import VariabilityError
+from evplatform.variability._ddnnf import compile_ddnnf
+from evplatform.variability._decisions import SOLVER_NAME
+from evplatform.variability.analysis import backbone
+from evplatform.variability.cnf import CNF
+from evplatform.variability.counting import reduce
+
+Progress = Callable[[int, int], None]  # (done, total) features of the current iteration
+
+
+def random_sample(cnf: CNF, n: int, seed: int = 0) -> list[frozenset[str]]:
+    """``n`` configurations drawn uniformly at random (with replacement), reproducible by ``seed``."""
+    if n < 0:
+        raise VariabilityError(f"the sample size must be ≥ 0, got {n}")
+    reduction = reduce(cnf)
+    if reduction is None:
+        raise VariabilityError("the feature model is void: it has no valid configuration to sample")
+    rng = random.Random(seed)
+    ddnnf = compile_ddnnf(reduction.clauses, len(reduction.used)) if reduction.clauses else None
+    if ddnnf is not None and ddnnf.model_count() == 0:
+        raise VariabilityError("the feature model is void: it has no valid configuration to sample")
+    names = cnf.names
+    out: list[frozenset[str]] = []
+    for _ in range(n):
+        chosen = {names[v - 1] for v in range(1, cnf.n_features + 1) if reduction.value[v] > 0}
+        if ddnnf is not None:
+            values = ddnnf.sample(rng)
+            chosen.update(names[v - 1] for i, v in enumerate(reduction.used, start=1)
+                          if values[i] and v <= cnf.n_features)
+        chosen.update(names[v - 1] for v in reduction.free if v <= cnf.n_features and rng.random() < 0.5)
+        out.append(frozenset(chosen))
+    return out
+
+
+@dataclass(frozen=True)
+class TwiseSample:
+    """A covering sample: ``coverage`` = covered / valid interactions (1.0 is full coverage)."""
+
+    configs: list[frozenset[str]]
+    coverage: float
+    t: int
+    covered: int
+    valid: int
+    invalid: int
+    iterations: int
+
+
+def twise_sample(cnf: CNF, t: int = 2, seed: int = 0, iterations: int = 3,
+                 progress: Progress | None = None) -> TwiseSample:
+    """A sample of valid configurations covering every valid t-wise interaction (t = 1 or 2)."""
+    if t not in (1, 2):
+        raise VariabilityError(f"t-wise sampling supports t = 1 or 2, got t = {t}")
+    if iterations < 1:
+        raise VariabilityError(f"iterations must be ≥ 1, got {iterations}")
+    fixed = backbone(cnf)
+    if not fixed.valid:
+        raise VariabilityError("the feature model is void: it has no valid configuration to sample")
+    constant = set(fixed.core) | set(fixed.dead)
+    variables = [v for v in range(1, cnf.n_features + 1) if cnf.names[v - 1] not in constant]
+    with Solver(name=SOLVER_NAME, bootstrap_with=cnf.clauses) as solver:
+        builder = _Builder(cnf, solver, variables, t)
+        best: np.ndarray | None = None
+        rng = random.Random(seed)
+        for _ in range(iterations):
+            sample = builder.build(rng, progress)
+            if best is None or len(sample) < len(best):
+                best = sample
+    assert best is not None
+    best = _drop_redundant(best, t)
+    covered, total = _coverage(best, t), builder.total_interactions()
+    invalid = builder.invalid_count()
+    valid = total - invalid
+    solutions = [frozenset(fixed.core) | {cnf.names[variables[j] - 1] for j in np.flatnonzero(row)} for row in best]
+    return TwiseSample(solutions, covered / valid if valid else 1.0, t, covered, valid, invalid, iterations)
+
+
+class _Builder:
+    """One YASA pass: candidates with committed literals (masks) and a current solution each."""
+
+    def __init__(self, cnf: CNF, solver: Solver, variables: list[int], t: int) -> None:
+        self.cnf, self.solver, self.variables, self.t = cnf, solver, variables, t
+        self.m = len(variables)
+        self.index = {v: j for j, v in enumerate(variables)}
+        # invalid[a][b][i, j]: feature i = a together with feature j = b has no valid configuration
+        self.invalid = np.zeros((2, 2, self.m, self.m), dtype=bool)
+        for j, v in enumerate(variables):
+            for a in (0, 1):
+                _, implied = solver.propagate(assumptions=[v if a else -v])
+                for lit in implied or ():
+                    k = self.index.get(abs(lit))
+                    if k is not None and k != j:
+                        self.invalid[a, 0 if lit > 0 else 1, j, k] = True  # j=a forces k, so k=¬ is invalid
+                        self.invalid[0 if lit > 0 else 1, a, k, j] = True
+
+    def total_interactions(self) -> int:
+        return 2 * self.m if self.t == 1 else 2 * self.m * (self.m - 1)
+
+    def invalid_count(self) -> int:
+        if self.t == 1:
+            return 0
+        upper = np.triu(np.ones((self.m, self.m), dtype=bool), 1)
+        return int(sum((self.invalid[a, b] & upper).sum() for a in (0, 1) for b in (0, 1)))
+
+    def _literal(self, j: int, a: int) -> int:
+        v = self.variables[j]
+        return v if a else -v
+
+    def build(self, rng: random.Random, progress: Progress | None) -> np.ndarray:
+        order = list(range(self.m))
+        rng.shuffle(order)
+        self.commit = np.zeros((0, 2, self.m), dtype=bool)  # commit[k, a, j]: candidate k has feature j = a
+        self.solution = np.zeros((0, self.m), dtype=bool)
+        position = np.empty(self.m, dtype=np.int64)
+        position[order] = np.arange(self.m)
+        for step, i in enumerate(order):
+            later = np.flatnonzero(position > position[i]) if self.t == 2 else np.array([], dtype=np.int64)
+            for a in (1, 0):
+                if self.t == 1:
+                    self._cover_literal(i, a)
+                else:
+                    self._cover_pairs(i, a, later)
+            if progress is not None:
+                progress(step + 1, self.m)
+        return self.solution.copy()
+
+    def _cover_literal(self, i: int, a: int) -> None:
+        if (self.solution[:, i] == bool(a)).any():
+            return
+        self._place([(i, a)])
+
+    def _cover_pairs(self, i: int, a: int, later: np.ndarray) -> None:
+        if later.size == 0:
+            self._cover_literal(i, a)
+            return
+        for b in (1, 0):
+            has_i = self.commit[:, a, i]
+            done = (has_i[:, None] & self.commit[:, b, later]).any(axis=0) if len(has_i) else np.zeros(len(later), bool)
+            todo = later[~done & ~self.invalid[a, b, i, later]]
+            if todo.size == 0:
+                continue
+            # candidates whose solution already has both literals take the pair without a SAT call
+            rows = np.flatnonzero(self.solution[:, i] == bool(a))
+            if rows.size:
+                fits = self.solution[np.ix_(rows, todo)] == bool(b)
+                takes = fits.any(axis=0)
+                first = rows[fits.argmax(axis=0)]
+                self.commit[first[takes], a, i] = True
+                self.commit[first[takes], b, todo[takes]] = True
+                todo = todo[~takes]
+            for j in todo:
+                self._place([(i, a), (int(j), b)])
+
+    def _place(self, literals: list[tuple[int, int]]) -> None:
+        """Add the interaction to the first candidate that can take it, or start a new one."""
+        for k in range(len(self.solution)):
+            if any(self.commit[k, 1 - a, j] for j, a in literals):
+                continue
+            assumptions = [self._literal(j, a) for a in (0, 1) for j in np.flatnonzero(self.commit[k, a])]
+            assumptions += [self._literal(j, a) for j, a in literals]
+            if self.solver.solve(assumptions=assumptions):
+                self._set(k, literals)
+                return
+        if not self.solver.solve(assumptions=[self._literal(j, a) for j, a in literals]):
+            (i, a), (j, b) = literals
+            self.invalid[a, b, i, j] = self.invalid[b, a, j, i] = True
+            return
+        self.commit = np.concatenate([self.commit, np.zeros((1, 2, self.m), dtype=bool)])
+        self.solution = np.concatenate([self.solution, np.zeros((1, self.m), dtype=bool)])
+        self._set(len(self.solution) - 1, literals)
+
+    def _set(self, k: int, literals: list[tuple[int, int]]) -> None:
+        model = self.solver.get_model() or []
+        self.solution[k] = [model[v - 1] > 0 for v in self.variables]
+        for j, a in literals:
+            self.commit[k, a, j] = True
+
+
+def _pair_counts(sample: np.ndarray) -> list[np.ndarray]:
+    """For (a, b) in TT, TF, FT, FF: how many configurations have feature i = a and j = b."""
+    x = sample.astype(np.float32)
+    y = 1.0 - x
+    return [x.T @ x, x.T @ y, y.T @ x, y.T @ y]
+
+
+def _coverage(sample: np.ndarray, t: int) -> int:
+    """Interactions covered by the sample (t = 1: literals; t = 2: pairs of features i < j)."""
+    if t == 1:
+        return int(sample.any(axis=0).sum() + (~sample).any(axis=0).sum())
+    m = sample.shape[1]
+    upper = np.triu(np.ones((m, m), dtype=bool), 1)
+    return int(sum(((c > 0) & upper).sum() for c in _pair_counts(sample)))
+
+
+def _drop_redundant(sample: np.ndarray, t: int) -> np.ndarray:
+    """Drop configurations (fewest covered interactions first) whose interactions the rest cover."""
+    keep = list(range(len(sample)))
+    target = _coverage(sample, t)
+    for k in sorted(keep, key=lambda k: int(sample[k].sum())):
+        trial = [r for r in keep if r != k]
+        if trial and _coverage(sample[trial], t) == target:
+            keep = trial
+    return sample[keep]

@@ -1,0 +1,95 @@
+"""Decision propagation: the complete answer equals brute force, unit propagation is a sound part of it."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from evplatform.errors import VariabilityError
+from evplatform.variability.cnf import CNF, encode
+from evplatform.variability.expression import parse_expression
+from evplatform.variability.model import Constraint, FeatureModel
+from evplatform.variability.propagation import Propagator
+from evplatform.workspace import load_workspace
+from variability.fm_strategies import brute_force, feature_models
+
+
+@settings(max_examples=120, deadline=None)
+@given(data=st.data())
+def test_backbone_under_decisions_matches_brute_force(data: st.DataObject) -> None:
+    model = data.draw(feature_models(max_features=8))
+    names = list(model.features)
+    selected = data.draw(st.sets(st.sampled_from(names), max_size=2))
+    deselected = data.draw(st.sets(st.sampled_from(names), max_size=2)) - selected
+    configs = [c for c in brute_force(model) if selected <= c and not (c & deselected)]
+    decided = selected | deselected
+    with Propagator(encode(model)) as propagator:
+        if not configs:
+            with pytest.raises(VariabilityError, match=r"contradictory|void"):
+                propagator.propagate(selected, deselected)
+            return
+        full = propagator.propagate(selected, deselected)
+        unit = propagator.propagate_unit(selected, deselected)
+        assert full.complete and not unit.complete
+        assert full.forced == frozenset.intersection(*configs) - decided
+        assert full.forbidden == frozenset(names) - frozenset.union(*configs) - decided
+        assert unit.forced <= full.forced and unit.forbidden <= full.forbidden
+        assert full.example in configs
+        decisions = {f"select {n}" for n in selected} | {f"deselect {n}" for n in deselected}
+        for name in full.forced | full.forbidden:
+            reason = full.reasons[name]
+            assert reason.value == (name in full.forced) and reason.rule
+            assert set(reason.decisions) <= decisions
+
+
+@pytest.fixture(scope="module")
+def demo() -> FeatureModel:
+    return load_workspace(None).feature_model
+
+
+def test_reasons_name_the_relation_and_the_decision(demo: FeatureModel) -> None:
+    with Propagator(encode(demo)) as propagator:
+        unit = propagator.propagate_unit(["AirSuspension"], ["LHD"])
+        assert {"RHD", "Market_EU", "Inlet_CCS2"} <= unit.forced
+        assert {"SteelSprings", "Market_CN"} <= unit.forbidden
+        rhd = unit.reasons["RHD"]
+        assert rhd.decisions == ("deselect LHD",)
+        assert "alternative group" in rhd.rule and "line" in rhd.rule
+        assert unit.reasons["SteelSprings"].decisions == ("select AirSuspension",)
+        assert "Market_CN => Inlet_GBT & LHD" in unit.reasons["Market_CN"].rule
+        assert str(unit.reasons["RHD"]).startswith("RHD is forced: ")
+        full = propagator.propagate(["AirSuspension"], ["LHD"])
+        assert unit.forced <= full.forced and full.example is not None
+        assert demo.configuration_errors(full.example) == []
+        assert demo.root in full.forced and full.reasons[demo.root].decisions == ()
+
+
+def test_backbone_only_consequence_gets_a_minimal_decision_set() -> None:
+    """With z deselected, x ∨ y and x ∨ ¬y force x; unit propagation alone cannot see it."""
+    cnf = CNF(4, [[1], [-2, 1], [-3, 1], [-4, 1], [2, 3, 4], [2, -3, 4]],
+              {"r": 1, "x": 2, "y": 3, "z": 4}, ["r", "x", "y", "z"], 4)
+    with Propagator(cnf) as propagator:
+        unit = propagator.propagate_unit(["r"], ["z"])
+        full = propagator.propagate(["r"], ["z"])
+        assert "x" not in unit.forced and "x" in full.forced
+        assert full.reasons["x"].decisions == ("deselect z",)
+
+
+def test_bad_decisions_are_clear_errors(demo: FeatureModel) -> None:
+    with Propagator(encode(demo)) as propagator:
+        with pytest.raises(VariabilityError, match=r"unknown feature .Airsuspension.*did you mean AirSuspension"):
+            propagator.propagate_unit(["Airsuspension"])
+        with pytest.raises(VariabilityError, match="both selected and deselected"):
+            propagator.propagate(["LHD"], ["LHD"])
+        with pytest.raises(VariabilityError, match=r"contradictory decisions.*select (LHD|RHD).*together"):
+            propagator.propagate_unit(["LHD", "RHD"])
+        with pytest.raises(VariabilityError, match="contradictory decisions"):
+            propagator.propagate(["LHD", "RHD"])
+
+
+def test_void_model_is_named(demo: FeatureModel) -> None:
+    void = FeatureModel(demo.root, demo.features,
+                        [*demo.constraints, Constraint(parse_expression("LHD & RHD"), None, "LHD & RHD")])
+    with Propagator(encode(void)) as propagator, pytest.raises(VariabilityError, match="void"):
+        propagator.propagate()
