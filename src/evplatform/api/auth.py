@@ -32,6 +32,7 @@ from typing import Annotated
 from fastapi import Depends, Header, Request
 from nacl.exceptions import BadSignatureError
 from nacl.signing import SigningKey, VerifyKey
+from starlette.concurrency import run_in_threadpool
 
 from evplatform.api.context import ApiContext, get_context
 from evplatform.api.errors import Forbidden, Unauthenticated
@@ -159,7 +160,7 @@ async def vehicle_caller(request: Request, context: Annotated[ApiContext, Depend
         signature = base64.b64decode(signature_text, validate=True)
     except (binascii.Error, ValueError):
         raise Unauthenticated(f"{SIGNATURE_HEADER} is not base64") from None
-    key_text = vdb.public_key(context.store(), vin)
+    key_text = await run_in_threadpool(lambda: vdb.public_key(context.store(), vin))  # keep the loop free
     if key_text is None:
         raise Unauthenticated(f"vehicle {vin} is unknown or has no provisioned key")
     path = request.url.path + (f"?{request.url.query}" if request.url.query else "")

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Request
+from starlette.concurrency import run_in_threadpool
 
 from evplatform.api.auth import SIGNATURE_HEADER, operator, vehicle_caller
 from evplatform.api.context import ApiContext, get_context
@@ -31,8 +32,9 @@ async def post_telemetry(
         if others:
             raise Forbidden(f"vehicle {caller.vin} may only send its own telemetry, not {', '.join(others[:3])}")
     else:
-        account = operator(context, authorization)
+        account = await run_in_threadpool(operator, context, authorization)
         if not account.has_role("engineer"):
             raise Forbidden(f"account {account.name!r} is {account.role}; ingesting telemetry needs engineer or higher")
-    stored = ingest(context.store(), [e.to_event() for e in batch.events])
+    events = [e.to_event() for e in batch.events]
+    stored = await run_in_threadpool(lambda: ingest(context.store(), events))  # database work off the event loop
     return {"stored": stored}

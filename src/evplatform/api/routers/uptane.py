@@ -19,6 +19,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from evplatform.api.context import ApiContext, get_context
 from evplatform.api.errors import NotFound
@@ -76,7 +77,5 @@ def image(context: Context, sha256: str) -> FileResponse:
 @router.post("/director/{vin}/manifest", summary="Submit the vehicle version manifest (signed by the primary ECU)")
 async def manifest(context: Context, vin: str, request: Request) -> dict[str, Any]:
     body = await request.body()
-    from starlette.concurrency import run_in_threadpool
-
     result = await run_in_threadpool(context.ota().submit_manifest, vin, body)
     return result.to_json()
