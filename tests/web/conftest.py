@@ -127,6 +127,8 @@ def browser(server: Server) -> Iterator[Any]:
 @pytest.fixture
 def page(browser: Any) -> Iterator[Any]:
     context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(90_000)  # the first visit of a page computes its figures; the machine is shared
+    context.set_default_navigation_timeout(120_000)
     opened = context.new_page()
     yield opened
     context.close()
