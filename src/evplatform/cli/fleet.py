@@ -17,8 +17,9 @@ from evplatform.fleet import campaigns as fc
 from evplatform.fleet.demo import build_demo_database
 from evplatform.fleet.plots import plot_waves
 from evplatform.fleet.registry import import_csv
-from evplatform.fleet.simulator import simulate_fleet, summary_json
+from evplatform.fleet.simulator import Scenario, scenario_failures, simulate_fleet, summary_json
 from evplatform.fleet.stability import release_stability, updates_per_vehicle_per_quarter
+from evplatform.fleet.uptane_link import UptaneLink
 from evplatform.store import default_database_url, open_store, redact
 from evplatform.store.campaigns import list_campaigns
 from evplatform.workspace import load_workspace
@@ -47,10 +48,19 @@ def simulate(
     ] = None,
     out: Annotated[Path, typer.Option("--out", help="Folder for the waves plot (PNG).")] = Path("out/fleet"),
     no_plot: Annotated[bool, typer.Option("--no-plot", help="Do not write the plot.")] = False,
+    client: Annotated[
+        str, typer.Option("--client", help="Who answers: 'simulated' (vectorised draws) or 'uptane' (real in-process "
+                                           "Uptane clients, one per vehicle; slower).")
+    ] = "simulated",
     as_json: JsonOpt = False,
 ) -> None:
     """N vehicles in the planned proportions through a good release and a bad one that must halt."""
+    if client not in ("simulated", "uptane"):
+        raise FleetError(f"--client must be 'simulated' or 'uptane', got {client!r}")
     ws = load_workspace(workspace)
+    scenario = Scenario()
+    link = UptaneLink(scenario.seed, scenario_failures(scenario),
+                      factory_versions={k: s.version for k, s in ws.software.items()}) if client == "uptane" else None
     with tempfile.TemporaryDirectory(prefix="evplatform-fleet-") as scratch:
         store = open_store(database or f"sqlite:///{Path(scratch) / 'fleet.db'}")
         try:
@@ -69,19 +79,28 @@ def simulate(
                         )
                     bar.update(campaign_tasks[campaign_id], advance=step.reported)
 
-                result = simulate_fleet(store, ws, vehicles, on_populate=on_populate, on_tick=on_tick)
+                result = simulate_fleet(store, ws, vehicles, scenario=scenario, on_populate=on_populate,
+                                        on_tick=on_tick, link=link)
             kpis = [k.to_dict() for k in release_stability(store)]
             plot = None if no_plot else plot_waves(store, result.campaigns, out / "waves.png")
         finally:
             store.dispose()
+            if link is not None:
+                link.close()
+    uptane = link.stats() if link is not None else None
     if as_json:
         data = summary_json(result, kpis)
         data["plot"] = str(plot) if plot else None
+        data["client"] = client
+        data["uptane"] = uptane
         print_json(data)
         return
     _render_campaigns(result.campaigns)
     _render_stability(kpis)
     console.print(f"{result.vehicles:,} vehicles in {result.seconds:.1f} s" + (f" — plot: {plot}" if plot else ""))
+    if uptane is not None:
+        console.print(f"Uptane client: {uptane['client_runs']:,} update cycles (full verification, A/B install, "
+                      f"trial boot) at {uptane['vehicles_per_second']} vehicles/s")
 
 
 def _render_campaigns(campaigns: list[dict[str, Any]]) -> None:

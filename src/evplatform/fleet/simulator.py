@@ -181,6 +181,16 @@ class SimulationResult:
     timings: dict[str, float]
 
 
+def scenario_failures(scenario: Scenario) -> FailureModel:
+    """The scenario's failure model with its bad releases added (what any link should inject)."""
+    bad = {
+        f"{r.component}-{r.version}": (r.crash_cohort, r.crash_rate) for r in scenario.releases if r.crash_cohort
+    }
+    f = scenario.failures
+    return FailureModel(f.download_interruption, f.install_failure, f.power_loss, f.postpone, f.offline,
+                        {**f.bad_releases, **bad})
+
+
 def run_scenario(
     store: Store,
     ws: Workspace,
@@ -190,14 +200,7 @@ def run_scenario(
     on_tick: Callable[[int, datetime, fc.StepResult], None] | None = None,
 ) -> list[int]:
     """Create, approve, start and run the scenario's campaigns one after the other; their ids."""
-    bad = {
-        f"{r.component}-{r.version}": (r.crash_cohort, r.crash_rate) for r in scenario.releases if r.crash_cohort
-    }
-    failures = FailureModel(
-        scenario.failures.download_interruption, scenario.failures.install_failure, scenario.failures.power_loss,
-        scenario.failures.postpone, scenario.failures.offline, {**scenario.failures.bad_releases, **bad},
-    )
-    link = link or SimulatedLink(scenario.seed, failures)
+    link = link or SimulatedLink(scenario.seed, scenario_failures(scenario))
     window = MaintenanceWindow.parse(*scenario.window) if scenario.window else None
     ids = []
     clock = scenario.start
@@ -223,8 +226,13 @@ def simulate_fleet(
     scenario: Scenario | None = None,
     on_populate: Callable[[int], None] | None = None,
     on_tick: Callable[[int, datetime, fc.StepResult], None] | None = None,
+    link: VehicleLink | None = None,
 ) -> SimulationResult:
-    """Populate an empty store with ``vehicles`` vehicles and run the scenario's campaigns."""
+    """Populate an empty store with ``vehicles`` vehicles and run the scenario's campaigns.
+
+    ``link`` answers the offers (default: ``SimulatedLink`` with ``scenario_failures(scenario)``;
+    ``fleet.uptane_link.UptaneLink`` runs real in-process Uptane clients instead).
+    """
     if vehicles <= 0:
         raise FleetError(f"--vehicles must be positive, got {vehicles}")
     if vdb.count_vehicles(store):
@@ -233,7 +241,7 @@ def simulate_fleet(
     started = time.perf_counter()
     populate(store, ws, vehicles, seed=scenario.seed, at=scenario.start - timedelta(days=120), progress=on_populate)
     populated = time.perf_counter()
-    ids = run_scenario(store, ws, scenario, on_tick=on_tick)
+    ids = run_scenario(store, ws, scenario, link=link, on_tick=on_tick)
     finished = time.perf_counter()
     return SimulationResult(
         vehicles=vehicles,

@@ -1,0 +1,480 @@
+"""``UptaneLink``: campaign offers answered by real in-process Uptane vehicles.
+
+Where ``SimulatedLink`` draws each answer, this link makes it happen. One ``OtaService`` (Image
+repository, Director, image store, keys from ``ota.keys``) lives in a folder for the whole
+simulation; each offered vehicle gets, on first contact, ECU keys registered with the Director,
+a factory image in slot A and a ``VehicleClient`` whose state and A/B slots are on disk. Per
+offer the Director assigns the release's image, the client runs ``update_check()`` (full
+verification of both repositories, download, install into the inactive slot), boots the trial
+slot with a health check and reports a signed version manifest. The answer is what happened:
+
+* committed after the health check → ``succeeded``;
+* the first image transfer cut mid-body → the client's ``HttpFetcher`` resumes it with a
+  ``Range`` request (over an in-process ``httpx.MockTransport``) → still ``succeeded``;
+* a write error injected into the slots → ``InstallError`` → ``failed``;
+* power lost while writing the slot or during the trial boot → the next boot runs the previous
+  slot → ``rolled_back``;
+* a bad release crashing a share of one cohort → the health check fails at the trial boot →
+  ``rolled_back`` with ``crashed``;
+* offline → ``no_answer``; a soft update the driver defers → ``postponed`` (no client run).
+
+Which vehicle meets which fault uses the same ``uniform`` draws and salts as ``SimulatedLink``,
+so the campaign gates see the same shares, and a vehicle offered again meets the same fault.
+VINs are ``V`` + the store's vehicle id (the link sees ids only).
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
+from securesystemslib.signer import CryptoSigner
+
+from evplatform.errors import OtaError
+from evplatform.fleet.link import Delivery, FailureModel, uniform
+from evplatform.ota.client import Ecu, Fetcher, HttpFetcher, ServiceFetcher, SlotImage, VehicleClient
+from evplatform.ota.client.errors import InstallError
+from evplatform.ota.client.slots import EcuSlots, FaultHook
+from evplatform.ota.image_repository import ImageTarget
+from evplatform.ota.keys import KeyRing, generate_private_key, signer_of
+from evplatform.ota.service import OtaService
+from evplatform.store.releases import ReleaseRecord
+
+#: Bytes of each simulated image (content derived from the release id: same release, same hash).
+IMAGE_SIZE = 4096
+#: Base url of the simulated image transport (a reserved name: nothing leaves the process).
+SIMULATED_URL = "http://ota.invalid/"
+#: Re-sign Image repository metadata that would expire within this margin of the simulated time.
+FRESHNESS_MARGIN = timedelta(hours=2)
+#: Where a power loss hits: while writing the inactive slot, or during the trial boot.
+POWER_LOSS_STEPS = ("image-written", "trial-booted")
+
+
+class _PowerLoss(BaseException):
+    """The vehicle lost power: nothing after this point runs (not an error the client may catch)."""
+
+
+@dataclass
+class _SimulatedClock:
+    """The campaign's simulated time, shared by the server and every vehicle."""
+
+    now: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@dataclass(frozen=True, slots=True)
+class _Faults:
+    """What one offer meets (drawn per vehicle and release)."""
+
+    interrupt: bool
+    install_failure: bool
+    power_loss_at: str | None
+    crash: bool
+
+
+@dataclass(frozen=True, slots=True)
+class _Server:
+    service: OtaService
+    targets_signers: list[CryptoSigner]
+    roots: dict[str, bytes]
+    http: httpx.Client
+
+
+@dataclass
+class _Vehicle:
+    vin: str
+    folder: Path
+    hardware: dict[str, str] = field(default_factory=dict)  # ECU serial -> hardware id (primary first)
+    signers: dict[str, CryptoSigner] = field(default_factory=dict)
+    client: VehicleClient | None = None
+
+
+class _ImageTransport:
+    """httpx transport handler serving images from the service, with ``Range`` and injected cuts.
+
+    A request carrying ``X-Interrupt-After: N`` and no ``Range`` gets a 200 whose body breaks after
+    N bytes (``httpx.ReadError``, as a dropped mobile link would); a ``Range`` request gets 206.
+    """
+
+    def __init__(self, service: OtaService) -> None:
+        self.service = service
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        parts = request.url.path.strip("/").split("/")
+        if len(parts) != 2 or parts[0] != "images":
+            return httpx.Response(404)
+        try:
+            data = self.service.image_path(parts[1]).read_bytes()
+        except OtaError:
+            return httpx.Response(404)
+        wanted = request.headers.get("range", "")
+        if wanted.startswith("bytes=") and wanted.endswith("-") and wanted[6:-1].isdigit():
+            start = int(wanted[6:-1])
+            if start >= len(data):
+                return httpx.Response(416)
+            return httpx.Response(206, content=data[start:],
+                                  headers={"content-range": f"bytes {start}-{len(data) - 1}/{len(data)}"})
+        cut = request.headers.get("x-interrupt-after", "")
+        if cut.isdigit():
+            return httpx.Response(200, stream=_CutStream(data, int(cut)))
+        return httpx.Response(200, content=data)
+
+
+class _CutStream(httpx.SyncByteStream):
+    def __init__(self, data: bytes, after: int) -> None:
+        self.data = data
+        self.after = after
+
+    def __iter__(self) -> Any:
+        yield self.data[: self.after]
+        raise httpx.ReadError("simulated link loss in the middle of the image")
+
+
+class _VehicleFetcher(Fetcher):
+    """Metadata from the service in-process; images too, or over HTTP with a cut when asked."""
+
+    def __init__(self, service: OtaService, http: httpx.Client) -> None:
+        self.direct = ServiceFetcher(service)
+        self.http = http
+        self.interrupt_after: int | None = None
+        self.resumed = 0
+
+    def _fetch(self, url: str, max_length: int) -> bytes:
+        if self.interrupt_after is None or not url.startswith("images/"):
+            return self.direct.fetch(url, max_length)
+        fetcher = HttpFetcher(SIMULATED_URL, client=self.http,
+                              headers={"X-Interrupt-After": str(self.interrupt_after)})
+        self.interrupt_after = None  # only the first transfer of this offer is cut
+        data = fetcher.fetch(url, max_length)
+        self.resumed += fetcher.resumed
+        return data
+
+
+class UptaneLink:
+    """A ``VehicleLink`` whose vehicles are real ``VehicleClient`` instances against one ``OtaService``.
+
+    ``folder`` holds the server (``server/``) and the vehicles (``vehicles/<VIN>/``); without one a
+    temporary folder (on ``/dev/shm`` when present, see :func:`scratch_dir`) is used and removed by
+    :meth:`close`. ``factory_versions`` (component → version) names the image each ECU leaves the
+    factory with (default ``factory``).
+    """
+
+    def __init__(
+        self,
+        seed: int = 0,
+        failures: FailureModel | None = None,
+        *,
+        folder: Path | None = None,
+        factory_versions: Mapping[str, str] | None = None,
+        image_size: int = IMAGE_SIZE,
+    ) -> None:
+        self.seed = seed
+        self.failures = failures or FailureModel()
+        self.factory_versions = dict(factory_versions or {})
+        self.image_size = image_size
+        self._temporary = folder is None
+        self.folder = Path(tempfile.mkdtemp(prefix="evplatform-uptane-", dir=scratch_dir())) if folder is None \
+            else Path(folder)
+        self.clock = _SimulatedClock()
+        self._server: _Server | None = None  # created at the first offer, at the simulated time
+        self._vehicles: dict[int, _Vehicle] = {}
+        self._images: dict[str, ImageTarget] = {}  # release id -> its image
+        self._factory: dict[tuple[str, str], ImageTarget] = {}  # (component, hardware id) -> factory image
+        self._counter = 1  # release counter of the last image signed
+        self.offers = 0
+        self.client_runs = 0
+        self.client_seconds = 0.0
+        self.outcomes: dict[str, int] = {}
+
+    # -- the seam ------------------------------------------------------------------------------
+    def deliver(
+        self, release: ReleaseRecord, vehicle_ids: np.ndarray, cohorts: np.ndarray, *, forced: bool, now: datetime
+    ) -> Delivery:
+        """Offer ``release`` to each vehicle; offline and deferring ones do not run the client."""
+        f = self.failures
+        n = len(vehicle_ids)
+        self.offers += n
+        self.clock.now = now
+        self._start()
+        self._keep_fresh(now)
+        image = self._release_image(release)
+        hour = int(now.timestamp() // 3600)
+        fixed = f"{release.id}"
+        u_install = uniform(self.seed, "install" + fixed, vehicle_ids)
+        u_crash = uniform(self.seed, "crash" + fixed, vehicle_ids)
+        u_download = uniform(self.seed, "download" + fixed, vehicle_ids)
+        u_away = uniform(self.seed + hour, "away", vehicle_ids)
+        u_defer = uniform(self.seed + hour, "defer", vehicle_ids)
+        bad = f.bad_releases.get(release.id)
+        outcomes = np.full(n, "no_answer", dtype=object)
+        details = np.full(n, "offline", dtype=object)
+        crashed = np.zeros(n, dtype=bool)
+        for i, vid in enumerate(vehicle_ids.tolist()):
+            if u_away[i] < f.offline:
+                continue
+            if not forced and u_defer[i] < f.postpone:
+                outcomes[i], details[i] = "postponed", "driver postponed"
+                continue
+            power = bool(u_install[i] < f.power_loss)
+            failed = not power and bool(u_install[i] < f.power_loss + f.install_failure)
+            step = POWER_LOSS_STEPS[int(u_install[i] / f.power_loss * len(POWER_LOSS_STEPS))] if power else None
+            faults = _Faults(
+                interrupt=bool(u_download[i] < f.download_interruption),
+                install_failure=failed,
+                power_loss_at=step,
+                crash=bad is not None and cohorts[i] == bad[0] and bool(u_crash[i] < bad[1]) and not power
+                and not failed,
+            )
+            started = time.perf_counter()
+            outcomes[i], details[i], crashed[i] = self._offer(self._vehicle(int(vid), release), release, image,
+                                                               faults)
+            self.client_seconds += time.perf_counter() - started
+            self.client_runs += 1
+        for outcome in outcomes.tolist():
+            self.outcomes[outcome] = self.outcomes.get(outcome, 0) + 1
+        return Delivery(vehicle_ids, outcomes, details, crashed)
+
+    @property
+    def service(self) -> OtaService:
+        """The OTA server of this simulation (exists from the first offer on)."""
+        return self._started().service
+
+    def _started(self) -> _Server:
+        if self._server is None:
+            raise OtaError("the Uptane link has not delivered anything yet: no OTA server")
+        return self._server
+
+    def _start(self) -> None:
+        """Keys, both repositories and the image transport, created at the first offer's time."""
+        if self._server is not None:
+            return
+        root = self.folder / "server"
+        keyring = KeyRing.init(root / "keys")
+        service = OtaService.initialise(root, self.clock, keyring)
+        roots = {"image": service.image_metadata("root", 1), "director": service.director.files.read_bytes("root", 1)}
+        http = httpx.Client(transport=httpx.MockTransport(_ImageTransport(service)))
+        self._server = _Server(service, keyring.signers("image", "targets"), roots, http)
+
+    @property
+    def vehicles_per_second(self) -> float | None:
+        """Offers run through a client per second of client time (setup of new vehicles included)."""
+        return self.client_runs / self.client_seconds if self.client_seconds > 0 else None
+
+    def stats(self) -> dict[str, Any]:
+        rate = self.vehicles_per_second
+        return {
+            "offers": self.offers,
+            "client_runs": self.client_runs,
+            "client_seconds": round(self.client_seconds, 3),
+            "vehicles_per_second": round(rate, 1) if rate is not None else None,
+            "vehicles": len(self._vehicles),
+            "outcomes": dict(sorted(self.outcomes.items())),
+        }
+
+    def installed(self, vehicle_id: int) -> dict[str, SlotImage | None]:
+        """What each ECU of the vehicle runs now (read from its slots on disk)."""
+        vehicle = self._vehicles.get(vehicle_id)
+        if vehicle is None:
+            raise OtaError(f"vehicle {vehicle_id} was never offered an update through this link")
+        return {serial: EcuSlots(vehicle.folder, serial).installed() for serial in vehicle.hardware}
+
+    def slots(self, vehicle_id: int, ecu: str) -> EcuSlots:
+        """The A/B slots of one ECU of a vehicle that was offered an update."""
+        vehicle = self._vehicles.get(vehicle_id)
+        if vehicle is None or ecu not in vehicle.hardware:
+            raise OtaError(f"vehicle {vehicle_id} has no simulated ECU {ecu!r}")
+        return EcuSlots(vehicle.folder, ecu)
+
+    def image(self, release_id: str) -> ImageTarget:
+        """The Image repository target signed for a release this link delivered."""
+        try:
+            return self._images[release_id]
+        except KeyError as error:
+            raise OtaError(f"release {release_id!r} was never delivered through this link") from error
+
+    def close(self) -> None:
+        """Release the HTTP transport; remove the folder if it was a temporary one."""
+        if self._server is not None:
+            self._server.http.close()
+        if self._temporary:
+            shutil.rmtree(self.folder, ignore_errors=True)
+
+    def __enter__(self) -> UptaneLink:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- one offer -----------------------------------------------------------------------------
+    def _offer(self, vehicle: _Vehicle, release: ReleaseRecord, image: ImageTarget,
+               faults: _Faults) -> tuple[str, str, bool]:
+        serial = release.ecu
+        self.service.assign(vehicle.vin, serial, image.filepath)
+        client = self._client(vehicle)
+        fetcher = client.fetcher
+        assert isinstance(fetcher, _VehicleFetcher)
+        fetcher.interrupt_after = image.length // 2 if faults.interrupt else None
+        resumed_before = fetcher.resumed
+        client.slots[serial].fault = _fault_hook(faults)
+
+        def healthy(booted: SlotImage, data: bytes) -> bool:
+            return not (faults.crash and booted.sha256 == image.sha256)
+
+        try:
+            try:
+                outcome = client.update_check()
+            except InstallError as error:
+                return self._give_up(vehicle, serial, "failed", f"installation failed: {error}")
+            except OtaError as error:  # verification or transport: nothing installed
+                return self._give_up(vehicle, serial, "failed", f"update refused: {type(error).__name__}: {error}")
+            booted = {r.ecu_serial: r for r in client.boot(healthy)}[serial]
+        except _PowerLoss:
+            return self._after_power_loss(vehicle, serial, healthy, faults.power_loss_at or "")
+        finally:
+            client.slots[serial].fault = None
+        self._report(vehicle)
+        if booted.rolled_back:
+            outcome_, detail, _ = self._give_up(vehicle, serial, "rolled_back",
+                                                f"new software failed at the trial boot ({booted.reason}): "
+                                                f"fell back to slot {booted.slot}")
+            return outcome_, detail, faults.crash
+        running = client.installed()[serial]
+        if running is None or running.sha256 != image.sha256:
+            return self._give_up(vehicle, serial, "failed", "the committed slot does not hold the release's image")
+        if outcome.status == "up-to-date":
+            return "succeeded", "already installed", False
+        if fetcher.resumed > resumed_before:
+            return "succeeded", "download interrupted, resumed with a Range request", False
+        return "succeeded", f"committed in slot {booted.slot} after the health check", False
+
+    def _after_power_loss(self, vehicle: _Vehicle, serial: str, healthy: Callable[[SlotImage, bytes], bool],
+                          step: str) -> tuple[str, str, bool]:
+        """Power returns: a fresh client (nothing survives in memory) boots from what is on disk."""
+        vehicle.client = None
+        booted = {r.ecu_serial: r for r in self._client(vehicle).boot(healthy)}[serial]
+        self._report(vehicle)
+        where = "while writing the inactive slot" if step == "image-written" else "during the trial boot"
+        how = f"rolled back ({booted.reason})" if booted.rolled_back else "the trial was never armed"
+        return self._give_up(vehicle, serial, "rolled_back",
+                             f"power loss {where}: booted the previous slot {booted.slot}, {how}")
+
+    def _give_up(self, vehicle: _Vehicle, serial: str, outcome: str, detail: str) -> tuple[str, str, bool]:
+        """A final failure: the Director stops offering this image to the ECU (the campaign ended for it)."""
+        self.service.director.clear_assignment(vehicle.vin, serial)
+        return outcome, detail, False
+
+    def _report(self, vehicle: _Vehicle) -> None:
+        assert vehicle.client is not None
+        self.service.submit_manifest(vehicle.vin, vehicle.client.version_manifest())
+
+    # -- vehicles ------------------------------------------------------------------------------
+    def _vehicle(self, vehicle_id: int, release: ReleaseRecord) -> _Vehicle:
+        """The simulated vehicle, with the release's ECU registered and factory-provisioned."""
+        vehicle = self._vehicles.get(vehicle_id)
+        if vehicle is None:
+            vin = f"V{vehicle_id:010d}"
+            vehicle = _Vehicle(vin, self.folder / "vehicles" / vin)
+            self._vehicles[vehicle_id] = vehicle
+        serial = release.ecu
+        if serial not in vehicle.hardware:
+            factory = self._factory_image(release)
+            vehicle.hardware[serial] = release.hardware_id
+            vehicle.signers[serial] = signer_of(generate_private_key())
+            primary = next(iter(vehicle.hardware))
+            self.service.register_vehicle(
+                vehicle.vin, primary, {s: (h, vehicle.signers[s].public_key) for s, h in vehicle.hardware.items()})
+            EcuSlots(vehicle.folder, serial).provision(
+                SlotImage(factory.filepath, factory.sha256, factory.length, factory.release_counter),
+                self._bytes(factory.filepath, factory.hardware_id))
+            vehicle.client = None  # rebuilt with the new ECU
+            self._client(vehicle)
+            self._report(vehicle)  # the Director learns the factory image (its anti-rollback floor)
+        return vehicle
+
+    def _client(self, vehicle: _Vehicle) -> VehicleClient:
+        if vehicle.client is None:
+            primary = next(iter(vehicle.hardware))
+            ecus = [Ecu(s, h, vehicle.signers[s]) for s, h in vehicle.hardware.items()]
+            vehicle.client = VehicleClient(
+                vehicle.vin, vehicle.signers[primary], ecus, _VehicleFetcher(self.service, self._started().http),
+                vehicle.folder, self.clock, primary_serial=primary, trusted_roots=self._started().roots)
+        return vehicle.client
+
+    # -- images --------------------------------------------------------------------------------
+    def _bytes(self, filepath: str, hardware_id: str) -> bytes:
+        return hashlib.shake_256(f"{filepath}:{hardware_id}".encode()).digest(self.image_size)
+
+    def _sign(self, filepath: str, component: str, version: str, hardware_id: str) -> ImageTarget:
+        data = self._bytes(filepath, hardware_id)
+        self._counter += 1
+        target = ImageTarget.from_data(filepath, data, component=component, version=version,
+                                       hardware_id=hardware_id, release_counter=self._counter)
+        self.service.image_store.put(data)
+        self.service.image_repository.add_targets([target], self._started().targets_signers)
+        return target
+
+    def _factory_image(self, release: ReleaseRecord) -> ImageTarget:
+        key = (release.component, release.hardware_id)
+        if key not in self._factory:
+            version = self.factory_versions.get(release.component, "factory")
+            if version == release.version:
+                version = "factory"
+            self._factory[key] = self._sign(f"{release.component}/{version}/{release.hardware_id}",
+                                            release.component, version, release.hardware_id)
+        return self._factory[key]
+
+    def _release_image(self, release: ReleaseRecord) -> ImageTarget:
+        if release.id not in self._images:
+            self._factory_image(release)  # signed first, so the release's counter is the higher one
+            self._images[release.id] = self._sign(f"{release.component}/{release.version}/{release.hardware_id}",
+                                                  release.component, release.version, release.hardware_id)
+        return self._images[release.id]
+
+    def _keep_fresh(self, now: datetime) -> None:
+        """Re-sign Image repository metadata about to expire in simulated time (the server's routine jobs)."""
+        repository = self.service.image_repository
+        soon = now + FRESHNESS_MARGIN
+        if repository.targets.signed.expires <= soon:
+            repository.resign_targets(self._started().targets_signers)
+        elif repository.snapshot.signed.expires <= soon:
+            repository.refresh_snapshot()
+        elif repository.timestamp.signed.expires <= soon:
+            repository.refresh_timestamp()
+
+
+def scratch_dir() -> str | None:
+    """A memory filesystem for the temporary vehicles when there is one (``/dev/shm``), else the default.
+
+    The slots fsync every file they write (that is what makes them power-loss safe on a real ECU);
+    on a shared disk that costs tens of milliseconds per vehicle, on tmpfs almost nothing, and the
+    write order — all the power-loss injection relies on — is the same.
+    """
+    shm = Path("/dev/shm")
+    return str(shm) if shm.is_dir() and os.access(shm, os.W_OK) else None
+
+
+def _fault_hook(faults: _Faults) -> FaultHook | None:
+    """The slots' fault hook that injects this offer's write error or power loss."""
+    if not faults.install_failure and faults.power_loss_at is None:
+        return None
+
+    def hook(step: str) -> None:
+        if faults.install_failure and step == "image-written":
+            raise OSError(errno.EIO, "injected write error in the inactive slot")
+        if step == faults.power_loss_at:
+            raise _PowerLoss(step)
+
+    return hook
