@@ -21,6 +21,8 @@ run: setup
 	$(VENV)/bin/evplatform check
 	$(VENV)/bin/evplatform kpi
 	$(VENV)/bin/evplatform fleet demo --vehicles 10000
+	@test -f .evplatform/ota/image/metadata/root.json || { $(VENV)/bin/evplatform ota keys init .evplatform/ota/keys \
+		&& $(VENV)/bin/evplatform ota init; }
 	$(VENV)/bin/evplatform serve --create-admin admin --host 127.0.0.1 --port 8000
 
 ## Set up, lint and run the fast test suite (heavy tests are `make test-all`).

@@ -121,6 +121,16 @@ def load_unchanged(path: Path | None) -> Workspace:
     return found
 
 
+def default_ota_root(workspace: Path | None) -> Path | None:
+    """``EVPLATFORM_OTA_ROOT``, else ``.evplatform/ota`` of the workspace (of the current folder for the
+    bundled demo) when ``evplatform ota init`` created repositories there, else None."""
+    if os.environ.get(ENV_OTA_ROOT):
+        return Path(os.environ[ENV_OTA_ROOT])
+    base = Path(workspace) if workspace is not None else Path.cwd()
+    candidate = base / ".evplatform" / "ota"
+    return candidate if (candidate / "image" / "metadata" / "root.json").is_file() else None
+
+
 def get_context(request: Request) -> ApiContext:
     """FastAPI dependency: the application's context."""
     context: ApiContext = request.app.state.context

@@ -25,7 +25,8 @@ def serve(
         Path | None, typer.Option("--token-file", help="Where the admin token is kept (default: .evplatform/).")
     ] = None,
     ota_root: Annotated[
-        Path | None, typer.Option("--ota-root", help="OTA server folder (Image repository, Director, images).")
+        Path | None,
+        typer.Option("--ota-root", help="OTA server folder (default: .evplatform/ota made by `evplatform ota init`)."),
     ] = None,
     log_level: Annotated[str, typer.Option("--log-level", help="uvicorn log level.")] = "warning",
     as_json: JsonOpt = False,
@@ -35,6 +36,7 @@ def serve(
 
     from evplatform.api import create_app
     from evplatform.api.bootstrap import ensure_admin
+    from evplatform.api.context import default_ota_root
 
     url = database or default_database_url(workspace, bundled=workspace is None)
     store = open_store(url)  # fails here, with one line, when the database is unreachable
@@ -45,14 +47,15 @@ def serve(
             signin = ensure_admin(store, admin, where)
     finally:
         store.dispose()
+    ota_root = ota_root or default_ota_root(workspace)
     address = f"http://{host}:{port}"
     if as_json:
-        print_json({"url": address, "database": redact(url),
+        print_json({"url": address, "database": redact(url), "ota_root": None if ota_root is None else str(ota_root),
                     "admin": None if signin is None else {"name": signin.name, "token": signin.token,
                                                           "token_file": str(signin.token_file)}})
     else:
         console.print(f"[bold]evplatform dashboard[/] at [link={address}/]{address}/[/link]  (API docs {address}/docs)")
-        console.print(f"database {redact(url)}")
+        console.print(f"database {redact(url)}; Uptane repositories: {ota_root or 'none (evplatform ota init)'}")
         if signin is not None:
             console.print(f"sign in at {address}/signin as [bold]{signin.name}[/] (admin) with the token "
                           f"[bold]{signin.token}[/]  (kept in {signin.token_file})", soft_wrap=True)
