@@ -35,6 +35,7 @@ import hashlib
 import io
 import lzma
 import struct
+from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -260,10 +261,18 @@ def _hdiffpatch_raw(old: bytes, new: bytes) -> bytes:
 
 
 def _cdc_create(old: bytes, new: bytes) -> bytes:
-    index: dict[bytes, int] = {}
-    for offset, _length, digest in _cdc_chunks(old):
-        index.setdefault(digest, offset)
+    """Copy operations for chunks found once in each image; hdiffpatch for the runs in between.
+
+    Only chunks unique in both images anchor a copy: a chunk that occurs many times (padding,
+    zero pages) would point anywhere in the old image and send the next run's diff to the wrong
+    neighbourhood, so such chunks stay inside the diffed runs (hdiffpatch handles them well).
+    """
+    old_chunks = _cdc_chunks(old)
+    old_counts = Counter(digest for _, _, digest in old_chunks)
+    index = {digest: offset for offset, _, digest in old_chunks if old_counts[digest] == 1}
     chunks = _cdc_chunks(new)
+    new_counts = Counter(digest for _, _, digest in chunks)
+    anchors = [digest in index and new_counts[digest] == 1 for _, _, digest in chunks]
     out = io.BytesIO()
     ops = 0
     copy: list[int] | None = None  # [old offset, length] of the copy being extended
@@ -271,7 +280,7 @@ def _cdc_create(old: bytes, new: bytes) -> bytes:
     i = 0
     while i < len(chunks):
         offset, length, digest = chunks[i]
-        if digest in index:
+        if anchors[i]:
             at = index[digest]
             if copy is not None and copy[0] + copy[1] == at:
                 copy[1] += length
@@ -288,7 +297,7 @@ def _cdc_create(old: bytes, new: bytes) -> bytes:
             ops += 1
             copy = None
         j = i
-        while j < len(chunks) and chunks[j][2] not in index:
+        while j < len(chunks) and not anchors[j]:
             j += 1
         new_length = sum(c[1] for c in chunks[i:j])
         next_start = index[chunks[j][2]] if j < len(chunks) else len(old)
