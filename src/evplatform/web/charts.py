@@ -72,7 +72,7 @@ def line_chart(series: Sequence[Series], *, title: str, y_label: str, x_label: s
                x_ticks: Sequence[tuple[float, str]] = (), width: int = 720, height: int = 280,
                markers: Sequence[tuple[float, str]] = ()) -> str:
     """Lines over a shared x axis; ``None`` values break a line; ``markers`` draw labelled verticals."""
-    left, right, top, bottom = 66, 16, 30, 52
+    left, right, top, bottom = 66, 16, 30, 62
     xs = [x for s in series for x in s.x]
     ys = [y for s in series for y in s.y if y is not None]
     x0, x1 = (min(xs), max(xs)) if xs else (0.0, 1.0)
@@ -99,7 +99,7 @@ def line_chart(series: Sequence[Series], *, title: str, y_label: str, x_label: s
     for x, text in x_ticks:
         parts.append(f'<text class="chart-label" x="{px(x):.1f}" y="{height - bottom + 16}" text-anchor="middle">'
                      f'{escape(text)}</text>')
-    parts.append(f'<text class="chart-label" x="{width - right}" y="{height - 19}" text-anchor="end">'
+    parts.append(f'<text class="chart-label" x="{width - right}" y="{height - bottom + 30}" text-anchor="end">'
                  f'{escape(x_label)}</text>')
     parts.append(f'<text class="chart-label" transform="translate(12 {top + ph / 2:.1f}) rotate(-90)" '
                  f'text-anchor="middle">{escape(y_label)}</text>')
@@ -109,7 +109,8 @@ def line_chart(series: Sequence[Series], *, title: str, y_label: str, x_label: s
         parts.append(f'<line class="marker" x1="{px(x):.1f}" x2="{px(x):.1f}" y1="{top}" y2="{top + ph}"/>'
                      f'<text class="chart-label" x="{px(x) + dx:.1f}" y="{top + 22 + 12 * (n % 2)}" '
                      f'text-anchor="{anchor}">{escape(text)}</text>')
-    for index, s in enumerate(series):
+    legend_x = float(left)
+    for s in series:
         segments: list[list[str]] = [[]]
         for x, point in zip(s.x, s.y, strict=True):
             if point is None:
@@ -124,8 +125,9 @@ def line_chart(series: Sequence[Series], *, title: str, y_label: str, x_label: s
             elif points:
                 parts.append(f'<polyline fill="none" stroke="{s.colour}" stroke-width="2"{dash} '
                              f'points="{" ".join(points)}"/>')
-        lx = left + 170 * index
-        parts.append(f'<rect x="{lx}" y="{height - 24}" width="12" height="3" fill="{s.colour}"/>'
-                     f'<text class="chart-label" x="{lx + 16}" y="{height - 19}">{escape(s.name)}</text>')
+        lx = legend_x
+        legend_x += 30 + 6.5 * len(s.name)
+        parts.append(f'<rect x="{lx:.0f}" y="{height - 14}" width="12" height="3" fill="{s.colour}"/>'
+                     f'<text class="chart-label" x="{lx + 16:.0f}" y="{height - 9}">{escape(s.name)}</text>')
     parts.append(f'<rect class="frame" x="{left}" y="{top}" width="{pw}" height="{ph}" fill="none"/></svg>')
     return "".join(parts)
