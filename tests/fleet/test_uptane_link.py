@@ -1,6 +1,6 @@
 """Campaigns answered by real in-process Uptane clients (``fleet.uptane_link.UptaneLink``).
 
-One small fleet (80 vehicles) goes through a good release and a bad one whose new software crashes
+One small fleet (60 vehicles) goes through a good release and a bad one whose new software crashes
 half of one trim; the same scenario through ``SimulatedLink`` must give the same wave counts, as
 both links draw faults the same way. Direct ``deliver`` calls pin down each injected fault.
 """
@@ -50,7 +50,7 @@ class Run:
 
 def _fleet(tmp: Path, ws: Workspace, name: str, link: UptaneLink | None) -> tuple[Store, SimulationResult]:
     store = open_store(f"sqlite:///{tmp / name}")
-    return store, simulate_fleet(store, ws, 80, scenario=SCENARIO, link=link)
+    return store, simulate_fleet(store, ws, 60, scenario=SCENARIO, link=link)
 
 
 @pytest.fixture(scope="module")
@@ -82,7 +82,7 @@ def test_good_release_completes_with_the_image_committed_in_slot_b(run: Run) -> 
     assert _campaign(run, GOOD)["state"] == "completed"
     image = run.link.image(GOOD)
     succeeded = [v for v, s in _states(run, GOOD).items() if s == "succeeded"]
-    assert len(succeeded) >= 70
+    assert len(succeeded) >= 55
     for vid in succeeded:
         slots = run.link.slots(vid, "central-compute")
         assert (slots.active, slots.trial) == ("b", None)  # factory image in a, the update committed in b
@@ -120,7 +120,7 @@ def test_same_wave_counts_as_the_simulated_link(run: Run, demo: Workspace, tmp_p
 
 def test_interrupted_downloads_were_resumed(run: Run) -> None:
     stats = run.link.stats()
-    assert stats["client_runs"] > 80 and stats["vehicles_per_second"] > 0
+    assert stats["client_runs"] > 60 and stats["vehicles_per_second"] > 0
     with run.store.session() as session:
         details = session.execute(select(UpdateReport.detail)).scalars().all()
     assert any(d == "download interrupted, resumed with a Range request" for d in details)
@@ -142,11 +142,11 @@ def _deliver(link: UptaneLink, failures: FailureModel, ids: list[int], *, forced
 
 
 def test_power_loss_keeps_the_previous_image(link: UptaneLink) -> None:
-    outcomes, details, _ = _deliver(link, FailureModel(power_loss=1.0, postpone=0, offline=0), list(range(1, 13)))
-    assert outcomes == ["rolled_back"] * 12
+    outcomes, details, _ = _deliver(link, FailureModel(power_loss=1.0, postpone=0, offline=0), list(range(1, 9)))
+    assert outcomes == ["rolled_back"] * 8
     assert any("while writing the inactive slot" in d for d in details)
     assert any("during the trial boot" in d and "rolled back" in d for d in details)
-    for vid in range(1, 13):
+    for vid in range(1, 9):
         installed = link.installed(vid)["central-compute"]
         assert installed is not None and installed.filepath.startswith("hub-os/factory")
         assert link.slots(vid, "central-compute").trial is None
@@ -182,7 +182,7 @@ def test_crash_share_fails_the_health_check(link: UptaneLink) -> None:
 def test_offering_the_same_vehicles_twice_gives_the_same_answers(link: UptaneLink) -> None:
     failures = FailureModel(download_interruption=0.3, install_failure=0.15, power_loss=0.15, postpone=0,
                             offline=0, bad_releases={RELEASE.id: ("su7/max", 0.3)})
-    ids = list(range(20, 50))
+    ids = list(range(20, 40))
     first = _deliver(link, failures, ids)
     second = _deliver(link, failures, ids, now=NOW + timedelta(hours=7))
     assert first[0] == second[0] and first[2] == second[2]
@@ -201,7 +201,7 @@ def _app() -> typer.Typer:
 
 def test_cli_simulate_with_the_uptane_client(tmp_path: Path) -> None:
     done = CliRunner().invoke(_app(), ["fleet", "simulate", "--client", "uptane", "--vehicles", "60", "--json",
-                                       "--out", str(tmp_path)], catch_exceptions=False)
+                                       "--out", str(tmp_path), "--no-plot"], catch_exceptions=False)
     assert done.exit_code == 0, done.output
     data = json.loads(done.stdout)
     assert data["client"] == "uptane" and data["vehicles"] == 60

@@ -100,7 +100,8 @@ def simulate(
     console.print(f"{result.vehicles:,} vehicles in {result.seconds:.1f} s" + (f" — plot: {plot}" if plot else ""))
     if uptane is not None:
         console.print(f"Uptane client: {uptane['client_runs']:,} update cycles (full verification, A/B install, "
-                      f"trial boot) at {uptane['vehicles_per_second']} vehicles/s")
+                      f"trial boot) at {uptane['vehicles_per_second']} vehicles/s "
+                      f"({uptane['vehicles_per_cpu_second']} per CPU-second)")
 
 
 def _render_campaigns(campaigns: list[dict[str, Any]]) -> None:

@@ -6,7 +6,8 @@ The functions the API and the CLI call, all taking an open ``evplatform.store.St
 * campaigns: ``create_campaign``, ``start_campaign``, ``pause_campaign``, ``resume_campaign``,
   ``cancel_campaign``, ``step``, ``report``, ``progress``, ``select_targets``;
 * stability: ``release_stability``, ``updates_per_vehicle_per_quarter``;
-* demo: ``build_demo_database`` (what ``make run`` calls).
+* demo: ``build_demo_database`` (what ``make run`` calls);
+* links: ``SimulatedLink`` (vectorised draws) and ``UptaneLink`` (real in-process Uptane clients).
 
 The gate rules (``fleet.gates``) are pure functions; the controller (``fleet.campaigns``) moves
 vehicles through the store and the ``VehicleLink`` seam (``fleet.link``).
@@ -35,6 +36,7 @@ from evplatform.fleet.offers import update_check
 from evplatform.fleet.registry import CsvRowError, VehicleSpec, import_csv, register_vehicles, sync_markets
 from evplatform.fleet.stability import ReleaseStability, release_stability, updates_per_vehicle_per_quarter
 from evplatform.fleet.telemetry import TelemetryError, TelemetryEvent, ingest
+from evplatform.fleet.uptane_link import UptaneLink
 
 __all__ = [
     "DEFAULT_WAVES",
@@ -51,6 +53,7 @@ __all__ = [
     "TargetFilter",
     "TelemetryError",
     "TelemetryEvent",
+    "UptaneLink",
     "VehicleLink",
     "VehicleSpec",
     "WavePolicy",

@@ -197,6 +197,7 @@ class UptaneLink:
         self.offers = 0
         self.client_runs = 0
         self.client_seconds = 0.0
+        self.client_cpu_seconds = 0.0  # this process's CPU time in those runs (less sensitive to a busy machine)
         self.outcomes: dict[str, int] = {}
 
     # -- the seam ------------------------------------------------------------------------------
@@ -238,10 +239,11 @@ class UptaneLink:
                 crash=bad is not None and cohorts[i] == bad[0] and bool(u_crash[i] < bad[1]) and not power
                 and not failed,
             )
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.process_time()
             outcomes[i], details[i], crashed[i] = self._offer(self._vehicle(int(vid), release), release, image,
                                                                faults)
             self.client_seconds += time.perf_counter() - started
+            self.client_cpu_seconds += time.process_time() - cpu
             self.client_runs += 1
         for outcome in outcomes.tolist():
             self.outcomes[outcome] = self.outcomes.get(outcome, 0) + 1
@@ -275,11 +277,13 @@ class UptaneLink:
 
     def stats(self) -> dict[str, Any]:
         rate = self.vehicles_per_second
+        cpu_rate = self.client_runs / self.client_cpu_seconds if self.client_cpu_seconds > 0 else None
         return {
             "offers": self.offers,
             "client_runs": self.client_runs,
             "client_seconds": round(self.client_seconds, 3),
             "vehicles_per_second": round(rate, 1) if rate is not None else None,
+            "vehicles_per_cpu_second": round(cpu_rate, 1) if cpu_rate is not None else None,
             "vehicles": len(self._vehicles),
             "outcomes": dict(sorted(self.outcomes.items())),
         }
@@ -399,9 +403,7 @@ class UptaneLink:
             EcuSlots(vehicle.folder, serial).provision(
                 SlotImage(factory.filepath, factory.sha256, factory.length, factory.release_counter),
                 self._bytes(factory.filepath, factory.hardware_id))
-            vehicle.client = None  # rebuilt with the new ECU
-            self._client(vehicle)
-            self._report(vehicle)  # the Director learns the factory image (its anti-rollback floor)
+            vehicle.client = None  # rebuilt with the new ECU; its first manifest goes with the first cycle
         return vehicle
 
     def _client(self, vehicle: _Vehicle) -> VehicleClient:
