@@ -31,6 +31,7 @@ Glucose 4 is the solver (it beat CaDiCaL 1.7–6× on backbone work on this mach
 
 from __future__ import annotations
 
+import random
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -410,25 +411,44 @@ def atomic_sets(model: FeatureModel, cnf: CNF, known: Backbone | None = None) ->
     if cnf.source_model() is not None and bb.solutions:
         classes = _split_by_moves(_Repairer(model, set(cnf.selected(list(bb.solutions[-1])))), cnf, classes)
     with _Session(cnf) as session:
-        while any(len(c) > 1 for c in classes):
-            differs = []
-            for members in classes:
-                r = members[0]
-                for m in members[1:]:
-                    d = session.new_var()
-                    session.solver.add_clause([-d, r, m])
-                    session.solver.add_clause([-d, -r, -m])
-                    differs.append(d)
-            a = session.some(differs)
-            solution = session.solve([a])
-            session.retire(a)
-            if solution is None:
-                break
+        rng = random.Random(0)  # random phases give diverse solutions; a fixed seed keeps runs repeatable
+        for _ in range(RANDOM_SOLUTIONS if any(len(c) > 1 for c in classes) else 0):
+            session.solver.set_phases([v if rng.random() < 0.5 else -v for v in live])
+            solution = session.solve()
+            assert solution is not None
             classes = _refine(classes, [solution])
+        classes = _confirm_classes(session, classes)
     names = cnf.names
     sets = [[names[v - 1] for v in c] for c in classes]
     core_set = [name for name in model.features if name in core]
     return sorted([core_set, *sets] if core_set else sets, key=lambda s: cnf.var[s[0]])
+
+
+RANDOM_SOLUTIONS = 64
+
+
+def _confirm_classes(session: _Session, classes: list[list[int]]) -> list[list[int]]:
+    """Prove each member equivalent to its class's first member, or split it off.
+
+    Two assumption calls per member (``r ∧ ¬m``, ``¬r ∧ m``); a solution found refutes the pair
+    and refines every class still pending, so most splits cost no call of their own.
+    """
+    done = [c for c in classes if len(c) == 1]
+    pending = [c for c in classes if len(c) > 1]
+    while pending:
+        members = pending.pop()
+        r, same, rest = members[0], [members[0]], []
+        for m in members[1:]:
+            solution = session.solve([r, -m]) or session.solve([-r, m])
+            if solution is None:
+                same.append(m)
+                continue
+            rest.append(m)
+            pending = _refine(pending, [solution])
+        done.append(same)
+        for part in _refine([rest], []) if rest else []:
+            (pending if len(part) > 1 else done).append(part)
+    return done
 
 
 def _split_by_moves(repairer: _Repairer, cnf: CNF, classes: list[list[int]]) -> list[list[int]]:
