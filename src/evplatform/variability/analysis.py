@@ -33,15 +33,13 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from pysat.solvers import Glucose4
 
-from evplatform.variability.cnf import CNF, ConstraintEncoder, VarAllocator, encode, new_allocator, relations
+from evplatform.variability.cnf import CNF, ConstraintEncoder, VarAllocator, new_allocator, relations
 from evplatform.variability.model import Constraint, FeatureModel, GroupKind
-
-Progress = Callable[[str], None]
 
 
 @dataclass(frozen=True)
@@ -536,9 +534,3 @@ def _implied(session: _Session, selectors: list[int], gates: list[int], i: int, 
     """Whether constraint ``i`` follows from the tree and every other constraint not in ``removed``."""
     assumptions = [s if j != i and j not in removed else -s for j, s in enumerate(selectors)]
     return session.solve([*assumptions, -gates[i]]) is None
-
-
-def encode_and_backbone(model: FeatureModel) -> tuple[CNF, Backbone]:
-    """Convenience for callers that want both (the CLI)."""
-    cnf = encode(model)
-    return cnf, backbone(cnf)
