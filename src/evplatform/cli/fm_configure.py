@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.progress import Progress
 from rich.table import Table
 
 from evplatform.cli.common import JsonOpt, console, err_console, print_json
@@ -20,14 +21,16 @@ from evplatform.variability.completion import complete_min_cost
 from evplatform.variability.formats import load_model
 from evplatform.variability.model import FeatureModel
 from evplatform.variability.propagation import Propagation, Propagator
+from evplatform.variability.sampling import random_sample, twise_sample
 
 FileArg = Annotated[Path, typer.Argument(help="Feature model: .uvl, FeatureIDE .xml or .dimacs.", show_default=False)]
 SHOWN_ROWS = 40
 
 
 def add_commands(fm_app: typer.Typer) -> None:
-    """Register ``configure`` (and ``sample``) on the ``fm`` group."""
+    """Register ``configure`` and ``sample`` on the ``fm`` group."""
     fm_app.command("configure")(configure)
+    fm_app.command("sample")(sample)
 
 
 def load(file: Path) -> tuple[FeatureModel, CNF]:
@@ -120,3 +123,54 @@ def _render_configuration(data: dict[str, Any], unit: Propagation, full: Propaga
     for name in completion["added"][:SHOWN_ROWS]:
         added.add_row(name)
     console.print(added)
+
+
+def sample(
+    file: FileArg,
+    t: Annotated[int, typer.Option("--t", help="Interaction strength of the covering sample (1 or 2).")] = 2,
+    random: Annotated[
+        int | None, typer.Option("--random", help="Instead: N configurations drawn uniformly at random.")
+    ] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Seed (same seed, same sample).")] = 0,
+    iterations: Annotated[int, typer.Option("--iterations", help="t-wise passes; the smallest sample is kept.")] = 3,
+    as_json: JsonOpt = False,
+) -> None:
+    """A t-wise covering sample of valid configurations (pairwise by default) with its coverage, or --random N."""
+    start = time.perf_counter()
+    with err_console.status("reading the model…"):
+        _, cnf = load(file)
+    data: dict[str, Any] = {"file": str(file), "features": cnf.n_features, "seed": seed}
+    if random is not None:
+        with err_console.status(f"compiling and drawing {random} configurations…"):
+            configs = random_sample(cnf, random, seed)
+        data.update({"mode": "random", "distribution": "uniform"})
+    else:
+        with Progress(console=err_console, transient=True) as bar:
+            task = bar.add_task(f"{t}-wise sampling", total=None)
+
+            def advance(done: int, total: int) -> None:
+                bar.update(task, completed=done, total=total)
+
+            result = twise_sample(cnf, t, seed=seed, iterations=iterations, progress=advance)
+        configs = result.configs
+        data.update({"mode": f"{t}-wise", "t": t, "coverage": result.coverage, "covered": result.covered,
+                     "valid_interactions": result.valid, "invalid_interactions": result.invalid,
+                     "iterations": result.iterations})
+    data["configurations"] = [sorted(c) for c in configs]
+    data["seconds"] = time.perf_counter() - start
+    if as_json:
+        print_json(data)
+        return
+    table = Table(title=f"{len(configs)} configurations of {file}", title_justify="left")
+    table.add_column("#", justify="right")
+    table.add_column("features", justify="right")
+    table.add_column("first selected features")
+    for number, config in enumerate(data["configurations"][:SHOWN_ROWS], start=1):
+        table.add_row(str(number), str(len(config)), ", ".join(config[:6]) + (" …" if len(config) > 6 else ""))
+    console.print(table)
+    if random is None:
+        console.print(f"{t}-wise coverage: {100 * data['coverage']:.2f} % of {data['valid_interactions']:,} valid "
+                      f"interactions ({data['invalid_interactions']:,} proven invalid and excluded), "
+                      f"{data['seconds']:.1f} s")
+    else:
+        console.print(f"drawn uniformly at random with seed {seed} in {data['seconds']:.1f} s")

@@ -109,6 +109,7 @@ class _Builder:
         self.cnf, self.solver, self.variables, self.t = cnf, solver, variables, t
         self.m = len(variables)
         self.index = {v: j for j, v in enumerate(variables)}
+        self.positions = np.asarray(variables, dtype=np.int64) - 1  # model[v-1] is variable v's literal
         # invalid[a][b][i, j]: feature i = a together with feature j = b has no valid configuration
         self.invalid = np.zeros((2, 2, self.m, self.m), dtype=bool)
         for j, v in enumerate(variables):
@@ -138,6 +139,7 @@ class _Builder:
         rng.shuffle(order)
         self.commit = np.zeros((0, 2, self.m), dtype=bool)  # commit[k, a, j]: candidate k has feature j = a
         self.solution = np.zeros((0, self.m), dtype=bool)
+        self.literals: list[list[int]] = []
         position = np.empty(self.m, dtype=np.int64)
         position[order] = np.arange(self.m)
         for step, i in enumerate(order):
@@ -152,9 +154,13 @@ class _Builder:
         return self.solution.copy()
 
     def _cover_literal(self, i: int, a: int) -> None:
-        if (self.solution[:, i] == bool(a)).any():
+        if self.commit[:, a, i].any():
             return
-        self._place([(i, a)])
+        rows = np.flatnonzero(self.solution[:, i] == bool(a))
+        if rows.size:
+            self._commit(int(rows[0]), i, a)
+        else:
+            self._place([(i, a)])
 
     def _cover_pairs(self, i: int, a: int, later: np.ndarray) -> None:
         if later.size == 0:
@@ -164,43 +170,60 @@ class _Builder:
             has_i = self.commit[:, a, i]
             done = (has_i[:, None] & self.commit[:, b, later]).any(axis=0) if len(has_i) else np.zeros(len(later), bool)
             todo = later[~done & ~self.invalid[a, b, i, later]]
-            if todo.size == 0:
-                continue
-            # candidates whose solution already has both literals take the pair without a SAT call
-            rows = np.flatnonzero(self.solution[:, i] == bool(a))
-            if rows.size:
-                fits = self.solution[np.ix_(rows, todo)] == bool(b)
-                takes = fits.any(axis=0)
-                first = rows[fits.argmax(axis=0)]
-                self.commit[first[takes], a, i] = True
-                self.commit[first[takes], b, todo[takes]] = True
-                todo = todo[~takes]
-            for j in todo:
-                self._place([(i, a), (int(j), b)])
+            while todo.size:
+                todo = self._take_by_solution(i, a, b, todo)
+                if todo.size:
+                    self._place([(i, a), (int(todo[0]), b)])  # its new solution may take many of the rest
+                    todo = todo[1:]
+
+    def _take_by_solution(self, i: int, a: int, b: int, todo: np.ndarray) -> np.ndarray:
+        """Commit the pairs some candidate's current solution already has (no SAT call); the rest."""
+        rows = np.flatnonzero(self.solution[:, i] == bool(a))
+        if not rows.size:
+            return todo
+        fits = self.solution[np.ix_(rows, todo)] == bool(b)
+        takes = fits.any(axis=0)
+        if not takes.any():
+            return todo
+        first = rows[fits.argmax(axis=0)][takes]
+        for k, j in zip(first.tolist(), todo[takes].tolist(), strict=True):
+            self._commit(k, i, a)
+            self._commit(k, j, b)
+        return todo[~takes]
+
+    def _commit(self, k: int, j: int, a: int) -> None:
+        if not self.commit[k, a, j]:
+            self.commit[k, a, j] = True
+            self.literals[k].append(self._literal(j, a))
 
     def _place(self, literals: list[tuple[int, int]]) -> None:
         """Add the interaction to the first candidate that can take it, or start a new one."""
-        for k in range(len(self.solution)):
-            if any(self.commit[k, 1 - a, j] for j, a in literals):
-                continue
-            assumptions = [self._literal(j, a) for a in (0, 1) for j in np.flatnonzero(self.commit[k, a])]
-            assumptions += [self._literal(j, a) for j, a in literals]
-            if self.solver.solve(assumptions=assumptions):
+        new = [self._literal(j, a) for j, a in literals]
+        clash = np.zeros(len(self.solution), dtype=bool)
+        for j, a in literals:  # unit propagation already rules these candidates out: no SAT call
+            clash |= self.commit[:, 1 - a, j]
+            clash |= (self.commit[:, 1] & self.invalid[a, 1, j]).any(axis=1)
+            clash |= (self.commit[:, 0] & self.invalid[a, 0, j]).any(axis=1)
+        for k in np.flatnonzero(~clash).tolist():
+            if self.solver.solve(assumptions=self.literals[k] + new):
                 self._set(k, literals)
                 return
-        if not self.solver.solve(assumptions=[self._literal(j, a) for j, a in literals]):
+        if not self.solver.solve(assumptions=new):
+            if len(literals) == 1:  # pragma: no cover - the literal of a varying feature is always possible
+                raise VariabilityError(f"internal: literal {new[0]} of a varying feature has no configuration")
             (i, a), (j, b) = literals
             self.invalid[a, b, i, j] = self.invalid[b, a, j, i] = True
             return
         self.commit = np.concatenate([self.commit, np.zeros((1, 2, self.m), dtype=bool)])
         self.solution = np.concatenate([self.solution, np.zeros((1, self.m), dtype=bool)])
+        self.literals.append([])
         self._set(len(self.solution) - 1, literals)
 
     def _set(self, k: int, literals: list[tuple[int, int]]) -> None:
         model = self.solver.get_model() or []
-        self.solution[k] = [model[v - 1] > 0 for v in self.variables]
+        self.solution[k] = np.asarray(model, dtype=np.int64)[self.positions] > 0
         for j, a in literals:
-            self.commit[k, a, j] = True
+            self._commit(k, j, a)
 
 
 def _pair_counts(sample: np.ndarray) -> list[np.ndarray]:
