@@ -20,7 +20,7 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from evplatform.cli import fleet as fleet_cli
-from evplatform.errors import FleetError
+from evplatform.errors import FleetError, OtaError
 from evplatform.fleet.link import FailureModel
 from evplatform.fleet.simulator import Scenario, ScenarioRelease, SimulationResult, scenario_failures, simulate_fleet
 from evplatform.fleet.uptane_link import UptaneLink
@@ -214,3 +214,15 @@ def test_cli_refuses_an_unknown_client() -> None:
     with pytest.raises(FleetError, match="--client must be 'simulated' or 'uptane'"):
         CliRunner().invoke(_app(), ["fleet", "simulate", "--client", "mqtt", "--vehicles", "5"],
                            catch_exceptions=False)
+
+
+def test_questions_about_vehicles_never_offered_are_clear_errors(link: UptaneLink) -> None:
+    with pytest.raises(OtaError, match="has not delivered anything yet"):
+        link.service  # noqa: B018 (the property raises)
+    _deliver(link, FailureModel(postpone=0, offline=0), [1])
+    with pytest.raises(OtaError, match="vehicle 99 was never offered"):
+        link.installed(99)
+    with pytest.raises(OtaError, match="no simulated ECU 'adas'"):
+        link.slots(1, "adas")
+    with pytest.raises(OtaError, match="never delivered"):
+        link.image("adas-high-2.5.0")

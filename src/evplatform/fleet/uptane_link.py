@@ -99,6 +99,7 @@ class _Vehicle:
     folder: Path
     hardware: dict[str, str] = field(default_factory=dict)  # ECU serial -> hardware id (primary first)
     signers: dict[str, CryptoSigner] = field(default_factory=dict)
+    fetcher: _VehicleFetcher | None = None
     client: VehicleClient | None = None
 
 
@@ -328,8 +329,7 @@ class UptaneLink:
         serial = release.ecu
         self.service.assign(vehicle.vin, serial, image.filepath)
         client = self._client(vehicle)
-        fetcher = client.fetcher
-        assert isinstance(fetcher, _VehicleFetcher)
+        fetcher = self._fetcher(vehicle)
         fetcher.interrupt_after = image.length // 2 if faults.interrupt else None
         resumed_before = fetcher.resumed
         client.slots[serial].fault = _fault_hook(faults)
@@ -406,12 +406,17 @@ class UptaneLink:
             vehicle.client = None  # rebuilt with the new ECU; its first manifest goes with the first cycle
         return vehicle
 
+    def _fetcher(self, vehicle: _Vehicle) -> _VehicleFetcher:
+        if vehicle.fetcher is None:
+            vehicle.fetcher = _VehicleFetcher(self.service, self._started().http)
+        return vehicle.fetcher
+
     def _client(self, vehicle: _Vehicle) -> VehicleClient:
         if vehicle.client is None:
             primary = next(iter(vehicle.hardware))
             ecus = [Ecu(s, h, vehicle.signers[s]) for s, h in vehicle.hardware.items()]
             vehicle.client = VehicleClient(
-                vehicle.vin, vehicle.signers[primary], ecus, _VehicleFetcher(self.service, self._started().http),
+                vehicle.vin, vehicle.signers[primary], ecus, self._fetcher(vehicle),
                 vehicle.folder, self.clock, primary_serial=primary, trusted_roots=self._started().roots)
         return vehicle.client
 
