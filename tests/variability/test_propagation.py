@@ -65,6 +65,18 @@ def test_reasons_name_the_relation_and_the_decision(demo: FeatureModel) -> None:
         assert demo.root in full.forced and full.reasons[demo.root].decisions == ()
 
 
+def test_incremental_steps_and_retracted_decisions(demo: FeatureModel) -> None:
+    """Propagation continues from the previous step, and starts over when a decision is taken back."""
+    with Propagator(encode(demo)) as propagator:
+        first = propagator.propagate_unit(["AirSuspension"])
+        assert "SteelSprings" in first.forbidden and "RHD" not in first.forced
+        second = propagator.propagate_unit(["AirSuspension"], ["LHD"])
+        assert "SteelSprings" in second.forbidden and "RHD" in second.forced
+        retracted = propagator.propagate_unit([], ["LHD"])
+        assert "RHD" in retracted.forced and "SteelSprings" not in retracted.forbidden
+        assert retracted.reasons["RHD"].decisions == ("deselect LHD",)
+
+
 def test_backbone_only_consequence_gets_a_minimal_decision_set() -> None:
     """With z deselected, x ∨ y and x ∨ ¬y force x; unit propagation alone cannot see it."""
     cnf = CNF(4, [[1], [-2, 1], [-3, 1], [-4, 1], [2, 3, 4], [2, -3, 4]],

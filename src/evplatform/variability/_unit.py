@@ -48,6 +48,8 @@ class UnitPropagator:
             trail: list[int] = []
             self.root_conflict = self._run(value, reason, trail, self.units)
             self.base_value, self.base_reason, self.base_trail = value, reason, trail
+        self._last: tuple[frozenset[int], list[int], list[int], list[int]] = (
+            frozenset(), self.base_value, self.base_reason, self.base_trail)
 
     @staticmethod
     def _code(lit: int) -> int:
@@ -58,13 +60,20 @@ class UnitPropagator:
 
         ``value[v]`` is 1, -1 or 0 (unassigned); ``reason[v]`` the implying clause index, or
         ``DECISION``; ``trail`` the literals in order; a conflict stops propagation early.
+        A configurator adds one decision at a time: when the decisions extend the previous
+        conflict-free call's, propagation continues from that state instead of starting over.
         """
-        value = self.base_value.copy()
-        reason = self.base_reason.copy()
-        trail = self.base_trail.copy()
         if self.root_conflict is not None:
-            return value, reason, trail, self.root_conflict
-        conflict = self._run(value, reason, trail, [(lit, DECISION) for lit in decisions])
+            return self.base_value.copy(), self.base_reason.copy(), self.base_trail.copy(), self.root_conflict
+        wanted = set(decisions)
+        start, value, reason, trail = self._last
+        if not start <= wanted:
+            start, value, reason, trail = frozenset(), self.base_value, self.base_reason, self.base_trail
+        value, reason, trail = value.copy(), reason.copy(), trail.copy()
+        new = [(lit, DECISION) for lit in decisions if lit not in start]
+        conflict = self._run(value, reason, trail, new)
+        if conflict is None:
+            self._last = (frozenset(wanted), value, reason, trail)
         return value, reason, trail, conflict
 
     def _run(self, value: list[int], reason: list[int], trail: list[int],
