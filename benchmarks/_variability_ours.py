@@ -27,30 +27,33 @@ def _deterministic_costs(names: list[str], seed: int) -> dict[str, float]:
     return {name: float(rng.randint(1, 1000)) for name in names}
 
 
-def _propagation(model: Any, encoded: Any, seed: int) -> dict[str, Any]:
+def _propagation(encoded: Any, seed: int) -> dict[str, Any]:
+    """20 random decisions, each on a feature still open; the unit answer, then the complete one."""
     from evplatform.variability.propagation import Propagator
 
-    propagator = Propagator(encoded)
     rng = random.Random(seed)
     names = [n for n in encoded.names[: encoded.n_features] if n]
     up_ms, full_ms, shares = [], [], []
     selected: list[str] = []
     deselected: list[str] = []
-    for _ in range(20):
-        free = [n for n in names if n not in selected and n not in deselected]
-        choice = rng.choice(free)
-        (selected if rng.random() < 0.5 else deselected).append(choice)
-        start = time.perf_counter()
-        quick = propagator.propagate(selected, deselected, complete=False)
-        up_ms.append(1000 * (time.perf_counter() - start))
-        start = time.perf_counter()
-        full = propagator.propagate(selected, deselected, complete=True)
-        full_ms.append(1000 * (time.perf_counter() - start))
-        decided_full = len(full.forced) + len(full.forbidden)
-        decided_quick = len(quick.forced) + len(quick.forbidden)
-        shares.append(decided_quick / decided_full if decided_full else 1.0)
-        if not full.consistent if hasattr(full, "consistent") else False:
-            break
+    decided: set[str] = set()
+    with Propagator(encoded) as propagator:
+        for _ in range(20):
+            open_features = [n for n in names if n not in decided]
+            if not open_features:
+                break
+            choice = rng.choice(open_features)
+            (selected if rng.random() < 0.5 else deselected).append(choice)
+            start = time.perf_counter()
+            quick = propagator.propagate_unit(selected, deselected)
+            up_ms.append(1000 * (time.perf_counter() - start))
+            start = time.perf_counter()
+            full = propagator.propagate(selected, deselected)
+            full_ms.append(1000 * (time.perf_counter() - start))
+            decided_full = len(full.forced) + len(full.forbidden)
+            decided_quick = len(quick.forced) + len(quick.forbidden)
+            shares.append(decided_quick / decided_full if decided_full else 1.0)
+            decided = set(full.forced) | set(full.forbidden) | set(selected) | set(deselected)
     return {"up_median_ms": statistics.median(up_ms), "full_median_ms": statistics.median(full_ms),
             "up_share": statistics.mean(shares), "steps": len(full_ms)}
 
@@ -89,7 +92,7 @@ def _run(op: str, path: str, t: int, seed: int) -> tuple[Any, dict[str, Any]]:
         sample = twise_sample(encoded, t=t)
         return {"configurations": len(sample.configs), "coverage": sample.coverage}, extra
     if op == "propagation":
-        return _propagation(model, encoded, seed), extra
+        return _propagation(encoded, seed), extra
     if op == "completion":
         from evplatform.variability.completion import complete_min_cost
         from evplatform.variability.model import FeatureModel
