@@ -33,7 +33,7 @@ def all_models(cnf: CNF) -> list[list[int]]:
     return out
 
 
-@settings(max_examples=250, deadline=None)
+@settings(max_examples=120, deadline=None)
 @given(feature_models())
 def test_solutions_match_brute_force_and_auxiliaries_are_defined(model: FeatureModel) -> None:
     cnf = encode(model)
