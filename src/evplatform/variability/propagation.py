@@ -28,7 +28,9 @@ from pysat.solvers import Solver
 from evplatform.errors import VariabilityError
 from evplatform.variability._decisions import SOLVER_NAME, decision_literals, describe, minimal_core
 from evplatform.variability._unit import DECISION, DECISION_CONFLICT, UnitPropagator
+from evplatform.variability.analysis import _Repairer, _walk, backbone
 from evplatform.variability.cnf import CNF, new_allocator, relations
+from evplatform.variability.model import FeatureModel
 
 POOL_SIZE = 32
 
@@ -101,6 +103,7 @@ class Propagator:
         self.solver = Solver(name=SOLVER_NAME, bootstrap_with=cnf.clauses)
         self.top = cnf.n_vars
         self._root: dict[int, int] | None = None
+        self._repairer: _DecidedRepairer | None = None
         self.pool: list[tuple[int, ...]] = []
         n = cnf.n_features
         base = [lit for lit in self.unit.base_trail if abs(lit) <= n]
@@ -176,11 +179,14 @@ class Propagator:
         first = self.solver.get_model() or []
         n = self.cnf.n_features
         example = self.cnf.selected(first[:n])
-        root = self._root_fixed(first)
+        root = self._root_fixed()
         candidates = {first[v - 1] for v in range(1, n + 1) if value[v] == 0 and v not in root}
         for solution in self.pool:
             if candidates and all(solution[abs(d) - 1] == d for d in decisions):
                 candidates = {lit for lit in candidates if solution[abs(lit) - 1] == lit}
+        repairer = self._repairer_for(decisions, example)
+        if repairer is not None and candidates:
+            _walk(repairer, self.cnf, candidates)  # local moves refute most candidates without the solver
         fixed = self._backbone(decisions, candidates)
         decided = {abs(d) for d in decisions}
         fixed.update(lit for v, lit in root.items() if value[v] == 0 and v not in decided)
@@ -200,14 +206,26 @@ class Propagator:
         reasons = Reasons(forced | forbidden, explain)
         return Propagation(forced, forbidden, True, reasons, example, time.perf_counter() - start)
 
-    def _root_fixed(self, seed: list[int]) -> dict[int, int]:
+    def _repairer_for(self, decisions: list[int], start: frozenset[str]) -> _DecidedRepairer | None:
+        """The local-move walker on the source model, reset to ``start`` and bound to the decisions."""
+        model = self.cnf.source_model()
+        if model is None:
+            return None
+        decided = {self.cnf.names[abs(d) - 1] for d in decisions}
+        if self._repairer is None:
+            self._repairer = _DecidedRepairer(model, set(start), decided)
+        else:
+            self._repairer.decided = decided
+            self._repairer.reset(set(start))
+        return self._repairer
+
+    def _root_fixed(self) -> dict[int, int]:
         """Core and dead features of the model alone (variable → literal), computed once."""
         if self._root is None:
-            n = self.cnf.n_features
-            candidates = {seed[v - 1] for v in range(1, n + 1)}
-            for lit in self.unit.base_trail:
-                candidates.discard(lit)
-            self._root = {abs(lit): lit for lit in self._backbone([], candidates)}
+            found = backbone(self.cnf)
+            var = self.cnf.var
+            self._root = {var[n]: var[n] for n in found.core} | {var[n]: -var[n] for n in found.dead}
+            self.pool.extend(found.solutions[-POOL_SIZE:])
         return self._root
 
     def _backbone(self, decisions: list[int], candidates: set[int]) -> set[int]:
@@ -253,6 +271,21 @@ class Propagator:
         together = " together" if len(core) > 1 else " (the model forbids it)"
         return VariabilityError(f"contradictory decisions: no valid configuration can {describe(self.cnf, core)}"
                                 + together)
+
+
+class _DecidedRepairer(_Repairer):
+    """The analyses' local moves (``analysis._Repairer``), refusing any move that changes a decision.
+
+    A move's result is checked against every relation it touches; the configuration it starts
+    from satisfies the decisions, so refusing changes to decided features keeps them satisfied.
+    """
+
+    def __init__(self, model: FeatureModel, chosen: set[str], decided: set[str]) -> None:
+        self.decided = decided
+        super().__init__(model, chosen)
+
+    def _valid(self, changed: list[str]) -> bool:
+        return not any(name in self.decided for name in changed) and super()._valid(changed)
 
 
 class _Rules:
