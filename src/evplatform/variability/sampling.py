@@ -34,6 +34,7 @@ from evplatform.variability.cnf import CNF
 from evplatform.variability.counting import reduce
 
 Progress = Callable[[int, int], None]  # (done, total) features of the current iteration
+MAX_PASSES = 20
 
 
 def random_sample(cnf: CNF, n: int, seed: int = 0) -> list[frozenset[str]]:
@@ -110,6 +111,7 @@ class _Builder:
         self.m = len(variables)
         self.index = {v: j for j, v in enumerate(variables)}
         self.positions = np.asarray(variables, dtype=np.int64) - 1  # model[v-1] is variable v's literal
+        self.vars_array = np.asarray(variables, dtype=np.int64)
         # invalid[a][b][i, j]: feature i = a together with feature j = b has no valid configuration
         self.invalid = np.zeros((2, 2, self.m, self.m), dtype=bool)
         for j, v in enumerate(variables):
@@ -142,24 +144,23 @@ class _Builder:
         self.literals: list[list[int]] = []
         position = np.empty(self.m, dtype=np.int64)
         position[order] = np.arange(self.m)
-        for step, i in enumerate(order):
-            later = np.flatnonzero(position > position[i]) if self.t == 2 else np.array([], dtype=np.int64)
-            for a in (1, 0):
-                if self.t == 1:
-                    self._cover_literal(i, a)
-                else:
-                    self._cover_pairs(i, a, later)
-            if progress is not None:
-                progress(step + 1, self.m)
-        return self.solution.copy()
+        for _ in range(MAX_PASSES):  # solutions move when candidates take new pairs: repeat until stable
+            before = (len(self.solution), sum(len(x) for x in self.literals))
+            for step, i in enumerate(order):
+                later = np.flatnonzero(position > position[i]) if self.t == 2 else np.array([], dtype=np.int64)
+                for a in (1, 0):
+                    if self.t == 1:
+                        self._cover_literal(i, a)
+                    else:
+                        self._cover_pairs(i, a, later)
+                if progress is not None:
+                    progress(step + 1, self.m)
+            if (len(self.solution), sum(len(x) for x in self.literals)) == before:
+                return self.solution.copy()
+        raise VariabilityError(f"t-wise sampling did not settle in {MAX_PASSES} passes")  # pragma: no cover
 
     def _cover_literal(self, i: int, a: int) -> None:
-        if self.commit[:, a, i].any():
-            return
-        rows = np.flatnonzero(self.solution[:, i] == bool(a))
-        if rows.size:
-            self._commit(int(rows[0]), i, a)
-        else:
+        if not (self.solution[:, i] == bool(a)).any():
             self._place([(i, a)])
 
     def _cover_pairs(self, i: int, a: int, later: np.ndarray) -> None:
@@ -167,29 +168,20 @@ class _Builder:
             self._cover_literal(i, a)
             return
         for b in (1, 0):
-            has_i = self.commit[:, a, i]
-            done = (has_i[:, None] & self.commit[:, b, later]).any(axis=0) if len(has_i) else np.zeros(len(later), bool)
-            todo = later[~done & ~self.invalid[a, b, i, later]]
+            todo = later[~self.invalid[a, b, i, later]]
             while todo.size:
-                todo = self._take_by_solution(i, a, b, todo)
+                todo = self._uncovered(i, a, b, todo)
                 if todo.size:
-                    self._place([(i, a), (int(todo[0]), b)])  # its new solution may take many of the rest
+                    self._place([(i, a), (int(todo[0]), b)])  # its new solution may cover many of the rest
                     todo = todo[1:]
 
-    def _take_by_solution(self, i: int, a: int, b: int, todo: np.ndarray) -> np.ndarray:
-        """Commit the pairs some candidate's current solution already has (no SAT call); the rest."""
+    def _uncovered(self, i: int, a: int, b: int, todo: np.ndarray) -> np.ndarray:
+        """The pairs no candidate's current solution has yet (lazy: re-checked in later passes)."""
         rows = np.flatnonzero(self.solution[:, i] == bool(a))
         if not rows.size:
             return todo
         fits = self.solution[np.ix_(rows, todo)] == bool(b)
-        takes = fits.any(axis=0)
-        if not takes.any():
-            return todo
-        first = rows[fits.argmax(axis=0)][takes]
-        for k, j in zip(first.tolist(), todo[takes].tolist(), strict=True):
-            self._commit(k, i, a)
-            self._commit(k, j, b)
-        return todo[~takes]
+        return todo[~fits.any(axis=0)]
 
     def _commit(self, k: int, j: int, a: int) -> None:
         if not self.commit[k, a, j]:
@@ -205,6 +197,7 @@ class _Builder:
             clash |= (self.commit[:, 1] & self.invalid[a, 1, j]).any(axis=1)
             clash |= (self.commit[:, 0] & self.invalid[a, 0, j]).any(axis=1)
         for k in np.flatnonzero(~clash).tolist():
+            self.solver.set_phases(np.where(self.solution[k], self.vars_array, -self.vars_array).tolist())
             if self.solver.solve(assumptions=self.literals[k] + new):
                 self._set(k, literals)
                 return
