@@ -138,15 +138,11 @@ def _coins(mask: int, values: list[bool], rng: random.Random) -> None:
 
 def compile_ddnnf(clauses: list[list[int]], n_vars: int) -> DDNNF:
     """Compile with d4 (its statistics silenced) and parse the result."""
-    from evplatform.variability.counting import quiet_stdout
+    from evplatform.variability.counting import d4_options, quiet_stdout
 
-    options = py_d4.dump_options_to_dict(py_d4.OptionDpllStyleMethod())
-    # d4's default tree decomposer (flow-cutter) is time-bounded, so the d-DNNF differs from run to
-    # run (measured: 5 shapes in 6 compilations); htd gave one shape in 6, so seeded samples repeat
-    options["branching"]["partialOrder"]["treeDecompositionerMethod"] = "htd"
     with quiet_stdout():
         try:
-            solver = py_d4.Solver(clauses, n_vars, py_d4.load_options_from_dict(options))
+            solver = py_d4.Solver(clauses, n_vars, d4_options())  # deterministic: seeded samples repeat
             text = solver.compile().getNNFString()
         except Exception as error:
             raise VariabilityError(f"d4 could not compile the model: {error}") from error

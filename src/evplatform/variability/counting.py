@@ -40,6 +40,18 @@ def quiet_stdout() -> Iterator[None]:
         os.close(saved)
 
 
+def d4_options() -> py_d4.OptionDpllStyleMethod:
+    """d4 with the htd tree decomposer instead of the default flow-cutter.
+
+    flow-cutter is time-bounded, so its d-DNNFs differ from run to run (5 shapes in 6
+    compilations here) and seeded sampling would not repeat; htd is deterministic and was also
+    faster on every model we measured (Automotive01 0.23 s vs 0.86 s, Automotive02 v4 6.7 s vs 8.0 s).
+    """
+    options = py_d4.dump_options_to_dict(py_d4.OptionDpllStyleMethod())
+    options["branching"]["partialOrder"]["treeDecompositionerMethod"] = "htd"
+    return py_d4.load_options_from_dict(options)
+
+
 def count_configurations(cnf: CNF, assumptions: Sequence[int] = ()) -> int:
     """The exact number of models of the CNF (with ``assumptions`` as unit literals)."""
     reduction = reduce(cnf, assumptions)
@@ -49,7 +61,7 @@ def count_configurations(cnf: CNF, assumptions: Sequence[int] = ()) -> int:
         return 2 ** len(reduction.free)
     with quiet_stdout():
         try:
-            result = py_d4.Solver(reduction.clauses, len(reduction.used)).count()
+            result = py_d4.Solver(reduction.clauses, len(reduction.used), d4_options()).count()
         except Exception as error:  # the binding raises plain RuntimeError; keep the project's tree
             raise VariabilityError(f"d4 could not count the model: {error}") from error
     text = result.getIntResult()
