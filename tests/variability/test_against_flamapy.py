@@ -15,8 +15,10 @@ with like, as ``evplatform.variability.analysis`` documents them:
 
 from __future__ import annotations
 
+import importlib.util
 import sys
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -25,8 +27,21 @@ from evplatform.variability import analysis, cnf, formats
 from evplatform.variability.model import FeatureModel
 from reference_data import PROJECT_ROOT, shared_data_path
 
-sys.path.insert(0, str(PROJECT_ROOT / "benchmarks"))
-from _variability_flamapy import ensure_flamapy, run_flamapy
+
+def _anchor_module() -> ModuleType:
+    """benchmarks/_variability_flamapy.py by path: putting benchmarks/ on sys.path would shadow
+    the tests' own ``variability`` package with benchmarks/variability.py."""
+    path = PROJECT_ROOT / "benchmarks" / "_variability_flamapy.py"
+    spec = importlib.util.spec_from_file_location("_variability_flamapy", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses resolve their module by name
+    spec.loader.exec_module(module)
+    return module
+
+
+_anchor = _anchor_module()
+ensure_flamapy, run_flamapy = _anchor.ensure_flamapy, _anchor.run_flamapy
 
 # Small models written for this comparison: or-groups, alternatives, a cardinality group,
 # cross-tree constraints that kill a feature and make another false-optional.
