@@ -417,7 +417,7 @@ def atomic_sets(model: FeatureModel, cnf: CNF, known: Backbone | None = None) ->
             classes = _refine(classes, [solution])
         classes = _confirm_classes(session, classes)
     names = cnf.names
-    sets = [[names[v - 1] for v in c] for c in classes]
+    sets = [[names[v - 1] for v in sorted(c)] for c in classes]
     core_set = [name for name in model.features if name in core]
     return sorted([core_set, *sets] if core_set else sets, key=lambda s: cnf.var[s[0]])
 
@@ -429,20 +429,25 @@ def _confirm_classes(session: _Session, classes: list[list[int]]) -> list[list[i
     """Prove each member equivalent to its class's first member, or split it off.
 
     Two assumption calls per member (``r ∧ ¬m``, ``¬r ∧ m``); a solution found refutes the pair
-    and refines every class still pending, so most splits cost no call of their own.
+    and every other member it separates from ``r``, so most splits cost no call of their own.
     """
     done = [c for c in classes if len(c) == 1]
     pending = [c for c in classes if len(c) > 1]
     while pending:
         members = pending.pop()
         r, same, rest = members[0], [members[0]], []
-        for m in members[1:]:
+        todo = members[1:]
+        while todo:
+            m = todo.pop()
             solution = session.solve([r, -m]) or session.solve([-r, m])
             if solution is None:
                 same.append(m)
                 continue
             rest.append(m)
-            pending = _refine(pending, [solution])
+            split = [v for v in todo if (solution[v - 1] > 0) != (solution[r - 1] > 0)]
+            if split:  # the same solution separates these from r too: no call of their own
+                rest.extend(split)
+                todo = [v for v in todo if (solution[v - 1] > 0) == (solution[r - 1] > 0)]
         done.append(same)
         for part in _refine([rest], []) if rest else []:
             (pending if len(part) > 1 else done).append(part)
