@@ -66,7 +66,9 @@ def create_app(
         yield
         context.close()
 
-    app = FastAPI(title="evplatform", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
+    # docs_url/redoc_url off: their pages load Swagger UI / ReDoc from a CDN; web.api_docs serves /docs
+    app = FastAPI(title="evplatform", version="0.1.0", description=DESCRIPTION, lifespan=lifespan,
+                  docs_url=None, redoc_url=None)
     app.state.context = context
     app.state.replay = ReplayGuard()
     install_error_handlers(app)

@@ -77,8 +77,9 @@ def error_page(request: Request, error: EvplatformError) -> HTMLResponse:
 
 def install(app: FastAPI) -> None:
     """Mount the static assets and include every page router."""
-    from evplatform.web import fleet_pages, platform_pages
+    from evplatform.web import api_docs, fleet_pages, platform_pages
 
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     app.include_router(platform_pages.router)
     app.include_router(fleet_pages.router)
+    app.include_router(api_docs.router)
