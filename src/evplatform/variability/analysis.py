@@ -410,11 +410,15 @@ def atomic_sets(model: FeatureModel, cnf: CNF, known: Backbone | None = None) ->
         classes = _split_by_moves(_Repairer(model, set(cnf.selected(list(bb.solutions[-1])))), cnf, classes)
     with _Session(cnf) as session:
         rng = random.Random(0)  # random phases give diverse solutions; a fixed seed keeps runs repeatable
-        for _ in range(RANDOM_SOLUTIONS if any(len(c) > 1 for c in classes) else 0):
-            session.solver.set_phases([v if rng.random() < 0.5 else -v for v in live])
-            solution = session.solve()
-            assert solution is not None
-            classes = _refine(classes, [solution])
+        drawn, before = 0, 0
+        while drawn < RANDOM_SOLUTIONS and len(classes) > before * 1.01 and any(len(c) > 1 for c in classes):
+            before = len(classes)  # batches of random solutions while they still split 1 % more classes
+            for _ in range(RANDOM_BATCH):
+                session.solver.set_phases([v if rng.random() < 0.5 else -v for v in live])
+                solution = session.solve()
+                assert solution is not None
+                classes = _refine(classes, [solution])
+            drawn += RANDOM_BATCH
         classes = _confirm_classes(session, classes)
     names = cnf.names
     sets = [[names[v - 1] for v in sorted(c)] for c in classes]
@@ -422,7 +426,8 @@ def atomic_sets(model: FeatureModel, cnf: CNF, known: Backbone | None = None) ->
     return sorted([core_set, *sets] if core_set else sets, key=lambda s: cnf.var[s[0]])
 
 
-RANDOM_SOLUTIONS = 64
+RANDOM_SOLUTIONS = 512
+RANDOM_BATCH = 32
 
 
 def _confirm_classes(session: _Session, classes: list[list[int]]) -> list[list[int]]:
@@ -457,31 +462,34 @@ def _confirm_classes(session: _Session, classes: list[list[int]]) -> list[list[i
 def _split_by_moves(repairer: _Repairer, cnf: CNF, classes: list[list[int]]) -> list[list[int]]:
     """Split candidate classes with valid configurations reached by local moves (no SAT call).
 
-    Invariant: members of a class agree in the current configuration, so flipping one member
-    and keeping the move splits its class; SAT later confirms whatever classes are left.
+    Invariant: members of a class agree in the current configuration, so the members a kept
+    move changed are exactly the ones that leave their class (as a new class of their own).
+    Classes are sets here, so a split costs the size of the change, not of the class.
     """
-    class_of = {v: i for i, members in enumerate(classes) for v in members}
-    names, chosen = cnf.names, repairer.chosen
+    members: list[set[int]] = [set(c) for c in classes]
+    class_of = {v: i for i, c in enumerate(classes) for v in c}
+    names, var = cnf.names, cnf.var
     i = 0
-    while i < len(classes):
-        j = 1
-        while j < len(classes[i]):
-            name = names[classes[i][j] - 1]
-            changed = repairer.move(name, select=name not in chosen)
-            if changed is None:
-                j += 1
+    while i < len(members):
+        for v in sorted(members[i])[1:]:
+            if v not in members[i] or len(members[i]) == 1:
                 continue
-            for k in {class_of[cnf.var[n]] for n in changed if cnf.var[n] in class_of}:
-                first_in = names[classes[k][0] - 1] in chosen
-                keep = [v for v in classes[k] if (names[v - 1] in chosen) == first_in]
-                split = [v for v in classes[k] if (names[v - 1] in chosen) != first_in]
-                if split:
-                    classes[k] = keep
-                    classes.append(split)
-                    for v in split:
-                        class_of[v] = len(classes) - 1
+            name = names[v - 1]
+            changed = repairer.move(name, select=name not in repairer.chosen)
+            moved: dict[int, list[int]] = {}
+            for n in changed or ():
+                u = var[n]
+                if u in class_of:
+                    moved.setdefault(class_of[u], []).append(u)
+            for k, leaving in moved.items():
+                if len(leaving) == len(members[k]):
+                    continue  # the whole class flipped together: still one class
+                members[k].difference_update(leaving)
+                members.append(set(leaving))
+                for u in leaving:
+                    class_of[u] = len(members) - 1
         i += 1
-    return classes
+    return [sorted(c) for c in members]
 
 
 def _refine(classes: list[list[int]], solutions: Iterable[tuple[int, ...] | list[int]]) -> list[list[int]]:
