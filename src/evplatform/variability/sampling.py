@@ -236,11 +236,35 @@ def _coverage(sample: np.ndarray, t: int) -> int:
 
 
 def _drop_redundant(sample: np.ndarray, t: int) -> np.ndarray:
-    """Drop configurations (fewest covered interactions first) whose interactions the rest cover."""
-    keep = list(range(len(sample)))
-    target = _coverage(sample, t)
-    for k in sorted(keep, key=lambda k: int(sample[k].sum())):
-        trial = [r for r in keep if r != k]
-        if trial and _coverage(sample[trial], t) == target:
-            keep = trial
-    return sample[keep]
+    """Drop configurations (fewest selected features first) whose interactions the rest all cover.
+
+    Keeps per-pair counts and removes a configuration only if none of its pairs has count 1,
+    so each check costs the configuration's own pairs, not a recount of the whole sample.
+    """
+    if t == 1:
+        keep = list(range(len(sample)))
+        for k in sorted(keep, key=lambda k: int(sample[k].sum())):
+            trial = [r for r in keep if r != k]
+            if trial and _coverage(sample[trial], t) == _coverage(sample[keep], t):
+                keep = trial
+        return sample[keep]
+    counts = _pair_counts(sample)
+    kept = set(range(len(sample)))
+    for k in sorted(kept, key=lambda k: int(sample[k].sum())):
+        if len(kept) == 1:
+            break
+        sides = [np.flatnonzero(sample[k]), np.flatnonzero(~sample[k])]
+        blocks = [(sides[0], sides[0]), (sides[0], sides[1]), (sides[1], sides[0]), (sides[1], sides[1])]
+        unique = False
+        for c, (rows, cols) in zip(counts, blocks, strict=True):
+            block = c[np.ix_(rows, cols)] == 1
+            if rows is cols:
+                np.fill_diagonal(block, False)  # a feature paired with itself is no interaction
+            if block.any():
+                unique = True
+                break
+        if not unique:
+            kept.discard(k)
+            for c, (rows, cols) in zip(counts, blocks, strict=True):
+                c[np.ix_(rows, cols)] -= 1
+    return sample[sorted(kept)]
