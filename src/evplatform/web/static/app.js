@@ -21,14 +21,17 @@ async function api(method, path, body) {
   return data;
 }
 
-async function showWho() {
+function setWho(me) {
   const who = document.getElementById("who");
-  if (!who || !token()) return;
+  if (who) who.textContent = me ? me.name + " (" + me.role + ")" : "Sign in";
+}
+
+async function showWho() {
+  if (!document.getElementById("who") || !token()) return;
   try {
-    const me = await api("GET", "/api/me");
-    who.textContent = me.name + " (" + me.role + ")";
+    setWho(await api("GET", "/api/me"));
   } catch (error) {
-    who.textContent = "Sign in";
+    setWho(null);
   }
 }
 
@@ -41,8 +44,8 @@ function setupSignin() {
     window.localStorage.setItem(TOKEN_KEY, document.getElementById("token").value.trim());
     try {
       const me = await api("GET", "/api/me");
+      setWho(me);  // before the status line, which is what a person (or a test) waits for
       status.textContent = "Signed in as " + me.name + " (" + me.role + ").";
-      showWho();
     } catch (error) {
       window.localStorage.removeItem(TOKEN_KEY);
       status.textContent = "Sign-in refused: " + error.message;
@@ -51,8 +54,7 @@ function setupSignin() {
   document.getElementById("signout-button").addEventListener("click", () => {
     window.localStorage.removeItem(TOKEN_KEY);
     status.textContent = "Signed out.";
-    const who = document.getElementById("who");
-    if (who) who.textContent = "Sign in";
+    setWho(null);
   });
 }
 
