@@ -17,17 +17,16 @@ install, so the last good software stays bootable whatever happens.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
-import tempfile
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from evplatform.ota.client.errors import InstallError
+from evplatform.ota.metadata_common import write_atomic
 
 SLOTS = ("a", "b")
 
@@ -68,19 +67,10 @@ class BootResult:
 
 
 def write_durably(path: Path, data: bytes) -> None:
-    """Temp file in the same folder, fsync, rename, fsync the folder."""
+    """Temp file in the same folder, fsync, rename (``metadata_common.write_atomic``), then fsync
+    the folder so the rename itself survives a power loss."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
+    write_atomic(path, data, mode=0o600)
     folder = os.open(path.parent, os.O_RDONLY)
     try:
         os.fsync(folder)
