@@ -57,6 +57,8 @@ def _run(op: str, fm: Any, t: int) -> Any:
         if op in ("dead", "core+dead"):
             out["dead"] = _names(PySATDeadFeatures().execute(sat).get_result())
         return out if op == "core+dead" else out[op]
+    if op == "core+dead+false-optional":
+        return {**_run("core+dead", fm, t), "false-optional": _run("false-optional", fm, t)}
     if op == "false-optional":
         from flamapy.metamodels.pysat_metamodel.operations import PySATFalseOptionalFeatures
 
