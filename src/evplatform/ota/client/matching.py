@@ -26,10 +26,12 @@ from evplatform.ota.client.errors import (
     DuplicateEcuTargetError,
     EcuMismatchError,
     HardwareMismatchError,
+    ImageVerificationError,
     MalformedMetadataError,
     RollbackError,
     TargetMismatchError,
 )
+from evplatform.ota.client.trusted_set import digest
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,3 +170,19 @@ def check_release_counter(assignment: Assignment, installed_counter: int | None)
             f"ECU {assignment.ecu_serial}: release counter {assignment.release_counter} is lower than the "
             f"installed {installed_counter} (anti-rollback)"
         )
+
+
+def check_image(assignment: Assignment, data: bytes, what: str) -> None:
+    """U 5.4.3.4 step 7: the signed length (a short read is a truncated download) and every listed
+    hash; ``what`` names the image in the error (the primary's file, or a Secondary's ECU)."""
+    if len(data) != assignment.length:
+        raise ImageVerificationError(
+            f"{what}: {len(data)} bytes, the signed length is {assignment.length} (truncated?)"
+        )
+    for algorithm, expected in assignment.hashes.items():
+        try:
+            actual = digest(algorithm, data)
+        except ValueError as error:
+            raise ImageVerificationError(f"{what}: {error}") from error
+        if actual != expected:
+            raise ImageVerificationError(f"{what}: {algorithm} differs from the signed one")

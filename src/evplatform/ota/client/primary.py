@@ -42,12 +42,18 @@ from evplatform.ota.client.errors import (
     NotFoundError,
 )
 from evplatform.ota.client.fetcher import Fetcher
-from evplatform.ota.client.matching import Assignment, check_release_counter, director_assignments, match_image_target
+from evplatform.ota.client.matching import (
+    Assignment,
+    check_image,
+    check_release_counter,
+    director_assignments,
+    match_image_target,
+)
 from evplatform.ota.client.reports import ecu_version_report, vehicle_manifest
 from evplatform.ota.client.secondary import SecondaryEcu
 from evplatform.ota.client.slots import BootResult, EcuSlots, HealthCheck, SlotImage
 from evplatform.ota.client.state import REPOSITORIES, ClientState
-from evplatform.ota.client.trusted_set import Limits, TrustedRepository, VerifiedTargets, digest
+from evplatform.ota.client.trusted_set import Limits, TrustedRepository, VerifiedTargets
 from evplatform.ota.metadata_common import Clock, now_of
 
 MAX_DELEGATIONS = 32  # roles visited per target, as python-tuf's ngclient bounds it
@@ -296,7 +302,7 @@ class VehicleClient:
             raise EndlessDataError(f"image {assignment.filepath}: {assignment.length} bytes, over the image limit")
         url = self.layout.images.format(sha256=assignment.sha256)
         data = self.fetcher.fetch(url, assignment.length)
-        _verify_image(assignment, data)
+        check_image(assignment, data, f"image {assignment.filepath}")
         return data, False, len(data)
 
     def _try_delta(self, assignment: Assignment) -> bytes | None:
@@ -317,7 +323,8 @@ class VehicleClient:
             delta = Delta(offer.algorithm, offer.from_sha256, len(old), assignment.sha256, assignment.length,
                           offer.sha256, offer.length, 0, payload)
             rebuilt = apply_delta(old, delta, assignment.sha256)
-            _verify_image(assignment, rebuilt)  # the reconstructed image, against the signed target
+            # the reconstructed image, against the signed target
+            check_image(assignment, rebuilt, f"image {assignment.filepath}")
         except OtaError:
             return None  # corrupted or unusable delta: the full image is verified the same way
         return rebuilt
@@ -366,18 +373,3 @@ class VehicleClient:
             for serial, ecu in sorted(self.ecus.items())
         }
         return vehicle_manifest(self.vin, self.primary_serial, reports, self.primary_key)
-
-
-def _verify_image(assignment: Assignment, data: bytes) -> None:
-    """U 5.4.3.4 step 7: every hash listed, and the length (a short read is a truncated download)."""
-    if len(data) != assignment.length:
-        raise ImageVerificationError(
-            f"image {assignment.filepath}: {len(data)} bytes, the signed length is {assignment.length} (truncated?)"
-        )
-    for algorithm, expected in assignment.hashes.items():
-        try:
-            actual = digest(algorithm, data)
-        except ValueError as error:
-            raise ImageVerificationError(f"image {assignment.filepath}: {error}") from error
-        if actual != expected:
-            raise ImageVerificationError(f"image {assignment.filepath}: {algorithm} differs from the signed one")

@@ -20,13 +20,12 @@ from tuf.api.metadata import Root, Targets
 from evplatform.ota.client.errors import (
     EcuMismatchError,
     ExpiredMetadataError,
-    ImageVerificationError,
     InstallError,
     RollbackError,
 )
-from evplatform.ota.client.matching import Assignment, check_release_counter, director_assignments
+from evplatform.ota.client.matching import Assignment, check_image, check_release_counter, director_assignments
 from evplatform.ota.client.slots import EcuSlots, SlotImage, write_durably
-from evplatform.ota.client.trusted_set import Limits, TrustedRepository, digest, load, verify_signatures
+from evplatform.ota.client.trusted_set import Limits, TrustedRepository, load, verify_signatures
 
 
 class PartialVerifier:
@@ -94,26 +93,11 @@ class PartialVerifier:
             raise EcuMismatchError(f"{what}: no target for this ECU")
         assignment = mine[self.ecu_serial]
         check_release_counter(assignment, installed.release_counter if installed else None)
-        _check_image(assignment, image, self.ecu_serial)
+        check_image(assignment, image, f"ECU {self.ecu_serial}: image")
         if chain.root_bytes != trusted_root:
             write_durably(self._root_path, chain.root_bytes)
         write_durably(self._state_path, json.dumps({"targets_version": targets.version}).encode())
         return assignment
-
-
-def _check_image(assignment: Assignment, image: bytes, ecu_serial: str) -> None:
-    """Length and every listed hash (U 5.4.3.4 step 7 and the length rule after it)."""
-    if len(image) != assignment.length:
-        raise ImageVerificationError(
-            f"ECU {ecu_serial}: image is {len(image)} bytes, metadata says {assignment.length}"
-        )
-    for algorithm, expected in assignment.hashes.items():
-        try:
-            actual = digest(algorithm, image)
-        except ValueError as error:
-            raise ImageVerificationError(f"ECU {ecu_serial}: {error}") from error
-        if actual != expected:
-            raise ImageVerificationError(f"ECU {ecu_serial}: image {algorithm} differs from the signed one")
 
 
 class SecondaryEcu:
