@@ -86,21 +86,7 @@ def bom_view(ws: Workspace, trim_key: str, market: str | None) -> dict[str, Any]
     """The shape of ``evplatform bom --json``."""
     trim = ws.trim(trim_key)
     configuration = ws.configuration(trim, market)
-    bom = bom_of(ws.parts, configuration)
-    return {
-        "trim": trim.key,
-        "market": market or ws.platform.base_market,
-        "features": sorted(configuration),
-        "bom_cost": round(bom.cost, 2),
-        "bom_mass_kg": round(bom.mass_kg, 2),
-        "cost_by_module": {k: round(v, 2) for k, v in bom.cost_by_module().items()},
-        "lines": [
-            {"part_no": line.part.part_no, "name": line.part.name, "module": line.part.module,
-             "supplier": line.part.supplier, "qty": line.qty, "unit_cost": line.part.unit_cost,
-             "cost": round(line.cost, 2), "when": line.part.when_text}
-            for line in bom.lines
-        ],
-    }
+    return bom_of(ws.parts, configuration).to_dict(trim.key, market or ws.platform.base_market, configuration)
 
 
 def _iso(value: datetime | None) -> str | None:

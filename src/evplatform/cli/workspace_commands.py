@@ -109,20 +109,7 @@ def bom(
     configuration = ws.configuration(chosen, market)
     result = bom_of(ws.parts, configuration)
     if as_json:
-        print_json({
-            "trim": chosen.key,
-            "market": market or ws.platform.base_market,
-            "features": sorted(configuration),
-            "bom_cost": round(result.cost, 2),
-            "bom_mass_kg": round(result.mass_kg, 2),
-            "cost_by_module": {k: round(v, 2) for k, v in result.cost_by_module().items()},
-            "lines": [
-                {"part_no": line.part.part_no, "name": line.part.name, "module": line.part.module,
-                 "supplier": line.part.supplier, "qty": line.qty, "unit_cost": line.part.unit_cost,
-                 "cost": round(line.cost, 2), "when": line.part.when_text}
-                for line in result.lines
-            ],
-        })
+        print_json(result.to_dict(chosen.key, market or ws.platform.base_market, configuration))
         return
     cur = ws.platform.currency
     table = Table(title=f"BOM of {chosen.key} in {market or ws.platform.base_market} ({cur})", title_justify="left")

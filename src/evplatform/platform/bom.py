@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Set
 from dataclasses import dataclass
+from typing import Any
 
 from evplatform.workspace.model import Part
 
@@ -46,6 +47,23 @@ class Bom:
         for line in self.lines:
             out[line.part.module] = out.get(line.part.module, 0.0) + line.cost
         return dict(sorted(out.items(), key=lambda kv: -kv[1]))
+
+    def to_dict(self, trim: str, market: str, configuration: Set[str]) -> dict[str, Any]:
+        """The ``evplatform bom --json`` payload (also the API's and the dashboard's BOM)."""
+        return {
+            "trim": trim,
+            "market": market,
+            "features": sorted(configuration),
+            "bom_cost": round(self.cost, 2),
+            "bom_mass_kg": round(self.mass_kg, 2),
+            "cost_by_module": {k: round(v, 2) for k, v in self.cost_by_module().items()},
+            "lines": [
+                {"part_no": line.part.part_no, "name": line.part.name, "module": line.part.module,
+                 "supplier": line.part.supplier, "qty": line.qty, "unit_cost": line.part.unit_cost,
+                 "cost": round(line.cost, 2), "when": line.part.when_text}
+                for line in self.lines
+            ],
+        }
 
 
 def bom_of(parts: Iterable[Part], configuration: Set[str]) -> Bom:
