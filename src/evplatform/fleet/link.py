@@ -75,6 +75,22 @@ def uniform(seed: int, salt: str, keys: np.ndarray) -> np.ndarray:
     return (h >> np.uint64(11)).astype(np.float64) / float(1 << 53)
 
 
+def offer_draws(
+    seed: int, release_id: str, vehicle_ids: np.ndarray, now: datetime
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The per-vehicle draws of one offer: install, crash, download (fixed per vehicle and release),
+    offline and postpone (per hour). Every link that injects failures uses these, so the same
+    vehicle gets the same answer whichever link runs it."""
+    hour = int(now.timestamp() // 3600)
+    return (
+        uniform(seed, "install" + release_id, vehicle_ids),
+        uniform(seed, "crash" + release_id, vehicle_ids),
+        uniform(seed, "download" + release_id, vehicle_ids),
+        uniform(seed + hour, "away", vehicle_ids),
+        uniform(seed + hour, "defer", vehicle_ids),
+    )
+
+
 class SimulatedLink:
     """Vehicles answering from a failure model, deterministically per (seed, vehicle, release).
 
@@ -94,13 +110,7 @@ class SimulatedLink:
         f = self.failures
         n = len(vehicle_ids)
         self.offers += n
-        hour = int(now.timestamp() // 3600)
-        fixed = f"{release.id}"
-        u_install = uniform(self.seed, "install" + fixed, vehicle_ids)
-        u_crash = uniform(self.seed, "crash" + fixed, vehicle_ids)
-        u_download = uniform(self.seed, "download" + fixed, vehicle_ids)
-        u_away = uniform(self.seed + hour, "away", vehicle_ids)
-        u_defer = uniform(self.seed + hour, "defer", vehicle_ids)
+        u_install, u_crash, u_download, u_away, u_defer = offer_draws(self.seed, release.id, vehicle_ids, now)
 
         outcomes = np.full(n, "succeeded", dtype=object)
         details = np.full(n, "", dtype=object)

@@ -42,7 +42,7 @@ import numpy as np
 from securesystemslib.signer import CryptoSigner
 
 from evplatform.errors import OtaError
-from evplatform.fleet.link import Delivery, FailureModel, uniform
+from evplatform.fleet.link import Delivery, FailureModel, offer_draws
 from evplatform.ota.client import Ecu, Fetcher, HttpFetcher, ServiceFetcher, SlotImage, VehicleClient
 from evplatform.ota.client.errors import InstallError
 from evplatform.ota.client.slots import EcuSlots, FaultHook
@@ -213,13 +213,7 @@ class UptaneLink:
         self._start()
         self._keep_fresh(now)
         image = self._release_image(release)
-        hour = int(now.timestamp() // 3600)
-        fixed = f"{release.id}"
-        u_install = uniform(self.seed, "install" + fixed, vehicle_ids)
-        u_crash = uniform(self.seed, "crash" + fixed, vehicle_ids)
-        u_download = uniform(self.seed, "download" + fixed, vehicle_ids)
-        u_away = uniform(self.seed + hour, "away", vehicle_ids)
-        u_defer = uniform(self.seed + hour, "defer", vehicle_ids)
+        u_install, u_crash, u_download, u_away, u_defer = offer_draws(self.seed, release.id, vehicle_ids, now)
         bad = f.bad_releases.get(release.id)
         outcomes = np.full(n, "no_answer", dtype=object)
         details = np.full(n, "offline", dtype=object)
