@@ -105,3 +105,43 @@ def test_void_model_is_named(demo: FeatureModel) -> None:
                         [*demo.constraints, Constraint(parse_expression("LHD & RHD"), None, "LHD & RHD")])
     with Propagator(encode(void)) as propagator, pytest.raises(VariabilityError, match="void"):
         propagator.propagate()
+
+
+def _expected(configs: list[frozenset[str]], names: list[str],
+              decided: set[str]) -> tuple[frozenset[str], frozenset[str]]:
+    return (frozenset.intersection(*configs) - decided, frozenset(names) - frozenset.union(*configs) - decided)
+
+
+@settings(max_examples=150, deadline=None)
+@given(data=st.data())
+def test_a_session_of_decisions_stays_exact_step_by_step(data: st.DataObject) -> None:
+    """Witnesses carried from step to step (and a retraction) never make a fixed feature look open.
+
+    One propagator takes decisions one at a time, as a configurator does; every step is checked
+    against brute force, so a witness kept past a decision that broke it would be caught here.
+    """
+    model = data.draw(feature_models(max_features=9, max_constraints=4))
+    names = list(model.features)
+    everything = brute_force(model)
+    steps = data.draw(st.lists(st.tuples(st.sampled_from(names), st.booleans()), min_size=1, max_size=6))
+    selected: list[str] = []
+    deselected: list[str] = []
+    with Propagator(encode(model)) as propagator:
+        for name, select in steps:
+            if name in selected or name in deselected:
+                continue
+            (selected if select else deselected).append(name)
+            configs = [c for c in everything if set(selected) <= c and not (c & set(deselected))]
+            if not configs:
+                with pytest.raises(VariabilityError, match=r"contradictory|void"):
+                    propagator.propagate(selected, deselected)
+                (selected if select else deselected).remove(name)  # the user takes it back
+                continue
+            full = propagator.propagate(selected, deselected)
+            assert (full.forced, full.forbidden) == _expected(configs, names, set(selected) | set(deselected))
+            assert full.example in configs
+        if selected:  # retract the first selection: the propagator starts over and is still exact
+            selected.pop(0)
+            configs = [c for c in everything if set(selected) <= c and not (c & set(deselected))]
+            full = propagator.propagate(selected, deselected)
+            assert (full.forced, full.forbidden) == _expected(configs, names, set(selected) | set(deselected))

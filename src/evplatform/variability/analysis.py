@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 from pysat.solvers import Glucose4
 
 from evplatform.variability.cnf import CNF, ConstraintEncoder, VarAllocator, new_allocator, relations
+from evplatform.variability.local_moves import LocalMoves, walk
 from evplatform.variability.model import Constraint, FeatureModel, GroupKind
 
 
@@ -102,8 +103,8 @@ def backbone(cnf: CNF) -> Backbone:
             return Backbone(False, (), tuple(cnf.feature_names()))
         solutions = [tuple(first[:n])]
         candidates = set(first[:n])
-        repairer = _Repairer(model, set(cnf.selected(first))) if model is not None else None
-        walk_rate = _walk(repairer, cnf, candidates) if repairer is not None else 0.0
+        repairer = LocalMoves(model, set(cnf.selected(first))) if model is not None else None
+        walk_rate = walk(repairer, cnf, candidates) if repairer is not None else 0.0
         fixed = _failed_literals(session, sorted(candidates, key=abs))
         candidates -= fixed
         while candidates:
@@ -121,7 +122,7 @@ def backbone(cnf: CNF) -> Backbone:
             sat_rate = (before - len(candidates)) / max(time.perf_counter() - started, 1e-6)
             if repairer is not None and walk_rate > sat_rate and candidates:
                 repairer.reset(set(cnf.selected(solution)))  # a new starting point: moves that failed may work now
-                walk_rate = _walk(repairer, cnf, candidates)
+                walk_rate = walk(repairer, cnf, candidates)
     names = cnf.names
     core = tuple(names[v - 1] for v in range(1, n + 1) if v in fixed)
     dead = tuple(names[v - 1] for v in range(1, n + 1) if -v in fixed)
@@ -137,188 +138,6 @@ def _failed_literals(session: _Session, literals: list[int]) -> set[int]:
             fixed.add(lit)
             session.solver.add_clause([lit])
     return fixed
-
-
-def _walk(repairer: _Repairer, cnf: CNF, candidates: set[int]) -> float:
-    """Refute candidates by local moves (each accepted one is a valid configuration).
-
-    One pass over the candidates; returns the candidates refuted per second, so the caller
-    walks again after a SAT round only while walking pays better than SAT.
-    """
-    names = cnf.names
-    began, before = time.perf_counter(), len(candidates)
-    for lit in sorted(candidates, key=abs, reverse=True):
-        if lit not in candidates:
-            continue
-        changed = repairer.move(names[abs(lit) - 1], select=lit < 0)
-        for name in changed or ():
-            v = cnf.var[name]
-            candidates.discard(-v if name in repairer.chosen else v)
-    return (before - len(candidates)) / max(time.perf_counter() - began, 1e-6)
-
-
-MOVE_LIMIT = 64  # features (and constraints) a local move may touch; bigger moves rarely pay off against SAT
-
-
-class _TooBig(Exception):
-    """A local move grew beyond MOVE_LIMIT (caught inside the repairer)."""
-
-
-class _Repairer:
-    """Local moves on a valid configuration, checked against every relation they touch.
-
-    Selecting a feature adds its missing ancestors, drops siblings beyond a group's maximum and
-    completes new features' groups with their first children; deselecting drops the subtree and
-    refills the parent's group. The result is valid — a proof that each feature in it is not
-    dead and each left out is not core — only if every relation mentioning a changed feature
-    holds (the others cannot have changed); otherwise the move is undone. Moves edit one set in
-    place with an undo log and per-group counts, so a move costs the size of the change.
-    """
-
-    def __init__(self, model: FeatureModel, chosen: set[str]) -> None:
-        self.model = model
-        self.features = model.features
-        self.group_of: dict[str, int] = {}
-        self.groups: list[tuple[list[str], int, int]] = []
-        self.groups_of: dict[str, list[int]] = {}
-        for name, feature in model.features.items():
-            for group in feature.groups:
-                low, high = group.bounds()
-                self.groups_of.setdefault(name, []).append(len(self.groups))
-                for child in group.children:
-                    self.group_of[child] = len(self.groups)
-                self.groups.append((group.children, low, high))
-        self.constraints_of: dict[str, list[Constraint]] = {}
-        for constraint in model.constraints:
-            for name in constraint.expr.variables():
-                self.constraints_of.setdefault(name, []).append(constraint)
-        self.log: dict[str, bool] = {}
-        self.reset(chosen)
-
-    def reset(self, chosen: set[str]) -> None:
-        """Start from another valid configuration."""
-        self.chosen = chosen
-        self.count = [sum(c in chosen for c in children) for children, _, _ in self.groups]
-
-    def move(self, name: str, select: bool) -> list[str] | None:
-        """Apply a move; the features it changed if the result is valid, else undo and ``None``."""
-        self.log = {}
-        try:
-            if select:
-                self._select(name)
-            else:
-                self._deselect(name)
-            changed = [n for n, was in self.log.items() if (n in self.chosen) != was]
-            if self._valid(changed):
-                return changed
-        except _TooBig:
-            pass
-        for n, was in self.log.items():
-            if was != (n in self.chosen):
-                (self.chosen.add if was else self.chosen.discard)(n)
-                g = self.group_of.get(n)
-                if g is not None:
-                    self.count[g] += 1 if was else -1
-        return None
-
-    def _add(self, name: str) -> None:
-        if len(self.log) > MOVE_LIMIT:
-            raise _TooBig
-        if name not in self.chosen:
-            self.log.setdefault(name, False)
-            self.chosen.add(name)
-            g = self.group_of.get(name)
-            if g is not None:
-                self.count[g] += 1
-
-    def _remove(self, name: str) -> None:
-        if len(self.log) > MOVE_LIMIT:
-            raise _TooBig
-        if name in self.chosen:
-            self.log.setdefault(name, True)
-            self.chosen.discard(name)
-            g = self.group_of.get(name)
-            if g is not None:
-                self.count[g] -= 1
-
-    def _drop(self, name: str) -> None:
-        stack = [name]
-        while stack:
-            current = stack.pop()
-            if current in self.chosen:
-                self._remove(current)
-                stack.extend(self.features[current].children())
-
-    def _select(self, name: str) -> None:
-        path = [name, *self.model.ancestors(name)]
-        while path and path[-1] in self.chosen:
-            path.pop()
-        for i in range(len(path) - 1, -1, -1):
-            feature = path[i]
-            self._add(feature)
-            g = self.group_of.get(feature)
-            if g is not None:
-                children, _, high = self.groups[g]
-                surplus = self.count[g] - high
-                if surplus > 0:
-                    for sibling in [c for c in children if c in self.chosen and c != feature][:surplus]:
-                        self._drop(sibling)
-            self._complete(feature, path[i - 1] if i else None)
-
-    def _deselect(self, name: str) -> None:
-        self._drop(name)
-        g = self.group_of.get(name)
-        if g is None or self.features[name].parent not in self.chosen:
-            return
-        children, low, _ = self.groups[g]
-        for child in children:
-            if self.count[g] >= low:
-                break
-            if child != name and child not in self.chosen:
-                self._add(child)
-                self._complete(child, None)
-
-    def _complete(self, name: str, next_on_path: str | None) -> None:
-        """Fill the groups of a newly selected feature up to their minimum (the path's next counts)."""
-        stack = [name]
-        while stack:
-            for g in self.groups_of.get(stack.pop(), ()):
-                children, low, _ = self.groups[g]
-                count = self.count[g] + (self.group_of.get(next_on_path or "") == g)
-                for child in children:
-                    if count >= low:
-                        break
-                    if child not in self.chosen and child != next_on_path:
-                        self._add(child)
-                        stack.append(child)
-                        count += 1
-
-    def _valid(self, changed: list[str]) -> bool:
-        after = self.chosen
-        if self.model.root not in after:
-            return False
-        groups: set[int] = set()
-        constraints: dict[int, Constraint] = {}
-        for name in changed:
-            feature = self.features[name]
-            if feature.parent is not None and name in after and feature.parent not in after:
-                return False
-            if name not in after and any(c in after for c in feature.children()):
-                return False
-            g = self.group_of.get(name)
-            if g is not None and feature.parent in after:
-                groups.add(g)
-            if name in after:
-                groups.update(self.groups_of.get(name, ()))
-            for constraint in self.constraints_of.get(name, ()):
-                constraints[id(constraint)] = constraint
-            if len(constraints) > MOVE_LIMIT:
-                return False  # touches hub features: evaluating would cost more than asking SAT
-        for g in groups:
-            _, low, high = self.groups[g]
-            if not low <= self.count[g] <= high:
-                return False
-        return all(c.expr.evaluate(after) for c in constraints.values())
 
 
 def core_features(cnf: CNF) -> list[str]:
@@ -362,7 +181,7 @@ def false_optional_features(model: FeatureModel, cnf: CNF, known: Backbone | Non
             open_pairs[name] = (cnf.var[parent], cnf.var[name])
     open_pairs = _drop_refuted(open_pairs, bb.solutions[-1:])
     if open_pairs and cnf.source_model() is not None and bb.solutions:
-        repairer = _Repairer(model, set(cnf.selected(list(bb.solutions[-1]))))
+        repairer = LocalMoves(model, set(cnf.selected(list(bb.solutions[-1]))))
         for name in list(open_pairs):
             parent = model.features[name].parent
             assert parent is not None
@@ -407,7 +226,7 @@ def atomic_sets(model: FeatureModel, cnf: CNF, known: Backbone | None = None) ->
     live = [v for v in range(1, cnf.n_features + 1) if cnf.names[v - 1] not in dead | core]
     classes = _refine([live], bb.solutions)
     if cnf.source_model() is not None and bb.solutions:
-        classes = _split_by_moves(_Repairer(model, set(cnf.selected(list(bb.solutions[-1])))), cnf, classes)
+        classes = _split_by_moves(LocalMoves(model, set(cnf.selected(list(bb.solutions[-1])))), cnf, classes)
     with _Session(cnf) as session:
         rng = random.Random(0)  # random phases give diverse solutions; a fixed seed keeps runs repeatable
         drawn, before = 0, 0
@@ -459,7 +278,7 @@ def _confirm_classes(session: _Session, classes: list[list[int]]) -> list[list[i
     return done
 
 
-def _split_by_moves(repairer: _Repairer, cnf: CNF, classes: list[list[int]]) -> list[list[int]]:
+def _split_by_moves(repairer: LocalMoves, cnf: CNF, classes: list[list[int]]) -> list[list[int]]:
     """Split candidate classes with valid configurations reached by local moves (no SAT call).
 
     Invariant: members of a class agree in the current configuration, so the members a kept

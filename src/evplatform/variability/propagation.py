@@ -6,12 +6,16 @@ Two answers, fast first:
    Automotive02 v4): our own watched-literal propagator keeps the clause that implied each
    literal, so every forced or forbidden feature has a reason — the model relation (parent,
    mandatory child, group, constraint with its line) and the decisions it follows from.
-2. **The complete answer** (:meth:`Propagator.propagate`): the backbone under the decisions
-   with a persistent Glucose solver. Solution-guided pruning: each solution removes every
-   candidate it flips (phases set opposite to the candidates so one solve flips as many as it
-   can), then one "some candidate flips" clause under an activation literal proves the rest
-   at once. A feature found only here gets as reason the smallest set of decisions that forces
-   it (an unsatisfiable core under assumptions).
+2. **The complete answer** (:meth:`Propagator.propagate`): the backbone under the decisions.
+   A configurator session adds decisions one at a time, so the propagator keeps a
+   :class:`~evplatform.variability.witnesses.WitnessStore`: one valid base configuration and,
+   for every open feature, a witness (a local move or a SAT solution that flips it). A new
+   decision repairs the base and re-proves only the witnesses near it; the features left are
+   settled by SAT rounds with a persistent Glucose solver, the last, unsatisfiable one proving
+   all remaining candidates fixed at once. On Automotive02 v4 a step costs milliseconds (see
+   BENCHMARKS.md); retracting a decision keeps the base and witnesses, re-proving only what
+   was fixed. A feature found only here gets as reason the smallest set of decisions that
+   forces it (an unsatisfiable core under assumptions).
 
 Forced/forbidden exclude the decisions themselves and include what the model alone fixes
 (core and dead features: their reason lists no decisions).
@@ -28,11 +32,10 @@ from pysat.solvers import Solver
 from evplatform.errors import VariabilityError
 from evplatform.variability._decisions import SOLVER_NAME, decision_literals, describe, minimal_core
 from evplatform.variability._unit import DECISION, DECISION_CONFLICT, UnitPropagator
-from evplatform.variability.analysis import _Repairer, _walk, backbone
+from evplatform.variability.analysis import backbone
 from evplatform.variability.cnf import CNF, new_allocator, relations
-from evplatform.variability.model import FeatureModel
-
-POOL_SIZE = 32
+from evplatform.variability.local_moves import LocalMoves
+from evplatform.variability.witnesses import NoConfiguration, WitnessStore
 
 
 @dataclass(frozen=True)
@@ -101,10 +104,8 @@ class Propagator:
         self.unit = UnitPropagator(cnf.n_vars, cnf.clauses)
         self.rules = _clause_rules(cnf)
         self.solver = Solver(name=SOLVER_NAME, bootstrap_with=cnf.clauses)
-        self.top = cnf.n_vars
         self._root: dict[int, int] | None = None
-        self._repairer: _DecidedRepairer | None = None
-        self.pool: list[tuple[int, ...]] = []
+        self._witnesses: WitnessStore | None = None
         n = cnf.n_features
         base = [lit for lit in self.unit.base_trail if abs(lit) <= n]
         self._base_forced = frozenset(cnf.names[lit - 1] for lit in base if lit > 0)
@@ -174,24 +175,23 @@ class Propagator:
         start = time.perf_counter()
         decisions = decision_literals(self.cnf, selected, deselected)
         value, reason, trail, conflict = self.unit.propagate(decisions)
-        if conflict is not None or not self.solver.solve(assumptions=decisions):
+        if conflict is not None:
             raise self._contradiction(decisions)
-        first = self.solver.get_model() or []
-        n = self.cnf.n_features
-        example = self.cnf.selected(first[:n])
         root = self._root_fixed()
-        candidates = {first[v - 1] for v in range(1, n + 1) if value[v] == 0 and v not in root}
-        for solution in self.pool:
-            if candidates and all(solution[abs(d) - 1] == d for d in decisions):
-                candidates = {lit for lit in candidates if solution[abs(lit) - 1] == lit}
-        repairer = self._repairer_for(decisions, example)
-        if repairer is not None and candidates:
-            _walk(repairer, self.cnf, candidates)  # local moves refute most candidates without the solver
-        fixed = self._backbone(decisions, candidates)
+        store = self._store()
+        try:
+            store.decide(decisions)
+        except NoConfiguration:  # the store keeps the decisions it could take: the next step goes on from there
+            raise self._contradiction(decisions) from None
         decided = {abs(d) for d in decisions}
-        fixed.update(lit for v, lit in root.items() if value[v] == 0 and v not in decided)
+        open_vars = [v for v in range(1, self.cnf.n_features + 1)
+                     if value[v] == 0 and v not in root and v not in decided]
+        left = store.probe(store.open_without_witness(open_vars))
+        store.prove(left)
         unit_forced, unit_forbidden = self._unit_sets(trail, decisions)
         names = self.cnf.names
+        fixed = {lit for lit in store.fixed if value[abs(lit)] == 0}
+        fixed.update(lit for v, lit in root.items() if value[v] == 0 and v not in decided)
         forced = unit_forced.union(names[lit - 1] for lit in fixed if lit > 0)
         forbidden = unit_forbidden.union(names[-lit - 1] for lit in fixed if lit < 0)
 
@@ -204,20 +204,15 @@ class Propagator:
             return self._core_reason(v if name in forced else -v, decisions)
 
         reasons = Reasons(forced | forbidden, explain)
-        return Propagation(forced, forbidden, True, reasons, example, time.perf_counter() - start)
+        return Propagation(forced, forbidden, True, reasons, store.example(), time.perf_counter() - start)
 
-    def _repairer_for(self, decisions: list[int], start: frozenset[str]) -> _DecidedRepairer | None:
-        """The local-move walker on the source model, reset to ``start`` and bound to the decisions."""
-        model = self.cnf.source_model()
-        if model is None:
-            return None
-        decided = {self.cnf.names[abs(d) - 1] for d in decisions}
-        if self._repairer is None:
-            self._repairer = _DecidedRepairer(model, set(start), decided)
-        else:
-            self._repairer.decided = decided
-            self._repairer.reset(set(start))
-        return self._repairer
+    def _store(self) -> WitnessStore:
+        """The session's witness store (base configuration and witnesses), made on first use."""
+        if self._witnesses is None:
+            model = self.cnf.source_model()
+            moves = LocalMoves(model, set()) if model is not None else None
+            self._witnesses = WitnessStore(self.cnf, self.solver, moves)
+        return self._witnesses
 
     def _root_fixed(self) -> dict[int, int]:
         """Core and dead features of the model alone (variable → literal), computed once."""
@@ -225,31 +220,7 @@ class Propagator:
             found = backbone(self.cnf)
             var = self.cnf.var
             self._root = {var[n]: var[n] for n in found.core} | {var[n]: -var[n] for n in found.dead}
-            self.pool.extend(found.solutions[-POOL_SIZE:])
         return self._root
-
-    def _backbone(self, decisions: list[int], candidates: set[int]) -> set[int]:
-        """The candidate literals true in every solution under the decisions."""
-        solver = self.solver
-        while candidates:
-            solver.set_phases([-lit for lit in candidates])
-            self.top += 1
-            activation = self.top
-            solver.add_clause([-activation, *(-lit for lit in candidates)])
-            found = solver.solve(assumptions=[*decisions, activation])
-            solver.add_clause([-activation])
-            if not found:
-                return candidates
-            model = solver.get_model() or []
-            self._remember(model)
-            candidates = {lit for lit in candidates if model[abs(lit) - 1] == lit}
-        return set()
-
-    def _remember(self, model: list[int]) -> None:
-        """Keep recent solutions: later queries whose decisions they satisfy prune candidates for free."""
-        self.pool.append(tuple(model[: self.cnf.n_features]))
-        if len(self.pool) > POOL_SIZE:
-            del self.pool[0]
 
     def _core_reason(self, lit: int, decisions: list[int]) -> Reason:
         """The smallest set of decisions that forces ``lit`` (an unsatisfiable core under assumptions)."""
@@ -271,21 +242,6 @@ class Propagator:
         together = " together" if len(core) > 1 else " (the model forbids it)"
         return VariabilityError(f"contradictory decisions: no valid configuration can {describe(self.cnf, core)}"
                                 + together)
-
-
-class _DecidedRepairer(_Repairer):
-    """The analyses' local moves (``analysis._Repairer``), refusing any move that changes a decision.
-
-    A move's result is checked against every relation it touches; the configuration it starts
-    from satisfies the decisions, so refusing changes to decided features keeps them satisfied.
-    """
-
-    def __init__(self, model: FeatureModel, chosen: set[str], decided: set[str]) -> None:
-        self.decided = decided
-        super().__init__(model, chosen)
-
-    def _valid(self, changed: list[str]) -> bool:
-        return not any(name in self.decided for name in changed) and super()._valid(changed)
 
 
 class _Rules:
