@@ -54,8 +54,10 @@ def _propagation(encoded: Any, seed: int) -> dict[str, Any]:
             decided_quick = len(quick.forced) + len(quick.forbidden)
             shares.append(decided_quick / decided_full if decided_full else 1.0)
             decided = set(full.forced) | set(full.forbidden) | set(selected) | set(deselected)
+    ordered = sorted(full_ms)
     return {"up_median_ms": statistics.median(up_ms), "full_median_ms": statistics.median(full_ms),
-            "up_share": statistics.mean(shares), "steps": len(full_ms)}
+            "full_p90_ms": ordered[int(0.9 * (len(ordered) - 1))], "full_max_ms": ordered[-1],
+            "first_step_ms": full_ms[0], "up_share": statistics.mean(shares), "steps": len(full_ms)}
 
 
 def _run(op: str, path: str, t: int, seed: int) -> tuple[Any, dict[str, Any]]:

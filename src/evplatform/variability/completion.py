@@ -6,7 +6,8 @@ We solve with OR-Tools CP-SAT. Measured on Automotive02 v4 (18,616 features, eve
 weighted with a seeded pseudo-random cost 1..1000, load average 6-13 on 2 cores): python-sat
 RC2 (Glucose 4, core-guided) needed 340 s and RC2 stratified had not finished after 400 s;
 CP-SAT proved the same optimum (1,130,427) in 4-6 s including the encoding. Its presolve
-shrinks the model to ~800 variables, then search is instant; presolve is most of the time.
+shrinks the model to ~800 variables, then search is instant; presolve is most of the time, so
+its probing and symmetry passes are off (same optimum, 3.5× faster; see ``_cpsat``).
 
 Costs may be floats: they are scaled by the smallest power of ten (at most 10^6) that makes
 every weight an integer, and rounded at 10^6, so the optimum is exact for costs with up to six
