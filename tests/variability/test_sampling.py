@@ -10,9 +10,12 @@ from hypothesis import given, settings
 
 from evplatform.errors import VariabilityError
 from evplatform.variability.cnf import CNF, encode
+from evplatform.variability.formats import load_model
 from evplatform.variability.model import FeatureModel
-from evplatform.variability.sampling import random_sample, twise_sample
+from evplatform.variability.sampling import pairwise_lower_bound, random_sample, twise_sample
+from evplatform.variability.uvl import parse_uvl
 from evplatform.workspace import load_workspace
+from reference_data import shared_data_path
 from variability.fm_strategies import brute_force, feature_models
 
 Pair = tuple[str, bool, str, bool]
@@ -40,6 +43,36 @@ def test_pairwise_sample_covers_exactly_the_valid_pairs(model: FeatureModel) -> 
     varying = [n for n in model.features if any(n in c for c in configs) and not all(n in c for c in configs)]
     assert _valid_pairs(model, set(result.configs), varying) == _valid_pairs(model, configs, varying)
     assert result.coverage == 1.0 and result.valid == len(_valid_pairs(model, configs, varying))
+    assert result.lower_bound == pairwise_lower_bound(cnf) <= len(result.configs)
+
+
+def _two_groups() -> CNF:
+    """r with a mandatory alternative A (a1..a3) and an optional alternative B (b1, b2)."""
+    return encode(parse_uvl("features\n    r\n        mandatory\n            A\n                alternative\n"
+                            "                    a1\n                    a2\n                    a3\n"
+                            "        optional\n            B\n                alternative\n"
+                            "                    b1\n                    b2\n"))
+
+
+def test_lower_bound_counts_the_exclusive_cross_pairs() -> None:
+    """{a1, a2, a3} × {b1, b2, not B}: 9 valid pairs, no two in one configuration, and 9 configurations suffice."""
+    cnf = _two_groups()
+    assert pairwise_lower_bound(cnf) == 9
+    result = twise_sample(cnf, 2, seed=3)
+    assert result.coverage == 1.0 and result.lower_bound == 9 and len(result.configs) == 9
+
+
+def test_car_model_pairwise_against_brute_force() -> None:
+    """A real model: every configuration enumerated, every valid pair checked against the sample."""
+    model = load_model(shared_data_path("feature-models", "small", "car.featureide.xml"))
+    configs = brute_force(model)
+    result = twise_sample(encode(model), 2, seed=4)
+    varying = [n for n in model.features if any(n in c for c in configs) and not all(n in c for c in configs)]
+    valid = _valid_pairs(model, configs, varying)
+    assert set(result.configs) <= configs
+    assert _valid_pairs(model, set(result.configs), varying) == valid
+    assert result.coverage == 1.0 and result.valid == len(valid)
+    assert 1 < result.lower_bound <= len(result.configs)
 
 
 def test_random_sample_is_uniform_and_seeded() -> None:

@@ -5,16 +5,28 @@
 counts (see ``_ddnnf``); the encoding is count-preserving, so uniform over CNF models is
 uniform over configurations. Seeded: same seed, same sample.
 
-**t-wise** (:func:`twise_sample`, t = 1 or 2): YASA-style. Interactions (pairs of feature
-literals) are taken feature by feature in a seeded random order; each is added to the first
-candidate configuration that can take it — at once when the candidate's current solution
-already satisfies it, else after a SAT check under the candidate's literals as assumptions —
-or starts a new candidate; an interaction no valid configuration has is proven invalid (by
-unit propagation or SAT) and excluded. Candidates are finally their solutions (complete,
-valid). Several iterations with different orders keep the smallest sample, then
-configurations whose interactions the others all cover are dropped. Interactions are over
-the features that vary (not core, not dead): a pair with a core or dead feature is covered
-exactly when the other literal is, which every pairwise sample covers.
+**t-wise** (:func:`twise_sample`, t = 1 or 2): interactions are over the features that vary
+(not core, not dead): a pair with a core or dead feature is covered exactly when the other literal
+is, which every pairwise sample covers. Literals are numbered ``2j + 1`` (feature j selected) and
+``2j`` (deselected); a matrix of the pairs unit propagation already rules out is built once.
+
+1. *Exclusive sets*: greedy cliques of that matrix, sets of literals of which at most one holds
+   (alternative groups, plus the parent's negation when the parent is optional). The valid pairs
+   across the two largest are mutually exclusive, so their number is a lower bound on any
+   full-coverage sample (:func:`pairwise_lower_bound`) and they seed one configuration each,
+   with the next sets laid out orthogonally over that grid (``(i + k·j) mod q``).
+2. *Placement* (YASA-style): each interaction no configuration's current solution has yet goes to
+   a candidate that can take it — candidates whose unit-propagation closure contradicts it are
+   skipped for free, the others tried by propagation and then SAT (under the candidate's
+   committed literals, phases from its solution) — or opens a new candidate, or is proven
+   invalid and excluded. Solutions move as candidates take pairs, so passes repeat until none is
+   left; pair counts come from one matrix product, updated by the rows that moved.
+3. *Improvement* (each further iteration, ``IMPROVE_ROUNDS`` rounds): drop the configurations that
+   alone cover the fewest pairs, keep as commits of the others only the pairs each alone covers,
+   and cover again; the smallest complete sample is kept. Last, configurations whose pairs the
+   others all cover are dropped.
+
+Deterministic for a given seed. The coverage reported is counted from the final sample.
 """
 
 from __future__ import annotations
@@ -29,12 +41,20 @@ from pysat.solvers import Solver
 from evplatform.errors import VariabilityError
 from evplatform.variability._ddnnf import compile_ddnnf
 from evplatform.variability._decisions import SOLVER_NAME
-from evplatform.variability.analysis import backbone
+from evplatform.variability.analysis import Backbone, backbone
 from evplatform.variability.cnf import CNF
 from evplatform.variability.counting import reduce
 
 Progress = Callable[[int, int], None]  # (done, total) features of the current iteration
 MAX_PASSES = 20
+TOP_SETS = 24  # exclusive sets whose cross pairs are placed first and bound the size
+PROBES = 40  # candidates tried (unit propagation, then SAT) for one interaction
+UP_TRIES = 4  # candidates refused by unit propagation before the pair's validity is checked
+DROP_SHARE = 0.07  # configurations an improvement round drops and re-covers
+IMPROVE_ROUNDS = 3  # improvement rounds per iteration after the first
+WANTED_FROM = 5000  # uncovered pairs from which solves lean towards the others
+MOVED_LIMIT = 64  # moved rows up to which pair counts are updated, not recomputed
+SAT_TRIES = 3  # failed SAT calls before an interaction opens a new candidate
 
 
 def random_sample(cnf: CNF, n: int, seed: int = 0) -> list[frozenset[str]]:
@@ -63,7 +83,11 @@ def random_sample(cnf: CNF, n: int, seed: int = 0) -> list[frozenset[str]]:
 
 @dataclass(frozen=True)
 class TwiseSample:
-    """A covering sample: ``coverage`` = covered / valid interactions (1.0 is full coverage)."""
+    """A covering sample: ``coverage`` = covered / valid interactions (1.0 is full coverage).
+
+    ``lower_bound`` is :func:`pairwise_lower_bound`'s figure for t = 2 (how far from optimal the
+    size can be at most), 0 for t = 1.
+    """
 
     configs: list[frozenset[str]]
     coverage: float
@@ -72,11 +96,16 @@ class TwiseSample:
     valid: int
     invalid: int
     iterations: int
+    lower_bound: int = 0
 
 
 def twise_sample(cnf: CNF, t: int = 2, seed: int = 0, iterations: int = 3,
                  progress: Progress | None = None) -> TwiseSample:
-    """A sample of valid configurations covering every valid t-wise interaction (t = 1 or 2)."""
+    """A sample of valid configurations covering every valid t-wise interaction (t = 1 or 2).
+
+    ``iterations``: the first builds a sample, each further one runs ``IMPROVE_ROUNDS`` rounds
+    of drop-and-re-cover on it; the smallest complete sample is returned.
+    """
     if t not in (1, 2):
         raise VariabilityError(f"t-wise sampling supports t = 1 or 2, got t = {t}")
     if iterations < 1:
@@ -84,146 +113,487 @@ def twise_sample(cnf: CNF, t: int = 2, seed: int = 0, iterations: int = 3,
     fixed = backbone(cnf)
     if not fixed.valid:
         raise VariabilityError("the feature model is void: it has no valid configuration to sample")
-    constant = set(fixed.core) | set(fixed.dead)
-    variables = [v for v in range(1, cnf.n_features + 1) if cnf.names[v - 1] not in constant]
     with Solver(name=SOLVER_NAME, bootstrap_with=cnf.clauses) as solver:
-        builder = _Builder(cnf, solver, variables, t)
-        best: np.ndarray | None = None
-        rng = random.Random(seed)
-        for _ in range(iterations):
-            sample = builder.build(rng, progress)
-            if best is None or len(sample) < len(best):
+        space = _Space.build(cnf, solver, fixed)
+        sets = _exclusive_sets(space) if t == 2 else []
+        bound = _bound(space, solver, sets) if t == 2 else 0
+        builder = _Builder(space, solver, t, seed, progress)
+        best = builder.build(sets)
+        for _ in range(IMPROVE_ROUNDS * (iterations - 1) if t == 2 else 0):
+            sample = builder.improve()
+            if len(sample) < len(best):
                 best = sample
-    assert best is not None
+    if not len(best):  # nothing varies: the one configuration there is
+        best = np.zeros((1, space.m), dtype=bool)
     best = _drop_redundant(best, t)
-    covered, total = _coverage(best, t), builder.total_interactions()
-    invalid = builder.invalid_count()
+    covered, total, invalid = _coverage(best, t), space.interactions(t), space.invalid_count(t)
     valid = total - invalid
-    solutions = [frozenset(fixed.core) | {cnf.names[variables[j] - 1] for j in np.flatnonzero(row)} for row in best]
-    return TwiseSample(solutions, covered / valid if valid else 1.0, t, covered, valid, invalid, iterations)
+    names = cnf.names
+    solutions = [frozenset(fixed.core) | {names[int(space.variables[j]) - 1] for j in np.flatnonzero(row)}
+                 for row in best]
+    return TwiseSample(solutions, covered / valid if valid else 1.0, t, covered, valid, invalid, iterations, bound)
+
+
+def pairwise_lower_bound(cnf: CNF) -> int:
+    """A sound lower bound on the size of any sample covering every valid pair of feature literals.
+
+    Why it holds: if no configuration can contain two of a set of valid pairs, each of them
+    needs a configuration of its own. Such sets come from two *exclusive sets* of literals over
+    disjoint features (any two literals of a set conflict by unit propagation, e.g. the children
+    of an alternative group, plus the parent's negation when the parent is optional): the pairs
+    across them are mutually exclusive, and those a SAT call proves valid are counted. The bound
+    is the best such count over the largest exclusive sets (at least the largest set's size,
+    since each literal of a varying feature needs a configuration).
+    """
+    fixed = backbone(cnf)
+    if not fixed.valid:
+        raise VariabilityError("the feature model is void: it has no valid configuration to sample")
+    with Solver(name=SOLVER_NAME, bootstrap_with=cnf.clauses) as solver:
+        space = _Space.build(cnf, solver, fixed)
+        return _bound(space, solver, _exclusive_sets(space))
+
+
+@dataclass(frozen=True)
+class _Space:
+    """The literals of the varying features as codes: ``2j + 1`` selects feature j, ``2j`` deselects it.
+
+    ``implied[c]`` holds the codes unit propagation derives from ``c`` alone (``c`` included);
+    ``conflict[c, d]`` says no valid configuration has both (by unit propagation, later also by
+    SAT), and is set for the two literals of one feature.
+    """
+
+    variables: np.ndarray
+    n_vars: int
+    implied: list[np.ndarray]
+    conflict: np.ndarray
+    code_of: np.ndarray  # code_of[lit + n_vars]: the code of DIMACS literal lit, -1 if not a varying feature
+
+    @staticmethod
+    def build(cnf: CNF, solver: Solver, fixed: Backbone) -> _Space:
+        constant = set(fixed.core) | set(fixed.dead)
+        variables = np.asarray([v for v in range(1, cnf.n_features + 1) if cnf.names[v - 1] not in constant],
+                               dtype=np.int64)
+        n = 2 * len(variables)
+        code_of = np.full(2 * cnf.n_vars + 1, -1, dtype=np.int64)
+        code_of[variables + cnf.n_vars] = 2 * np.arange(len(variables)) + 1
+        code_of[-variables + cnf.n_vars] = 2 * np.arange(len(variables))
+        conflict = np.zeros((n, n), dtype=bool)
+        implied: list[np.ndarray] = []
+        for c in range(n):
+            _, lits = solver.propagate(assumptions=[_dimacs(variables, c)])
+            codes = code_of[np.asarray([c_ for c_ in (lits or ())], dtype=np.int64) + cnf.n_vars]
+            codes = np.unique(np.append(codes[codes >= 0], c))
+            implied.append(codes)
+            conflict[c, codes ^ 1] = True
+        conflict |= conflict.T
+        return _Space(variables, cnf.n_vars, implied, conflict, code_of)
+
+    @property
+    def m(self) -> int:
+        return len(self.variables)
+
+    def dimacs(self, code: int) -> int:
+        return _dimacs(self.variables, code)
+
+    def interactions(self, t: int) -> int:
+        return 2 * self.m if t == 1 else 2 * self.m * (self.m - 1)
+
+    def invalid_count(self, t: int) -> int:
+        """Pairs of literals of two different features proven to have no configuration."""
+        return 0 if t == 1 else (int(self.conflict.sum()) - 2 * self.m) // 2
+
+    def mark_invalid(self, c: int, d: int) -> None:
+        self.conflict[c, d] = self.conflict[d, c] = True
+
+
+def _dimacs(variables: np.ndarray, code: int) -> int:
+    v = int(variables[code >> 1])
+    return v if code & 1 else -v
+
+
+def _exclusive_sets(space: _Space) -> list[np.ndarray]:
+    """Sets of literal codes that pairwise conflict (at most one holds), largest first, deduplicated.
+
+    Greedy maximal cliques of the conflict graph, one per seed literal not yet in a set, growing
+    by the candidate of least (then of most) conflicts: the least finds group children, the most
+    their descendants; both are cheap (a row AND per member).
+    """
+    degree = space.conflict.sum(axis=1)
+    found: dict[frozenset[int], np.ndarray] = {}
+    for sign in (1, -1):
+        order = np.argsort(sign * degree, kind="stable")
+        priority = np.empty(len(order), dtype=np.int64)
+        priority[order] = np.arange(len(order))
+        member = np.zeros(len(order), dtype=bool)
+        for seed in order.tolist():
+            if member[seed] or degree[seed] < 2:
+                continue
+            clique, candidates = [seed], space.conflict[seed].copy()
+            while candidates.any():
+                options = np.flatnonzero(candidates)
+                chosen = int(options[np.argmin(priority[options])])
+                clique.append(chosen)
+                candidates &= space.conflict[chosen]
+            if len(clique) > 2:
+                found.setdefault(frozenset(clique), np.asarray(sorted(clique), dtype=np.int64))
+                member[clique] = True
+    return sorted(found.values(), key=len, reverse=True)[:TOP_SETS]
+
+
+def _bound(space: _Space, solver: Solver, sets: list[np.ndarray]) -> int:
+    """The most SAT-valid cross pairs of two exclusive sets over disjoint features (see pairwise_lower_bound)."""
+    if space.m == 0:
+        return 1
+    best = max([2, *(len(s) for s in sets)])
+    options: list[tuple[int, np.ndarray, np.ndarray]] = []
+    for x, first in enumerate(sets):
+        for second in sets[x + 1:]:
+            second = second[~np.isin(second >> 1, first >> 1)]
+            rows, cols = np.nonzero(~space.conflict[np.ix_(first, second)])
+            options.append((len(rows), first[rows], second[cols]))
+    options.sort(key=lambda o: -o[0])
+    for upper, lefts, rights in options:
+        if upper <= best:
+            break
+        valid = 0
+        for done, (c, d) in enumerate(zip(lefts.tolist(), rights.tolist(), strict=True)):
+            if solver.solve(assumptions=[space.dimacs(c), space.dimacs(d)]):
+                valid += 1
+            else:
+                space.mark_invalid(c, d)
+            if valid + upper - done - 1 <= best:
+                break
+        best = max(best, valid)
+    return best
+
+
+def _disjoint(sets: list[np.ndarray]) -> list[np.ndarray]:
+    """The sets, largest first, each without the features of the sets before it (kept if ≥ 2 remain)."""
+    used: set[int] = set()
+    out: list[np.ndarray] = []
+    for codes in sets:
+        rest = np.asarray([c for c in codes.tolist() if c >> 1 not in used], dtype=np.int64)
+        if len(rest) >= 2:
+            out.append(rest)
+            used.update(c >> 1 for c in rest.tolist())
+    return sorted(out, key=len, reverse=True)
+
+
+def _prime_at_least(n: int) -> int:
+    q = max(n, 2)
+    while any(q % d == 0 for d in range(2, int(q**0.5) + 1)):
+        q += 1
+    return q
 
 
 class _Builder:
-    """One YASA pass: candidates with committed literals (masks) and a current solution each."""
+    """Candidates with committed literals, their unit-propagation closure and a current solution each.
 
-    def __init__(self, cnf: CNF, solver: Solver, variables: list[int], t: int) -> None:
-        self.cnf, self.solver, self.variables, self.t = cnf, solver, variables, t
-        self.m = len(variables)
-        self.index = {v: j for j, v in enumerate(variables)}
-        self.positions = np.asarray(variables, dtype=np.int64) - 1  # model[v-1] is variable v's literal
-        self.vars_array = np.asarray(variables, dtype=np.int64)
-        # invalid[a][b][i, j]: feature i = a together with feature j = b has no valid configuration
-        self.invalid = np.zeros((2, 2, self.m, self.m), dtype=bool)
-        for j, v in enumerate(variables):
-            for a in (0, 1):
-                _, implied = solver.propagate(assumptions=[v if a else -v])
-                for lit in implied or ():
-                    k = self.index.get(abs(lit))
-                    if k is not None and k != j:
-                        self.invalid[a, 0 if lit > 0 else 1, j, k] = True  # j=a forces k, so k=¬ is invalid
-                        self.invalid[0 if lit > 0 else 1, a, k, j] = True
+    Arrays are literal-code major (``fix[c, k]``, ``has[c, k]``) so the candidates that have or
+    exclude a literal are one contiguous row; they grow by doubling.
+    """
 
-    def total_interactions(self) -> int:
-        return 2 * self.m if self.t == 1 else 2 * self.m * (self.m - 1)
+    def __init__(self, space: _Space, solver: Solver, t: int, seed: int, progress: Progress | None) -> None:
+        self.space, self.solver, self.t, self.progress = space, solver, t, progress
+        self.rng = np.random.default_rng(seed)
+        self.k = 0
+        self.fix = np.zeros((2 * space.m, 64), dtype=bool)  # the commits of k imply code c by unit propagation
+        self.has = np.zeros((2 * space.m, 64), dtype=bool)  # the current solution of k has code c
+        self.commits: list[list[int]] = []
+        self.wanted: np.ndarray | None = None  # wanted[c, d]: the pair was uncovered when the pass began
+        self.last_todo = WANTED_FROM + 1
+        self.counts: tuple[np.ndarray, np.ndarray] | None = None  # x.T @ x and column sums of the solutions
+        self.moved: dict[int, np.ndarray] = {}  # rows whose solution changed since, with the old one
+        self.positions = space.variables - 1
 
-    def invalid_count(self) -> int:
-        if self.t == 1:
-            return 0
-        upper = np.triu(np.ones((self.m, self.m), dtype=bool), 1)
-        return int(sum((self.invalid[a, b] & upper).sum() for a in (0, 1) for b in (0, 1)))
+    def sample(self) -> np.ndarray:
+        """The current solutions: one row per configuration, one column per varying feature."""
+        return self.has[1::2, :self.k].T.copy()
 
-    def _literal(self, j: int, a: int) -> int:
-        v = self.variables[j]
-        return v if a else -v
+    def build(self, sets: list[np.ndarray]) -> np.ndarray:
+        """Seed from the exclusive sets (t = 2), then cover what is left."""
+        if self.t == 2:
+            self._seed_grid(sets)
+            self._place_set_pairs(sets)
+        self._refill()
+        return self.sample()
 
-    def build(self, rng: random.Random, progress: Progress | None) -> np.ndarray:
-        order = list(range(self.m))
-        rng.shuffle(order)
-        self.commit = np.zeros((0, 2, self.m), dtype=bool)  # commit[k, a, j]: candidate k has feature j = a
-        self.solution = np.zeros((0, self.m), dtype=bool)
-        self.literals: list[list[int]] = []
-        position = np.empty(self.m, dtype=np.int64)
-        position[order] = np.arange(self.m)
-        for _ in range(MAX_PASSES):  # solutions move when candidates take new pairs: repeat until stable
-            before = (len(self.solution), sum(len(x) for x in self.literals))
-            for step, i in enumerate(order):
-                later = np.flatnonzero(position > position[i]) if self.t == 2 else np.array([], dtype=np.int64)
-                for a in (1, 0):
-                    if self.t == 1:
-                        self._cover_literal(i, a)
-                    else:
-                        self._cover_pairs(i, a, later)
-                if progress is not None:
-                    progress(step + 1, self.m)
-            if (len(self.solution), sum(len(x) for x in self.literals)) == before:
-                return self.solution.copy()
+    def improve(self) -> np.ndarray:
+        """Drop the configurations that alone cover the fewest pairs, loosen the rest, cover again.
+
+        Commits pile up while a sample is built and make candidates rigid; in hindsight a
+        configuration only needs the literals of the pairs no other configuration has. The
+        configurations left keep just those as commits, so the pairs of the dropped ones (and any
+        that moving solutions lose) find room in them instead of in new configurations.
+        """
+        sample = self.sample()
+        owner_pairs = _sole_pairs(sample)
+        counts = np.bincount(owner_pairs[0], minlength=len(sample))
+        drop = set(np.argsort(counts, kind="stable")[:max(1, int(DROP_SHARE * len(sample)))].tolist())
+        keep = [k for k in range(len(sample)) if k not in drop]
+        needed: list[set[int]] = [set() for _ in range(len(sample))]
+        for k, c, d in zip(*owner_pairs, strict=True):
+            needed[k].update((int(c), int(d)))
+        old_has = self.has[:, keep].copy()
+        self.counts, self.moved, self.last_todo = None, {}, WANTED_FROM + 1
+        self.k = 0
+        self.fix[:] = False
+        self.has[:] = False
+        self.commits = []
+        for column, k in enumerate(keep):
+            row = self._new()
+            self.has[:, row] = old_has[:, column]
+            self.commits[row] = [self.space.dimacs(c) for c in sorted(needed[k])]
+            _, implied = self.solver.propagate(assumptions=self.commits[row])
+            self._set_fix(row, implied or [])
+        self._refill()
+        return self.sample()
+
+    def _refill(self) -> None:
+        """Passes over the interactions no solution has until none is left (solutions move as they take pairs)."""
+        order = self.rng.permutation(self.space.m)
+        rank = np.empty(self.space.m, dtype=np.int64)
+        rank[order] = np.arange(self.space.m)
+        for _ in range(MAX_PASSES):
+            todo = self._uncovered(rank)
+            if not todo:
+                self.wanted = None
+                return
+            for step, codes in enumerate(todo):
+                if self.progress is not None and step % 1000 == 0:
+                    self.progress(step, len(todo))
+                if self.has[codes, :self.k].all(axis=0).any():
+                    continue
+                if len(codes) == 2 and self.space.conflict[codes[0], codes[1]]:
+                    continue
+                self._place(codes)
+            if self.progress is not None:
+                self.progress(len(todo), len(todo))
         raise VariabilityError(f"t-wise sampling did not settle in {MAX_PASSES} passes")  # pragma: no cover
 
-    def _cover_literal(self, i: int, a: int) -> None:
-        if not (self.solution[:, i] == bool(a)).any():
-            self._place([(i, a)])
+    def _seed_grid(self, sets: list[np.ndarray]) -> None:
+        """One candidate per valid pair of the two largest exclusive sets, the next sets laid out orthogonally.
 
-    def _cover_pairs(self, i: int, a: int, later: np.ndarray) -> None:
-        if later.size == 0:
-            self._cover_literal(i, a)
+        Row (i, j) commits literal i of the first set, j of the second and, of set k ≥ 3, literal
+        ``(i + (k - 2)·j) mod q`` (q the smallest prime ≥ both sizes): over the full q × q grid any two
+        of these columns take every pair of values, so the cross pairs of up to q + 1 sets are
+        covered by the |A|·|B| rows the bound needs anyway. A target that conflicts (unit propagation,
+        then the SAT core) is dropped from the row and left to the general placement.
+        """
+        columns = _disjoint(sets)
+        if len(columns) < 2:
             return
-        for b in (1, 0):
-            todo = later[~self.invalid[a, b, i, later]]
-            while todo.size:
-                todo = self._uncovered(i, a, b, todo)
-                if todo.size:
-                    self._place([(i, a), (int(todo[0]), b)])  # its new solution may cover many of the rest
-                    todo = todo[1:]
+        first, second = columns[0], columns[1]
+        q = _prime_at_least(max(len(first), len(second)))
+        others = columns[2:q + 1]
+        conflict = self.space.conflict
+        for i in range(len(first)):
+            for j in range(len(second)):
+                hard = [int(first[i]), int(second[j])]
+                if conflict[hard[0], hard[1]]:
+                    continue
+                targets = list(hard)
+                for k, column in enumerate(others, start=1):
+                    index = (i + k * j) % q
+                    if index < len(column) and not conflict[int(column[index]), targets].any():
+                        targets.append(int(column[index]))
+                self._seed_row(hard, targets)
 
-    def _uncovered(self, i: int, a: int, b: int, todo: np.ndarray) -> np.ndarray:
-        """The pairs no candidate's current solution has yet (lazy: re-checked in later passes)."""
-        rows = np.flatnonzero(self.solution[:, i] == bool(a))
-        if not rows.size:
-            return todo
-        fits = self.solution[np.ix_(rows, todo)] == bool(b)
-        return todo[~fits.any(axis=0)]
+    def _seed_row(self, hard: list[int], targets: list[int]) -> None:
+        """A new candidate committing the targets, less those a SAT core blames (soft ones first)."""
+        space = self.space
+        self.solver.set_phases(self._phases(self.rng.random(space.m) < 0.5, []))
+        while True:
+            literals = [space.dimacs(c) for c in targets]
+            if self.solver.solve(assumptions=literals):
+                break
+            core = set(self.solver.get_core() or literals)
+            soft = [c for c in targets[2:] if space.dimacs(c) in core]
+            if not soft:
+                if not self.solver.solve(assumptions=[space.dimacs(c) for c in hard]):
+                    space.mark_invalid(hard[0], hard[1])
+                    return
+                soft = targets[2:]
+            targets.remove(soft[-1])
+        self._open(literals)
 
-    def _commit(self, k: int, j: int, a: int) -> None:
-        if not self.commit[k, a, j]:
-            self.commit[k, a, j] = True
-            self.literals[k].append(self._literal(j, a))
+    def _place_set_pairs(self, sets: list[np.ndarray]) -> None:
+        """Cross pairs of the exclusive sets next, biggest products first: they are the tightest."""
+        pairs: list[tuple[int, np.ndarray, np.ndarray]] = []
+        for x, first in enumerate(sets):
+            for second in sets[x + 1:]:
+                second = second[~np.isin(second >> 1, first >> 1)]
+                rows, cols = np.nonzero(~self.space.conflict[np.ix_(first, second)])
+                pairs.append((len(rows), first[rows], second[cols]))
+        pairs.sort(key=lambda p: -p[0])
+        for _, lefts, rights in pairs:
+            shuffle = self.rng.permutation(len(lefts))
+            for c, d in zip(lefts[shuffle].tolist(), rights[shuffle].tolist(), strict=True):
+                if not self.space.conflict[c, d] and not (self.has[c, :self.k] & self.has[d, :self.k]).any():
+                    self._place([c, d])
 
-    def _place(self, literals: list[tuple[int, int]]) -> None:
-        """Add the interaction to the first candidate that can take it, or start a new one."""
-        new = [self._literal(j, a) for j, a in literals]
-        clash = np.zeros(len(self.solution), dtype=bool)
-        for j, a in literals:  # unit propagation already rules these candidates out: no SAT call
-            clash |= self.commit[:, 1 - a, j]
-            clash |= (self.commit[:, 1] & self.invalid[a, 1, j]).any(axis=1)
-            clash |= (self.commit[:, 0] & self.invalid[a, 0, j]).any(axis=1)
-        for k in np.flatnonzero(~clash).tolist():
-            self.solver.set_phases(np.where(self.solution[k], self.vars_array, -self.vars_array).tolist())
-            if self.solver.solve(assumptions=self.literals[k] + new):
-                self._set(k, literals)
+    def _uncovered(self, rank: np.ndarray) -> list[list[int]]:
+        """Interactions no current solution has and not proven invalid, in the pass's feature order.
+
+        Also keeps them as ``wanted``, so a solve for one pair can lean towards the others.
+        """
+        m = self.space.m
+        missing = np.flatnonzero(~self.has[:, :self.k].any(axis=1))
+        literals = [[int(c)] for c in missing[np.argsort(rank[missing >> 1], kind="stable")]]
+        if self.t == 1 or m == 1:  # (with one varying feature there are no pairs, but its literals count)
+            return literals
+        earlier = rank[:, None] < rank[None, :]  # feature i comes before j in this pass's order
+        self.wanted = np.zeros((2 * m, 2 * m), dtype=bool) if self.last_todo > WANTED_FROM else None
+        keys, lefts, rights = [], [], []
+        for (a, b), count in zip(((1, 1), (1, 0), (0, 1), (0, 0)), self._pair_counts(), strict=True):
+            open_ = (count < 0.5) & earlier & ~self.space.conflict[a::2, b::2]
+            if self.wanted is not None:
+                self.wanted[a::2, b::2] |= open_
+                self.wanted[b::2, a::2] |= open_.T
+            i, j = np.nonzero(open_)
+            keys.append(rank[i] * m + rank[j])
+            lefts.append(2 * i + a)
+            rights.append(2 * j + b)
+        order = np.argsort(np.concatenate(keys), kind="stable")
+        self.last_todo = len(order)
+        return np.stack([np.concatenate(lefts)[order], np.concatenate(rights)[order]], axis=1).tolist()
+
+    def _pair_counts(self) -> list[np.ndarray]:
+        """:func:`_pair_counts` of the current solutions, updated from the last call by the rows that moved."""
+        if self.counts is None or len(self.moved) > max(MOVED_LIMIT, self.k // 8):
+            x = self.sample().astype(np.float32)
+            self.counts = (x.T @ x, x.sum(axis=0))
+        elif self.moved:
+            rows = sorted(self.moved)
+            new = self.has[1::2, rows].T.astype(np.float32)
+            old = np.stack([self.moved[k] for k in rows]).astype(np.float32)
+            both, ones = self.counts
+            both += new.T @ new
+            both -= old.T @ old
+            ones += new.sum(axis=0) - old.sum(axis=0)
+        self.moved = {}
+        both, ones = self.counts
+        n = float(self.k)
+        return [both, ones[:, None] - both, ones[None, :] - both, n - ones[:, None] - ones[None, :] + both]
+
+    def _place(self, codes: list[int]) -> None:
+        """Add the interaction to a candidate that can take it, or start a new one, or prove it invalid.
+
+        Candidates whose closure contradicts a consequence of the new literals are skipped without
+        a call; the others are tried, those already holding the literals first, by unit propagation
+        and then SAT, but only a few SAT failures are paid before opening a new candidate. When
+        unit propagation refuses several, one SAT call first asks whether the pair is possible at all.
+        """
+        space, k_n = self.space, self.k
+        consequences = np.concatenate([space.implied[c] for c in codes]) ^ 1
+        candidates = np.flatnonzero(~self.fix[consequences, :k_n].any(axis=0))
+        if candidates.size:
+            rows = np.asarray(codes, dtype=np.int64)
+            held = self.fix[np.ix_(rows, candidates)].sum(axis=0)
+            score = 2 * held + self.has[np.ix_(rows, candidates)].sum(axis=0)
+            candidates = candidates[np.argsort(-score, kind="stable")[:PROBES]]
+        failures = 0
+        for tried, k in enumerate(candidates.tolist()):
+            if tried == UP_TRIES and len(codes) == 2 and not self._possible(codes):
                 return
-        if not self.solver.solve(assumptions=new):
-            if len(literals) == 1:  # pragma: no cover - the literal of a varying feature is always possible
-                raise VariabilityError(f"internal: literal {new[0]} of a varying feature has no configuration")
-            (i, a), (j, b) = literals
-            self.invalid[a, b, i, j] = self.invalid[b, a, j, i] = True
+            new = [space.dimacs(c) for c in codes if not self.fix[c, k]]
+            assumptions = self.commits[k] + new
+            ok, implied = self.solver.propagate(assumptions=assumptions)
+            if not ok:
+                continue
+            if not self.has[codes, k].all():
+                self.solver.set_phases(self._phases(self.has[1::2, k], codes))
+                if not self.solver.solve(assumptions=assumptions):
+                    failures += 1
+                    if failures >= SAT_TRIES:
+                        break
+                    continue
+                self._set_solution(k)
+            self.commits[k] += new
+            self._set_fix(k, implied or [])
             return
-        self.commit = np.concatenate([self.commit, np.zeros((1, 2, self.m), dtype=bool)])
-        self.solution = np.concatenate([self.solution, np.zeros((1, self.m), dtype=bool)])
-        self.literals.append([])
-        self._set(len(self.solution) - 1, literals)
+        literals = [space.dimacs(c) for c in codes]
+        self.solver.set_phases(self._phases(self.rng.random(space.m) < 0.5, codes))
+        if not self.solver.solve(assumptions=literals):
+            if len(codes) == 1:  # pragma: no cover - the literal of a varying feature is always possible
+                raise VariabilityError(f"internal: literal {literals[0]} of a varying feature has no configuration")
+            space.mark_invalid(codes[0], codes[1])
+            return
+        self._open(literals)
 
-    def _set(self, k: int, literals: list[tuple[int, int]]) -> None:
-        model = self.solver.get_model() or []
-        self.solution[k] = np.asarray(model, dtype=np.int64)[self.positions] > 0
-        for j, a in literals:
-            self._commit(k, j, a)
+    def _possible(self, codes: list[int]) -> bool:
+        if self.solver.solve(assumptions=[self.space.dimacs(c) for c in codes]):
+            return True
+        self.space.mark_invalid(codes[0], codes[1])
+        return False
+
+    def _open(self, literals: list[int]) -> None:
+        """A new candidate committing ``literals``, with the solver's last model as its solution."""
+        k = self._new()
+        self.commits[k] = literals
+        self._set_solution(k)
+        _, implied = self.solver.propagate(assumptions=literals)
+        self._set_fix(k, implied or [])
+
+    def _new(self) -> int:
+        if self.k == self.fix.shape[1]:
+            self.fix = np.concatenate([self.fix, np.zeros_like(self.fix)], axis=1)
+            self.has = np.concatenate([self.has, np.zeros_like(self.has)], axis=1)
+        self.commits.append([])
+        self.k += 1
+        return self.k - 1
+
+    def _phases(self, selected: np.ndarray, codes: list[int]) -> list[int]:
+        """Phases from a solution, turned towards the literals still wanted together with the new ones."""
+        if self.wanted is not None and codes:
+            selected = selected.copy()
+            for c in codes:
+                row = self.wanted[c]
+                selected[row[1::2]] = True
+                selected[row[0::2] & ~row[1::2]] = False
+        return np.where(selected, self.space.variables, -self.space.variables).tolist()
+
+    def _set_solution(self, k: int) -> None:
+        if self.counts is not None and k not in self.moved:
+            self.moved[k] = self.has[1::2, k].copy()  # a new row's column is all False: it adds nothing yet
+        model = np.asarray(self.solver.get_model() or [], dtype=np.int64)
+        selected = model[self.positions] > 0
+        self.has[1::2, k] = selected
+        self.has[0::2, k] = ~selected
+
+    def _set_fix(self, k: int, implied: list[int]) -> None:
+        codes = self.space.code_of[np.asarray(implied, dtype=np.int64) + self.space.n_vars]
+        self.fix[:, k] = False
+        self.fix[codes[codes >= 0], k] = True
+
+
+def _sole_pairs(sample: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(configuration, code, code) for every pair exactly one configuration covers (t = 2).
+
+    A count product and a product weighted by configuration number: where the count is 1 the
+    weighted sum names the one configuration.
+    """
+    m = sample.shape[1]
+    x = sample.astype(np.float32)
+    weights = np.arange(1, len(sample) + 1, dtype=np.float32)[:, None]
+    upper = np.triu(np.ones((m, m), dtype=bool), 1)
+    owners, lefts, rights = [], [], []
+    for a, left in ((1, x), (0, 1.0 - x)):
+        for b, right in ((1, x), (0, 1.0 - x)):
+            sole = ((left.T @ right) == 1) & upper
+            i, j = np.nonzero(sole)
+            owners.append(((left * weights).T @ right)[i, j].astype(np.int64) - 1)
+            lefts.append(2 * i + a)
+            rights.append(2 * j + b)
+    return np.concatenate(owners), np.concatenate(lefts), np.concatenate(rights)
 
 
 def _pair_counts(sample: np.ndarray) -> list[np.ndarray]:
-    """For (a, b) in TT, TF, FT, FF: how many configurations have feature i = a and j = b."""
+    """For (a, b) in TT, TF, FT, FF: how many configurations have feature i = a and j = b (one product)."""
     x = sample.astype(np.float32)
-    y = 1.0 - x
-    return [x.T @ x, x.T @ y, y.T @ x, y.T @ y]
+    both = x.T @ x
+    ones = x.sum(axis=0)
+    return [both, ones[:, None] - both, ones[None, :] - both, len(sample) - ones[:, None] - ones[None, :] + both]
 
 
 def _coverage(sample: np.ndarray, t: int) -> int:
@@ -232,39 +602,26 @@ def _coverage(sample: np.ndarray, t: int) -> int:
         return int(sample.any(axis=0).sum() + (~sample).any(axis=0).sum())
     m = sample.shape[1]
     upper = np.triu(np.ones((m, m), dtype=bool), 1)
-    return int(sum(((c > 0) & upper).sum() for c in _pair_counts(sample)))
+    return int(sum(((c > 0.5) & upper).sum() for c in _pair_counts(sample)))
 
 
 def _drop_redundant(sample: np.ndarray, t: int) -> np.ndarray:
     """Drop configurations (fewest selected features first) whose interactions the rest all cover.
 
-    Keeps per-pair counts and removes a configuration only if none of its pairs has count 1,
-    so each check costs the configuration's own pairs, not a recount of the whole sample.
+    For t = 2 a configuration is redundant when no pair has it as its only cover; one is dropped
+    at a time (two redundant ones may share their pairs), recounting after each.
     """
-    if t == 1:
-        keep = list(range(len(sample)))
+    keep = list(range(len(sample)))
+    if t == 1 or sample.shape[1] < 2:  # (one varying feature: its literals are what must stay covered)
         for k in sorted(keep, key=lambda k: int(sample[k].sum())):
             trial = [r for r in keep if r != k]
-            if trial and _coverage(sample[trial], t) == _coverage(sample[keep], t):
+            if trial and _coverage(sample[trial], 1) == _coverage(sample[keep], 1):
                 keep = trial
         return sample[keep]
-    counts = _pair_counts(sample)
-    kept = set(range(len(sample)))
-    for k in sorted(kept, key=lambda k: int(sample[k].sum())):
-        if len(kept) == 1:
+    while len(keep) > 1:
+        owners = np.bincount(_sole_pairs(sample[keep])[0], minlength=len(keep))
+        spare = [k for k in range(len(keep)) if owners[k] == 0]
+        if not spare:
             break
-        sides = [np.flatnonzero(sample[k]), np.flatnonzero(~sample[k])]
-        blocks = [(sides[0], sides[0]), (sides[0], sides[1]), (sides[1], sides[0]), (sides[1], sides[1])]
-        unique = False
-        for c, (rows, cols) in zip(counts, blocks, strict=True):
-            block = c[np.ix_(rows, cols)] == 1
-            if rows is cols:
-                np.fill_diagonal(block, False)  # a feature paired with itself is no interaction
-            if block.any():
-                unique = True
-                break
-        if not unique:
-            kept.discard(k)
-            for c, (rows, cols) in zip(counts, blocks, strict=True):
-                c[np.ix_(rows, cols)] -= 1
-    return sample[sorted(kept)]
+        del keep[min(spare, key=lambda k: int(sample[keep[k]].sum()))]
+    return sample[keep]
