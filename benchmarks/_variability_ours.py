@@ -75,11 +75,13 @@ def _run(op: str, path: str, t: int, seed: int) -> tuple[Any, dict[str, Any]]:
     extra.setdefault("load_seconds", time.perf_counter() - start)
     if op == "valid":
         return analysis.is_valid(encoded), extra
-    if op == "core+dead":
-        return {"core": sorted(analysis.core_features(encoded)), "dead": sorted(analysis.dead_features(encoded))}, extra
+    if op == "core+dead":  # one backbone gives both, as analysis.backbone offers them
+        found = analysis.backbone(encoded)
+        return {"core": sorted(found.core), "dead": sorted(found.dead)}, extra
     if op == "core+dead+false-optional":
-        return {"core": sorted(analysis.core_features(encoded)), "dead": sorted(analysis.dead_features(encoded)),
-                "false-optional": sorted(analysis.false_optional_features(model, encoded))}, extra
+        found = analysis.backbone(encoded)
+        return {"core": sorted(found.core), "dead": sorted(found.dead),
+                "false-optional": sorted(analysis.false_optional_features(model, encoded, known=found))}, extra
     if op == "false-optional":
         return sorted(analysis.false_optional_features(model, encoded)), extra
     if op == "atomic-sets":
