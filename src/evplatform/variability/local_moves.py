@@ -74,7 +74,8 @@ class LocalMoves:
                 self.constraints_of.setdefault(name, []).append(constraint)
         self.log: dict[str, bool] = {}
         self.frozen: set[str] = set()
-        self._relation_keys()
+        self._witness_keys: dict[str, tuple[int, ...]] = {}
+        self._conflict_keys: dict[str, tuple[int, ...]] = {}  # both made on first use: analyses never need them
         self.reset(chosen)
 
     def _relation_keys(self) -> None:
@@ -91,8 +92,6 @@ class LocalMoves:
                    for children, low, high in self.groups]
         first_constraint = 2 * n + n_groups
         ids = {id(c): first_constraint + i for i, c in enumerate(self.model.constraints)}
-        self._witness_keys: dict[str, tuple[int, ...]] = {}
-        self._conflict_keys: dict[str, tuple[int, ...]] = {}
         for name, feature in self.features.items():
             constraints = [ids[id(c)] for c in self.constraints_of.get(name, ())]
             own, asked = [index[name]], [index[name], n + index[name]]
@@ -110,6 +109,8 @@ class LocalMoves:
 
     def witness_keys(self, names: list[str]) -> set[int]:
         """Keys to file a set of changes (a witness) under."""
+        if not self._witness_keys:
+            self._relation_keys()
         return {key for name in names for key in self._witness_keys[name]}
 
     def conflict_keys(self, names: list[str]) -> set[int]:
@@ -120,6 +121,8 @@ class LocalMoves:
         two members of one cardinality group (``G``) or two features of one constraint (``C``).
         A witness whose keys miss every key here stays a valid configuration after these changes.
         """
+        if not self._conflict_keys:
+            self._relation_keys()
         return {key for name in names for key in self._conflict_keys[name]}
 
     def fork(self) -> LocalMoves:
