@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 
 from evplatform.errors import VariabilityError
+from evplatform.variability import sampling
 from evplatform.variability.cnf import CNF, encode
 from evplatform.variability.formats import load_model
 from evplatform.variability.model import FeatureModel
@@ -60,6 +61,16 @@ def test_lower_bound_counts_the_exclusive_cross_pairs() -> None:
     assert pairwise_lower_bound(cnf) == 9
     result = twise_sample(cnf, 2, seed=3)
     assert result.coverage == 1.0 and result.lower_bound == 9 and len(result.configs) == 9
+
+
+def test_pairs_still_covered_when_passes_run_out(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past MAX_PASSES the interactions left open new configurations only: the sample still covers all."""
+    monkeypatch.setattr(sampling, "MAX_PASSES", 0)
+    model = load_workspace(None).feature_model
+    cnf = encode(model)
+    result = twise_sample(cnf, 2, seed=2, iterations=2)
+    assert result.coverage == 1.0 and result.covered == result.valid > 0
+    assert all(model.configuration_errors(c) == [] for c in result.configs)
 
 
 def test_car_model_pairwise_against_brute_force() -> None:

@@ -31,6 +31,7 @@ Deterministic for a given seed. The coverage reported is counted from the final 
 
 from __future__ import annotations
 
+import itertools
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -45,13 +46,14 @@ from evplatform.variability.analysis import Backbone, backbone
 from evplatform.variability.cnf import CNF
 from evplatform.variability.counting import reduce
 
-Progress = Callable[[int, int], None]  # (done, total) features of the current iteration
-MAX_PASSES = 20
+Progress = Callable[[int, int], None]  # (done, total) interactions of the current pass
+MAX_PASSES = 20  # passes of general placement before the rest only open new candidates
 TOP_SETS = 24  # exclusive sets whose cross pairs are placed first and bound the size
 PROBES = 40  # candidates tried (unit propagation, then SAT) for one interaction
 UP_TRIES = 4  # candidates refused by unit propagation before the pair's validity is checked
 DROP_SHARE = 0.07  # configurations an improvement round drops and re-covers
 IMPROVE_ROUNDS = 3  # improvement rounds per iteration after the first
+SELECT_PHASE = 0.5  # chance that a new configuration's solver phase selects a feature
 WANTED_FROM = 5000  # uncovered pairs from which solves lean towards the others
 MOVED_LIMIT = 64  # moved rows up to which pair counts are updated, not recomputed
 SAT_TRIES = 3  # failed SAT calls before an interaction opens a new candidate
@@ -350,11 +352,15 @@ class _Builder:
         return self.sample()
 
     def _refill(self) -> None:
-        """Passes over the interactions no solution has until none is left (solutions move as they take pairs)."""
+        """Passes over the interactions no solution has until none is left (solutions move as they take pairs).
+
+        A solution that moves can lose pairs only it had, so passes repeat; after ``MAX_PASSES``
+        the rest go to new candidates only, which move no solution: the next pass finds none left.
+        """
         order = self.rng.permutation(self.space.m)
         rank = np.empty(self.space.m, dtype=np.int64)
         rank[order] = np.arange(self.space.m)
-        for _ in range(MAX_PASSES):
+        for number in itertools.count():
             todo = self._uncovered(rank)
             if not todo:
                 self.wanted = None
@@ -366,10 +372,12 @@ class _Builder:
                     continue
                 if len(codes) == 2 and self.space.conflict[codes[0], codes[1]]:
                     continue
-                self._place(codes)
+                if number < MAX_PASSES:
+                    self._place(codes)
+                elif self._possible(codes):
+                    self._open([self.space.dimacs(c) for c in codes])
             if self.progress is not None:
                 self.progress(len(todo), len(todo))
-        raise VariabilityError(f"t-wise sampling did not settle in {MAX_PASSES} passes")  # pragma: no cover
 
     def _seed_grid(self, sets: list[np.ndarray]) -> None:
         """One candidate per valid pair of the two largest exclusive sets, the next sets laid out orthogonally.
@@ -402,7 +410,7 @@ class _Builder:
     def _seed_row(self, hard: list[int], targets: list[int]) -> None:
         """A new candidate committing the targets, less those a SAT core blames (soft ones first)."""
         space = self.space
-        self.solver.set_phases(self._phases(self.rng.random(space.m) < 0.5, []))
+        self.solver.set_phases(self._phases(self.rng.random(space.m) < SELECT_PHASE, []))
         while True:
             literals = [space.dimacs(c) for c in targets]
             if self.solver.solve(assumptions=literals):
@@ -513,7 +521,7 @@ class _Builder:
             self._set_fix(k, implied or [])
             return
         literals = [space.dimacs(c) for c in codes]
-        self.solver.set_phases(self._phases(self.rng.random(space.m) < 0.5, codes))
+        self.solver.set_phases(self._phases(self.rng.random(space.m) < SELECT_PHASE, codes))
         if not self.solver.solve(assumptions=literals):
             if len(codes) == 1:  # pragma: no cover - the literal of a varying feature is always possible
                 raise VariabilityError(f"internal: literal {literals[0]} of a varying feature has no configuration")
@@ -522,9 +530,11 @@ class _Builder:
         self._open(literals)
 
     def _possible(self, codes: list[int]) -> bool:
+        """Whether some configuration has the interaction (its model is then the solver's); if not, record it."""
         if self.solver.solve(assumptions=[self.space.dimacs(c) for c in codes]):
             return True
-        self.space.mark_invalid(codes[0], codes[1])
+        if len(codes) == 2:
+            self.space.mark_invalid(codes[0], codes[1])
         return False
 
     def _open(self, literals: list[int]) -> None:
