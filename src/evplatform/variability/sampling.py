@@ -14,7 +14,8 @@ is, which every pairwise sample covers. Literals are numbered ``2j + 1`` (featur
    (alternative groups, plus the parent's negation when the parent is optional). The valid pairs
    across the two largest are mutually exclusive, so their number is a lower bound on any
    full-coverage sample (:func:`pairwise_lower_bound`) and they seed one configuration each,
-   with the next sets laid out orthogonally over that grid (``(i + k·j) mod q``).
+   with the next sets (each feature in one set only, so they are distinct groups) laid out
+   orthogonally over that grid (``(i + k·j) mod q``): their cross pairs come almost for free.
 2. *Placement* (YASA-style): each interaction no configuration's current solution has yet goes to
    a candidate that can take it — candidates whose unit-propagation closure contradicts it are
    skipped for free, the others tried by propagation and then SAT (under the candidate's
@@ -106,7 +107,9 @@ def twise_sample(cnf: CNF, t: int = 2, seed: int = 0, iterations: int = 3,
     """A sample of valid configurations covering every valid t-wise interaction (t = 1 or 2).
 
     ``iterations``: the first builds a sample, each further one runs ``IMPROVE_ROUNDS`` rounds
-    of drop-and-re-cover on it; the smallest complete sample is returned.
+    of drop-and-re-cover on it; the smallest complete sample is returned (when rounds follow,
+    the build stops after one pass: its later passes would add rows the rounds drop again).
+    ``lower_bound`` in the result is :func:`pairwise_lower_bound`'s figure, computed on the way.
     """
     if t not in (1, 2):
         raise VariabilityError(f"t-wise sampling supports t = 1 or 2, got t = {t}")
