@@ -583,10 +583,10 @@ class _Builder:
         """Phases from a solution, turned towards the literals still wanted together with the new ones."""
         if self.wanted is not None and codes:
             selected = selected.copy()
-            for c in codes:
-                row = self.wanted[c]
-                selected[row[1::2]] = True
-                selected[row[0::2] & ~row[1::2]] = False
+            for c in codes:  # only where one value is wanted: both wanted says nothing (e.g. at the start)
+                up, down = self.wanted[c, 1::2], self.wanted[c, 0::2]
+                selected[up & ~down] = True
+                selected[down & ~up] = False
         return np.where(selected, self.space.variables, -self.space.variables).tolist()
 
     def _set_solution(self, k: int) -> None:
