@@ -52,6 +52,7 @@ def test_sample_pairwise_covers_every_valid_pair() -> None:
     data = _json("sample", FEATURES, "--t", "2", "--iterations", "1")
     assert data["mode"] == "2-wise" and data["coverage"] == 1.0
     assert data["covered"] == data["valid_interactions"] > 0
+    assert 2 <= data["lower_bound"] <= len(data["configurations"])  # the demo's LHD/RHD alone need two
     model = load_workspace(None).feature_model
     assert all(model.configuration_errors(set(c)) == [] for c in data["configurations"])
 

@@ -155,7 +155,7 @@ def sample(
         configs = result.configs
         data.update({"mode": f"{t}-wise", "t": t, "coverage": result.coverage, "covered": result.covered,
                      "valid_interactions": result.valid, "invalid_interactions": result.invalid,
-                     "iterations": result.iterations})
+                     "iterations": result.iterations, "lower_bound": result.lower_bound})
     data["configurations"] = [sorted(c) for c in configs]
     data["seconds"] = time.perf_counter() - start
     if as_json:
@@ -172,5 +172,8 @@ def sample(
         console.print(f"{t}-wise coverage: {100 * data['coverage']:.2f} % of {data['valid_interactions']:,} valid "
                       f"interactions ({data['invalid_interactions']:,} proven invalid and excluded), "
                       f"{data['seconds']:.1f} s")
+        if data["lower_bound"]:
+            console.print(f"any sample with full {t}-wise coverage needs ≥ {data['lower_bound']:,} configurations "
+                          "(mutually exclusive valid interactions)")
     else:
         console.print(f"drawn uniformly at random with seed {seed} in {data['seconds']:.1f} s")
