@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 
 from evplatform.errors import VariabilityError
-from evplatform.variability import sampling
+from evplatform.variability import twise
 from evplatform.variability.cnf import CNF, encode
 from evplatform.variability.formats import load_model
 from evplatform.variability.model import FeatureModel
@@ -65,7 +65,7 @@ def test_lower_bound_counts_the_exclusive_cross_pairs() -> None:
 
 def test_pairs_still_covered_when_passes_run_out(monkeypatch: pytest.MonkeyPatch) -> None:
     """Past MAX_PASSES the interactions left open new configurations only: the sample still covers all."""
-    monkeypatch.setattr(sampling, "MAX_PASSES", 0)
+    monkeypatch.setattr(twise, "MAX_PASSES", 0)
     model = load_workspace(None).feature_model
     cnf = encode(model)
     result = twise_sample(cnf, 2, seed=2, iterations=2)
