@@ -125,11 +125,11 @@ class LocalMoves:
             self._relation_keys()
         return {key for name in names for key in self._conflict_keys[name]}
 
-    def fork(self) -> LocalMoves:
-        """A second walker sharing this one's model tables (cheap), for another configuration."""
+    def fork(self, chosen: set[str]) -> LocalMoves:
+        """A second walker on the valid configuration ``chosen``, sharing this one's model tables."""
         other = copy.copy(self)
         other.frozen = set(self.frozen)
-        other.reset(set(self.chosen))
+        other.reset(chosen)
         return other
 
     def reset(self, chosen: set[str]) -> None:

@@ -125,13 +125,19 @@ class Propagator:
     def propagate_unit(self, selected: Iterable[str] = (), deselected: Iterable[str] = ()) -> Propagation:
         """What unit propagation derives; raises ``VariabilityError`` when it finds a contradiction."""
         start = time.perf_counter()
+        decisions, value, reason, trail = self._unit_step(selected, deselected)
+        forced, forbidden = self._unit_sets(trail, decisions)
+        reasons = Reasons(forced | forbidden, lambda name: self._unit_reason(name, value, reason, decisions))
+        return Propagation(forced, forbidden, False, reasons, None, time.perf_counter() - start)
+
+    def _unit_step(self, selected: Iterable[str], deselected: Iterable[str]
+                   ) -> tuple[list[int], list[int], list[int], list[int]]:
+        """The decisions as literals and their unit propagation (value, reason, trail); a conflict raises."""
         decisions = decision_literals(self.cnf, selected, deselected)
         value, reason, trail, conflict = self.unit.propagate(decisions)
         if conflict is not None:
             raise self._contradiction(decisions)
-        forced, forbidden = self._unit_sets(trail, decisions)
-        reasons = Reasons(forced | forbidden, lambda name: self._unit_reason(name, value, reason, decisions))
-        return Propagation(forced, forbidden, False, reasons, None, time.perf_counter() - start)
+        return decisions, value, reason, trail
 
     def _unit_sets(self, trail: list[int], decisions: list[int]) -> tuple[frozenset[str], frozenset[str]]:
         """Forced and forbidden features on the trail (root level cached), decisions left out."""
@@ -173,10 +179,7 @@ class Propagator:
     def propagate(self, selected: Iterable[str] = (), deselected: Iterable[str] = ()) -> Propagation:
         """The backbone under the decisions: every feature forced or forbidden, with reasons."""
         start = time.perf_counter()
-        decisions = decision_literals(self.cnf, selected, deselected)
-        value, reason, trail, conflict = self.unit.propagate(decisions)
-        if conflict is not None:
-            raise self._contradiction(decisions)
+        decisions, value, reason, trail = self._unit_step(selected, deselected)
         root = self._root_fixed()
         store = self._store()
         try:

@@ -5,11 +5,12 @@ if one valid configuration selects it and another does not. Re-proving that for 
 after each click costs the whole model (~17k local moves on Automotive02 v4, ~0.3 s). But a
 decision changes little: one *base* configuration is kept valid (repaired by one local move, or
 a SAT call guided by the base's phases), and each open feature keeps a *witness* — the set of
-changes that flips it in the base — with the ids of the relations those changes touch
-(``LocalMoves.touches``). A witness whose relations are disjoint from the base's repair is still
-valid on the repaired base (no relation sees both changes), so only witnesses near the decision
-are redone. A retracted decision keeps the base and the witnesses (fewer decisions keep every
-configuration valid) and re-proves only what was fixed.
+changes that flips it in the base — filed under keys that say which relations those changes
+can touch (``LocalMoves.witness_keys``). A witness none of whose keys the base's repair hits
+(``LocalMoves.conflict_keys``) is still valid on the repaired base (no relation sees both
+changes), so only witnesses near the decision are redone. A retracted decision keeps the base
+and the witnesses (fewer decisions keep every configuration valid) and re-proves only what was
+fixed.
 
 Soundness does not depend on the heuristics: every feature called open has a base and a witness
 that are valid configurations under the current decisions, and every feature called fixed is
@@ -79,8 +80,7 @@ class WitnessStore:
         witnesses stay; only the proofs of fixed literals go (they may be open now)."""
         self.decisions = kept
         self.fixed = set()
-        if self.moves is not None:
-            self.moves.frozen = self._decided_names(kept)
+        self._freeze()
 
     def _restart(self, decisions: list[int]) -> None:
         self.started = False  # until the base exists: a failed solve must not leave a half-made store
@@ -89,6 +89,7 @@ class WitnessStore:
         self.witness, self.covers, self.keys, self.index, self.solutions = {}, {}, {}, {}, {}
         self.walkers = {}
         self._set_base(model)
+        self._freeze()
         self.started = True
 
     def _add(self, lit: int) -> None:
@@ -102,15 +103,16 @@ class WitnessStore:
         self.decisions = before | {lit}
         self._forget(v)
         self._repair_solutions(lit, name, before)
-        if self.moves is not None:
-            self.moves.frozen = self._decided_names(self.decisions)
+        self._freeze()
         self._invalidate([v, *changed])
         self._drop_stale_covers()
 
     def _repair_base(self, lit: int, name: str, before: frozenset[int]) -> list[int]:
-        """Make the base satisfy ``lit``: one local move, else a SAT solution close to it; the variables changed."""
+        """Make the base satisfy ``lit``: one local move, else a SAT solution close to it; the variables changed.
+
+        The walker's frozen features are still the decisions ``before`` ``lit``: its own feature may move.
+        """
         if self.moves is not None:
-            self.moves.frozen = self._decided_names(before)
             changed = self.moves.move(name, select=lit > 0)
             if changed is not None:
                 flipped = [self.cnf.var[changed_name] for changed_name in changed]
@@ -125,15 +127,15 @@ class WitnessStore:
     def _repair_solutions(self, lit: int, name: str, before: frozenset[int]) -> None:
         """Kept SAT solutions that contradict ``lit``: repaired by one local move, or given up."""
         v = abs(lit)
+        frozen = self._decided_names(before)
         for wid, chosen in list(self.solutions.items()):
             if chosen[v - 1] == (lit > 0):
                 continue
             if self.moves is not None:
                 walker = self.walkers.get(wid)
                 if walker is None:
-                    walker = self.walkers[wid] = self.moves.fork()
-                    walker.reset(self._names_of(chosen))
-                walker.frozen = self._decided_names(before)
+                    walker = self.walkers[wid] = self.moves.fork(self._names_of(chosen))
+                walker.frozen = frozen
                 moved = walker.move(name, select=lit > 0)
                 if moved is not None:
                     for moved_name in moved:
@@ -156,6 +158,11 @@ class WitnessStore:
 
     def _decided_names(self, decisions: frozenset[int]) -> set[str]:
         return {self.cnf.names[abs(d) - 1] for d in decisions}
+
+    def _freeze(self) -> None:
+        """The base's walker may not change decided features: kept equal to the current decisions."""
+        if self.moves is not None:
+            self.moves.frozen = self._decided_names(self.decisions)
 
     def _names_of(self, chosen: np.ndarray) -> set[str]:
         names = self.cnf.names
@@ -289,7 +296,6 @@ class WitnessStore:
         self.base[1:] = np.asarray(model[: self.n], dtype=np.int64) > 0
         if self.moves is not None:
             self.moves.reset(set(self.example()))
-            self.moves.frozen = self._decided_names(self.decisions)
 
     def _solve(self, assumptions: list[int], phases: list[int] | None) -> list[int]:
         if phases is not None:
