@@ -326,8 +326,7 @@ class _Builder:
             ones += new.sum(axis=0) - old.sum(axis=0)
         self.moved = {}
         both, ones = self.counts
-        n = float(self.k)
-        return [both, ones[:, None] - both, ones[None, :] - both, n - ones[:, None] - ones[None, :] + both]
+        return _four_counts(both, ones, float(self.k))
 
     def _place(self, codes: list[int]) -> None:
         """Add the interaction to a candidate that can take it, or start a new one, or prove it invalid.
@@ -447,9 +446,12 @@ def _sole_pairs(sample: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]
 def _pair_counts(sample: np.ndarray) -> list[np.ndarray]:
     """For (a, b) in TT, TF, FT, FF: how many configurations have feature i = a and j = b (one product)."""
     x = sample.astype(np.float32)
-    both = x.T @ x
-    ones = x.sum(axis=0)
-    return [both, ones[:, None] - both, ones[None, :] - both, len(sample) - ones[:, None] - ones[None, :] + both]
+    return _four_counts(x.T @ x, x.sum(axis=0), float(len(sample)))
+
+
+def _four_counts(both: np.ndarray, ones: np.ndarray, n: float) -> list[np.ndarray]:
+    """TT, TF, FT, FF pair counts from the TT counts, each feature's selections and the sample size."""
+    return [both, ones[:, None] - both, ones[None, :] - both, n - ones[:, None] - ones[None, :] + both]
 
 
 def _coverage(sample: np.ndarray, t: int) -> int:
