@@ -12,7 +12,9 @@ The tree::
     ├── OtaError
     ├── FleetError
     ├── InsightsError
-    └── StoreError
+    ├── StoreError
+    ├── NotFoundError          (a named thing does not exist: campaign, release, vehicle, …)
+    └── ConflictError          (the request contradicts what is stored: duplicate id, wrong state)
 
 Library code raises these and never prints or exits; the CLI and the API map them to exit
 codes and HTTP statuses in one place each.
@@ -92,3 +94,24 @@ class StoreError(EvplatformError):
     """The database cannot be reached or refuses an operation."""
 
     http_status = 503
+
+
+class NotFoundError(EvplatformError):
+    """A thing asked for by its identifier does not exist (a campaign, release, vehicle, account).
+
+    Typed so that every layer maps it once (the API to 404, the CLI to exit 1) instead of
+    matching message text.
+    """
+
+    http_status = 404
+
+    def __init__(self, kind: str, identifier: object) -> None:
+        self.kind = kind
+        self.identifier = identifier
+        super().__init__(f"no {kind} {identifier}")
+
+
+class ConflictError(EvplatformError):
+    """The request contradicts what is stored (a duplicate identifier, a constraint): HTTP 409."""
+
+    http_status = 409
