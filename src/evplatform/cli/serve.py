@@ -2,13 +2,27 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from evplatform.cli.common import JsonOpt, WorkspaceArg, console, err_console, print_json
+from evplatform.logs import configure_logging
 from evplatform.store import default_database_url, open_store, redact
+
+
+class LogLevel(StrEnum):
+    debug = "debug"
+    info = "info"
+    warning = "warning"
+    error = "error"
+
+
+class LogFormatChoice(StrEnum):
+    text = "text"
+    json = "json"
 
 
 def serve(
@@ -28,11 +42,18 @@ def serve(
         Path | None,
         typer.Option("--ota-root", help="OTA server folder (default: .evplatform/ota made by `evplatform ota init`)."),
     ] = None,
-    log_level: Annotated[str, typer.Option("--log-level", help="uvicorn log level.")] = "warning",
+    log_level: Annotated[
+        LogLevel, typer.Option("--log-level", help="Least severe events logged (the server's and uvicorn's).")
+    ] = LogLevel.warning,
+    log_format: Annotated[
+        LogFormatChoice, typer.Option("--log-format", help="Log lines on stderr: readable text, or JSON Lines.")
+    ] = LogFormatChoice.text,
     as_json: JsonOpt = False,
 ) -> None:
     """Serve the API (OpenAPI at /docs) and the dashboard at / until interrupted."""
     import uvicorn
+
+    configure_logging(log_level.value, log_format.value)
 
     from evplatform.api import create_app
     from evplatform.api.bootstrap import ensure_admin
@@ -60,7 +81,9 @@ def serve(
             console.print(f"sign in at {address}/signin as [bold]{signin.name}[/] (admin) with the token "
                           f"[bold]{signin.token}[/]  (kept in {signin.token_file})", soft_wrap=True)
         err_console.print("Ctrl-C stops the server.")
-    uvicorn.run(create_app(workspace, url, ota_root=ota_root), host=host, port=port, log_level=log_level)
+    # log_config=None: uvicorn's own loggers propagate to the handler configure_logging installed
+    uvicorn.run(create_app(workspace, url, ota_root=ota_root), host=host, port=port, log_level=log_level.value,
+                log_config=None)
 
 
 def register(app: typer.Typer) -> None:
