@@ -21,6 +21,7 @@ so one vehicle cannot install the same image path on two of its ECUs in the same
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
@@ -41,6 +42,8 @@ from evplatform.ota.image_repository import ImageRepository, ImageTarget
 from evplatform.ota.keys import KeyRing, public_key_of, signer_of
 from evplatform.ota.manifests import ManifestResult, ManifestVerifier
 from evplatform.ota.metadata_common import DIRECTOR_EXPIRY, Clock, now_of
+
+logger = logging.getLogger(__name__)
 
 _VIN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _DIRECTOR_FIELDS = {"ecu_serial": str, "hardware_id": str, "release_counter": int}
@@ -270,6 +273,9 @@ class Director:
             files.write(role, documents[role], version)
         record.versions = dict(zip(ONLINE_ROLES, versions, strict=True))
         self.save_vehicle(record)
+        # debug: the Director publishes once per vehicle and change, thousands an hour in a campaign
+        logger.debug("Director metadata for %s published", vin, extra={
+            "event": "metadata_published", "repository": "director", "vin": vin, "versions": record.versions})
         return documents
 
     def metadata_bytes(self, vin: str, role: str, version: int | None = None) -> bytes:
@@ -290,6 +296,8 @@ class Director:
                                 old_signers, new_signers)
         self.files.write("root", serialize(rotated), rotated.signed.version)
         self.root = rotated
+        logger.warning("Director root rotated to version %d", rotated.signed.version, extra={
+            "event": "root_rotated", "repository": "director", "version": rotated.signed.version})
         if online_keys:
             self._online_keys.update(online_keys)
             self._renderer = FastRenderer(self._online_keys)

@@ -13,6 +13,7 @@ N.snapshot.json, snapshot.json, timestamp.json}``.
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -28,6 +29,8 @@ from evplatform.ota._role_files import RoleFiles, serialize
 from evplatform.ota._verification import VerificationReport, verify_repository
 from evplatform.ota.keys import KeyRing
 from evplatform.ota.metadata_common import DEFAULT_EXPIRY, Clock, now_of
+
+logger = logging.getLogger(__name__)
 
 _HEX64 = frozenset("0123456789abcdef")
 
@@ -206,6 +209,9 @@ class ImageRepository:
         _roots.sign_threshold(new, targets_signers, self.root.signed, "targets")
         self.files.write("targets", serialize(new), new.signed.version)
         self.targets = new
+        logger.info("Image repository targets version %d published (%d new images)", new.signed.version, len(images),
+                    extra={"event": "metadata_published", "repository": "image", "role": "targets",
+                           "version": new.signed.version, "targets": [i.filepath for i in images]})
         self._publish_snapshot_and_timestamp()
         return new.signed.version
 
@@ -241,6 +247,8 @@ class ImageRepository:
         rotated = _roots.rotate(self.root, keys, thresholds, self._expires("root"), old_signers, new_signers)
         self.files.write("root", serialize(rotated), rotated.signed.version)
         self.root = rotated
+        logger.warning("Image repository root rotated to version %d", rotated.signed.version, extra={
+            "event": "root_rotated", "repository": "image", "version": rotated.signed.version})
         self.online_signers.update(online_signers or {})
         if keys and ({"snapshot", "timestamp"} & set(keys)):
             self._publish_snapshot_and_timestamp()
@@ -271,6 +279,9 @@ class ImageRepository:
         _roots.sign_threshold(timestamp, [self._online("timestamp")], self.root.signed, "timestamp")
         self.files.write("timestamp", serialize(timestamp), version)
         self.timestamp = timestamp
+        logger.info("Image repository timestamp version %d published", version, extra={
+            "event": "metadata_published", "repository": "image", "role": "timestamp", "version": version,
+            "snapshot_version": self.snapshot.signed.version})
 
     # -- checking --------------------------------------------------------------------------
     def verify(self) -> VerificationReport:

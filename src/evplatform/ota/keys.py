@@ -19,6 +19,7 @@ private key whose file is readable by group or others is refused, as ssh does.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import stat
 from collections.abc import Mapping
@@ -39,6 +40,8 @@ from securesystemslib.signer import CryptoSigner, SSlibKey
 
 from evplatform.errors import OtaError
 from evplatform.ota.metadata_common import parse_json, write_atomic
+
+logger = logging.getLogger(__name__)
 
 REPOSITORIES = ("image", "director")
 ONLINE = {
@@ -224,6 +227,9 @@ class KeyRing:
         thresholds[0]["threshold"] = root_threshold
         index = {"keys": [e.to_json() for e in entries], "thresholds": thresholds}
         write_atomic(directory / INDEX_FILE, json.dumps(index, indent=2, sort_keys=True).encode("utf-8"))
+        logger.info("created %d keys in %s", len(entries), directory, extra={
+            "event": "keys_created", "directory": str(directory), "offline_encrypted": passphrase is not None,
+            "keyids": {e.name: e.public_key.keyid for e in entries}})
         return cls(directory, passphrase)
 
     def entries_for(self, repository: str, role: str) -> list[KeyEntry]:
@@ -246,6 +252,13 @@ class KeyRing:
         key = load_private_key(self.directory / f"{name}.pem", self._passphrase if entry.encrypted else None)
         if public_key_of(key).keyid != entry.public_key.keyid:
             raise OtaError(f"{self.directory / (name + '.pem')}: does not match its public key in {INDEX_FILE}")
+        # the key id and where it came from, never the material
+        logger.info("private key %s loaded", name, extra={
+            "event": "key_loaded", "key": name, "repository": entry.repository, "role": entry.role,
+            "keyid": entry.public_key.keyid, "online": entry.online, "encrypted": entry.encrypted})
+        if not entry.online and not entry.encrypted:
+            logger.warning("offline key %s is stored unencrypted in %s", name, self.directory, extra={
+                "event": "offline_key_unencrypted", "key": name, "keyid": entry.public_key.keyid})
         return key
 
     def signers(self, repository: str, role: str) -> list[CryptoSigner]:

@@ -23,6 +23,7 @@ the installed software as it was.
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -55,6 +56,8 @@ from evplatform.ota.client.slots import BootResult, EcuSlots, HealthCheck, SlotI
 from evplatform.ota.client.state import REPOSITORIES, ClientState
 from evplatform.ota.client.trusted_set import Limits, TrustedRepository, VerifiedTargets
 from evplatform.ota.metadata_common import Clock, now_of
+
+logger = logging.getLogger(__name__)
 
 MAX_DELEGATIONS = 32  # roles visited per target, as python-tuf's ngclient bounds it
 MAX_ROOT_ROTATIONS = 256  # root versions accepted per check (an endless chain is endless data)
@@ -164,6 +167,8 @@ class VehicleClient:
             self._check_time(now, state)
             outcome = self._update(now, state)
         except OtaError as error:
+            logger.warning("vehicle %s: update check refused: %s", self.vin, error, extra={
+                "event": "verification_failed", "vin": self.vin, "error": type(error).__name__})
             state = ClientState.load(self.state_folder)  # roots verified so far stay trusted
             state.attacks_detected = f"{type(error).__name__}: {error}"[:500]
             state.save()
