@@ -115,6 +115,10 @@ def test_unknown_suffix_and_missing_file(tmp_path: Path) -> None:
         ("p cnf 2 1\np cnf 2 1\n1 0\n", 2, "second header"),
         ("p dnf 2 1\n", 1, "expected 'p cnf"),
         ("c only a comment\n", 1, "empty file"),
+        # headers that promise more than the file can hold (once: 23.7 GB allocated for a 4.5 KB file)
+        ("c 1 A\np cnf 2000000000 1\n1 0\n", 2, "declares 2,000,000,000 variables; this reader takes at most"),
+        ("p cnf 50000000 1\n1 0\n", 1, "declares 50,000,000 variables"),
+        ("p cnf 3 264\n1 0\n", 1, "declares 264 clauses, more than a file of 16 characters can hold"),
     ],
 )
 def test_dimacs_errors(text: str, line: int, fragment: str) -> None:

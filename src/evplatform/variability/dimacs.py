@@ -22,6 +22,10 @@ from evplatform.errors import ParseError
 from evplatform.variability.cnf import CNF
 from evplatform.variability.model import Constraint, Expr, Feature, FeatureModel, Group, GroupKind, Not, Or, Var
 
+#: The most variables a DIMACS header may declare: 100× the largest public feature models (tens of
+#: thousands of variables), and small enough that their names fit in memory.
+MAX_VARIABLES = 5_000_000
+
 
 def read_dimacs(path: str | Path) -> CNF:
     """The CNF of a DIMACS file, names from its ``c`` lines."""
@@ -43,7 +47,7 @@ def parse_dimacs(text: str, source: str = "<string>") -> tuple[CNF, list[int]]:
             _name_line(line, names, source, number)
             continue
         if line.startswith("p"):
-            header = _header(line, header, source, number)
+            header = _header(line, header, source, number, len(text))
             continue
         if header is None:
             raise ParseError("clause before the 'p cnf <variables> <clauses>' header", source, number, 1)
@@ -92,13 +96,28 @@ def _name_line(line: str, names: dict[int, str], source: str, number: int) -> No
         names[variable] = parts[2]
 
 
-def _header(line: str, seen: tuple[int, int, int] | None, source: str, number: int) -> tuple[int, int, int]:
+def _header(line: str, seen: tuple[int, int, int] | None, source: str, number: int,
+            text_length: int) -> tuple[int, int, int]:
+    """The header's (variables, clauses, line), refused when it cannot describe this file.
+
+    Every variable becomes a feature with a name, so a header is a promise of memory: a 4.5 KB
+    file saying ``p cnf 2000000000 264`` once made the reader allocate 23.7 GB. A clause needs at
+    least two characters (``0`` and a separator), so no file holds more than half its length in
+    clauses; variables are capped at ``MAX_VARIABLES``, far above any feature model known.
+    """
     if seen is not None:
         raise ParseError(f"second header (the first is on line {seen[2]})", source, number, 1)
     parts = line.split()
     if len(parts) != 4 or parts[1] != "cnf" or not parts[2].isdigit() or not parts[3].isdigit():
         raise ParseError(f"expected 'p cnf <variables> <clauses>', found {line!r}", source, number, 1)
-    return int(parts[2]), int(parts[3]), number
+    variables, clauses = int(parts[2]), int(parts[3])
+    if variables > MAX_VARIABLES:
+        raise ParseError(f"the header declares {variables:,} variables; this reader takes at most "
+                         f"{MAX_VARIABLES:,}", source, number, 1)
+    if clauses > text_length // 2 + 1:
+        raise ParseError(f"the header declares {clauses:,} clauses, more than a file of {text_length:,} characters "
+                         "can hold", source, number, 1)
+    return variables, clauses, number
 
 
 def _cnf(n_vars: int, clauses: list[list[int]], names: dict[int, str], source: str) -> CNF:

@@ -24,6 +24,11 @@ _TOKEN = re.compile(
 )
 _KEYWORDS = {"true": Const(True), "false": Const(False)}
 
+#: Deepest nesting of ``!``, parentheses and chained ``=>``/``<=>`` accepted. Real constraints nest a
+#: handful of levels; a bound keeps a hostile file (5,000 parentheses, 100,000 ``!``) from
+#: exhausting the interpreter's stack here or in every recursive pass over the tree after.
+MAX_DEPTH = 100
+
 Token = tuple[str, str, int]  # (kind, text, 0-based column)
 
 
@@ -55,6 +60,14 @@ class _Parser:
         self.text = text
         self.source = source
         self.line = line
+        self.depth = 0
+
+    def deeper(self) -> None:
+        """One level more of nesting; ParseError past ``MAX_DEPTH``, at the token that went too deep."""
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            column = self.tokens[self.i - 1][2] + 1
+            raise ParseError(f"expression nested deeper than {MAX_DEPTH} levels", self.source, self.line, column)
 
     def error(self, expected: str) -> ParseError:
         if self.i < len(self.tokens):
@@ -76,14 +89,20 @@ class _Parser:
         left = self.implies()
         if self.peek() == "<=>":
             self.i += 1
-            return Iff(left, self.iff())
+            self.deeper()
+            right = self.iff()
+            self.depth -= 1
+            return Iff(left, right)
         return left
 
     def implies(self) -> Expr:
         left = self.disjunction()
         if self.peek() == "=>":
             self.i += 1
-            return Implies(left, self.implies())
+            self.deeper()
+            right = self.implies()
+            self.depth -= 1
+            return Implies(left, right)
         return left
 
     def disjunction(self) -> Expr:
@@ -103,13 +122,18 @@ class _Parser:
     def unary(self) -> Expr:
         if self.peek() in ("!", "~"):
             self.i += 1
-            return Not(self.unary())
+            self.deeper()
+            operand = self.unary()
+            self.depth -= 1
+            return Not(operand)
         if self.peek() == "(":
             self.i += 1
+            self.deeper()
             inner = self.iff()
             if self.peek() != ")":
                 raise self.error("')'")
             self.i += 1
+            self.depth -= 1
             return inner
         if self.i < len(self.tokens) and self.tokens[self.i][0] == "name":
             name = self.tokens[self.i][1]
