@@ -33,6 +33,7 @@ from evplatform.store import vehicles as vdb
 from evplatform.store.campaigns import CampaignRecord
 from evplatform.store.releases import ReleaseRecord
 from evplatform.variability.expression import parse_expression
+from evplatform.workspace.model import market_lineage
 
 #: An offered vehicle that has not answered is offered again after this long.
 REOFFER_AFTER = timedelta(hours=6)
@@ -128,15 +129,6 @@ def version_key(version: str) -> tuple[tuple[int, int | str], ...]:
     return tuple((0, int(part)) if part.isdigit() else (1, part) for part in version.replace("-", ".").split("."))
 
 
-def _market_chain(market: str, parents: Mapping[str, str | None]) -> list[str]:
-    chain: list[str] = []
-    current: str | None = market
-    while current is not None and current not in chain:
-        chain.append(current)
-        current = parents.get(current)
-    return chain
-
-
 def select_targets(store: Store, release: ReleaseRecord, target: TargetFilter, *, forced: bool) -> Targets:
     """The vehicles a campaign would update, and why the others that matched the filter are left out.
 
@@ -156,7 +148,7 @@ def select_targets(store: Store, release: ReleaseRecord, target: TargetFilter, *
     if target.markets:
         parents = {m.id: m.parent for m in vdb.markets(store).values()}
         wanted = set(target.markets)
-        covered = [m for m in set(cols["market"].tolist()) if wanted & set(_market_chain(m, parents))]
+        covered = [m for m in set(cols["market"].tolist()) if wanted & set(market_lineage(m, parents))]
         mask &= np.isin(cols["market"].astype(str), covered)
     config_ids = cols["configuration_id"]
     configs = vdb.configurations(store, set(config_ids[mask].tolist()))
