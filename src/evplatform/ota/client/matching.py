@@ -31,7 +31,7 @@ from evplatform.ota.client.errors import (
     RollbackError,
     TargetMismatchError,
 )
-from evplatform.ota.client.trusted_set import digest
+from evplatform.ota.client.signatures import digest
 
 
 @dataclass(frozen=True, slots=True)

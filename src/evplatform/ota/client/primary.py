@@ -1,8 +1,8 @@
 """The primary ECU's update cycle: full verification, download, install, version manifest.
 
-This is the orchestrator; the rules live in ``trusted_set.py`` and ``matching.py`` (no I/O),
-the transport in ``fetcher.py``, the A/B switch in ``slots.py``. One :meth:`update_check`
-follows Uptane 2.1.0 5.4.4.2 (full verification):
+This is the orchestrator; the rules live in ``trusted_set.py``, ``signatures.py`` and
+``matching.py`` (no I/O), the transport in ``fetcher.py``, the A/B switch in ``slots.py``.
+One :meth:`update_check` follows Uptane 2.1.0 5.4.4.2 (full verification):
 
 1. the time from the injected clock, refused if earlier than a time already trusted;
 2-5. Director root chain, timestamp, snapshot, targets; the Director's targets are checked

@@ -24,8 +24,9 @@ from evplatform.ota.client.errors import (
     RollbackError,
 )
 from evplatform.ota.client.matching import Assignment, check_image, check_release_counter, director_assignments
+from evplatform.ota.client.signatures import load, verify_signatures
 from evplatform.ota.client.slots import EcuSlots, SlotImage, write_durably
-from evplatform.ota.client.trusted_set import Limits, TrustedRepository, load, verify_signatures
+from evplatform.ota.client.trusted_set import Limits, TrustedRepository
 
 
 class PartialVerifier:
