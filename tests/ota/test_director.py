@@ -130,11 +130,19 @@ def test_director_root_rotation(repositories: tuple) -> None:
     _, director, keys, vehicle = _setup(repositories)
     new_root = generate_private_key()
     new_signer = signer_of(new_root)
-    director.rotate_root(keys.signers("director", "root"), [new_signer], keys={"root": [new_signer.public_key]})
+    version = director.rotate_root(keys.signers("director", "root"), [new_signer],
+                                   keys={"root": [new_signer.public_key]})
     v1 = Metadata.from_bytes(director.metadata_bytes(vehicle.vin, "root", 1))
     v2 = Metadata.from_bytes(director.metadata_bytes(vehicle.vin, "root"))
-    v1.verify_delegate("root", v2)
-    v2.verify_delegate("root", v2)
+    assert (v1.signed.version, v2.signed.version, version) == (1, 2, 2)
+    new_keyid = new_signer.public_key.keyid
+    assert v2.signed.roles["root"].keyids == [new_keyid] and new_keyid in v2.signed.keys
+    assert new_keyid not in v1.signed.roles["root"].keyids
+    assert director.root.signed.version == 2
+    v1.verify_delegate("root", v2)  # signed by the old root's keys (Uptane 5.4.4.3 step 5)
+    v2.verify_delegate("root", v2)  # and by its own
+    # The new root is served as the current one; the online roles keep their keys.
+    assert v2.signed.roles["targets"].keyids == v1.signed.roles["targets"].keyids
 
 
 def test_other_key_signature_fails_verification(repositories: tuple) -> None:
