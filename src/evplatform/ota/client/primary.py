@@ -34,6 +34,7 @@ from securesystemslib.signer import Signer
 from tuf.api.metadata import Root, TargetFile, Targets
 
 from evplatform.errors import OtaError
+from evplatform.ota.assignment import Assignment
 from evplatform.ota.client.errors import (
     ClientError,
     ClockSkewError,
@@ -44,7 +45,6 @@ from evplatform.ota.client.errors import (
 )
 from evplatform.ota.client.fetcher import Fetcher
 from evplatform.ota.client.matching import (
-    Assignment,
     check_image,
     check_release_counter,
     director_assignments,
