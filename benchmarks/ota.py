@@ -141,7 +141,7 @@ def bench_director(folder: Path, vehicles: int, rounds: int) -> dict[str, Any]:
     signers = director.online_signers()
     expires = [START + director.expiry[r] for r in ("targets", "snapshot", "timestamp")]
     reference_inputs = [
-        {a.image.filepath: (a.image.length, a.image.sha256, director.custom_of(a)) for a in r.assignments.values()}
+        {a.filepath: (a.length, a.sha256, a.custom()) for a in r.assignments.values()}
         for r in records
     ]
     for record in records:

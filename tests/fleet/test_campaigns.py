@@ -9,6 +9,7 @@ import pytest
 
 from evplatform.errors import FleetError
 from evplatform.fleet import campaigns as fc
+from evplatform.fleet import targets as ft
 from evplatform.fleet.gates import MaintenanceWindow, WavePolicy
 from evplatform.fleet.link import FailureModel, SimulatedLink
 from evplatform.store import Store
@@ -50,44 +51,14 @@ def test_campaign_without_approval_is_refused(fleet: Store) -> None:
     assert pdb.progress_counts(fleet, cid) == []
 
 
-def test_target_filter_by_market_parent_trim_and_expression(fleet: Store) -> None:
-    release = rdb.release(fleet, "hub-os-1.7.0")
-    assert release is not None
-    eu = fc.select_targets(fleet, release, fc.TargetFilter(markets=("EU",)), forced=True)
-    assert set(eu.markets.tolist()) == {"DE"} and len(eu.vehicle_ids) == 6 * 40
-    trim = fc.select_targets(fleet, release, fc.TargetFilter(trims=("su7/max",)), forced=True)
-    assert set(trim.cohorts.tolist()) == {"su7/max"} and len(trim.vehicle_ids) == 80
-    expr = fc.select_targets(fleet, release, fc.TargetFilter(expression="LidarSuite & Market_CN"), forced=True)
-    assert len(expr.vehicle_ids) and set(expr.markets.tolist()) == {"CN"}
-    assert "su7/standard" not in set(expr.cohorts.tolist())
-
-
-def test_bad_filter_expression_is_a_clear_error() -> None:
-    with pytest.raises(FleetError, match="target filter expression"):
-        fc.TargetFilter(expression="Pack_LFP_73 & (")
-    with pytest.raises(FleetError, match="unknown target filter field"):
-        fc.TargetFilter.from_dict({"colour": "red"})
-
-
-def test_incompatible_vehicles_are_left_out(fleet: Store, demo: Workspace) -> None:
-    release_id = add_release(fleet, demo, "bms-lfp", "5.2.0")
-    release = rdb.release(fleet, release_id)
-    assert release is not None
-    targets = fc.select_targets(fleet, release, fc.TargetFilter(), forced=True)
-    assert targets.excluded["incompatible configuration"] > 0
-    for cohort in set(targets.cohorts.tolist()):
-        trim = demo.trim(cohort)
-        assert {"Pack_LFP_73", "Pack_LFP_96"} & demo.configuration(trim)
-
-
 def test_current_version_filter_and_no_second_update(fleet: Store) -> None:
     release = rdb.release(fleet, "hub-os-1.7.0")
     assert release is not None
-    none = fc.select_targets(fleet, release, fc.TargetFilter(current_versions=("0.9",)), forced=True)
+    none = ft.select_targets(fleet, release, ft.TargetFilter(current_versions=("0.9",)), forced=True)
     assert len(none.vehicle_ids) == 0 and none.excluded["other current version"] == 520
     cid = started(fleet)
     fc.run_campaign(fleet, cid, SimulatedLink(1, NO_FAILURES))
-    again = fc.select_targets(fleet, release, fc.TargetFilter(), forced=True)
+    again = ft.select_targets(fleet, release, ft.TargetFilter(), forced=True)
     assert len(again.vehicle_ids) == 0 and again.excluded["already on this version"] == 520
 
 
@@ -155,24 +126,6 @@ def test_maintenance_window_is_local_time(fleet: Store) -> None:
             offered_at[f"{hour:02d}"] = result.offered
     # 02:30 in Shanghai is 18:30 UTC; 02:30 in Berlin (UTC+1 in November) is 01:30 UTC
     assert offered_at == {"01": 240, "18": 280}
-
-
-def test_soft_updates_skip_vehicles_without_consent(store: Store, demo: Workspace) -> None:
-    from dataclasses import replace
-
-    from evplatform.fleet.registry import register_vehicles
-    from fleet_support import small_fleet_specs
-
-    specs = small_fleet_specs(demo, 2, markets=("CN",))
-    specs = [replace(s, consent_updates=i % 2 == 0) for i, s in enumerate(specs)]
-    register_vehicles(store, demo, specs, at=T0)
-    release_id = add_release(store, demo, "hub-os", "1.7.0")
-    release = rdb.release(store, release_id)
-    assert release is not None
-    soft = fc.select_targets(store, release, fc.TargetFilter(), forced=False)
-    forced = fc.select_targets(store, release, fc.TargetFilter(), forced=True)
-    assert len(forced.vehicle_ids) == len(specs)
-    assert len(soft.vehicle_ids) == len(specs) // 2 and soft.excluded["no consent to soft updates"] == len(specs) // 2
 
 
 def test_forced_updates_are_never_postponed(fleet: Store) -> None:
@@ -278,15 +231,6 @@ def test_crashes_after_success_halt_a_soaking_wave(fleet: Store) -> None:
     assert campaign.state == "halted"
     assert campaign.halt_reason is not None and "su7/max" in campaign.halt_reason
     assert fc.progress(fleet, cid)["waves"][0]["crashed"] == 6
-
-
-def test_never_a_downgrade(fleet: Store, demo: Workspace) -> None:
-    release_id = add_release(fleet, demo, "hub-os", "1.5.9")  # installed: 1.6.0
-    release = rdb.release(fleet, release_id)
-    assert release is not None
-    targets = fc.select_targets(fleet, release, fc.TargetFilter(), forced=True)
-    assert len(targets.vehicle_ids) == 0 and targets.excluded == {"newer version installed": 520}
-    assert fc.version_key("1.10.0") > fc.version_key("1.9.2") > fc.version_key("1.9")
 
 
 def test_cancel_keeps_in_flight_installs_and_drops_the_never_offered(fleet: Store) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from evplatform.errors import MarketsError
-from evplatform.markets.rules import applicable_regulations, effective_date, in_force, lineage, parse_date, parse_mode
+from evplatform.markets.rules import applicable_regulations, effective_date, in_force, parse_date, parse_mode
 from evplatform.workspace import Workspace, load_workspace
 from evplatform.workspace.model import IN_FORCE
 
@@ -23,7 +23,7 @@ def test_member_states_inherit_the_eu_and_the_unece_rules(demo: Workspace) -> No
     for member in ("DE", "FR", "IT"):
         assert ids(demo, member) == eu
     assert ids(demo, "ES") == eu | {"ES-V16-BEACON"}  # Spain adds its own rule
-    assert lineage(demo, "ES") == ["ES", "EU"]
+    assert demo.lineage("ES") == ["ES", "EU"]
 
 
 def test_china_gets_its_gb_standards_and_no_unece_rules(demo: Workspace) -> None:

@@ -193,7 +193,7 @@ def test_signed_payload_is_securesystemslib_canonical_json(text: str) -> None:
     from securesystemslib.formats import encode_canonical
 
     from evplatform.ota.client import reports
-    from evplatform.ota.client.trusted_set import _canonical
+    from evplatform.ota.client.signatures import _canonical
 
     signed = {"_type": "targets", "b": [1, True, None, {"z": text, "a": -3}], "a": text, text: 0}
     raw = json.dumps({"signed": signed}).encode()
@@ -318,12 +318,12 @@ def test_public_namespace_is_small_and_importable() -> None:
 def test_unchanged_targets_are_parsed_and_signature_checked_once(
     server: Server, car: Vehicle, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from evplatform.ota.client import trusted_set
+    from evplatform.ota.client import signatures, trusted_set
 
     loads: list[str] = []
-    real = trusted_set.load
+    real = signatures.load
 
-    def counting(data: bytes, role_type: str, what: str, limit: int) -> trusted_set.Loaded:
+    def counting(data: bytes, role_type: str, what: str, limit: int) -> signatures.Loaded:
         loads.append(what)
         return real(data, role_type, what, limit)
 

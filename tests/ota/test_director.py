@@ -62,7 +62,7 @@ def test_fast_path_is_byte_identical_to_python_tuf(repositories: tuple, clock: F
                                                                   "length": 12}, delta_from="b" * 64, publish=False)
     record = director.vehicle(vehicle.vin)
     fast = director.render(record, [5, 6, 7])
-    targets = {a.image.filepath: (a.image.length, a.image.sha256, director.custom_of(a))
+    targets = {a.filepath: (a.length, a.sha256, a.custom())
                for a in record.assignments.values()}
     expires = [clock() + director.expiry[r] for r in ("targets", "snapshot", "timestamp")]
     reference = render_reference(targets, [5, 6, 7], expires, director.online_signers())
@@ -130,11 +130,19 @@ def test_director_root_rotation(repositories: tuple) -> None:
     _, director, keys, vehicle = _setup(repositories)
     new_root = generate_private_key()
     new_signer = signer_of(new_root)
-    director.rotate_root(keys.signers("director", "root"), [new_signer], keys={"root": [new_signer.public_key]})
+    version = director.rotate_root(keys.signers("director", "root"), [new_signer],
+                                   keys={"root": [new_signer.public_key]})
     v1 = Metadata.from_bytes(director.metadata_bytes(vehicle.vin, "root", 1))
     v2 = Metadata.from_bytes(director.metadata_bytes(vehicle.vin, "root"))
-    v1.verify_delegate("root", v2)
-    v2.verify_delegate("root", v2)
+    assert (v1.signed.version, v2.signed.version, version) == (1, 2, 2)
+    new_keyid = new_signer.public_key.keyid
+    assert v2.signed.roles["root"].keyids == [new_keyid] and new_keyid in v2.signed.keys
+    assert new_keyid not in v1.signed.roles["root"].keyids
+    assert director.root.signed.version == 2
+    v1.verify_delegate("root", v2)  # signed by the old root's keys (Uptane 5.4.4.3 step 5)
+    v2.verify_delegate("root", v2)  # and by its own
+    # The new root is served as the current one; the online roles keep their keys.
+    assert v2.signed.roles["targets"].keyids == v1.signed.roles["targets"].keyids
 
 
 def test_other_key_signature_fails_verification(repositories: tuple) -> None:
@@ -150,7 +158,7 @@ def test_state_survives_reopening(repositories: tuple, clock: FakeClock) -> None
     image, director, keys, vehicle = _setup(repositories)
     director.assign(vehicle.vin, "BMS-1", "bms/5.2.0")
     reopened = Director.open_with_keyring(director.path, clock, image, keys)
-    assert reopened.vehicle(vehicle.vin).assignments["BMS-1"].image.filepath == "bms/5.2.0"
+    assert reopened.vehicle(vehicle.vin).assignments["BMS-1"].filepath == "bms/5.2.0"
     assert reopened.vehicles() == [vehicle.vin]
 
 
@@ -209,3 +217,38 @@ def test_reregistration_keeps_versions_and_matching_assignments(repositories: tu
     assert record.versions["targets"] == 1
     director.publish(vehicle.vin)
     assert Metadata.from_bytes(director.metadata_bytes(vehicle.vin, "targets")).signed.version == 2
+
+
+def test_the_vehicle_reads_back_the_assignment_the_director_made(repositories: tuple, clock: FakeClock) -> None:
+    from evplatform.ota.client.matching import director_assignments
+
+    image, director, keys, vehicle = _setup(repositories)
+    director.assign(vehicle.vin, "PRI-1", "hub-os/1.7.0", publish=False)
+    made = director.assign(vehicle.vin, "ZC-1", "zone-fw/3.3.0", delta={"algorithm": "hdiffpatch", "sha256": "a" * 64,
+                                                                         "length": 12}, delta_from="b" * 64)
+    assert made.delta is not None and made.delta.from_sha256 == "b" * 64
+    targets = Metadata.from_bytes(director.metadata_bytes(vehicle.vin, "targets")).signed
+    read = director_assignments(targets, HW)
+    assert read == director.vehicle(vehicle.vin).assignments  # one type, same values on both ends
+    reopened = Director.open_with_keyring(director.path, clock, image, keys)
+    assert reopened.vehicle(vehicle.vin).assignments == read
+
+
+def test_a_delta_needs_its_fields_and_the_image_it_applies_to(repositories: tuple) -> None:
+    _, director, _, vehicle = _setup(repositories)
+    with pytest.raises(OtaError, match="delta_from"):
+        director.assign(vehicle.vin, "ZC-1", "zone-fw/3.3.0", delta={"algorithm": "x", "sha256": "a" * 64, "length": 1})
+    with pytest.raises(OtaError, match="malformed delta"):
+        director.assign(vehicle.vin, "ZC-1", "zone-fw/3.3.0", delta={"algorithm": "x"}, delta_from="b" * 64)
+    assert director.vehicle(vehicle.vin).assignments == {}
+
+
+def test_vehicle_records_written_with_component_and_version_still_read(repositories: tuple, clock: FakeClock) -> None:
+    image, director, keys, vehicle = _setup(repositories)
+    director.assign(vehicle.vin, "BMS-1", "bms/5.2.0")
+    path = director.vehicle_folder(vehicle.vin) / "vehicle.json"
+    data = json.loads(path.read_text())
+    data["assignments"]["BMS-1"].update(component="bms", version="5.2.0")  # the layout before the shared type
+    path.write_text(json.dumps(data))
+    reopened = Director.open_with_keyring(director.path, clock, image, keys)
+    assert reopened.vehicle(vehicle.vin).assignments == director.vehicle(vehicle.vin).assignments

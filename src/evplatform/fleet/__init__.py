@@ -4,7 +4,7 @@ The functions the API and the CLI call, all taking an open ``evplatform.store.St
 
 * registry: ``register_vehicles``, ``import_csv``, ``sync_markets``; telemetry: ``ingest``;
 * campaigns: ``create_campaign``, ``start_campaign``, ``pause_campaign``, ``resume_campaign``,
-  ``cancel_campaign``, ``step``, ``report``, ``progress``, ``select_targets``;
+  ``cancel_campaign``, ``step``, ``report``, ``progress``; targets: ``TargetFilter``, ``select_targets``;
 * stability: ``release_stability``, ``updates_per_vehicle_per_quarter``;
 * demo: ``build_demo_database`` (what ``make run`` calls);
 * links: ``SimulatedLink`` (vectorised draws) and ``UptaneLink`` (real in-process Uptane clients).
@@ -17,7 +17,6 @@ from evplatform.fleet.campaigns import (
     REOFFER_AFTER,
     StartSummary,
     StepResult,
-    TargetFilter,
     cancel_campaign,
     create_campaign,
     pause_campaign,
@@ -25,7 +24,6 @@ from evplatform.fleet.campaigns import (
     report,
     resume_campaign,
     run_campaign,
-    select_targets,
     start_campaign,
     step,
 )
@@ -35,6 +33,7 @@ from evplatform.fleet.link import Delivery, FailureModel, SimulatedLink, Vehicle
 from evplatform.fleet.offers import update_check
 from evplatform.fleet.registry import CsvRowError, VehicleSpec, import_csv, register_vehicles, sync_markets
 from evplatform.fleet.stability import ReleaseStability, release_stability, updates_per_vehicle_per_quarter
+from evplatform.fleet.targets import TargetFilter, select_targets
 from evplatform.fleet.telemetry import TelemetryError, TelemetryEvent, ingest
 from evplatform.fleet.uptane_link import UptaneLink
 

@@ -22,6 +22,7 @@ from datetime import datetime, time
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from evplatform.errors import FleetError
+from evplatform.workspace.model import market_lineage
 
 Z_ONE_SIDED_95 = 1.6448536269514722
 
@@ -267,11 +268,6 @@ def missing_approvals(
     for market in sorted(set(markets)):
         if not approval_required.get(market, False):
             continue
-        chain: list[str] = []
-        current: str | None = market
-        while current is not None and current not in chain:
-            chain.append(current)
-            current = parents.get(current)
-        if not have.intersection(chain):
+        if not have.intersection(market_lineage(market, parents)):
             missing.append(market)
     return missing

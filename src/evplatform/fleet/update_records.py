@@ -38,6 +38,7 @@ from evplatform.store import vehicles as vdb
 from evplatform.store.campaigns import FINAL_OUTCOMES, next_rxswin
 from evplatform.store.releases import ReleaseRecord
 from evplatform.variability.expression import parse_expression
+from evplatform.workspace.model import market_lineage
 
 #: Installation needs at least this state of charge (percent); R156 §7.2.2.1 asks for "sufficient power".
 DEFAULT_SOC_THRESHOLD_PCT = 30.0
@@ -136,15 +137,6 @@ def _expression(release: ReleaseRecord | udb.UpdateRow) -> Any:
         raise FleetError(f"release {release_id}: stored compatibility expression is unreadable: {error}") from error
 
 
-def _market_chain(market: str, parents: Mapping[str, str | None]) -> list[str]:
-    chain: list[str] = []
-    current: str | None = market
-    while current is not None and current not in chain:
-        chain.append(current)
-        current = parents.get(current)
-    return chain
-
-
 def update_records(
     store: Store,
     *,
@@ -168,7 +160,7 @@ def update_records(
         if row.release_id not in approvals:
             approvals[row.release_id] = rdb.approvals(store, row.release_id)
             expressions[row.release_id] = _expression(row)
-        chain = set(_market_chain(row.market, parents))
+        chain = set(market_lineage(row.market, parents))
         given = tuple(
             ApprovalInfo(a.market, a.authority, a.reference, a.approved_by, a.approved_at)
             for a in approvals[row.release_id] if a.market in chain

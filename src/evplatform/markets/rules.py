@@ -57,20 +57,10 @@ def require_market(ws: Workspace, market_id: str) -> Market:
         raise MarketsError(f"unknown market {market_id!r} (known: {', '.join(ws.markets)})") from None
 
 
-def lineage(ws: Workspace, market_id: str) -> list[str]:
-    """The market and its ancestors, nearest first (the loader has rejected cycles)."""
-    chain: list[str] = []
-    current: str | None = market_id
-    while current is not None and current not in chain:
-        chain.append(current)
-        current = ws.markets[current].parent
-    return chain
-
-
 def applicable_regulations(ws: Workspace, market_id: str) -> list[Regulation]:
     """Every regulation that applies to the market, in file order (dates not yet considered)."""
     market = require_market(ws, market_id)
-    chain = set(lineage(ws, market_id))
+    chain = set(ws.lineage(market_id))
     listed = set(market.regulations)
     return [
         r for r in ws.regulations.values()

@@ -10,7 +10,7 @@ from typing import Any
 from securesystemslib.signer import SSlibKey
 
 from evplatform.errors import OtaError
-from evplatform.ota.image_repository import ImageTarget
+from evplatform.ota.assignment import Assignment, DeltaOffer
 from evplatform.ota.keys import key_from_json, key_to_json
 from evplatform.ota.metadata_common import parse_json, write_atomic
 
@@ -20,16 +20,6 @@ class EcuRecord:
     serial: str
     hardware_id: str
     public_key: SSlibKey
-
-
-@dataclass(frozen=True, slots=True)
-class Assignment:
-    """What one ECU must install: an Image repository target, optionally through a delta."""
-
-    ecu_serial: str
-    image: ImageTarget
-    delta: dict[str, Any] | None = None  # {"algorithm", "sha256", "length"}
-    delta_from: str | None = None  # sha256 of the image the delta applies to
 
 
 @dataclass(slots=True)
@@ -68,14 +58,22 @@ class VehicleRecord:
 
 
 def _assignment_json(a: Assignment) -> dict[str, Any]:
-    i = a.image
-    data: dict[str, Any] = {"filepath": i.filepath, "length": i.length, "sha256": i.sha256, "component": i.component,
-                            "version": i.version, "hardware_id": i.hardware_id, "release_counter": i.release_counter}
-    if a.delta is not None:
-        data["delta"] = a.delta
-    if a.delta_from is not None:
-        data["delta_from"] = a.delta_from
+    data: dict[str, Any] = {"filepath": a.filepath, "length": a.length, "sha256": a.sha256,
+                            "hardware_id": a.hardware_id, "release_counter": a.release_counter}
+    custom = a.custom()
+    if "delta" in custom:
+        data["delta"], data["delta_from"] = custom["delta"], custom["delta_from"]
     return data
+
+
+def _assignment_of(serial: str, a: dict[str, Any]) -> Assignment:
+    """An assignment from ``vehicle.json`` (files written before the shared type also hold
+    ``component`` and ``version``, which the Director target never carried: ignored)."""
+    delta = a.get("delta")
+    offer = None if delta is None else DeltaOffer(str(a["delta_from"]), str(delta["algorithm"]),
+                                                  str(delta["sha256"]), int(delta["length"]))
+    return Assignment(serial, str(a["hardware_id"]), str(a["filepath"]), int(a["length"]), {"sha256": str(a["sha256"])},
+                      int(a["release_counter"]), offer)
 
 
 def write_vehicle(folder: Path, record: VehicleRecord) -> None:
@@ -88,11 +86,7 @@ def read_vehicle(folder: Path) -> VehicleRecord:
     try:
         ecus = {s: EcuRecord(s, str(e["hardware_id"]), key_from_json(e["public_key"], str(path)))
                 for s, e in data["ecus"].items()}
-        assignments = {}
-        for s, a in data.get("assignments", {}).items():
-            image = ImageTarget(a["filepath"], int(a["length"]), a["sha256"], a["component"], a["version"],
-                                a["hardware_id"], int(a["release_counter"]))
-            assignments[s] = Assignment(s, image, a.get("delta"), a.get("delta_from"))
+        assignments = {s: _assignment_of(s, a) for s, a in data.get("assignments", {}).items()}
         reports = {s: ReportState(int(r["report_counter"]), str(r["time"])) for s, r in data.get("reports", {}).items()}
         return VehicleRecord(str(data["vin"]), str(data["primary_ecu_serial"]), ecus, assignments,
                              {k: int(v) for k, v in data.get("versions", {}).items()}, reports,

@@ -1,22 +1,22 @@
 """Delta images between consecutive releases, with a full-image fallback and hash checks.
 
 A vehicle that runs release N downloads only the difference to release N+1. Four encoders are
-available, chosen by measurement on real binaries (``benchmarks/_ota_delta.py``, BENCHMARKS.md
-"Delta images"):
+available, chosen by measurement on real binaries (``benchmarks/_ota_delta.py``); their patch
+sizes against bsdiff4 and their build and apply times are in BENCHMARKS.md, "Delta images":
 
 * ``hdiffpatch-cdc`` (the default) — the images cut into content-defined chunks; chunks found
   unchanged are copied, each changed run is diffed by ``hdiffpatch`` against the old bytes
-  between its unchanged neighbours, and the whole is lzma-compressed. Same size as plain
-  ``hdiffpatch`` (within 1.5 %), less CPU to build and to apply on a package tree;
-* ``hdiffpatch`` — detools' HDiffPatch algorithm over the whole image, lzma-compressed: 0.64×
-  bsdiff4's size on a heavily rebuilt library, 0.83× on a 60 MB package tree, 1.04× on a lightly
-  changed one, and 4–5× faster than bsdiff4 to build and to apply on all three;
+  between its unchanged neighbours, and the whole is lzma-compressed (``delta_cdc.py``). About
+  the size of plain ``hdiffpatch``, less CPU to build and to apply on a package tree;
+* ``hdiffpatch`` — detools' HDiffPatch algorithm over the whole image, lzma-compressed
+  (``_hdiffpatch.py``): smaller than bsdiff4's patches on two of the three measured pairs and
+  faster to build and to apply;
 * ``bsdiff4`` — the classic bsdiff (bz2 blocks), the anchor the size target is set against;
 * ``zstd-prefix`` — zstd with the old image as a raw-content dictionary and a window spanning both
   images (``zstd --patch-from`` style): the fastest to build and apply, but python-zstandard
   cannot reference a dictionary as a prefix, so only the binary-tree strategies (level ≥ 12)
-  find matches in it and long-distance matching ignores it; patches are ~3× bsdiff4's on the
-  big pairs.
+  find matches in it and long-distance matching ignores it; its patches are several times
+  bsdiff4's on the big pairs.
 
 ``full`` is not an encoder but the fallback: the new image compressed with zstd, used when no
 patch beats ``FALLBACK_RATIO`` × that size (a patch that saves little is not worth the risk of a
@@ -31,22 +31,16 @@ expected length, so a malicious patch cannot make the vehicle write endless data
 
 from __future__ import annotations
 
-import hashlib
-import io
-import lzma
-import struct
-from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import bsdiff4
-import detools
-import numpy as np
 import zstandard
-from detools.apply import read_header_hdiffpatch
 
 from evplatform.errors import OtaError
+from evplatform.ota import _hdiffpatch as hdiffpatch
+from evplatform.ota import delta_cdc
 from evplatform.ota.storage import sha256_hex
 
 ALGORITHMS = ("hdiffpatch-cdc", "hdiffpatch", "bsdiff4", "zstd-prefix")
@@ -54,7 +48,7 @@ FULL = "full"
 DEFAULT_ALGORITHM = "hdiffpatch-cdc"
 #: A patch is used only when it is smaller than this share of the compressed full image.
 FALLBACK_RATIO = 0.9
-FULL_LEVEL = 9  # zstd level of the full-image fallback: ~13 % larger than level 19, ~15x faster (numpy core .so)
+FULL_LEVEL = 9  # zstd level of the full-image fallback (size and speed against level 19: BENCHMARKS.md)
 ZSTD_PREFIX_LEVEL = 12
 MAX_WINDOW_LOG = 31
 
@@ -123,33 +117,6 @@ class Delta:
 # --- encoders ----------------------------------------------------------------------------------
 
 
-def _hdiffpatch_create(old: bytes, new: bytes) -> bytes:
-    out = io.BytesIO()
-    try:
-        detools.create_patch(
-            io.BytesIO(old), io.BytesIO(new), out, compression="lzma", patch_type="hdiffpatch",
-            algorithm="hdiffpatch", use_mmap=False,
-        )
-    except detools.Error as error:
-        raise OtaError(f"hdiffpatch: cannot create the patch: {error}") from error
-    return out.getvalue()
-
-
-def _hdiffpatch_apply(old: bytes, patch: bytes, new_length: int) -> bytes:
-    try:
-        _compression, declared, _ = read_header_hdiffpatch(io.BytesIO(patch))
-    except Exception as error:  # detools raises several types on a malformed header
-        raise OtaError(f"hdiffpatch: malformed patch: {error}") from error
-    if declared != new_length:
-        raise OtaError(f"hdiffpatch: the patch produces {declared} bytes, the release says {new_length}")
-    out = io.BytesIO()
-    try:
-        detools.apply_patch(io.BytesIO(old), io.BytesIO(patch), out)
-    except Exception as error:  # lzma, detools and index errors all mean a bad patch
-        raise OtaError(f"hdiffpatch: cannot apply the patch: {error}") from error
-    return out.getvalue()
-
-
 def _bsdiff4_create(old: bytes, new: bytes) -> bytes:
     return bytes(bsdiff4.diff(old, new))
 
@@ -205,161 +172,6 @@ def _zstd_decompress(
         raise OtaError(f"{name}: cannot apply the patch: {error}") from error
 
 
-# --- hdiffpatch over content-defined segments ---------------------------------------------------
-#
-# A package-tree image keeps most of its files from one release to the next, only at other
-# offsets. Cutting both images where a rolling hash of the last 48 bytes hits a fixed pattern
-# (content-defined chunking: the cuts move with the content) finds those files as identical
-# chunks; they become copy operations and only the rest goes through hdiffpatch, each changed run
-# against the old bytes between its matched neighbours. Measured on the 60 MB numpy tree: same
-# patch size as hdiffpatch over the whole image, ~25 % less CPU to build, ~40 % less to apply.
-
-CDC_WINDOW = 48
-CDC_MASK = (1 << 16) - 1  # ~64 KiB average chunk
-CDC_MIN_CHUNK = 4096
-CDC_MARGIN = 1 << 20
-_CDC_MAGIC = b"EVCDC1"
-_GEAR = np.random.default_rng(0x5EED0DE17A).integers(0, 2**32, size=256, dtype=np.uint64)
-
-
-def _cdc_cuts(data: bytes) -> list[int]:
-    """Chunk end offsets: where the windowed sum of random byte values has its low 16 bits set."""
-    if len(data) <= CDC_WINDOW + CDC_MIN_CHUNK:
-        return [len(data)] if data else []
-    sums = np.cumsum(_GEAR[np.frombuffer(data, dtype=np.uint8)], dtype=np.uint64)
-    window = sums[CDC_WINDOW:] - sums[:-CDC_WINDOW]
-    candidates = np.flatnonzero((window & np.uint64(CDC_MASK)) == np.uint64(CDC_MASK)) + CDC_WINDOW + 1
-    cuts: list[int] = []
-    last = 0
-    for cut in candidates.tolist():
-        if cut - last >= CDC_MIN_CHUNK and cut < len(data):
-            cuts.append(cut)
-            last = cut
-    cuts.append(len(data))
-    return cuts
-
-
-def _cdc_chunks(data: bytes) -> list[tuple[int, int, bytes]]:
-    """(offset, length, digest) of each content-defined chunk."""
-    out = []
-    start = 0
-    view = memoryview(data)
-    for end in _cdc_cuts(data):
-        out.append((start, end - start, hashlib.blake2b(view[start:end], digest_size=16).digest()))
-        start = end
-    return out
-
-
-def _hdiffpatch_raw(old: bytes, new: bytes) -> bytes:
-    out = io.BytesIO()
-    try:
-        detools.create_patch(io.BytesIO(old), io.BytesIO(new), out, compression="none", patch_type="hdiffpatch",
-                             algorithm="hdiffpatch", use_mmap=False)
-    except detools.Error as error:
-        raise OtaError(f"hdiffpatch-cdc: cannot create a segment patch: {error}") from error
-    return out.getvalue()
-
-
-def _cdc_create(old: bytes, new: bytes) -> bytes:
-    """Copy operations for chunks found once in each image; hdiffpatch for the runs in between.
-
-    Only chunks unique in both images anchor a copy: a chunk that occurs many times (padding,
-    zero pages) would point anywhere in the old image and send the next run's diff to the wrong
-    neighbourhood, so such chunks stay inside the diffed runs (hdiffpatch handles them well).
-    """
-    old_chunks = _cdc_chunks(old)
-    old_counts = Counter(digest for _, _, digest in old_chunks)
-    index = {digest: offset for offset, _, digest in old_chunks if old_counts[digest] == 1}
-    chunks = _cdc_chunks(new)
-    new_counts = Counter(digest for _, _, digest in chunks)
-    anchors = [digest in index and new_counts[digest] == 1 for _, _, digest in chunks]
-    out = io.BytesIO()
-    ops = 0
-    copy: list[int] | None = None  # [old offset, length] of the copy being extended
-    previous_end = 0
-    i = 0
-    while i < len(chunks):
-        offset, length, digest = chunks[i]
-        if anchors[i]:
-            at = index[digest]
-            if copy is not None and copy[0] + copy[1] == at:
-                copy[1] += length
-            else:
-                if copy is not None:
-                    out.write(struct.pack("<BQQ", 0, *copy))
-                    ops += 1
-                copy = [at, length]
-            previous_end = copy[0] + copy[1]
-            i += 1
-            continue
-        if copy is not None:
-            out.write(struct.pack("<BQQ", 0, *copy))
-            ops += 1
-            copy = None
-        j = i
-        while j < len(chunks) and not anchors[j]:
-            j += 1
-        new_length = sum(c[1] for c in chunks[i:j])
-        next_start = index[chunks[j][2]] if j < len(chunks) else len(old)
-        if previous_end < next_start <= previous_end + 4 * new_length + CDC_MARGIN:
-            low, high = previous_end, next_start
-        else:  # moved or reordered: the neighbourhood of where the previous match ended
-            low = max(0, previous_end - CDC_MARGIN)
-            high = min(len(old), previous_end + new_length + CDC_MARGIN)
-        raw = _hdiffpatch_raw(old[low:high], new[offset : offset + new_length])
-        out.write(struct.pack("<BQQQQ", 1, low, high - low, new_length, len(raw)))
-        out.write(raw)
-        ops += 1
-        i = j
-    if copy is not None:
-        out.write(struct.pack("<BQQ", 0, *copy))
-        ops += 1
-    return lzma.compress(_CDC_MAGIC + struct.pack("<I", ops) + out.getvalue())
-
-
-def _cdc_apply(old: bytes, patch: bytes, new_length: int) -> bytes:
-    decompressor = lzma.LZMADecompressor()
-    try:
-        body = decompressor.decompress(patch, max_length=2 * new_length + CDC_MARGIN)
-    except lzma.LZMAError as error:
-        raise OtaError(f"hdiffpatch-cdc: malformed patch: {error}") from error
-    if not decompressor.eof or body[: len(_CDC_MAGIC)] != _CDC_MAGIC or len(body) < len(_CDC_MAGIC) + 4:
-        raise OtaError("hdiffpatch-cdc: malformed patch (bad header, trailing data or over the size bound)")
-    stream = io.BytesIO(body)
-    stream.seek(len(_CDC_MAGIC))
-    (count,) = struct.unpack("<I", stream.read(4))
-    parts: list[bytes] = []
-    produced = 0
-    try:
-        for _ in range(count):
-            kind = stream.read(1)
-            if not kind:
-                raise OtaError("hdiffpatch-cdc: truncated patch (fewer operations than declared)")
-            if kind == b"\x00":
-                low, length = struct.unpack("<QQ", stream.read(16))
-                if low + length > len(old):
-                    raise OtaError("hdiffpatch-cdc: a copy reaches past the old image")
-                parts.append(old[low : low + length])
-            elif kind == b"\x01":
-                low, length, segment_length, raw_length = struct.unpack("<QQQQ", stream.read(32))
-                if low + length > len(old):
-                    raise OtaError("hdiffpatch-cdc: a segment reaches past the old image")
-                if produced + segment_length > new_length:
-                    raise OtaError(f"hdiffpatch-cdc: the patch produces more than {new_length} bytes")
-                parts.append(_hdiffpatch_apply(old[low : low + length], stream.read(raw_length), segment_length))
-            else:
-                raise OtaError(f"hdiffpatch-cdc: unknown operation {kind!r}")
-            produced += len(parts[-1])
-            if produced > new_length:
-                raise OtaError(f"hdiffpatch-cdc: the patch produces more than {new_length} bytes")
-    except struct.error as error:
-        raise OtaError(f"hdiffpatch-cdc: truncated patch: {error}") from error
-    if stream.read(1):
-        raise OtaError("hdiffpatch-cdc: trailing data after the last operation")
-    return b"".join(parts)
-
-
-
 def compress_full(new: bytes) -> bytes:
     """The full-image fallback: zstd with the content size in the frame header (bounds the output)."""
     params = zstandard.ZstdCompressionParameters.from_level(FULL_LEVEL, write_content_size=True)
@@ -371,14 +183,14 @@ def _full_apply(_old: bytes, payload: bytes, new_length: int) -> bytes:
 
 
 _CREATE: dict[str, Callable[[bytes, bytes], bytes]] = {
-    "hdiffpatch-cdc": _cdc_create,
-    "hdiffpatch": _hdiffpatch_create,
+    "hdiffpatch-cdc": delta_cdc.create_patch,
+    "hdiffpatch": hdiffpatch.create_patch,
     "bsdiff4": _bsdiff4_create,
     "zstd-prefix": _zstd_prefix_create,
 }
 _APPLY: dict[str, Callable[[bytes, bytes, int], bytes]] = {
-    "hdiffpatch-cdc": _cdc_apply,
-    "hdiffpatch": _hdiffpatch_apply,
+    "hdiffpatch-cdc": delta_cdc.apply_patch,
+    "hdiffpatch": hdiffpatch.apply_patch,
     "bsdiff4": _bsdiff4_apply,
     "zstd-prefix": _zstd_prefix_apply,
     FULL: _full_apply,

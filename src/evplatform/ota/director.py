@@ -36,8 +36,9 @@ from evplatform.errors import OtaError
 from evplatform.ota import _roots
 from evplatform.ota._director_render import FastRenderer, check_fast_safe, expires_texts, target_fragment
 from evplatform.ota._role_files import RoleFiles, serialize
-from evplatform.ota._vehicles import Assignment, EcuRecord, VehicleRecord, read_vehicle, write_vehicle
+from evplatform.ota._vehicles import EcuRecord, VehicleRecord, read_vehicle, write_vehicle
 from evplatform.ota._verification import Check, VerificationReport, verify_top_level
+from evplatform.ota.assignment import Assignment, DeltaOffer
 from evplatform.ota.image_repository import ImageRepository, ImageTarget
 from evplatform.ota.keys import KeyRing, public_key_of, signer_of
 from evplatform.ota.manifests import ManifestResult, ManifestVerifier
@@ -140,7 +141,7 @@ class Director:
         if previous is not None:
             record.versions = dict(previous.versions)
             record.assignments = {s: a for s, a in previous.assignments.items()
-                                  if s in records and records[s].hardware_id == a.image.hardware_id}
+                                  if s in records and records[s].hardware_id == a.hardware_id}
             record.reports = {s: r for s, r in previous.reports.items() if s in records}
             record.installed = {s: i for s, i in previous.installed.items() if s in records}
             record.manifest_time = previous.manifest_time
@@ -192,10 +193,11 @@ class Director:
                 raise OtaError(f"vehicle {vin} ECU {ecu_serial}: release counter {image.release_counter} of "
                                f"{image_path} is below the installed {current.release_counter} (rollback)")
         for serial, other in record.assignments.items():
-            if serial != ecu_serial and other.image.filepath == image_path:
+            if serial != ecu_serial and other.filepath == image_path:
                 raise OtaError(f"vehicle {vin}: image {image_path} is already assigned to ECU {serial}")
         check_fast_safe(image.filepath)
-        assignment = Assignment(ecu_serial, image, dict(delta) if delta else None, delta_from)
+        assignment = Assignment(ecu_serial, image.hardware_id, image.filepath, image.length, {"sha256": image.sha256},
+                                image.release_counter, _delta_offer(vin, ecu_serial, delta, delta_from))
         record.assignments[ecu_serial] = assignment
         record.fragments = None
         self.save_vehicle(record)
@@ -231,23 +233,12 @@ class Director:
         return result
 
     # -- metadata --------------------------------------------------------------------------
-    def custom_of(self, assignment: Assignment) -> dict[str, Any]:
-        image = assignment.image
-        custom: dict[str, Any] = {"ecu_serial": assignment.ecu_serial, "hardware_id": image.hardware_id,
-                                  "release_counter": image.release_counter}
-        if assignment.delta_from is not None:
-            custom["delta_from"] = assignment.delta_from
-        if assignment.delta is not None:
-            custom["delta"] = assignment.delta
-        return custom
-
     def fragments(self, record: VehicleRecord) -> list[bytes]:
         """Canonical target fragments of a vehicle's assignments, sorted by image path (cached)."""
         if record.fragments is not None:
             return record.fragments
-        items = sorted(record.assignments.values(), key=lambda a: a.image.filepath)
-        record.fragments = [target_fragment(a.image.filepath, a.image.length, a.image.sha256, self.custom_of(a))
-                            for a in items]
+        items = sorted(record.assignments.values(), key=lambda a: a.filepath)
+        record.fragments = [target_fragment(a.filepath, a.length, a.sha256, a.custom()) for a in items]
         return record.fragments
 
     def render(self, record: VehicleRecord, versions: Sequence[int]) -> dict[str, bytes]:
@@ -347,3 +338,16 @@ def _root_only_report(files: RoleFiles, now: datetime, source: str) -> Verificat
     root = files.read("root")
     report.add("director root expiry", not root.signed.is_expired(now), f"expires {root.signed.expires:%Y-%m-%d}")
     return report
+
+
+def _delta_offer(vin: str, serial: str, delta: Mapping[str, Any] | None, delta_from: str | None) -> DeltaOffer | None:
+    """The delta fields of an assignment: both or neither (a client refuses a delta it cannot place)."""
+    if delta is None and delta_from is None:
+        return None
+    if delta is None or delta_from is None:
+        raise OtaError(f"vehicle {vin} ECU {serial}: a delta needs both its fields and delta_from (the sha256 it "
+                       "applies to)")
+    try:
+        return DeltaOffer(str(delta_from), str(delta["algorithm"]), str(delta["sha256"]), int(delta["length"]))
+    except (KeyError, TypeError, ValueError) as error:
+        raise OtaError(f"vehicle {vin} ECU {serial}: malformed delta {dict(delta)!r} ({error!r})") from error

@@ -24,8 +24,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from securesystemslib.signer import Key, SSlibKey
 
 from evplatform.errors import OtaError
-from evplatform.ota._vehicles import Assignment, VehicleRecord
+from evplatform.ota._vehicles import VehicleRecord
 from evplatform.ota._verification import VerificationReport
+from evplatform.ota.assignment import Assignment
 from evplatform.ota.director import Director
 from evplatform.ota.image_repository import ImageRepository
 from evplatform.ota.keys import KeyRing, key_from_json

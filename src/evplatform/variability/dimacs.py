@@ -2,7 +2,7 @@
 
 Reading keeps the file's exact semantics as a :class:`CNF`. Variables named by ``c`` lines are
 features; when the named ones are exactly ``1..k`` the unnamed ones after them are auxiliary
-(the layout :func:`write_dimacs` produces from :func:`evplatform.variability.cnf.encode`),
+(the layout :func:`format_dimacs` produces from :func:`evplatform.variability.cnf.encode`),
 otherwise an unnamed variable is a feature called ``_<n>``. A file without any name is all
 features ``_1 … _n``. The ``p cnf V C`` header must agree with the clauses (at most V
 variables, exactly C clauses): a disagreement is an error naming the header line.

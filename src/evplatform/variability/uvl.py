@@ -1,6 +1,7 @@
 """The UVL reader: a hand-written, line-based parser (PyPI ``uvlparser`` is GPL-3.0 and slow).
 
-Supported: ``namespace``, ``include`` (ignored: language levels), ``imports`` of sub-models
+Supported: ``namespace``, ``include`` of the language levels it implements (``uvl_levels.py``:
+Boolean with group cardinalities; any other level is a ParseError), ``imports`` of sub-models
 (relative to the file, ``a.b.c as alias``; cycles detected), the indented ``features`` tree
 with ``mandatory``/``optional``/``or``/``alternative`` and ``[n..m]``/``[n]``/``[n..*]`` groups,
 typed features (``Integer x`` — the type is kept as the attribute ``type``), attributes in
@@ -32,6 +33,7 @@ from evplatform.variability.model import (
     Or,
     Var,
 )
+from evplatform.variability.uvl_levels import feature_cardinality_problem, level_problem
 
 _SECTIONS = ("namespace", "include", "imports", "features", "constraints")
 _GROUP_WORDS = {
@@ -148,6 +150,8 @@ class _Reader:
             if section is None:
                 raise self.error("indented line before any section", number, _indent_of(raw) + 1)
             body[section].append((number, raw))
+        for number, raw in body["include"]:
+            self.read_include(number, raw)
         for number, raw in body["imports"]:
             self.read_import(number, raw.strip())
         if not body["features"]:
@@ -158,7 +162,16 @@ class _Reader:
         assert self.root is not None
         return FeatureModel(self.root, self.features, self.constraints, self.source)
 
-    # --- imports ------------------------------------------------------------------------
+    # --- language levels and imports ----------------------------------------------------
+
+    def read_include(self, number: int, raw: str) -> None:
+        """One ``include`` line: every level on it must be one the reader implements."""
+        column = len(self.lines[number - 1]) - len(raw) + 1
+        for match in re.finditer(r"\S+", raw):
+            problem = level_problem(match.group())
+            if problem is not None:
+                raise self.error(problem, number, column + match.start())
+
 
     def read_import(self, number: int, text: str) -> None:
         match = re.fullmatch(r"([\w.\-/]+)(?:\s+as\s+(\w+))?", text)
@@ -232,10 +245,7 @@ class _Reader:
         name = match.group(1).replace('\\"', '"') if match.group(1) is not None else match.group(2)
         rest = text[match.end():].strip()
         if rest.startswith("cardinality"):
-            card = re.match(r"cardinality\s*\[[^\]]*\]", rest)
-            if not card:
-                raise self.error("expected 'cardinality [n..m]'", number, column + match.end())
-            rest = rest[card.end():].strip()
+            raise self.error(feature_cardinality_problem(), number, column + text.index(rest))
         attributes: dict[str, AttributeValue] = {}
         if rest:
             if not (rest.startswith("{") and rest.endswith("}")):

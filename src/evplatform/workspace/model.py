@@ -169,6 +169,26 @@ class Workspace:
         """The trim's feature attributes aggregated: sums for SUMMED_ATTRIBUTES, else the one value."""
         return aggregate_attributes(self.feature_model, self.configuration(trim, market_id))
 
+    def lineage(self, market_id: str) -> list[str]:
+        """The market and its ancestors, nearest first (``ES`` → ``["ES", "EU"]``)."""
+        return market_lineage(market_id, {m.id: m.parent for m in self.markets.values()})
+
+
+def market_lineage(market_id: str, parents: Mapping[str, str | None]) -> list[str]:
+    """The market and its ancestors, nearest first: a rule or approval for any of them covers it.
+
+    It takes only each market's parent, so code that holds no ``Workspace`` (the fleet reads its
+    markets from the database) walks the same chain as the compliance rules. A market absent from
+    ``parents`` ends the chain; a cycle (the loader rejects them, a database row might not) ends it
+    before the first repeat, so the walk always terminates.
+    """
+    chain: list[str] = []
+    current: str | None = market_id
+    while current is not None and current not in chain:
+        chain.append(current)
+        current = parents.get(current)
+    return chain
+
 
 def aggregate_attributes(model: FeatureModel, selected: frozenset[str]) -> dict[str, AttributeValue]:
     """Sum the additive attributes; take the others from the one feature that defines them.

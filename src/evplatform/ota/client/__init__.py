@@ -1,7 +1,8 @@
 """The vehicle side of Uptane: full and partial verification, fetching, A/B slots, manifests.
 
 ``VehicleClient`` (primary.py) is the entry point; the verification rules are in
-``trusted_set.py`` and ``matching.py`` and do no I/O; errors are in ``errors.py``.
+``trusted_set.py`` (the trust chain), ``signatures.py`` (one file on its own) and ``matching.py``
+and do no I/O; errors are in ``errors.py``.
 """
 
 from evplatform.ota.client.fetcher import DirectoryFetcher, Fetcher, HttpFetcher, InMemoryFetcher, ServiceFetcher

@@ -16,11 +16,11 @@ Image repository ``{"component", "version", "hardware_id", "release_counter"}``;
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from tuf.api.metadata import TargetFile, Targets
 
+from evplatform.ota.assignment import Assignment, DeltaOffer
 from evplatform.ota.client.errors import (
     DirectorDelegationError,
     DuplicateEcuTargetError,
@@ -31,34 +31,7 @@ from evplatform.ota.client.errors import (
     RollbackError,
     TargetMismatchError,
 )
-from evplatform.ota.client.trusted_set import digest
-
-
-@dataclass(frozen=True, slots=True)
-class DeltaOffer:
-    """A delta image the Director offers instead of the full image (U 3.2.2.4)."""
-
-    from_sha256: str
-    algorithm: str
-    sha256: str
-    length: int
-
-
-@dataclass(frozen=True, slots=True)
-class Assignment:
-    """What the Director tells one ECU to install, after the Director-side checks."""
-
-    ecu_serial: str
-    hardware_id: str
-    filepath: str
-    length: int
-    hashes: Mapping[str, str]
-    release_counter: int
-    delta: DeltaOffer | None
-
-    @property
-    def sha256(self) -> str:
-        return self.hashes["sha256"]
+from evplatform.ota.client.signatures import digest
 
 
 def _custom(target: TargetFile) -> Mapping[str, Any]:

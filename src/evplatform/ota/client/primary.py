@@ -1,8 +1,8 @@
 """The primary ECU's update cycle: full verification, download, install, version manifest.
 
-This is the orchestrator; the rules live in ``trusted_set.py`` and ``matching.py`` (no I/O),
-the transport in ``fetcher.py``, the A/B switch in ``slots.py``. One :meth:`update_check`
-follows Uptane 2.1.0 5.4.4.2 (full verification):
+This is the orchestrator; the rules live in ``trusted_set.py``, ``signatures.py`` and
+``matching.py`` (no I/O), the transport in ``fetcher.py``, the A/B switch in ``slots.py``.
+One :meth:`update_check` follows Uptane 2.1.0 5.4.4.2 (full verification):
 
 1. the time from the injected clock, refused if earlier than a time already trusted;
 2-5. Director root chain, timestamp, snapshot, targets; the Director's targets are checked
@@ -34,6 +34,7 @@ from securesystemslib.signer import Signer
 from tuf.api.metadata import Root, TargetFile, Targets
 
 from evplatform.errors import OtaError
+from evplatform.ota.assignment import Assignment
 from evplatform.ota.client.errors import (
     ClientError,
     ClockSkewError,
@@ -44,7 +45,6 @@ from evplatform.ota.client.errors import (
 )
 from evplatform.ota.client.fetcher import Fetcher
 from evplatform.ota.client.matching import (
-    Assignment,
     check_image,
     check_release_counter,
     director_assignments,

@@ -17,15 +17,17 @@ from pathlib import Path
 
 from tuf.api.metadata import Root, Targets
 
+from evplatform.ota.assignment import Assignment
 from evplatform.ota.client.errors import (
     EcuMismatchError,
     ExpiredMetadataError,
     InstallError,
     RollbackError,
 )
-from evplatform.ota.client.matching import Assignment, check_image, check_release_counter, director_assignments
+from evplatform.ota.client.matching import check_image, check_release_counter, director_assignments
+from evplatform.ota.client.signatures import load, verify_signatures
 from evplatform.ota.client.slots import EcuSlots, SlotImage, write_durably
-from evplatform.ota.client.trusted_set import Limits, TrustedRepository, load, verify_signatures
+from evplatform.ota.client.trusted_set import Limits, TrustedRepository
 
 
 class PartialVerifier:

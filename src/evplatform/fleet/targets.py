@@ -1,0 +1,129 @@
+"""Which vehicles a campaign is for: the operator's filter and the compatibility rules.
+
+``select_targets`` answers before anything is written, so ``start_campaign`` (and an operator
+previewing a campaign) sees the vehicles that would be updated and, per reason, how many matched
+the filter but are left out: an incompatible configuration or hardware, the version already
+installed or a newer one (never a downgrade), another current version than asked, no consent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from evplatform.errors import FleetError, ParseError
+from evplatform.ota.releases import version_key
+from evplatform.store import Store
+from evplatform.store import vehicles as vdb
+from evplatform.store.releases import ReleaseRecord
+from evplatform.variability.expression import parse_expression
+from evplatform.workspace.model import market_lineage
+
+
+@dataclass(frozen=True, slots=True)
+class TargetFilter:
+    """Which vehicles a campaign is for; empty fields match everything.
+
+    ``trims`` take ``model/trim`` keys; ``markets`` match a vehicle's market or any parent of it
+    (``EU`` covers ``DE``); ``expression`` is a feature expression on the vehicle's configuration;
+    ``current_versions`` restricts to vehicles running one of those versions on the release's ECU.
+    """
+
+    models: tuple[str, ...] = ()
+    trims: tuple[str, ...] = ()
+    markets: tuple[str, ...] = ()
+    expression: str | None = None
+    current_versions: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.expression:
+            try:
+                parse_expression(self.expression, source="target filter")
+            except ParseError as error:
+                raise FleetError(f"target filter expression: {error}") from error
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "models": list(self.models),
+            "trims": list(self.trims),
+            "markets": list(self.markets),
+            "expression": self.expression,
+            "current_versions": list(self.current_versions),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> TargetFilter:
+        unknown = set(data) - {"models", "trims", "markets", "expression", "current_versions"}
+        if unknown:
+            raise FleetError(f"unknown target filter field(s): {', '.join(sorted(unknown))}")
+        return cls(
+            models=tuple(data.get("models") or ()),
+            trims=tuple(data.get("trims") or ()),
+            markets=tuple(data.get("markets") or ()),
+            expression=data.get("expression") or None,
+            current_versions=tuple(data.get("current_versions") or ()),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Targets:
+    vehicle_ids: np.ndarray
+    cohorts: np.ndarray
+    markets: np.ndarray
+    timezones: np.ndarray
+    excluded: dict[str, int] = field(default_factory=dict)  # reason -> vehicles matched but left out
+
+
+def select_targets(store: Store, release: ReleaseRecord, target: TargetFilter, *, forced: bool) -> Targets:
+    """The vehicles a campaign would update, and why the others that matched the filter are left out.
+
+    Compatibility is the release's hardware id on its ECU and its feature expression evaluated on
+    the vehicle's configuration — once per distinct configuration, not once per vehicle.
+    """
+    cols = vdb.vehicle_columns(store, ecu=release.ecu)
+    n = len(cols["id"])
+    keys = np.char.add(np.char.add(cols["model"].astype(str), "/"), cols["trim"].astype(str)) if n else np.zeros(
+        0, dtype=str
+    )
+    mask = np.ones(n, dtype=bool)
+    if target.models:
+        mask &= np.isin(cols["model"].astype(str), list(target.models))
+    if target.trims:
+        mask &= np.isin(keys, list(target.trims))
+    if target.markets:
+        parents = {m.id: m.parent for m in vdb.markets(store).values()}
+        wanted = set(target.markets)
+        covered = [m for m in set(cols["market"].tolist()) if wanted & set(market_lineage(m, parents))]
+        mask &= np.isin(cols["market"].astype(str), covered)
+    config_ids = cols["configuration_id"]
+    configs = vdb.configurations(store, set(config_ids[mask].tolist()))
+    if target.expression:
+        expression = parse_expression(target.expression, source="target filter")
+        keep = [c for c, features in configs.items() if expression.evaluate(set(features))]
+        mask &= np.isin(config_ids, keep)
+    excluded: dict[str, int] = {}
+
+    def exclude(reason: str, out: np.ndarray) -> None:
+        nonlocal mask
+        count = int((mask & out).sum())
+        if count:
+            excluded[reason] = excluded.get(reason, 0) + count
+        mask &= ~out
+
+    compatible = parse_expression(release.compatible, source=f"release {release.id}")
+    ok_configs = [c for c, features in configs.items() if compatible.evaluate(set(features))]
+    exclude("incompatible configuration", ~np.isin(config_ids, ok_configs))
+    exclude(f"no {release.hardware_id} on ECU {release.ecu}", cols["hardware_id"] != release.hardware_id)
+    same_component = cols["component"] == release.component
+    exclude("already on this version", same_component & (cols["version"] == release.version))
+    newer = [v for v in set(cols["version"][same_component].tolist()) if version_key(v) > version_key(release.version)]
+    # Never a downgrade: the Uptane Director must not send an older image than installed (anti-rollback).
+    exclude("newer version installed", same_component & np.isin(cols["version"], newer))
+    if target.current_versions:
+        exclude("other current version", ~np.isin(cols["version"].astype(str), list(target.current_versions)))
+    if not forced:
+        exclude("no consent to soft updates", ~cols["consent_updates"])
+    return Targets(cols["id"][mask], keys[mask].astype(object), cols["market"][mask], cols["timezone"][mask], excluded)
