@@ -126,7 +126,7 @@ class FeatureRoles:
         if self.has(role):
             return None
         if self.declared(role):
-            return f"declared absent in platform.yaml ({role}: null)"
+            return f"platform.yaml declares {role}: null"
         return f"no feature has role {role!r}"
 
     def roles_of(self, feature: str) -> tuple[str, ...]:
