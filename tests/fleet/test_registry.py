@@ -157,3 +157,11 @@ def test_a_vehicle_takes_its_markets_time_zone_from_the_market_file(store: Store
     register_vehicles(store, ws, [VehicleSpec("LMDAB100000000001", "car", "base", "CITY")], at=T0)
     record = vdb.vehicle_by_vin(store, "LMDAB100000000001")
     assert record is not None and record.timezone == "America/Bogota"
+
+
+def test_a_second_platform_with_its_own_names_keeps_the_gate_and_its_clocks() -> None:
+    lumen = load_workspace(Path(__file__).resolve().parents[1] / "any_platform" / "lumen")
+    policies = {p.id: p for p in market_policies(lumen)}
+    assert all(p.approval_required and p.approval_basis == "R156" for p in policies.values())
+    assert {m: p.timezone for m, p in policies.items()} == {m.id: m.time_zone for m in lumen.markets.values()}
+    assert policies["UK"].timezone == "Europe/London" and policies["FR"].timezone == "Europe/Paris"

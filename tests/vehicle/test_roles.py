@@ -104,3 +104,18 @@ def test_hub_commands_show_absent_roles(tmp_path: Path) -> None:
     assert "absent" in alks.output.split("alks: absent")[0]  # the table's "ALKS fitted" column
     demo = json.loads(runner.invoke(app, ["hub", "alks", "--json"]).stdout)
     assert "absent_roles" not in demo and demo["alks"]
+
+
+def test_a_second_platform_with_its_own_names() -> None:
+    lumen = load_workspace(Path(__file__).resolve().parents[1] / "any_platform" / "lumen")
+    rows = aeb_report(lumen)
+    assert rows and all(r["aeb"] and r["brake_by_wire"] and not r["lidar"] for r in rows)
+    expected = ccrs_impact_speeds([AebSetup("x", has_aeb=True, lidar=False, brake_by_wire=True)])[0]
+    assert all(r["impact_kmh"] == [round(float(x), 1) for x in expected] for r in rows)
+    assert [a["role"] for a in absent_roles(lumen, "aeb")] == ["lidar"]
+    modes = {(r["vehicle"], r["fault"]): r["mode"] for r in fault_report(lumen, faults=[Fault.BRAKE_CHANNEL_LOSS])}
+    with_circuit = {t.key for t in lumen.trims() if "DualBrakeCircuit" in lumen.configuration(t)}
+    assert with_circuit and all(
+        mode == ("redundant_channel" if vehicle in with_circuit else "controlled_stop")
+        for (vehicle, _), mode in modes.items()
+    )
