@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -16,8 +19,9 @@ from evplatform.fleet.registry import (
 )
 from evplatform.store import Store
 from evplatform.store import vehicles as vdb
-from evplatform.workspace import Workspace
+from evplatform.workspace import Workspace, demo_path, load_workspace
 from fleet_support import T0
+from tiny_workspace import edit_file, write_vehicle_workspace
 
 HEADER = "vin,model,trim,market,timezone,consent_telemetry,consent_updates\n"
 GOOD = (
@@ -113,3 +117,51 @@ def test_register_refuses_duplicates_and_bad_vins(store: Store, demo: Workspace)
     with pytest.raises(FleetError, match="ISO 3779"):
         check_vin("lmdab100000000001")
     assert vdb.count_vehicles(store) == 0
+
+
+def _rename_everywhere(root: Path, old: str, new: str) -> None:
+    for path in root.rglob("*"):
+        if path.is_file() and path.suffix in {".yaml", ".uvl", ".csv"}:
+            text = path.read_text()
+            path.write_text(re.sub(rf"\b{old}\b", new, text))
+
+
+def test_the_approval_gate_follows_the_update_management_role_not_its_name(demo: Workspace, tmp_path: Path) -> None:
+    root = tmp_path / "ws"
+    shutil.copytree(demo_path(), root)
+    _rename_everywhere(root, "UpdateManagement", "SoftwareUpdateSystem")
+    renamed = load_workspace(root)
+    assert renamed.roles.features("update_management") == {"SoftwareUpdateSystem"}
+    assert "UpdateManagement" not in renamed.feature_model.features
+    assert market_policies(renamed) == market_policies(demo)
+    assert all(p.approval_required for p in market_policies(renamed))
+
+
+def test_the_approval_gate_of_a_small_platform(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    root = write_vehicle_workspace(tmp_path, {"SumsBox": "OtaManager"})
+    policies = {p.id: p for p in market_policies(load_workspace(root))}
+    assert {(p.approval_required, p.approval_basis, p.timezone) for p in policies.values()} == {
+        (True, "UN-R156", "Europe/Vienna")
+    }
+    edit_file(root / "platform.yaml", "update_management: OtaManager", "update_management: null")
+    with caplog.at_level(logging.WARNING, logger="evplatform.fleet.registry"):
+        without = market_policies(load_workspace(root))
+    assert not any(p.approval_required for p in without)
+    assert "role update_management is absent" in caplog.text
+
+
+def test_a_vehicle_takes_its_markets_time_zone_from_the_market_file(store: Store, tmp_path: Path) -> None:
+    root = write_vehicle_workspace(tmp_path)
+    edit_file(root / "markets" / "HOME.yaml", "time_zone: Europe/Vienna", "time_zone: America/Bogota")
+    ws = load_workspace(root)
+    register_vehicles(store, ws, [VehicleSpec("LMDAB100000000001", "car", "base", "CITY")], at=T0)
+    record = vdb.vehicle_by_vin(store, "LMDAB100000000001")
+    assert record is not None and record.timezone == "America/Bogota"
+
+
+def test_a_second_platform_with_its_own_names_keeps_the_gate_and_its_clocks() -> None:
+    lumen = load_workspace(Path(__file__).resolve().parents[1] / "any_platform" / "lumen")
+    policies = {p.id: p for p in market_policies(lumen)}
+    assert all(p.approval_required and p.approval_basis == "R156" for p in policies.values())
+    assert {m: p.timezone for m, p in policies.items()} == {m.id: m.time_zone for m in lumen.markets.values()}
+    assert policies["UK"].timezone == "Europe/London" and policies["FR"].timezone == "Europe/Paris"

@@ -13,11 +13,18 @@ from evplatform.vehicle.hub import SIGNALS, Priority, SignalBroker, vss
 from evplatform.vehicle.hub.faults import DegradedMode, Fault, run_fault_scenario
 from evplatform.vehicle.hub.services import build_hub
 from evplatform.vehicle.params import VehicleParams
+from evplatform.workspace.roles import FeatureRoles
 from reference_data import shared_data_path
 
 CAR = VehicleParams(name="car", mass_kg=1900.0, battery_usable_kwh=80.0, motor_power_kw=220.0, cd=0.22,
                     frontal_area_m2=2.3, crr=0.008)
 BASE = {"BrakeByWire", "EPS", "ZoneControllers", "AEB", "ACC", "VisionOnly"}
+ROLES = FeatureRoles.of({
+    "brake_by_wire": "BrakeByWire", "brake_redundancy": "BrakeRedundancy", "steer_by_wire": "SteerByWire",
+    "steer_redundancy": "SteerRedundancy", "zone_controllers": "ZoneControllers", "lidar": "LidarSuite",
+    "acc": "ACC", "aeb": ["AEB", "AEB_VRU"], "lka": "LKA", "elks": "ELKS", "alks": "ALKS",
+    "highway_assist": "HighwayNOA",
+})
 # Detection from the symptom, worked by hand: missed heartbeats (period × allowed misses), the motor
 # debounce, and the battery filter's crossing time τ·ln((65−40)/(65−60)) for a 40 → 65 °C step.
 EXPECTED_DETECTION_S = {
@@ -78,12 +85,12 @@ def test_arbitration_driver_over_safety_over_assistance_over_comfort_over_apps()
 
 
 def test_services_follow_the_configuration() -> None:
-    plain = build_hub(BASE, CAR)
-    full = build_hub(BASE | {"BrakeRedundancy", "SteerByWire", "SteerRedundancy", "LidarSuite"}, CAR)
+    plain = build_hub(BASE, CAR, ROLES)
+    full = build_hub(BASE | {"BrakeRedundancy", "SteerByWire", "SteerRedundancy", "LidarSuite"}, CAR, ROLES)
     assert plain.services["brake_by_wire"].channels == 1 and full.services["brake_by_wire"].channels == 2
     assert "electric_power_steering" in plain.services and full.services["steer_by_wire"].channels == 2
     assert plain.services["driver_assistance"].channels == 1 and full.services["driver_assistance"].channels == 2
-    assert "zone_link" not in build_hub({"EPS"}, CAR).services
+    assert "zone_link" not in build_hub({"EPS"}, CAR, ROLES).services
 
 
 @pytest.mark.parametrize(
@@ -102,7 +109,7 @@ def test_services_follow_the_configuration() -> None:
 )
 def test_fault_scenario(fault: Fault, extra: set[str], mode: DegradedMode) -> None:
     config = (BASE - {"EPS"} if "SteerByWire" in extra else BASE) | extra
-    hub = build_hub(config, CAR)
+    hub = build_hub(config, CAR, ROLES)
     outcome = run_fault_scenario(hub, fault)
     assert outcome.mode is mode
     assert outcome.within_limit and outcome.reaction_s == pytest.approx(outcome.detected_s + 0.01)
@@ -119,11 +126,11 @@ def test_fault_scenario(fault: Fault, extra: set[str], mode: DegradedMode) -> No
 
 def test_fault_that_cannot_happen_is_an_error() -> None:
     with pytest.raises(VehicleError, match="no zone controllers"):
-        run_fault_scenario(build_hub({"EPS", "BrakeByWire"}, CAR), Fault.ZONE_LINK_LOSS)
+        run_fault_scenario(build_hub({"EPS", "BrakeByWire"}, CAR, ROLES), Fault.ZONE_LINK_LOSS)
 
 
 def test_driver_overrides_a_controlled_stop() -> None:
-    hub = build_hub(BASE, CAR)
+    hub = build_hub(BASE, CAR, ROLES)
     run_fault_scenario(hub, Fault.BRAKE_CHANNEL_LOSS)
     hub.broker.request(vss.BRAKE_FORCE, 0, "driver", Priority.DRIVER)
     assert hub.broker.owner(vss.BRAKE_FORCE) == "driver"
@@ -139,13 +146,13 @@ def test_aeb_ccrs_impact_speeds() -> None:
 
 
 def test_acc_follows_a_braking_lead_without_collision() -> None:
-    hub = build_hub(BASE, CAR)
+    hub = build_hub(BASE, CAR, ROLES)
     outcome = acc_follow(hub)
     assert not outcome.collided and outcome.min_gap_m > 2.0 and outcome.final_speed_kmh < 1.0
     assert hub.broker.get(vss.CRUISE_ACTIVE).target is True
 
 
 def test_alks_limit_per_market() -> None:
-    assert alks_speed_limit_kmh({"ALKS"}, unece_market=True) == 130.0
-    assert alks_speed_limit_kmh({"ALKS"}, unece_market=False) == 0.0
-    assert alks_speed_limit_kmh(set(), unece_market=True) == 0.0
+    assert alks_speed_limit_kmh({"ALKS"}, unece_market=True, roles=ROLES) == 130.0
+    assert alks_speed_limit_kmh({"ALKS"}, unece_market=False, roles=ROLES) == 0.0
+    assert alks_speed_limit_kmh(set(), unece_market=True, roles=ROLES) == 0.0

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -10,7 +10,7 @@ from rich.table import Table
 from evplatform.cli.common import JsonOpt, WorkspaceArg, console, print_json
 from evplatform.errors import VehicleError
 from evplatform.vehicle.hub.faults import Fault
-from evplatform.vehicle.scenarios import aeb_report, alks_report, fault_report
+from evplatform.vehicle.scenarios import absent_roles, aeb_report, alks_report, fault_report
 from evplatform.workspace import load_workspace
 
 ModelOpt = Annotated[str | None, typer.Option("--model", help="Only this model's trims.")]
@@ -33,9 +33,11 @@ def faults(
             chosen = [Fault(fault)]
         except ValueError:
             raise VehicleError(f"unknown fault {fault!r}; faults: {', '.join(f.value for f in Fault)}") from None
-    rows = fault_report(load_workspace(workspace), model, chosen)
+    ws = load_workspace(workspace)
+    rows = fault_report(ws, model, chosen)
+    absent = absent_roles(ws, "faults")
     if as_json:
-        print_json({"faults": rows})
+        print_json(_with_absent({"faults": rows}, absent))
         return
     table = Table(title="Single faults at 100 km/h", title_justify="left")
     table.add_column("vehicle", no_wrap=True)
@@ -52,14 +54,17 @@ def faults(
                       f"[{style}]{r['reaction_s']:.2f}[/]",
                       f"{r['max_reaction_s']:.2f}", _opt(r["power_limit_kw"]), _opt(r["stop_distance_m"]))
     console.print(table)
+    _print_absent(absent)
 
 
 @hub_app.command("aeb")
 def aeb(workspace: WorkspaceArg = None, model: ModelOpt = None, as_json: JsonOpt = False) -> None:
     """AEB on the Euro NCAP car-to-car rear stationary test: impact speed per trim (0 = avoided)."""
-    rows = aeb_report(load_workspace(workspace), model)
+    ws = load_workspace(workspace)
+    rows = aeb_report(ws, model)
+    absent = absent_roles(ws, "aeb")
     if as_json:
-        print_json({"aeb": rows})
+        print_json(_with_absent({"aeb": rows}, absent))
         return
     table = Table(title="AEB, Euro NCAP CCRs: impact speed km/h", title_justify="left")
     table.add_column("vehicle")
@@ -68,21 +73,37 @@ def aeb(workspace: WorkspaceArg = None, model: ModelOpt = None, as_json: JsonOpt
     for r in rows:
         table.add_row(r["vehicle"], *["[green]0[/]" if x == 0 else f"[red]{x:.0f}[/]" for x in r["impact_kmh"]])
     console.print(table)
+    _print_absent(absent)
 
 
 @hub_app.command("alks")
 def alks(workspace: WorkspaceArg = None, model: ModelOpt = None, as_json: JsonOpt = False) -> None:
     """ALKS (UN R157) speed limit per trim and market."""
-    rows = alks_report(load_workspace(workspace), model)
+    ws = load_workspace(workspace)
+    rows = alks_report(ws, model)
+    absent = absent_roles(ws, "alks")
     if as_json:
-        print_json({"alks": rows})
+        print_json(_with_absent({"alks": rows}, absent))
         return
     table = Table(title="ALKS speed limit (km/h; 0 = not allowed or not fitted)", title_justify="left")
     for column in ("vehicle", "market", "ALKS fitted", "limit km/h"):
         table.add_column(column)
+    fitted_absent = "[dim]absent[/]" if absent else None
     for r in rows:
-        table.add_row(r["vehicle"], r["market"], "yes" if r["alks"] else "no", f"{r['alks_limit_kmh']:.0f}")
+        fitted = fitted_absent or ("yes" if r["alks"] else "no")
+        table.add_row(r["vehicle"], r["market"], fitted, f"{r['alks_limit_kmh']:.0f}")
     console.print(table)
+    _print_absent(absent)
+
+
+def _with_absent(payload: dict[str, Any], absent: list[dict[str, str]]) -> dict[str, Any]:
+    """The JSON payload, plus ``absent_roles`` when the platform lacks a role the report reads."""
+    return {**payload, "absent_roles": absent} if absent else payload
+
+
+def _print_absent(absent: list[dict[str, str]]) -> None:
+    for item in absent:
+        console.print(f"[yellow]{item['role']}: absent[/] ({item['reason']}) — {item['title']}")
 
 
 def _opt(value: float | None) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import logging
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -23,17 +24,7 @@ from evplatform.store import vehicles as db
 from evplatform.store.vehicles import MarketRecord
 from evplatform.workspace import Market, Trim, Workspace
 
-#: Local clock of each demo market (maintenance windows are in local time). Others: UTC.
-MARKET_TIMEZONES = {
-    "CN": "Asia/Shanghai",
-    "EU": "Europe/Brussels",
-    "DE": "Europe/Berlin",
-    "FR": "Europe/Paris",
-    "ES": "Europe/Madrid",
-    "IT": "Europe/Rome",
-}
-#: The feature a software-update regulation requires (UN R156 SUMS, GB 44496-2024).
-UPDATE_FEATURE = "UpdateManagement"
+logger = logging.getLogger(__name__)
 
 VIN_RE = re.compile(r"^[A-HJ-NPR-Z0-9]{17}$")  # ISO 3779: 17 characters, never I, O or Q
 
@@ -78,22 +69,30 @@ def regulations_of(ws: Workspace, market: Market) -> list[str]:
 
 
 def market_policies(ws: Workspace) -> list[MarketRecord]:
-    """Each market's clock and whether it demands an approval record before an update campaign.
+    """Each market's clock (its file's ``time_zone``) and whether it demands an approval record
+    before an update campaign.
 
-    A market demands one when a regulation that requires the software-update management feature
-    applies there (UN R156 in UNECE markets, GB 44496-2024 in China).
+    A market demands one when a regulation that requires a feature with the ``update_management``
+    role (the software-update management system) applies there: UN R156 in UNECE markets,
+    GB 44496-2024 in China. A platform without that role has no regulation to recognise, which is
+    logged (and ``evplatform check`` warns about the undeclared role).
     """
+    update_features = ws.roles.features("update_management")
+    if not update_features:
+        logger.warning("role update_management is absent (%s): no market demands an update approval",
+                       ws.roles.absence("update_management"))
     out = []
     for market in ws.markets.values():
         basis = [
-            r for r in regulations_of(ws, market) if UPDATE_FEATURE in ws.regulations[r].requires.variables()
+            r for r in regulations_of(ws, market)
+            if not update_features.isdisjoint(ws.regulations[r].requires.variables())
         ]
         out.append(
             MarketRecord(
                 id=market.id,
                 name=market.name,
                 parent=market.parent,
-                timezone=MARKET_TIMEZONES.get(market.id, "UTC"),
+                timezone=market.time_zone,
                 approval_required=bool(basis),
                 approval_basis=", ".join(basis),
             )
@@ -163,7 +162,7 @@ def trim_templates(
             model=trim.model_id,
             trim=trim.id,
             market=market_id,
-            timezone=MARKET_TIMEZONES.get(market_id, "UTC"),
+            timezone=ws.markets[market_id].time_zone,
             configuration_id=ids[config],
             hardware_ids={ecu: s["hardware_id"] for ecu, s in software.items()},
             software={ecu: {"component": s["component"], "version": s["version"]} for ecu, s in software.items()},

@@ -3,7 +3,8 @@
 AEB is vectorised over trims × test speeds: each row brakes when time-to-collision falls below the
 trigger, after the sensor and actuator latency of its configuration, with a jerk-limited ramp to the
 tyre-limited deceleration. Brake-by-wire builds pressure faster than a vacuum/electric booster; a
-lidar suite confirms a stationary target sooner than cameras alone.
+lidar suite confirms a stationary target sooner than cameras alone. Which features are the AEB,
+the lidar, the brake-by-wire and the ALKS comes from the platform's ``FeatureRoles``.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from numpy.typing import NDArray
 from evplatform.vehicle.hub import vss
 from evplatform.vehicle.hub.broker import Priority
 from evplatform.vehicle.hub.services import CentralHub
+from evplatform.workspace.roles import FeatureRoles
 
 Array = NDArray[np.float64]
 
@@ -39,13 +41,14 @@ class AebSetup:
     brake_by_wire: bool
 
 
-def aeb_setup(name: str, configuration: Iterable[str]) -> AebSetup:
+def aeb_setup(name: str, configuration: Iterable[str], roles: FeatureRoles) -> AebSetup:
+    """The AEB-relevant facts of a configuration, read through the platform's roles."""
     config = frozenset(configuration)
     return AebSetup(
         name=name,
-        has_aeb=any(f == "AEB" or f.startswith("AEB_") for f in config),
-        lidar="LidarSuite" in config,
-        brake_by_wire="BrakeByWire" in config,
+        has_aeb=roles.present("aeb", config),
+        lidar=roles.present("lidar", config),
+        brake_by_wire=roles.present("brake_by_wire", config),
     )
 
 
@@ -127,6 +130,6 @@ def acc_follow(hub: CentralHub, set_speed_kmh: float = 100.0, lead_speed_kmh: fl
     return AccOutcome(round(min_gap, 2), round(float(min_tg), 2), min_gap <= 0, round(v * 3.6, 2))
 
 
-def alks_speed_limit_kmh(configuration: Iterable[str], unece_market: bool) -> float:
+def alks_speed_limit_kmh(configuration: Iterable[str], unece_market: bool, roles: FeatureRoles) -> float:
     """ALKS (UN R157) speed limit: 130 km/h where R157 applies and the trim has ALKS, else 0 (not allowed)."""
-    return ALKS_LIMIT_UNECE_KMH if unece_market and "ALKS" in frozenset(configuration) else 0.0
+    return ALKS_LIMIT_UNECE_KMH if unece_market and roles.present("alks", configuration) else 0.0

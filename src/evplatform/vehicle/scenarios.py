@@ -1,7 +1,9 @@
 """Hub, fault and driver-assistance scenarios run for every trim of a workspace.
 
 These are the reports the CLI and the API show: a fault table per trim, AEB impact speeds on the
-Euro NCAP CCRs speeds per trim, and the ALKS speed limit per trim and market.
+Euro NCAP CCRs speeds per trim, and the ALKS speed limit per trim and market. Each report reads
+the platform's feature roles; ``absent_roles`` lists the ones it needs that the platform lacks, so
+a report shows "lidar: absent" rather than a silent "no".
 """
 
 from __future__ import annotations
@@ -13,9 +15,28 @@ from evplatform.vehicle.adas import CCRS_SPEEDS_KMH, aeb_setup, alks_speed_limit
 from evplatform.vehicle.hub.faults import Fault, run_fault_scenario
 from evplatform.vehicle.hub.services import build_hub
 from evplatform.vehicle.simulate import trim_params
+from evplatform.workspace.roles import DRIVER_ASSISTANCE, ROLES
 
 if TYPE_CHECKING:
     from evplatform.workspace.model import Trim, Workspace
+
+#: The roles each report reads.
+REPORT_ROLES: dict[str, tuple[str, ...]] = {
+    "faults": ("brake_by_wire", "brake_redundancy", "steer_by_wire", "steer_redundancy", "zone_controllers",
+               "lidar", *DRIVER_ASSISTANCE),
+    "aeb": ("aeb", "lidar", "brake_by_wire"),
+    "alks": ("alks",),
+}
+
+
+def absent_roles(ws: Workspace, report: str) -> list[dict[str, str]]:
+    """The roles ``report`` reads that no feature of the platform plays, each with the reason."""
+    out = []
+    for role in REPORT_ROLES[report]:
+        reason = ws.roles.absence(role)
+        if reason is not None:
+            out.append({"role": role, "title": ROLES[role].title, "reason": reason})
+    return out
 
 
 def _trims(ws: Workspace, model: str | None) -> list[Trim]:
@@ -35,7 +56,7 @@ def fault_report(ws: Workspace, model: str | None = None, faults: list[Fault] | 
         for fault in faults or list(Fault):
             row: dict[str, Any] = {"vehicle": trim.key, "fault": fault.value}
             try:
-                outcome = run_fault_scenario(build_hub(configuration, vehicle), fault)
+                outcome = run_fault_scenario(build_hub(configuration, vehicle, ws.roles), fault)
             except VehicleError as reason:
                 row.update({"mode": "not applicable", "reason": str(reason)})
             else:
@@ -51,7 +72,7 @@ def fault_report(ws: Workspace, model: str | None = None, faults: list[Fault] | 
 def aeb_report(ws: Workspace, model: str | None = None) -> list[dict[str, Any]]:
     """Impact speed (km/h, 0 = avoided) on Euro NCAP CCRs at 10–50 km/h for every trim."""
     trims = _trims(ws, model)
-    setups = [aeb_setup(t.key, ws.configuration(t)) for t in trims]
+    setups = [aeb_setup(t.key, ws.configuration(t), ws.roles) for t in trims]
     impacts = ccrs_impact_speeds(setups)
     return [
         {"vehicle": s.name, "aeb": s.has_aeb, "lidar": s.lidar, "brake_by_wire": s.brake_by_wire,
@@ -68,6 +89,7 @@ def alks_report(ws: Workspace, model: str | None = None) -> list[dict[str, Any]]
         for trim in ws.sold_in(market.id):
             if trim.key in trims:
                 configuration = ws.configuration(trim, market.id)
-                rows.append({"vehicle": trim.key, "market": market.id, "alks": "ALKS" in configuration,
-                             "alks_limit_kmh": alks_speed_limit_kmh(configuration, market.unece)})
+                rows.append({"vehicle": trim.key, "market": market.id,
+                             "alks": ws.roles.present("alks", configuration),
+                             "alks_limit_kmh": alks_speed_limit_kmh(configuration, market.unece, ws.roles)})
     return rows

@@ -99,10 +99,10 @@ def _finite(value: float, digits: int) -> float | None:
 
 
 def trim_params(ws: Workspace, trim: Trim, market_id: str | None = None) -> VehicleParams:
-    """A trim's vehicle from its configuration; brake-by-wire decides the regen blending rule."""
+    """A trim's vehicle from its configuration; brake-by-wire (its role) decides the regen blending rule."""
     configuration = ws.configuration(trim, market_id)
     return params_from_attributes(
-        ws.attributes(trim, market_id), trim.key, brake_by_wire="BrakeByWire" in configuration
+        ws.attributes(trim, market_id), trim.key, brake_by_wire=ws.roles.present("brake_by_wire", configuration)
     )
 
 

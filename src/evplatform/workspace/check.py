@@ -73,6 +73,7 @@ def check_workspace(ws: Workspace) -> CheckReport:
                 Finding("warning", regulations_file, regulation.line,
                         f"regulation {regulation.id} is {regulation.status}: its dates are not confirmed")
             )
+    findings += _role_and_zone_findings(ws)
     return CheckReport(
         workspace=str(ws.root),
         configurations=tuple(
@@ -80,6 +81,26 @@ def check_workspace(ws: Workspace) -> CheckReport:
         ),
         findings=tuple(findings),
     )
+
+
+def _role_and_zone_findings(ws: Workspace) -> list[Finding]:
+    """Roles platform.yaml leaves undeclared (absent) and markets that fall back to UTC."""
+    findings = []
+    undeclared = ws.roles.undeclared()
+    if undeclared:
+        findings.append(
+            Finding("warning", _rel(ws, ws.root / "platform.yaml"), ws.roles.line,
+                    f"feature roles not declared, so absent: {', '.join(undeclared)} (under roles:, name the "
+                    "feature(s) that play each, or null when the platform has none)")
+        )
+    for market in ws.markets.values():
+        if not market.time_zone_declared:
+            findings.append(
+                Finding("warning", _rel(ws, market.file or ws.root / "markets"), None,
+                        f"market {market.id} declares no time_zone (nor does a parent): UTC is used for its "
+                        "maintenance windows")
+            )
+    return findings
 
 
 def _rel(ws: Workspace, path: Path) -> str:

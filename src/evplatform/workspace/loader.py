@@ -27,6 +27,7 @@ from evplatform.variability.model import (
     Var,
 )
 from evplatform.variability.uvl import parse_uvl
+from evplatform.workspace.market_facts import market_fleet_share, market_time_zone
 from evplatform.workspace.model import (
     IN_FORCE,
     Market,
@@ -39,6 +40,7 @@ from evplatform.workspace.model import (
     Workspace,
     aggregate_attributes,
 )
+from evplatform.workspace.roles import parse_roles
 from evplatform.workspace.sources import (
     LineDict,
     number,
@@ -69,6 +71,7 @@ def load_workspace(path: str | Path | None = None) -> Workspace:
     spec = read_yaml_mapping(platform_file, "platform.yaml")
     platform = _platform(spec, platform_file)
     feature_model = _feature_model(root / _file_ref(spec, "features", "features.uvl", platform_file))
+    roles = parse_roles(spec.get("roles"), feature_model, platform_file, spec.line_of("roles"))
     parts = _parts(root / _file_ref(spec, "parts", "parts.csv", platform_file), feature_model)
     market_ids = _id_list(spec, "markets", platform_file)
     model_ids = _id_list(spec, "models", platform_file)
@@ -95,6 +98,7 @@ def load_workspace(path: str | Path | None = None) -> Workspace:
         regulations=regulations,
         software=software,
         configurations=configurations,
+        roles=roles,
     )
 
 
@@ -370,6 +374,7 @@ def _market(
     unece = data.get("unece", parent.unece if parent else False)
     if not isinstance(unece, bool):
         raise WorkspaceError(f"unece must be true or false, not {unece!r}", path, data.line_of("unece"))
+    time_zone, time_zone_declared = market_time_zone(data, parent, path)
     return Market(
         id=mid,
         name=str(data.get("name", mid)),
@@ -381,6 +386,9 @@ def _market(
                           data.line_of("launch_date"), "launch_date"),
         unece=unece,
         models=tuple(model_ids),
+        time_zone=time_zone,
+        time_zone_declared=time_zone_declared,
+        fleet_share=market_fleet_share(data, path),
         file=path,
     )
 

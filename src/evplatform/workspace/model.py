@@ -13,6 +13,7 @@ from pathlib import Path
 
 from evplatform.errors import WorkspaceError
 from evplatform.variability.model import AttributeValue, Expr, FeatureModel
+from evplatform.workspace.roles import FeatureRoles
 
 #: The date a regulation carries when its source says only "in force": it applies on every date the
 #: tool is asked about (written ``in force`` in regulations.csv).
@@ -94,6 +95,9 @@ class Market:
     launch_date: date | None
     unece: bool
     models: tuple[str, ...]
+    time_zone: str  # IANA name; "UTC" when neither the market nor a parent declares one
+    time_zone_declared: bool = True
+    fleet_share: float | None = None  # share of the simulated fleet registered here (0–1)
     file: Path | None = None
 
 
@@ -137,6 +141,7 @@ class Workspace:
     regulations: Mapping[str, Regulation]
     software: Mapping[str, SoftwareComponent]
     configurations: Mapping[tuple[str, str], frozenset[str]]
+    roles: FeatureRoles
 
     def trims(self) -> list[Trim]:
         """Every trim of every model, in file order."""

@@ -20,6 +20,7 @@ from evplatform.errors import VehicleError
 from evplatform.vehicle.hub import vss
 from evplatform.vehicle.hub.broker import Priority
 from evplatform.vehicle.hub.services import CentralHub
+from evplatform.workspace.roles import DRIVER_ASSISTANCE
 
 HUB_CYCLE_S = 0.01
 
@@ -102,10 +103,16 @@ def decide(hub: CentralHub, fault: Fault) -> DegradedMode:
         return DegradedMode.LIMP_MODE if service.name == "electric_power_steering" else DegradedMode.CONTROLLED_STOP
     if fault is Fault.SENSOR_DROPOUT:
         if "driver_assistance" not in hub.services:
+            if not any(hub.roles.has(role) for role in DRIVER_ASSISTANCE):
+                raise VehicleError("sensor dropout: driver assistance is absent on this platform: no feature has "
+                                   f"role {', '.join(DRIVER_ASSISTANCE)}")
             raise VehicleError("sensor dropout: this configuration has no driver assistance to lose")
         service = hub.services["driver_assistance"]
         return DegradedMode.REDUNDANT_CHANNEL if service.channels > 1 else DegradedMode.CONTROLLED_STOP
     if fault is Fault.ZONE_LINK_LOSS and "zone_link" not in hub.services:
+        absence = hub.roles.absence("zone_controllers")
+        if absence is not None:
+            raise VehicleError(f"zone link loss: zone controllers are absent on this platform: {absence}")
         raise VehicleError("zone link loss: this configuration has no zone controllers")
     return DegradedMode.LIMP_MODE
 

@@ -2,7 +2,9 @@
 
 Each service owns a few VSS signals and reacts on the broker. The set of services and their
 redundancy (second brake or steering channel, lidar beside cameras, zone controllers) comes from
-the selected features, so two trims of one platform get different hubs.
+the selected features, so two trims of one platform get different hubs. Which feature is the
+brake-by-wire or the lidar is the platform's ``FeatureRoles`` (platform.yaml ``roles:``), never a
+name written here.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from dataclasses import dataclass, field
 from evplatform.vehicle.hub import vss
 from evplatform.vehicle.hub.broker import Priority, SignalBroker
 from evplatform.vehicle.params import VehicleParams
+from evplatform.workspace.roles import DRIVER_ASSISTANCE, FeatureRoles
 
 
 @dataclass
@@ -39,53 +42,52 @@ class CentralHub:
 
     vehicle: VehicleParams
     configuration: frozenset[str]
+    roles: FeatureRoles
     broker: SignalBroker = field(default_factory=SignalBroker)
     services: dict[str, ModuleService] = field(default_factory=dict)
 
     def register(self, service: ModuleService) -> None:
         self.services[service.name] = service
 
-    def has(self, feature: str) -> bool:
-        return feature in self.configuration
-
-    def has_any(self, prefixes: Iterable[str]) -> bool:
-        return any(f.startswith(p) for f in self.configuration for p in prefixes)
+    def has_role(self, role: str) -> bool:
+        """True when the configuration selects a feature that plays ``role``."""
+        return self.roles.present(role, self.configuration)
 
 
-def build_hub(configuration: Iterable[str], vehicle: VehicleParams) -> CentralHub:
+def build_hub(configuration: Iterable[str], vehicle: VehicleParams, roles: FeatureRoles) -> CentralHub:
     """Register the services a configuration implies and publish the vehicle's static signals."""
     config = frozenset(configuration)
-    hub = CentralHub(vehicle, config)
+    hub = CentralHub(vehicle, config, roles)
     hub.register(ModuleService("battery_management", Priority.SAFETY))
     hub.register(ModuleService("motor_control", Priority.SAFETY, channels=2 if vehicle.drive == "AWD" else 1))
     hub.register(ModuleService("charging", Priority.COMFORT))
-    by_wire = "BrakeByWire" in config
+    by_wire = hub.has_role("brake_by_wire")
     hub.register(
         ModuleService(
             "brake_by_wire" if by_wire else "hydraulic_brakes",
             Priority.SAFETY,
-            channels=2 if "BrakeRedundancy" in config or not by_wire else 1,
+            channels=2 if hub.has_role("brake_redundancy") or not by_wire else 1,
         )
     )
-    steer_by_wire = "SteerByWire" in config
+    steer_by_wire = hub.has_role("steer_by_wire")
     hub.register(
         ModuleService(
             "steer_by_wire" if steer_by_wire else "electric_power_steering",
             Priority.SAFETY,
-            channels=2 if "SteerRedundancy" in config else 1,
+            channels=2 if hub.has_role("steer_redundancy") else 1,
         )
     )
-    adas = frozenset(f for f in config if f.split("_")[0] in {"AEB", "ACC", "ALKS", "LKA", "ELKS", "HighwayNOA"})
+    adas = roles.selected(DRIVER_ASSISTANCE, config)
     if adas:
         hub.register(
             ModuleService(
                 "driver_assistance",
                 Priority.DRIVER_ASSISTANCE,
-                channels=2 if "LidarSuite" in config else 1,
+                channels=2 if hub.has_role("lidar") else 1,
                 features=adas,
             )
         )
-    if "ZoneControllers" in config:
+    if hub.has_role("zone_controllers"):
         hub.register(ModuleService("zone_link", Priority.SAFETY, channels=1))
     hub.broker.publish(vss.MOTOR_MAX_POWER, round(vehicle.motor_power_kw))
     hub.broker.publish(vss.LOW_VOLTAGE_STATE, "ON")
