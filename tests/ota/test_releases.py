@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from evplatform.errors import OtaError
-from evplatform.ota.releases import ManifestError, ReleaseCatalog, load_release_manifest, version_key
+from evplatform.fleet.release_manifest import load_release_manifest
+from evplatform.ota.releases import ManifestError, ReleaseCatalog, version_key
 from evplatform.workspace import Workspace, load_workspace
 
 IMAGE = b"\x7fELF hub-os 1.7.0" + bytes(range(256)) * 40

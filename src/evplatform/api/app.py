@@ -21,6 +21,7 @@ from evplatform.api.routers import (
     compliance,
     fleet,
     insights,
+    release_publishing,
     releases,
     simulation,
     stability,
@@ -75,6 +76,7 @@ def create_app(
     for module in (workspace_router, simulation, compliance, fleet, telemetry, releases, campaigns, stability,
                    vehicle, uptane, insights, accounts):
         app.include_router(module.router)
+    app.include_router(release_publishing.router)
     from evplatform.web import pages  # the dashboard is part of this application
 
     pages.install(app)

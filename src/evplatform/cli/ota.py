@@ -2,59 +2,41 @@
 
 The OTA folder (``--root``, default ``.evplatform/ota``) holds the Image repository, the
 Director and the image store (see ``evplatform.ota.service``); keys live in a separate key
-directory (``--keys``, default ``<root>/keys``). Offline keys are decrypted with the passphrase
-read from the environment variable named by ``--passphrase-env`` (never from the command line,
-where it would land in the shell history and the process list).
+directory (``--keys``, default ``<root>/keys``). The options and the passphrase handling shared
+with ``release`` (cli/ota_release.py) are in cli/ota_options.py.
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 
+from evplatform.cli import ota_release
 from evplatform.cli.common import JsonOpt, console, print_json
+from evplatform.cli.ota_options import (
+    DEFAULT_ROOT,
+    KeysOpt,
+    PassphraseEnvOpt,
+    RootOpt,
+    keyring_of,
+    keys_dir_of,
+    passphrase_from_env,
+)
 from evplatform.errors import OtaError
 from evplatform.ota.director import Director
 from evplatform.ota.image_repository import ImageRepository
 from evplatform.ota.keys import KeyRing, signer_of
 from evplatform.ota.metadata_common import system_clock
+from evplatform.ota.resigning import resign
 from evplatform.ota.service import OtaService
 
 ota_app = typer.Typer(help="Secure OTA delivery (Uptane on TUF): keys, releases, signing, verification.",
                       no_args_is_help=True)
 keys_app = typer.Typer(help="Signing keys of the Image repository and the Director.", no_args_is_help=True)
 ota_app.add_typer(keys_app, name="keys")
-
-DEFAULT_ROOT = Path(".evplatform/ota")
-RootOpt = Annotated[Path, typer.Option("--root", help="OTA folder (Image repository, Director, images).")]
-KeysOpt = Annotated[Path | None, typer.Option("--keys", help="Key directory (default: <root>/keys).")]
-PassphraseEnvOpt = Annotated[
-    str | None,
-    typer.Option("--passphrase-env", help="Name of the environment variable holding the offline keys' passphrase."),
-]
-
-
-def passphrase_from_env(variable: str | None) -> str | None:
-    """The passphrase in ``$variable``; OtaError if the variable is named but unset or empty."""
-    if variable is None:
-        return None
-    value = os.environ.get(variable)
-    if not value:
-        raise OtaError(f"environment variable {variable} is not set (it should hold the key passphrase)")
-    return value
-
-
-def keys_dir_of(root: Path, keys: Path | None) -> Path:
-    return keys if keys is not None else root / "keys"
-
-
-def keyring_of(root: Path, keys: Path | None, passphrase_env: str | None) -> KeyRing:
-    return KeyRing(keys_dir_of(root, keys), passphrase_from_env(passphrase_env))
-
 
 @keys_app.command("init")
 def keys_init(
@@ -112,23 +94,7 @@ def sign(
     timestamp / snapshot: Image repository, online keys. targets: Image repository, offline key
     (passphrase). director: every vehicle's Director targets, snapshot and timestamp.
     """
-    ring = keyring_of(root, keys, passphrase_env)
-    image = ImageRepository.open_with_keyring(root / "image", system_clock, ring)
-    if role == "timestamp":
-        done: dict[str, Any] = {"timestamp": image.refresh_timestamp()}
-    elif role == "snapshot":
-        done = {"snapshot": image.refresh_snapshot(), "timestamp": image.timestamp.signed.version}
-    elif role == "targets":
-        done = {"targets": image.resign_targets(ring.signers("image", "targets")),
-                "snapshot": image.snapshot.signed.version, "timestamp": image.timestamp.signed.version}
-    elif role == "director":
-        director = Director.open_with_keyring(root / "director", system_clock, image, ring)
-        vins = director.vehicles()
-        for vin in vins:
-            director.publish(vin)
-        done = {"vehicles": len(vins)}
-    else:
-        raise OtaError(f"unknown role {role!r}: timestamp, snapshot, targets or director")
+    done = resign(role, root, system_clock, keyring_of(root, keys, passphrase_env))
     if as_json:
         print_json({"root": str(root), "role": role, "versions": done})
     else:
@@ -193,12 +159,7 @@ def _render_report(report: dict[str, Any], as_json: bool, title: str) -> None:
 
 
 def register(app: typer.Typer) -> None:
-    """Add the ``ota`` group; ``release``, ``records`` and ``delta`` come from cli/ota_release.py.
-
-    Imported here, not at the top: ota_release imports this module's options.
-    """
-    from evplatform.cli import ota_release
-
+    """Add the ``ota`` group; ``release``, ``records`` and ``delta`` come from cli/ota_release.py."""
     if "release" not in {c.name for c in ota_app.registered_commands}:
         ota_release.add_commands(ota_app)
     app.add_typer(ota_app, name="ota")

@@ -3,31 +3,32 @@
 Added to the ``ota`` group by ``cli/ota.py`` (``add_commands``). The OTA folder (``--root``) is
 the one ``evplatform ota init`` creates: images go to ``<root>/images/<sha256>``, the release
 catalogue to ``<root>/releases/``, and the images are listed in ``<root>/image`` (the Image
-repository, offline targets key) when that repository exists.
+repository, offline targets key) when that repository exists. Publishing itself is
+``evplatform.fleet.release_publishing.publish_release``, the same call the API makes; this
+module parses options, opens the keys and renders.
 """
 
 from __future__ import annotations
 
 import json
 import time
+from functools import partial
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.table import Table
 
 from evplatform.cli.common import JsonOpt, WorkspaceArg, console, err_console, print_json
-from evplatform.cli.ota import DEFAULT_ROOT, KeysOpt, PassphraseEnvOpt, RootOpt, keyring_of
+from evplatform.cli.ota_options import DEFAULT_ROOT, KeysOpt, PassphraseEnvOpt, RootOpt, keyring_of
 from evplatform.errors import OtaError
+from evplatform.fleet.release_publishing import ReleasePublication, publish_release
 from evplatform.fleet.update_records import update_records
 from evplatform.ota.delta import ALGORITHMS, FULL, apply_delta, make_delta
-from evplatform.ota.image_repository import ImageRepository, ImageTarget
 from evplatform.ota.metadata_common import system_clock
+from evplatform.ota.publishing import ImageSigning, has_image_repository, open_image_signing
 from evplatform.ota.records import to_csv, to_json
-from evplatform.ota.releases import Release, ReleaseCatalog, load_release_manifest
-from evplatform.ota.storage import DirectoryImageStore
 from evplatform.store import default_database_url, open_store
-from evplatform.store.releases import ReleaseRecord, save_release
 from evplatform.workspace import load_workspace
 from evplatform.workspace.loader import demo_path
 
@@ -64,88 +65,30 @@ def release_command(
     """Publish a release: validate the manifest, store its images, build deltas from the previous release, list
     the images in the Image repository."""
     ws = load_workspace(workspace)
-    catalog = ReleaseCatalog(root)
-    release = load_release_manifest(manifest, ws.software, ws.feature_model, installed=catalog.latest_versions())
-    if catalog.exists(release.id):
-        raise OtaError(f"release {release.id} is already published in {root}")
-    store = DirectoryImageStore(root / "images")
-    repository = None if no_repository else _image_repository(root, keys, passphrase_env)
-    rows, deltas = _store_images(release, catalog, store)
-    targets_version = None
-    if repository is not None:
-        image_repository, signers = repository
-        targets = [ImageTarget(r["target"], r["length"], r["sha256"], r["component"], release.version, r["hardware_id"],
-                               r["release_counter"]) for r in rows]
-        targets_version = image_repository.add_targets(targets, signers)
-    catalog.save(release, deltas)
-    registered = _register_in_database(release, database) if database else []
-    _render_release(release, rows, targets_version, root, as_json, registered)
-
-
-def _register_in_database(release: Release, url: str) -> list[str]:
-    """One fleet release per image (the fleet's releases are per component); returns their ids."""
-    store = open_store(url)
-    ids = []
+    signing = None if no_repository else partial(_image_signing, root, keys, passphrase_env)
+    store = open_store(database) if database else None
     try:
-        for image in release.images:
-            rid = release.id if len(release.images) == 1 else f"{release.id}-{image.component}"
-            save_release(store, ReleaseRecord(rid, image.component, image.ecu, image.hardware_id, release.version,
-                                              release.compatible_text, release.notes))
-            ids.append(rid)
+        with err_console.status("storing images and building deltas…"):
+            done = publish_release(manifest, ws, root, signing=signing, store=store)
     finally:
-        store.dispose()
-    return ids
+        if store is not None:
+            store.dispose()
+    _render_release(done, root, as_json)
 
 
-def _image_repository(root: Path, keys: Path | None, passphrase_env: str | None) -> tuple[ImageRepository, Any] | None:
+def _image_signing(root: Path, keys: Path | None, passphrase_env: str | None) -> ImageSigning | None:
     """The Image repository and its targets signers, or None (with a warning) when there is none yet."""
-    if not (root / "image" / "metadata" / "root.json").is_file():
+    if not has_image_repository(root):
         err_console.print(f"[yellow]no Image repository in {root} (evplatform ota init): images stored, not signed[/]")
         return None
-    ring = keyring_of(root, keys, passphrase_env)
-    return ImageRepository.open_with_keyring(root / "image", system_clock, ring), ring.signers("image", "targets")
+    return open_image_signing(root, system_clock, keyring_of(root, keys, passphrase_env))
 
 
-def _store_images(release: Release, catalog: ReleaseCatalog, store: DirectoryImageStore) -> tuple[
-        list[dict[str, Any]], dict[str, dict[str, Any]]]:
-    rows: list[dict[str, Any]] = []
-    deltas: dict[str, dict[str, Any]] = {}
-    counters = _release_counters(catalog)
-    with err_console.status("storing images and building deltas…"):
-        for image in release.images:
-            sha256 = store.put(image.path)
-            if sha256 != image.sha256:
-                raise OtaError(f"image {image.path} changed while being published (was {image.sha256}, now {sha256})")
-            previous = catalog.previous_image(image.component, release.version)
-            entry: dict[str, Any] | None = None
-            if previous is not None and store.exists(str(previous["sha256"])):
-                started = time.perf_counter()
-                delta = make_delta(store.read(str(previous["sha256"])), store.read(sha256))
-                store.put(delta.payload)
-                entry = {"from_release": previous["release"], **delta.metadata(),
-                         "create_s": round(time.perf_counter() - started, 3)}
-                deltas[image.ecu] = entry
-            rows.append({
-                **image.to_dict(), "target": f"{image.component}/{release.version}",
-                "release_counter": counters.get(image.component, 0) + 1, "delta": entry,
-            })
-    return rows, deltas
-
-
-def _release_counters(catalog: ReleaseCatalog) -> dict[str, int]:
-    """Releases published so far per component: the next Uptane release counter is one more."""
-    counts: dict[str, int] = {}
-    for entry in catalog.entries():
-        for image in entry["images"]:
-            counts[str(image["component"])] = counts.get(str(image["component"]), 0) + 1
-    return counts
-
-
-def _render_release(release: Release, rows: list[dict[str, Any]], targets_version: int | None, root: Path,
-                    as_json: bool, registered: list[str]) -> None:
+def _render_release(done: ReleasePublication, root: Path, as_json: bool) -> None:
+    release, targets_version, registered = done.release, done.publication.targets_version, done.database_releases
+    rows = [p.to_dict() for p in done.publication.images]
     if as_json:
-        print_json({"root": str(root), "release": release.to_dict(), "images": rows,
-                    "image_repository_targets_version": targets_version, "database_releases": registered})
+        print_json({"root": str(root), **done.to_dict()})
         return
     table = Table(title=f"release {release.id} ({release.version}) in {root}", title_justify="left")
     for column in ("ECU", "component", "hardware id", "target", "sha256", "bytes", "delta from", "delta", "× image"):

@@ -7,6 +7,10 @@ The functions the API and the CLI call, all taking an open ``evplatform.store.St
   ``cancel_campaign``, ``step``, ``report``, ``progress``; targets: ``TargetFilter``, ``select_targets``;
 * stability: ``release_stability``, ``updates_per_vehicle_per_quarter``;
 * demo: ``build_demo_database`` (what ``make run`` calls);
+* releases (import the modules; not re-exported, they load the OTA server code):
+  ``release_publishing.publish_release`` (manifest → OTA server → fleet releases, what
+  ``evplatform ota release`` and ``POST /api/releases/publish`` call) and
+  ``release_manifest.load_release_manifest``;
 * links: ``SimulatedLink`` (vectorised draws) and ``UptaneLink`` (real in-process Uptane clients).
 
 The gate rules (``fleet.gates``) are pure functions; the controller (``fleet.campaigns``) moves

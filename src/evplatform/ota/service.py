@@ -7,9 +7,10 @@ One folder holds everything the server side needs::
     <root>/images/<sha256 hex>    image store (content-addressed)
     <root>/keys/                  key directory (only the online keys are loaded here)
 
-The service never holds offline keys: adding images (targets) and rotating roots are done with
-the key directory and its passphrase through the CLI (``evplatform ota release|sign``). Calls
-are serialised by a lock, so one service object can back a threaded web server.
+The service never holds offline keys: adding images (targets) takes the targets signers as an
+argument (``add_targets``, what publishing a release through the API calls), and rotating roots
+is done with the key directory and its passphrase through the CLI. Calls are serialised by a
+lock, so one service object can back a threaded web server.
 """
 
 from __future__ import annotations
@@ -21,14 +22,14 @@ from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from securesystemslib.signer import Key, SSlibKey
+from securesystemslib.signer import Key, Signer, SSlibKey
 
 from evplatform.errors import OtaError
 from evplatform.ota._vehicles import VehicleRecord
 from evplatform.ota._verification import VerificationReport
 from evplatform.ota.assignment import Assignment
 from evplatform.ota.director import Director
-from evplatform.ota.image_repository import ImageRepository
+from evplatform.ota.image_repository import ImageRepository, ImageTarget
 from evplatform.ota.keys import KeyRing, key_from_json
 from evplatform.ota.manifests import ManifestResult
 from evplatform.ota.metadata_common import Clock
@@ -111,6 +112,16 @@ class OtaService:
             done = [self.director.assign(vin, serial, path, publish=False) for serial, path in targets.items()]
             self.director.publish(vin)
             return done
+
+    def add_targets(self, images: Sequence[ImageTarget], targets_signers: Sequence[Signer]) -> int:
+        """List new images in the Image repository this service serves (new targets version).
+
+        The offline targets signers are passed in, never kept. Going through the service (not a
+        second ``ImageRepository`` on the same folder) keeps the metadata it serves and signs
+        next current: ``ota.publishing`` takes it as its ``TargetsWriter``.
+        """
+        with self._lock:
+            return self.image_repository.add_targets(images, targets_signers)
 
     def vehicle(self, vin: str) -> VehicleRecord:
         with self._lock:
