@@ -20,7 +20,7 @@ from tuf.api.serialization.json import JSONSerializer
 from evplatform.errors import OtaError
 from evplatform.ota.client import errors as e
 from evplatform.ota.client.fetcher import InMemoryFetcher
-from evplatform.ota.client.primary import VehicleClient
+from evplatform.ota.client.primary import Ecu, VehicleClient
 from evplatform.ota.keys import generate_private_key, signer_of
 from ota.vehicle_support import Server, Vehicle, build_server, build_vehicle, no_fsync  # noqa: F401
 
@@ -378,7 +378,8 @@ def test_every_attack_is_recorded_for_the_director(server: Server, car: Vehicle)
 def test_client_with_a_foreign_trust_anchor_trusts_nothing(server: Server, car: Vehicle, tmp_path: Path) -> None:
     other = build_server(tmp_path / "other-oem")
     client = VehicleClient(car.registered.vin, car.registered.signers["ecu-main"],
-                           list(car.client.ecus.values()), server.mirror(car.registered.vin), tmp_path / "car3",
+                           [Ecu(s, h, car.registered.signers[s]) for s, h in car.client.hardware.items()],
+                           server.mirror(car.registered.vin), tmp_path / "car3",
                            server.clock, trusted_roots=other.root_bytes())
     with pytest.raises(e.ThresholdError):
         client.update_check()

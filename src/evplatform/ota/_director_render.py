@@ -83,15 +83,19 @@ class FastRenderer:
         signature = self._nacl[role].sign(signed).signature.hex().encode()
         return self._prefix[role] + signature + b'"}],"signed":' + signed + b"}"
 
-    def render(self, fragments: Sequence[bytes], versions: Sequence[int], expires: Sequence[str]) -> dict[str, bytes]:
-        """Targets, snapshot and timestamp documents (whole files) for one vehicle.
+    def render(self, vin: str, fragments: Sequence[bytes], versions: Sequence[int],
+               expires: Sequence[str]) -> dict[str, bytes]:
+        """Targets, snapshot and timestamp documents (whole files) for vehicle ``vin``.
 
         ``fragments`` must be sorted by target path (canonical key order); ``versions`` and
-        ``expires`` are (targets, snapshot, timestamp).
+        ``expires`` are (targets, snapshot, timestamp). The targets carry ``custom.vin`` (Uptane
+        5.2.3.1), so they cannot be replayed to another vehicle.
         """
+        check_fast_safe(vin)
         v_targets, v_snapshot, v_timestamp = (str(v).encode() for v in versions)
         e_targets, e_snapshot, e_timestamp = (e.encode() for e in expires)
-        targets_signed = (b'{"_type":"targets","expires":"' + e_targets + b'","spec_version":"' + _SPEC
+        targets_signed = (b'{"_type":"targets","custom":{"vin":"' + vin.encode() + b'"},"expires":"' + e_targets
+                          + b'","spec_version":"' + _SPEC
                           + b'","targets":{' + b",".join(fragments) + b'},"version":' + v_targets + b"}")
         targets = self._document("targets", targets_signed)
         snapshot_signed = (b'{"_type":"snapshot","expires":"' + e_snapshot + b'","meta":{"targets.json":'
@@ -121,6 +125,7 @@ def check_fast_safe(*texts: str) -> None:
 
 
 def render_reference(
+    vin: str,
     targets: Mapping[str, tuple[int, str, Mapping[str, Any]]],
     versions: Sequence[int],
     expires: Sequence[datetime],
@@ -129,7 +134,8 @@ def render_reference(
     """The same three documents on python-tuf's straightforward path (the benchmark's anchor)."""
     files = {path: TargetFile(length, {"sha256": sha}, path, {"custom": dict(custom)})
              for path, (length, sha, custom) in targets.items()}
-    targets_md = Metadata(Targets(version=versions[0], expires=expires[0], targets=files))
+    targets_md = Metadata(Targets(version=versions[0], expires=expires[0], targets=files,
+                                  unrecognized_fields={"custom": {"vin": vin}}))
     targets_md.sign(signers["targets"])
     targets_bytes = targets_md.to_bytes(_COMPACT)
     snapshot_md = Metadata(Snapshot(version=versions[1], expires=expires[1], meta={

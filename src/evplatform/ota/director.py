@@ -14,6 +14,7 @@ Its root is offline, its targets/snapshot/timestamp keys online. Layout::
     <path>/metadata/{1.root.json, …, root.json}          one root for every vehicle
     <path>/vehicles/<VIN>/vehicle.json                   registration, assignments, counters
     <path>/vehicles/<VIN>/{N.targets.json, targets.json, N.snapshot.json, snapshot.json, timestamp.json}
+    <path>/ecus/<sha256 of an ECU serial>                the VIN it belongs to (serials are unique)
 
 Director targets are keyed by the Image repository's path, as the client matches them by name,
 so one vehicle cannot install the same image path on two of its ECUs in the same round.
@@ -35,6 +36,7 @@ from tuf.api.metadata import Metadata, Root
 from evplatform.errors import OtaError
 from evplatform.ota import _roots
 from evplatform.ota._director_render import FastRenderer, check_fast_safe, expires_texts, target_fragment
+from evplatform.ota._ecu_index import EcuIndex
 from evplatform.ota._role_files import RoleFiles, serialize
 from evplatform.ota._vehicles import EcuRecord, VehicleRecord, read_vehicle, write_vehicle
 from evplatform.ota._verification import Check, VerificationReport, verify_top_level
@@ -46,14 +48,14 @@ from evplatform.ota.metadata_common import DIRECTOR_EXPIRY, Clock, now_of
 
 logger = logging.getLogger(__name__)
 
-_VIN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_VIN = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _DIRECTOR_FIELDS = {"ecu_serial": str, "hardware_id": str, "release_counter": int}
 ONLINE_ROLES = ("targets", "snapshot", "timestamp")
 
 
 def check_vin(vin: str) -> str:
     """A VIN that is safe as a folder name (letters, digits, ``-``, ``_``; at most 64)."""
-    if not isinstance(vin, str) or not _VIN.match(vin):
+    if not isinstance(vin, str) or not _VIN.fullmatch(vin):  # fullmatch: "$" alone lets "A\n" through
         raise OtaError(f"{vin!r} is not a valid VIN (letters, digits, '-' or '_', at most 64 characters)")
     return vin
 
@@ -118,6 +120,11 @@ class Director:
         return cls(path, clock, image_repository, online)
 
     # -- vehicles --------------------------------------------------------------------------
+    @property
+    def ecu_index(self) -> EcuIndex:
+        """ECU serial → VIN for the whole fleet (``<path>/ecus/``)."""
+        return EcuIndex(self.path / "ecus")
+
     def vehicle_folder(self, vin: str) -> Path:
         return self.path / "vehicles" / check_vin(vin)
 
@@ -137,6 +144,7 @@ class Director:
                 raise OtaError(f"vehicle {vin} ECU {serial}: an ed25519 public key is required")
             records[serial] = EcuRecord(serial, hardware_id, key)
         previous = self._vehicles.get(vin) or (read_vehicle(folder) if (folder / "vehicle.json").exists() else None)
+        self.ecu_index.claim(vin, records)
         record = VehicleRecord(vin, primary_serial, records)
         if previous is not None:
             record.versions = dict(previous.versions)
@@ -147,6 +155,8 @@ class Director:
             record.manifest_time = previous.manifest_time
         write_vehicle(folder, record)
         self._vehicles[vin] = record
+        if previous is not None:
+            self.ecu_index.release(vin, set(previous.ecus) - set(records))
         return record
 
     def vehicle(self, vin: str) -> VehicleRecord:
@@ -245,7 +255,7 @@ class Director:
         """Signed targets, snapshot and timestamp for ``record`` at ``versions`` (no I/O)."""
         if self._renderer is None:
             raise OtaError(f"{self.path}: the Director's online keys are not loaded")
-        return self._renderer.render(self.fragments(record), versions, self._expires_texts())
+        return self._renderer.render(record.vin, self.fragments(record), versions, self._expires_texts())
 
     def _expires_texts(self) -> list[str]:
         """Expiry strings of the three roles, formatted once per clock second."""

@@ -157,6 +157,10 @@ class ManifestVerifier:
             self._check_signature(report, payloads[serial], record.ecus[serial].public_key, where)
             verified[serial] = self._report(report["signed"], serial, record.reports.get(serial), now, where)
         missing = tuple(s for s in record.ecus if s not in verified)
+        if missing:
+            # Uptane 5.4.2: a report from every ECU. A manifest that leaves one out could hide what
+            # that ECU runs (or that it was swapped), so it is refused, not recorded in part.
+            raise OtaError(f"{source}: no version report from registered ECU(s) {', '.join(missing)}")
         attacks = {s: r.attacks_detected for s, r in verified.items() if r.attacks_detected}
         return ManifestResult(vin, record.primary_serial, verified, missing, attacks)
 
@@ -215,8 +219,15 @@ _REPORT_KEYS = frozenset({"signed", "signatures"})
 
 
 def _payload(signed: Mapping[str, Any], fast: bool) -> bytes:
-    """Canonical bytes of a ``signed`` part (C encoder when the raw manifest had no escapes)."""
-    return _ENCODE(signed).encode("utf-8") if fast else canonical_bytes(signed)
+    """Canonical bytes of a ``signed`` part (C encoder when the raw manifest had no escapes).
+
+    JSON can spell a lone surrogate (``\\ud800``) that no UTF-8 text holds: such a part has no
+    canonical bytes, so it cannot carry a valid signature and is refused as malformed.
+    """
+    try:
+        return _ENCODE(signed).encode("utf-8") if fast else canonical_bytes(signed)
+    except UnicodeEncodeError as error:
+        raise OtaError(f"malformed manifest: a string is not valid Unicode ({error.reason})") from error
 
 
 def _primary_payload(signed: Mapping[str, Any], reports: Mapping[str, Any], payloads: Mapping[str, bytes],

@@ -47,6 +47,7 @@ from evplatform.ota.client.fetcher import Fetcher
 from evplatform.ota.client.matching import (
     check_image,
     check_release_counter,
+    check_vehicle,
     director_assignments,
     match_image_target,
 )
@@ -65,7 +66,10 @@ MAX_ROOT_ROTATIONS = 256  # root versions accepted per check (an endless chain i
 
 @dataclass(frozen=True, slots=True)
 class Ecu:
-    """One ECU of the vehicle: serial, hardware id, its key for version reports, verification."""
+    """One ECU as provisioned at the factory: serial, hardware id, its report key, its verification.
+
+    The vehicle client hands a Secondary's key to that Secondary and keeps only its own.
+    """
 
     serial: str
     hardware_id: str
@@ -130,10 +134,12 @@ class VehicleClient:
             raise ClientError(f"vehicle {vin}: at least one ECU is needed")
         self.vin = vin
         self.primary_key = primary_key
-        self.ecus = {ecu.serial: ecu for ecu in ecus}
         self.primary_serial = primary_serial or ecus[0].serial
-        if self.primary_serial not in self.ecus:
+        if self.primary_serial not in {ecu.serial for ecu in ecus}:
             raise ClientError(f"vehicle {vin}: primary ECU {self.primary_serial} is not among its ECUs")
+        primary = next(ecu for ecu in ecus if ecu.serial == self.primary_serial)
+        self._report_key = primary.signer
+        self.hardware = {ecu.serial: ecu.hardware_id for ecu in ecus}
         self.fetcher = fetcher
         self.slots_dir = Path(slots_dir)
         self.clock = clock
@@ -142,9 +148,11 @@ class VehicleClient:
         self.clock_tolerance = clock_tolerance
         self.state_folder = self.slots_dir / "uptane"
         self._verified = VerifiedTargets()
-        self.slots = {serial: EcuSlots(self.slots_dir, serial) for serial in self.ecus}
+        self.slots = {serial: EcuSlots(self.slots_dir, serial) for serial in self.hardware}
         self.secondaries = {
-            e.serial: SecondaryEcu(e.serial, e.hardware_id, self.slots_dir, self.limits) for e in ecus if e.partial
+            e.serial: SecondaryEcu(e.serial, e.hardware_id, self.slots_dir, self.limits, vin=vin, signer=e.signer,
+                                   partial=e.partial)
+            for e in ecus if e.serial != self.primary_serial
         }
         if trusted_roots is not None:
             self._provision_roots(trusted_roots)
@@ -155,7 +163,7 @@ class VehicleClient:
             if not state.root_path(repository).exists():
                 state.store_root(repository, roots[repository])
         for secondary in self.secondaries.values():
-            if not secondary.verifier._root_path.exists():
+            if secondary.partial and not secondary.verifier._root_path.exists():
                 secondary.verifier.provision(roots["director"])
 
     # -- the update cycle ------------------------------------------------------------------------
@@ -185,7 +193,9 @@ class VehicleClient:
 
     def _update(self, now: datetime, state: ClientState) -> UpdateOutcome:
         director = self._refresh("director", now, state)
-        assignments = director_assignments(director.targets, {s: e.hardware_id for s, e in self.ecus.items()})
+        # before anything is trusted or saved: a replay must leave this vehicle's real metadata usable
+        check_vehicle(director.targets, self.vin)
+        assignments = director_assignments(director.targets, self.hardware)
         pending = {serial: a for serial, a in sorted(assignments.items()) if not self._has(serial, a)}
         # Both repositories are checked on every cycle, even with nothing to install (5.4.4.2 step 6
         # allows it): root rotations and attacks on the Image repository are noticed early.
@@ -201,7 +211,7 @@ class VehicleClient:
         downloads = {serial: self._download(a) for serial, a in pending.items()}
         director_targets = director.targets_bytes()  # exactly what the primary verified
         for serial, secondary in self.secondaries.items():
-            if serial in downloads:
+            if secondary.partial and serial in downloads:
                 roots = self._director_roots_after(secondary.verifier.root_version(), director)
                 secondary.receive(director_targets, now, downloads[serial][0], roots)
         updates = self._install_all(pending, downloads)
@@ -358,7 +368,7 @@ class VehicleClient:
     # -- boot and reports ------------------------------------------------------------------------
     def boot(self, health_check: HealthCheck | None = None) -> list[BootResult]:
         """The next boot of every ECU: trial slots run, then commit or roll back."""
-        return [self.slots[serial].boot(health_check) for serial in sorted(self.ecus)]
+        return [self.slots[serial].boot(health_check) for serial in sorted(self.hardware)]
 
     def installed(self) -> dict[str, SlotImage | None]:
         """What each ECU runs now (its active, committed slot)."""
@@ -372,9 +382,10 @@ class VehicleClient:
         return manifest
 
     def _manifest(self, now: datetime, state: ClientState) -> bytes:
-        reports = {
-            serial: ecu_version_report(serial, self.slots[serial].installed(), now,
-                                       state.next_report_counter(serial), state.attacks_detected, ecu.signer)
-            for serial, ecu in sorted(self.ecus.items())
-        }
+        # the primary signs its own report; each Secondary signs its own, and the primary forwards it
+        reports = {self.primary_serial: ecu_version_report(
+            self.primary_serial, self.slots[self.primary_serial].installed(), now,
+            state.next_report_counter(self.primary_serial), state.attacks_detected, self._report_key)}
+        for serial, secondary in sorted(self.secondaries.items()):
+            reports[serial] = secondary.version_report(now, state.attacks_detected)
         return vehicle_manifest(self.vin, self.primary_serial, reports, self.primary_key)
