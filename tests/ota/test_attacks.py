@@ -400,3 +400,17 @@ def test_readme_attack_table_names_only_real_tests_and_every_attack_test() -> No
                                   "test_client_with_a_foreign_trust_anchor_trusts_nothing",
                                   "test_readme_attack_table_names_only_real_tests_and_every_attack_test"}
     assert not unlisted, sorted(unlisted)
+
+
+def test_director_target_for_an_installed_image_is_still_checked_against_the_image_repository(
+        server: Server, car: Vehicle) -> None:
+    """U 5.4.4.2 step 10: every Director target is checked, not only those with something to install.
+
+    With the Director's keys alone an attacker lists, for the ECU, a path the Image repository never
+    signed but with the hash of what the ECU already runs: nothing is downloaded, and the vehicle
+    used to report "up to date" on a target no image repository vouches for.
+    """
+    mirror = server.mirror(car.registered.vin)
+    forge_director(server, car, mirror, assign_only(
+        director_target("unsigned/1.0", MAIN_1, "ecu-main", "hw-main", 1)))
+    attack(car, mirror, e.TargetMismatchError)

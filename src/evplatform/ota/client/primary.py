@@ -200,14 +200,16 @@ class VehicleClient:
         # Both repositories are checked on every cycle, even with nothing to install (5.4.4.2 step 6
         # allows it): root rotations and attacks on the Image repository are noticed early.
         image = self._refresh("image", now, state)
+        # U 5.4.4.2 step 10: every Director target, installed ones too, must be the Image repository's
+        # (a Director key alone must not be able to make an ECU report "up to date" on anything)
+        for serial, assignment in assignments.items():
+            match_image_target(assignment, self._find_image_target(image, assignment.filepath))
+            installed = self.slots[serial].installed()
+            check_release_counter(assignment, installed.release_counter if installed else None)
         if not pending:
             state.versions["director"] = director.versions()
             state.versions["image"] = image.versions()
             return self._finish(now, state, "up-to-date", ())
-        for serial, assignment in pending.items():
-            match_image_target(assignment, self._find_image_target(image, assignment.filepath))
-            installed = self.slots[serial].installed()
-            check_release_counter(assignment, installed.release_counter if installed else None)
         downloads = {serial: self._download(a) for serial, a in pending.items()}
         director_targets = director.targets_bytes()  # exactly what the primary verified
         for serial, secondary in self.secondaries.items():

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,7 @@ from tuf.api.metadata import Root, Targets
 
 from evplatform.ota.assignment import Assignment
 from evplatform.ota.client.errors import (
+    ClockSkewError,
     EcuMismatchError,
     ExpiredMetadataError,
     InstallError,
@@ -41,8 +42,9 @@ class PartialVerifier:
     """Partial verification state of one Secondary: Director root and last targets version."""
 
     def __init__(self, ecu_serial: str, hardware_id: str, folder: Path, limits: Limits | None = None, *,
-                 vin: str) -> None:
+                 vin: str, clock_tolerance: timedelta = timedelta(minutes=5)) -> None:
         self.vin = vin  # set at the factory with the Director root; never taken from the primary's messages
+        self.clock_tolerance = clock_tolerance
         self.ecu_serial = ecu_serial
         self.hardware_id = hardware_id
         self.folder = Path(folder)
@@ -67,10 +69,22 @@ class PartialVerifier:
         root = load(self._root_path.read_bytes(), Root.type, "Director root", self.limits.root).metadata.signed
         return int(root.version)
 
+    def _state(self) -> dict[str, Any]:
+        return dict(json.loads(self._state_path.read_bytes())) if self._state_path.exists() else {}
+
     def _targets_version(self) -> int:
-        if not self._state_path.exists():
-            return 0
-        return int(json.loads(self._state_path.read_bytes()).get("targets_version", 0))
+        return int(self._state().get("targets_version", 0))
+
+    def _check_time(self, now: datetime) -> None:
+        """U 5.4.4.1 step 1: this ECU's own lower bound on time, the latest time it verified at.
+
+        The time comes from the primary; a primary (or its clock) turned back could otherwise make
+        this ECU accept metadata that expired long ago.
+        """
+        last = self._state().get("last_time")
+        if last is not None and now < datetime.fromisoformat(last) - self.clock_tolerance:
+            raise ClockSkewError(f"ECU {self.ecu_serial}: the time {now:%Y-%m-%dT%H:%M:%SZ} is before the last "
+                                 f"verified {last}: refusing to judge expiry with it")
 
     def verify(
         self,
@@ -85,6 +99,7 @@ class PartialVerifier:
             trusted_root = self._root_path.read_bytes()
         except FileNotFoundError as error:
             raise InstallError(f"ECU {self.ecu_serial}: no Director root provisioned") from error
+        self._check_time(now)
         chain = TrustedRepository("Director", trusted_root, now, limits=self.limits)
         for data in root_updates:
             chain.update_root(data)
@@ -108,7 +123,10 @@ class PartialVerifier:
         check_image(assignment, image, f"ECU {self.ecu_serial}: image")
         if chain.root_bytes != trusted_root:
             write_durably(self._root_path, chain.root_bytes)
-        write_durably(self._state_path, json.dumps({"targets_version": targets.version}).encode())
+        last = self._state().get("last_time")
+        latest = max(now, datetime.fromisoformat(last)) if last else now
+        write_durably(self._state_path, json.dumps({"targets_version": targets.version,
+                                                    "last_time": latest.isoformat()}).encode())
         return assignment
 
 
