@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -414,3 +415,21 @@ def test_director_target_for_an_installed_image_is_still_checked_against_the_ima
     forge_director(server, car, mirror, assign_only(
         director_target("unsigned/1.0", MAIN_1, "ecu-main", "hw-main", 1)))
     attack(car, mirror, e.TargetMismatchError)
+
+
+def test_freeze_attack_against_a_slow_clock_is_caught_by_the_directors_signed_time(
+        server: Server, car: Vehicle) -> None:
+    """A vehicle whose clock runs 3 days slow would judge 2-day-old frozen metadata fresh; the Director's
+    time, signed in its timestamp in answer to the nonce of the vehicle's manifest, corrects it."""
+    vin = car.registered.vin
+    server.clock.advance(days=3)  # the vehicle's clock stopped while parked: it now runs 3 days slow
+    server.service.refresh_timestamps()
+    car.client.clock = lambda: server.clock() - timedelta(days=3)
+    first = car.client.update_check()
+    server.service.submit_manifest(vin, first.manifest)  # its nonce, answered in the next timestamp
+    assert car.client.update_check().status == "up-to-date"  # learns how slow its clock is
+    frozen = server.mirror(vin)
+    server.clock.advance(days=2)  # the timestamps (1 day) have expired; the vehicle's clock says 1 day ago
+    server.service.refresh_timestamps()
+    error = attack(car, frozen, e.ExpiredMetadataError)
+    assert "timestamp" in str(error)

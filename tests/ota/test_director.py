@@ -282,3 +282,22 @@ def test_fast_path_is_canonical_for_any_unicode(repositories: tuple, clock: Fake
         root.verify_delegate(role, document)
     documents["snapshot"].signed.meta["targets.json"].verify_length_and_hashes(fast["targets"])
     documents["timestamp"].signed.snapshot_meta.verify_length_and_hashes(fast["snapshot"])
+
+
+def test_timestamp_answers_the_nonce_of_the_last_manifest_with_the_directors_time(
+        repositories: tuple, clock: FakeClock) -> None:
+    _, director, _, vehicle = _setup(repositories)
+    record = director.vehicle(vehicle.vin)
+    record.nonce = "ab" * 16
+    fast = director.render(record, [2, 3, 4])
+    timestamp = Metadata.from_bytes(fast["timestamp"])
+    root = Metadata.from_bytes(director.metadata_bytes(vehicle.vin, "root"))
+    root.verify_delegate("timestamp", timestamp)
+    assert timestamp.signed.unrecognized_fields["custom"] == {"nonce": "ab" * 16,
+                                                               "time": clock().strftime("%Y-%m-%dT%H:%M:%SZ")}
+    targets = {a.image.filepath: (a.image.length, a.image.sha256, director.custom_of(a))
+               for a in record.assignments.values()}
+    expires = [clock() + director.expiry[r] for r in ("targets", "snapshot", "timestamp")]
+    reference = render_reference(vehicle.vin, targets, [2, 3, 4], expires, director.online_signers(),
+                                 ("ab" * 16, clock().strftime("%Y-%m-%dT%H:%M:%SZ")))
+    assert fast == reference

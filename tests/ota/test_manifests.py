@@ -189,13 +189,25 @@ def test_extra_fields_take_the_generic_path(setup: tuple, clock: FakeClock) -> N
     """Unknown fields are signed too (round-trip unchanged); a tampered one breaks the signature."""
     director, vehicle = setup
     data = json.loads(_manifest(vehicle, clock, 1))
-    signed = {**data["signed"], "nonce": 42}
+    signed = {**data["signed"], "x_extension": 42}
     text = encode_canonical(signed)
     assert text is not None
     signature = vehicle.signers["PRI-1"].sign(text.encode()).to_dict()
     good = json.dumps({"signed": signed, "signatures": [signature]}).encode()
     assert set(director.ingest_manifest(vehicle.vin, good).reports) == set(HW)
     clock.advance(minutes=1)
-    bad = json.dumps({"signed": {**signed, "nonce": 43}, "signatures": [signature]}).encode()
+    bad = json.dumps({"signed": {**signed, "x_extension": 43}, "signatures": [signature]}).encode()
     with pytest.raises(OtaError, match="bad signature"):
         director.ingest_manifest(vehicle.vin, bad)
+
+
+@pytest.mark.parametrize("nonce", ["short", "ZZ" * 16, 42, "a" * 65])
+def test_a_malformed_nonce_is_refused(setup: tuple, clock: FakeClock, nonce: object) -> None:
+    director, vehicle = setup
+    reports = {s: sign_ecu_report(vehicle.signers[s], s, "img", "0" * 64, 3, time=_time(clock), report_counter=1)
+               for s in HW}
+    data = sign_vehicle_manifest(vehicle.signers["PRI-1"], vehicle.vin, "PRI-1", reports)
+    document = json.loads(data)
+    document["signed"]["nonce"] = nonce  # the signature no longer matters: the nonce is checked first
+    with pytest.raises(OtaError, match="'nonce' must be 16 to 64 hexadecimal digits"):
+        director.ingest_manifest(vehicle.vin, json.dumps(document).encode())

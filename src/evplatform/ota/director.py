@@ -44,7 +44,7 @@ from evplatform.ota.assignment import Assignment, DeltaOffer
 from evplatform.ota.image_repository import ImageRepository, ImageTarget
 from evplatform.ota.keys import KeyRing, public_key_of, signer_of
 from evplatform.ota.manifests import ManifestResult, ManifestVerifier
-from evplatform.ota.metadata_common import DIRECTOR_EXPIRY, Clock, now_of
+from evplatform.ota.metadata_common import DIRECTOR_EXPIRY, Clock, expires_text, now_of
 
 logger = logging.getLogger(__name__)
 
@@ -240,6 +240,8 @@ class Director:
         result = self._manifests.verify(vin, data, record, now_of(self.clock))
         ManifestVerifier.apply(record, result)
         self.save_vehicle(record)
+        if result.nonce is not None:
+            self.publish(vin)  # the next timestamp answers the nonce with the Director's signed time
         return result
 
     # -- metadata --------------------------------------------------------------------------
@@ -255,7 +257,8 @@ class Director:
         """Signed targets, snapshot and timestamp for ``record`` at ``versions`` (no I/O)."""
         if self._renderer is None:
             raise OtaError(f"{self.path}: the Director's online keys are not loaded")
-        return self._renderer.render(record.vin, self.fragments(record), versions, self._expires_texts())
+        time_for = (record.nonce, expires_text(now_of(self.clock))) if record.nonce else None
+        return self._renderer.render(record.vin, self.fragments(record), versions, self._expires_texts(), time_for)
 
     def _expires_texts(self) -> list[str]:
         """Expiry strings of the three roles, formatted once per clock second."""

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -53,6 +54,7 @@ from evplatform.ota.client.matching import (
 )
 from evplatform.ota.client.reports import ecu_version_report, vehicle_manifest
 from evplatform.ota.client.secondary import SecondaryEcu
+from evplatform.ota.client.secure_time import corrected, signed_time
 from evplatform.ota.client.slots import BootResult, EcuSlots, HealthCheck, SlotImage
 from evplatform.ota.client.state import REPOSITORIES, ClientState
 from evplatform.ota.client.trusted_set import Limits, TrustedRepository, VerifiedTargets
@@ -170,10 +172,11 @@ class VehicleClient:
     def update_check(self) -> UpdateOutcome:
         """One full-verification update cycle; raises a specific ClientError on any failure."""
         state = ClientState.load(self.state_folder)
-        now = now_of(self.clock)
+        local = now_of(self.clock)
+        now = corrected(local, state.clock_offset)  # never earlier than the Director's signed time allows
         try:
             self._check_time(now, state)
-            outcome = self._update(now, state)
+            outcome = self._update(now, state, local)
         except OtaError as error:
             logger.warning("vehicle %s: update check refused: %s", self.vin, error, extra={
                 "event": "verification_failed", "vin": self.vin, "error": type(error).__name__})
@@ -191,10 +194,14 @@ class VehicleClient:
                 f"{state.last_time:%Y-%m-%dT%H:%M:%SZ}: refusing to judge expiry with it"
             )
 
-    def _update(self, now: datetime, state: ClientState) -> UpdateOutcome:
+    def _update(self, now: datetime, state: ClientState, local: datetime) -> UpdateOutcome:
         director = self._refresh("director", now, state)
         # before anything is trusted or saved: a replay must leave this vehicle's real metadata usable
         check_vehicle(director.targets, self.vin)
+        director_time = signed_time(director.timestamp, state.nonce_sent)
+        if director_time is not None:  # the Director answered our last nonce: a time no one signed in advance
+            state.clock_offset = max(state.clock_offset, director_time - local)
+            state.nonce_sent = ""  # each nonce answers once
         assignments = director_assignments(director.targets, self.hardware)
         pending = {serial: a for serial, a in sorted(assignments.items()) if not self._has(serial, a)}
         # Both repositories are checked on every cycle, even with nothing to install (5.4.4.2 step 6
@@ -384,10 +391,11 @@ class VehicleClient:
         return manifest
 
     def _manifest(self, now: datetime, state: ClientState) -> bytes:
+        state.nonce_sent = secrets.token_hex(16)
         # the primary signs its own report; each Secondary signs its own, and the primary forwards it
         reports = {self.primary_serial: ecu_version_report(
             self.primary_serial, self.slots[self.primary_serial].installed(), now,
             state.next_report_counter(self.primary_serial), state.attacks_detected, self._report_key)}
         for serial, secondary in sorted(self.secondaries.items()):
             reports[serial] = secondary.version_report(now, state.attacks_detected)
-        return vehicle_manifest(self.vin, self.primary_serial, reports, self.primary_key)
+        return vehicle_manifest(self.vin, self.primary_serial, reports, self.primary_key, state.nonce_sent)
