@@ -295,9 +295,31 @@ def test_timestamp_answers_the_nonce_of_the_last_manifest_with_the_directors_tim
     root.verify_delegate("timestamp", timestamp)
     assert timestamp.signed.unrecognized_fields["custom"] == {"nonce": "ab" * 16,
                                                                "time": clock().strftime("%Y-%m-%dT%H:%M:%SZ")}
-    targets = {a.image.filepath: (a.image.length, a.image.sha256, director.custom_of(a))
+    targets = {a.filepath: (a.length, a.sha256, a.custom())
                for a in record.assignments.values()}
     expires = [clock() + director.expiry[r] for r in ("targets", "snapshot", "timestamp")]
     reference = render_reference(vehicle.vin, targets, [2, 3, 4], expires, director.online_signers(),
                                  ("ab" * 16, clock().strftime("%Y-%m-%dT%H:%M:%SZ")))
     assert fast == reference
+
+
+@pytest.mark.parametrize(
+    ("delta", "delta_from", "message"),
+    [
+        ({"algorithm": "detools", "sha256": "a" * 64, "length": 12.5}, "b" * 64, "length 12.5 is not a positive"),
+        ({"algorithm": "detools", "sha256": "a" * 64, "length": True}, "b" * 64, "length True is not a positive"),
+        ({"algorithm": "det\x01ools", "sha256": "a" * 64, "length": 12}, "b" * 64, "is not a short lower-case name"),
+        ({"algorithm": "detools", "sha256": "A" * 64, "length": 12}, "b" * 64, "is not 64 lower-case hex digits"),
+        ({"algorithm": "detools", "sha256": "a" * 64}, "b" * 64, "needs exactly algorithm, sha256 and length"),
+        ({"algorithm": "detools", "sha256": "a" * 64, "length": 12}, None, "delta_from"),
+    ],
+)
+def test_a_malformed_delta_offer_is_refused_before_it_is_signed(
+        repositories: tuple, delta: dict, delta_from: str | None, message: str) -> None:
+    _, director, _, vehicle = _setup(repositories)
+    before = director.metadata_bytes(vehicle.vin, "targets") if director.vehicle(vehicle.vin).versions else None
+    with pytest.raises(OtaError, match=message):
+        director.assign(vehicle.vin, "ZC-1", "zone-fw/3.3.0", delta=delta, delta_from=delta_from)
+    assert director.vehicle(vehicle.vin).assignments == {}
+    if before is not None:
+        assert director.metadata_bytes(vehicle.vin, "targets") == before

@@ -353,14 +353,29 @@ def _root_only_report(files: RoleFiles, now: datetime, source: str) -> Verificat
     return report
 
 
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+_ALGORITHM = re.compile(r"[a-z0-9][a-z0-9_.-]{0,31}")
+
+
 def _delta_offer(vin: str, serial: str, delta: Mapping[str, Any] | None, delta_from: str | None) -> DeltaOffer | None:
-    """The delta fields of an assignment: both or neither (a client refuses a delta it cannot place)."""
+    """The delta fields of an assignment: both or neither, each of the form the vehicle reads.
+
+    Refused here rather than signed: a float length, a control character in the algorithm or a
+    malformed hash would otherwise go into the vehicle's metadata, which it then refuses as a whole.
+    """
+    where = f"vehicle {vin} ECU {serial}"
     if delta is None and delta_from is None:
         return None
     if delta is None or delta_from is None:
-        raise OtaError(f"vehicle {vin} ECU {serial}: a delta needs both its fields and delta_from (the sha256 it "
-                       "applies to)")
-    try:
-        return DeltaOffer(str(delta_from), str(delta["algorithm"]), str(delta["sha256"]), int(delta["length"]))
-    except (KeyError, TypeError, ValueError) as error:
-        raise OtaError(f"vehicle {vin} ECU {serial}: malformed delta {dict(delta)!r} ({error!r})") from error
+        raise OtaError(f"{where}: a delta needs both its fields and delta_from (the sha256 it applies to)")
+    if not isinstance(delta, Mapping) or set(delta) != {"algorithm", "sha256", "length"}:
+        raise OtaError(f"{where}: malformed delta: it needs exactly algorithm, sha256 and length")
+    algorithm, sha256, length = delta["algorithm"], delta["sha256"], delta["length"]
+    if not isinstance(algorithm, str) or not _ALGORITHM.fullmatch(algorithm):
+        raise OtaError(f"{where}: malformed delta: algorithm {algorithm!r} is not a short lower-case name")
+    for name, digest in (("sha256", sha256), ("delta_from", delta_from)):
+        if not isinstance(digest, str) or not _SHA256.fullmatch(digest):
+            raise OtaError(f"{where}: malformed delta: {name} {digest!r} is not 64 lower-case hex digits")
+    if isinstance(length, bool) or not isinstance(length, int) or not 0 < length < 2**63:
+        raise OtaError(f"{where}: malformed delta: length {length!r} is not a positive integer")
+    return DeltaOffer(delta_from, algorithm, sha256, length)
