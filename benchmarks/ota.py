@@ -141,7 +141,7 @@ def bench_director(folder: Path, vehicles: int, rounds: int) -> dict[str, Any]:
     signers = director.online_signers()
     expires = [START + director.expiry[r] for r in ("targets", "snapshot", "timestamp")]
     reference_inputs = [
-        {a.filepath: (a.length, a.sha256, a.custom()) for a in r.assignments.values()}
+        (r.vin, {a.filepath: (a.length, a.sha256, a.custom()) for a in r.assignments.values()})
         for r in records
     ]
     for record in records:
@@ -159,11 +159,11 @@ def bench_director(folder: Path, vehicles: int, rounds: int) -> dict[str, Any]:
         return len(records)
 
     def anchor() -> int:
-        for targets in reference_inputs:
-            render_reference(targets, (3, 3, 3), expires, signers)
+        for vin, targets in reference_inputs:
+            render_reference(vin, targets, (3, 3, 3), expires, signers)
         return len(records)
 
-    assert director.render(records[0], (3, 3, 3)) == render_reference(reference_inputs[0], (3, 3, 3), expires, signers)
+    assert director.render(records[0], (3, 3, 3)) == render_reference(*reference_inputs[0], (3, 3, 3), expires, signers)
     load_before = loadavg()
     fast, reference, cold, floor = alternate([ours, anchor, ours_cold, ed25519_floor("sign", 3)], rounds)
     return {"vehicles": vehicles, "ecus": ECUS, "ours_per_s": round(fast), "ours_cold_per_s": round(cold),

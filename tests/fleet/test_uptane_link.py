@@ -88,7 +88,8 @@ def test_good_release_completes_with_the_image_committed_in_slot_b(run: Run) -> 
         assert (slots.active, slots.trial) == ("b", None)  # factory image in a, the update committed in b
         installed = slots.installed()
         assert installed is not None and installed.sha256 == image.sha256 and installed.filepath == image.filepath
-    assert run.link.service.director.vehicle(f"V{succeeded[0]:010d}").installed["central-compute"]["sha256"] == (
+    vin = f"V{succeeded[0]:010d}"  # ECU serials are unique across the fleet: they carry the VIN
+    assert run.link.service.director.vehicle(vin).installed[f"{vin}-central-compute"]["sha256"] == (
         image.sha256)  # the vehicle's signed manifest told the Director
 
 

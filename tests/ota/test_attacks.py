@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -20,7 +21,7 @@ from tuf.api.serialization.json import JSONSerializer
 from evplatform.errors import OtaError
 from evplatform.ota.client import errors as e
 from evplatform.ota.client.fetcher import InMemoryFetcher
-from evplatform.ota.client.primary import VehicleClient
+from evplatform.ota.client.primary import Ecu, VehicleClient
 from evplatform.ota.keys import generate_private_key, signer_of
 from ota.vehicle_support import Server, Vehicle, build_server, build_vehicle, no_fsync  # noqa: F401
 
@@ -378,7 +379,8 @@ def test_every_attack_is_recorded_for_the_director(server: Server, car: Vehicle)
 def test_client_with_a_foreign_trust_anchor_trusts_nothing(server: Server, car: Vehicle, tmp_path: Path) -> None:
     other = build_server(tmp_path / "other-oem")
     client = VehicleClient(car.registered.vin, car.registered.signers["ecu-main"],
-                           list(car.client.ecus.values()), server.mirror(car.registered.vin), tmp_path / "car3",
+                           [Ecu(s, h, car.registered.signers[s]) for s, h in car.client.hardware.items()],
+                           server.mirror(car.registered.vin), tmp_path / "car3",
                            server.clock, trusted_roots=other.root_bytes())
     with pytest.raises(e.ThresholdError):
         client.update_check()
@@ -399,3 +401,35 @@ def test_readme_attack_table_names_only_real_tests_and_every_attack_test() -> No
                                   "test_client_with_a_foreign_trust_anchor_trusts_nothing",
                                   "test_readme_attack_table_names_only_real_tests_and_every_attack_test"}
     assert not unlisted, sorted(unlisted)
+
+
+def test_director_target_for_an_installed_image_is_still_checked_against_the_image_repository(
+        server: Server, car: Vehicle) -> None:
+    """U 5.4.4.2 step 10: every Director target is checked, not only those with something to install.
+
+    With the Director's keys alone an attacker lists, for the ECU, a path the Image repository never
+    signed but with the hash of what the ECU already runs: nothing is downloaded, and the vehicle
+    used to report "up to date" on a target no image repository vouches for.
+    """
+    mirror = server.mirror(car.registered.vin)
+    forge_director(server, car, mirror, assign_only(
+        director_target("unsigned/1.0", MAIN_1, "ecu-main", "hw-main", 1)))
+    attack(car, mirror, e.TargetMismatchError)
+
+
+def test_freeze_attack_against_a_slow_clock_is_caught_by_the_directors_signed_time(
+        server: Server, car: Vehicle) -> None:
+    """A vehicle whose clock runs 3 days slow would judge 2-day-old frozen metadata fresh; the Director's
+    time, signed in its timestamp in answer to the nonce of the vehicle's manifest, corrects it."""
+    vin = car.registered.vin
+    server.clock.advance(days=3)  # the vehicle's clock stopped while parked: it now runs 3 days slow
+    server.service.refresh_timestamps()
+    car.client.clock = lambda: server.clock() - timedelta(days=3)
+    first = car.client.update_check()
+    server.service.submit_manifest(vin, first.manifest)  # its nonce, answered in the next timestamp
+    assert car.client.update_check().status == "up-to-date"  # learns how slow its clock is
+    frozen = server.mirror(vin)
+    server.clock.advance(days=2)  # the timestamps (1 day) have expired; the vehicle's clock says 1 day ago
+    server.service.refresh_timestamps()
+    error = attack(car, frozen, e.ExpiredMetadataError)
+    assert "timestamp" in str(error)

@@ -369,3 +369,16 @@ def test_corrupted_client_state_is_a_clear_error(server: Server, car: Vehicle) -
     (car.client.state_folder / "state.json").write_text("{broken", encoding="utf-8")
     with pytest.raises(ClientError, match="unreadable client state"):
         car.client.update_check()
+
+
+def test_partial_verification_secondary_keeps_its_own_lower_bound_on_time(server: Server, tmp_path: Path) -> None:
+    """U 5.4.4.1 step 1: a Secondary refuses a time before the latest it verified at, whatever the primary says."""
+    car = build_vehicle(server, tmp_path / "car", factory={"ecu-main": "main/1.0", "ecu-brake": "brake/1.0"},
+                        partial=["ecu-brake"])
+    server.service.assign(car.registered.vin, "ecu-brake", "brake/2.0")
+    targets = car.client.fetcher.fetch(f"director/{car.registered.vin}/targets.json", 1 << 20)
+    secondary = car.client.secondaries["ecu-brake"]
+    secondary.receive(targets, server.clock(), BRAKE_2)
+    with pytest.raises(ClockSkewError, match="before the last verified"):
+        secondary.receive(targets, server.clock() - timedelta(days=2), BRAKE_2)
+    secondary.receive(targets, server.clock() - timedelta(minutes=1), BRAKE_2)  # within the tolerance

@@ -8,8 +8,15 @@ from pathlib import Path
 import httpx
 import pytest
 
-from evplatform.ota.client.errors import DownloadError, EndlessDataError, NotFoundError
-from evplatform.ota.client.fetcher import DirectoryFetcher, Fetcher, HttpFetcher, InMemoryFetcher, ServiceFetcher
+from evplatform.ota.client.errors import DownloadError, EndlessDataError, NotFoundError, SlowRetrievalError
+from evplatform.ota.client.fetcher import (
+    DirectoryFetcher,
+    Fetcher,
+    HttpFetcher,
+    InMemoryFetcher,
+    RateMonitor,
+    ServiceFetcher,
+)
 
 BODY = bytes(range(256)) * 40  # 10 KiB
 
@@ -202,3 +209,45 @@ def test_http_resume_over_a_real_loopback_socket() -> None:
         server.shutdown()
         server.server_close()
     assert ranges == [None, "bytes=4096-"]
+
+
+class DripStream(httpx.SyncByteStream):
+    """A body sent ``size`` bytes at a time, each piece ``seconds`` after the last (on a fake clock)."""
+
+    def __init__(self, data: bytes, size: int, seconds: float, clock: list[float]) -> None:
+        self.data, self.size, self.seconds, self.clock = data, size, seconds, clock
+
+    def __iter__(self) -> Iterator[bytes]:
+        for start in range(0, len(self.data), self.size):
+            self.clock[0] += self.seconds
+            yield self.data[start:start + self.size]
+
+
+def dripping(size: int, seconds: float) -> tuple[HttpFetcher, list[float]]:
+    clock = [0.0]
+    transport = httpx.MockTransport(lambda request: httpx.Response(200, stream=DripStream(BODY, size, seconds, clock)))
+    monitor = RateMonitor(min_bytes_per_s=100, window_s=10, clock=lambda: clock[0])
+    fetcher = HttpFetcher("http://127.0.0.1:8000/uptane", client=httpx.Client(transport=transport), rate=monitor)
+    return fetcher, clock
+
+
+def test_slow_retrieval_is_aborted_below_the_minimum_rate() -> None:
+    fetcher, clock = dripping(size=64, seconds=1.0)  # 64 B/s, each piece well within any read timeout
+    with pytest.raises(SlowRetrievalError, match="below the minimum of 100 B/s"):
+        fetcher.fetch("images/abc", len(BODY))
+    assert 10 <= clock[0] <= 12  # aborted as soon as one window was too slow, not at the end
+
+
+def test_a_download_at_the_minimum_rate_or_faster_completes() -> None:
+    fetcher, clock = dripping(size=1024, seconds=1.0)  # 1 KiB/s, ten seconds for the body
+    assert fetcher.fetch("images/abc", len(BODY)) == BODY
+    assert clock[0] == pytest.approx(10.0)
+
+
+def test_a_slow_start_is_judged_over_the_whole_window_only() -> None:
+    monitor = RateMonitor(min_bytes_per_s=100, window_s=10, clock=iter([0.0, 5.0, 9.0, 20.0]).__next__)
+    monitor.start()
+    monitor.observe(0, "u")       # 5 s with nothing: not yet a whole window
+    monitor.observe(2000, "u")    # 9 s: still within the first window
+    with pytest.raises(SlowRetrievalError):
+        monitor.observe(2100, "u")  # 100 B in the 11 s since the sample at 9 s → 9 B/s

@@ -65,7 +65,7 @@ def test_fast_path_is_byte_identical_to_python_tuf(repositories: tuple, clock: F
     targets = {a.filepath: (a.length, a.sha256, a.custom())
                for a in record.assignments.values()}
     expires = [clock() + director.expiry[r] for r in ("targets", "snapshot", "timestamp")]
-    reference = render_reference(targets, [5, 6, 7], expires, director.online_signers())
+    reference = render_reference(vehicle.vin, targets, [5, 6, 7], expires, director.online_signers())
     assert fast == reference  # ed25519 is deterministic: same bytes, same signatures
 
 
@@ -148,7 +148,8 @@ def test_director_root_rotation(repositories: tuple) -> None:
 def test_other_key_signature_fails_verification(repositories: tuple) -> None:
     _, director, _, vehicle = _setup(repositories)
     rogue = FastRenderer({r: generate_private_key() for r in ("targets", "snapshot", "timestamp")})
-    documents = rogue.render(director.fragments(director.vehicle(vehicle.vin)), [9, 9, 9], ["2030-01-01T00:00:00Z"] * 3)
+    documents = rogue.render(vehicle.vin, director.fragments(director.vehicle(vehicle.vin)), [9, 9, 9],
+                             ["2030-01-01T00:00:00Z"] * 3)
     root = Metadata.from_bytes(director.metadata_bytes(vehicle.vin, "root"))
     with pytest.raises(UnsignedMetadataError):
         root.verify_delegate("targets", Metadata.from_bytes(documents["targets"]))
@@ -252,3 +253,73 @@ def test_vehicle_records_written_with_component_and_version_still_read(repositor
     path.write_text(json.dumps(data))
     reopened = Director.open_with_keyring(director.path, clock, image, keys)
     assert reopened.vehicle(vehicle.vin).assignments == director.vehicle(vehicle.vin).assignments
+
+
+@pytest.mark.parametrize("text", ["ÉCU-ü-東", "line\u2028sep\u2029", "emoji-🚗", "nbsp\u00a0x", "del\x7f"])
+def test_fast_path_is_canonical_for_any_unicode(repositories: tuple, clock: FakeClock, text: str) -> None:
+    """Non-ASCII serials, hardware ids and paths: the fast path signs exactly the canonical JSON.
+
+    python-tuf's serializer writes non-ASCII as ``\\u`` escapes in the file while signing the raw
+    UTF-8 canonical form; ours writes the canonical form itself. The files differ (so do the
+    snapshot and timestamp that hash them), the signed documents and signatures must not.
+    """
+    image, director, keys = repositories
+    add_images(image, keys, [(f"fw-{text}/1.0", b"firmware" * 20, f"HW-{text}", 1)])
+    vehicle = register_test_vehicle(director, "VINU000000000001", {f"SER-{text}": f"HW-{text}"})
+    director.assign(vehicle.vin, f"SER-{text}", f"fw-{text}/1.0", publish=False)
+    record = director.vehicle(vehicle.vin)
+    fast = director.render(record, [2, 3, 4])
+    targets = {a.filepath: (a.length, a.sha256, a.custom())
+               for a in record.assignments.values()}
+    expires = [clock() + director.expiry[r] for r in ("targets", "snapshot", "timestamp")]
+    reference = render_reference(vehicle.vin, targets, [2, 3, 4], expires, director.online_signers())
+    ours, theirs = json.loads(fast["targets"]), json.loads(reference["targets"])
+    assert ours == theirs  # the same signed document and the same (deterministic ed25519) signature
+    assert b'"signed":' + encode_canonical(ours["signed"]).encode() + b"}" in fast["targets"]
+    root = Metadata.from_bytes(director.metadata_bytes(vehicle.vin, "root"))
+    documents = {role: Metadata.from_bytes(fast[role]) for role in ("targets", "snapshot", "timestamp")}
+    for role, document in documents.items():
+        root.verify_delegate(role, document)
+    documents["snapshot"].signed.meta["targets.json"].verify_length_and_hashes(fast["targets"])
+    documents["timestamp"].signed.snapshot_meta.verify_length_and_hashes(fast["snapshot"])
+
+
+def test_timestamp_answers_the_nonce_of_the_last_manifest_with_the_directors_time(
+        repositories: tuple, clock: FakeClock) -> None:
+    _, director, _, vehicle = _setup(repositories)
+    record = director.vehicle(vehicle.vin)
+    record.nonce = "ab" * 16
+    fast = director.render(record, [2, 3, 4])
+    timestamp = Metadata.from_bytes(fast["timestamp"])
+    root = Metadata.from_bytes(director.metadata_bytes(vehicle.vin, "root"))
+    root.verify_delegate("timestamp", timestamp)
+    assert timestamp.signed.unrecognized_fields["custom"] == {"nonce": "ab" * 16,
+                                                               "time": clock().strftime("%Y-%m-%dT%H:%M:%SZ")}
+    targets = {a.filepath: (a.length, a.sha256, a.custom())
+               for a in record.assignments.values()}
+    expires = [clock() + director.expiry[r] for r in ("targets", "snapshot", "timestamp")]
+    reference = render_reference(vehicle.vin, targets, [2, 3, 4], expires, director.online_signers(),
+                                 ("ab" * 16, clock().strftime("%Y-%m-%dT%H:%M:%SZ")))
+    assert fast == reference
+
+
+@pytest.mark.parametrize(
+    ("delta", "delta_from", "message"),
+    [
+        ({"algorithm": "detools", "sha256": "a" * 64, "length": 12.5}, "b" * 64, "length 12.5 is not a positive"),
+        ({"algorithm": "detools", "sha256": "a" * 64, "length": True}, "b" * 64, "length True is not a positive"),
+        ({"algorithm": "det\x01ools", "sha256": "a" * 64, "length": 12}, "b" * 64, "is not a short lower-case name"),
+        ({"algorithm": "detools", "sha256": "A" * 64, "length": 12}, "b" * 64, "is not 64 lower-case hex digits"),
+        ({"algorithm": "detools", "sha256": "a" * 64}, "b" * 64, "needs exactly algorithm, sha256 and length"),
+        ({"algorithm": "detools", "sha256": "a" * 64, "length": 12}, None, "delta_from"),
+    ],
+)
+def test_a_malformed_delta_offer_is_refused_before_it_is_signed(
+        repositories: tuple, delta: dict, delta_from: str | None, message: str) -> None:
+    _, director, _, vehicle = _setup(repositories)
+    before = director.metadata_bytes(vehicle.vin, "targets") if director.vehicle(vehicle.vin).versions else None
+    with pytest.raises(OtaError, match=message):
+        director.assign(vehicle.vin, "ZC-1", "zone-fw/3.3.0", delta=delta, delta_from=delta_from)
+    assert director.vehicle(vehicle.vin).assignments == {}
+    if before is not None:
+        assert director.metadata_bytes(vehicle.vin, "targets") == before

@@ -113,10 +113,12 @@ def test_wrong_vin_unknown_vin_unknown_ecu(setup: tuple, clock: FakeClock) -> No
         director.ingest_manifest(vehicle.vin, _manifest(vehicle, clock, 1, vin="OTHER"))
     with pytest.raises(OtaError, match="unknown VIN"):
         director.ingest_manifest("VIN-NONE", _manifest(vehicle, clock, 1))
-    other = register_test_vehicle(director, "VIN-M2", {"PRI-1": "MD-HUB-A1"})
+    other = register_test_vehicle(director, "VIN-M2", {"PRI-2": "MD-HUB-A1"})  # serials are unique per fleet
+    reports = {serial: sign_ecu_report(signer, serial, "hub-os/1.7.0", hashlib.sha256(b"x").hexdigest(), 1,
+                                       time=_time(clock), report_counter=1, attacks_detected="")
+               for serial, signer in (("PRI-2", other.signers["PRI-2"]), ("BMS-1", vehicle.signers["BMS-1"]))}
     with pytest.raises(OtaError, match="ECU 'BMS-1' is not registered"):
-        director.ingest_manifest(other.vin, _manifest(vehicle, clock, 1, vin=other.vin,
-                                                      primary_signer=other.signers["PRI-1"]))
+        director.ingest_manifest(other.vin, sign_vehicle_manifest(other.signers["PRI-2"], other.vin, "PRI-2", reports))
 
 
 def test_malformed_manifests(setup: tuple) -> None:
@@ -142,14 +144,35 @@ def test_malformed_report_after_valid_signatures(setup: tuple, clock: FakeClock)
         director.ingest_manifest(vehicle.vin, data)
 
 
-def test_attacks_detected_and_missing_ecus_reported(setup: tuple, clock: FakeClock) -> None:
+def test_attacks_detected_are_reported(setup: tuple, clock: FakeClock) -> None:
     director, vehicle = setup
-    reports = {"PRI-1": sign_ecu_report(vehicle.signers["PRI-1"], "PRI-1", "p", "0" * 64, 3, time=_time(clock),
-                                        report_counter=1, attacks_detected="freeze attack suspected")}
+    reports = {s: sign_ecu_report(vehicle.signers[s], s, "p", "0" * 64, 3, time=_time(clock), report_counter=1,
+                                  attacks_detected="freeze attack suspected" if s == "PRI-1" else "") for s in HW}
     result = director.ingest_manifest(vehicle.vin, sign_vehicle_manifest(vehicle.signers["PRI-1"], vehicle.vin,
                                                                           "PRI-1", reports))
-    assert result.missing_ecus == ("BMS-1",)
+    assert result.missing_ecus == ()
     assert result.attacks_detected == {"PRI-1": "freeze attack suspected"}
+
+
+def test_a_manifest_without_every_registered_ecu_is_refused(setup: tuple, clock: FakeClock) -> None:
+    """Uptane 5.4.2: a report from every ECU; leaving one out could hide what it runs."""
+    director, vehicle = setup
+    reports = {"PRI-1": sign_ecu_report(vehicle.signers["PRI-1"], "PRI-1", "p", "0" * 64, 3, time=_time(clock),
+                                        report_counter=1)}
+    with pytest.raises(OtaError, match=r"no version report from registered ECU\(s\) BMS-1"):
+        director.ingest_manifest(vehicle.vin, sign_vehicle_manifest(vehicle.signers["PRI-1"], vehicle.vin,
+                                                                    "PRI-1", reports))
+    assert director.vehicle(vehicle.vin).reports == {}  # nothing recorded
+
+
+def test_a_lone_surrogate_is_a_malformed_manifest_not_a_crash(setup: tuple, clock: FakeClock) -> None:
+    director, vehicle = setup
+    reports = {s: sign_ecu_report(vehicle.signers[s], s, "img", "0" * 64, 3, time=_time(clock), report_counter=1)
+               for s in HW}
+    data = sign_vehicle_manifest(vehicle.signers["PRI-1"], vehicle.vin, "PRI-1", reports)
+    data = data.replace(b'"filepath":"img"', b'"filepath":"\\ud800"', 1)
+    with pytest.raises(OtaError, match="not valid Unicode"):
+        director.ingest_manifest(vehicle.vin, data)
 
 
 def test_escaped_strings_take_the_canonical_path(setup: tuple, clock: FakeClock) -> None:
@@ -166,13 +189,25 @@ def test_extra_fields_take_the_generic_path(setup: tuple, clock: FakeClock) -> N
     """Unknown fields are signed too (round-trip unchanged); a tampered one breaks the signature."""
     director, vehicle = setup
     data = json.loads(_manifest(vehicle, clock, 1))
-    signed = {**data["signed"], "nonce": 42}
+    signed = {**data["signed"], "x_extension": 42}
     text = encode_canonical(signed)
     assert text is not None
     signature = vehicle.signers["PRI-1"].sign(text.encode()).to_dict()
     good = json.dumps({"signed": signed, "signatures": [signature]}).encode()
     assert set(director.ingest_manifest(vehicle.vin, good).reports) == set(HW)
     clock.advance(minutes=1)
-    bad = json.dumps({"signed": {**signed, "nonce": 43}, "signatures": [signature]}).encode()
+    bad = json.dumps({"signed": {**signed, "x_extension": 43}, "signatures": [signature]}).encode()
     with pytest.raises(OtaError, match="bad signature"):
         director.ingest_manifest(vehicle.vin, bad)
+
+
+@pytest.mark.parametrize("nonce", ["short", "ZZ" * 16, 42, "a" * 65])
+def test_a_malformed_nonce_is_refused(setup: tuple, clock: FakeClock, nonce: object) -> None:
+    director, vehicle = setup
+    reports = {s: sign_ecu_report(vehicle.signers[s], s, "img", "0" * 64, 3, time=_time(clock), report_counter=1)
+               for s in HW}
+    data = sign_vehicle_manifest(vehicle.signers["PRI-1"], vehicle.vin, "PRI-1", reports)
+    document = json.loads(data)
+    document["signed"]["nonce"] = nonce  # the signature no longer matters: the nonce is checked first
+    with pytest.raises(OtaError, match="'nonce' must be 16 to 64 hexadecimal digits"):
+        director.ingest_manifest(vehicle.vin, json.dumps(document).encode())

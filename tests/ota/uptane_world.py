@@ -190,6 +190,8 @@ class Repository:
             for path, info in self.targets.items():
                 targets[f"{path}{i}"] = info
         signed = self._targets_signed("targets", self.versions["targets"], targets, "targets" in self.expired)
+        if self.name == "director":  # Uptane 5.2.3.1: the vehicle the Director signed for
+            signed["custom"] = {"vin": VIN}
         if self.delegations:
             signed["delegations"] = self._delegations()
         out["targets.json"] = self._envelope("targets", signed, self.sign_with.get("targets", self.keys["targets"]))

@@ -98,6 +98,7 @@ class _Vehicle:
     vin: str
     folder: Path
     hardware: dict[str, str] = field(default_factory=dict)  # ECU serial -> hardware id (primary first)
+    serials: dict[str, str] = field(default_factory=dict)  # ECU name (software.yaml) -> this vehicle's serial
     signers: dict[str, CryptoSigner] = field(default_factory=dict)
     fetcher: _VehicleFetcher | None = None
     client: VehicleClient | None = None
@@ -288,14 +289,14 @@ class UptaneLink:
         vehicle = self._vehicles.get(vehicle_id)
         if vehicle is None:
             raise OtaError(f"vehicle {vehicle_id} was never offered an update through this link")
-        return {serial: EcuSlots(vehicle.folder, serial).installed() for serial in vehicle.hardware}
+        return {ecu: EcuSlots(vehicle.folder, serial).installed() for ecu, serial in vehicle.serials.items()}
 
     def slots(self, vehicle_id: int, ecu: str) -> EcuSlots:
         """The A/B slots of one ECU of a vehicle that was offered an update."""
         vehicle = self._vehicles.get(vehicle_id)
-        if vehicle is None or ecu not in vehicle.hardware:
+        if vehicle is None or ecu not in vehicle.serials:
             raise OtaError(f"vehicle {vehicle_id} has no simulated ECU {ecu!r}")
-        return EcuSlots(vehicle.folder, ecu)
+        return EcuSlots(vehicle.folder, vehicle.serials[ecu])
 
     def image(self, release_id: str) -> ImageTarget:
         """The Image repository target signed for a release this link delivered."""
@@ -320,7 +321,7 @@ class UptaneLink:
     # -- one offer -----------------------------------------------------------------------------
     def _offer(self, vehicle: _Vehicle, release: ReleaseRecord, image: ImageTarget,
                faults: _Faults) -> tuple[str, str, bool]:
-        serial = release.ecu
+        serial = vehicle.serials[release.ecu]
         self.service.assign(vehicle.vin, serial, image.filepath)
         client = self._client(vehicle)
         fetcher = self._fetcher(vehicle)
@@ -386,8 +387,9 @@ class UptaneLink:
             vin = f"V{vehicle_id:010d}"
             vehicle = _Vehicle(vin, self.folder / "vehicles" / vin)
             self._vehicles[vehicle_id] = vehicle
-        serial = release.ecu
-        if serial not in vehicle.hardware:
+        if release.ecu not in vehicle.serials:
+            # serials are unique across the fleet (Uptane 5.3.2.2), so each carries its vehicle's VIN
+            serial = vehicle.serials[release.ecu] = f"{vehicle.vin}-{release.ecu}"
             factory = self._factory_image(release)
             vehicle.hardware[serial] = release.hardware_id
             vehicle.signers[serial] = signer_of(generate_private_key())

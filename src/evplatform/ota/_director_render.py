@@ -83,22 +83,34 @@ class FastRenderer:
         signature = self._nacl[role].sign(signed).signature.hex().encode()
         return self._prefix[role] + signature + b'"}],"signed":' + signed + b"}"
 
-    def render(self, fragments: Sequence[bytes], versions: Sequence[int], expires: Sequence[str]) -> dict[str, bytes]:
-        """Targets, snapshot and timestamp documents (whole files) for one vehicle.
+    def render(self, vin: str, fragments: Sequence[bytes], versions: Sequence[int],
+               expires: Sequence[str], time_for: tuple[str, str] | None = None) -> dict[str, bytes]:
+        """Targets, snapshot and timestamp documents (whole files) for vehicle ``vin``.
 
         ``fragments`` must be sorted by target path (canonical key order); ``versions`` and
-        ``expires`` are (targets, snapshot, timestamp).
+        ``expires`` are (targets, snapshot, timestamp). The targets carry ``custom.vin`` (Uptane
+        5.2.3.1), so they cannot be replayed to another vehicle. ``time_for`` = (nonce, time): the
+        timestamp then carries ``custom: {"nonce", "time"}``, the Director's time bound to the nonce
+        of the vehicle's last manifest (a secure time source, see ``client/secure_time``).
         """
+        check_fast_safe(vin)
         v_targets, v_snapshot, v_timestamp = (str(v).encode() for v in versions)
         e_targets, e_snapshot, e_timestamp = (e.encode() for e in expires)
-        targets_signed = (b'{"_type":"targets","expires":"' + e_targets + b'","spec_version":"' + _SPEC
+        targets_signed = (b'{"_type":"targets","custom":{"vin":"' + vin.encode() + b'"},"expires":"' + e_targets
+                          + b'","spec_version":"' + _SPEC
                           + b'","targets":{' + b",".join(fragments) + b'},"version":' + v_targets + b"}")
         targets = self._document("targets", targets_signed)
         snapshot_signed = (b'{"_type":"snapshot","expires":"' + e_snapshot + b'","meta":{"targets.json":'
                            + _meta(targets, v_targets) + b'},"spec_version":"' + _SPEC + b'","version":'
                            + v_snapshot + b"}")
         snapshot = self._document("snapshot", snapshot_signed)
-        timestamp_signed = (b'{"_type":"timestamp","expires":"' + e_timestamp + b'","meta":{"snapshot.json":'
+        custom = b""
+        if time_for is not None:
+            check_fast_safe(*time_for)
+            nonce, time = (text.encode() for text in time_for)
+            custom = b'"custom":{"nonce":"' + nonce + b'","time":"' + time + b'"},'
+        timestamp_signed = (b'{"_type":"timestamp",' + custom + b'"expires":"' + e_timestamp
+                            + b'","meta":{"snapshot.json":'
                             + _meta(snapshot, v_snapshot) + b'},"spec_version":"' + _SPEC + b'","version":'
                             + v_timestamp + b"}")
         return {"targets": targets, "snapshot": snapshot, "timestamp": self._document("timestamp", timestamp_signed)}
@@ -121,15 +133,18 @@ def check_fast_safe(*texts: str) -> None:
 
 
 def render_reference(
+    vin: str,
     targets: Mapping[str, tuple[int, str, Mapping[str, Any]]],
     versions: Sequence[int],
     expires: Sequence[datetime],
     signers: Mapping[str, Signer],
+    time_for: tuple[str, str] | None = None,
 ) -> dict[str, bytes]:
     """The same three documents on python-tuf's straightforward path (the benchmark's anchor)."""
     files = {path: TargetFile(length, {"sha256": sha}, path, {"custom": dict(custom)})
              for path, (length, sha, custom) in targets.items()}
-    targets_md = Metadata(Targets(version=versions[0], expires=expires[0], targets=files))
+    targets_md = Metadata(Targets(version=versions[0], expires=expires[0], targets=files,
+                                  unrecognized_fields={"custom": {"vin": vin}}))
     targets_md.sign(signers["targets"])
     targets_bytes = targets_md.to_bytes(_COMPACT)
     snapshot_md = Metadata(Snapshot(version=versions[1], expires=expires[1], meta={
@@ -138,7 +153,8 @@ def render_reference(
     snapshot_md.sign(signers["snapshot"])
     snapshot_bytes = snapshot_md.to_bytes(_COMPACT)
     timestamp_md = Metadata(Timestamp(version=versions[2], expires=expires[2], snapshot_meta=MetaFile(
-        versions[1], len(snapshot_bytes), {"sha256": hashlib.sha256(snapshot_bytes).hexdigest()})))
+        versions[1], len(snapshot_bytes), {"sha256": hashlib.sha256(snapshot_bytes).hexdigest()}),
+        unrecognized_fields={"custom": {"nonce": time_for[0], "time": time_for[1]}} if time_for else None))
     timestamp_md.sign(signers["timestamp"])
     return {"targets": targets_bytes, "snapshot": snapshot_bytes, "timestamp": timestamp_md.to_bytes(_COMPACT)}
 

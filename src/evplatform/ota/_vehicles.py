@@ -40,6 +40,7 @@ class VehicleRecord:
     reports: dict[str, ReportState] = field(default_factory=dict)
     installed: dict[str, dict[str, Any]] = field(default_factory=dict)  # serial -> {filepath, sha256, length}
     manifest_time: str | None = None
+    nonce: str | None = None  # of the last accepted manifest: the next timestamp binds the Director's time to it
     #: canonical target fragments of ``assignments`` (sorted by path); None = to be rebuilt
     fragments: list[bytes] | None = field(default=None, compare=False, repr=False)
 
@@ -54,6 +55,7 @@ class VehicleRecord:
             "reports": {s: {"report_counter": r.report_counter, "time": r.time} for s, r in self.reports.items()},
             "installed": self.installed,
             "manifest_time": self.manifest_time,
+            "nonce": self.nonce,
         }
 
 
@@ -90,6 +92,6 @@ def read_vehicle(folder: Path) -> VehicleRecord:
         reports = {s: ReportState(int(r["report_counter"]), str(r["time"])) for s, r in data.get("reports", {}).items()}
         return VehicleRecord(str(data["vin"]), str(data["primary_ecu_serial"]), ecus, assignments,
                              {k: int(v) for k, v in data.get("versions", {}).items()}, reports,
-                             dict(data.get("installed", {})), data.get("manifest_time"))
+                             dict(data.get("installed", {})), data.get("manifest_time"), data.get("nonce"))
     except (KeyError, TypeError, ValueError, AttributeError) as error:
         raise OtaError(f"{path}: malformed vehicle record ({error})") from error

@@ -14,6 +14,7 @@ Its root is offline, its targets/snapshot/timestamp keys online. Layout::
     <path>/metadata/{1.root.json, …, root.json}          one root for every vehicle
     <path>/vehicles/<VIN>/vehicle.json                   registration, assignments, counters
     <path>/vehicles/<VIN>/{N.targets.json, targets.json, N.snapshot.json, snapshot.json, timestamp.json}
+    <path>/ecus/<sha256 of an ECU serial>                the VIN it belongs to (serials are unique)
 
 Director targets are keyed by the Image repository's path, as the client matches them by name,
 so one vehicle cannot install the same image path on two of its ECUs in the same round.
@@ -35,6 +36,7 @@ from tuf.api.metadata import Metadata, Root
 from evplatform.errors import OtaError
 from evplatform.ota import _roots
 from evplatform.ota._director_render import FastRenderer, check_fast_safe, expires_texts, target_fragment
+from evplatform.ota._ecu_index import EcuIndex
 from evplatform.ota._role_files import RoleFiles, serialize
 from evplatform.ota._vehicles import EcuRecord, VehicleRecord, read_vehicle, write_vehicle
 from evplatform.ota._verification import Check, VerificationReport, verify_top_level
@@ -42,18 +44,18 @@ from evplatform.ota.assignment import Assignment, DeltaOffer
 from evplatform.ota.image_repository import ImageRepository, ImageTarget
 from evplatform.ota.keys import KeyRing, public_key_of, signer_of
 from evplatform.ota.manifests import ManifestResult, ManifestVerifier
-from evplatform.ota.metadata_common import DIRECTOR_EXPIRY, Clock, now_of
+from evplatform.ota.metadata_common import DIRECTOR_EXPIRY, Clock, expires_text, now_of
 
 logger = logging.getLogger(__name__)
 
-_VIN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_VIN = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _DIRECTOR_FIELDS = {"ecu_serial": str, "hardware_id": str, "release_counter": int}
 ONLINE_ROLES = ("targets", "snapshot", "timestamp")
 
 
 def check_vin(vin: str) -> str:
     """A VIN that is safe as a folder name (letters, digits, ``-``, ``_``; at most 64)."""
-    if not isinstance(vin, str) or not _VIN.match(vin):
+    if not isinstance(vin, str) or not _VIN.fullmatch(vin):  # fullmatch: "$" alone lets "A\n" through
         raise OtaError(f"{vin!r} is not a valid VIN (letters, digits, '-' or '_', at most 64 characters)")
     return vin
 
@@ -118,6 +120,11 @@ class Director:
         return cls(path, clock, image_repository, online)
 
     # -- vehicles --------------------------------------------------------------------------
+    @property
+    def ecu_index(self) -> EcuIndex:
+        """ECU serial → VIN for the whole fleet (``<path>/ecus/``)."""
+        return EcuIndex(self.path / "ecus")
+
     def vehicle_folder(self, vin: str) -> Path:
         return self.path / "vehicles" / check_vin(vin)
 
@@ -137,6 +144,7 @@ class Director:
                 raise OtaError(f"vehicle {vin} ECU {serial}: an ed25519 public key is required")
             records[serial] = EcuRecord(serial, hardware_id, key)
         previous = self._vehicles.get(vin) or (read_vehicle(folder) if (folder / "vehicle.json").exists() else None)
+        self.ecu_index.claim(vin, records)
         record = VehicleRecord(vin, primary_serial, records)
         if previous is not None:
             record.versions = dict(previous.versions)
@@ -147,6 +155,8 @@ class Director:
             record.manifest_time = previous.manifest_time
         write_vehicle(folder, record)
         self._vehicles[vin] = record
+        if previous is not None:
+            self.ecu_index.release(vin, set(previous.ecus) - set(records))
         return record
 
     def vehicle(self, vin: str) -> VehicleRecord:
@@ -230,6 +240,8 @@ class Director:
         result = self._manifests.verify(vin, data, record, now_of(self.clock))
         ManifestVerifier.apply(record, result)
         self.save_vehicle(record)
+        if result.nonce is not None:
+            self.publish(vin)  # the next timestamp answers the nonce with the Director's signed time
         return result
 
     # -- metadata --------------------------------------------------------------------------
@@ -245,7 +257,8 @@ class Director:
         """Signed targets, snapshot and timestamp for ``record`` at ``versions`` (no I/O)."""
         if self._renderer is None:
             raise OtaError(f"{self.path}: the Director's online keys are not loaded")
-        return self._renderer.render(self.fragments(record), versions, self._expires_texts())
+        time_for = (record.nonce, expires_text(now_of(self.clock))) if record.nonce else None
+        return self._renderer.render(record.vin, self.fragments(record), versions, self._expires_texts(), time_for)
 
     def _expires_texts(self) -> list[str]:
         """Expiry strings of the three roles, formatted once per clock second."""
@@ -340,14 +353,29 @@ def _root_only_report(files: RoleFiles, now: datetime, source: str) -> Verificat
     return report
 
 
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+_ALGORITHM = re.compile(r"[a-z0-9][a-z0-9_.-]{0,31}")
+
+
 def _delta_offer(vin: str, serial: str, delta: Mapping[str, Any] | None, delta_from: str | None) -> DeltaOffer | None:
-    """The delta fields of an assignment: both or neither (a client refuses a delta it cannot place)."""
+    """The delta fields of an assignment: both or neither, each of the form the vehicle reads.
+
+    Refused here rather than signed: a float length, a control character in the algorithm or a
+    malformed hash would otherwise go into the vehicle's metadata, which it then refuses as a whole.
+    """
+    where = f"vehicle {vin} ECU {serial}"
     if delta is None and delta_from is None:
         return None
     if delta is None or delta_from is None:
-        raise OtaError(f"vehicle {vin} ECU {serial}: a delta needs both its fields and delta_from (the sha256 it "
-                       "applies to)")
-    try:
-        return DeltaOffer(str(delta_from), str(delta["algorithm"]), str(delta["sha256"]), int(delta["length"]))
-    except (KeyError, TypeError, ValueError) as error:
-        raise OtaError(f"vehicle {vin} ECU {serial}: malformed delta {dict(delta)!r} ({error!r})") from error
+        raise OtaError(f"{where}: a delta needs both its fields and delta_from (the sha256 it applies to)")
+    if not isinstance(delta, Mapping) or set(delta) != {"algorithm", "sha256", "length"}:
+        raise OtaError(f"{where}: malformed delta: it needs exactly algorithm, sha256 and length")
+    algorithm, sha256, length = delta["algorithm"], delta["sha256"], delta["length"]
+    if not isinstance(algorithm, str) or not _ALGORITHM.fullmatch(algorithm):
+        raise OtaError(f"{where}: malformed delta: algorithm {algorithm!r} is not a short lower-case name")
+    for name, digest in (("sha256", sha256), ("delta_from", delta_from)):
+        if not isinstance(digest, str) or not _SHA256.fullmatch(digest):
+            raise OtaError(f"{where}: malformed delta: {name} {digest!r} is not 64 lower-case hex digits")
+    if isinstance(length, bool) or not isinstance(length, int) or not 0 < length < 2**63:
+        raise OtaError(f"{where}: malformed delta: length {length!r} is not a positive integer")
+    return DeltaOffer(delta_from, algorithm, sha256, length)

@@ -22,6 +22,7 @@ encoder for canonical bytes when the raw manifest has no escapes (``metadata_com
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -68,6 +69,7 @@ class ManifestResult:
     reports: dict[str, EcuReport]
     missing_ecus: tuple[str, ...] = ()
     attacks_detected: dict[str, str] = field(default_factory=dict)
+    nonce: str | None = None  # the vehicle's, for the Director's next signed time
 
     def to_json(self) -> dict[str, Any]:
         return {"vin": self.vin, "primary_ecu_serial": self.primary_ecu_serial, "accepted": True,
@@ -139,6 +141,9 @@ class ManifestVerifier:
         primary = signed.get("primary_ecu_serial")
         if primary != record.primary_serial:
             raise OtaError(f"{source}: primary ECU {primary!r} is not the registered {record.primary_serial!r}")
+        nonce = signed.get("nonce")
+        if nonce is not None and (not isinstance(nonce, str) or not _NONCE.fullmatch(nonce)):
+            raise OtaError(f"{source}: 'nonce' must be 16 to 64 hexadecimal digits")
         reports = _object(signed, "ecu_version_reports", source)
         payloads: dict[str, bytes] = {}
         for serial, report in reports.items():
@@ -157,8 +162,12 @@ class ManifestVerifier:
             self._check_signature(report, payloads[serial], record.ecus[serial].public_key, where)
             verified[serial] = self._report(report["signed"], serial, record.reports.get(serial), now, where)
         missing = tuple(s for s in record.ecus if s not in verified)
+        if missing:
+            # Uptane 5.4.2: a report from every ECU. A manifest that leaves one out could hide what
+            # that ECU runs (or that it was swapped), so it is refused, not recorded in part.
+            raise OtaError(f"{source}: no version report from registered ECU(s) {', '.join(missing)}")
         attacks = {s: r.attacks_detected for s, r in verified.items() if r.attacks_detected}
-        return ManifestResult(vin, record.primary_serial, verified, missing, attacks)
+        return ManifestResult(vin, record.primary_serial, verified, missing, attacks, nonce)
 
     def _check_signature(self, document: Mapping[str, Any], payload: bytes, key: SSlibKey, where: str) -> None:
         signatures = document.get("signatures")
@@ -204,6 +213,7 @@ class ManifestVerifier:
         for serial, report in result.reports.items():
             record.reports[serial] = ReportState(report.report_counter, report.time)
             record.installed[serial] = {"filepath": report.filepath, "sha256": report.sha256, "length": report.length}
+        record.nonce = result.nonce
         times = [r.time for r in result.reports.values()]
         if times:
             record.manifest_time = max(times)
@@ -211,12 +221,20 @@ class ManifestVerifier:
 
 _ENCODE = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
 _MANIFEST_KEYS = frozenset({"vin", "primary_ecu_serial", "ecu_version_reports"})
+_NONCE = re.compile(r"[0-9a-f]{16,64}")
 _REPORT_KEYS = frozenset({"signed", "signatures"})
 
 
 def _payload(signed: Mapping[str, Any], fast: bool) -> bytes:
-    """Canonical bytes of a ``signed`` part (C encoder when the raw manifest had no escapes)."""
-    return _ENCODE(signed).encode("utf-8") if fast else canonical_bytes(signed)
+    """Canonical bytes of a ``signed`` part (C encoder when the raw manifest had no escapes).
+
+    JSON can spell a lone surrogate (``\\ud800``) that no UTF-8 text holds: such a part has no
+    canonical bytes, so it cannot carry a valid signature and is refused as malformed.
+    """
+    try:
+        return _ENCODE(signed).encode("utf-8") if fast else canonical_bytes(signed)
+    except UnicodeEncodeError as error:
+        raise OtaError(f"malformed manifest: a string is not valid Unicode ({error.reason})") from error
 
 
 def _primary_payload(signed: Mapping[str, Any], reports: Mapping[str, Any], payloads: Mapping[str, bytes],
@@ -227,14 +245,15 @@ def _primary_payload(signed: Mapping[str, Any], reports: Mapping[str, Any], payl
     "primary_ecu_serial":…,"vin":…}`` (canonical key order) from their already encoded ``signed``
     parts avoids encoding them twice. Any other shape takes the generic path.
     """
-    if not fast or set(signed) != _MANIFEST_KEYS or any(set(r) != _REPORT_KEYS for r in reports.values()):
+    if not fast or set(signed) - {"nonce"} != _MANIFEST_KEYS or any(set(r) != _REPORT_KEYS for r in reports.values()):
         return _payload(signed, fast)
     entries = [
         _ENCODE(serial).encode() + b':{"signatures":' + _ENCODE(reports[serial]["signatures"]).encode()
         + b',"signed":' + payloads[serial] + b"}"
         for serial in sorted(reports)
     ]
-    return (b'{"ecu_version_reports":{' + b",".join(entries) + b'},"primary_ecu_serial":'
+    nonce = b',"nonce":' + _ENCODE(signed["nonce"]).encode() if "nonce" in signed else b""
+    return (b'{"ecu_version_reports":{' + b",".join(entries) + b"}" + nonce + b',"primary_ecu_serial":'
             + _ENCODE(signed["primary_ecu_serial"]).encode() + b',"vin":' + _ENCODE(signed["vin"]).encode() + b"}")
 
 

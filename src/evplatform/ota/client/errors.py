@@ -105,6 +105,11 @@ class EcuMismatchError(VerificationError):
     """A Director target for an ECU serial this vehicle does not have (Uptane 5.4.4.6 step 8)."""
 
 
+class VehicleMismatchError(VerificationError):
+    """Director targets metadata names no vehicle or another vehicle: a replay of another vehicle's
+    metadata (Uptane 2.x 5.2.3.1: Director targets SHALL include a vehicle identifier)."""
+
+
 class HardwareMismatchError(VerificationError):
     """A target's hardware id is not the ECU's (Uptane 5.4.3.4 step 3)."""
 
@@ -123,6 +128,13 @@ class ClockSkewError(ClientError):
 
 class DownloadError(ClientError):
     """The transport failed; anything foreign a fetcher raises is re-raised as this."""
+
+
+class SlowRetrievalError(DownloadError):
+    """The server sends slower than the minimum rate over the window (Uptane 5.4: slow retrieval).
+
+    Not retried: an attacker who drips bytes would simply drip them again.
+    """
 
 
 class NotFoundError(DownloadError):

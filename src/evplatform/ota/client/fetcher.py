@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import abc
 import re
+import time
 from collections.abc import Callable, Mapping, MutableMapping, Sequence
 from pathlib import Path, PurePosixPath
 from typing import Protocol
@@ -19,7 +20,52 @@ from typing import Protocol
 import httpx
 
 from evplatform.errors import OtaError
-from evplatform.ota.client.errors import ClientError, DownloadError, EndlessDataError, NotFoundError
+from evplatform.ota.client.errors import (
+    ClientError,
+    DownloadError,
+    EndlessDataError,
+    NotFoundError,
+    SlowRetrievalError,
+)
+
+#: Defaults of the slow-retrieval guard: a mobile link in a basement still does far better than
+#: 1 KiB/s over 30 s, an attacker dripping bytes to hold the vehicle on old software does not.
+MIN_BYTES_PER_SECOND = 1024
+RATE_WINDOW_SECONDS = 30.0
+
+
+class RateMonitor:
+    """Abort a download whose average rate over the last ``window_s`` falls below ``min_bytes_per_s``.
+
+    Uptane 5.4 (all ECUs SHALL monitor the download speed): a per-read timeout alone lets an
+    attacker send one byte just before each timeout and keep a vehicle on old, vulnerable
+    software for days. The clock is injected (monotonic seconds) so tests need no real waiting.
+    """
+
+    def __init__(self, min_bytes_per_s: float = MIN_BYTES_PER_SECOND, window_s: float = RATE_WINDOW_SECONDS,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        if min_bytes_per_s < 0 or window_s <= 0:
+            raise ValueError("the minimum rate must be ≥ 0 and the window > 0 seconds")
+        self.min_bytes_per_s = min_bytes_per_s
+        self.window_s = window_s
+        self.clock = clock
+        self._samples: list[tuple[float, int]] = []
+
+    def start(self) -> None:
+        self._samples = [(self.clock(), 0)]
+
+    def observe(self, total_bytes: int, url: str) -> None:
+        """Record the bytes received so far; SlowRetrievalError when the last window was too slow."""
+        now = self.clock()
+        self._samples.append((now, total_bytes))
+        while len(self._samples) > 2 and self._samples[1][0] <= now - self.window_s:
+            self._samples.pop(0)  # keep one sample at or before the window's start
+        since, bytes_then = self._samples[0]
+        elapsed = now - since
+        if elapsed >= self.window_s and (total_bytes - bytes_then) / elapsed < self.min_bytes_per_s:
+            raise SlowRetrievalError(
+                f"{url}: {total_bytes - bytes_then} bytes in {elapsed:.0f} s, below the minimum of "
+                f"{self.min_bytes_per_s:.0f} B/s (slow retrieval)")
 
 
 class Fetcher(abc.ABC):
@@ -155,9 +201,11 @@ class HttpFetcher(Fetcher):
         attempts: int = 5,
         timeout: float = 30.0,
         headers: Mapping[str, str] | None = None,
+        rate: RateMonitor | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/") + "/"
         self.client = client or httpx.Client(timeout=timeout)
+        self.rate = rate or RateMonitor()
         self.attempts = attempts
         self.headers = dict(headers or {})
         self.resumed = 0
@@ -168,6 +216,7 @@ class HttpFetcher(Fetcher):
         received = bytearray()
         last_error: Exception | None = None
         self._restart_only = False
+        self.rate.start()  # the whole download, retries included, must keep the minimum rate
         for _attempt in range(self.attempts):
             # Ranges count bytes of the body as sent: ask for no transfer encoding and read it raw.
             headers = {**self.headers, "Accept-Encoding": "identity"}
@@ -203,6 +252,7 @@ class HttpFetcher(Fetcher):
                 self._restart_only = True
             for chunk in response.iter_bytes(None):  # each chunk as it arrives, nothing held back
                 received.extend(chunk)
+                self.rate.observe(len(received), url)
                 if len(received) > max_length:
                     raise EndlessDataError(f"{url}: more than the {max_length} bytes allowed")
         return True

@@ -1,7 +1,9 @@
 """Uptane rules between the two repositories and the vehicle: pure functions, no I/O.
 
-- Director targets: no delegations, each ECU once, only ECUs this vehicle has, each with the
-  hardware id that ECU reports (Uptane 2.1.0 5.4.4.6 steps 6-8, 5.4.3.4 step 3);
+- Director targets: signed for this vehicle (its VIN in the targets' ``custom``, Uptane 5.2.3.1:
+  metadata replayed from another vehicle is refused), no delegations, each ECU once, only ECUs
+  this vehicle has, each with the hardware id that ECU reports (Uptane 2.1.0 5.4.4.6 steps 6-8,
+  5.4.3.4 step 3);
 - the Director's target must equal the Image repository's target of the same path: length,
   hashes, hardware id and release counter (5.4.4.2 step 10.2);
 - the release counter never goes down (5.4.4.2 step 10.2.3, 5.4.3.4 step 5): anti-rollback
@@ -30,6 +32,7 @@ from evplatform.ota.client.errors import (
     MalformedMetadataError,
     RollbackError,
     TargetMismatchError,
+    VehicleMismatchError,
 )
 from evplatform.ota.client.signatures import digest
 
@@ -67,6 +70,21 @@ def _delta(custom: Mapping[str, Any], where: str) -> DeltaOffer | None:
         sha256=_str_field(delta, "sha256", where + " delta"),
         length=_int_field(delta, "length", where + " delta"),
     )
+
+
+def check_vehicle(targets: Targets, vin: str, what: str = "Director targets.json") -> None:
+    """The Director signed these targets for ``vin`` (``signed.custom.vin``).
+
+    Every vehicle trusts the same Director keys, so a signature alone does not say whose metadata
+    this is: without the VIN, vehicle A's (empty or not) targets served at vehicle B's address
+    would make B report "up to date" or install A's image (Uptane 5.2.3.1).
+    """
+    custom = targets.unrecognized_fields.get("custom")
+    signed_for = custom.get("vin") if isinstance(custom, dict) else None
+    if not isinstance(signed_for, str):
+        raise VehicleMismatchError(f"{what}: names no vehicle (custom.vin); refusing metadata that could be replayed")
+    if signed_for != vin:
+        raise VehicleMismatchError(f"{what}: signed for vehicle {signed_for}, this vehicle is {vin} (replay?)")
 
 
 def director_assignments(

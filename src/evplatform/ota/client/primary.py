@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -47,11 +48,13 @@ from evplatform.ota.client.fetcher import Fetcher
 from evplatform.ota.client.matching import (
     check_image,
     check_release_counter,
+    check_vehicle,
     director_assignments,
     match_image_target,
 )
 from evplatform.ota.client.reports import ecu_version_report, vehicle_manifest
 from evplatform.ota.client.secondary import SecondaryEcu
+from evplatform.ota.client.secure_time import corrected, signed_time
 from evplatform.ota.client.slots import BootResult, EcuSlots, HealthCheck, SlotImage
 from evplatform.ota.client.state import REPOSITORIES, ClientState
 from evplatform.ota.client.trusted_set import Limits, TrustedRepository, VerifiedTargets
@@ -65,7 +68,10 @@ MAX_ROOT_ROTATIONS = 256  # root versions accepted per check (an endless chain i
 
 @dataclass(frozen=True, slots=True)
 class Ecu:
-    """One ECU of the vehicle: serial, hardware id, its key for version reports, verification."""
+    """One ECU as provisioned at the factory: serial, hardware id, its report key, its verification.
+
+    The vehicle client hands a Secondary's key to that Secondary and keeps only its own.
+    """
 
     serial: str
     hardware_id: str
@@ -130,10 +136,12 @@ class VehicleClient:
             raise ClientError(f"vehicle {vin}: at least one ECU is needed")
         self.vin = vin
         self.primary_key = primary_key
-        self.ecus = {ecu.serial: ecu for ecu in ecus}
         self.primary_serial = primary_serial or ecus[0].serial
-        if self.primary_serial not in self.ecus:
+        if self.primary_serial not in {ecu.serial for ecu in ecus}:
             raise ClientError(f"vehicle {vin}: primary ECU {self.primary_serial} is not among its ECUs")
+        primary = next(ecu for ecu in ecus if ecu.serial == self.primary_serial)
+        self._report_key = primary.signer
+        self.hardware = {ecu.serial: ecu.hardware_id for ecu in ecus}
         self.fetcher = fetcher
         self.slots_dir = Path(slots_dir)
         self.clock = clock
@@ -142,9 +150,11 @@ class VehicleClient:
         self.clock_tolerance = clock_tolerance
         self.state_folder = self.slots_dir / "uptane"
         self._verified = VerifiedTargets()
-        self.slots = {serial: EcuSlots(self.slots_dir, serial) for serial in self.ecus}
+        self.slots = {serial: EcuSlots(self.slots_dir, serial) for serial in self.hardware}
         self.secondaries = {
-            e.serial: SecondaryEcu(e.serial, e.hardware_id, self.slots_dir, self.limits) for e in ecus if e.partial
+            e.serial: SecondaryEcu(e.serial, e.hardware_id, self.slots_dir, self.limits, vin=vin, signer=e.signer,
+                                   partial=e.partial)
+            for e in ecus if e.serial != self.primary_serial
         }
         if trusted_roots is not None:
             self._provision_roots(trusted_roots)
@@ -155,17 +165,18 @@ class VehicleClient:
             if not state.root_path(repository).exists():
                 state.store_root(repository, roots[repository])
         for secondary in self.secondaries.values():
-            if not secondary.verifier._root_path.exists():
+            if secondary.partial and not secondary.verifier._root_path.exists():
                 secondary.verifier.provision(roots["director"])
 
     # -- the update cycle ------------------------------------------------------------------------
     def update_check(self) -> UpdateOutcome:
         """One full-verification update cycle; raises a specific ClientError on any failure."""
         state = ClientState.load(self.state_folder)
-        now = now_of(self.clock)
+        local = now_of(self.clock)
+        now = corrected(local, state.clock_offset)  # never earlier than the Director's signed time allows
         try:
             self._check_time(now, state)
-            outcome = self._update(now, state)
+            outcome = self._update(now, state, local)
         except OtaError as error:
             logger.warning("vehicle %s: update check refused: %s", self.vin, error, extra={
                 "event": "verification_failed", "vin": self.vin, "error": type(error).__name__})
@@ -183,25 +194,33 @@ class VehicleClient:
                 f"{state.last_time:%Y-%m-%dT%H:%M:%SZ}: refusing to judge expiry with it"
             )
 
-    def _update(self, now: datetime, state: ClientState) -> UpdateOutcome:
+    def _update(self, now: datetime, state: ClientState, local: datetime) -> UpdateOutcome:
         director = self._refresh("director", now, state)
-        assignments = director_assignments(director.targets, {s: e.hardware_id for s, e in self.ecus.items()})
+        # before anything is trusted or saved: a replay must leave this vehicle's real metadata usable
+        check_vehicle(director.targets, self.vin)
+        director_time = signed_time(director.timestamp, state.nonce_sent)
+        if director_time is not None:  # the Director answered our last nonce: a time no one signed in advance
+            state.clock_offset = max(state.clock_offset, director_time - local)
+            state.nonce_sent = ""  # each nonce answers once
+        assignments = director_assignments(director.targets, self.hardware)
         pending = {serial: a for serial, a in sorted(assignments.items()) if not self._has(serial, a)}
         # Both repositories are checked on every cycle, even with nothing to install (5.4.4.2 step 6
         # allows it): root rotations and attacks on the Image repository are noticed early.
         image = self._refresh("image", now, state)
+        # U 5.4.4.2 step 10: every Director target, installed ones too, must be the Image repository's
+        # (a Director key alone must not be able to make an ECU report "up to date" on anything)
+        for serial, assignment in assignments.items():
+            match_image_target(assignment, self._find_image_target(image, assignment.filepath))
+            installed = self.slots[serial].installed()
+            check_release_counter(assignment, installed.release_counter if installed else None)
         if not pending:
             state.versions["director"] = director.versions()
             state.versions["image"] = image.versions()
             return self._finish(now, state, "up-to-date", ())
-        for serial, assignment in pending.items():
-            match_image_target(assignment, self._find_image_target(image, assignment.filepath))
-            installed = self.slots[serial].installed()
-            check_release_counter(assignment, installed.release_counter if installed else None)
         downloads = {serial: self._download(a) for serial, a in pending.items()}
         director_targets = director.targets_bytes()  # exactly what the primary verified
         for serial, secondary in self.secondaries.items():
-            if serial in downloads:
+            if secondary.partial and serial in downloads:
                 roots = self._director_roots_after(secondary.verifier.root_version(), director)
                 secondary.receive(director_targets, now, downloads[serial][0], roots)
         updates = self._install_all(pending, downloads)
@@ -358,7 +377,7 @@ class VehicleClient:
     # -- boot and reports ------------------------------------------------------------------------
     def boot(self, health_check: HealthCheck | None = None) -> list[BootResult]:
         """The next boot of every ECU: trial slots run, then commit or roll back."""
-        return [self.slots[serial].boot(health_check) for serial in sorted(self.ecus)]
+        return [self.slots[serial].boot(health_check) for serial in sorted(self.hardware)]
 
     def installed(self) -> dict[str, SlotImage | None]:
         """What each ECU runs now (its active, committed slot)."""
@@ -372,9 +391,11 @@ class VehicleClient:
         return manifest
 
     def _manifest(self, now: datetime, state: ClientState) -> bytes:
-        reports = {
-            serial: ecu_version_report(serial, self.slots[serial].installed(), now,
-                                       state.next_report_counter(serial), state.attacks_detected, ecu.signer)
-            for serial, ecu in sorted(self.ecus.items())
-        }
-        return vehicle_manifest(self.vin, self.primary_serial, reports, self.primary_key)
+        state.nonce_sent = secrets.token_hex(16)
+        # the primary signs its own report; each Secondary signs its own, and the primary forwards it
+        reports = {self.primary_serial: ecu_version_report(
+            self.primary_serial, self.slots[self.primary_serial].installed(), now,
+            state.next_report_counter(self.primary_serial), state.attacks_detected, self._report_key)}
+        for serial, secondary in sorted(self.secondaries.items()):
+            reports[serial] = secondary.version_report(now, state.attacks_detected)
+        return vehicle_manifest(self.vin, self.primary_serial, reports, self.primary_key, state.nonce_sent)

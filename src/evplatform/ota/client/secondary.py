@@ -1,4 +1,8 @@
-"""A Secondary ECU that performs partial verification (Uptane 2.1.0 5.4.4.1).
+"""A Secondary ECU: its own report key and, optionally, partial verification (Uptane 2.1.0 5.4.4.1).
+
+Every Secondary signs its own ECU version report with a key that stays on its side, with a
+report counter it keeps itself (Uptane 5.4.2.1, 5.4.3.6): the primary only forwards the signed
+reports, so a compromised primary cannot forge what a Secondary says it runs.
 
 It trusts only its copy of the Director's root, checks the Director targets metadata the
 primary forwards (signed by a threshold of the Director targets keys, not older than the last
@@ -12,19 +16,23 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
+from securesystemslib.signer import Signer
 from tuf.api.metadata import Root, Targets
 
 from evplatform.ota.assignment import Assignment
 from evplatform.ota.client.errors import (
+    ClockSkewError,
     EcuMismatchError,
     ExpiredMetadataError,
     InstallError,
     RollbackError,
 )
-from evplatform.ota.client.matching import check_image, check_release_counter, director_assignments
+from evplatform.ota.client.matching import check_image, check_release_counter, check_vehicle, director_assignments
+from evplatform.ota.client.reports import ecu_version_report
 from evplatform.ota.client.signatures import load, verify_signatures
 from evplatform.ota.client.slots import EcuSlots, SlotImage, write_durably
 from evplatform.ota.client.trusted_set import Limits, TrustedRepository
@@ -33,7 +41,10 @@ from evplatform.ota.client.trusted_set import Limits, TrustedRepository
 class PartialVerifier:
     """Partial verification state of one Secondary: Director root and last targets version."""
 
-    def __init__(self, ecu_serial: str, hardware_id: str, folder: Path, limits: Limits | None = None) -> None:
+    def __init__(self, ecu_serial: str, hardware_id: str, folder: Path, limits: Limits | None = None, *,
+                 vin: str, clock_tolerance: timedelta = timedelta(minutes=5)) -> None:
+        self.vin = vin  # set at the factory with the Director root; never taken from the primary's messages
+        self.clock_tolerance = clock_tolerance
         self.ecu_serial = ecu_serial
         self.hardware_id = hardware_id
         self.folder = Path(folder)
@@ -58,10 +69,22 @@ class PartialVerifier:
         root = load(self._root_path.read_bytes(), Root.type, "Director root", self.limits.root).metadata.signed
         return int(root.version)
 
+    def _state(self) -> dict[str, Any]:
+        return dict(json.loads(self._state_path.read_bytes())) if self._state_path.exists() else {}
+
     def _targets_version(self) -> int:
-        if not self._state_path.exists():
-            return 0
-        return int(json.loads(self._state_path.read_bytes()).get("targets_version", 0))
+        return int(self._state().get("targets_version", 0))
+
+    def _check_time(self, now: datetime) -> None:
+        """U 5.4.4.1 step 1: this ECU's own lower bound on time, the latest time it verified at.
+
+        The time comes from the primary; a primary (or its clock) turned back could otherwise make
+        this ECU accept metadata that expired long ago.
+        """
+        last = self._state().get("last_time")
+        if last is not None and now < datetime.fromisoformat(last) - self.clock_tolerance:
+            raise ClockSkewError(f"ECU {self.ecu_serial}: the time {now:%Y-%m-%dT%H:%M:%SZ} is before the last "
+                                 f"verified {last}: refusing to judge expiry with it")
 
     def verify(
         self,
@@ -76,6 +99,7 @@ class PartialVerifier:
             trusted_root = self._root_path.read_bytes()
         except FileNotFoundError as error:
             raise InstallError(f"ECU {self.ecu_serial}: no Director root provisioned") from error
+        self._check_time(now)
         chain = TrustedRepository("Director", trusted_root, now, limits=self.limits)
         for data in root_updates:
             chain.update_root(data)
@@ -89,6 +113,7 @@ class PartialVerifier:
             raise RollbackError(f"{what}: version {targets.version} is older than trusted {previous}")
         if targets.is_expired(now):
             raise ExpiredMetadataError(f"{what}: version {targets.version} expired {targets.expires}")
+        check_vehicle(targets, self.vin, what)
         # Other ECUs' targets are not this ECU's business; only its own must be sound.
         mine = director_assignments(targets, {self.ecu_serial: self.hardware_id}, only=self.ecu_serial)
         if self.ecu_serial not in mine:
@@ -98,16 +123,34 @@ class PartialVerifier:
         check_image(assignment, image, f"ECU {self.ecu_serial}: image")
         if chain.root_bytes != trusted_root:
             write_durably(self._root_path, chain.root_bytes)
-        write_durably(self._state_path, json.dumps({"targets_version": targets.version}).encode())
+        last = self._state().get("last_time")
+        latest = max(now, datetime.fromisoformat(last)) if last else now
+        write_durably(self._state_path, json.dumps({"targets_version": targets.version,
+                                                    "last_time": latest.isoformat()}).encode())
         return assignment
 
 
 class SecondaryEcu:
-    """A Secondary with its own slots and partial verification; the primary forwards to it."""
+    """A Secondary with its own slots, report key and counter; partial verification when ``partial``."""
 
-    def __init__(self, ecu_serial: str, hardware_id: str, slots_dir: Path, limits: Limits | None = None) -> None:
+    def __init__(self, ecu_serial: str, hardware_id: str, slots_dir: Path, limits: Limits | None = None, *,
+                 vin: str, signer: Signer, partial: bool = False) -> None:
+        self.serial = ecu_serial
+        self.partial = partial
         self.slots = EcuSlots(slots_dir, ecu_serial)
-        self.verifier = PartialVerifier(ecu_serial, hardware_id, self.slots.folder / "uptane", limits)
+        self.verifier = PartialVerifier(ecu_serial, hardware_id, self.slots.folder / "uptane", limits, vin=vin)
+        self.__signer = signer  # provisioned at the factory; no method hands it out
+
+    @property
+    def _counter_path(self) -> Path:
+        return self.slots.folder / "uptane" / "report-counter.json"
+
+    def version_report(self, now: datetime, attacks_detected: str) -> dict[str, Any]:
+        """This ECU's report of its committed image, signed by its own key, with its own next counter."""
+        counter = 1 + (int(json.loads(self._counter_path.read_bytes())["counter"]) if self._counter_path.exists()
+                       else 0)
+        write_durably(self._counter_path, json.dumps({"counter": counter}).encode())
+        return ecu_version_report(self.serial, self.slots.installed(), now, counter, attacks_detected, self.__signer)
 
     def receive(
         self, director_targets: bytes, now: datetime, image: bytes, root_updates: Sequence[bytes] = ()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +30,8 @@ class ClientState:
     last_time: datetime | None = None
     report_counters: dict[str, int] = field(default_factory=dict)
     attacks_detected: str = ""
+    nonce_sent: str = ""  # of the last manifest made; the Director answers it with its signed time
+    clock_offset: timedelta = timedelta(0)  # how far the vehicle's clock was behind the Director's signed time
 
     @classmethod
     def load(cls, folder: Path) -> ClientState:
@@ -45,6 +47,8 @@ class ClientState:
                 datetime.fromisoformat(last) if last else None,
                 {str(k): int(v) for k, v in dict(data.get("report_counters", {})).items()},
                 str(data.get("attacks_detected", "")),
+                str(data.get("nonce_sent", "")),
+                timedelta(seconds=float(data.get("clock_offset_s", 0))),
             )
         except (ValueError, TypeError, AttributeError) as error:
             raise ClientError(f"{path}: unreadable client state ({error})") from error
@@ -55,6 +59,8 @@ class ClientState:
             "last_time": self.last_time.isoformat() if self.last_time else None,
             "report_counters": dict(sorted(self.report_counters.items())),
             "attacks_detected": self.attacks_detected,
+            "nonce_sent": self.nonce_sent,
+            "clock_offset_s": self.clock_offset.total_seconds(),
         }
         write_durably(self.folder / "state.json", json.dumps(data, sort_keys=True, indent=1).encode())
 
