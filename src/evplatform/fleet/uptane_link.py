@@ -202,10 +202,10 @@ class UptaneLink:
         self, release: ReleaseRecord, vehicle_ids: np.ndarray, cohorts: np.ndarray, *, forced: bool, now: datetime
     ) -> Delivery:
         """Offer ``release`` to each vehicle; offline and deferring ones do not run the client."""
+        self._move_clock(now)
         f = self.failures
         n = len(vehicle_ids)
         self.offers += n
-        self._move_clock(now)
         self._start()
         self._keep_fresh(now)
         image = self._release_image(release)
