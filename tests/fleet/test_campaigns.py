@@ -12,6 +12,7 @@ from evplatform.fleet import campaigns as fc
 from evplatform.fleet import targets as ft
 from evplatform.fleet.gates import MaintenanceWindow, WavePolicy
 from evplatform.fleet.link import FailureModel, SimulatedLink
+from evplatform.fleet.update_records import next_rxswin
 from evplatform.store import Store
 from evplatform.store import campaigns as cdb
 from evplatform.store import progress as pdb
@@ -206,7 +207,7 @@ def test_rxswin_changes_with_an_installed_update_in_unece_markets(fleet: Store) 
     unchanged = vdb.vehicle_by_vin(fleet, de[1].vin)
     assert after is not None and unchanged is not None
     assert after.rxswin["R156"] != before and after.rxswin["R156"].split("-")[0] == before.split("-")[0]
-    assert after.rxswin["R156"] == cdb.next_rxswin(before, "hub-os-1.7.0")
+    assert after.rxswin["R156"] == next_rxswin(before, "hub-os-1.7.0")
     assert unchanged.rxswin["R156"] == de[1].rxswin["R156"]  # a failed install keeps its RXSWIN
     fc.report(fleet, cid, de[0].vin, "succeeded", at=at)  # a repeated report changes nothing
     again = vdb.vehicle_by_vin(fleet, de[0].vin)

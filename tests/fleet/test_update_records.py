@@ -121,3 +121,20 @@ def test_migration_0004_up_and_down(db_url: str) -> None:
     upgrade(store)
     assert "update_evidence" in inspect(store.engine).get_table_names()
     store.dispose()
+
+
+def test_next_rxswin_keeps_the_type_and_renews_the_software_identification() -> None:
+    """UN R156 §7.2.1.2: a new RXSWIN per type-approved software change, readable per regulation type."""
+    import hashlib
+
+    from evplatform.fleet.update_records import next_rxswin
+
+    current = "R156-E4-SU7MAX-0A1B2C3D4E"
+    after = next_rxswin(current, "hub-os-1.7.0")
+    prefix, _, identification = after.rpartition("-")
+    assert prefix == "R156-E4-SU7MAX" and identification != "0A1B2C3D4E"
+    assert len(identification) == 10 and identification == identification.upper()
+    assert identification == hashlib.sha256(b"R156-E4-SU7MAX-0A1B2C3D4E+hub-os-1.7.0").hexdigest()[:10].upper()
+    assert next_rxswin(current, "hub-os-1.7.0") == after  # the same update gives every vehicle of the type one value
+    assert next_rxswin(current, "hub-os-1.7.1") != after  # another release, another identification
+    assert next_rxswin(after, "hub-os-1.7.0") != after  # reinstalling after another change still renews

@@ -227,3 +227,14 @@ def test_questions_about_vehicles_never_offered_are_clear_errors(link: UptaneLin
         link.slots(1, "adas")
     with pytest.raises(OtaError, match="never delivered"):
         link.image("adas-high-2.5.0")
+
+
+def test_the_shared_clock_follows_the_offers_forward_only(link: UptaneLink) -> None:
+    assert link.clock() < NOW  # nothing reads the system clock before the first offer sets the time
+    _deliver(link, FailureModel(postpone=0, offline=0), [1])
+    assert link.clock() == NOW
+    with pytest.raises(FleetError, match="is before the link's last one"):
+        _deliver(link, FailureModel(postpone=0, offline=0), [1], now=NOW - timedelta(minutes=1))
+    assert link.clock() == NOW and link.offers == 1  # the refused offer changed nothing
+    _deliver(link, FailureModel(postpone=0, offline=0), [2], now=NOW + timedelta(hours=1))
+    assert link.clock() == NOW + timedelta(hours=1)

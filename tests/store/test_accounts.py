@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from evplatform.errors import StoreError
+from evplatform.errors import ConflictError, NotFoundError, StoreError
 from evplatform.store import (
     Store,
     account_for_token,
@@ -50,12 +50,13 @@ def test_revoked_expired_and_disabled_tokens_fail(store: Store) -> None:
 
 def test_duplicate_name_and_unknown_role_are_refused(store: Store) -> None:
     create_account(store, "ada", "admin")
-    with pytest.raises(StoreError, match="already exists"):
+    with pytest.raises(ConflictError, match="an account named 'ada' already exists"):
         create_account(store, "ada", "viewer")
     with pytest.raises(StoreError, match="unknown role 'root'"):
         create_account(store, "bob", "root")
-    with pytest.raises(StoreError, match="no account named 'nobody'"):
+    with pytest.raises(NotFoundError, match="no account nobody") as missing:
         issue_token(store, "nobody")
+    assert (missing.value.kind, missing.value.identifier) == ("account", "nobody")
     assert [a.name for a in list_accounts(store)] == ["ada"]
 
 

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import inspect, text
+from sqlalchemy.pool import QueuePool
 
-from evplatform.errors import StoreError
+from evplatform.errors import NotFoundError, StoreError
 from evplatform.store import Store, current_revision, default_database_url, head_revision, open_store
 
 
@@ -92,6 +93,28 @@ def test_migration_0002_keeps_existing_vehicles(db_url: str) -> None:
     assert record is not None and record.public_key is None and record.configuration == {"A", "B"}
     vdb.set_public_key(store, "LMDAB100000000001", "ed25519:abcd")
     assert vdb.public_key(store, "LMDAB100000000001") == "ed25519:abcd"
-    with pytest.raises(StoreError, match="no vehicle with VIN LMDAB100000000099"):
+    with pytest.raises(NotFoundError, match="no vehicle LMDAB100000000099"):
         vdb.set_public_key(store, "LMDAB100000000099", "x")
     store.dispose()
+
+
+def test_a_store_is_a_context_manager_that_disposes(db_url: str) -> None:
+    with open_store(db_url) as store:
+        used = store.engine.pool
+        assert isinstance(used, QueuePool) and used.checkedin() >= 1  # opening connected and migrated
+    fresh = store.engine.pool
+    assert fresh is not used and isinstance(fresh, QueuePool) and fresh.checkedin() == 0
+    with pytest.raises(RuntimeError, match="boom"), open_store(db_url) as failing:
+        used = failing.engine.pool
+        raise RuntimeError("boom")
+    assert failing.engine.pool is not used  # disposed on the way out of an error too
+
+
+def test_opening_and_migrating_import_each_other_in_one_direction_only() -> None:
+    """``store.database`` uses ``store.migrate``; nothing under ``migrate`` leads back to ``database``."""
+    import grimp
+
+    graph = grimp.build_graph("evplatform")
+    assert graph.find_shortest_chain(importer="evplatform.store.database", imported="evplatform.store.migrate")
+    assert graph.find_shortest_chain(importer="evplatform.store.migrate", imported="evplatform.store.database") is None
+    assert graph.find_shortest_chain(importer="evplatform.store._sql", imported="evplatform.store.database") is None

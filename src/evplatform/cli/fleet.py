@@ -62,29 +62,28 @@ def simulate(
     link = UptaneLink(scenario.seed, scenario_failures(scenario),
                       factory_versions={k: s.version for k, s in ws.software.items()}) if client == "uptane" else None
     with tempfile.TemporaryDirectory(prefix="evplatform-fleet-") as scratch:
-        store = open_store(database or f"sqlite:///{Path(scratch) / 'fleet.db'}")
         try:
-            with _progress() as bar:
-                populate_task = bar.add_task("registering vehicles", total=vehicles)
-                campaign_tasks: dict[int, TaskID] = {}
+            with open_store(database or f"sqlite:///{Path(scratch) / 'fleet.db'}") as store:
+                with _progress() as bar:
+                    populate_task = bar.add_task("registering vehicles", total=vehicles)
+                    campaign_tasks: dict[int, TaskID] = {}
 
-                def on_populate(done: int) -> None:
-                    bar.update(populate_task, completed=done)
+                    def on_populate(done: int) -> None:
+                        bar.update(populate_task, completed=done)
 
-                def on_tick(campaign_id: int, now: datetime, step: fc.StepResult) -> None:
-                    if campaign_id not in campaign_tasks:
-                        info = fc.progress(store, campaign_id)
-                        campaign_tasks[campaign_id] = bar.add_task(
-                            f"campaign {campaign_id} {info['release']}", total=info["targets"]
-                        )
-                    bar.update(campaign_tasks[campaign_id], advance=step.reported)
+                    def on_tick(campaign_id: int, now: datetime, step: fc.StepResult) -> None:
+                        if campaign_id not in campaign_tasks:
+                            info = fc.progress(store, campaign_id)
+                            campaign_tasks[campaign_id] = bar.add_task(
+                                f"campaign {campaign_id} {info['release']}", total=info["targets"]
+                            )
+                        bar.update(campaign_tasks[campaign_id], advance=step.reported)
 
-                result = simulate_fleet(store, ws, vehicles, scenario=scenario, on_populate=on_populate,
-                                        on_tick=on_tick, link=link)
-            kpis = [k.to_dict() for k in release_stability(store)]
-            plot = None if no_plot else plot_waves(store, result.campaigns, out / "waves.png")
+                    result = simulate_fleet(store, ws, vehicles, scenario=scenario, on_populate=on_populate,
+                                            on_tick=on_tick, link=link)
+                kpis = [k.to_dict() for k in release_stability(store)]
+                plot = None if no_plot else plot_waves(store, result.campaigns, out / "waves.png")
         finally:
-            store.dispose()
             if link is not None:
                 link.close()
     uptane = link.stats() if link is not None else None
@@ -144,11 +143,8 @@ def import_command(
 ) -> None:
     """Register the vehicles of a CSV file (all rows or none)."""
     ws = load_workspace(workspace)
-    store = open_store(database or default_database_url(ws.root, bundled=workspace is None))
-    try:
+    with open_store(database or default_database_url(ws.root, bundled=workspace is None)) as store:
         count = import_csv(store, ws, csv_file)
-    finally:
-        store.dispose()
     if as_json:
         print_json({"file": str(csv_file), "imported": count})
     else:
@@ -159,12 +155,9 @@ def import_command(
 def stability(workspace: WorkspaceArg = None, database: DatabaseOpt = None, as_json: JsonOpt = False) -> None:
     """Install success, rollback and crash-free rates per release; updates per vehicle per quarter."""
     root = load_workspace(workspace).root
-    store = open_store(database or default_database_url(root, bundled=workspace is None))
-    try:
+    with open_store(database or default_database_url(root, bundled=workspace is None)) as store:
         kpis = [k.to_dict() for k in release_stability(store)]
         quarters = updates_per_vehicle_per_quarter(store)
-    finally:
-        store.dispose()
     if as_json:
         print_json({"releases": kpis, "quarters": quarters})
         return
@@ -178,11 +171,8 @@ def stability(workspace: WorkspaceArg = None, database: DatabaseOpt = None, as_j
 def campaigns(workspace: WorkspaceArg = None, database: DatabaseOpt = None, as_json: JsonOpt = False) -> None:
     """Every campaign with its waves, state and halt reason."""
     root = load_workspace(workspace).root
-    store = open_store(database or default_database_url(root, bundled=workspace is None))
-    try:
+    with open_store(database or default_database_url(root, bundled=workspace is None)) as store:
         found = [fc.progress(store, c.id) for c in list_campaigns(store)]
-    finally:
-        store.dispose()
     if as_json:
         print_json({"campaigns": found})
         return
@@ -202,8 +192,7 @@ def campaign_control(
 ) -> None:
     """Pause, resume or cancel a campaign."""
     root = load_workspace(workspace).root
-    store = open_store(database or default_database_url(root, bundled=workspace is None))
-    try:
+    with open_store(database or default_database_url(root, bundled=workspace is None)) as store:
         if action == "pause":
             fc.pause_campaign(store, campaign_id, actor=actor)
         elif action == "resume":
@@ -213,8 +202,6 @@ def campaign_control(
         else:
             raise FleetError(f"unknown action {action!r} (pause, resume or cancel)")
         state = fc.progress(store, campaign_id)["state"]
-    finally:
-        store.dispose()
     console.print(f"campaign {campaign_id}: {state}")
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -27,6 +27,7 @@ from evplatform.fleet import gates
 from evplatform.fleet.gates import DEFAULT_WAVES, Counts, MaintenanceWindow, WavePolicy
 from evplatform.fleet.link import VehicleLink
 from evplatform.fleet.targets import TargetFilter, select_targets
+from evplatform.fleet.update_records import next_rxswin
 from evplatform.store import Store
 from evplatform.store import campaigns as cdb
 from evplatform.store import progress as pdb
@@ -65,7 +66,7 @@ def create_campaign(
         window=window.text() if window else None,
         seed=seed,
         created_by=actor,
-        at=now or datetime.now(UTC),
+        at=now or store.now(),
     )
 
 
@@ -84,7 +85,7 @@ def start_campaign(
     Raises FleetError (nothing changes) when a target market demands an approval the release
     lacks, when nothing is left to update, or when the campaign is not a draft.
     """
-    now = now or datetime.now(UTC)
+    now = now or store.now()
     campaign = cdb.campaign(store, campaign_id)
     if campaign.state != "draft":
         raise FleetError(f"campaign {campaign_id} is {campaign.state}, only a draft can start")
@@ -135,7 +136,7 @@ def _operate(store: Store, campaign_id: int, action: str, actor: str, now: datet
     allowed = gates.allowed_from(action)
     ok = cdb.transition(
         store, campaign_id, allowed_from=allowed, to=gates.TARGET_STATE[action], actor=actor,
-        at=now or datetime.now(UTC), reason=reason,
+        at=now or store.now(), reason=reason,
     )
     if not ok:
         state = cdb.campaign(store, campaign_id).state
@@ -203,7 +204,7 @@ def step(store: Store, campaign_id: int, link: VehicleLink, now: datetime) -> St
         ]
         reported = cdb.record_reports(
             store, campaign_id, delivery.vehicle_ids[final], delivery.outcomes[final], at=now,
-            details=delivery.details[final].tolist(), telemetry_rows=crash_rows,
+            details=delivery.details[final].tolist(), telemetry_rows=crash_rows, rxswin_rule=next_rxswin,
         )
         later = delivery.outcomes == "postponed"
         postponed = int(later.sum())
@@ -283,7 +284,7 @@ def report(store: Store, campaign_id: int, vin: str, outcome: str, *, at: dateti
         raise FleetError(f"campaign {campaign_id} was cancelled before vehicle {vin} was updated")
     counted = cdb.record_reports(
         store, campaign_id, np.array([ids[vin]], dtype=np.int64), np.array([outcome], dtype=object), at=at,
-        details=[detail],
+        details=[detail], rxswin_rule=next_rxswin,
     )
     evaluate(store, campaign_id, now=at)
     return counted == 1
@@ -307,7 +308,7 @@ def run_campaign(
         campaign = cdb.campaign(store, campaign_id)
         if campaign.state != "running":
             break
-        now = (campaign.last_tick_at or datetime.now(UTC)) + tick
+        now = (campaign.last_tick_at or store.now()) + tick
         result = step(store, campaign_id, link, now)
         if on_tick is not None:
             on_tick(now, result)

@@ -13,7 +13,7 @@ import logging
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -206,8 +206,8 @@ def _resolve(ws: Workspace, spec: VehicleSpec) -> Trim:
 
 
 def register_vehicles(store: Store, ws: Workspace, specs: Sequence[VehicleSpec], *, at: datetime | None = None) -> int:
-    """Register vehicles (all or none); FleetError names the first bad one."""
-    at = at or datetime.now(UTC)
+    """Register vehicles (all or none) at ``at`` (default: the store's clock); FleetError names the first bad one."""
+    at = at or store.now()
     trims = [_resolve(ws, s) for s in specs]
     _check_unique([s.vin for s in specs])
     sync_markets(store, ws)

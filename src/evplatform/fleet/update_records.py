@@ -15,6 +15,7 @@ Two halves:
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -35,8 +36,8 @@ from evplatform.store import Store
 from evplatform.store import releases as rdb
 from evplatform.store import update_records as udb
 from evplatform.store import vehicles as vdb
-from evplatform.store.campaigns import FINAL_OUTCOMES, next_rxswin
 from evplatform.store.releases import ReleaseRecord
+from evplatform.store.reports import FINAL_OUTCOMES
 from evplatform.variability.expression import parse_expression
 from evplatform.workspace.model import market_lineage
 
@@ -120,6 +121,18 @@ class RecordingLink:
         udb.save_evidence(self.store, rows)
         self.recorded += len(rows)
         return delivery
+
+
+def next_rxswin(current: str, release_id: str) -> str:
+    """The RXSWIN after installing a release: same type prefix, new software identification.
+
+    UN R156 §7.2.1.2: the RXSWIN must change when an update changes type-approved software and be
+    readable from the vehicle; every release is treated as relevant to the type approval here.
+    The controller hands this rule to ``store.reports.record_reports``, which applies it to the
+    vehicles that succeeded in the same transaction as their report.
+    """
+    prefix = current.rsplit("-", 1)[0]
+    return f"{prefix}-{hashlib.sha256(f'{current}+{release_id}'.encode()).hexdigest()[:10].upper()}"
 
 
 def _rxswin_after(rxswin: Mapping[str, str], release_id: str, outcome: str) -> dict[str, str]:

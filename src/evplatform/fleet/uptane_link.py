@@ -41,7 +41,8 @@ import httpx
 import numpy as np
 from securesystemslib.signer import CryptoSigner
 
-from evplatform.errors import OtaError
+from evplatform.clock import FixedClock
+from evplatform.errors import FleetError, OtaError
 from evplatform.fleet.link import Delivery, FailureModel, offer_draws
 from evplatform.ota.client import Ecu, Fetcher, HttpFetcher, ServiceFetcher, SlotImage, VehicleClient
 from evplatform.ota.client.errors import InstallError
@@ -65,14 +66,8 @@ class _PowerLoss(BaseException):
     """The vehicle lost power: nothing after this point runs (not an error the client may catch)."""
 
 
-@dataclass
-class _SimulatedClock:
-    """The campaign's simulated time, shared by the server and every vehicle."""
-
-    now: datetime = field(default_factory=lambda: datetime.now(UTC))
-
-    def __call__(self) -> datetime:
-        return self.now
+#: Where the link's clock stands until the first offer moves it to the campaign's simulated time.
+BEFORE_FIRST_OFFER = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,7 +185,7 @@ class UptaneLink:
         self._temporary = folder is None
         self.folder = Path(tempfile.mkdtemp(prefix="evplatform-uptane-", dir=scratch_dir())) if folder is None \
             else Path(folder)
-        self.clock = _SimulatedClock()
+        self.clock = FixedClock(BEFORE_FIRST_OFFER)  # the campaign's time, shared by the server and every vehicle
         self._server: _Server | None = None  # created at the first offer, at the simulated time
         self._vehicles: dict[int, _Vehicle] = {}
         self._images: dict[str, ImageTarget] = {}  # release id -> its image
@@ -207,10 +202,10 @@ class UptaneLink:
         self, release: ReleaseRecord, vehicle_ids: np.ndarray, cohorts: np.ndarray, *, forced: bool, now: datetime
     ) -> Delivery:
         """Offer ``release`` to each vehicle; offline and deferring ones do not run the client."""
+        self._move_clock(now)
         f = self.failures
         n = len(vehicle_ids)
         self.offers += n
-        self.clock.now = now
         self._start()
         self._keep_fresh(now)
         image = self._release_image(release)
@@ -445,6 +440,12 @@ class UptaneLink:
             self._images[release.id] = self._sign(f"{release.component}/{release.version}/{release.hardware_id}",
                                                   release.component, release.version, release.hardware_id)
         return self._images[release.id]
+
+    def _move_clock(self, now: datetime) -> None:
+        """Set the shared clock to the offer's time, which only grows (as the controller's ticks do)."""
+        if now < self.clock():
+            raise FleetError(f"offer at {now.isoformat()} is before the link's last one at {self.clock().isoformat()}")
+        self.clock.advance(now - self.clock())
 
     def _keep_fresh(self, now: datetime) -> None:
         """Re-sign Image repository metadata about to expire in simulated time (the server's routine jobs)."""

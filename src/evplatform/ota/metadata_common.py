@@ -1,7 +1,8 @@
 """What the Image repository, the Director and the manifest checker share.
 
-- an injected clock (``Clock``): every expiry and freshness decision takes "now" from it, never
-  from the system, so tests can move time and a vehicle with a skewed clock can be modelled;
+- an injected clock (``evplatform.clock.Clock``, re-exported here): every expiry and freshness
+  decision takes "now" from it, never from the system, so tests can move time and a vehicle with
+  a skewed clock can be modelled; ``now_of`` reads it at TUF's one-second resolution;
 - atomic writes (temp file in the same folder + ``os.replace``): a reader sees the old file or
   the new one, never half of one;
 - reading a metadata file into python-tuf's ``Metadata`` with an ``OtaError`` that names the file,
@@ -19,7 +20,6 @@ import contextlib
 import json
 import os
 import tempfile
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -28,10 +28,9 @@ from securesystemslib.formats import encode_canonical
 from tuf.api.exceptions import RepositoryError
 from tuf.api.metadata import Metadata
 
+from evplatform.clock import Clock
+from evplatform.clock import system_clock as system_clock  # re-exported: the CLI imports it from here
 from evplatform.errors import OtaError
-
-#: "now" as an aware UTC datetime. Injected everywhere (no hidden system clock).
-Clock = Callable[[], datetime]
 
 TOP_LEVEL_ROLES = ("root", "targets", "snapshot", "timestamp")
 OFFLINE_ROLES = ("root", "targets")  # Uptane 5.3: Image repository root and targets keys stay offline
@@ -53,11 +52,6 @@ DIRECTOR_EXPIRY: dict[str, timedelta] = {
 }
 
 _FORBIDDEN_IN_FAST_STRINGS = frozenset(chr(c) for c in range(0x20)) | {'"', "\\"}
-
-
-def system_clock() -> datetime:
-    """The real clock, for the CLI and servers; libraries take a ``Clock`` argument instead."""
-    return datetime.now(UTC)
 
 
 def now_of(clock: Clock) -> datetime:

@@ -10,14 +10,13 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
-from evplatform.errors import StoreError
+from evplatform.errors import NotFoundError, StoreError
+from evplatform.store._sql import audit, conflict_means
 from evplatform.store.database import Store
 from evplatform.store.schema import Account, AuditEntry, Token
 
@@ -62,21 +61,17 @@ def _info(account: Account) -> AccountInfo:
 
 
 def create_account(store: Store, name: str, role: str, *, actor: str = "system") -> AccountInfo:
-    """A new operator account; StoreError when the name is taken or the role unknown."""
+    """A new operator account; ConflictError when the name is taken, StoreError when the role is unknown."""
     _check_role(role)
     if not name.strip():
         raise StoreError("an account needs a non-empty name")
-    try:
-        with store.session() as session:
-            account = Account(name=name, role=role, disabled=False, created_at=datetime.now(UTC))
-            session.add(account)
-            session.flush()
-            _audit(session, actor, "account.create", f"account:{name}", {"role": role})
-            return _info(account)
-    except StoreError as error:
-        if isinstance(error.__cause__, IntegrityError):
-            raise StoreError(f"an account named {name!r} already exists") from error
-        raise
+    with conflict_means(f"an account named {name!r} already exists"), store.session() as session:
+        now = store.now()
+        account = Account(name=name, role=role, disabled=False, created_at=now)
+        session.add(account)
+        session.flush()
+        audit(session, now, actor, "account.create", f"account:{name}", {"role": role})
+        return _info(account)
 
 
 def issue_token(
@@ -87,24 +82,28 @@ def issue_token(
     with store.session() as session:
         account = session.scalar(select(Account).where(Account.name == account_name))
         if account is None:
-            raise StoreError(f"no account named {account_name!r}")
+            raise NotFoundError("account", account_name)
+        now = store.now()
         session.add(
             Token(
                 account_id=account.id,
                 digest=token_digest(token),
                 label=label,
-                created_at=datetime.now(UTC),
+                created_at=now,
                 expires_at=expires_at,
                 revoked=False,
             )
         )
-        _audit(session, actor, "token.issue", f"account:{account_name}", {"label": label})
+        audit(session, now, actor, "token.issue", f"account:{account_name}", {"label": label})
     return token
 
 
 def account_for_token(store: Store, token: str, *, now: datetime | None = None) -> AccountInfo | None:
-    """The account a bearer token belongs to, or None when unknown, revoked, expired or disabled."""
-    now = now or datetime.now(UTC)
+    """The account a bearer token belongs to, or None when unknown, revoked, expired or disabled.
+
+    Expiry is judged at ``now`` (default: the store's clock).
+    """
+    now = now or store.now()
     with store.session() as session:
         query = select(Account, Token).join(Token, Token.account_id == Account.id)
         row = session.execute(query.where(Token.digest == token_digest(token))).first()
@@ -124,7 +123,7 @@ def revoke_tokens(store: Store, account_name: str, *, actor: str = "system") -> 
         ).all()
         for token in tokens:
             token.revoked = True
-        _audit(session, actor, "token.revoke", f"account:{account_name}", {"count": len(tokens)})
+        audit(session, store.now(), actor, "token.revoke", f"account:{account_name}", {"count": len(tokens)})
         return len(tokens)
 
 
@@ -136,11 +135,7 @@ def list_accounts(store: Store) -> list[AccountInfo]:
 def record_audit(store: Store, actor: str, action: str, subject: str, detail: dict[str, Any] | None = None) -> None:
     """Append one entry to the audit log (who did what to which thing, when)."""
     with store.session() as session:
-        _audit(session, actor, action, subject, detail or {})
-
-
-def _audit(session: Session, actor: str, action: str, subject: str, detail: dict[str, Any]) -> None:
-    session.add(AuditEntry(at=datetime.now(UTC), actor=actor, action=action, subject=subject, detail=detail))
+        audit(session, store.now(), actor, action, subject, detail or {})
 
 
 def audit_log(store: Store, *, limit: int = 100, subject: str | None = None) -> list[AuditRecord]:

@@ -1,9 +1,10 @@
-"""Opening the database: URL resolution, engine settings, sessions and error translation.
+"""Opening the database: URL resolution, engine settings, the ``Store`` and its sessions.
 
 SQLite is the default (one file under the workspace's ``.evplatform/``, in WAL mode so the API
 can read while a campaign writes); PostgreSQL is used when the URL says so. Every driver error
 leaves this package as a ``StoreError`` that names the database (without its password) and what
-went wrong, so callers print one line instead of a traceback and never retry in a loop.
+went wrong, or a ``ConflictError`` when an integrity constraint refused a write (``store._sql``
+does the translation), so callers print one line instead of a traceback and never retry in a loop.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,10 +20,13 @@ import numpy as np
 from sqlalchemy import BigInteger, ColumnElement, Engine, any_, create_engine, event, literal, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 
+from evplatform.clock import Clock, aware_now, system_clock
 from evplatform.errors import StoreError
+from evplatform.store._sql import redact, translate_errors
+from evplatform.store.migrate import upgrade
 
 ENV_URL = "EVPLATFORM_DATABASE_URL"
 DB_FOLDER = ".evplatform"
@@ -41,14 +46,6 @@ def default_database_url(workspace_root: Path | None = None, *, bundled: bool = 
         return env
     base = Path.cwd() if bundled or workspace_root is None else workspace_root
     return f"sqlite:///{(base / DB_FOLDER / DB_FILE).resolve()}"
-
-
-def redact(url: str) -> str:
-    """The URL with its password hidden, for messages."""
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
-        return "<unparsable URL>"
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -90,16 +87,25 @@ def create_store_engine(url: str) -> Engine:
 
 
 class Store:
-    """An open database: the engine, a session factory, and the URL it came from."""
+    """An open database: the engine, a session factory, the URL it came from and the clock it writes.
 
-    def __init__(self, engine: Engine, url: str) -> None:
+    A context manager: ``with open_store(url) as store: …`` disposes the engine's connections
+    when the block ends, however it ends.
+    """
+
+    def __init__(self, engine: Engine, url: str, clock: Clock = system_clock) -> None:
         self.engine = engine
         self.url = url
+        self.clock = clock
         self._sessions = sessionmaker(engine, expire_on_commit=False)
 
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
+
+    def now(self) -> datetime:
+        """The injected clock's time (aware UTC): what audit rows and default timestamps record."""
+        return aware_now(self.clock)
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -110,49 +116,31 @@ class Store:
     def dispose(self) -> None:
         self.engine.dispose()
 
+    def __enter__(self) -> Store:
+        return self
 
-@contextmanager
-def translate_errors(url: str) -> Iterator[None]:
-    """Re-raise driver errors as StoreError naming the database (StoreError passes through)."""
-    try:
-        yield
-    except StoreError:
-        raise
-    except DBAPIError as error:
-        if error.connection_invalidated or _is_connection_error(error):
-            raise StoreError(f"cannot reach the database {redact(url)}: {_first_line(error.orig)}") from error
-        raise StoreError(f"database {redact(url)} refused the operation: {_first_line(error.orig)}") from error
-    except SQLAlchemyError as error:
-        raise StoreError(f"database {redact(url)}: {_first_line(error)}") from error
+    def __exit__(self, *_exc: object) -> None:
+        self.dispose()
 
 
-def _is_connection_error(error: DBAPIError) -> bool:
-    name = type(error.orig).__name__
-    message = str(error.orig).lower()
-    return name in {"OperationalError", "InterfaceError"} and any(
-        word in message for word in ("connect", "unable to open", "could not", "timeout", "refused", "no such host")
-    )
-
-
-def _first_line(error: object) -> str:
-    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-
-
-def open_store(url: str | None = None, *, migrate: bool = True) -> Store:
+def open_store(url: str | None = None, *, migrate: bool = True, clock: Clock = system_clock) -> Store:
     """Connect to ``url`` (default: ``default_database_url()``), check it answers, migrate it.
 
     Raises StoreError at once when the server is unreachable: the caller reports it and stops,
-    rather than looping on reconnects.
+    rather than looping on reconnects. ``clock`` is the time the store writes where the caller
+    gives none (audit rows, creation dates); the CLI and servers pass the system clock.
     """
     url = url or default_database_url()
     engine = create_store_engine(url)
-    with translate_errors(url), engine.connect() as connection:
-        connection.execute(text("SELECT 1"))
-    store = Store(engine, url)
-    if migrate:
-        from evplatform.store.migrate import upgrade
-
-        upgrade(store)
+    store = Store(engine, url, clock)
+    try:
+        with translate_errors(url), engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        if migrate:
+            upgrade(store)
+    except BaseException:
+        engine.dispose()
+        raise
     return store
 
 

@@ -2,23 +2,38 @@
 
 ``upgrade(store)`` brings any database (new or older) to the current schema; it is what
 ``open_store`` calls, so a fresh SQLite file or an empty PostgreSQL database just works.
+
+This module does not import ``store.database`` (which imports it): it needs of a store only its
+engine and URL, written down as the ``Migratable`` protocol that ``Store`` satisfies.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Protocol
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import Engine
 
-from evplatform.store.database import Store, translate_errors
+from evplatform.store._sql import translate_errors
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 
-def alembic_config(store: Store) -> Config:
+class Migratable(Protocol):
+    """What migrations need of an open store (``evplatform.store.Store`` has both)."""
+
+    @property
+    def engine(self) -> Engine: ...
+
+    @property
+    def url(self) -> str: ...
+
+
+def alembic_config(store: Migratable) -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.set_main_option("sqlalchemy.url", store.url.replace("%", "%%"))
@@ -33,13 +48,13 @@ def head_revision() -> str:
     return head
 
 
-def current_revision(store: Store) -> str | None:
+def current_revision(store: Migratable) -> str | None:
     """The revision the database is at (None for an empty database)."""
     with translate_errors(store.url), store.engine.connect() as connection:
         return MigrationContext.configure(connection).get_current_revision()
 
 
-def upgrade(store: Store, revision: str = "head") -> None:
+def upgrade(store: Migratable, revision: str = "head") -> None:
     """Apply every migration up to ``revision`` in one connection (a no-op when up to date)."""
     if revision == "head" and current_revision(store) == head_revision():
         return
@@ -49,7 +64,7 @@ def upgrade(store: Store, revision: str = "head") -> None:
         command.upgrade(config, revision)
 
 
-def downgrade(store: Store, revision: str) -> None:
+def downgrade(store: Migratable, revision: str) -> None:
     """Undo migrations down to ``revision`` (``"base"``: an empty database). Data in dropped tables is lost."""
     config = alembic_config(store)
     with translate_errors(store.url), store.engine.begin() as connection:

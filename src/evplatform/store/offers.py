@@ -11,8 +11,8 @@ from datetime import datetime
 
 from sqlalchemy import select, update
 
-from evplatform.store.campaigns import OPEN_STATES
 from evplatform.store.database import Store
+from evplatform.store.reports import OPEN_STATES
 from evplatform.store.schema import Campaign, CampaignVehicle, Release, Vehicle
 
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 from sqlalchemy import and_, func, or_, select
 
-from evplatform.errors import StoreError
+from evplatform.errors import NotFoundError
 from evplatform.store.database import Store, id_clauses
 from evplatform.store.schema import Campaign, CampaignVehicle, TelemetryEvent, UpdateReport
 
@@ -44,7 +44,7 @@ def crashes_after_success(store: Store, campaign_id: int) -> list[tuple[int, str
     with store.session() as session:
         found = session.get(Campaign, campaign_id)
         if found is None:
-            raise StoreError(f"no campaign {campaign_id}")
+            raise NotFoundError("campaign", campaign_id)
         query = (
             select(CampaignVehicle.wave, CampaignVehicle.cohort, func.count(func.distinct(TelemetryEvent.vehicle_id)))
             .select_from(TelemetryEvent)
@@ -69,6 +69,3 @@ def report_counts(store: Store, campaign_id: int) -> dict[str, int]:
     )
     with store.session() as session:
         return {str(o): int(n) for o, n in session.execute(query)}
-
-
-# --- helpers ------------------------------------------------------------------------------------

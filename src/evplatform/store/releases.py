@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any
+from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
-from evplatform.errors import StoreError
+from evplatform.errors import NotFoundError
+from evplatform.store._sql import audit, conflict_means
 from evplatform.store.database import Store
-from evplatform.store.schema import Approval, AuditEntry, Release
+from evplatform.store.schema import Approval, Release
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,27 +36,23 @@ class ApprovalRecord:
 
 
 def save_release(store: Store, release: ReleaseRecord, *, actor: str = "system") -> None:
-    """Register a release; StoreError if the id is taken."""
-    try:
-        with store.session() as session:
-            session.add(
-                Release(
-                    id=release.id,
-                    component=release.component,
-                    ecu=release.ecu,
-                    hardware_id=release.hardware_id,
-                    version=release.version,
-                    compatible=release.compatible,
-                    notes=release.notes,
-                    created_at=release.created_at or _now_of(None),
-                )
+    """Register a release (created now by the store's clock unless it says when); ConflictError if the id is taken."""
+    with conflict_means(f"release {release.id!r} already exists"), store.session() as session:
+        now = store.now()
+        session.add(
+            Release(
+                id=release.id,
+                component=release.component,
+                ecu=release.ecu,
+                hardware_id=release.hardware_id,
+                version=release.version,
+                compatible=release.compatible,
+                notes=release.notes,
+                created_at=release.created_at or now,
             )
-            session.flush()
-            _audit(session, actor, "release.create", f"release:{release.id}", {"version": release.version})
-    except StoreError as error:
-        if isinstance(error.__cause__, IntegrityError):
-            raise StoreError(f"release {release.id!r} already exists") from error
-        raise
+        )
+        session.flush()
+        audit(session, now, actor, "release.create", f"release:{release.id}", {"version": release.version})
 
 
 def _release_record(r: Release) -> ReleaseRecord:
@@ -77,34 +71,33 @@ def list_releases(store: Store) -> list[ReleaseRecord]:
 
 
 def save_approval(store: Store, approval: ApprovalRecord, *, actor: str = "system") -> None:
-    """Record an approval of a release for a market (one per release and market)."""
-    try:
-        with store.session() as session:
-            session.add(
-                Approval(
-                    release_id=approval.release_id,
-                    market=approval.market,
-                    authority=approval.authority,
-                    reference=approval.reference,
-                    approved_by=approval.approved_by,
-                    approved_at=approval.approved_at,
-                )
+    """Record an approval of a release for a market (one per release and market).
+
+    NotFoundError when the release does not exist; ConflictError when the market already has one.
+    """
+    taken = f"release {approval.release_id!r} already has an approval for market {approval.market!r}"
+    with conflict_means(taken), store.session() as session:
+        if session.get(Release, approval.release_id) is None:
+            raise NotFoundError("release", approval.release_id)
+        session.add(
+            Approval(
+                release_id=approval.release_id,
+                market=approval.market,
+                authority=approval.authority,
+                reference=approval.reference,
+                approved_by=approval.approved_by,
+                approved_at=approval.approved_at,
             )
-            session.flush()
-            _audit(
-                session,
-                actor,
-                "approval.record",
-                f"release:{approval.release_id}",
-                {"market": approval.market, "authority": approval.authority, "reference": approval.reference},
-            )
-    except StoreError as error:
-        if isinstance(error.__cause__, IntegrityError):
-            raise StoreError(
-                f"release {approval.release_id!r} already has an approval for market {approval.market!r}"
-                " (or the release does not exist)"
-            ) from error
-        raise
+        )
+        session.flush()
+        audit(
+            session,
+            store.now(),
+            actor,
+            "approval.record",
+            f"release:{approval.release_id}",
+            {"market": approval.market, "authority": approval.authority, "reference": approval.reference},
+        )
 
 
 def approvals(store: Store, release_id: str) -> list[ApprovalRecord]:
@@ -113,11 +106,3 @@ def approvals(store: Store, release_id: str) -> list[ApprovalRecord]:
         return [
             ApprovalRecord(a.release_id, a.market, a.authority, a.reference, a.approved_by, a.approved_at) for a in rows
         ]
-
-
-def _now_of(at: datetime | None) -> datetime:
-    return at or datetime.now(UTC)
-
-
-def _audit(session: Session, actor: str, action: str, subject: str, detail: dict[str, Any]) -> None:
-    session.add(AuditEntry(at=_now_of(None), actor=actor, action=action, subject=subject, detail=detail))

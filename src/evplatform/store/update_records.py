@@ -20,10 +20,10 @@ from typing import Any
 
 import numpy as np
 from sqlalchemy import JSON, BigInteger, Boolean, Float, ForeignKey, Integer, String, func, select
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column
 
 from evplatform.errors import StoreError
+from evplatform.store._sql import insert_ignore
 from evplatform.store.database import Store, id_clauses
 from evplatform.store.schema import (
     Base,
@@ -79,18 +79,9 @@ def save_evidence(store: Store, rows: Sequence[Mapping[str, Any]]) -> None:
             raise StoreError(f"unknown consent {row['consent']!r} (known: {', '.join(CONSENTS)})")
     ordered = sorted(rows, key=lambda r: (r["campaign_id"], r["vehicle_id"]))  # one lock order for every writer
     with store.session() as session:
-        statement = _insert_ignore(session)
+        statement = insert_ignore(session, UpdateEvidence, ("campaign_id", "vehicle_id"))
         for start in range(0, len(ordered), CHUNK):
             session.execute(statement, [{f: r[f] for f in EVIDENCE_FIELDS} for r in ordered[start : start + CHUNK]])
-
-
-def _insert_ignore(session: Session) -> Any:
-    name = session.get_bind().dialect.name
-    if name == "postgresql":
-        return postgresql.insert(UpdateEvidence).on_conflict_do_nothing(index_elements=["campaign_id", "vehicle_id"])
-    if name == "sqlite":
-        return sqlite.insert(UpdateEvidence).on_conflict_do_nothing(index_elements=["campaign_id", "vehicle_id"])
-    raise StoreError(f"unsupported database dialect {name!r} (SQLite and PostgreSQL are supported)")
 
 
 @dataclass(frozen=True, slots=True)

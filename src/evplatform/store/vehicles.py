@@ -17,7 +17,7 @@ from sqlalchemy import Select, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from evplatform.errors import StoreError
+from evplatform.errors import ConflictError, NotFoundError
 from evplatform.store.database import Store
 from evplatform.store.schema import Configuration, MarketPolicy, TelemetryEvent, Vehicle
 
@@ -120,7 +120,7 @@ def configurations(store: Store, ids: Iterable[int] | None = None) -> dict[int, 
 def insert_vehicles(store: Store, rows: Sequence[Mapping[str, Any]], *, session: Session | None = None) -> int:
     """Insert vehicles in bulk in one transaction (all or nothing); keys are the ``vehicles`` columns.
 
-    A VIN that is already registered is reported by name.
+    A VIN that is already registered is a ConflictError naming it.
     """
     if session is not None:
         _insert_vehicle_rows(session, rows)
@@ -128,11 +128,11 @@ def insert_vehicles(store: Store, rows: Sequence[Mapping[str, Any]], *, session:
     try:
         with store.session() as own:
             _insert_vehicle_rows(own, rows)
-    except StoreError as error:
+    except ConflictError as error:
         if isinstance(error.__cause__, IntegrityError):
             duplicates = registered_vins(store, [str(r["vin"]) for r in rows])
             if duplicates:
-                raise StoreError(f"VIN already registered: {', '.join(sorted(duplicates)[:5])}") from error
+                raise ConflictError(f"VIN already registered: {', '.join(sorted(duplicates)[:5])}") from error
         raise
     return len(rows)
 
@@ -266,14 +266,14 @@ def vehicle_ids(store: Store, vins: Sequence[str]) -> dict[str, int]:
 
 
 def set_public_key(store: Store, vin: str, public_key: str) -> None:
-    """Provision (or rotate) the key the vehicle's primary ECU signs with; StoreError if no such VIN."""
+    """Provision (or rotate) the key the vehicle's primary ECU signs with; NotFoundError if no such VIN."""
     with store.session() as session:
         result = session.execute(
             update(Vehicle).where(Vehicle.vin == vin).values(public_key=public_key)
             .execution_options(synchronize_session=False)
         )
         if not result.rowcount:  # type: ignore[attr-defined]
-            raise StoreError(f"no vehicle with VIN {vin}")
+            raise NotFoundError("vehicle", vin)
 
 
 def public_key(store: Store, vin: str) -> str | None:
