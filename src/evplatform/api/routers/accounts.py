@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 
 from evplatform.api.auth import Viewer
-from evplatform.api.context import ApiContext, get_context
+from evplatform.api.context import Context
 from evplatform.store import audit_log
 
 router = APIRouter(prefix="/api", tags=["accounts"])
-Context = Annotated[ApiContext, Depends(get_context)]
 
 
 @router.get("/me", summary="The account a bearer token belongs to (401 when none)")

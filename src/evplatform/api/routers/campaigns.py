@@ -5,40 +5,21 @@ Every control is audit-logged by the store with the signed-in account as the act
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 
 from evplatform.api.auth import ReleaseManager
-from evplatform.api.context import ApiContext, get_context
-from evplatform.api.errors import NotFound
-from evplatform.api.schemas import CampaignIn, CancelIn, iso
-from evplatform.api.timeline import campaign_timeline
-from evplatform.errors import StoreError
+from evplatform.api.context import Context
+from evplatform.api.schemas import CampaignIn, CancelIn
+from evplatform.errors import NotFoundError
 from evplatform.fleet import DEFAULT_WAVES
 from evplatform.fleet import campaigns as fc
+from evplatform.service.presenters import campaign_progress
 from evplatform.store import Store
 from evplatform.store import campaigns as cdb
-from evplatform.store.stability import report_timeline
 
 router = APIRouter(prefix="/api/campaigns", tags=["campaigns"])
-Context = Annotated[ApiContext, Depends(get_context)]
-
-
-def campaign_progress(store: Store, campaign_id: int, *, timeline: bool = True) -> dict[str, Any]:
-    """``fleet.progress`` as JSON (dates as ISO text), with the report timeline when asked."""
-    try:
-        data = fc.progress(store, campaign_id)
-    except StoreError as error:
-        if f"no campaign {campaign_id}" in str(error):
-            raise NotFound(f"no campaign {campaign_id}") from error
-        raise
-    for key in ("started_at", "finished_at"):
-        data[key] = iso(data[key])
-    data["reports"] = {o: sum(w[o] for w in data["waves"]) for o in ("succeeded", "failed", "rolled_back")}
-    if timeline:
-        data["timeline"] = campaign_timeline(report_timeline(store, campaign_id))
-    return data
 
 
 @router.get("", summary="Every campaign with its state, waves and halt reason")
@@ -71,7 +52,7 @@ def create_campaign(context: Context, body: CampaignIn, account: ReleaseManager)
 
 def _exists(store: Store, campaign_id: int) -> None:
     if not any(c.id == campaign_id for c in cdb.list_campaigns(store)):
-        raise NotFound(f"no campaign {campaign_id}")
+        raise NotFoundError("campaign", campaign_id)
 
 
 @router.post("/{campaign_id}/start", summary="Choose targets, check approvals, open the first wave (release manager)")

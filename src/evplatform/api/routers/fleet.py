@@ -4,19 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 
-from evplatform.api import views
 from evplatform.api.auth import Admin
-from evplatform.api.context import ApiContext, get_context
-from evplatform.api.errors import NotFound
+from evplatform.api.context import Context
 from evplatform.api.schemas import PublicKeyIn
+from evplatform.errors import NotFoundError
+from evplatform.service import views
 from evplatform.store import dashboard as ddb
 from evplatform.store import record_audit
 from evplatform.store import vehicles as vdb
 
 router = APIRouter(prefix="/api/fleet", tags=["fleet"])
-Context = Annotated[ApiContext, Depends(get_context)]
 
 
 @router.get("/vehicles", summary="A page of vehicles in registration order, optionally filtered")
@@ -49,7 +48,7 @@ def vehicle(context: Context, vin: str) -> dict[str, Any]:
     store = context.store()
     found = vdb.vehicle_by_vin(store, vin)
     if found is None:
-        raise NotFound(f"no vehicle {vin}")
+        raise NotFoundError("vehicle", vin)
     data = views.vehicle_view(found, full=True)
     data["telemetry"] = views.telemetry_view(vdb.telemetry(store, vehicle_id=found.id, limit=20))
     return data
@@ -59,7 +58,7 @@ def vehicle(context: Context, vin: str) -> dict[str, Any]:
 def provision_key(context: Context, vin: str, body: PublicKeyIn, account: Admin) -> dict[str, Any]:
     store = context.store()
     if vdb.vehicle_by_vin(store, vin) is None:
-        raise NotFound(f"no vehicle {vin}")
+        raise NotFoundError("vehicle", vin)
     vdb.set_public_key(store, vin, body.public_key.lower())
     record_audit(store, account.name, "vehicle.key", f"vehicle:{vin}", {})
     return {"vin": vin, "key_provisioned": True}

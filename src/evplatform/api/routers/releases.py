@@ -2,30 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 
 from evplatform.api.auth import ReleaseManager
-from evplatform.api.context import ApiContext, get_context
-from evplatform.api.errors import NotFound
-from evplatform.api.schemas import ApprovalIn, ReleaseIn, iso
-from evplatform.errors import FleetError
-from evplatform.store import campaigns as cdb
+from evplatform.api.context import Context
+from evplatform.api.schemas import ApprovalIn, ReleaseIn
+from evplatform.errors import FleetError, NotFoundError
+from evplatform.service.presenters import approval_view, release_detail, release_view
 from evplatform.store import releases as rdb
 
 router = APIRouter(prefix="/api/releases", tags=["releases"])
-Context = Annotated[ApiContext, Depends(get_context)]
-
-
-def release_view(r: rdb.ReleaseRecord) -> dict[str, Any]:
-    return {"id": r.id, "component": r.component, "ecu": r.ecu, "hardware_id": r.hardware_id, "version": r.version,
-            "compatible": r.compatible, "notes": r.notes, "created_at": iso(r.created_at)}
-
-
-def approval_view(a: rdb.ApprovalRecord) -> dict[str, Any]:
-    return {"market": a.market, "authority": a.authority, "reference": a.reference, "approved_by": a.approved_by,
-            "approved_at": iso(a.approved_at)}
 
 
 @router.get("", summary="Every release, oldest first")
@@ -38,12 +26,8 @@ def get_release(context: Context, release_id: str) -> dict[str, Any]:
     store = context.store()
     found = rdb.release(store, release_id)
     if found is None:
-        raise NotFound(f"no release {release_id!r}")
-    data = release_view(found)
-    data["approvals"] = [approval_view(a) for a in rdb.approvals(store, release_id)]
-    data["campaigns"] = [{"id": c.id, "name": c.name, "state": c.state}
-                         for c in cdb.list_campaigns(store, release_id=release_id)]
-    return data
+        raise NotFoundError("release", repr(release_id))
+    return release_detail(store, found)
 
 
 @router.post("", status_code=201, summary="Register a release of a workspace software component (release manager)")
@@ -66,7 +50,7 @@ def create_release(context: Context, body: ReleaseIn, account: ReleaseManager) -
 def add_approval(context: Context, release_id: str, body: ApprovalIn, account: ReleaseManager) -> dict[str, Any]:
     store = context.store()
     if rdb.release(store, release_id) is None:
-        raise NotFound(f"no release {release_id!r}")
+        raise NotFoundError("release", repr(release_id))
     approval = rdb.ApprovalRecord(release_id, body.market, body.authority, body.reference, account.name,
                                   body.approved_at or context.clock())
     rdb.save_approval(store, approval, actor=account.name)

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 
-from evplatform.api.context import ApiContext, get_context
+from evplatform.api.context import Context
 from evplatform.api.errors import NotFound
 from evplatform.fleet import release_stability, updates_per_vehicle_per_quarter
 
 router = APIRouter(prefix="/api/stability", tags=["stability"])
-Context = Annotated[ApiContext, Depends(get_context)]
 
 
 @router.get("", summary="Install success, rollback, crash-free over 7 days per release; updates per quarter")

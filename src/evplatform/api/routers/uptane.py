@@ -15,18 +15,17 @@ itself: the Director checks the primary ECU's signature over it and every ECU's 
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from evplatform.api.context import ApiContext, get_context
+from evplatform.api.context import Context
 from evplatform.api.errors import NotFound
 from evplatform.errors import OtaError
 
 router = APIRouter(prefix="/uptane", tags=["uptane"])
-Context = Annotated[ApiContext, Depends(get_context)]
 METADATA_FILE = re.compile(r"^(?:(?P<version>[1-9][0-9]{0,9})\.)?(?P<role>root|timestamp|snapshot|targets)\.json$")
 JSON = "application/json"
 

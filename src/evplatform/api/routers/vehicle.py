@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 
 from evplatform.api.auth import VehicleAuth
-from evplatform.api.context import ApiContext, get_context
+from evplatform.api.context import Context
 from evplatform.api.schemas import ReportIn
 from evplatform.fleet import report, update_check
 
 router = APIRouter(prefix="/api/vehicle", tags=["vehicle"])
-Context = Annotated[ApiContext, Depends(get_context)]
 
 
 @router.post("/update-check", summary="What the signed-in vehicle should install now, if anything")

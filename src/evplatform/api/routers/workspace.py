@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 
-from evplatform.api import views
-from evplatform.api.context import ApiContext, get_context
+from evplatform.api.context import Context
+from evplatform.service import views
 
 router = APIRouter(prefix="/api", tags=["workspace"])
-Context = Annotated[ApiContext, Depends(get_context)]
 
 
 @router.get("/platform", summary="The platform: name, currency, models, markets, software components")
