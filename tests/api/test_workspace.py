@@ -8,9 +8,9 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from evplatform.service import presenters
 from evplatform.cli.main import app as cli
 from evplatform.platform import bom_of, kpi_report
+from evplatform.service import presenters
 from evplatform.workspace import load_workspace
 
 

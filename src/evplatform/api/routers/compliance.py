@@ -8,12 +8,14 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query
 
 from evplatform.api.context import Context
+from evplatform.api.responses import ComplianceOut, RoadmapOut
 from evplatform.service.presenters import compliance, roadmap
 
 router = APIRouter(prefix="/api/compliance", tags=["compliance"])
 
 
-@router.get("", summary="The `comply --json` verdicts of every model and trim in a market on a date")
+@router.get("", response_model=ComplianceOut,
+            summary="The `comply --json` verdicts of every model and trim in a market on a date")
 def get_compliance(
     context: Context,
     market: str,
@@ -23,6 +25,7 @@ def get_compliance(
     return compliance(context, market, on, mode)
 
 
-@router.get("/roadmap", summary="The `comply --roadmap --json` payload: what changes when, per market")
+@router.get("/roadmap", response_model=RoadmapOut,
+            summary="The `comply --roadmap --json` payload: what changes when, per market")
 def get_roadmap(context: Context) -> dict[str, Any]:
     return roadmap(context)

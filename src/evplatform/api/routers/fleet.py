@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query
 
 from evplatform.api.auth import Admin
 from evplatform.api.context import Context
+from evplatform.api.responses import CountsOut, KeyProvisionedOut, VehicleDetailOut, VehiclePageOut
 from evplatform.api.schemas import PublicKeyIn
 from evplatform.errors import NotFoundError
 from evplatform.service import views
@@ -18,7 +19,8 @@ from evplatform.store import vehicles as vdb
 router = APIRouter(prefix="/api/fleet", tags=["fleet"])
 
 
-@router.get("/vehicles", summary="A page of vehicles in registration order, optionally filtered")
+@router.get("/vehicles", response_model=VehiclePageOut,
+            summary="A page of vehicles in registration order, optionally filtered")
 def vehicles(
     context: Context,
     model: str | None = None,
@@ -37,13 +39,14 @@ def vehicles(
     }
 
 
-@router.get("/counts", summary="Vehicles per model, trim and market")
+@router.get("/counts", response_model=CountsOut, summary="Vehicles per model, trim and market")
 def counts(context: Context) -> dict[str, Any]:
     cells = vdb.fleet_counts(context.store())
     return {"total": sum(c["vehicles"] for c in cells), "cells": cells}
 
 
-@router.get("/vehicles/{vin}", summary="One vehicle: configuration, ECUs, software, RXSWIN, recent telemetry")
+@router.get("/vehicles/{vin}", response_model=VehicleDetailOut,
+            summary="One vehicle: configuration, ECUs, software, RXSWIN, recent telemetry")
 def vehicle(context: Context, vin: str) -> dict[str, Any]:
     store = context.store()
     found = vdb.vehicle_by_vin(store, vin)
@@ -54,7 +57,8 @@ def vehicle(context: Context, vin: str) -> dict[str, Any]:
     return data
 
 
-@router.put("/vehicles/{vin}/key", summary="Provision (or rotate) the vehicle's ed25519 public key (admin)")
+@router.put("/vehicles/{vin}/key", response_model=KeyProvisionedOut,
+            summary="Provision (or rotate) the vehicle's ed25519 public key (admin)")
 def provision_key(context: Context, vin: str, body: PublicKeyIn, account: Admin) -> dict[str, Any]:
     store = context.store()
     if vdb.vehicle_by_vin(store, vin) is None:

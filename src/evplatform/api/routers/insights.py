@@ -7,18 +7,20 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from evplatform.api.context import Context
+from evplatform.api.responses import BusinessOut, RisksOut, ScenariosOut
 from evplatform.service.presenters import business, risks, scenarios
 
 router = APIRouter(prefix="/api/insights", tags=["insights"])
 MAX_DRAWS = 20_000
 
 
-@router.get("/business", summary="The `insights business --json` payload")
+@router.get("/business", response_model=BusinessOut, summary="The `insights business --json` payload")
 def get_business(context: Context) -> dict[str, Any]:
     return business(context)
 
 
-@router.get("/scenarios", summary="The `insights scenarios --json` payload: NPV under Monte Carlo draws")
+@router.get("/scenarios", response_model=ScenariosOut,
+            summary="The `insights scenarios --json` payload: NPV under Monte Carlo draws")
 def get_scenarios(
     context: Context,
     draws: Annotated[int, Query(ge=10, le=MAX_DRAWS)] = 2000,
@@ -28,6 +30,6 @@ def get_scenarios(
     return scenarios(context, draws, seed, sobol_samples)
 
 
-@router.get("/risks", summary="The `insights risks --json` payload: the risk register")
+@router.get("/risks", response_model=RisksOut, summary="The `insights risks --json` payload: the risk register")
 def get_risks(context: Context) -> dict[str, Any]:
     return risks(context)

@@ -8,6 +8,7 @@ from fastapi import APIRouter
 
 from evplatform.api.auth import ReleaseManager
 from evplatform.api.context import Context
+from evplatform.api.responses import ApprovalOut, ReleaseDetailOut, ReleaseListOut, ReleaseOut
 from evplatform.api.schemas import ApprovalIn, ReleaseIn
 from evplatform.errors import FleetError, NotFoundError
 from evplatform.service.presenters import approval_view, release_detail, release_view
@@ -16,12 +17,12 @@ from evplatform.store import releases as rdb
 router = APIRouter(prefix="/api/releases", tags=["releases"])
 
 
-@router.get("", summary="Every release, oldest first")
+@router.get("", response_model=ReleaseListOut, summary="Every release, oldest first")
 def list_releases(context: Context) -> dict[str, Any]:
     return {"releases": [release_view(r) for r in rdb.list_releases(context.store())]}
 
 
-@router.get("/{release_id}", summary="One release with its approvals and campaigns")
+@router.get("/{release_id}", response_model=ReleaseDetailOut, summary="One release with its approvals and campaigns")
 def get_release(context: Context, release_id: str) -> dict[str, Any]:
     store = context.store()
     found = rdb.release(store, release_id)
@@ -30,7 +31,8 @@ def get_release(context: Context, release_id: str) -> dict[str, Any]:
     return release_detail(store, found)
 
 
-@router.post("", status_code=201, summary="Register a release of a workspace software component (release manager)")
+@router.post("", status_code=201, response_model=ReleaseOut,
+             summary="Register a release of a workspace software component (release manager)")
 def create_release(context: Context, body: ReleaseIn, account: ReleaseManager) -> dict[str, Any]:
     ws = context.workspace()
     component = ws.software.get(body.component)
@@ -45,7 +47,7 @@ def create_release(context: Context, body: ReleaseIn, account: ReleaseManager) -
     return release_view(found)
 
 
-@router.post("/{release_id}/approvals", status_code=201,
+@router.post("/{release_id}/approvals", status_code=201, response_model=ApprovalOut,
              summary="Record a regulatory approval of the release for a market (release manager)")
 def add_approval(context: Context, release_id: str, body: ApprovalIn, account: ReleaseManager) -> dict[str, Any]:
     store = context.store()

@@ -7,12 +7,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from evplatform.api.context import Context
+from evplatform.api.responses import SimulationOut
 from evplatform.service.presenters import simulation_results
 
 router = APIRouter(prefix="/api", tags=["simulation"])
 
 
-@router.get("/simulation", summary="Consumption, range, charging, acceleration of every trim on a cycle")
+@router.get("/simulation", response_model=SimulationOut,
+            summary="Consumption, range, charging, acceleration of every trim on a cycle")
 def simulation(
     context: Context,
     model: Annotated[str | None, Query(description="only this model's trims")] = None,

@@ -23,6 +23,7 @@ from starlette.concurrency import run_in_threadpool
 
 from evplatform.api.context import Context
 from evplatform.api.errors import NotFound
+from evplatform.api.responses import ManifestOut
 from evplatform.errors import OtaError
 
 router = APIRouter(prefix="/uptane", tags=["uptane"])
@@ -73,7 +74,8 @@ def image(context: Context, sha256: str) -> FileResponse:
     return FileResponse(path, media_type="application/octet-stream")
 
 
-@router.post("/director/{vin}/manifest", summary="Submit the vehicle version manifest (signed by the primary ECU)")
+@router.post("/director/{vin}/manifest", response_model=ManifestOut,
+             summary="Submit the vehicle version manifest (signed by the primary ECU)")
 async def manifest(context: Context, vin: str, request: Request) -> dict[str, Any]:
     body = await request.body()
     result = await run_in_threadpool(context.ota().submit_manifest, vin, body)
