@@ -30,7 +30,6 @@ from evplatform.api.routers import (
 from evplatform.api.routers import workspace as workspace_router
 from evplatform.clock import Clock, system_clock
 from evplatform.service.context import AppContext
-from evplatform.web import pages
 
 DESCRIPTION = """\
 The evplatform backend: the platform as code (models, trims, features, BOM, KPIs, simulation,
@@ -77,5 +76,7 @@ def create_app(
     for module in (workspace_router, simulation, compliance, fleet, telemetry, releases, campaigns, stability,
                    vehicle, uptane, insights, accounts):
         app.include_router(module.router)
-    pages.install(app)  # the dashboard is part of this application
+    from evplatform.web import pages  # the dashboard is part of this application
+
+    pages.install(app)
     return app

@@ -14,7 +14,10 @@ from fastapi import Depends, Request
 
 from evplatform.service.context import ENV_OTA_ROOT, AppContext
 
-__all__ = ["ENV_OTA_ROOT", "AppContext", "Context", "default_ota_root", "get_context"]
+__all__ = ["ENV_OTA_ROOT", "ApiContext", "AppContext", "Context", "default_ota_root", "get_context"]
+
+#: The name the routers knew the context by before it moved to ``evplatform.service``.
+ApiContext = AppContext
 
 
 def default_ota_root(workspace: Path | None) -> Path | None:
