@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from evplatform.errors import WorkspaceError
-from evplatform.service.context import WorkspaceCache
+from evplatform.service.context import AppContext, WorkspaceCache
 from evplatform.workspace import Workspace, load_workspace
 from tiny_workspace import write_tiny_workspace
 
@@ -78,3 +79,24 @@ def test_a_folder_that_fails_to_load_is_not_cached(tmp_path: Path) -> None:
 def test_capacity_must_hold_one_workspace() -> None:
     with pytest.raises(ValueError, match="at least one"):
         WorkspaceCache(capacity=0)
+
+
+def test_results_are_computed_once_and_bounded(tmp_path: Path) -> None:
+    context = AppContext(write_tiny_workspace(tmp_path / "ws"), f"sqlite:///{tmp_path / 'db.sqlite'}",
+                         results_cached=2)
+    calls: list[int] = []
+
+    def compute(n: int) -> Callable[[], int]:
+        def run() -> int:
+            calls.append(n)
+            return n * n
+        return run
+
+    assert context.cached(("square", 1), compute(1)) == 1
+    assert context.cached(("square", 1), compute(1)) == 1
+    context.cached(("square", 2), compute(2))
+    context.cached(("square", 1), compute(1))  # 1 is now the most recently used
+    context.cached(("square", 3), compute(3))  # evicts 2
+    context.cached(("square", 1), compute(1))
+    context.cached(("square", 2), compute(2))
+    assert calls == [1, 2, 3, 2]

@@ -27,6 +27,8 @@ if TYPE_CHECKING:
     from evplatform.ota.service import OtaService
 
 ENV_OTA_ROOT = "EVPLATFORM_OTA_ROOT"
+#: Results kept per application: a client varying a query (a scenario seed) must not grow memory forever.
+RESULTS_CACHED = 128
 
 
 class Unavailable(EvplatformError):
@@ -40,7 +42,7 @@ class AppContext:
 
     def __init__(
         self, workspace: Path | None, database_url: str | None, clock: Clock = system_clock,
-        ota_root: Path | None = None,
+        ota_root: Path | None = None, results_cached: int = RESULTS_CACHED,
     ) -> None:
         self.workspace_path = workspace
         self.ota_root = ota_root or (Path(os.environ[ENV_OTA_ROOT]) if os.environ.get(ENV_OTA_ROOT) else None)
@@ -50,7 +52,8 @@ class AppContext:
         self._workspace: Workspace | None = None
         self._store: Store | None = None
         self._lock = threading.Lock()
-        self._cache: dict[tuple[Any, ...], Any] = {}
+        self._cache: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
+        self._cache_capacity = results_cached
 
     def workspace(self) -> Workspace:
         """The workspace, loaded on first use (WorkspaceError → 400 naming file:line)."""
@@ -81,14 +84,18 @@ class AppContext:
             return service
 
     def cached(self, key: tuple[Any, ...], compute: Callable[[], Any]) -> Any:
-        """``compute()`` once per key for this workspace (results of pure functions of it)."""
+        """``compute()`` once per key for this workspace (results of pure functions of it), keeping the
+        most recently used ``results_cached`` results."""
         full = (str(self.workspace().root), *key)
         with self._lock:
             if full in self._cache:
+                self._cache.move_to_end(full)
                 return self._cache[full]
         value = compute()
         with self._lock:
             self._cache[full] = value
+            while len(self._cache) > self._cache_capacity:
+                self._cache.popitem(last=False)
         return value
 
     def close(self) -> None:
