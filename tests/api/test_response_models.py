@@ -59,6 +59,17 @@ def test_every_json_route_has_a_named_response_schema(client: TestClient) -> Non
     assert missing == [], "JSON routes without a response model (add one in api/responses)"
 
 
+def test_the_excluded_routes_document_their_bytes(client: TestClient) -> None:
+    """Not a model of ours, but a client still learns the media type and what the bytes are."""
+    spec = client.get("/openapi.json").json()
+    for (method, path) in NOT_JSON:
+        response = _success(spec["paths"][path][method.lower()])
+        assert response["description"] != "Successful Response", path
+        (media, body), = response["content"].items()
+        assert body["schema"], path
+        assert media == ("application/octet-stream" if path.startswith("/uptane/images/") else "application/json")
+
+
 def test_the_exclusions_name_real_routes() -> None:
     served = {(method, route.path) for route in create_app().routes if isinstance(route, APIRoute)
               for method in route.methods}
