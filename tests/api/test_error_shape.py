@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from api.support import error_of
 from evplatform.api import create_app
+from evplatform.api.errors import install_error_handlers
+from evplatform.errors import ConflictError, NotFoundError
 
 
 def test_unknown_route_is_404_in_the_shape(client: TestClient) -> None:
@@ -20,6 +23,33 @@ def test_unknown_campaign_names_it(client: TestClient) -> None:
     response = client.get("/api/campaigns/999")
     assert response.status_code == 404
     assert error_of(response) == (404, "NotFound", "no campaign 999")
+
+
+def _raising(error: Exception) -> TestClient:
+    """An application whose one route raises ``error`` from wherever it came (a store, a domain)."""
+    app = FastAPI()
+    install_error_handlers(app)
+
+    @app.get("/boom")
+    def boom() -> None:
+        raise error
+
+    return TestClient(app)
+
+
+def test_a_typed_not_found_from_any_layer_is_404_not_found() -> None:
+    response = _raising(NotFoundError("release", "hub-os-9.9")).get("/boom")
+    assert error_of(response) == (404, "NotFound", "no release hub-os-9.9")
+
+
+def test_a_typed_conflict_from_any_layer_is_409_conflict() -> None:
+    response = _raising(ConflictError("release 'hub-os-1.8.0' already exists")).get("/boom")
+    assert error_of(response) == (409, "Conflict", "release 'hub-os-1.8.0' already exists")
+
+
+def test_unknown_release_and_vehicle_are_typed_404s(client: TestClient) -> None:
+    assert error_of(client.get("/api/releases/nope")) == (404, "NotFound", "no release 'nope'")
+    assert error_of(client.get("/api/fleet/vehicles/NOPE")) == (404, "NotFound", "no vehicle NOPE")
 
 
 def test_unauthenticated_write_is_401_with_challenge(client: TestClient) -> None:

@@ -8,9 +8,9 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from evplatform.api.routers import simulation as simulation_router
 from evplatform.cli.main import app as cli
 from evplatform.platform import bom_of, kpi_report
+from evplatform.service import presenters
 from evplatform.workspace import load_workspace
 
 
@@ -72,13 +72,13 @@ def test_platform_lists_models_and_markets(client: TestClient) -> None:
 
 def test_simulation_is_cached_per_workspace(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[tuple] = []
-    real = simulation_router.simulate_workspace
+    real = presenters.simulate_workspace
 
     def counting(*args: object) -> list:
         calls.append(args[1:])
         return real(*args)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(simulation_router, "simulate_workspace", counting)
+    monkeypatch.setattr(presenters, "simulate_workspace", counting)
     first = client.get("/api/simulation", params={"cycle": "wltc"}).json()
     second = client.get("/api/simulation", params={"cycle": "WLTC"}).json()
     assert first == second

@@ -13,7 +13,6 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from evplatform.api.auth import ReplayGuard
-from evplatform.api.context import ApiContext, Clock, utc_now
 from evplatform.api.errors import install_error_handlers
 from evplatform.api.routers import (
     accounts,
@@ -30,6 +29,8 @@ from evplatform.api.routers import (
     vehicle,
 )
 from evplatform.api.routers import workspace as workspace_router
+from evplatform.clock import Clock, system_clock
+from evplatform.service.context import AppContext
 
 DESCRIPTION = """\
 The evplatform backend: the platform as code (models, trims, features, BOM, KPIs, simulation,
@@ -51,7 +52,7 @@ def create_app(
     workspace: Path | None = None,
     database_url: str | None = None,
     *,
-    clock: Clock = utc_now,
+    clock: Clock = system_clock,
     ota_root: Path | None = None,
 ) -> FastAPI:
     """The API and dashboard for a workspace (None: the bundled demo) and a database URL
@@ -60,7 +61,7 @@ def create_app(
     ``ota_root`` is the OTA server folder (``OtaService``; default ``EVPLATFORM_OTA_ROOT``); without
     one the Uptane routes answer 501.
     """
-    context = ApiContext(workspace, database_url, clock, ota_root)
+    context = AppContext(workspace, database_url, clock, ota_root)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:

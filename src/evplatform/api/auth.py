@@ -34,7 +34,7 @@ from nacl.exceptions import BadSignatureError
 from nacl.signing import SigningKey, VerifyKey
 from starlette.concurrency import run_in_threadpool
 
-from evplatform.api.context import ApiContext, get_context
+from evplatform.api.context import AppContext, get_context
 from evplatform.api.errors import Forbidden, Unauthenticated
 from evplatform.store import AccountInfo, account_for_token
 from evplatform.store import vehicles as vdb
@@ -53,7 +53,7 @@ def bearer_token(authorization: str | None) -> str | None:
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
-def operator(context: ApiContext, authorization: str | None) -> AccountInfo:
+def operator(context: AppContext, authorization: str | None) -> AccountInfo:
     """The signed-in account, or 401."""
     token = bearer_token(authorization)
     if token is None:
@@ -68,7 +68,7 @@ def require_role(role: str) -> Callable[..., AccountInfo]:
     """A dependency that admits accounts with ``role`` or a more privileged one (401/403 otherwise)."""
 
     def dependency(
-        context: Annotated[ApiContext, Depends(get_context)],
+        context: Annotated[AppContext, Depends(get_context)],
         authorization: Annotated[str | None, Header()] = None,
     ) -> AccountInfo:
         account = operator(context, authorization)
@@ -139,7 +139,7 @@ def _verify_key(text: str, vin: str) -> VerifyKey:
         raise Unauthenticated(f"vehicle {vin} has an unusable public key in the registry") from error
 
 
-async def vehicle_caller(request: Request, context: Annotated[ApiContext, Depends(get_context)]) -> VehicleCaller:
+async def vehicle_caller(request: Request, context: Annotated[AppContext, Depends(get_context)]) -> VehicleCaller:
     """Check a vehicle's request signature (401 with the reason when it does not hold)."""
     vin = request.headers.get(VIN_HEADER)
     stamp = request.headers.get(TIMESTAMP_HEADER)

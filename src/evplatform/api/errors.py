@@ -3,7 +3,10 @@
 Every error response is ``{"error": {"status": int, "type": str, "message": str}}`` (validation
 errors add ``"fields": [{"location", "message"}]``). Project errors carry their HTTP status
 (``EvplatformError.http_status``); the API's own — unauthenticated, forbidden, not found — are
-subclasses here so the same handler maps them. ``tests/api/test_error_shape.py`` pins the shape.
+subclasses here so the same handler maps them. ``type`` is the error's class name, except for the
+typed ``NotFoundError`` and ``ConflictError`` of any layer, which answer as ``NotFound`` (404, the
+same type as an unknown URL) and ``Conflict`` (409) — so a client tests one type per status, never
+message text. ``tests/api/test_error_shape.py`` pins the shape.
 """
 
 from __future__ import annotations
@@ -15,7 +18,14 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from evplatform.errors import EvplatformError
+from evplatform.errors import ConflictError, EvplatformError, NotFoundError
+from evplatform.service.context import Unavailable
+
+__all__ = ["ApiError", "Forbidden", "NotFound", "Unauthenticated", "Unavailable", "error_body",
+           "install_error_handlers", "validation_message"]
+
+#: Public ``type`` of the typed errors every layer may raise (other errors answer with their class name).
+TYPED_ERRORS: tuple[tuple[type[EvplatformError], str], ...] = ((NotFoundError, "NotFound"), (ConflictError, "Conflict"))
 
 
 class ApiError(EvplatformError):
@@ -35,13 +45,10 @@ class Forbidden(ApiError):
 
 
 class NotFound(ApiError):
+    """A URL that names nothing the API serves (e.g. not a metadata file name); the domains raise
+    ``NotFoundError`` for a named thing that does not exist."""
+
     http_status = 404
-
-
-class Unavailable(ApiError):
-    """A part of the platform that is not installed or configured on this server."""
-
-    http_status = 501
 
 
 def error_body(status: int, kind: str, message: str, **extra: Any) -> dict[str, Any]:
@@ -61,11 +68,19 @@ def validation_message(errors: list[dict[str, Any]]) -> tuple[str, list[dict[str
     return f"invalid request: {text}", fields
 
 
+def error_type(error: EvplatformError) -> str:
+    """The ``type`` of an error response: the typed errors' public names, else the class name."""
+    for cls, name in TYPED_ERRORS:
+        if isinstance(error, cls):
+            return name
+    return type(error).__name__
+
+
 async def _project_error(_request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, EvplatformError)
     status = int(getattr(error, "http_status", 400))
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-    return JSONResponse(error_body(status, type(error).__name__, str(error)), status_code=status, headers=headers)
+    return JSONResponse(error_body(status, error_type(error), str(error)), status_code=status, headers=headers)
 
 
 async def _validation_error(_request: Request, error: Exception) -> JSONResponse:

@@ -8,11 +8,10 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from evplatform.api import views
-from evplatform.api.routers.campaigns import campaign_progress
-from evplatform.api.routers.releases import approval_view, release_view
-from evplatform.errors import EvplatformError
+from evplatform.errors import EvplatformError, NotFoundError
 from evplatform.fleet import release_stability, updates_per_vehicle_per_quarter
+from evplatform.service import views
+from evplatform.service.presenters import campaign_progress, release_detail, release_view
 from evplatform.store import campaigns as cdb
 from evplatform.store import dashboard as ddb
 from evplatform.store import releases as rdb
@@ -93,10 +92,7 @@ def releases_page(request: Request) -> HTMLResponse:
         campaigns = cdb.list_campaigns(store)
         releases = []
         for r in rdb.list_releases(store):
-            data = release_view(r)
-            data["approvals"] = [approval_view(a) for a in rdb.approvals(store, r.id)]
-            data["campaigns"] = [{"id": c.id, "name": c.name, "state": c.state}
-                                 for c in campaigns if c.release_id == r.id]
+            data = release_detail(store, r, campaigns)
             data["stability"] = kpis.get(r.id)
             releases.append(data)
     except EvplatformError as error:
@@ -143,9 +139,7 @@ def vehicle_page(request: Request, vin: str) -> HTMLResponse:
         store = context_of(request).store()
         found = vdb.vehicle_by_vin(store, vin)
         if found is None:
-            from evplatform.api.errors import NotFound
-
-            raise NotFound(f"no vehicle {vin}")
+            raise NotFoundError("vehicle", vin)
         data = views.vehicle_view(found, full=True)
         data["telemetry"] = views.telemetry_view(vdb.telemetry(store, vehicle_id=found.id, limit=20))
     except EvplatformError as error:

@@ -1,9 +1,9 @@
 """The dashboard: server-rendered pages (Jinja2), static assets, served by the API at ``/``.
 
-Pages call the same view functions as the JSON routes (``api.views``, the routers' helpers), so
-the numbers on a page are the numbers of the API. Charts are SVG made on the server
-(``web.charts``); ``static/app.js`` signs in with a token, polls live campaign progress every
-2 s and sends the release manager's pause / resume / cancel.
+Pages call the same functions as the JSON routes (``service.views``, ``service.presenters``), so
+the numbers on a page are the numbers of the API; the dashboard never imports ``evplatform.api``.
+Charts are SVG made on the server (``web.charts``); ``static/app.js`` signs in with a token, polls
+live campaign progress every 2 s and sends the release manager's pause / resume / cancel.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
-from evplatform.api.context import ApiContext
 from evplatform.errors import EvplatformError
+from evplatform.service.context import AppContext
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=str(HERE / "templates"))
@@ -51,8 +51,8 @@ templates.env.filters["pct"] = _pct
 templates.env.filters["num"] = _num
 
 
-def context_of(request: Request) -> ApiContext:
-    context: ApiContext = request.app.state.context
+def context_of(request: Request) -> AppContext:
+    context: AppContext = request.app.state.context
     return context
 
 

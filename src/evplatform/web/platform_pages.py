@@ -8,13 +8,18 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from evplatform.api import views
-from evplatform.api.routers.campaigns import campaign_progress
-from evplatform.api.routers.compliance import compliance, roadmap
-from evplatform.api.routers.insights import business, risks, scenarios
-from evplatform.api.routers.simulation import simulation_results
 from evplatform.errors import EvplatformError
 from evplatform.fleet import release_stability
+from evplatform.service import views
+from evplatform.service.presenters import (
+    business,
+    campaign_progress,
+    compliance,
+    risks,
+    roadmap,
+    scenarios,
+    simulation_results,
+)
 from evplatform.store import campaigns as cdb
 from evplatform.store import vehicles as vdb
 from evplatform.vehicle.drive_cycles import cycle_names, load_cycle
@@ -154,7 +159,7 @@ def compliance_page(request: Request, market: str | None = None, on: str | None 
     markets = [market] if market else list(ws.markets)
     cells: dict[tuple[str, str], dict[str, Any]] = {}
     by_year: dict[tuple[str, int], dict[str, int]] = {}
-    unavailable = plan_error = None
+    plan_error = None
     rows: list[dict[str, Any]] = []
     try:
         for m in markets:
@@ -163,16 +168,13 @@ def compliance_page(request: Request, market: str | None = None, on: str | None 
             for year in COMPLIANCE_YEARS:
                 by_year[(m, year)] = compliance(context, m, date(year, 1, 1)).get("summary", {})
     except EvplatformError as error:
-        if getattr(error, "http_status", 400) != 501:
-            return error_page(request, error)
-        unavailable = str(error)
-    if unavailable is None:
-        try:
-            rows = [r for r in _roadmap_rows(roadmap(context)) if r["market"] in markets]
-        except EvplatformError as error:
-            plan_error = str(error)
+        return error_page(request, error)
+    try:
+        rows = [r for r in _roadmap_rows(roadmap(context)) if r["market"] in markets]
+    except EvplatformError as error:
+        plan_error = str(error)
     return render(request, "compliance.html", title="Compliance", markets=markets, all_markets=list(ws.markets),
-                  trims=[t.key for t in ws.trims()], cells=cells, day=day.isoformat(), unavailable=unavailable,
+                  trims=[t.key for t in ws.trims()], cells=cells, day=day.isoformat(),
                   roadmap=rows, roadmap_error=plan_error, selected=market, years=list(COMPLIANCE_YEARS),
                   by_year=by_year, currency=ws.platform.currency)
 

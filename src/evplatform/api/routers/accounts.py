@@ -4,22 +4,22 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 
 from evplatform.api.auth import Viewer
-from evplatform.api.context import ApiContext, get_context
+from evplatform.api.context import Context
+from evplatform.api.responses import AuditOut, MeOut
 from evplatform.store import audit_log
 
 router = APIRouter(prefix="/api", tags=["accounts"])
-Context = Annotated[ApiContext, Depends(get_context)]
 
 
-@router.get("/me", summary="The account a bearer token belongs to (401 when none)")
+@router.get("/me", response_model=MeOut, summary="The account a bearer token belongs to (401 when none)")
 def me(account: Viewer) -> dict[str, Any]:
     return {"name": account.name, "role": account.role}
 
 
-@router.get("/audit", summary="Newest audit entries first (viewer)")
+@router.get("/audit", response_model=AuditOut, summary="Newest audit entries first (viewer)")
 def audit(
     context: Context, _account: Viewer, subject: str | None = None, limit: Annotated[int, Query(ge=1, le=1000)] = 100
 ) -> dict[str, Any]:

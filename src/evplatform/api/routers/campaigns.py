@@ -5,55 +5,40 @@ Every control is audit-logged by the store with the signed-in account as the act
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 
 from evplatform.api.auth import ReleaseManager
-from evplatform.api.context import ApiContext, get_context
-from evplatform.api.errors import NotFound
-from evplatform.api.schemas import CampaignIn, CancelIn, iso
-from evplatform.api.timeline import campaign_timeline
-from evplatform.errors import StoreError
+from evplatform.api.context import Context
+from evplatform.api.responses import CampaignListOut, CampaignOut, StartedCampaignOut
+from evplatform.api.schemas import CampaignIn, CancelIn
+from evplatform.errors import NotFoundError
 from evplatform.fleet import DEFAULT_WAVES
 from evplatform.fleet import campaigns as fc
+from evplatform.service.presenters import campaign_progress
 from evplatform.store import Store
 from evplatform.store import campaigns as cdb
-from evplatform.store.stability import report_timeline
 
 router = APIRouter(prefix="/api/campaigns", tags=["campaigns"])
-Context = Annotated[ApiContext, Depends(get_context)]
 
 
-def campaign_progress(store: Store, campaign_id: int, *, timeline: bool = True) -> dict[str, Any]:
-    """``fleet.progress`` as JSON (dates as ISO text), with the report timeline when asked."""
-    try:
-        data = fc.progress(store, campaign_id)
-    except StoreError as error:
-        if f"no campaign {campaign_id}" in str(error):
-            raise NotFound(f"no campaign {campaign_id}") from error
-        raise
-    for key in ("started_at", "finished_at"):
-        data[key] = iso(data[key])
-    data["reports"] = {o: sum(w[o] for w in data["waves"]) for o in ("succeeded", "failed", "rolled_back")}
-    if timeline:
-        data["timeline"] = campaign_timeline(report_timeline(store, campaign_id))
-    return data
-
-
-@router.get("", summary="Every campaign with its state, waves and halt reason")
+@router.get("", response_model=CampaignListOut, response_model_exclude_unset=True,
+            summary="Every campaign with its state, waves and halt reason")
 def list_campaigns(context: Context, release_id: str | None = None) -> dict[str, Any]:
     store = context.store()
     return {"campaigns": [campaign_progress(store, c.id, timeline=False)
                           for c in cdb.list_campaigns(store, release_id=release_id)]}
 
 
-@router.get("/{campaign_id}", summary="Progress: waves, counts, success and error rates over time")
+@router.get("/{campaign_id}", response_model=CampaignOut, response_model_exclude_unset=True,
+            summary="Progress: waves, counts, success and error rates over time")
 def get_campaign(context: Context, campaign_id: int) -> dict[str, Any]:
     return campaign_progress(context.store(), campaign_id)
 
 
-@router.post("", status_code=201, summary="Create a campaign (draft, or started at once) (release manager)")
+@router.post("", status_code=201, response_model=StartedCampaignOut, response_model_exclude_unset=True,
+             summary="Create a campaign (draft, or started at once) (release manager)")
 def create_campaign(context: Context, body: CampaignIn, account: ReleaseManager) -> dict[str, Any]:
     store = context.store()
     now = context.clock()
@@ -71,10 +56,11 @@ def create_campaign(context: Context, body: CampaignIn, account: ReleaseManager)
 
 def _exists(store: Store, campaign_id: int) -> None:
     if not any(c.id == campaign_id for c in cdb.list_campaigns(store)):
-        raise NotFound(f"no campaign {campaign_id}")
+        raise NotFoundError("campaign", campaign_id)
 
 
-@router.post("/{campaign_id}/start", summary="Choose targets, check approvals, open the first wave (release manager)")
+@router.post("/{campaign_id}/start", response_model=StartedCampaignOut, response_model_exclude_unset=True,
+             summary="Choose targets, check approvals, open the first wave (release manager)")
 def start(context: Context, campaign_id: int, account: ReleaseManager) -> dict[str, Any]:
     store = context.store()
     _exists(store, campaign_id)
@@ -82,7 +68,8 @@ def start(context: Context, campaign_id: int, account: ReleaseManager) -> dict[s
     return {**campaign_progress(store, campaign_id, timeline=False), "excluded": summary.excluded}
 
 
-@router.post("/{campaign_id}/pause", summary="Stop offering until resumed (release manager)")
+@router.post("/{campaign_id}/pause", response_model=CampaignOut, response_model_exclude_unset=True,
+             summary="Stop offering until resumed (release manager)")
 def pause(context: Context, campaign_id: int, account: ReleaseManager) -> dict[str, Any]:
     store = context.store()
     _exists(store, campaign_id)
@@ -90,7 +77,8 @@ def pause(context: Context, campaign_id: int, account: ReleaseManager) -> dict[s
     return campaign_progress(store, campaign_id, timeline=False)
 
 
-@router.post("/{campaign_id}/resume", summary="Offer again after a pause or a halt (release manager)")
+@router.post("/{campaign_id}/resume", response_model=CampaignOut, response_model_exclude_unset=True,
+             summary="Offer again after a pause or a halt (release manager)")
 def resume(context: Context, campaign_id: int, account: ReleaseManager) -> dict[str, Any]:
     store = context.store()
     _exists(store, campaign_id)
@@ -98,7 +86,8 @@ def resume(context: Context, campaign_id: int, account: ReleaseManager) -> dict[
     return campaign_progress(store, campaign_id, timeline=False)
 
 
-@router.post("/{campaign_id}/cancel", summary="Stop for good; vehicles not yet offered never are (release manager)")
+@router.post("/{campaign_id}/cancel", response_model=CampaignOut, response_model_exclude_unset=True,
+             summary="Stop for good; vehicles not yet offered never are (release manager)")
 def cancel(context: Context, campaign_id: int, account: ReleaseManager, body: CancelIn | None = None) -> dict[str, Any]:
     store = context.store()
     _exists(store, campaign_id)

@@ -4,22 +4,23 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 
-from evplatform.api import views
 from evplatform.api.auth import Admin
-from evplatform.api.context import ApiContext, get_context
-from evplatform.api.errors import NotFound
+from evplatform.api.context import Context
+from evplatform.api.responses import CountsOut, KeyProvisionedOut, VehicleDetailOut, VehiclePageOut
 from evplatform.api.schemas import PublicKeyIn
+from evplatform.errors import NotFoundError
+from evplatform.service import views
 from evplatform.store import dashboard as ddb
 from evplatform.store import record_audit
 from evplatform.store import vehicles as vdb
 
 router = APIRouter(prefix="/api/fleet", tags=["fleet"])
-Context = Annotated[ApiContext, Depends(get_context)]
 
 
-@router.get("/vehicles", summary="A page of vehicles in registration order, optionally filtered")
+@router.get("/vehicles", response_model=VehiclePageOut,
+            summary="A page of vehicles in registration order, optionally filtered")
 def vehicles(
     context: Context,
     model: str | None = None,
@@ -38,28 +39,30 @@ def vehicles(
     }
 
 
-@router.get("/counts", summary="Vehicles per model, trim and market")
+@router.get("/counts", response_model=CountsOut, summary="Vehicles per model, trim and market")
 def counts(context: Context) -> dict[str, Any]:
     cells = vdb.fleet_counts(context.store())
     return {"total": sum(c["vehicles"] for c in cells), "cells": cells}
 
 
-@router.get("/vehicles/{vin}", summary="One vehicle: configuration, ECUs, software, RXSWIN, recent telemetry")
+@router.get("/vehicles/{vin}", response_model=VehicleDetailOut,
+            summary="One vehicle: configuration, ECUs, software, RXSWIN, recent telemetry")
 def vehicle(context: Context, vin: str) -> dict[str, Any]:
     store = context.store()
     found = vdb.vehicle_by_vin(store, vin)
     if found is None:
-        raise NotFound(f"no vehicle {vin}")
+        raise NotFoundError("vehicle", vin)
     data = views.vehicle_view(found, full=True)
     data["telemetry"] = views.telemetry_view(vdb.telemetry(store, vehicle_id=found.id, limit=20))
     return data
 
 
-@router.put("/vehicles/{vin}/key", summary="Provision (or rotate) the vehicle's ed25519 public key (admin)")
+@router.put("/vehicles/{vin}/key", response_model=KeyProvisionedOut,
+            summary="Provision (or rotate) the vehicle's ed25519 public key (admin)")
 def provision_key(context: Context, vin: str, body: PublicKeyIn, account: Admin) -> dict[str, Any]:
     store = context.store()
     if vdb.vehicle_by_vin(store, vin) is None:
-        raise NotFound(f"no vehicle {vin}")
+        raise NotFoundError("vehicle", vin)
     vdb.set_public_key(store, vin, body.public_key.lower())
     record_audit(store, account.name, "vehicle.key", f"vehicle:{vin}", {})
     return {"vin": vin, "key_provisioned": True}

@@ -2,26 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 
-from evplatform.api.context import ApiContext, get_context
+from evplatform.api.context import Context
 from evplatform.api.errors import NotFound
+from evplatform.api.responses import StabilityOut, StabilityReleaseOut
 from evplatform.fleet import release_stability, updates_per_vehicle_per_quarter
 
 router = APIRouter(prefix="/api/stability", tags=["stability"])
-Context = Annotated[ApiContext, Depends(get_context)]
 
 
-@router.get("", summary="Install success, rollback, crash-free over 7 days per release; updates per quarter")
+@router.get("", response_model=StabilityOut,
+            summary="Install success, rollback, crash-free over 7 days per release; updates per quarter")
 def stability(context: Context) -> dict[str, Any]:
     store = context.store()
     return {"releases": [k.to_dict() for k in release_stability(store)],
             "quarters": updates_per_vehicle_per_quarter(store)}
 
 
-@router.get("/{release_id}", summary="The stability KPIs of one release")
+@router.get("/{release_id}", response_model=StabilityReleaseOut, summary="The stability KPIs of one release")
 def release(context: Context, release_id: str) -> dict[str, Any]:
     for kpi in release_stability(context.store()):
         if kpi.release == release_id:

@@ -8,20 +8,21 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Request
+from fastapi import APIRouter, Header, Request
 from starlette.concurrency import run_in_threadpool
 
 from evplatform.api.auth import SIGNATURE_HEADER, operator, vehicle_caller
-from evplatform.api.context import ApiContext, get_context
+from evplatform.api.context import Context
 from evplatform.api.errors import Forbidden
+from evplatform.api.responses import TelemetryStoredOut
 from evplatform.api.schemas import TelemetryBatch
 from evplatform.fleet import ingest
 
 router = APIRouter(prefix="/api", tags=["telemetry"])
-Context = Annotated[ApiContext, Depends(get_context)]
 
 
-@router.post("/telemetry", status_code=201, summary="Store a batch of telemetry events (all or none)")
+@router.post("/telemetry", status_code=201, response_model=TelemetryStoredOut,
+             summary="Store a batch of telemetry events (all or none)")
 async def post_telemetry(
     request: Request, context: Context, batch: TelemetryBatch,
     authorization: Annotated[str | None, Header()] = None,

@@ -15,20 +15,29 @@ itself: the Director checks the primary ECU's signature over it and every ECU's 
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from evplatform.api.context import ApiContext, get_context
+from evplatform.api.context import Context
 from evplatform.api.errors import NotFound
+from evplatform.api.responses import ManifestOut
 from evplatform.errors import OtaError
 
 router = APIRouter(prefix="/uptane", tags=["uptane"])
-Context = Annotated[ApiContext, Depends(get_context)]
 METADATA_FILE = re.compile(r"^(?:(?P<version>[1-9][0-9]{0,9})\.)?(?P<role>root|timestamp|snapshot|targets)\.json$")
 JSON = "application/json"
+#: OpenAPI description of the byte-for-byte routes (no response model: the bytes are the signed document).
+SIGNED_METADATA: dict[int | str, dict[str, Any]] = {200: {
+    "description": "TUF/Uptane metadata exactly as signed (its schema is the TUF spec's)",
+    "content": {JSON: {"schema": {"type": "object"}}},
+}}
+IMAGE_FILE: dict[int | str, dict[str, Any]] = {200: {
+    "description": "the image bytes; HTTP Range answers 206 with the requested part",
+    "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+}}
 
 
 def _role_version(file: str) -> tuple[str, int | None]:
@@ -45,7 +54,8 @@ def _not_found(what: str, error: OtaError) -> NotFound:
     return NotFound(f"{what}: {reason}")
 
 
-@router.get("/image/{file}", summary="Image repository metadata, exactly as signed")
+@router.get("/image/{file}", response_class=Response, responses=SIGNED_METADATA,
+            summary="Image repository metadata, exactly as signed")
 def image_metadata(context: Context, file: str) -> Response:
     role, version = _role_version(file)
     try:
@@ -55,7 +65,8 @@ def image_metadata(context: Context, file: str) -> Response:
     return Response(data, media_type=JSON, headers={"Cache-Control": "no-cache"})
 
 
-@router.get("/director/{vin}/{file}", summary="Director metadata for one vehicle, exactly as signed")
+@router.get("/director/{vin}/{file}", response_class=Response, responses=SIGNED_METADATA,
+            summary="Director metadata for one vehicle, exactly as signed")
 def director_metadata(context: Context, vin: str, file: str) -> Response:
     role, version = _role_version(file)
     try:
@@ -65,7 +76,8 @@ def director_metadata(context: Context, vin: str, file: str) -> Response:
     return Response(data, media_type=JSON, headers={"Cache-Control": "no-cache"})
 
 
-@router.get("/images/{sha256}", summary="An image by its SHA-256 (supports Range for resumed downloads)")
+@router.get("/images/{sha256}", response_class=Response, responses=IMAGE_FILE,
+            summary="An image by its SHA-256 (supports Range for resumed downloads)")
 def image(context: Context, sha256: str) -> FileResponse:
     try:
         path = context.ota().image_path(sha256)
@@ -74,7 +86,8 @@ def image(context: Context, sha256: str) -> FileResponse:
     return FileResponse(path, media_type="application/octet-stream")
 
 
-@router.post("/director/{vin}/manifest", summary="Submit the vehicle version manifest (signed by the primary ECU)")
+@router.post("/director/{vin}/manifest", response_model=ManifestOut,
+             summary="Submit the vehicle version manifest (signed by the primary ECU)")
 async def manifest(context: Context, vin: str, request: Request) -> dict[str, Any]:
     body = await request.body()
     result = await run_in_threadpool(context.ota().submit_manifest, vin, body)

@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 
 from evplatform.api.auth import VehicleAuth
-from evplatform.api.context import ApiContext, get_context
+from evplatform.api.context import Context
+from evplatform.api.responses import ReportOut, UpdateCheckOut
 from evplatform.api.schemas import ReportIn
 from evplatform.fleet import report, update_check
 
 router = APIRouter(prefix="/api/vehicle", tags=["vehicle"])
-Context = Annotated[ApiContext, Depends(get_context)]
 
 
-@router.post("/update-check", summary="What the signed-in vehicle should install now, if anything")
+@router.post("/update-check", response_model=UpdateCheckOut,
+             summary="What the signed-in vehicle should install now, if anything")
 def check(context: Context, caller: VehicleAuth) -> dict[str, Any]:
     offer = update_check(context.store(), caller.vin, context.clock())
     if offer is None:
@@ -28,7 +29,7 @@ def check(context: Context, caller: VehicleAuth) -> dict[str, Any]:
     }
 
 
-@router.post("/report", summary="The vehicle's final answer to a campaign (idempotent)")
+@router.post("/report", response_model=ReportOut, summary="The vehicle's final answer to a campaign (idempotent)")
 def post_report(context: Context, body: ReportIn, caller: VehicleAuth) -> dict[str, Any]:
     counted = report(context.store(), body.campaign_id, caller.vin, body.outcome, at=body.at or context.clock(),
                      detail=body.detail)

@@ -4,36 +4,41 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 
-from evplatform.api import views
-from evplatform.api.context import ApiContext, get_context
+from evplatform.api.context import Context
+from evplatform.api.responses import BomOut, FeaturesOut, KpiOut, ModelsOut, PlatformOut
+from evplatform.service import views
 
 router = APIRouter(prefix="/api", tags=["workspace"])
-Context = Annotated[ApiContext, Depends(get_context)]
 
 
-@router.get("/platform", summary="The platform: name, currency, models, markets, software components")
+@router.get("/platform", response_model=PlatformOut,
+            summary="The platform: name, currency, models, markets, software components")
 def platform(context: Context) -> dict[str, Any]:
     return views.platform_view(context.workspace())
 
 
-@router.get("/models", summary="Models × trims with price, volume, BOM and unit cost, markets sold in")
+@router.get("/models", response_model=ModelsOut,
+            summary="Models × trims with price, volume, BOM and unit cost, markets sold in")
 def models(context: Context) -> dict[str, Any]:
     return context.cached(("models",), lambda: views.models_view(context.workspace()))
 
 
-@router.get("/features", summary="The feature tree (groups as cardinalities) and cross-tree constraints")
+@router.get("/features", response_model=FeaturesOut,
+            summary="The feature tree (groups as cardinalities) and cross-tree constraints")
 def features(context: Context) -> dict[str, Any]:
     return views.features_view(context.workspace())
 
 
-@router.get("/kpi", summary="The `evplatform kpi --json` payload: cost per trim, reuse, commonality")
+@router.get("/kpi", response_model=KpiOut,
+            summary="The `evplatform kpi --json` payload: cost per trim, reuse, commonality")
 def kpi(context: Context) -> dict[str, Any]:
     return context.cached(("kpi",), lambda: views.kpi_view(context.workspace()))
 
 
-@router.get("/bom", summary="The bill of materials of one trim in one market (`evplatform bom --json`)")
+@router.get("/bom", response_model=BomOut,
+            summary="The bill of materials of one trim in one market (`evplatform bom --json`)")
 def bom(
     context: Context,
     trim: Annotated[str, Query(description="model/trim, e.g. su7/max")],

@@ -1,7 +1,8 @@
 """Plain-data views of the workspace and the fleet, shared by the JSON routes and the dashboard pages.
 
 Each function takes domain values and returns JSON-ready dicts, so a page shows exactly the
-numbers the API returns (and the browser tests can compare them).
+numbers the API returns (and the browser tests can compare them). The shapes are declared for
+clients in ``evplatform.api.schemas``.
 """
 
 from __future__ import annotations
@@ -89,7 +90,8 @@ def bom_view(ws: Workspace, trim_key: str, market: str | None) -> dict[str, Any]
     return bom_of(ws.parts, configuration).to_dict(trim.key, market or ws.platform.base_market, configuration)
 
 
-def _iso(value: datetime | None) -> str | None:
+def iso(value: datetime | None) -> str | None:
+    """A time as ISO 8601 text (JSON has no time type); None stays None."""
     return None if value is None else value.isoformat()
 
 
@@ -103,7 +105,7 @@ def vehicle_view(vehicle: VehicleRecord, *, full: bool = False) -> dict[str, Any
         "software": {ecu: dict(sw) for ecu, sw in vehicle.software.items()},
         "consent_telemetry": vehicle.consent_telemetry,
         "consent_updates": vehicle.consent_updates,
-        "registered_at": _iso(vehicle.registered_at),
+        "registered_at": iso(vehicle.registered_at),
         "key_provisioned": vehicle.public_key is not None,
     }
     if full:
@@ -114,5 +116,5 @@ def vehicle_view(vehicle: VehicleRecord, *, full: bool = False) -> dict[str, Any
 
 
 def telemetry_view(events: Sequence[TelemetryRecord]) -> list[dict[str, Any]]:
-    return [{"kind": e.kind, "at": _iso(e.at), "value": e.value, "release_id": e.release_id, "detail": e.detail}
+    return [{"kind": e.kind, "at": iso(e.at), "value": e.value, "release_id": e.release_id, "detail": e.detail}
             for e in events]

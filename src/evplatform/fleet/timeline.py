@@ -2,7 +2,8 @@
 
 Built from ``store.stability.report_timeline`` rows ``(time, wave, outcome, vehicles)``. Rates are
 over the reports received so far (errors = failed + rolled back), the quantity the wave gate
-watches; the dashboard draws them and the JSON route returns them.
+(``fleet.gates``) watches, so it lives beside the gate; the dashboard draws it and the JSON route
+returns it.
 """
 
 from __future__ import annotations
