@@ -104,7 +104,7 @@ def test_a_bad_manifest_is_400_naming_the_uploaded_file_and_line(
 def test_a_release_the_fleet_database_already_has_is_409(server: TestClient, tokens: dict[str, str],
                                                          ota_root: Path) -> None:
     status, kind, message = error_of(_publish(server, tokens["release_manager"], _files("1.7.0", 1)))
-    assert (status, kind) == (409, "ConflictError") and "hub-os-1.7.0 is already registered" in message
+    assert (status, kind) == (409, "Conflict") and "hub-os-1.7.0 is already registered" in message
     assert ReleaseCatalog(ota_root).entries() == []
 
 
