@@ -11,6 +11,7 @@ import csv
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -174,3 +175,15 @@ def number(value: Any, path: Path, line: int, field: str, *, minimum: float | No
     if minimum is not None and result < minimum:
         raise WorkspaceError(f"{field} must be ≥ {minimum:g}, not {value!r}", path, line)
     return result
+
+
+def iso_date(value: Any, path: Path, line: int, field: str) -> date | None:
+    """An optional date written YYYY-MM-DD (YAML may already have parsed it); empty means none."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise WorkspaceError(f"{field} must be a date YYYY-MM-DD, not {value!r}", path, line) from None
