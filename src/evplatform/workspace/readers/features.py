@@ -19,15 +19,18 @@ from evplatform.variability.model import (
     Var,
 )
 from evplatform.variability.uvl import parse_uvl
+from evplatform.workspace.schema.attributes import check_attributes
 from evplatform.workspace.sources import read_text
 
 
 def read_feature_model(path: Path) -> FeatureModel:
-    """The platform's feature model (UVL)."""
+    """The platform's feature model (UVL), its attributes checked against what the tools read."""
     text = read_text(path, "feature model")
     if not text.strip():
         raise WorkspaceError("feature model is empty", path, 1)
-    return parse_uvl(text, source=str(path))
+    model = parse_uvl(text, source=str(path))
+    check_attributes(model, path)
+    return model
 
 
 def expression(text: str, model: FeatureModel, path: Path, line: int, field: str) -> Expr:

@@ -9,9 +9,9 @@ from evplatform.variability.model import FeatureModel
 from evplatform.workspace.market_facts import market_fleet_share, market_time_zone
 from evplatform.workspace.model import Market, Regulation, VehicleModel
 from evplatform.workspace.readers.features import feature_names
+from evplatform.workspace.schema.files import CYCLES, MARKET
+from evplatform.workspace.schema.validate import check_mapping
 from evplatform.workspace.sources import LineDict, iso_date, read_yaml_mapping
-
-CYCLES = ("WLTC", "CLTC", "EPA")
 
 
 def read_markets(
@@ -23,6 +23,8 @@ def read_markets(
 ) -> dict[str, Market]:
     """Every market file of ``folder`` named in platform.yaml, parents resolved."""
     raw = {mid: read_yaml_mapping(folder / f"{mid}.yaml", f"market file for {mid!r}") for mid in ids}
+    for mid, data in raw.items():
+        check_mapping(data, MARKET.table, folder / f"{mid}.yaml")
     for mid, data in raw.items():
         parent = data.get("parent")
         if parent is not None and parent not in raw:

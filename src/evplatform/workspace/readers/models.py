@@ -8,15 +8,14 @@ from evplatform.errors import WorkspaceError
 from evplatform.variability.model import FeatureModel
 from evplatform.workspace.model import Trim, VehicleModel
 from evplatform.workspace.readers.features import feature_names
+from evplatform.workspace.schema import MODEL, check_mapping
 from evplatform.workspace.sources import LineDict, number, read_yaml_mapping
 
 
 def read_vehicle_model(path: Path, model_id: str, fm: FeatureModel) -> VehicleModel:
     """One model file; the model's ``select``/``deselect`` apply to every trim."""
     spec = read_yaml_mapping(path, f"model file for {model_id!r}")
-    for key in ("name", "trims"):
-        if key not in spec:
-            raise WorkspaceError(f"missing required key {key!r}", path, spec.line)
+    check_mapping(spec, MODEL.table, path)
     common = feature_names(spec.get("select"), fm, path, spec.line_of("select"), "select")
     common_off = feature_names(spec.get("deselect"), fm, path, spec.line_of("deselect"), "deselect")
     trims_spec = spec["trims"]
@@ -49,9 +48,6 @@ def _trim(
     common_off: frozenset[str],
     line: int,
 ) -> Trim:
-    for key in ("price", "volume_per_year", "select"):
-        if key not in spec:
-            raise WorkspaceError(f"trim {trim_id!r}: missing required key {key!r}", path, spec.line)
     targets = spec.get("targets") or {}
     if not isinstance(targets, dict):
         raise WorkspaceError(f"trim {trim_id!r}: targets must be a mapping", path, spec.line_of("targets"))

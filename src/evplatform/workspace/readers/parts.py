@@ -8,16 +8,17 @@ from evplatform.errors import WorkspaceError
 from evplatform.variability.model import FeatureModel
 from evplatform.workspace.model import Part
 from evplatform.workspace.readers.features import expression
+from evplatform.workspace.schema import PARTS
 from evplatform.workspace.sources import number, read_csv
 
-PART_COLUMNS = ("part_no", "name", "module", "unit_cost", "mass_kg", "supplier", "qty", "when")
+PART_COLUMNS = PARTS.required
 
 
 def read_parts(path: Path, model: FeatureModel) -> tuple[Part, ...]:
     """Every part of the catalogue; an empty ``when`` means the part is in every configuration."""
     parts: list[Part] = []
     seen: dict[str, int] = {}
-    for row in read_csv(path, "parts catalogue", PART_COLUMNS):
+    for row in read_csv(path, "parts catalogue", PART_COLUMNS, PARTS.names):
         v = row.values
         part_no = v["part_no"]
         if not part_no:

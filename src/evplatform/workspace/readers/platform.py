@@ -7,14 +7,13 @@ from typing import Any
 
 from evplatform.errors import WorkspaceError
 from evplatform.workspace.model import Platform
+from evplatform.workspace.schema import PLATFORM, check_mapping
 from evplatform.workspace.sources import LineDict, number
 
 
 def read_platform(spec: LineDict, path: Path) -> Platform:
-    """The ``Platform`` of a parsed platform.yaml."""
-    for key in ("name", "currency", "base_market", "models", "markets"):
-        if key not in spec:
-            raise WorkspaceError(f"missing required key {key!r}", path, spec.line)
+    """The ``Platform`` of a parsed platform.yaml (unknown keys refused, see the schema)."""
+    check_mapping(spec, PLATFORM.table, path)
     development = spec.get("development") or LineDict()
     comparison = spec.get("comparison") or LineDict()
     for section, name in ((development, "development"), (comparison, "comparison")):

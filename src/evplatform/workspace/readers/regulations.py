@@ -9,18 +9,17 @@ from evplatform.errors import WorkspaceError
 from evplatform.variability.model import FeatureModel
 from evplatform.workspace.model import IN_FORCE, Regulation
 from evplatform.workspace.readers.features import expression
+from evplatform.workspace.schema import REGULATIONS
+from evplatform.workspace.schema.files import STATUSES
 from evplatform.workspace.sources import iso_date, read_csv
 
-STATUSES = ("confirmed", "unverified")
-REGULATION_COLUMNS = (
-    "id", "title", "markets", "requires", "applies_new_types", "applies_all", "source", "status",
-)
+REGULATION_COLUMNS = REGULATIONS.required
 
 
 def read_regulations(path: Path, fm: FeatureModel, markets: list[str]) -> dict[str, Regulation]:
     """Rows of regulations.csv; ``markets`` are the workspace's market ids (UNECE is always known)."""
     out: dict[str, Regulation] = {}
-    for row in read_csv(path, "regulations", REGULATION_COLUMNS):
+    for row in read_csv(path, "regulations", REGULATION_COLUMNS, REGULATIONS.names):
         v = row.values
         rid = v["id"]
         if not rid:

@@ -8,12 +8,14 @@ from evplatform.errors import WorkspaceError
 from evplatform.variability.model import FeatureModel
 from evplatform.workspace.model import SoftwareComponent
 from evplatform.workspace.readers.features import expression
+from evplatform.workspace.schema import SOFTWARE, check_mapping
 from evplatform.workspace.sources import read_yaml_mapping
 
 
 def read_software(path: Path, fm: FeatureModel) -> dict[str, SoftwareComponent]:
     """Every component of software.yaml by id."""
     spec = read_yaml_mapping(path, "software.yaml")
+    check_mapping(spec, SOFTWARE.table, path)
     items = spec.get("components")
     if not isinstance(items, list):
         raise WorkspaceError("components must be a list", path, spec.line_of("components"))
@@ -22,9 +24,6 @@ def read_software(path: Path, fm: FeatureModel) -> dict[str, SoftwareComponent]:
         line = items.line_of(index) if hasattr(items, "line_of") else spec.line
         if not isinstance(item, dict):
             raise WorkspaceError("each component must be a mapping", path, line)
-        for key in ("id", "ecu", "hardware_id", "compatible", "version"):
-            if key not in item:
-                raise WorkspaceError(f"component: missing required key {key!r}", path, line)
         cid = str(item["id"])
         if cid in out:
             raise WorkspaceError(f"duplicate component id {cid!r}", path, line)
