@@ -154,8 +154,11 @@ MARKET = YamlFile(
                 allowed=CYCLES, default="WLTC", default_text="the parent's, else WLTC"),
             Key("launch_date", "date", "Planned or actual launch of the platform's models in the market.",
                 default_text="the parent's"),
-            Key("time_zone", "string", "IANA time-zone name of the market (used to schedule fleet "
-                "campaigns in local time).", example="Europe/Paris"),
+            Key("time_zone", "string", "IANA time-zone name of the market: fleet maintenance windows are "
+                "in this local time (`check` warns when no market in the chain declares one).",
+                example="Europe/Paris", default_text="the parent's, else UTC"),
+            Key("fleet_share", "number", "Share of the simulated fleet registered in this market.",
+                unit="share (0–1)", minimum=0, maximum=1, default_text="an equal share"),
             Key("models", "ids", "Model ids sold in the market.", default_text="the parent's, else none"),
             Key("select", "features", "Features every configuration sold in the market selects (inlet, "
                 "drive side, mandated systems).", default=[]),
