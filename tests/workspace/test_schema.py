@@ -204,3 +204,15 @@ def _line_dict(value: object) -> object:
         items.item_lines = []
         return items
     return value
+
+
+def test_check_lists_trims_the_simulator_could_not_run(ws_dir: Path) -> None:
+    from evplatform.workspace.check import check_workspace
+
+    edit(ws_dir / "features.uvl", "SedanBody {cd 0.195, ", "SedanBody {")
+    ws = load_workspace(ws_dir)
+    gaps = [f for f in check_workspace(ws).findings if "cannot be simulated" in f.message]
+    sedans = {t.key for t in ws.trims() if "SedanBody" in ws.configuration(t)}
+    assert sedans and {f.message.split()[1] for f in gaps} == sedans
+    assert all(f.file == "models/su7.yaml" and f.line and "no selected feature gives cd" in f.message for f in gaps)
+    assert not [f for f in check_workspace(load_workspace(None)).findings if "cannot be simulated" in f.message]

@@ -8,6 +8,9 @@ import sys
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
+import pytest
+
+from evplatform.errors import VehicleError
 from evplatform.fleet import registry
 from evplatform.vehicle import params
 from evplatform.workspace.schema import ATTRIBUTES, generated_docs, stale_docs
@@ -87,3 +90,14 @@ def test_allowed_attribute_values_are_the_simulators() -> None:
 def test_fleet_csv_columns_are_the_importers() -> None:
     assert FLEET.required == registry.CSV_FIELDS
     assert tuple(c.name for c in FLEET.columns if not c.required) == registry.CSV_OPTIONAL
+
+
+def test_simulation_needs_are_what_the_simulator_refuses_without() -> None:
+    complete = {"mass_kg": 2000.0, "capacity_kwh": 80.0, "usable_kwh": 76.0, "power_kw": 200.0, "cd": 0.25,
+                "frontal_area_m2": 2.4, "crr": 0.008}
+    params.params_from_attributes(complete, "complete")
+    for names in schema_attributes.SIMULATION_NEEDS:
+        partial = {k: v for k, v in complete.items() if k not in names}
+        with pytest.raises(VehicleError):
+            params.params_from_attributes(partial, f"without {names}")
+        assert schema_attributes.missing_for_simulation(partial) == [" or ".join(names)]

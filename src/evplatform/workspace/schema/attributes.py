@@ -10,6 +10,7 @@ otherwise fail later, far from the line to fix.
 from __future__ import annotations
 
 import difflib
+from collections.abc import Mapping
 from pathlib import Path
 
 from evplatform.errors import WorkspaceError
@@ -125,3 +126,13 @@ def _unit(spec: Attribute) -> str:
 
 def _is_number(value: object) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and value == value
+
+
+#: What ``simulate`` cannot run without; each entry is satisfied by any one of its names.
+SIMULATION_NEEDS = (("mass_kg",), ("power_kw",), ("cd",), ("frontal_area_m2",), ("crr",),
+                    ("capacity_kwh", "usable_kwh"))
+
+
+def missing_for_simulation(attributes: Mapping[str, AttributeValue]) -> list[str]:
+    """The attributes ``simulate`` needs that a configuration's aggregated attributes lack."""
+    return [" or ".join(names) for names in SIMULATION_NEEDS if not any(n in attributes for n in names)]

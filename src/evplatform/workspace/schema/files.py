@@ -90,7 +90,7 @@ TARGETS = Table(
     "ones for comparison. No check fails on them.",
     (
         Key("cltc_range_km", "number", "Range on the CLTC cycle (China).", unit="km", minimum=0),
-        Key("wltp_range_km", "number", "Range on the WLTP procedure (EU).", unit="km", minimum=0),
+        Key("wltc_range_km", "number", "Range on the WLTC cycle (WLTP procedure, EU).", unit="km", minimum=0),
         Key("epa_range_km", "number", "Range on the EPA label (US).", unit="km", minimum=0),
         Key("nedc_range_km", "number", "Range on the NEDC cycle.", unit="km", minimum=0),
         Key("accel_0_100_s", "number", "Time from 0 to 100 km/h.", unit="s", minimum=0),

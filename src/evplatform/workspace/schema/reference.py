@@ -11,7 +11,7 @@ from typing import Any
 
 import yaml
 
-from evplatform.workspace.schema.attributes import ATTRIBUTES
+from evplatform.workspace.schema.attributes import ATTRIBUTES, SIMULATION_NEEDS
 from evplatform.workspace.schema.files import CSV_FILES, YAML_FILES
 from evplatform.workspace.schema.jsonschema import schema_file_name
 from evplatform.workspace.schema.spec import Column, CsvFile, Key, Table, YamlFile
@@ -255,6 +255,7 @@ def _attributes_section() -> str:
                  _allowed(a.allowed, a.minimum, a.maximum, a.exclusive_minimum), a.default_text or "—",
                  ", ".join(a.used_by), _cell(a.description))
         lines.append("| " + " | ".join(cells) + " |")
-    lines += ["", "`simulate` needs, in every configuration it runs, `mass_kg`, `power_kw`, `cd`, "
-              "`frontal_area_m2`, `crr` and `capacity_kwh` or `usable_kwh`; the others have the defaults shown.", ""]
+    needs = ", ".join(" or ".join(f"`{n}`" for n in names) for names in SIMULATION_NEEDS)
+    lines += ["", f"`simulate` needs, in every configuration it runs: {needs}; the others have the defaults "
+              "shown. `check` lists (as info) the trims missing one.", ""]
     return "\n".join(lines)
