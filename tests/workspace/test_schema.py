@@ -216,3 +216,10 @@ def test_check_lists_trims_the_simulator_could_not_run(ws_dir: Path) -> None:
     assert sedans and {f.message.split()[1] for f in gaps} == sedans
     assert all(f.file == "models/su7.yaml" and f.line and "no selected feature gives cd" in f.message for f in gaps)
     assert not [f for f in check_workspace(load_workspace(None)).findings if "cannot be simulated" in f.message]
+
+
+def test_editor_schema_modeline_is_only_a_comment(ws_dir: Path) -> None:
+    """The docs tell users to put a yaml-language-server modeline on line 1; loading must not mind."""
+    path = ws_dir / "models" / "su7.yaml"
+    path.write_text("# yaml-language-server: $schema=../../docs/schema/model.schema.json\n" + path.read_text())
+    assert load_workspace(ws_dir).models["su7"].name == "SU7"

@@ -11,6 +11,7 @@ from typing import Any
 
 import yaml
 
+from evplatform.vehicle.global_parameters import DEFAULTS
 from evplatform.workspace.schema.attributes import ATTRIBUTES, SIMULATION_NEEDS
 from evplatform.workspace.schema.files import CSV_FILES, YAML_FILES
 from evplatform.workspace.schema.jsonschema import schema_file_name
@@ -22,6 +23,8 @@ _TYPE_WORDS = {
     "expression": "feature expression", "feature-ref": "feature name, list of feature names or null",
     "mapping": "mapping (below)", "map-of": "mapping id → {title} (below)", "list-of": "list of {title} (below)",
 }
+
+_COMMENTS = "; lines starting with `#` and blank lines are comments"
 
 _HEADER = """# Workspace reference
 
@@ -79,7 +82,7 @@ _PROSE = """## Which mass, which cost
 
 - **Feature attribute `mass_kg`** (features.uvl) is summed over a configuration's selected
   features: the result is the vehicle's **curb mass**, which `simulate` uses (each procedure adds
-  its test mass: +100 kg CLTC, +150 kg WLTP, +136 kg EPA). Tune it so the sum matches the public
+  its test mass: {test_masses}). Tune it so the sum matches the public
   curb mass; a trim's `targets.curb_mass_kg` is the published figure to compare with.
 - **parts.csv `mass_kg`** × `qty`, summed over a configuration's BOM, is the **BOM mass** (`kpi`'s
   `bom_mass_kg`, `bom`): what the catalogue adds up to. It is not used by the simulator; the gap
@@ -123,7 +126,8 @@ def reference_markdown() -> str:
         if csv_file.owner == "workspace":
             parts.append(_csv_section(csv_file))
     parts.append(_attributes_section())
-    parts.append(_PROSE)
+    added = DEFAULTS.test_mass_added_kg
+    parts.append(_PROSE.replace("{test_masses}", ", ".join(f"+{kg:g} kg {cycle}" for cycle, kg in added.items())))
     parts.extend(_csv_section(f) for f in CSV_FILES if f.owner != "workspace")
     return "\n".join(p.rstrip("\n") + "\n" for p in parts)
 
@@ -211,7 +215,7 @@ def _csv_section(csv_file: CsvFile) -> str:
     required = ", ".join(csv_file.required)
     lines = [f"## {csv_file.path}" if csv_file.owner == "workspace" else f"## {csv_file.title}", "",
              csv_file.description, "",
-             f"A header line, then one row per item; lines starting with `#` and blank lines are comments. "
+             f"A header line, then one row per item{_COMMENTS if csv_file.owner == 'workspace' else ''}. "
              f"Required columns: {required}; every other column below is optional, and unknown columns "
              f"are refused. Schema of one row: [schema/{schema_file_name(csv_file.id)}]"
              f"(schema/{schema_file_name(csv_file.id)}).", "",
