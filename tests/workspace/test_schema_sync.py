@@ -15,7 +15,7 @@ from evplatform.fleet import registry
 from evplatform.vehicle import params
 from evplatform.workspace.schema import ATTRIBUTES, generated_docs, stale_docs
 from evplatform.workspace.schema import attributes as schema_attributes
-from evplatform.workspace.schema.files import FLEET
+from evplatform.workspace.schema.files import FLEET, ROLE_IDS
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 
@@ -101,3 +101,8 @@ def test_simulation_needs_are_what_the_simulator_refuses_without() -> None:
         with pytest.raises(VehicleError):
             params.params_from_attributes(partial, f"without {names}")
         assert schema_attributes.missing_for_simulation(partial) == [" or ".join(names)]
+
+
+def test_documented_roles_are_the_role_catalogue() -> None:
+    roles = pytest.importorskip("evplatform.workspace.roles")
+    assert tuple(r.id for r in roles.CATALOGUE) == ROLE_IDS

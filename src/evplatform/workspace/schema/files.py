@@ -49,6 +49,7 @@ _ROLES = Table(
     "OTA, brake-by-wire for simulation, driver assistance for compliance). Each role maps to one feature "
     "name, a list of feature names (any of them provides it) or null (the platform has none).",
     tuple(Key(role, "feature-ref", f"The feature(s) that provide {role.replace('_', ' ')}.") for role in ROLE_IDS),
+    checked_by="evplatform.workspace.roles",
 )
 
 PLATFORM = YamlFile(

@@ -58,6 +58,9 @@ class Table:
     title: str
     description: str
     keys: tuple[Key, ...]
+    #: A module that checks this mapping's keys itself (with its own messages); the readers' schema
+    #: check then skips it, the editors' JSON Schema and the docs still list the keys.
+    checked_by: str = ""
 
     def key(self, name: str) -> Key:
         return next(k for k in self.keys if k.name == name)

@@ -19,6 +19,8 @@ def check_mapping(data: LineDict, table: Table, path: Path, where: str = "") -> 
     ``where`` names the nested mapping in messages ("trim 'pro'"); values of the wrong type are
     left to the readers, which know what to say about them.
     """
+    if table.checked_by:
+        return
     prefix = f"{where}: " if where else ""
     for key in data:
         if key not in table.names:
