@@ -15,7 +15,7 @@ from evplatform.errors import SourceError
 from evplatform.workspace import demo_path, load_workspace
 from evplatform.workspace.schema import YAML_FILES, check_mapping
 from evplatform.workspace.schema.reference import example_of
-from evplatform.workspace.sources import LineDict
+from evplatform.workspace.sources import LineDict, read_yaml_mapping
 
 
 @pytest.fixture
@@ -79,24 +79,22 @@ def test_unknown_key_far_from_every_key_lists_the_known_ones(ws_dir: Path) -> No
     assert "unknown key 'zzz' (known keys: name, version, currency" in error.message
 
 
-def test_roles_accept_the_three_shapes(ws_dir: Path) -> None:
+def test_roles_accept_the_three_shapes(tmp_path: Path) -> None:
     """Role keys themselves are checked by evplatform.workspace.roles (its own did-you-mean)."""
-    platform = ws_dir / "platform.yaml"
-    platform.write_text(platform.read_text()
-                        + "roles:\n  brake_by_wire: BrakeByWire\n  lidar: [LidarSuite]\n  alks: null\n")
-    check_mapping_of(platform)
-
-
-def check_mapping_of(platform: Path) -> None:
     from evplatform.workspace.schema import PLATFORM
-    from evplatform.workspace.sources import read_yaml_mapping
 
-    check_mapping(read_yaml_mapping(platform, "platform.yaml"), PLATFORM.table, platform)
+    path = tmp_path / "platform.yaml"
+    path.write_text("name: X\ncurrency: EUR\nbase_market: A\nmodels: [m]\nmarkets: [A]\n"
+                    "roles:\n  brake_by_wire: BrakeByWire\n  lidar: [LidarSuite]\n  alks: null\n")
+    check_mapping(read_yaml_mapping(path, "platform.yaml"), PLATFORM.table, path)
 
 
-def test_market_time_zone_is_accepted(ws_dir: Path) -> None:
-    edit(ws_dir / "markets" / "FR.yaml", "parent: EU", "parent: EU\ntime_zone: Europe/Paris")
-    assert "FR" in load_workspace(ws_dir).markets
+def test_market_time_zone_and_fleet_share_are_accepted(tmp_path: Path) -> None:
+    from evplatform.workspace.schema import MARKET
+
+    path = tmp_path / "FR.yaml"
+    path.write_text("name: France\nparent: EU\ntime_zone: Europe/Paris\nfleet_share: 0.1\n")
+    check_mapping(read_yaml_mapping(path, "market"), MARKET.table, path)
 
 
 def test_missing_required_trim_key(ws_dir: Path) -> None:
