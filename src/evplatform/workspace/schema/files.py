@@ -7,16 +7,14 @@ page docs/workspace.md are generated from it (``evplatform workspace schema --wr
 
 from __future__ import annotations
 
+from evplatform.workspace.roles import CATALOGUE
 from evplatform.workspace.schema.spec import Column, CsvFile, Key, Table, YamlFile
 
 CYCLES = ("WLTC", "CLTC", "EPA")
 STATUSES = ("confirmed", "unverified")
 
-#: The functions platform.yaml ``roles:`` maps to the features that provide them.
-ROLE_IDS = (
-    "update_management", "brake_by_wire", "brake_redundancy", "steer_by_wire", "steer_redundancy",
-    "zone_controllers", "lidar", "acc", "aeb", "lka", "elks", "alks", "highway_assist",
-)
+#: The functions platform.yaml ``roles:`` maps to the features that provide them (the role catalogue).
+ROLE_IDS = tuple(role.id for role in CATALOGUE)
 
 _DEVELOPMENT = Table(
     "development",
@@ -48,7 +46,8 @@ _ROLES = Table(
     "Which features provide the platform functions other domains ask about (update management for "
     "OTA, brake-by-wire for simulation, driver assistance for compliance). Each role maps to one feature "
     "name, a list of feature names (any of them provides it) or null (the platform has none).",
-    tuple(Key(role, "feature-ref", f"The feature(s) that provide {role.replace('_', ' ')}.") for role in ROLE_IDS),
+    tuple(Key(role.id, "feature-ref", f"The feature(s) that provide the {role.title}; read by: {role.used_by}.")
+          for role in CATALOGUE),
     checked_by="evplatform.workspace.roles",
 )
 
