@@ -13,6 +13,7 @@ import pytest
 from evplatform.errors import VehicleError
 from evplatform.fleet import registry
 from evplatform.vehicle import params
+from evplatform.vehicle.global_parameters import DEFAULTS
 from evplatform.workspace.roles import CATALOGUE
 from evplatform.workspace.schema import ATTRIBUTES, generated_docs, stale_docs
 from evplatform.workspace.schema import attributes as schema_attributes
@@ -107,3 +108,10 @@ def test_simulation_needs_are_what_the_simulator_refuses_without() -> None:
 def test_documented_roles_are_the_role_catalogue() -> None:
     documented = json.loads(generated_docs()["schema/platform.schema.json"])["properties"]["roles"]["properties"]
     assert tuple(documented) == ROLE_IDS == tuple(r.id for r in CATALOGUE)
+
+
+def test_reference_states_the_simulators_test_masses() -> None:
+    """The workspace layer may not import the simulator, so the page states them and this test holds them."""
+    page = generated_docs()["workspace.md"]
+    for cycle, kg in DEFAULTS.test_mass_added_kg.items():
+        assert f"+{kg:g} kg {cycle}" in page

@@ -11,7 +11,6 @@ from typing import Any
 
 import yaml
 
-from evplatform.vehicle.global_parameters import DEFAULTS
 from evplatform.workspace.schema.attributes import ATTRIBUTES, SIMULATION_NEEDS
 from evplatform.workspace.schema.files import CSV_FILES, YAML_FILES
 from evplatform.workspace.schema.jsonschema import schema_file_name
@@ -82,7 +81,7 @@ _PROSE = """## Which mass, which cost
 
 - **Feature attribute `mass_kg`** (features.uvl) is summed over a configuration's selected
   features: the result is the vehicle's **curb mass**, which `simulate` uses (each procedure adds
-  its test mass: {test_masses}). Tune it so the sum matches the public
+  its test mass: +150 kg WLTP, +100 kg CLTC, +136 kg EPA, +100 kg NEDC). Tune it so the sum matches the public
   curb mass; a trim's `targets.curb_mass_kg` is the published figure to compare with.
 - **parts.csv `mass_kg`** × `qty`, summed over a configuration's BOM, is the **BOM mass** (`kpi`'s
   `bom_mass_kg`, `bom`): what the catalogue adds up to. It is not used by the simulator; the gap
@@ -126,8 +125,7 @@ def reference_markdown() -> str:
         if csv_file.owner == "workspace":
             parts.append(_csv_section(csv_file))
     parts.append(_attributes_section())
-    added = DEFAULTS.test_mass_added_kg
-    parts.append(_PROSE.replace("{test_masses}", ", ".join(f"+{kg:g} kg {cycle}" for cycle, kg in added.items())))
+    parts.append(_PROSE)
     parts.extend(_csv_section(f) for f in CSV_FILES if f.owner != "workspace")
     return "\n".join(p.rstrip("\n") + "\n" for p in parts)
 
