@@ -30,6 +30,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "check": ("workspace_commands", "Validate a workspace and prove every trim × market configuration valid."),
     "kpi": ("workspace_commands", "Cost per trim, reuse, commonality indices, platform vs one product per model."),
     "bom": ("workspace_commands", "The bill of materials of one trim in one market, by module."),
+    "workspace": ("workspace_schema", "The workspace format: generate or check docs/workspace.md and JSON Schemas."),
     "fm": ("fm", "Feature models: analyses, conversion, configuration, sampling."),
     "comply": ("comply", "Compliance of every trim with a market's regulations on a date; the roadmap."),
     "simulate": ("simulate", "Consumption, range, fast charge and acceleration of every trim on a drive cycle."),

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from evplatform.workspace.model import Workspace
+from evplatform.workspace.schema.attributes import missing_for_simulation
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +50,7 @@ class CheckReport:
 
 def check_workspace(ws: Workspace) -> CheckReport:
     """Findings on a loaded (hence valid) workspace."""
-    findings: list[Finding] = []
+    findings: list[Finding] = _simulation_findings(ws)
     configs = list(ws.configurations.values())
     parts_file = _rel(ws, ws.root / "parts.csv")
     for part in ws.parts:
@@ -108,3 +109,18 @@ def _rel(ws: Workspace, path: Path) -> str:
         return str(path.relative_to(ws.root))
     except ValueError:
         return str(path)
+
+
+def _simulation_findings(ws: Workspace) -> list[Finding]:
+    """Trims ``simulate`` would refuse because no selected feature gives an attribute it needs."""
+    findings = []
+    for model in ws.models.values():
+        for trim in model.trims:
+            missing = missing_for_simulation(ws.attributes(trim))
+            if missing:
+                findings.append(
+                    Finding("info", _rel(ws, model.file or ws.root), trim.line,
+                            f"trim {trim.key} cannot be simulated: no selected feature gives {', '.join(missing)} "
+                            "(see docs/workspace.md, features.uvl attributes)")
+                )
+    return findings

@@ -8,9 +8,11 @@ with ``.line`` and ``.key_lines``) and CSV rows come with the physical line they
 from __future__ import annotations
 
 import csv
+import difflib
 import io
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -111,11 +113,20 @@ class CsvRow:
     values: dict[str, str]
 
 
-def read_csv(path: Path, what: str, required: tuple[str, ...]) -> list[CsvRow]:
+def did_you_mean(word: str, known: Iterable[str]) -> str:
+    """``"; did you mean 'x'?"`` for the closest known name, or ``""`` when none is close."""
+    close = difflib.get_close_matches(word, list(known), n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def read_csv(
+    path: Path, what: str, required: tuple[str, ...], optional: tuple[str, ...] | None = None
+) -> list[CsvRow]:
     """Rows of a CSV file with a header; ``#`` lines and blank lines are comments.
 
-    Raises a WorkspaceError naming the header line when a required column is missing and the
-    data line when a row has the wrong number of fields.
+    Raises a WorkspaceError naming the header line when a required column is missing (or, when
+    ``optional`` is given, a column is neither required nor optional) and the data line when a
+    row has the wrong number of fields.
     """
     text = read_text(path, what)
     reader = csv.reader(io.StringIO(text))
@@ -138,6 +149,8 @@ def read_csv(path: Path, what: str, required: tuple[str, ...]) -> list[CsvRow]:
                         path,
                         line,
                     )
+                if optional is not None:
+                    _refuse_unknown_columns(header, required + optional, path, line)
                 continue
             if len(record) != len(header):
                 raise WorkspaceError(
@@ -151,6 +164,13 @@ def read_csv(path: Path, what: str, required: tuple[str, ...]) -> list[CsvRow]:
     if header is None:
         raise WorkspaceError(f"{what} is empty: expected a header line", path, header_line or 1)
     return rows
+
+
+def _refuse_unknown_columns(header: list[str], known: tuple[str, ...], path: Path, line: int) -> None:
+    for column in header:
+        if column not in known:
+            hint = did_you_mean(column, known) or f" (known columns: {', '.join(known)})"
+            raise WorkspaceError(f"unknown column {column!r}{hint}", path, line)
 
 
 def _records(reader: Any) -> Iterator[tuple[list[str], int]]:
@@ -174,3 +194,15 @@ def number(value: Any, path: Path, line: int, field: str, *, minimum: float | No
     if minimum is not None and result < minimum:
         raise WorkspaceError(f"{field} must be ≥ {minimum:g}, not {value!r}", path, line)
     return result
+
+
+def iso_date(value: Any, path: Path, line: int, field: str) -> date | None:
+    """An optional date written YYYY-MM-DD (YAML may already have parsed it); empty means none."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise WorkspaceError(f"{field} must be a date YYYY-MM-DD, not {value!r}", path, line) from None
