@@ -80,7 +80,8 @@ def error_type(error: EvplatformError) -> str:
 
 
 async def _project_error(request: Request, error: Exception) -> JSONResponse:
-    assert isinstance(error, EvplatformError)
+    if not isinstance(error, EvplatformError):  # registered for EvplatformError only
+        raise TypeError(f"unexpected {type(error).__name__}")
     status = int(getattr(error, "http_status", 400))
     if isinstance(error, Unauthenticated | Forbidden):
         # who tried what, never the credentials themselves
@@ -93,13 +94,15 @@ async def _project_error(request: Request, error: Exception) -> JSONResponse:
 
 
 async def _validation_error(_request: Request, error: Exception) -> JSONResponse:
-    assert isinstance(error, RequestValidationError)
+    if not isinstance(error, RequestValidationError):  # registered for RequestValidationError only
+        raise TypeError(f"unexpected {type(error).__name__}")
     message, fields = validation_message(list(error.errors()))
     return JSONResponse(error_body(422, "ValidationError", message, fields=fields), status_code=422)
 
 
 async def _http_error(_request: Request, error: Exception) -> JSONResponse:
-    assert isinstance(error, StarletteHTTPException)
+    if not isinstance(error, StarletteHTTPException):  # registered for StarletteHTTPException only
+        raise TypeError(f"unexpected {type(error).__name__}")
     kind = {404: "NotFound", 405: "MethodNotAllowed"}.get(error.status_code, "HTTPError")
     return JSONResponse(
         error_body(error.status_code, kind, str(error.detail)), status_code=error.status_code, headers=error.headers
