@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+
+import pytest
 from fastapi.testclient import TestClient
 
 from api.support import bearer, error_of, new_campaign
@@ -88,3 +91,20 @@ def test_bad_maintenance_window_is_refused(client: TestClient, tokens: dict[str,
         "name": "w", "release_id": "hub-os-1.7.0", "window": ["25:00", "03:00"]})
     status, _, message = error_of(response)
     assert status == 409 and "25:00" in message
+
+
+def test_state_changes_and_refused_credentials_are_logged(
+    client: TestClient, tokens: dict[str, str], caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="evplatform")
+    cid = new_campaign(client, tokens["release_manager"])["id"]
+    client.post(f"/api/campaigns/{cid}/pause", headers=bearer(tokens["release_manager"]))
+    states = [(r.campaign, r.state, r.actor) for r in caplog.records  # type: ignore[attr-defined]
+              if getattr(r, "event", None) == "campaign_state"]
+    assert (cid, "paused", "release_manager") in states
+    client.post(f"/api/campaigns/{cid}/resume", headers=bearer("not-a-real-token"))
+    client.post(f"/api/campaigns/{cid}/resume", headers=bearer(tokens["viewer"]))
+    refused = [(r.status, r.path) for r in caplog.records  # type: ignore[attr-defined]
+               if getattr(r, "event", None) in ("auth_failed", "forbidden")]
+    assert refused == [(401, f"/api/campaigns/{cid}/resume"), (403, f"/api/campaigns/{cid}/resume")]
+    assert "not-a-real-token" not in caplog.text and tokens["viewer"] not in caplog.text

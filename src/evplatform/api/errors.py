@@ -11,6 +11,7 @@ message text. ``tests/api/test_error_shape.py`` pins the shape.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -23,6 +24,8 @@ from evplatform.service.context import Unavailable
 
 __all__ = ["ApiError", "Forbidden", "NotFound", "Unauthenticated", "Unavailable", "error_body",
            "install_error_handlers", "validation_message"]
+
+logger = logging.getLogger(__name__)
 
 #: Public ``type`` of the typed errors every layer may raise (other errors answer with their class name).
 TYPED_ERRORS: tuple[tuple[type[EvplatformError], str], ...] = ((NotFoundError, "NotFound"), (ConflictError, "Conflict"))
@@ -76,21 +79,30 @@ def error_type(error: EvplatformError) -> str:
     return type(error).__name__
 
 
-async def _project_error(_request: Request, error: Exception) -> JSONResponse:
-    assert isinstance(error, EvplatformError)
+async def _project_error(request: Request, error: Exception) -> JSONResponse:
+    if not isinstance(error, EvplatformError):  # registered for EvplatformError only
+        raise TypeError(f"unexpected {type(error).__name__}")
     status = int(getattr(error, "http_status", 400))
+    if isinstance(error, Unauthenticated | Forbidden):
+        # who tried what, never the credentials themselves
+        logger.warning("%s %s refused: %s", request.method, request.url.path, error, extra={
+            "event": "auth_failed" if status == 401 else "forbidden", "status": status,
+            "method": request.method, "path": request.url.path,
+            "client": request.client.host if request.client else None})
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
     return JSONResponse(error_body(status, error_type(error), str(error)), status_code=status, headers=headers)
 
 
 async def _validation_error(_request: Request, error: Exception) -> JSONResponse:
-    assert isinstance(error, RequestValidationError)
+    if not isinstance(error, RequestValidationError):  # registered for RequestValidationError only
+        raise TypeError(f"unexpected {type(error).__name__}")
     message, fields = validation_message(list(error.errors()))
     return JSONResponse(error_body(422, "ValidationError", message, fields=fields), status_code=422)
 
 
 async def _http_error(_request: Request, error: Exception) -> JSONResponse:
-    assert isinstance(error, StarletteHTTPException)
+    if not isinstance(error, StarletteHTTPException):  # registered for StarletteHTTPException only
+        raise TypeError(f"unexpected {type(error).__name__}")
     kind = {404: "NotFound", 405: "MethodNotAllowed"}.get(error.status_code, "HTTPError")
     return JSONResponse(
         error_body(error.status_code, kind, str(error.detail)), status_code=error.status_code, headers=error.headers

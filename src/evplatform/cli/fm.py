@@ -60,7 +60,8 @@ def _run(op: str, model: FeatureModel | None, cnf: CNF) -> Any:
         from evplatform.variability.counting import count_configurations
 
         return str(count_configurations(cnf))
-    assert model is not None
+    if model is None:
+        raise AssertionError("cannot happen")  # an invariant, kept under python -O
     if op == "false-optional":
         return analysis.false_optional_features(model, cnf)
     if op == "atomic-sets":

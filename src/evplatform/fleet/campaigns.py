@@ -90,7 +90,8 @@ def start_campaign(
     if campaign.state != "draft":
         raise FleetError(f"campaign {campaign_id} is {campaign.state}, only a draft can start")
     release = rdb.release(store, campaign.release_id)
-    assert release is not None  # foreign key
+    if release is None:
+        raise AssertionError("foreign key")  # an invariant, kept under python -O
     targets = select_targets(store, release, TargetFilter.from_dict(campaign.target), forced=campaign.forced)
     if len(targets.vehicle_ids) == 0:
         raise FleetError(f"campaign {campaign_id} has no vehicle to update ({_excluded_text(targets.excluded)})")
@@ -194,7 +195,8 @@ def step(store: Store, campaign_id: int, link: VehicleLink, now: datetime) -> St
     reported = postponed = unanswered = 0
     if len(ids):
         release = rdb.release(store, campaign.release_id)
-        assert release is not None
+        if release is None:
+            raise AssertionError("cannot happen")  # an invariant, kept under python -O
         delivery = link.deliver(release, ids, cohorts, forced=campaign.forced, now=now)
         final = np.isin(delivery.outcomes, cdb.FINAL_OUTCOMES)
         crash_rows = [

@@ -114,7 +114,7 @@ def _images(spec: LineDict, path: Path, components: Mapping[str, SoftwareCompone
     return out
 
 
-def _image(item: LineDict, path: Path, components: Mapping[str, SoftwareComponent], confined: bool) -> ReleaseImage:
+def _image(item: LineDict, path: Path, components: Mapping[str, SoftwareComponent], confined: bool) -> ReleaseImage:  # noqa: C901 - one check per manifest field, each with its own file:line message
     for key in item:
         if key not in IMAGE_KEYS:
             raise ManifestError(f"image: unknown key {key!r} (known: {', '.join(IMAGE_KEYS)})", path, item.line_of(key))

@@ -189,7 +189,8 @@ def with_growth(series: list[Figure]) -> list[dict[str, Any]]:
     out = []
     for f in series:
         row = f.to_dict()
-        assert f.quarter is not None
+        if f.quarter is None:
+            raise AssertionError("cannot happen")  # an invariant, kept under python -O
         for key, back in (("qoq", 1), ("yoy", 4)):
             prev = by_quarter.get(_previous(f.quarter, back))
             row[key] = None

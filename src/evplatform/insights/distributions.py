@@ -279,7 +279,7 @@ KINDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 }
 
 
-def distribution_from_spec(spec: Any) -> Distribution:
+def distribution_from_spec(spec: Any) -> Distribution:  # noqa: C901 - one branch per distribution kind
     """A distribution from a number (fixed) or a mapping ``{dist: KIND, …}``; InsightsError if bad."""
     if isinstance(spec, bool):
         raise InsightsError(f"expected a number or {{dist: …}}, not {spec!r}")

@@ -120,7 +120,8 @@ def economics(ws: Workspace) -> Economics:
         comparison = platform_vs_separate(variant, costs)
         grid_rows.append([m.separate_unit_cost for m in comparison.models])
         base = base or comparison
-    assert base is not None
+    if base is None:
+        raise AssertionError("cannot happen")  # an invariant, kept under python -O
     models = tuple(m.model_id for m in base.models)
     revenue = [sum(t.price * t.volume_per_year for t in ws.models[mid].trims) for mid in models]
     if platform.scale_elasticity < ELASTICITY_GRID[0] or platform.scale_elasticity > ELASTICITY_GRID[-1]:

@@ -132,7 +132,7 @@ def create_patch(old: bytes, new: bytes) -> bytes:
     return lzma.compress(_CDC_MAGIC + struct.pack("<I", ops) + out.getvalue())
 
 
-def apply_patch(old: bytes, patch: bytes, new_length: int) -> bytes:
+def apply_patch(old: bytes, patch: bytes, new_length: int) -> bytes:  # noqa: C901 - the hostile-container checks, in the order the format is read
     """``new`` rebuilt from the container; OtaError for anything malformed, out of bounds or over ``new_length``."""
     decompressor = lzma.LZMADecompressor()
     try:

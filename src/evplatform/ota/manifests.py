@@ -80,7 +80,8 @@ class ManifestResult:
 # -- vehicle side: building signed reports and manifests ------------------------------------
 def _signature(signer: Signer, signed: Mapping[str, Any]) -> dict[str, str]:
     text = encode_canonical(dict(signed))
-    assert text is not None
+    if text is None:
+        raise AssertionError("cannot happen")  # an invariant, kept under python -O
     return dict(signer.sign(text.encode("utf-8")).to_dict())
 
 

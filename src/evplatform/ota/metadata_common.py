@@ -131,7 +131,8 @@ def canonical_bytes(value: Any) -> bytes:
     if _fast_safe(value):
         return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
     text = encode_canonical(value)
-    assert text is not None  # without output_function encode_canonical returns the text
+    if text is None:
+        raise AssertionError("without output_function encode_canonical returns the text")  # kept under -O
     return text.encode("utf-8")
 
 

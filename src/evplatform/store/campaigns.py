@@ -8,6 +8,7 @@ two writers racing on one campaign cannot both win. The per-vehicle half (offers
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -29,6 +30,8 @@ from evplatform.store.reports import (
     return_to_pending,
 )
 from evplatform.store.schema import Campaign, CampaignVehicle, Release, Wave
+
+logger = logging.getLogger(__name__)
 
 __all__ = [
     "FINAL_OUTCOMES",
@@ -230,7 +233,11 @@ def transition(
                     .values(state="cancelled")
                 )
             audit(session, store.now(), actor, f"campaign.{to}", f"campaign:{campaign_id}", {"reason": reason})
-        return changed
+    if changed:
+        log = logger.warning if to == "halted" else logger.info
+        log("campaign %d is %s (by %s)%s", campaign_id, to, actor, f": {reason}" if reason else "", extra={
+            "event": "campaign_state", "campaign": campaign_id, "state": to, "actor": actor, "reason": reason})
+    return changed
 
 
 def assign_targets(

@@ -117,7 +117,8 @@ def record_reports(
         if found is None:
             raise NotFoundError("campaign", campaign_id)
         target = session.get(Release, found.release_id)
-        assert target is not None  # foreign key
+        if target is None:
+            raise AssertionError("foreign key")  # an invariant, kept under python -O
         _insert_reports(session, campaign_id, target.id, vehicle_ids, outcomes, details, at)
         software = json_set(session, Vehicle.software, target.ecu, {"component": target.component,
                                                                    "version": target.version})

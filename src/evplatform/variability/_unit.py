@@ -76,7 +76,8 @@ class UnitPropagator:
             self._last = (frozenset(wanted), value, reason, trail)
         return value, reason, trail, conflict
 
-    def _run(self, value: list[int], reason: list[int], trail: list[int],
+    # complexity: the unit-propagation loop, kept flat because it is hot
+    def _run(self, value: list[int], reason: list[int], trail: list[int],  # noqa: C901
              start: Sequence[tuple[int, int]]) -> int | None:
         head = len(trail)
         for lit, why in start:

@@ -162,7 +162,7 @@ def _tree_mandatory(model: FeatureModel) -> set[str]:
     return out
 
 
-def false_optional_features(model: FeatureModel, cnf: CNF, known: Backbone | None = None) -> list[str]:
+def false_optional_features(model: FeatureModel, cnf: CNF, known: Backbone | None = None) -> list[str]:  # noqa: C901 - one algorithm (pruning by solutions, then SAT)
     """Optional-looking features that are selected whenever their parent is (see the module docstring)."""
     bb = known if known is not None else backbone(cnf)
     if not bb.valid:
@@ -184,7 +184,8 @@ def false_optional_features(model: FeatureModel, cnf: CNF, known: Backbone | Non
         repairer = LocalMoves(model, set(cnf.selected(list(bb.solutions[-1]))))
         for name in list(open_pairs):
             parent = model.features[name].parent
-            assert parent is not None
+            if parent is None:
+                raise AssertionError("cannot happen")  # an invariant, kept under python -O
             if parent not in repairer.chosen:
                 repairer.move(parent, select=True)
             if parent in repairer.chosen and name in repairer.chosen:
@@ -228,14 +229,15 @@ def atomic_sets(model: FeatureModel, cnf: CNF, known: Backbone | None = None) ->
     if cnf.source_model() is not None and bb.solutions:
         classes = _split_by_moves(LocalMoves(model, set(cnf.selected(list(bb.solutions[-1])))), cnf, classes)
     with _Session(cnf) as session:
-        rng = random.Random(0)  # random phases give diverse solutions; a fixed seed keeps runs repeatable
+        rng = random.Random(0)  # noqa: S311 - solver phases, not secrets; random phases give diverse solutions; a fixed seed keeps runs repeatable
         drawn, before = 0, 0
         while drawn < RANDOM_SOLUTIONS and len(classes) > before * 1.01 and any(len(c) > 1 for c in classes):
             before = len(classes)  # batches of random solutions while they still split 1 % more classes
             for _ in range(RANDOM_BATCH):
                 session.solver.set_phases([v if rng.random() < 0.5 else -v for v in live])
                 solution = session.solve()
-                assert solution is not None
+                if solution is None:
+                    raise AssertionError("cannot happen")  # an invariant, kept under python -O
                 classes = _refine(classes, [solution])
             drawn += RANDOM_BATCH
         classes = _confirm_classes(session, classes)

@@ -32,7 +32,7 @@ def read_dimacs(path: str | Path) -> CNF:
     return parse_dimacs(_read_text(path), str(path))[0]
 
 
-def parse_dimacs(text: str, source: str = "<string>") -> tuple[CNF, list[int]]:
+def parse_dimacs(text: str, source: str = "<string>") -> tuple[CNF, list[int]]:  # noqa: C901 - one pass over the lines, a branch per line kind
     """The CNF and the line each clause ends on."""
     names: dict[int, str] = {}
     header: tuple[int, int, int] | None = None  # (variables, clauses, line)

@@ -128,7 +128,7 @@ class _Builder:
         root_name = tree[0].attrs.get("name", "")
         return FeatureModel(root_name, self.features, constraints, self.source)
 
-    def feature(self, element: _Element, parent: str | None) -> str:
+    def feature(self, element: _Element, parent: str | None) -> str:  # noqa: C901 - one branch per FeatureIDE element kind
         name = element.attrs.get("name")
         if not name:
             raise self.error(f"<{element.tag}> without a name", element)

@@ -245,7 +245,7 @@ class LocalMoves:
                         stack.append(child)
                         count += 1
 
-    def _valid(self, changed: list[str]) -> bool:
+    def _valid(self, changed: list[str]) -> bool:  # noqa: C901 - the local-move validity check, kept flat because it is hot
         after = self.chosen
         if self.frozen and not self.frozen.isdisjoint(changed):
             return False  # a configurator's decisions stay as the user set them

@@ -31,7 +31,7 @@ def random_sample(cnf: CNF, n: int, seed: int = 0) -> list[frozenset[str]]:
     reduction = reduce(cnf)
     if reduction is None:
         raise VariabilityError("the feature model is void: it has no valid configuration to sample")
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 - a reproducible statistical sample, not a secret
     ddnnf = compile_ddnnf(reduction.clauses, len(reduction.used)) if reduction.clauses else None
     if ddnnf is not None and ddnnf.model_count() == 0:
         raise VariabilityError("the feature model is void: it has no valid configuration to sample")

@@ -97,7 +97,8 @@ def twise_sample(cnf: CNF, t: int = 2, seed: int = 0, iterations: int = 3,
             sample = builder.improve()
             if best is None or len(sample) < len(best):
                 best = sample
-    assert best is not None
+    if best is None:
+        raise AssertionError("cannot happen")  # an invariant, kept under python -O
     if not len(best):  # nothing varies: the one configuration there is
         best = np.zeros((1, space.m), dtype=bool)
     best = _drop_redundant(best, t)
@@ -194,7 +195,7 @@ class _Builder:
         self._refill()
         return self.sample()
 
-    def _refill(self, passes: int | None = None) -> None:
+    def _refill(self, passes: int | None = None) -> None:  # noqa: C901 - one algorithm (refill a dropped row's pairs)
         """Passes over the interactions no solution has until none is left (solutions move as they take pairs).
 
         A solution that moves can lose pairs only it had, so passes repeat; after ``MAX_PASSES``

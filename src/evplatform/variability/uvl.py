@@ -126,7 +126,7 @@ class _Reader:
     def error(self, message: str, line: int, column: int = 1) -> ParseError:
         return ParseError(message, self.source, line, column)
 
-    def parse(self) -> FeatureModel:
+    def parse(self) -> FeatureModel:  # noqa: C901 - one pass over the lines, a branch per UVL construct
         if not any(line.strip() for line in self.lines):
             raise self.error("empty file: expected 'features' and a root feature", 1)
         section: str | None = None
@@ -159,7 +159,8 @@ class _Reader:
         self.read_tree(body["features"])
         for number, raw in body["constraints"]:
             self.read_constraint(number, raw)
-        assert self.root is not None
+        if self.root is None:
+            raise AssertionError("cannot happen")  # an invariant, kept under python -O
         return FeatureModel(self.root, self.features, self.constraints, self.source)
 
     # --- language levels and imports ----------------------------------------------------

@@ -284,7 +284,8 @@ class WitnessStore:
             names = [self.cnf.names[u - 1] for u in variables]
             return self.moves.conflict_keys(names) if conflict else self.moves.witness_keys(names)
         occurrences = self.occurrences
-        assert occurrences is not None
+        if occurrences is None:
+            raise AssertionError("cannot happen")  # an invariant, kept under python -O
         return {c for u in variables for c in occurrences[u]}
 
     def _base_literals(self) -> list[int]:

@@ -68,7 +68,8 @@ class Series:
     dashed: bool = False
 
 
-def line_chart(series: Sequence[Series], *, title: str, y_label: str, x_label: str, y_max: float | None = None,
+# complexity: axes, ticks, series and legend of one SVG chart
+def line_chart(series: Sequence[Series], *, title: str, y_label: str, x_label: str, y_max: float | None = None,  # noqa: C901
                x_ticks: Sequence[tuple[float, str]] = (), width: int = 720, height: int = 280,
                markers: Sequence[tuple[float, str]] = ()) -> str:
     """Lines over a shared x axis; ``None`` values break a line; ``markers`` draw labelled verticals."""

@@ -91,7 +91,7 @@ def read_yaml_mapping(path: Path, what: str) -> LineDict:
     """A YAML file whose top level must be a mapping."""
     text = read_text(path, what)
     try:
-        data = yaml.load(text, Loader=_LineLoader)
+        data = yaml.load(text, Loader=_LineLoader)  # noqa: S506 - _LineLoader is a SafeLoader subclass
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line = mark.line + 1 if mark else None

@@ -44,7 +44,7 @@ Context = Annotated[ApiContext, Depends(get_context)]
 MAX_UPLOAD_BYTES = 2 * 1024**3  # a whole request: manifest and images
 MAX_MANIFEST_BYTES = 1024**2
 MAX_IMAGES = 32
-ENV_OTA_PASSPHRASE = "EVPLATFORM_OTA_PASSPHRASE"
+ENV_OTA_PASSPHRASE = "EVPLATFORM_OTA_PASSPHRASE"  # noqa: S105 - the variable's name, not a secret
 _CHUNK = 1024**2
 _PUBLISHING = threading.Lock()
 

@@ -43,7 +43,8 @@ def create_release(context: Context, body: ReleaseIn, account: ReleaseManager) -
     store = context.store()
     rdb.save_release(store, record, actor=account.name)
     found = rdb.release(store, body.id)
-    assert found is not None
+    if found is None:
+        raise AssertionError("cannot happen")  # an invariant, kept under python -O
     return release_view(found)
 
 

@@ -189,7 +189,8 @@ def run_fault_scenario(
             break
         if t > inject_at_s + 60.0:
             raise VehicleError(f"{fault.value}: the hub never reached a degraded mode")
-    assert detected_at is not None and active_at is not None
+    if detected_at is None or active_at is None:
+        raise AssertionError("cannot happen")  # an invariant, kept under python -O
     return FaultOutcome(
         fault=fault,
         mode=mode,
