@@ -13,7 +13,7 @@ from evplatform.workspace.schema.spec import Table
 from evplatform.workspace.sources import LineDict, LineList, did_you_mean
 
 
-def check_mapping(data: LineDict, table: Table, path: Path, where: str = "") -> None:
+def check_mapping(data: LineDict, table: Table, path: Path, where: str = "") -> None:  # noqa: C901 - one rule a check
     """Raise a WorkspaceError at the first unknown or missing key of ``data`` and its nested mappings.
 
     ``where`` names the nested mapping in messages ("trim 'pro'"); values of the wrong type are
