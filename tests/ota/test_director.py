@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -40,7 +41,7 @@ def test_published_metadata_verifies_with_python_tuf(repositories: tuple) -> Non
     director.assign(vehicle.vin, "BMS-1", "bms/5.2.0")
     root = Metadata.from_bytes(director.metadata_bytes(vehicle.vin, "root"))
     roles = ("targets", "snapshot", "timestamp")
-    loaded = {r: Metadata.from_bytes(director.metadata_bytes(vehicle.vin, r)) for r in roles}
+    loaded: dict[str, Metadata[Any]] = {r: Metadata.from_bytes(director.metadata_bytes(vehicle.vin, r)) for r in roles}
     for role, metadata in loaded.items():
         root.verify_delegate(role, metadata)
     targets = loaded["targets"].signed.targets
