@@ -81,7 +81,7 @@ def create_store_engine(url: str) -> Engine:
         engine = create_engine(url, **kwargs)
     except (ArgumentError, ImportError) as error:
         missing_driver = isinstance(error, ImportError) and parsed.get_backend_name() == "postgresql"
-        extra = " (pip install 'evplatform[postgres]')" if missing_driver else ""
+        extra = " (pip install 'evplatform[postgres]' and use a postgresql+psycopg:// URL)" if missing_driver else ""
         raise StoreError(f"cannot use database URL {redact(url)}: {error}{extra}") from error
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
