@@ -84,7 +84,8 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
 
 
 def test_wheel_carries_the_package_data(installed: Installed) -> None:
-    names = zipfile.ZipFile(installed.wheel).namelist()
+    with zipfile.ZipFile(installed.wheel) as wheel:
+        names = wheel.namelist()
     assert "evplatform/demo/modena/features.uvl" in names
     assert "evplatform/py.typed" in names
     assert any(n.startswith("evplatform/web/templates/") for n in names)

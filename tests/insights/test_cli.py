@@ -60,7 +60,8 @@ def test_risks_json_and_export(tmp_path: Path) -> None:
     export = tmp_path / "register.csv"
     data = invoke("risks", "--json", "--export", str(export), "--out", str(tmp_path / "plots"))
     assert data["risks"][0]["id"] == "R-02" and data["export"] == str(export)
-    rows = list(csv.DictReader(export.open()))
+    with export.open(encoding="utf-8") as file:
+        rows = list(csv.DictReader(file))
     assert [r["id"] for r in rows] == [r["id"] for r in data["risks"]]
     assert (tmp_path / "plots" / "risks.png").exists()
 
