@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from securesystemslib.formats import encode_canonical
 from tuf.api.exceptions import UnsignedMetadataError
-from tuf.api.metadata import Metadata
+from tuf.api.metadata import Metadata, Targets
 
 from evplatform.errors import OtaError
 from evplatform.ota._director_render import FastRenderer, render_reference, target_fragment
@@ -229,7 +229,8 @@ def test_the_vehicle_reads_back_the_assignment_the_director_made(repositories: t
     made = director.assign(vehicle.vin, "ZC-1", "zone-fw/3.3.0", delta={"algorithm": "hdiffpatch", "sha256": "a" * 64,
                                                                          "length": 12}, delta_from="b" * 64)
     assert made.delta is not None and made.delta.from_sha256 == "b" * 64
-    targets = Metadata.from_bytes(director.metadata_bytes(vehicle.vin, "targets")).signed
+    director_targets: Metadata[Targets] = Metadata.from_bytes(director.metadata_bytes(vehicle.vin, "targets"))
+    targets = director_targets.signed
     read = director_assignments(targets, HW)
     assert read == director.vehicle(vehicle.vin).assignments  # one type, same values on both ends
     reopened = Director.open_with_keyring(director.path, clock, image, keys)
@@ -276,9 +277,12 @@ def test_fast_path_is_canonical_for_any_unicode(repositories: tuple, clock: Fake
     reference = render_reference(vehicle.vin, targets, [2, 3, 4], expires, director.online_signers())
     ours, theirs = json.loads(fast["targets"]), json.loads(reference["targets"])
     assert ours == theirs  # the same signed document and the same (deterministic ed25519) signature
-    assert b'"signed":' + encode_canonical(ours["signed"]).encode() + b"}" in fast["targets"]
+    canonical = encode_canonical(ours["signed"])
+    assert canonical is not None
+    assert b'"signed":' + canonical.encode() + b"}" in fast["targets"]
     root = Metadata.from_bytes(director.metadata_bytes(vehicle.vin, "root"))
-    documents = {role: Metadata.from_bytes(fast[role]) for role in ("targets", "snapshot", "timestamp")}
+    roles = ("targets", "snapshot", "timestamp")
+    documents: dict[str, Metadata[Any]] = {role: Metadata.from_bytes(fast[role]) for role in roles}
     for role, document in documents.items():
         root.verify_delegate(role, document)
     documents["snapshot"].signed.meta["targets.json"].verify_length_and_hashes(fast["targets"])
