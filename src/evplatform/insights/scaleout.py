@@ -64,7 +64,8 @@ def cluster(address: str | None = None, workers: int = MAX_LOCAL_WORKERS, timeou
         return
     if workers < 1:
         raise InsightsError(f"workers must be ≥ 1, not {workers}")
-    with dask.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
+    # dashboard on a free port (":0"): None still takes 8787, and another Dask on the machine has it
+    with dask.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0",
                            silence_logs=40) as local, dask.Client(local) as client:
         yield client
 
