@@ -14,7 +14,7 @@ T0 = datetime(2026, 11, 2, tzinfo=UTC)
 
 def small_fleet_specs(ws: Workspace, per_cell: int, markets: tuple[str, ...] = ("CN", "DE")) -> list[VehicleSpec]:
     """``per_cell`` vehicles of every trim in every given market it is sold in."""
-    specs = []
+    specs: list[VehicleSpec] = []
     for trim in ws.trims():
         for market in markets:
             if (trim.key, market) in ws.configurations:

@@ -7,4 +7,6 @@ The public namespace is small on purpose; domains live in their own subpackages
 from evplatform.errors import EvplatformError
 
 __all__ = ["EvplatformError", "__version__"]
+# The one place the version is written: pyproject.toml reads it (dynamic version), and
+# `evplatform --version` and the API's OpenAPI document show it.
 __version__ = "0.1.0"

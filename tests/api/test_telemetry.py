@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from typing import Any
 
+import httpx
 from fastapi.testclient import TestClient
 
 from api.support import KeyedVehicle, bearer, error_of
@@ -15,7 +17,7 @@ from evplatform.store import vehicles as vdb
 AT = datetime(2026, 12, 1, 9, 0, tzinfo=UTC).isoformat()
 
 
-def post_signed(client: TestClient, vehicle: KeyedVehicle, events: list[dict]) -> object:
+def post_signed(client: TestClient, vehicle: KeyedVehicle, events: list[dict]) -> httpx.Response:
     body = json.dumps({"events": events}).encode()
     headers = {**sign_request(vehicle.key, vehicle.vin, "POST", "/api/telemetry", body),
                "Content-Type": "application/json"}
@@ -23,10 +25,10 @@ def post_signed(client: TestClient, vehicle: KeyedVehicle, events: list[dict]) -
 
 
 def test_vehicle_posts_its_own_events(client: TestClient, store: Store, keyed_vehicle: KeyedVehicle) -> None:
-    events = [{"vin": keyed_vehicle.vin, "kind": "health", "at": AT, "detail": {"status": "ok"}},
+    events: list[dict[str, Any]] = [{"vin": keyed_vehicle.vin, "kind": "health", "at": AT, "detail": {"status": "ok"}},
               {"vin": keyed_vehicle.vin, "kind": "crash", "at": AT, "release_id": "hub-os-1.7.0"}]
     response = post_signed(client, keyed_vehicle, events)
-    assert response.status_code == 201 and response.json() == {"stored": 2}  # type: ignore[attr-defined]
+    assert response.status_code == 201 and response.json() == {"stored": 2}
     vehicle = vdb.vehicle_by_vin(store, keyed_vehicle.vin)
     assert vehicle is not None
     kinds = [e.kind for e in vdb.telemetry(store, vehicle_id=vehicle.id, limit=5) if e.at.isoformat() == AT]
@@ -36,7 +38,7 @@ def test_vehicle_posts_its_own_events(client: TestClient, store: Store, keyed_ve
 def test_vehicle_cannot_post_for_another(client: TestClient, store: Store, keyed_vehicle: KeyedVehicle) -> None:
     other = vdb.list_vehicles(store, limit=1, offset=7)[0].vin
     response = post_signed(client, keyed_vehicle, [{"vin": other, "kind": "health", "at": AT}])
-    status, kind, message = error_of(response)  # type: ignore[arg-type]
+    status, kind, message = error_of(response)
     assert (status, kind) == (403, "Forbidden") and other in message
 
 

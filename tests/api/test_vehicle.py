@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 
+import httpx
 from fastapi.testclient import TestClient
 from nacl.signing import SigningKey
 
@@ -14,7 +15,8 @@ from evplatform.store import Store
 from evplatform.store.progress import report_counts
 
 
-def signed_post(client: TestClient, vehicle: KeyedVehicle, path: str, body: dict | None = None, **kw: float) -> object:
+def signed_post(client: TestClient, vehicle: KeyedVehicle, path: str, body: dict | None = None,
+                **kw: float) -> httpx.Response:
     data = b"" if body is None else json.dumps(body).encode()
     headers = sign_request(vehicle.key, vehicle.vin, "POST", path, data, **kw)
     headers["Content-Type"] = "application/json"
@@ -24,12 +26,12 @@ def signed_post(client: TestClient, vehicle: KeyedVehicle, path: str, body: dict
 def test_update_check_offers_the_release_once(
     client: TestClient, keyed_vehicle: KeyedVehicle, tokens: dict[str, str]
 ) -> None:
-    assert signed_post(client, keyed_vehicle, "/api/vehicle/update-check").json()["update"] is None  # type: ignore[attr-defined]
+    assert signed_post(client, keyed_vehicle, "/api/vehicle/update-check").json()["update"] is None
     cid = new_campaign(client, tokens["release_manager"])["id"]
-    offer = signed_post(client, keyed_vehicle, "/api/vehicle/update-check").json()  # type: ignore[attr-defined]
+    offer = signed_post(client, keyed_vehicle, "/api/vehicle/update-check").json()
     assert offer["update"]["campaign_id"] == cid
     assert offer["update"]["release_id"] == "hub-os-1.8.0" and offer["update"]["version"] == "1.8.0"
-    again = signed_post(client, keyed_vehicle, "/api/vehicle/update-check").json()  # type: ignore[attr-defined]
+    again = signed_post(client, keyed_vehicle, "/api/vehicle/update-check").json()
     assert again["update"]["campaign_id"] == cid  # offered, not answered yet: still due
 
 
@@ -38,16 +40,16 @@ def test_report_counts_once(client: TestClient, store: Store, keyed_vehicle: Key
     cid = new_campaign(client, tokens["release_manager"])["id"]
     signed_post(client, keyed_vehicle, "/api/vehicle/update-check")
     body = {"campaign_id": cid, "outcome": "succeeded"}
-    first = signed_post(client, keyed_vehicle, "/api/vehicle/report", body).json()  # type: ignore[attr-defined]
-    second = signed_post(client, keyed_vehicle, "/api/vehicle/report", body).json()  # type: ignore[attr-defined]
+    first = signed_post(client, keyed_vehicle, "/api/vehicle/report", body).json()
+    second = signed_post(client, keyed_vehicle, "/api/vehicle/report", body).json()
     assert first["counted"] is True and second["counted"] is False
     assert report_counts(store, cid) == {"succeeded": 1}
-    assert signed_post(client, keyed_vehicle, "/api/vehicle/update-check").json()["update"] is None  # type: ignore[attr-defined]
+    assert signed_post(client, keyed_vehicle, "/api/vehicle/update-check").json()["update"] is None
 
 
 def test_report_for_another_campaign_is_refused(client: TestClient, keyed_vehicle: KeyedVehicle) -> None:
     response = signed_post(client, keyed_vehicle, "/api/vehicle/report", {"campaign_id": 2, "outcome": "failed"})
-    status, kind, _ = error_of(response)  # type: ignore[arg-type]
+    status, kind, _ = error_of(response)
     assert (status, kind) == (409, "FleetError")
 
 
@@ -65,14 +67,14 @@ def test_replayed_request_is_refused(client: TestClient, keyed_vehicle: KeyedVeh
 
 def test_stale_timestamp_is_refused(client: TestClient, keyed_vehicle: KeyedVehicle) -> None:
     response = signed_post(client, keyed_vehicle, "/api/vehicle/update-check", timestamp=time.time() - 3600)
-    status, _, message = error_of(response)  # type: ignore[arg-type]
+    status, _, message = error_of(response)
     assert status == 401 and "from the server clock" in message
 
 
 def test_signature_of_another_key_is_refused(client: TestClient, keyed_vehicle: KeyedVehicle) -> None:
     forged = KeyedVehicle(keyed_vehicle.vin, SigningKey.generate(), keyed_vehicle.market)
     response = signed_post(client, forged, "/api/vehicle/update-check")
-    assert error_of(response) == (401, "Unauthenticated", f"bad signature for vehicle {keyed_vehicle.vin}")  # type: ignore[arg-type]
+    assert error_of(response) == (401, "Unauthenticated", f"bad signature for vehicle {keyed_vehicle.vin}")
 
 
 def test_body_changed_after_signing_is_refused(client: TestClient, keyed_vehicle: KeyedVehicle) -> None:

@@ -88,6 +88,8 @@ def test_sigkill_mid_campaign_then_resume(fleet: Store, db_url: str) -> None:
     finally:
         if driver.poll() is None:
             driver.kill()
+        if driver.stderr:
+            driver.stderr.close()
     assert driver.returncode == -signal.SIGKILL
     before = reports(fleet, cid)
     interrupted = cdb.campaign(fleet, cid)

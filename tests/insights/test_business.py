@@ -102,6 +102,7 @@ def test_non_numeric_figure_names_line_and_field(tmp_path: Path) -> None:
                            "A,2025Q2,deliveries,lots,vehicles,reported,s,\n")
     with pytest.raises(InsightsError, match="field 'value' of A 2025Q2 deliveries must be a number, not 'lots'") as e:
         load_business(path)
+    assert isinstance(e.value, SourceError)
     assert (e.value.file, e.value.line) == (str(path), 3)
     assert str(e.value).startswith(f"{path}:3: ")
 
@@ -120,6 +121,7 @@ def test_non_numeric_figure_names_line_and_field(tmp_path: Path) -> None:
 def test_bad_rows(tmp_path: Path, body: str, message: str) -> None:
     with pytest.raises(InsightsError, match=message) as error:
         load_business(write(tmp_path, body))
+    assert isinstance(error.value, SourceError)
     assert error.value.line is not None and error.value.line >= 2
 
 

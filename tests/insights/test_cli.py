@@ -6,6 +6,7 @@ import csv
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -15,10 +16,11 @@ from evplatform.cli.main import app, run
 runner = CliRunner()
 
 
-def invoke(*args: str) -> dict:
+def invoke(*args: str) -> dict[str, Any]:
     result = runner.invoke(app, ["insights", *args])
     assert result.exit_code == 0, (result.output, result.exception)
-    return json.loads(result.stdout)
+    data: dict[str, Any] = json.loads(result.stdout)
+    return data
 
 
 def test_business_json_and_plots(tmp_path: Path) -> None:
@@ -58,12 +60,14 @@ def test_risks_json_and_export(tmp_path: Path) -> None:
     export = tmp_path / "register.csv"
     data = invoke("risks", "--json", "--export", str(export), "--out", str(tmp_path / "plots"))
     assert data["risks"][0]["id"] == "R-02" and data["export"] == str(export)
-    rows = list(csv.DictReader(export.open()))
+    with export.open(encoding="utf-8") as file:
+        rows = list(csv.DictReader(file))
     assert [r["id"] for r in rows] == [r["id"] for r in data["risks"]]
     assert (tmp_path / "plots" / "risks.png").exists()
 
 
-def test_unknown_scenario_exits_1_naming_the_file(monkeypatch, capsys) -> None:
+def test_unknown_scenario_exits_1_naming_the_file(monkeypatch: pytest.MonkeyPatch,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setattr(sys, "argv", ["evplatform", "insights", "scenarios", "--scenario", "moonshot", "--json"])
     with pytest.raises(SystemExit) as stop:
         run()
@@ -73,7 +77,8 @@ def test_unknown_scenario_exits_1_naming_the_file(monkeypatch, capsys) -> None:
     assert captured.out == ""
 
 
-def test_bad_business_csv_exits_1_with_file_and_line(tmp_path: Path, monkeypatch, capsys) -> None:
+def test_bad_business_csv_exits_1_with_file_and_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
     path = tmp_path / "f.csv"
     path.write_text("entity,period,metric,value,unit,basis,source\nB,2025Q1,deliveries,many,vehicles,reported,s\n")
     monkeypatch.setattr(sys, "argv", ["evplatform", "insights", "business", str(path), "--json"])

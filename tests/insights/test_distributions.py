@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pytest
 
 from evplatform.errors import InsightsError
 from evplatform.insights.distributions import (
+    Distribution,
     Fixed,
     LogNormal,
     Pert,
@@ -32,7 +35,7 @@ N = 400_000
         (Uniform(-1.0, 3.0), 1.0, 16 / 12),
     ],
 )
-def test_sample_moments_match_the_analytic_ones(dist, mean, variance) -> None:
+def test_sample_moments_match_the_analytic_ones(dist: Distribution, mean: float, variance: float) -> None:
     assert dist.mean == pytest.approx(mean, rel=1e-12)
     assert dist.variance == pytest.approx(variance, rel=1e-12)
     x = dist.sample(np.random.default_rng(7), N)
@@ -49,7 +52,7 @@ def test_pert_is_a_scaled_beta_with_the_textbook_mean() -> None:
 
 
 @pytest.mark.parametrize("dist", [Triangular(0.9, 1.0, 1.3), Pert(0.0, 0.2, 1.0), LogNormal(1.1, 0.2), Uniform(2, 5)])
-def test_quantiles_agree_with_the_samples(dist) -> None:
+def test_quantiles_agree_with_the_samples(dist: Distribution) -> None:
     x = dist.sample(np.random.default_rng(3), N)
     for q in (0.1, 0.5, 0.9):
         assert np.quantile(x, q) == pytest.approx(float(dist.ppf(q)), rel=0.01)
@@ -90,7 +93,7 @@ def test_degenerate_ranges_are_fixed_values() -> None:
         (lambda: Fixed(float("nan")), "finite"),
     ],
 )
-def test_bad_parameters_raise(make, message) -> None:
+def test_bad_parameters_raise(make: Callable[[], object], message: str) -> None:
     with pytest.raises(InsightsError, match=message):
         make()
 
@@ -114,6 +117,6 @@ def test_specs_from_files() -> None:
         ("high", "expected a number"),
     ],
 )
-def test_bad_specs_raise(spec, message) -> None:
+def test_bad_specs_raise(spec: Any, message: str) -> None:
     with pytest.raises(InsightsError, match=message):
         distribution_from_spec(spec)

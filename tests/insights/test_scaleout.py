@@ -6,24 +6,24 @@ import numpy as np
 import pytest
 
 from evplatform.errors import InsightsError
-from evplatform.insights.montecarlo import run_monte_carlo, summarize
+from evplatform.insights.montecarlo import Plan, run_monte_carlo, summarize
 from evplatform.insights.npv import economics
 from evplatform.insights.scaleout import cluster, configurations, monte_carlo_sweep, vehicle_sweep
 from evplatform.insights.scenarios import load_scenarios
-from evplatform.workspace import load_workspace
+from evplatform.workspace import Workspace, load_workspace
 
 
 @pytest.fixture(scope="module")
-def ws():
+def ws() -> Workspace:
     return load_workspace(None)
 
 
 @pytest.fixture(scope="module")
-def plan(ws):
+def plan(ws: Workspace) -> Plan:
     return load_scenarios(ws).scenarios["ai-autonomous"].plan(economics(ws))
 
 
-def test_serial_sweep_statistics_match_the_in_memory_run(plan) -> None:
+def test_serial_sweep_statistics_match_the_in_memory_run(plan: Plan) -> None:
     draws = 250_000
     sweep = monte_carlo_sweep(plan, draws, seed=7)
     exact = summarize(run_monte_carlo(plan, draws, seed=7))
@@ -37,7 +37,7 @@ def test_serial_sweep_statistics_match_the_in_memory_run(plan) -> None:
             assert abs(sweep[arm][p] - exact[arm][p]) <= sweep[arm]["bin_width"]
 
 
-def test_configurations_times_cycles(ws) -> None:
+def test_configurations_times_cycles(ws: Workspace) -> None:
     vehicles = configurations(ws, (0.0, 150.0))
     assert len(vehicles) == 2 * len(ws.configurations)
     sweep = vehicle_sweep(vehicles[:6], ["wltc", "cltc"], chunk=4)
@@ -45,7 +45,7 @@ def test_configurations_times_cycles(ws) -> None:
     assert heavy.shape == (6,) and np.all(heavy[1::2] > heavy[0::2])  # +150 kg uses more energy
 
 
-def test_dask_equals_serial(ws, plan) -> None:
+def test_dask_equals_serial(ws: Workspace, plan: Plan) -> None:
     """One LocalCluster (2 processes) for both sweeps: Monte Carlo statistics and configurations × cycles."""
     vehicles = configurations(ws)[:8]
     serial_mc = monte_carlo_sweep(plan, 150_000, seed=3)

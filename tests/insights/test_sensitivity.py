@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pytest
 
-from evplatform.insights.distributions import Triangular, Uniform
+from evplatform.insights.distributions import Distribution, Triangular, Uniform
+from evplatform.insights.montecarlo import Plan
 from evplatform.insights.npv import economics
 from evplatform.insights.scenarios import load_scenarios
 from evplatform.insights.sensitivity import sobol_indices, sobol_npv, tornado
@@ -24,7 +27,7 @@ def test_sobol_of_an_additive_linear_function() -> None:
 def test_sobol_sees_interactions_and_other_distributions() -> None:
     """Y = X1·X2 with Xi ~ U(−1, 1): no first-order effect, all of it interaction (ST = 1 each);
     an unused input has zero indices; a triangular input is mapped through its quantiles."""
-    dists = [Uniform(-1, 1), Uniform(-1, 1), Triangular(0, 1, 5)]
+    dists: Sequence[Distribution] = [Uniform(-1, 1), Uniform(-1, 1), Triangular(0, 1, 5)]
     result = sobol_indices(lambda x: x[:, 0] * x[:, 1], dists, ["a", "b", "unused"], 4096, seed=2)
     assert result["a"]["S1"] == pytest.approx(0.0, abs=0.03)
     assert result["a"]["ST"] == pytest.approx(1.0, abs=0.05)
@@ -33,7 +36,7 @@ def test_sobol_sees_interactions_and_other_distributions() -> None:
 
 def test_sobol_of_an_additive_linear_function_with_unequal_variances() -> None:
     """Y = X1 + X2, X1 ~ U(0, 1) (variance 1/12), X2 triangular(0, 0, 3) (variance 9/18): S1 = (1/12)/(1/12 + 1/2)."""
-    dists = [Uniform(0, 1), Triangular(0, 0, 3)]
+    dists: Sequence[Distribution] = [Uniform(0, 1), Triangular(0, 0, 3)]
     result = sobol_indices(lambda x: x.sum(axis=1), dists, ["u", "t"], 4096, seed=3)
     expected = (1 / 12) / (1 / 12 + 9 / 18)
     assert result["u"]["S1"] == pytest.approx(expected, abs=0.02)
@@ -41,12 +44,12 @@ def test_sobol_of_an_additive_linear_function_with_unequal_variances() -> None:
 
 
 @pytest.fixture(scope="module")
-def plan():
+def plan() -> Plan:
     ws = load_workspace(None)
     return load_scenarios(ws).scenarios["plan"].plan(economics(ws))
 
 
-def test_tornado_swings_are_sorted_and_start_from_the_medians(plan) -> None:
+def test_tornado_swings_are_sorted_and_start_from_the_medians(plan: Plan) -> None:
     t = tornado(plan)
     bars = t["platform"]["bars"]
     assert [b["swing"] for b in bars] == sorted((b["swing"] for b in bars), reverse=True)
@@ -60,7 +63,7 @@ def test_tornado_swings_are_sorted_and_start_from_the_medians(plan) -> None:
     assert t["advantage"]["bars"][0]["input"] in ("scale_elasticity", "volume_factor", "standalone_development_share")
 
 
-def test_sobol_of_the_demo_ranks_like_the_tornado(plan) -> None:
+def test_sobol_of_the_demo_ranks_like_the_tornado(plan: Plan) -> None:
     s = sobol_npv(plan, 256, seed=0)
     st = {k: v["ST"] for k, v in s["platform"].items()}
     top = max(st, key=lambda k: st[k])

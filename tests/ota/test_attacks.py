@@ -12,6 +12,7 @@ import json
 from collections.abc import Callable, Sequence
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from securesystemslib.signer import Signer
@@ -75,17 +76,17 @@ def attack(car: Vehicle, mirror: InMemoryFetcher, error: type[e.ClientError]) ->
 
 
 # -- the attacker's tools ---------------------------------------------------------------------------
-def load(mirror: InMemoryFetcher, name: str) -> Metadata:  # type: ignore[type-arg]
+def load(mirror: InMemoryFetcher, name: str) -> Metadata[Any]:
     return Metadata.from_bytes(mirror.files[name])
 
 
-def store(mirror: InMemoryFetcher, name: str, metadata: Metadata) -> bytes:  # type: ignore[type-arg]
+def store(mirror: InMemoryFetcher, name: str, metadata: Metadata[Any]) -> bytes:
     data = metadata.to_bytes(JSONSerializer(compact=True))
     mirror.files[name] = data
     return data
 
 
-def resign(metadata: Metadata, signers: Sequence[Signer]) -> None:  # type: ignore[type-arg]
+def resign(metadata: Metadata[Any], signers: Sequence[Signer]) -> None:
     metadata.signatures.clear()
     for signer in signers:
         metadata.sign(signer, append=True)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from securesystemslib.formats import encode_canonical
 from tuf.api.exceptions import UnsignedMetadataError
-from tuf.api.metadata import Metadata
+from tuf.api.metadata import Metadata, Targets
 
 from evplatform.errors import OtaError
 from evplatform.ota._director_render import FastRenderer, render_reference, target_fragment
@@ -40,7 +41,7 @@ def test_published_metadata_verifies_with_python_tuf(repositories: tuple) -> Non
     director.assign(vehicle.vin, "BMS-1", "bms/5.2.0")
     root = Metadata.from_bytes(director.metadata_bytes(vehicle.vin, "root"))
     roles = ("targets", "snapshot", "timestamp")
-    loaded = {r: Metadata.from_bytes(director.metadata_bytes(vehicle.vin, r)) for r in roles}
+    loaded: dict[str, Metadata[Any]] = {r: Metadata.from_bytes(director.metadata_bytes(vehicle.vin, r)) for r in roles}
     for role, metadata in loaded.items():
         root.verify_delegate(role, metadata)
     targets = loaded["targets"].signed.targets
@@ -228,7 +229,8 @@ def test_the_vehicle_reads_back_the_assignment_the_director_made(repositories: t
     made = director.assign(vehicle.vin, "ZC-1", "zone-fw/3.3.0", delta={"algorithm": "hdiffpatch", "sha256": "a" * 64,
                                                                          "length": 12}, delta_from="b" * 64)
     assert made.delta is not None and made.delta.from_sha256 == "b" * 64
-    targets = Metadata.from_bytes(director.metadata_bytes(vehicle.vin, "targets")).signed
+    director_targets: Metadata[Targets] = Metadata.from_bytes(director.metadata_bytes(vehicle.vin, "targets"))
+    targets = director_targets.signed
     read = director_assignments(targets, HW)
     assert read == director.vehicle(vehicle.vin).assignments  # one type, same values on both ends
     reopened = Director.open_with_keyring(director.path, clock, image, keys)
@@ -275,9 +277,12 @@ def test_fast_path_is_canonical_for_any_unicode(repositories: tuple, clock: Fake
     reference = render_reference(vehicle.vin, targets, [2, 3, 4], expires, director.online_signers())
     ours, theirs = json.loads(fast["targets"]), json.loads(reference["targets"])
     assert ours == theirs  # the same signed document and the same (deterministic ed25519) signature
-    assert b'"signed":' + encode_canonical(ours["signed"]).encode() + b"}" in fast["targets"]
+    canonical = encode_canonical(ours["signed"])
+    assert canonical is not None
+    assert b'"signed":' + canonical.encode() + b"}" in fast["targets"]
     root = Metadata.from_bytes(director.metadata_bytes(vehicle.vin, "root"))
-    documents = {role: Metadata.from_bytes(fast[role]) for role in ("targets", "snapshot", "timestamp")}
+    roles = ("targets", "snapshot", "timestamp")
+    documents: dict[str, Metadata[Any]] = {role: Metadata.from_bytes(fast[role]) for role in roles}
     for role, document in documents.items():
         root.verify_delegate(role, document)
     documents["snapshot"].signed.meta["targets.json"].verify_length_and_hashes(fast["targets"])

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from tuf.api.exceptions import UnsignedMetadataError
-from tuf.api.metadata import Metadata
+from tuf.api.metadata import Metadata, Targets
 
 from evplatform.errors import OtaError
 from evplatform.ota.image_repository import ImageRepository, ImageTarget
@@ -34,7 +34,7 @@ def test_metadata_verifies_with_python_tuf(repositories: tuple) -> None:
     root = Metadata.from_bytes(image.metadata_bytes("root"))
     for role in ("targets", "snapshot", "timestamp"):
         root.verify_delegate(role, Metadata.from_bytes(image.metadata_bytes(role)))
-    targets = Metadata.from_bytes(image.metadata_bytes("targets", 2))
+    targets: Metadata[Targets] = Metadata.from_bytes(image.metadata_bytes("targets", 2))
     custom = targets.signed.targets["bms/5.2.0"].unrecognized_fields["custom"]
     assert custom == {"component": "bms", "version": "5.2.0", "hardware_id": "MD-BMS-C1", "release_counter": 2}
 

@@ -9,6 +9,7 @@ import subprocess
 import sys
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -55,10 +56,11 @@ def _manifests(folder: Path) -> tuple[Path, Path]:
     return first, second
 
 
-def _invoke(*args: str) -> dict:  # type: ignore[type-arg]
+def _invoke(*args: str) -> dict[str, Any]:
     result = CliRunner().invoke(app, list(args), catch_exceptions=False)
     assert result.exit_code == 0, result.output
-    return json.loads(result.stdout)
+    data: dict[str, Any] = json.loads(result.stdout)
+    return data
 
 
 def test_release_stores_images_and_a_delta_from_the_previous_release(tmp_path: Path) -> None:
@@ -77,9 +79,9 @@ def test_release_stores_images_and_a_delta_from_the_previous_release(tmp_path: P
     assert row["target"] == "hub-os/1.8.0" and row["release_counter"] == 2
     meta = row["delta"]
     assert meta["from_release"] == "hub-os-1.7.0" and meta["algorithm"] == "hdiffpatch-cdc"
-    store = DirectoryImageStore(root / "images")
-    delta = Delta.from_metadata(meta, store.read(meta["patch_sha256"]))
-    assert apply_delta(store.read(one["images"][0]["sha256"]), delta, row["sha256"]) == _image(2, 30)
+    images = DirectoryImageStore(root / "images")
+    delta = Delta.from_metadata(meta, images.read(meta["patch_sha256"]))
+    assert apply_delta(images.read(one["images"][0]["sha256"]), delta, row["sha256"]) == _image(2, 30)
     assert sorted(p.name for p in (root / "releases").iterdir()) == ["hub-os-1.7.0.json", "hub-os-1.8.0.json"]
     with pytest.raises(OtaError, match=r"not newer than 1\.8\.0"):  # published once; the catalogue knows 1.8.0
         CliRunner().invoke(app, ["ota", "release", str(second), "--root", str(root)], catch_exceptions=False)

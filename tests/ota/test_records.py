@@ -8,6 +8,7 @@ import json
 import os
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -115,5 +116,5 @@ def test_times_are_converted_to_utc() -> None:
     assert to_json([again]) == to_json([good])
 
 
-def _fields(record: UpdateRecord) -> dict[str, object]:
-    return {name: getattr(record, name) for name in record.__slots__}  # type: ignore[attr-defined]
+def _fields(record: UpdateRecord) -> dict[str, Any]:
+    return {name: getattr(record, name) for name in record.__slots__}

@@ -6,7 +6,7 @@ import hashlib
 from pathlib import Path
 
 import pytest
-from tuf.api.metadata import Metadata
+from tuf.api.metadata import Metadata, Targets
 
 from evplatform.errors import OtaError
 from evplatform.ota.image_repository import ImageTarget
@@ -39,7 +39,7 @@ def test_register_assign_serve_and_report(service: OtaService, clock: FakeClock)
     primary = signer_of(generate_private_key())
     service.register_vehicle("VIN-S1", "PRI", {"PRI": ("MD-HUB-A1", primary.public_key.keyval["public"])})
     service.assign("VIN-S1", "PRI", "hub-os/1.7.0")
-    targets = Metadata.from_bytes(service.director_metadata("VIN-S1", "targets"))
+    targets: Metadata[Targets] = Metadata.from_bytes(service.director_metadata("VIN-S1", "targets"))
     target = targets.signed.targets["hub-os/1.7.0"]
     assert target.unrecognized_fields["custom"]["ecu_serial"] == "PRI"
     assert service.image_path(target.hashes["sha256"]).read_bytes().startswith(b"firmware")

@@ -35,14 +35,14 @@ def test_all_parts_unique() -> None:
     products = [Product(f"P{i}", F(1), {f"{i}{k}": F(1) for k in "abc"}) for i in range(3)]
     prices = {p: F(1) for prod in products for p in prod.quantities}
     result = commonality(products, prices, F(1))
-    assert (result.dci, result.tcci, result.ci, result.ci_c) == (1, 0, 0, 1)
+    assert (result.dci, result.tcci, result.ci, result.ci_c) == (F(1), F(0), F(0), F(1))
     assert result.part_share == 0
 
 
 def test_identical_products_tcci_is_not_one() -> None:
     products = [Product(f"P{i}", F(1), {"a": F(1), "b": F(1), "c": F(1)}) for i in range(3)]
     result = commonality(products, {"a": F(1), "b": F(1), "c": F(1)}, F(1))
-    assert (result.dci, result.tcci, result.ci, result.ci_c) == (3, F(3, 4), 1, 3)
+    assert (result.dci, result.tcci, result.ci, result.ci_c) == (F(3), F(3, 4), F(1), F(3))
 
 
 def test_undefined_indices_are_none_not_errors() -> None:

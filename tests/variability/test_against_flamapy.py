@@ -114,7 +114,7 @@ def flamapy_python() -> Path:
     python, reason = ensure_flamapy()
     if python is None:
         pytest.skip(reason)
-    return python
+    return Path(python)
 
 
 def _ours(model: FeatureModel) -> dict[str, Any]:

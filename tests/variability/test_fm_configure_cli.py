@@ -23,7 +23,8 @@ runner = CliRunner()
 def _json(*args: str) -> dict[str, Any]:
     result = runner.invoke(app, ["fm", *args, "--json"])
     assert result.exit_code == 0, result.output
-    return json.loads(result.stdout)
+    data: dict[str, Any] = json.loads(result.stdout)
+    return data
 
 
 def test_configure_json_has_consequences_reasons_and_cheapest_completion() -> None:

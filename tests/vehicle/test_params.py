@@ -43,9 +43,11 @@ def test_road_load_needs_one_complete_form() -> None:
 
 
 def test_from_attributes_of_a_trim() -> None:
-    attrs = {"mass_kg": 1980.0, "capacity_kwh": 73.6, "usable_kwh": 73.0, "chemistry": "LFP", "dc_peak_kw": 210,
-             "voltage_v": 400, "power_kw": 220.0, "torque_nm": 400.0, "drive": "RWD", "top_speed_kmh": 210,
-             "cd": 0.195, "frontal_area_m2": 2.3, "crr": 0.0072, "wheel_radius_m": 0.347}
+    attrs: dict[str, float | str] = {
+        "mass_kg": 1980.0, "capacity_kwh": 73.6, "usable_kwh": 73.0, "chemistry": "LFP", "dc_peak_kw": 210,
+        "voltage_v": 400, "power_kw": 220.0, "torque_nm": 400.0, "drive": "RWD", "top_speed_kmh": 210,
+        "cd": 0.195, "frontal_area_m2": 2.3, "crr": 0.0072, "wheel_radius_m": 0.347,
+    }
     vehicle = params_from_attributes(attrs, "su7/standard")
     assert (vehicle.battery_usable_kwh, vehicle.chemistry, vehicle.effective_motor_class) == (73.0, "LFP", "pmsm_si")
     with pytest.raises(VehicleError, match="'cd' is missing"):

@@ -152,9 +152,11 @@ def test_live_progress_follows_reports(page: Any, server: Server) -> None:
     store = open_store(server.database)
     try:
         with store.session() as session:
-            vin = session.query(Vehicle.vin).join(CampaignVehicle, CampaignVehicle.vehicle_id == Vehicle.id).filter(
+            row = session.query(Vehicle.vin).join(CampaignVehicle, CampaignVehicle.vehicle_id == Vehicle.id).filter(
                 CampaignVehicle.campaign_id == cid, CampaignVehicle.wave == 0,
-                CampaignVehicle.state.in_(("pending", "offered"))).first()[0]
+                CampaignVehicle.state.in_(("pending", "offered"))).first()
+            assert row is not None, "no vehicle of wave 0 is waiting"
+            vin = row[0]
         from datetime import UTC, datetime
 
         assert report(store, cid, vin, "succeeded", at=datetime.now(UTC))

@@ -184,7 +184,9 @@ def test_documented_example_passes_the_schema(yaml_file: object) -> None:
     table = yaml_file.table  # type: ignore[attr-defined]
     example = example_of(table)
     assert example, "every file has an example"
-    check_mapping(_line_dict(example), table, Path("example.yaml"))
+    document = _line_dict(example)
+    assert isinstance(document, LineDict)
+    check_mapping(document, table, Path("example.yaml"))
 
 
 def _line_dict(value: object) -> object:

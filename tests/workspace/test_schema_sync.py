@@ -56,22 +56,22 @@ class _Recording(Mapping[str, float | str]):
     """Attributes that remember which keys the simulator asked for."""
 
     def __init__(self, values: dict[str, float | str]) -> None:
-        self.values = values
+        self._data = values
         self.asked: set[str] = set()
 
     def __getitem__(self, key: str) -> float | str:
         self.asked.add(key)
-        return self.values[key]
+        return self._data[key]
 
     def __contains__(self, key: object) -> bool:
         self.asked.add(str(key))
-        return key in self.values
+        return key in self._data
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self.values)
+        return iter(self._data)
 
     def __len__(self) -> int:
-        return len(self.values)
+        return len(self._data)
 
 
 def test_every_attribute_the_simulator_reads_is_declared() -> None:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+import evplatform
 from evplatform.api.auth import ReplayGuard
 from evplatform.api.errors import install_error_handlers
 from evplatform.api.routers import (
@@ -69,7 +70,7 @@ def create_app(
         context.close()
 
     # docs_url/redoc_url off: their pages load Swagger UI / ReDoc from a CDN; web.api_docs serves /docs
-    app = FastAPI(title="evplatform", version="0.1.0", description=DESCRIPTION, lifespan=lifespan,
+    app = FastAPI(title="evplatform", version=evplatform.__version__, description=DESCRIPTION, lifespan=lifespan,
                   docs_url=None, redoc_url=None)
     app.state.context = context
     app.state.replay = ReplayGuard()

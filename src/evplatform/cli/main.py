@@ -21,6 +21,7 @@ import click
 import typer
 from rich.console import Console
 
+from evplatform import __version__
 from evplatform.errors import EvplatformError
 
 HELP = "Platform as code for modular EV platforms."
@@ -78,6 +79,7 @@ class LazyGroup(click.Group):
 
 
 cli = LazyGroup(name="evplatform", help=HELP, no_args_is_help=True)
+click.version_option(__version__, "--version", prog_name="evplatform", message="%(prog)s %(version)s")(cli)
 
 
 @cache

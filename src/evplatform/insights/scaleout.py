@@ -18,6 +18,7 @@ import dataclasses
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from types import ModuleType
 from typing import Any
 
 import numpy as np
@@ -38,14 +39,22 @@ MAX_LOCAL_WORKERS = 2
 Progress = Callable[[int, int], None]
 
 
+def _distributed() -> ModuleType:
+    """Dask's ``distributed``, an optional extra: a missing install names the extra to add."""
+    try:
+        import distributed
+    except ImportError as error:
+        raise InsightsError(f"Dask is not installed ({error}): pip install 'evplatform[dask]'") from None
+    return distributed
+
+
 @contextmanager
 def cluster(address: str | None = None, workers: int = MAX_LOCAL_WORKERS, timeout_s: float = 10.0) -> Iterator[Any]:
     """A Dask client on ``address``, or on a LocalCluster of ``workers`` processes (one thread each)."""
-    from distributed import Client, LocalCluster
-
+    dask = _distributed()
     if address:
         try:
-            client = Client(address, timeout=f"{timeout_s}s")
+            client = dask.Client(address, timeout=f"{timeout_s}s")
         except OSError as error:
             raise InsightsError(f"cannot reach the Dask scheduler at {address}: {error}") from None
         try:
@@ -55,8 +64,9 @@ def cluster(address: str | None = None, workers: int = MAX_LOCAL_WORKERS, timeou
         return
     if workers < 1:
         raise InsightsError(f"workers must be ≥ 1, not {workers}")
-    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
-                      silence_logs=40) as local, Client(local) as client:
+    # dashboard on a free port (":0"): None still takes 8787, and another Dask on the machine has it
+    with dask.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0",
+                           silence_logs=40) as local, dask.Client(local) as client:
         yield client
 
 
@@ -74,8 +84,7 @@ def _run_tasks(client: Any, function: Callable[..., Any], args: Sequence[tuple[A
             if progress:
                 progress(i + 1, len(args))
         return results
-    from distributed import as_completed
-
+    as_completed = _distributed().as_completed
     futures = [client.submit(function, *a, pure=False) for a in args]
     index = {f.key: i for i, f in enumerate(futures)}
     for done, future in enumerate(as_completed(futures), start=1):

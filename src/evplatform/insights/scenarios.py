@@ -109,7 +109,7 @@ def _years(spec: LineDict, key: str, default: int, path: Path) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 50:
         raise WorkspaceError(f"{key} must be a whole number of years from 1 to 50, not {value!r}", path,
                              spec.line_of(key))
-    return value
+    return int(value)
 
 
 def load_scenarios(ws: Workspace, path: Path | None = None) -> ScenarioSet:

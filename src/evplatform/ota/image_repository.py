@@ -93,7 +93,7 @@ class ImageTarget:
 def _int(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise ValueError(f"{value!r} is not an integer")
-    return value
+    return int(value)
 
 
 class ImageRepository:

@@ -16,12 +16,14 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from evplatform.clock import Clock, system_clock
 from evplatform.errors import EvplatformError
 from evplatform.store import Store, default_database_url, open_store
 from evplatform.workspace import Workspace, demo_path, load_workspace
+
+T = TypeVar("T")
 
 if TYPE_CHECKING:
     from evplatform.ota.service import OtaService
@@ -83,14 +85,14 @@ class AppContext:
             service: OtaService = self._ota
             return service
 
-    def cached(self, key: tuple[Any, ...], compute: Callable[[], Any]) -> Any:
+    def cached(self, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
         """``compute()`` once per key for this workspace (results of pure functions of it), keeping the
         most recently used ``results_cached`` results."""
         full = (str(self.workspace().root), *key)
         with self._lock:
             if full in self._cache:
                 self._cache.move_to_end(full)
-                return self._cache[full]
+                return cast(T, self._cache[full])
         value = compute()
         with self._lock:
             self._cache[full] = value

@@ -80,7 +80,9 @@ def create_store_engine(url: str) -> Engine:
     try:
         engine = create_engine(url, **kwargs)
     except (ArgumentError, ImportError) as error:
-        raise StoreError(f"cannot use database URL {redact(url)}: {error}") from error
+        missing_driver = isinstance(error, ImportError) and parsed.get_backend_name() == "postgresql"
+        extra = " (pip install 'evplatform[postgres]' and use a postgresql+psycopg:// URL)" if missing_driver else ""
+        raise StoreError(f"cannot use database URL {redact(url)}: {error}{extra}") from error
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine

@@ -9,6 +9,7 @@ weighted soft literals, see ``completion.py``.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from typing import cast
 
 from ortools.sat.python import cp_model
 
@@ -66,7 +67,7 @@ class WeightedProblem:
         solver.parameters.cp_model_probing_level = 0
         solver.parameters.symmetry_level = 0
         solver.parameters.max_time_in_seconds = TIME_LIMIT_SECONDS
-        status = solver.solve(self.model)
+        status = cast(int, solver.solve(self.model))  # an int at run time; the stubs name the enum wrapper
         if status == cp_model.INFEASIBLE:
             raise Infeasible()
         if status != cp_model.OPTIMAL:

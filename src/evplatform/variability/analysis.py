@@ -35,6 +35,7 @@ import random
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import cast
 
 from pysat.solvers import Glucose4
 
@@ -75,7 +76,7 @@ class _Session:
         """A model (``model[v-1]`` is the literal of v) or ``None`` when unsatisfiable."""
         if not self.solver.solve(assumptions=list(assumptions)):
             return None
-        return self.solver.get_model()
+        return cast("list[int] | None", self.solver.get_model())
 
     def some(self, literals: Iterable[int]) -> int:
         """An activation literal ``a`` with the clause ``a ⇒ ∨ literals``; retire it with :meth:`retire`."""

@@ -58,7 +58,7 @@ def count_configurations(cnf: CNF, assumptions: Sequence[int] = ()) -> int:
     if reduction is None:
         return 0
     if not reduction.clauses:
-        return 2 ** len(reduction.free)
+        return 1 << len(reduction.free)
     with quiet_stdout():
         try:
             result = py_d4.Solver(reduction.clauses, len(reduction.used), d4_options()).count()
@@ -66,7 +66,7 @@ def count_configurations(cnf: CNF, assumptions: Sequence[int] = ()) -> int:
             raise VariabilityError(f"d4 could not count the model: {error}") from error
     text = result.getIntResult()
     try:
-        return int(text) * 2 ** len(reduction.free)
+        return int(text) << len(reduction.free)
     except ValueError:
         raise VariabilityError(f"d4 returned a count that is not an integer: {text!r}") from None
 

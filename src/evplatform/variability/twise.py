@@ -30,6 +30,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 from pysat.solvers import Solver
@@ -310,7 +311,8 @@ class _Builder:
             rights.append(2 * j + b)
         order = np.argsort(np.concatenate(keys), kind="stable")
         self.last_todo = len(order)
-        return np.stack([np.concatenate(lefts)[order], np.concatenate(rights)[order]], axis=1).tolist()
+        pairs = np.stack([np.concatenate(lefts)[order], np.concatenate(rights)[order]], axis=1)
+        return cast("list[list[int]]", pairs.tolist())
 
     def _pair_counts(self) -> list[np.ndarray]:
         """:func:`_pair_counts` of the current solutions, updated from the last call by the rows that moved."""
@@ -407,7 +409,7 @@ class _Builder:
                 up, down = self.wanted[c, 1::2], self.wanted[c, 0::2]
                 selected[up & ~down] = True
                 selected[down & ~up] = False
-        return np.where(selected, self.space.variables, -self.space.variables).tolist()
+        return cast("list[int]", np.where(selected, self.space.variables, -self.space.variables).tolist())
 
     def _set_solution(self, k: int) -> None:
         if self.counts is not None and k not in self.moved:

@@ -48,7 +48,7 @@ def format_uvl(model: FeatureModel) -> str:
 def _group_word(kind: GroupKind, low: int, high: int | None) -> str:
     if kind is GroupKind.CARDINALITY:
         return f"[{low}..{'*' if high is None else high}]"
-    return kind.value
+    return str(kind.value)
 
 
 def _feature_line(model: FeatureModel, name: str) -> str:

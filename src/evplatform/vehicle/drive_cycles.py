@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
+from typing import cast
 
 import numpy as np
 from numpy.typing import NDArray
@@ -127,7 +128,7 @@ def _load_1hz(key: str) -> DriveCycle:
 def _piecewise(points: tuple[tuple[int, int], ...]) -> NDArray[np.float64]:
     t = np.array([p[0] for p in points], dtype=np.float64)
     v = np.array([p[1] for p in points], dtype=np.float64)
-    return np.interp(np.arange(int(t[-1]) + 1), t, v)
+    return cast(NDArray[np.float64], np.interp(np.arange(int(t[-1]) + 1), t, v))
 
 
 def nedc_speed_kmh() -> NDArray[np.float64]:

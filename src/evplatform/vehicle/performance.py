@@ -11,6 +11,7 @@ declared (electronically limited) top speed when one is given.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import cast
 
 import numpy as np
 from numpy.typing import NDArray
@@ -75,4 +76,4 @@ def top_speed_kmh(vehicles: Sequence[VehicleParams], globals_: GlobalParameters 
     last = feasible.shape[1] - 1 - np.argmax(feasible[:, ::-1], axis=1)
     physics = grid[last] * 3.6
     declared = np.array([v.top_speed_kmh if v.top_speed_kmh is not None else np.inf for v in vehicles])
-    return np.minimum(physics, declared)
+    return cast(Array, np.minimum(physics, declared))

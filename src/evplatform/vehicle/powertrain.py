@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 from numpy.typing import NDArray
@@ -116,7 +117,7 @@ def ocv_fraction(soc: Array, chemistry_is_lfp: Array) -> Array:
     out += c1
     out *= soc
     out += c0
-    return out
+    return cast(Array, out)
 
 
 _OCV_NMC = (0.90, 0.25, -0.12, 0.11)
