@@ -200,3 +200,18 @@ def test_the_cli_reports_a_bad_scenario_with_its_location(tmp_path: Path) -> Non
 def test_versions_and_vin_prefixes() -> None:
     assert bump_version("1.6.0") == "1.7.0" and bump_version("3.9") == "3.10" and bump_version("r7") == "r7.1"
     assert wmi_from_name("Tiny") == "TNY" and wmi_from_name("io") == "XXX" and wmi_from_name("Q-7 Bolt") == "7BL"
+
+
+def test_fleet_scenario_command_shows_what_would_run(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from evplatform.cli.main import app
+
+    root = _workspace(tmp_path / "ws", scenario=None)
+    done = CliRunner().invoke(app, ["fleet", "scenario", str(root), "--json"])
+    assert done.exit_code == 0, done.output
+    data = json.loads(done.stdout)
+    assert data["derived"] is True and data["market_shares"] == {"HOME": 0.5, "AWAY": 0.5}
+    _no_demo_names(done.stdout)
+    text = CliRunner().invoke(app, ["fleet", "scenario"])
+    assert text.exit_code == 0 and "of su7/max" in text.stdout and SCENARIO_FILE in text.stdout

@@ -54,6 +54,34 @@ def _progress() -> Progress:
     )
 
 
+@fleet_app.command("scenario")
+def scenario_command(workspace: WorkspaceArg = None, scenario_file: ScenarioOpt = None, as_json: JsonOpt = False
+                     ) -> None:
+    """The fleet scenario simulate and demo would run: its source, releases, shares and what was derived."""
+    scenario = load_scenario(load_workspace(workspace), scenario_file)
+    if as_json:
+        print_json(scenario.to_dict())
+        return
+    console.print(f"[bold]scenario[/]: {scenario.source}", highlight=False)
+    for note in scenario.notes:
+        console.print(f"  [yellow]•[/] {note}", highlight=False)
+    console.print(f"{scenario.fleet_size:,} vehicles, VIN prefix {scenario.vin_prefix}, seed {scenario.seed}, "
+                  f"start {scenario.start:%Y-%m-%d}, window "
+                  + ("–".join(scenario.window) if scenario.window else "any time"), highlight=False)
+    shares = Table(title="Market shares", title_justify="left")
+    shares.add_column("market")
+    shares.add_column("share", justify="right")
+    for market, share in scenario.market_shares.items():
+        shares.add_row(market, pct(share))
+    console.print(shares)
+    releases = Table(title="Releases, in order", title_justify="left")
+    for column in ("component", "version", "crashes"):
+        releases.add_column(column)
+    for r in scenario.releases:
+        releases.add_row(r.component, r.version, f"{pct(r.crash_rate)} of {r.crash_cohort}" if r.crash_cohort else "—")
+    console.print(releases)
+
+
 @fleet_app.command("simulate")
 def simulate(
     workspace: WorkspaceArg = None,
