@@ -215,3 +215,30 @@ def test_fleet_scenario_command_shows_what_would_run(tmp_path: Path) -> None:
     _no_demo_names(done.stdout)
     text = CliRunner().invoke(app, ["fleet", "scenario"])
     assert text.exit_code == 0 and "of su7/max" in text.stdout and SCENARIO_FILE in text.stdout
+
+
+LUMEN = Path(__file__).resolve().parents[1] / "any_platform" / "lumen"
+LUMEN_SCENARIO = """fleet_size: 3000  # at 1500 a cohort of ~30 vehicles can trip the gate on noise
+vin_prefix: LUM
+market_shares: {FR: 0.5, ES: 0.2, UK: 0.3}
+releases:
+  - {component: vcu-core, version: "4.2.0"}
+  - {component: pilot-stack, version: "1.3.0", crash_cohort: volpe/pilot, crash_rate: 0.6}
+"""
+
+
+def test_the_second_platform_runs_a_scenario_given_with_the_option(tmp_path: Path) -> None:
+    plan = tmp_path / "plan.yaml"
+    plan.write_text(LUMEN_SCENARIO)
+    db = tmp_path / "lumen.db"
+    done = _run("fleet", "simulate", str(LUMEN), "--scenario", str(plan), "--json", "--no-plot", "--database",
+                f"sqlite:///{db}", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    _no_demo_names(done.stdout + done.stderr)
+    data = json.loads(done.stdout)
+    assert data["scenario"]["source"] == str(plan) and data["vehicles"] == 3000
+    assert [(c["release"], c["state"]) for c in data["campaigns"]] == [("vcu-core-4.2.0", "completed"),
+                                                                        ("pilot-stack-1.3.0", "halted")]
+    with sqlite3.connect(db) as connection:
+        markets = {m for (m,) in connection.execute("select distinct market from vehicles")}
+    assert markets == {"FR", "ES", "UK"}  # EU only groups FR and ES
