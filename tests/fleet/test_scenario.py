@@ -180,6 +180,23 @@ def test_scenario_errors_name_file_and_line(tmp_path: Path, old: str, new: str, 
     assert message in caught.value.message
 
 
+def test_without_market_shares_the_market_files_fleet_share_count(tmp_path: Path) -> None:
+    without = "\n".join(line for line in SCENARIO.splitlines() if not line.startswith(("market_shares", "  HOME",
+                                                                                          "  AWAY")))
+    root = _workspace(tmp_path / "ws", without)
+    away = root / "markets" / "AWAY.yaml"
+    away.write_text(away.read_text() + "fleet_share: 0.25\n")
+    scenario = load_scenario(load_workspace(root))
+    assert scenario.market_shares == {"AWAY": 0.25, "HOME": 0.75}  # HOME declares none: it takes the rest
+    assert "HOME declare none" in scenario.notes[0]
+    assert derive_scenario(load_workspace(root)).market_shares == {"AWAY": 0.25, "HOME": 0.75}
+    home = root / "markets" / "HOME.yaml"
+    home.write_text(home.read_text() + "fleet_share: 0.85\n")
+    with pytest.raises(ScenarioError, match=r"fleet_share sum to 1\.1, not 1") as caught:
+        load_scenario(load_workspace(root))
+    assert (caught.value.file, caught.value.line) == (str(home), 5)
+
+
 def test_a_group_market_cannot_take_a_share(tmp_path: Path) -> None:
     demo = load_workspace(None)
     path = tmp_path / "s.yaml"

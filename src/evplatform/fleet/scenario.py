@@ -8,7 +8,7 @@ A scenario is a YAML file (``fleet-scenario.yaml`` in the workspace, or any file
     seed: 7                      # same seed, same fleet, same answers
     start: 2026-11-02            # the first campaign starts at 00:00 UTC that day
     window: ["01:00", "05:00"]   # daily local-time maintenance window, or null for any time
-    market_shares: {CN: 0.85, DE: 0.15}   # leaf markets; must sum to 1 (an error, never normalised)
+    market_shares: {CN: 0.85, DE: 0.15}   # optional, leaf markets; must sum to 1 (an error, never normalised)
     releases:                    # rolled out one after the other
       - {component: hub-os, version: 1.7.0}
       - {component: adas-high, version: 2.5.0, crash_cohort: su7/max, crash_rate: 0.05}
@@ -17,9 +17,11 @@ A scenario is a YAML file (``fleet-scenario.yaml`` in the workspace, or any file
 Every name is checked against the workspace (component, market, trim), every error names
 file:line, and an unknown key says which known one was probably meant. A market's share weights
 the trims it sells by their planned ``volume_per_year``; a market without a share registers no
-vehicles. A workspace without a scenario file gets one derived from itself (``derive_scenario``):
-each compatible component's version bumped as a release, equal market shares, no bad release —
-and ``Scenario.notes`` says so, so no output passes a guess off as a plan.
+vehicles. Without ``market_shares`` the shares are the market files' own ``fleet_share``
+(``workspace_shares``: markets that declare none split what is left equally; equal shares when no
+market declares one). A workspace without a scenario file gets one derived from itself
+(``derive_scenario``): each compatible component's version bumped as a release, the workspace's
+shares, no bad release — and ``Scenario.notes`` says so, so no output passes a guess off as a plan.
 """
 
 from __future__ import annotations
@@ -117,7 +119,12 @@ def read_scenario(path: Path, ws: Workspace) -> Scenario:
     except WorkspaceError as error:
         raise ScenarioError(error.message, error.file, error.line, error.column) from None
     _known_keys(spec, TOP_KEYS, path, "scenario")
-    shares = _market_shares(spec, path, ws)
+    notes: tuple[str, ...] = ()
+    if "market_shares" in spec:
+        shares = _market_shares(spec, path, ws)
+    else:
+        shares, note = workspace_shares(ws)
+        notes = (f"market shares from the workspace: {note}",)
     releases = _releases(spec, path, ws)
     return Scenario(
         releases=releases,
@@ -129,6 +136,7 @@ def read_scenario(path: Path, ws: Workspace) -> Scenario:
         seed=_integer(spec, "seed", 7, path, minimum=0),
         start=_start(spec, path),
         source=str(path),
+        notes=notes,
     )
 
 
@@ -142,22 +150,62 @@ def derive_scenario(ws: Workspace) -> Scenario:
             releases.append(ScenarioRelease(component.id, bump_version(component.version)))
         else:
             skipped.append(component.id)
-    sellers = [m for m in leaf_markets(ws) if any((t.key, m) in ws.configurations for t in ws.trims())]
-    shares = {m: 1.0 / len(sellers) for m in sellers}
+    shares, share_note = workspace_shares(ws)
     prefix = wmi_from_name(ws.platform.name)
     notes = [
         f"no {SCENARIO_FILE} in {ws.root}: scenario derived from the workspace (write one, or pass --scenario)",
         "releases: " + (", ".join(f"{r.component} {ws.software[r.component].version} → {r.version}"
                                   for r in releases) or "none (no component is compatible with any trim)"),
         "no bad release: every campaign is expected to complete",
-        "market shares: equal, " + ", ".join(f"{m} {v:.0%}" for m, v in shares.items())
-        + " (each weighted by the planned volumes of the trims it sells)",
+        f"market shares: {share_note} (each weighted by the planned volumes of the trims it sells)",
         f"VIN prefix {prefix} (from the platform name {ws.platform.name!r})",
     ]
     if skipped:
         notes.append(f"not released (compatible with no trim): {', '.join(skipped)}")
     return Scenario(tuple(releases), shares, prefix, source=f"derived from {ws.root}", derived=True,
                     notes=tuple(notes))
+
+
+def workspace_shares(ws: Workspace) -> tuple[dict[str, float], str]:
+    """Market shares from the market files' ``fleet_share``, and a note saying how they were made.
+
+    Declared shares are taken as written; the selling markets that declare none split what is left
+    equally; with no declaration at all every selling market gets an equal share. Declared shares
+    summing above 1, or all declared and not summing to 1, are an error (never normalised).
+    """
+    leaves = leaf_markets(ws)
+    for market in ws.markets.values():
+        if market.fleet_share is not None and market.id not in leaves:
+            raise ScenarioError(f"market {market.id} only groups others: fleet_share belongs to its members",
+                                market.file, _fleet_share_line(market.file))
+    sellers = [m for m in leaves if any((t.key, m) in ws.configurations for t in ws.trims())]
+    declared = {m: s for m in leaves if (s := ws.markets[m].fleet_share) is not None}
+    if not declared:
+        shares = {m: 1.0 / len(sellers) for m in sellers} if sellers else {}
+        return shares, "equal, " + _shares_text(shares) + " (no market file declares a fleet_share)"
+    total = sum(declared.values())
+    rest = [m for m in sellers if m not in declared]
+    first = ws.markets[next(iter(declared))].file
+    if total > 1.0 + SHARE_TOLERANCE or (not rest and abs(total - 1.0) > SHARE_TOLERANCE):
+        raise ScenarioError(f"the markets' fleet_share sum to {total:.6g}, not 1 ("
+                            + _shares_text(declared) + "; they are not normalised for you)",
+                            first, _fleet_share_line(first))
+    shares = {**declared, **{m: max(0.0, 1.0 - total) / len(rest) for m in rest}}
+    note = "the market files' fleet_share, " + _shares_text(shares)
+    return shares, note + (f" ({', '.join(rest)} declare none: they split the rest)" if rest else "")
+
+
+def _shares_text(shares: Mapping[str, float]) -> str:
+    return ", ".join(f"{m} {v:.0%}" for m, v in shares.items())
+
+
+def _fleet_share_line(path: Path | None) -> int | None:
+    if path is None:
+        return None
+    try:
+        return read_yaml_mapping(path, "market").line_of("fleet_share")
+    except WorkspaceError:
+        return None
 
 
 def leaf_markets(ws: Workspace) -> list[str]:

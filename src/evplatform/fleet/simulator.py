@@ -24,7 +24,7 @@ from evplatform.fleet import campaigns as fc
 from evplatform.fleet.gates import DEFAULT_WAVES, MaintenanceWindow
 from evplatform.fleet.link import FailureModel, SimulatedLink, VehicleLink
 from evplatform.fleet.registry import sync_markets, trim_templates
-from evplatform.fleet.scenario import START, Scenario, ScenarioRelease, leaf_markets, load_scenario
+from evplatform.fleet.scenario import START, Scenario, ScenarioRelease, leaf_markets, load_scenario, workspace_shares
 from evplatform.store import Store
 from evplatform.store import releases as rdb
 from evplatform.store import vehicles as vdb
@@ -53,12 +53,12 @@ def fleet_plan(ws: Workspace, vehicles: int, seed: int, shares: dict[str, float]
                ) -> list[tuple[Trim, str, int]]:
     """(trim, market, count) in the planned proportions, counts summing to ``vehicles``.
 
-    A cell's weight is the trim's ``volume_per_year`` times its market's share (default: equal
-    shares); a market without a share registers no vehicles.
+    A cell's weight is the trim's ``volume_per_year`` times its market's share (default: the
+    workspace's, ``fleet.scenario.workspace_shares``); a market without a share registers no vehicles.
     """
     leaf = leaf_markets(ws)
     if shares is None:
-        shares = {m: 1.0 / len(leaf) for m in leaf}
+        shares = workspace_shares(ws)[0]
     cells: list[tuple[Trim, str]] = []
     weights: list[float] = []
     for trim in ws.trims():

@@ -107,6 +107,8 @@ def _role_and_zone_findings(ws: Workspace) -> list[Finding]:
                         "maintenance windows")
             )
     return findings
+
+
 def target_findings(ws: Workspace) -> list[Finding]:
     """A warning for each target a trim's simulation misses beyond tolerance; info for keys not simulated."""
     out = []
