@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from evplatform.cli.main import app
 from evplatform.vehicle import simulate_trims
-from evplatform.vehicle.targets import RULES, compare_targets, rule_of
+from evplatform.vehicle.targets import RULES, compare_targets, rule_of, target_findings
 from evplatform.workspace import demo_path, load_workspace
 from evplatform.workspace.check import check_workspace
 
@@ -66,7 +66,8 @@ def test_tolerance_boundaries(tmp_path: Path) -> None:
 def test_check_warns_on_a_missed_target_with_file_and_line(tmp_path: Path) -> None:
     root = _demo_copy(tmp_path, "targets: {cltc_range_km: 2000, accel_0_100_s: 5.7, sparkle: 3}")
     line = _line_of(root / "models" / "su7.yaml", "cltc_range_km: 2000")
-    report = check_workspace(load_workspace(root))
+    ws = load_workspace(root)
+    report = check_workspace(ws, target_findings(ws))
     mine = [f for f in report.findings if "su7/pro" in f.message]
     warning = next(f for f in mine if "cltc_range_km" in f.message)
     assert (warning.level, warning.file, warning.line) == ("warning", "models/su7.yaml", line)
@@ -84,7 +85,8 @@ def test_a_workspace_that_cannot_be_simulated_is_warned_not_crashed(tmp_path: Pa
     root = write_tiny_workspace(tmp_path / "tiny")
     model = root / "models" / "alpha.yaml"
     model.write_text(model.read_text().replace("    select: []", "    select: []\n    targets: {range_km: 300}"))
-    findings = check_workspace(load_workspace(root)).findings
+    ws = load_workspace(root)
+    findings = check_workspace(ws, target_findings(ws)).findings
     line = _line_of(model, "range_km: 300")
     assert any(f.level == "warning" and "cannot simulate" in f.message and f.line == line for f in findings)
 

@@ -10,6 +10,7 @@ from rich.table import Table
 from evplatform.cli.common import JsonOpt, WorkspaceArg, console, money, num, pct, print_json
 from evplatform.errors import WorkspaceError
 from evplatform.platform import bom_of, kpi_report, platform_vs_separate
+from evplatform.vehicle.targets import target_findings
 from evplatform.workspace import Workspace, load_workspace
 from evplatform.workspace.check import check_workspace
 
@@ -17,7 +18,7 @@ from evplatform.workspace.check import check_workspace
 def check(workspace: WorkspaceArg = None, as_json: JsonOpt = False) -> None:
     """Validate every file of the workspace and prove each model × market configuration valid."""
     ws = load_workspace(workspace)
-    report = check_workspace(ws)
+    report = check_workspace(ws, target_findings(ws))
     if as_json:
         print_json(report.to_dict())
         return

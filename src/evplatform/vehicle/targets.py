@@ -34,11 +34,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from evplatform.errors import EvplatformError
+from evplatform.errors import EvplatformError, WorkspaceError
 from evplatform.vehicle.params import VehicleParams
 from evplatform.vehicle.simulate import HOMOLOGATION_CYCLE, simulate_vehicles, trim_params, workspace_cycle
+from evplatform.workspace.check import Finding
+from evplatform.workspace.sources import LineDict, read_yaml_mapping
 
 if TYPE_CHECKING:
     from evplatform.workspace.model import Trim, Workspace
@@ -192,3 +195,50 @@ def _judge(trim: Trim, key: str, rule: TargetRule, row: dict[str, Any], market: 
     status = "met" if worse <= 0 else "within" if worse <= allowed + 1e-9 else "missed"
     return TargetCheck(trim.key, key, target, float(value), rule.unit, market, cycle, status,
                        round(max(worse, 0.0), 3), rule.tolerance_text())
+
+
+# --- findings for `evplatform check` --------------------------------------------------------
+
+
+def target_findings(ws: Workspace) -> list[Finding]:
+    """A warning for each target a trim's simulation misses beyond tolerance; info for keys not simulated."""
+    out = []
+    for check in compare_targets(ws):
+        if check.status not in ("missed", "unknown"):
+            continue
+        model = ws.models[ws.trim(check.trim).model_id]
+        file = _relative(ws, model.file) if model.file else f"models/{model.id}.yaml"
+        line = _target_line(ws, check.trim, check.key)
+        if check.status == "unknown" and check.reason and check.reason.startswith("cannot simulate"):
+            out.append(Finding("warning", file, line, f"{check.trim}: target {check.key} not checked, "
+                                                      f"{check.reason}"))
+        elif check.status == "unknown":
+            out.append(Finding("info", file, line, f"{check.trim}: target {check.key} is not one the simulator "
+                                                   "computes (range_km, <cycle>_range_km, accel_0_100_s, "
+                                                   "dc_10_80_min, top_speed_kmh, curb_mass_kg): not checked"))
+        elif check.simulated is None:
+            out.append(Finding("warning", file, line, f"{check.trim} misses its target {check.key} = "
+                                                      f"{check.target:g} {check.unit}: never reaches 100 km/h"))
+        else:
+            out.append(Finding("warning", file, line, check.message()))
+    return out
+
+
+def _target_line(ws: Workspace, trim_key: str, key: str) -> int | None:
+    """The line of one target key in the model file (the loader keeps only the trim's line)."""
+    trim = ws.trim(trim_key)
+    model = ws.models[trim.model_id]
+    if model.file is None:
+        return trim.line or None
+    try:
+        targets = read_yaml_mapping(model.file, "model").get("trims", {}).get(trim.id, {}).get("targets")
+    except (WorkspaceError, AttributeError):
+        return trim.line or None
+    return targets.line_of(key) if isinstance(targets, LineDict) else trim.line or None
+
+
+def _relative(ws: Workspace, path: Path) -> str:
+    try:
+        return str(path.relative_to(ws.root))
+    except ValueError:
+        return str(path)

@@ -2,22 +2,21 @@
 
 Loading already rejects every error (with file:line). What is left are findings a platform
 engineer wants to see but that do not make the workspace wrong: parts that no configuration
-uses, features no trim selects, regulations whose dates are not confirmed, trims whose simulation
-misses their own ``targets`` by more than the tolerance of ``vehicle.targets``. Each finding
-names the file and line to open.
+uses, features no trim selects, regulations whose dates are not confirmed. Findings that need a
+higher layer — a trim whose simulation misses its own ``targets``
+(``vehicle.targets.target_findings``) — come in through ``extra``, since the workspace sits below
+the vehicle domain. Each finding names the file and line to open.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from evplatform.errors import WorkspaceError
-from evplatform.vehicle.targets import compare_targets
 from evplatform.workspace.model import Workspace
 from evplatform.workspace.schema.attributes import missing_for_simulation
-from evplatform.workspace.sources import LineDict, read_yaml_mapping
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,8 +51,8 @@ class CheckReport:
         }
 
 
-def check_workspace(ws: Workspace) -> CheckReport:
-    """Findings on a loaded (hence valid) workspace."""
+def check_workspace(ws: Workspace, extra: Iterable[Finding] = ()) -> CheckReport:
+    """Findings on a loaded (hence valid) workspace, then ``extra`` ones from higher layers."""
     findings: list[Finding] = _simulation_findings(ws)
     configs = list(ws.configurations.values())
     parts_file = _rel(ws, ws.root / "parts.csv")
@@ -79,7 +78,7 @@ def check_workspace(ws: Workspace) -> CheckReport:
                         f"regulation {regulation.id} is {regulation.status}: its dates are not confirmed")
             )
     findings += _role_and_zone_findings(ws)
-    findings.extend(target_findings(ws))
+    findings.extend(extra)
     return CheckReport(
         workspace=str(ws.root),
         configurations=tuple(
@@ -107,43 +106,6 @@ def _role_and_zone_findings(ws: Workspace) -> list[Finding]:
                         "maintenance windows")
             )
     return findings
-
-
-def target_findings(ws: Workspace) -> list[Finding]:
-    """A warning for each target a trim's simulation misses beyond tolerance; info for keys not simulated."""
-    out = []
-    for check in compare_targets(ws):
-        if check.status not in ("missed", "unknown"):
-            continue
-        model = ws.models[ws.trim(check.trim).model_id]
-        file = _rel(ws, model.file) if model.file else f"models/{model.id}.yaml"
-        line = _target_line(ws, check.trim, check.key)
-        if check.status == "unknown" and check.reason and check.reason.startswith("cannot simulate"):
-            out.append(Finding("warning", file, line, f"{check.trim}: target {check.key} not checked, "
-                                                      f"{check.reason}"))
-        elif check.status == "unknown":
-            out.append(Finding("info", file, line, f"{check.trim}: target {check.key} is not one the simulator "
-                                                   "computes (range_km, <cycle>_range_km, accel_0_100_s, "
-                                                   "dc_10_80_min, top_speed_kmh, curb_mass_kg): not checked"))
-        elif check.simulated is None:
-            out.append(Finding("warning", file, line, f"{check.trim} misses its target {check.key} = "
-                                                      f"{check.target:g} {check.unit}: never reaches 100 km/h"))
-        else:
-            out.append(Finding("warning", file, line, check.message()))
-    return out
-
-
-def _target_line(ws: Workspace, trim_key: str, key: str) -> int | None:
-    """The line of one target key in the model file (the loader keeps only the trim's line)."""
-    trim = ws.trim(trim_key)
-    model = ws.models[trim.model_id]
-    if model.file is None:
-        return trim.line or None
-    try:
-        targets = read_yaml_mapping(model.file, "model").get("trims", {}).get(trim.id, {}).get("targets")
-    except (WorkspaceError, AttributeError):
-        return trim.line or None
-    return targets.line_of(key) if isinstance(targets, LineDict) else trim.line or None
 
 
 def _rel(ws: Workspace, path: Path) -> str:
