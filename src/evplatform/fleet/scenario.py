@@ -29,7 +29,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -109,7 +109,10 @@ def load_scenario(ws: Workspace, path: str | Path | None = None) -> Scenario:
     if path is not None:
         return read_scenario(Path(path), ws)
     own = ws.root / SCENARIO_FILE
-    return read_scenario(own, ws) if own.is_file() else derive_scenario(ws)
+    if not own.is_file():
+        return derive_scenario(ws)
+    # named from the workspace folder, so the same workspace reports the same source wherever it lies
+    return replace(read_scenario(own, ws), source=f"{ws.root.name}/{SCENARIO_FILE}")
 
 
 def read_scenario(path: Path, ws: Workspace) -> Scenario:
