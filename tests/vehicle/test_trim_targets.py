@@ -50,7 +50,7 @@ def test_tolerance_boundaries(tmp_path: Path) -> None:
     near, far = round(pro["range_km"] * 1.04), round(pro["range_km"] * 1.06)
     slow = round(pro["accel_0_100_s"] - 0.35, 2)
     root = _demo_copy(tmp_path, f"targets: {{cltc_range_km: {near}, wltc_range_km: {far}, accel_0_100_s: {slow}, "
-                                f"top_speed_kmh: 1, sparkle: 3}}")
+                                f"top_speed_kmh: 1}}")
     checks = {c.key: c for c in compare_targets(load_workspace(root)) if c.trim == "su7/pro"}
     assert checks["cltc_range_km"].status == "within"
     assert checks["wltc_range_km"].status == "missed" and checks["wltc_range_km"].cycle == "wltc"
@@ -60,11 +60,10 @@ def test_tolerance_boundaries(tmp_path: Path) -> None:
     assert checks["wltc_range_km"].market == wltc[0]  # the first market homologating on WLTC that sells it
     assert checks["accel_0_100_s"].status == "missed" and checks["accel_0_100_s"].shortfall == pytest.approx(0.35)
     assert checks["top_speed_kmh"].status == "met" and checks["top_speed_kmh"].shortfall == 0
-    assert checks["sparkle"].status == "unknown"
 
 
 def test_check_warns_on_a_missed_target_with_file_and_line(tmp_path: Path) -> None:
-    root = _demo_copy(tmp_path, "targets: {cltc_range_km: 2000, accel_0_100_s: 5.7, sparkle: 3}")
+    root = _demo_copy(tmp_path, "targets: {cltc_range_km: 2000, accel_0_100_s: 5.7}")
     line = _line_of(root / "models" / "su7.yaml", "cltc_range_km: 2000")
     ws = load_workspace(root)
     report = check_workspace(ws, target_findings(ws))
@@ -72,7 +71,6 @@ def test_check_warns_on_a_missed_target_with_file_and_line(tmp_path: Path) -> No
     warning = next(f for f in mine if "cltc_range_km" in f.message)
     assert (warning.level, warning.file, warning.line) == ("warning", "models/su7.yaml", line)
     assert "2000 km" in warning.message and "tolerance 5%" in warning.message
-    assert any(f.level == "info" and "sparkle" in f.message for f in mine)
     assert not any("target accel_0_100_s" in f.message for f in mine)  # 5.7 s is met
     done = runner.invoke(app, ["check", str(root), "--json"])
     assert done.exit_code == 0  # a warning, not an error
@@ -84,10 +82,10 @@ def test_a_workspace_that_cannot_be_simulated_is_warned_not_crashed(tmp_path: Pa
 
     root = write_tiny_workspace(tmp_path / "tiny")
     model = root / "models" / "alpha.yaml"
-    model.write_text(model.read_text().replace("    select: []", "    select: []\n    targets: {range_km: 300}"))
+    model.write_text(model.read_text().replace("    select: []", "    select: []\n    targets: {wltc_range_km: 300}"))
     ws = load_workspace(root)
     findings = check_workspace(ws, target_findings(ws)).findings
-    line = _line_of(model, "range_km: 300")
+    line = _line_of(model, "wltc_range_km: 300")
     assert any(f.level == "warning" and "cannot simulate" in f.message and f.line == line for f in findings)
 
 
