@@ -12,14 +12,16 @@ import pytest
 from evplatform.errors import FleetError
 from evplatform.fleet.demo import build_demo_database
 from evplatform.fleet.registry import check_vin
-from evplatform.fleet.simulator import MARKET_SHARES, fleet_plan, make_vins, simulate_fleet, summary_json
+from evplatform.fleet.scenario import load_scenario
+from evplatform.fleet.simulator import fleet_plan, make_vins, simulate_fleet, summary_json
 from evplatform.store import Store
 from evplatform.store import vehicles as vdb
 from evplatform.workspace import Workspace
 
 
 def test_plan_follows_planned_volumes_and_market_shares(demo: Workspace) -> None:
-    plan = fleet_plan(demo, 100_000, seed=1)
+    shares = dict(load_scenario(demo).market_shares)
+    plan = fleet_plan(demo, 100_000, seed=1, shares=shares)
     assert sum(n for _, _, n in plan) == 100_000
     by_trim: dict[str, int] = {}
     by_market: dict[str, int] = {}
@@ -30,14 +32,15 @@ def test_plan_follows_planned_volumes_and_market_shares(demo: Workspace) -> None
     assert set(by_market) == {"CN", "DE", "FR", "ES", "IT"}
     # yu7/standard (110k a year) outnumbers su7-ultra/ultra (12k a year, China only)
     assert by_trim["yu7/standard"] > 5 * by_trim["su7-ultra/ultra"]
-    assert by_market["CN"] / 100_000 == pytest.approx(MARKET_SHARES["CN"], abs=0.03)
+    assert by_market["CN"] / 100_000 == pytest.approx(shares["CN"], abs=0.03)
 
 
 def test_generated_vins_are_valid_and_unique() -> None:
     import numpy as np
 
-    vins = make_vins(2, 1, 4, np.arange(0, 1000))
+    vins = make_vins(2, 1, 4, np.arange(0, 1000), "TNY")
     assert len(set(vins)) == 1000 and all(check_vin(v) for v in vins)
+    assert all(v.startswith("TNYC14") for v in vins)
 
 
 def test_simulation_completes_the_good_release_and_halts_the_bad_one(store: Store, demo: Workspace) -> None:

@@ -35,6 +35,8 @@ GOOD, BAD = "hub-os-1.7.0", "adas-high-2.5.0"
 SCENARIO = Scenario(
     releases=(ScenarioRelease("hub-os", "1.7.0"),
               ScenarioRelease("adas-high", "2.5.0", crash_cohort="yu7/standard", crash_rate=0.5)),
+    market_shares={"CN": 0.85, "DE": 0.05, "FR": 0.04, "ES": 0.03, "IT": 0.03},
+    vin_prefix="LMD",
     failures=FailureModel(download_interruption=0.2),  # often, to see resumes in a small fleet
 )
 NOW = datetime(2026, 11, 2, 2, 0, tzinfo=UTC)

@@ -17,7 +17,8 @@ from evplatform.fleet import campaigns as fc
 from evplatform.fleet.demo import build_demo_database
 from evplatform.fleet.plots import plot_waves
 from evplatform.fleet.registry import import_csv
-from evplatform.fleet.simulator import Scenario, scenario_failures, simulate_fleet, summary_json
+from evplatform.fleet.scenario import Scenario, load_scenario
+from evplatform.fleet.simulator import scenario_failures, simulate_fleet, summary_json
 from evplatform.fleet.stability import release_stability, updates_per_vehicle_per_quarter
 from evplatform.fleet.uptane_link import UptaneLink
 from evplatform.store import default_database_url, open_store, redact
@@ -32,6 +33,20 @@ DatabaseOpt = Annotated[
 ]
 
 
+ScenarioOpt = Annotated[
+    Path | None,
+    typer.Option("--scenario", help="Fleet scenario YAML (default: the workspace's fleet-scenario.yaml, else one "
+                                    "derived from the workspace).", show_default=False),
+]
+
+
+def _say_scenario(scenario: Scenario) -> None:
+    """Where the scenario came from, and what was assumed when it was derived (stderr: JSON stays clean)."""
+    err_console.print(f"scenario: {scenario.source}", highlight=False)
+    for note in scenario.notes:
+        err_console.print(f"  [yellow]•[/] {note}", highlight=False)
+
+
 def _progress() -> Progress:
     return Progress(
         TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
@@ -39,10 +54,40 @@ def _progress() -> Progress:
     )
 
 
+@fleet_app.command("scenario")
+def scenario_command(workspace: WorkspaceArg = None, scenario_file: ScenarioOpt = None, as_json: JsonOpt = False
+                     ) -> None:
+    """The fleet scenario simulate and demo would run: its source, releases, shares and what was derived."""
+    scenario = load_scenario(load_workspace(workspace), scenario_file)
+    if as_json:
+        print_json(scenario.to_dict())
+        return
+    console.print(f"[bold]scenario[/]: {scenario.source}", highlight=False)
+    for note in scenario.notes:
+        console.print(f"  [yellow]•[/] {note}", highlight=False)
+    console.print(f"{scenario.fleet_size:,} vehicles, VIN prefix {scenario.vin_prefix}, seed {scenario.seed}, "
+                  f"start {scenario.start:%Y-%m-%d}, window "
+                  + ("–".join(scenario.window) if scenario.window else "any time"), highlight=False)
+    shares = Table(title="Market shares", title_justify="left")
+    shares.add_column("market")
+    shares.add_column("share", justify="right")
+    for market, share in scenario.market_shares.items():
+        shares.add_row(market, pct(share))
+    console.print(shares)
+    releases = Table(title="Releases, in order", title_justify="left")
+    for column in ("component", "version", "crashes"):
+        releases.add_column(column)
+    for r in scenario.releases:
+        releases.add_row(r.component, r.version, f"{pct(r.crash_rate)} of {r.crash_cohort}" if r.crash_cohort else "—")
+    console.print(releases)
+
+
 @fleet_app.command("simulate")
 def simulate(
     workspace: WorkspaceArg = None,
-    vehicles: Annotated[int, typer.Option("--vehicles", help="How many vehicles to simulate.")] = 10_000,
+    vehicles: Annotated[int | None, typer.Option("--vehicles", help="How many vehicles to simulate (default: the "
+                                                 "scenario's fleet_size).", show_default=False)] = None,
+    scenario_file: ScenarioOpt = None,
     database: Annotated[
         str | None, typer.Option("--database", help="Keep the simulated fleet in this database (default: temporary).")
     ] = None,
@@ -54,11 +99,14 @@ def simulate(
     ] = "simulated",
     as_json: JsonOpt = False,
 ) -> None:
-    """N vehicles in the planned proportions through a good release and a bad one that must halt."""
+    """N vehicles in the planned proportions through the scenario's releases (the demo's: a good one and a bad
+    one that must halt)."""
     if client not in ("simulated", "uptane"):
         raise FleetError(f"--client must be 'simulated' or 'uptane', got {client!r}")
     ws = load_workspace(workspace)
-    scenario = Scenario()
+    scenario = load_scenario(ws, scenario_file)
+    vehicles = scenario.fleet_size if vehicles is None else vehicles
+    _say_scenario(scenario)
     link = UptaneLink(scenario.seed, scenario_failures(scenario),
                       factory_versions={k: s.version for k, s in ws.software.items()}) if client == "uptane" else None
     with tempfile.TemporaryDirectory(prefix="evplatform-fleet-") as scratch:
@@ -207,17 +255,26 @@ def campaign_control(
 
 @fleet_app.command("demo")
 def demo(
-    vehicles: Annotated[int, typer.Option("--vehicles", help="Fleet size of a new demo database.")] = 10_000,
+    workspace: WorkspaceArg = None,
+    vehicles: Annotated[int | None, typer.Option("--vehicles", help="Fleet size of a new demo database (default: "
+                                                 "the scenario's fleet_size).", show_default=False)] = None,
+    scenario_file: ScenarioOpt = None,
     database: DatabaseOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Build the demo database (simulated fleet, a finished and a halted campaign) unless it exists."""
+    """Build the demo database (simulated fleet, the scenario's campaigns, telemetry) unless it exists."""
+    ws = load_workspace(workspace)
+    scenario = load_scenario(ws, scenario_file)
+    url = database or (None if workspace is None else default_database_url(ws.root))
     with err_console.status("building the demo database…"):
-        built = build_demo_database(database, vehicles)
+        built = build_demo_database(url, vehicles, workspace=ws, scenario=scenario)
+    if built.created:
+        _say_scenario(scenario)
     if as_json:
         print_json({"url": redact(built.url), "vehicles": built.vehicles, "created": built.created,
                     "campaigns": [{"id": c["id"], "release": c["release"], "state": c["state"]}
-                                  for c in built.campaigns]})
+                                  for c in built.campaigns],
+                    "scenario": scenario.to_dict() if built.created else None})
         return
     verb = "built" if built.created else "already there:"
     console.print(f"demo database {verb} {redact(built.url)} — {built.vehicles:,} vehicles, "

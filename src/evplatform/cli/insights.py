@@ -45,7 +45,8 @@ MARK = {"reported": "", "derived": " ᵈ", "estimate": " ᵉ"}
 
 @insights_app.command("business")
 def business(
-    csv_file: Annotated[Path | None, typer.Argument(help="Business figures CSV (default: the demo's).",
+    csv_file: Annotated[Path | None, typer.Argument(help="Business figures CSV, or a workspace folder to read its "
+                                                         "business.csv (default: the demo's).",
                                                     show_default=False)] = None,
     entity: Annotated[str | None, typer.Option("--entity", help="Company to report (default: the file's first).")]
     = None,
@@ -55,6 +56,9 @@ def business(
 ) -> None:
     """Quarterly deliveries, revenue, gross margin and ASP with QoQ/YoY growth, margin trend and peers."""
     report = business_report(csv_file, entity)
+    if not report["available"]:
+        _say_no_business(report, as_json)
+        return
     out = out or Path("out/insights/business")
     written: list[Path] = []
     if not no_plots:
@@ -94,6 +98,14 @@ def business(
     counts = report["by_basis"]
     console.print(f"{report['figures']} figures: {counts['reported']} reported, {counts['derived']} derived, "
                   f"{counts['estimate']} estimates" + (f" — plots: {written[-1]}" if written else ""))
+
+
+def _say_no_business(report: dict[str, Any], as_json: bool) -> None:
+    """A workspace without business.csv: the explicit empty payload, or its message."""
+    if as_json:
+        print_json({**report, "plots": []})
+    else:
+        console.print(report["message"], highlight=False)
 
 
 SHORT = {"gross_margin": "GM", "segment_gross_margin": "segment GM", "gross_margin_total_gaap": "GAAP GM (total)"}

@@ -13,6 +13,7 @@ from evplatform.errors import VehicleError
 from evplatform.vehicle import load_vehicle_params, simulate_trims, simulate_vehicles
 from evplatform.vehicle.drive_cycles import canonical_name
 from evplatform.vehicle.plots import write_plots
+from evplatform.vehicle.targets import TargetCheck, compare_targets
 from evplatform.workspace import load_workspace
 
 
@@ -38,6 +39,7 @@ def simulate(
         raise VehicleError(f"--hz must be 1 or 10, got {hz:g}")
     if cycle is not None:
         cycle = canonical_name(cycle)
+    targets: list[TargetCheck] = []
     with err_console.status("simulating…"):
         if vehicle_params is not None:
             vehicle = load_vehicle_params(vehicle_params)
@@ -45,9 +47,10 @@ def simulate(
         else:
             ws = load_workspace(workspace)
             simulation = simulate_trims(ws, model=model, cycle=cycle, hz=hz, traces=not no_plots, market=market)
+            targets = compare_targets(ws, [ws.trim(r["vehicle"]) for r in simulation.results], market)
         written = [] if no_plots else write_plots(simulation, out)
     if as_json:
-        print_json({"results": simulation.results})
+        print_json({"results": simulation.results, "targets": [t.to_dict() for t in targets]})
         return
     table = Table(title=f"Simulation on {simulation.results[0]['cycle']}", title_justify="left")
     table.add_column("vehicle", no_wrap=True)
@@ -66,8 +69,25 @@ def simulate(
             f"{r['top_speed_kmh']:.0f}", miss_text,
         )
     console.print(table)
+    if targets:
+        _render_targets(targets)
     if written:
         console.print(f"plots: {written[-1]}")
+
+
+def _render_targets(targets: list[TargetCheck]) -> None:
+    colour = {"met": "green", "within": "yellow", "missed": "red", "unknown": "dim"}
+    table = Table(title="Target vs simulated (each trim's own targets; tolerances: evplatform.vehicle.targets)",
+                  title_justify="left")
+    for column in ("trim", "target", "target value", "simulated", "difference", "tolerance", "status"):
+        table.add_column(column, justify="left" if column in ("trim", "target", "status") else "right",
+                         no_wrap=column in ("trim", "target"))
+    for t in targets:
+        table.add_row(t.trim, t.key, f"{t.target:g} {t.unit}",
+                      "—" if t.simulated is None else f"{t.simulated:g}",
+                      "—" if t.difference is None else f"{t.difference:+g}", t.tolerance or "—",
+                      f"[{colour[t.status]}]{t.status}[/]" + (f" [dim]{t.reason}[/]" if t.reason else ""))
+    console.print(table)
 
 
 def register(app: typer.Typer) -> None:

@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 
 from evplatform.cli.common import JsonOpt, WorkspaceArg, console, money, num, pct, print_json
+from evplatform.errors import WorkspaceError
 from evplatform.platform import bom_of, kpi_report, platform_vs_separate
-from evplatform.workspace import load_workspace
+from evplatform.vehicle.targets import target_findings
+from evplatform.workspace import Workspace, load_workspace
 from evplatform.workspace.check import check_workspace
 
 
 def check(workspace: WorkspaceArg = None, as_json: JsonOpt = False) -> None:
     """Validate every file of the workspace and prove each model × market configuration valid."""
     ws = load_workspace(workspace)
-    report = check_workspace(ws)
+    report = check_workspace(ws, target_findings(ws))
     if as_json:
         print_json(report.to_dict())
         return
@@ -99,12 +101,16 @@ def kpi(workspace: WorkspaceArg = None, as_json: JsonOpt = False) -> None:
 
 def bom(
     workspace: WorkspaceArg = None,
-    trim: Annotated[str, typer.Option("--trim", help="Trim as model/trim, e.g. su7/max.")] = "su7/standard",
+    trim: Annotated[str | None, typer.Option("--trim", help="Trim as model/trim (default: a summary of every trim).",
+                                             show_default=False)] = None,
     market: Annotated[str | None, typer.Option("--market", help="Market (default: the base market).")] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """The bill of materials of one trim in one market, by module, with cost and mass."""
+    """The bill of materials of one trim in one market by module, or every trim's BOM summary."""
     ws = load_workspace(workspace)
+    if trim is None:
+        _bom_summary(ws, market, as_json)
+        return
     chosen = ws.trim(trim)
     configuration = ws.configuration(chosen, market)
     result = bom_of(ws.parts, configuration)
@@ -121,6 +127,39 @@ def bom(
     table.add_row("[bold]total[/]", str(len(result.lines)), f"[bold]{money(result.cost)}[/]", "100.0 %")
     console.print(table)
     console.print(f"BOM mass {result.mass_kg:,.1f} kg; {len(configuration)} features selected.")
+
+
+def _bom_summary(ws: Workspace, market: str | None, as_json: bool) -> None:
+    """One line per trim sold in the market: parts, BOM cost and mass (``bom --json`` without ``--trim``)."""
+    chosen = market or ws.platform.base_market
+    if chosen not in ws.markets:
+        raise WorkspaceError(f"unknown market {chosen!r} (known: {', '.join(ws.markets)})", ws.root)
+    rows: list[dict[str, Any]] = []
+    not_sold: list[str] = []
+    for t in ws.trims():
+        configuration = ws.configurations.get((t.key, chosen))
+        if configuration is None:
+            not_sold.append(t.key)
+            continue
+        result = bom_of(ws.parts, configuration)
+        rows.append({"trim": t.key, "name": t.name, "parts": len(result.lines), "bom_cost": round(result.cost, 2),
+                     "bom_mass_kg": round(result.mass_kg, 2),
+                     "cost_by_module": {k: round(v, 2) for k, v in result.cost_by_module().items()}})
+    if as_json:
+        print_json({"market": chosen, "currency": ws.platform.currency, "trims": rows, "not_sold": not_sold})
+        return
+    table = Table(title=f"BOM of every trim in {chosen} ({ws.platform.currency}); --trim MODEL/TRIM for one "
+                        "trim's modules", title_justify="left")
+    for column in ("trim", "parts", "BOM cost", "BOM mass kg"):
+        table.add_column(column, justify="left" if column == "trim" else "right")
+    for r in rows:
+        table.add_row(f"{r['trim']}  [dim]{r['name']}[/]", str(r["parts"]), money(r["bom_cost"]),
+                      f"{r['bom_mass_kg']:,.1f}")
+    console.print(table)
+    if not rows:
+        console.print(f"no trim is sold in {chosen}")
+    if not_sold:
+        console.print(f"[dim]not sold in {chosen}: {', '.join(not_sold)}[/]")
 
 
 def register(app: typer.Typer) -> None:

@@ -1,22 +1,25 @@
-"""The demo database behind ``make run``: a simulated fleet with a finished and a halted campaign.
+"""The demo database behind ``make run``: a simulated fleet with its campaigns and a day of telemetry.
 
-``build_demo_database(url)`` fills an empty database with the bundled demo platform's fleet (in
-its planned proportions), runs the simulator's scenario — a release that completes and a bad
-release halted by its gate — and adds a day of telemetry (health, state of charge, odometer) so
-every page of the dashboard has something real to show. A database that already holds a fleet is
-left as it is, so ``make run`` can be repeated.
+``build_demo_database(url)`` fills an empty database with a workspace's fleet (default: the bundled
+demo platform's) in its planned proportions, runs the workspace's fleet scenario (for the demo: a
+release that completes and a bad release halted by its gate; see ``fleet.scenario``) and adds a
+day of telemetry (health, state of charge, odometer) so every page of the dashboard has something
+real to show. A database that already holds a fleet is left as it is, so ``make run`` can be
+repeated.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
 import numpy as np
 
+from evplatform.errors import FleetError
 from evplatform.fleet import campaigns as fc
-from evplatform.fleet.simulator import START, Scenario, populate, run_scenario
+from evplatform.fleet.scenario import START, Scenario, load_scenario
+from evplatform.fleet.simulator import populate, run_scenario
 from evplatform.store import campaigns as cdb
 from evplatform.store import open_store
 from evplatform.store import vehicles as vdb
@@ -30,23 +33,38 @@ class DemoDatabase:
     vehicles: int
     campaigns: list[dict[str, Any]]
     created: bool  # False when the database already held a fleet
+    scenario: Scenario | None = None  # None when the database already held a fleet
 
 
 def build_demo_database(
-    url: str | None = None, vehicles: int = 10_000, *, workspace: Workspace | None = None, seed: int = 7
+    url: str | None = None,
+    vehicles: int | None = None,
+    *,
+    workspace: Workspace | None = None,
+    seed: int | None = None,
+    scenario: Scenario | None = None,
 ) -> DemoDatabase:
-    """Build (or find) the demo database at ``url`` (default: ``./.evplatform/`` or the env URL)."""
+    """Build (or find) the demo database at ``url`` (default: ``./.evplatform/`` or the env URL).
+
+    ``scenario`` defaults to the workspace's (``load_scenario``), ``vehicles`` to its fleet size and
+    ``seed`` to its seed.
+    """
     ws = workspace or load_workspace(None)
     store = open_store(url)
     try:
         existing = vdb.count_vehicles(store)
         if existing:
             return DemoDatabase(store.url, existing, _campaigns(store), created=False)
-        scenario = Scenario(seed=seed)
-        populate(store, ws, vehicles, seed=seed, at=START - timedelta(days=120))
+        scenario = scenario or load_scenario(ws)
+        if seed is not None:
+            scenario = replace(scenario, seed=seed)
+        count = scenario.fleet_size if vehicles is None else vehicles
+        if count <= 0:
+            raise FleetError(f"--vehicles must be positive, got {count}")
+        populate(store, ws, count, scenario)
         run_scenario(store, ws, scenario)
-        add_telemetry(store, seed=seed)
-        return DemoDatabase(store.url, vehicles, _campaigns(store), created=True)
+        add_telemetry(store, seed=scenario.seed)
+        return DemoDatabase(store.url, count, _campaigns(store), created=True, scenario=scenario)
     finally:
         store.dispose()
 

@@ -1,19 +1,20 @@
 """Fleet simulator: a fleet in the platform's planned proportions through real campaigns.
 
 ``simulate_fleet`` builds N vehicles across the workspace's trims and markets (trim shares from
-``volume_per_year``, market shares from ``MARKET_SHARES``), registers two releases — a good one
-for every vehicle and a bad one that crashes 5 % of one trim — records their approvals, and runs
-both campaigns through the controller with a ``VehicleLink`` that injects download
-interruptions, installation failures, power losses and offline vehicles. The bad campaign halts
-on its own gate. Everything goes through the store with bulk statements: no object per vehicle.
+``volume_per_year``, market shares and VIN prefix from the ``Scenario``), registers the
+scenario's releases — a bad one crashes a share of one trim — records their approvals, and runs
+the campaigns one after the other through the controller with a ``VehicleLink`` that injects
+download interruptions, installation failures, power losses and offline vehicles. A bad campaign
+halts on its own gate. Everything goes through the store with bulk statements: no object per
+vehicle. The scenario is data (``fleet.scenario``): nothing here names a particular platform.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -23,79 +24,70 @@ from evplatform.fleet import campaigns as fc
 from evplatform.fleet.gates import DEFAULT_WAVES, MaintenanceWindow
 from evplatform.fleet.link import FailureModel, SimulatedLink, VehicleLink
 from evplatform.fleet.registry import sync_markets, trim_templates
+from evplatform.fleet.scenario import START, Scenario, ScenarioRelease, leaf_markets, load_scenario, workspace_shares
 from evplatform.store import Store
 from evplatform.store import releases as rdb
 from evplatform.store import vehicles as vdb
 from evplatform.workspace import Trim, Workspace
 
-#: Share of the fleet registered in each market (ESTIMATE: home market first, a European
-#: launch of a few member states). Markets that only group others (EU) register no vehicles;
-#: a market missing here shares what is left equally.
-MARKET_SHARES = {"CN": 0.85, "DE": 0.05, "FR": 0.04, "ES": 0.03, "IT": 0.03}
-WMI = "LMD"  # world manufacturer identifier of the simulated maker (ISO 3780 format, invented)
+__all__ = [
+    "START",
+    "Scenario",
+    "ScenarioRelease",
+    "SimulationResult",
+    "fleet_plan",
+    "make_vins",
+    "populate",
+    "run_scenario",
+    "scenario_failures",
+    "simulate_fleet",
+    "summary_json",
+]
+
 INSERT_CHUNK = 50_000
-START = datetime(2026, 11, 2, tzinfo=UTC)
+#: Vehicles are registered this long before the scenario's first campaign.
+REGISTERED_BEFORE = timedelta(days=120)
 
 
-@dataclass(frozen=True, slots=True)
-class ScenarioRelease:
-    """A release the scenario rolls out: a new version of one workspace software component."""
+def fleet_plan(ws: Workspace, vehicles: int, seed: int, shares: dict[str, float] | None = None
+               ) -> list[tuple[Trim, str, int]]:
+    """(trim, market, count) in the planned proportions, counts summing to ``vehicles``.
 
-    component: str
-    version: str
-    crash_cohort: str | None = None  # "model/trim" whose new software crashes
-    crash_rate: float = 0.0
-
-
-@dataclass(frozen=True, slots=True)
-class Scenario:
-    releases: tuple[ScenarioRelease, ...] = (
-        ScenarioRelease("hub-os", "1.7.0"),
-        ScenarioRelease("adas-high", "2.5.0", crash_cohort="su7/max", crash_rate=0.05),
-    )
-    window: tuple[str, str] | None = ("01:00", "05:00")
-    failures: FailureModel = field(default_factory=FailureModel)
-    seed: int = 7
-    start: datetime = START
-
-
-def fleet_plan(ws: Workspace, vehicles: int, seed: int) -> list[tuple[Trim, str, int]]:
-    """(trim, market, count) in the planned proportions, counts summing to ``vehicles``."""
-    parents = {m.parent for m in ws.markets.values() if m.parent}
+    A cell's weight is the trim's ``volume_per_year`` times its market's share (default: the
+    workspace's, ``fleet.scenario.workspace_shares``); a market without a share registers no vehicles.
+    """
+    leaf = leaf_markets(ws)
+    if shares is None:
+        shares = workspace_shares(ws)[0]
     cells: list[tuple[Trim, str]] = []
     weights: list[float] = []
-    leaf = [m for m in ws.markets if m not in parents]
-    rest = max(0.0, 1.0 - sum(MARKET_SHARES.get(m, 0.0) for m in leaf))
-    unknown = [m for m in leaf if m not in MARKET_SHARES]
     for trim in ws.trims():
-        sold = [m for m in leaf if (trim.key, m) in ws.configurations]
-        for market in sold:
-            share = MARKET_SHARES.get(market, rest / len(unknown) if unknown else 0.0)
+        for market in (m for m in leaf if (trim.key, m) in ws.configurations):
             cells.append((trim, market))
-            weights.append(trim.volume_per_year * share)
+            weights.append(trim.volume_per_year * shares.get(market, 0.0))
     if not cells or sum(weights) <= 0:
-        raise FleetError("the workspace plans no volume in any market: nothing to simulate")
+        raise FleetError("the workspace plans no volume in any market with a share: nothing to simulate")
     p = np.asarray(weights) / sum(weights)
     counts = np.random.default_rng(seed).multinomial(vehicles, p)
     return [(t, m, int(n)) for (t, m), n in zip(cells, counts, strict=True) if n]
 
 
-def make_vins(model_index: int, trim_index: int, market_index: int, serials: np.ndarray) -> list[str]:
+def make_vins(model_index: int, trim_index: int, market_index: int, serials: np.ndarray, wmi: str) -> list[str]:
     """17-character VINs: WMI, model letter, trim and market digits, 11-digit serial (no I, O, Q)."""
     letters = "ABCDEFGHJKLMNPRSTUVWXYZ"
-    prefix = f"{WMI}{letters[model_index % len(letters)]}{trim_index % 10}{market_index % 10}"
+    prefix = f"{wmi}{letters[model_index % len(letters)]}{trim_index % 10}{market_index % 10}"
     return [f"{prefix}{s:011d}" for s in serials.tolist()]
 
 
 def populate(
-    store: Store, ws: Workspace, vehicles: int, *, seed: int = 7, at: datetime = START,
-    progress: Callable[[int], None] | None = None,
+    store: Store, ws: Workspace, vehicles: int, scenario: Scenario, *, progress: Callable[[int], None] | None = None,
 ) -> int:
-    """Register ``vehicles`` simulated vehicles in bulk; returns how many."""
+    """Register ``vehicles`` simulated vehicles in bulk, ``REGISTERED_BEFORE`` the scenario starts; how many."""
     sync_markets(store, ws)
-    plan = fleet_plan(ws, vehicles, seed)
+    plan = fleet_plan(ws, vehicles, scenario.seed, dict(scenario.market_shares))
     templates = trim_templates(store, ws, [(t, m) for t, m, _ in plan])
-    rng = np.random.default_rng(seed + 1)
+    rng = np.random.default_rng(scenario.seed + 1)
+    at = scenario.start - REGISTERED_BEFORE
     models = list(ws.models)
     markets = list(ws.markets)
     serial = 0
@@ -105,7 +97,7 @@ def populate(
         template = templates[(trim.key, market)]
         trim_index = [t.id for t in ws.models[trim.model_id].trims].index(trim.id)
         vins = make_vins(models.index(trim.model_id), trim_index, markets.index(market),
-                         np.arange(serial, serial + count))
+                         np.arange(serial, serial + count), scenario.vin_prefix)
         serial += count
         consent_updates = rng.random(count) >= 0.02  # ESTIMATE: 2 % refuse soft updates
         consent_telemetry = rng.random(count) >= 0.05
@@ -179,6 +171,7 @@ class SimulationResult:
     seconds: float
     campaigns: list[dict[str, Any]]
     timings: dict[str, float]
+    scenario: Scenario | None = None
 
 
 def scenario_failures(scenario: Scenario) -> FailureModel:
@@ -221,7 +214,7 @@ def run_scenario(
 def simulate_fleet(
     store: Store,
     ws: Workspace,
-    vehicles: int,
+    vehicles: int | None = None,
     *,
     scenario: Scenario | None = None,
     on_populate: Callable[[int], None] | None = None,
@@ -230,16 +223,20 @@ def simulate_fleet(
 ) -> SimulationResult:
     """Populate an empty store with ``vehicles`` vehicles and run the scenario's campaigns.
 
+    ``scenario`` defaults to the workspace's (``fleet.scenario.load_scenario``); ``vehicles`` to its
+    ``fleet_size``.
+
     ``link`` answers the offers (default: ``SimulatedLink`` with ``scenario_failures(scenario)``;
     ``fleet.uptane_link.UptaneLink`` runs real in-process Uptane clients instead).
     """
+    scenario = scenario or load_scenario(ws)
+    vehicles = scenario.fleet_size if vehicles is None else vehicles
     if vehicles <= 0:
         raise FleetError(f"--vehicles must be positive, got {vehicles}")
     if vdb.count_vehicles(store):
         raise FleetError(f"the database {store.url} already holds vehicles: simulate into an empty one")
-    scenario = scenario or Scenario()
     started = time.perf_counter()
-    populate(store, ws, vehicles, seed=scenario.seed, at=scenario.start - timedelta(days=120), progress=on_populate)
+    populate(store, ws, vehicles, scenario, progress=on_populate)
     populated = time.perf_counter()
     ids = run_scenario(store, ws, scenario, link=link, on_tick=on_tick)
     finished = time.perf_counter()
@@ -248,6 +245,7 @@ def simulate_fleet(
         seconds=finished - started,
         campaigns=[fc.progress(store, cid) for cid in ids],
         timings={"populate_s": populated - started, "campaigns_s": finished - populated},
+        scenario=scenario,
     )
 
 
@@ -272,4 +270,5 @@ def summary_json(result: SimulationResult, kpis: Sequence[dict[str, Any]] = ()) 
             for c in result.campaigns
         ],
         "stability": list(kpis),
+        "scenario": result.scenario.to_dict() if result.scenario else None,
     }

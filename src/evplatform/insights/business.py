@@ -125,14 +125,31 @@ class BusinessData:
         return None, []
 
 
+BUSINESS_FILE = "business.csv"
+
+
 def demo_business_path() -> Path:
     """The demo workspace's business.csv, shipped in the package."""
-    return Path(str(resources.files("evplatform.demo") / "modena" / "business.csv"))
+    return Path(str(resources.files("evplatform.demo") / "modena" / BUSINESS_FILE))
+
+
+def business_file(path: str | Path | None) -> Path | None:
+    """The CSV to read: ``path`` itself, a workspace folder's business.csv (None when it has none), or,
+    with no path at all, the bundled demo workspace's."""
+    if path is None:
+        return demo_business_path()
+    given = Path(path)
+    if given.is_dir():
+        own = given / BUSINESS_FILE
+        return own if own.is_file() else None
+    return given
 
 
 def load_business(path: str | Path | None = None) -> BusinessData:
     """Read and check a business-figures CSV (default: the demo's); errors name file:line and field."""
-    file = Path(path) if path is not None else demo_business_path()
+    file = business_file(path)
+    if file is None:
+        raise InsightsSourceError(f"no {BUSINESS_FILE} in this workspace", path)
     try:
         rows = read_csv(file, "business figures CSV", COLUMNS)
     except WorkspaceError as error:
@@ -260,9 +277,26 @@ def peers(data: BusinessData) -> list[dict[str, Any]]:
     return out
 
 
+def no_business_report(folder: str | Path) -> dict[str, Any]:
+    """The payload for a workspace without business figures: every key there, empty, and why."""
+    return {
+        "file": None, "available": False,
+        "message": f"no {BUSINESS_FILE} in {folder}: this workspace has no business figures to show "
+                   f"(add one: {', '.join(COLUMNS)}, notes)",
+        "entity": None, "entities": [], "figures": 0, "by_basis": dict.fromkeys(BASES, 0), "series": {},
+        "margin_trend": None, "implied_asp": [], "peers": [], "peer_margins": {}, "facts": [],
+    }
+
+
 def business_report(path: str | Path | None = None, entity: str | None = None) -> dict[str, Any]:
     """The ``insights business --json`` payload: the subject's quarterly series with growth, its margin
-    trend, implied ASP, the peer comparison, counts by basis and the non-figure facts."""
+    trend, implied ASP, the peer comparison, counts by basis and the non-figure facts.
+
+    ``path`` is a CSV file or a workspace folder (None: the bundled demo's); a folder without
+    business.csv gives ``no_business_report`` (``available`` false), never another company's figures.
+    """
+    if path is not None and business_file(path) is None:
+        return no_business_report(path)
     data = load_business(path)
     if not data.figures:
         raise InsightsSourceError("no period figures in the file", data.file)
@@ -278,6 +312,7 @@ def business_report(path: str | Path | None = None, entity: str | None = None) -
     counts = {b: sum(1 for f in data.figures if f.basis == b) for b in BASES}
     return {
         "file": str(data.file),
+        "available": True,
         "entity": subject,
         "entities": data.entities,
         "figures": len(data.figures),

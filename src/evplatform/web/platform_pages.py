@@ -23,8 +23,11 @@ from evplatform.service.presenters import (
 from evplatform.store import campaigns as cdb
 from evplatform.store import vehicles as vdb
 from evplatform.vehicle.drive_cycles import cycle_names, load_cycle
+from evplatform.vehicle.targets import compare_targets
 from evplatform.web.charts import PALETTE, Series, bar_chart, line_chart
 from evplatform.web.pages import context_of, error_page, render
+from evplatform.workspace import Workspace
+from evplatform.workspace.model import IN_FORCE
 
 router = APIRouter(include_in_schema=False)
 
@@ -116,6 +119,8 @@ def simulation_page(request: Request, cycle: str | None = None, market: str | No
         return error_page(request, error)
     rows = data["results"]
     names = [r["vehicle"] for r in rows]
+    targets = context.cached(("targets", market or None), lambda: [
+        t.to_dict() for t in compare_targets(ws, [ws.trim(n) for n in names], market or None)])
     charts = [
         bar_chart(names, [r["range_km"] for r in rows], title=f"Range ({rows[0]['range_rule']})", unit="km"),
         bar_chart(names, [r["consumption_kwh_per_100km"]["battery"] for r in rows],
@@ -125,10 +130,29 @@ def simulation_page(request: Request, cycle: str | None = None, market: str | No
         _cycle_chart(data["cycle"]),
     ]
     return render(request, "simulation.html", title="Simulation", data=data, charts=charts, cycles=cycle_names(),
-                  markets=list(ws.markets))
+                  markets=list(ws.markets), targets=targets)
 
 
-COMPLIANCE_YEARS = range(2024, 2031)
+#: At most this many yearly columns, so a regulation dated decades ahead cannot widen the page without end.
+MAX_COMPLIANCE_YEARS = 15
+
+
+def compliance_years(ws: Workspace, today: date) -> list[int]:
+    """The years the by-year table shows, from the workspace's own dates.
+
+    From the first market launch (nothing is sold before it; with no launch date, this year or the
+    first regulation date if earlier) to the year after the last launch or regulation date, so the state after the
+    last change shows too. "in force" regulations carry no date; a workspace with no date at all
+    shows this year and the next six.
+    """
+    launches = [m.launch_date.year for m in ws.markets.values() if m.launch_date]
+    rules = [d.year for r in ws.regulations.values() for d in (r.applies_new_types, r.applies_all)
+             if d is not None and d != IN_FORCE]
+    if not launches and not rules:
+        return list(range(today.year, today.year + 7))
+    first = min(launches or [*rules, today.year])
+    last = max(launches + rules) + 1
+    return list(range(first, min(last, first + MAX_COMPLIANCE_YEARS - 1) + 1))
 
 
 def _roadmap_rows(plan: dict[str, Any]) -> list[dict[str, Any]]:
@@ -159,13 +183,14 @@ def compliance_page(request: Request, market: str | None = None, on: str | None 
     markets = [market] if market else list(ws.markets)
     cells: dict[tuple[str, str], dict[str, Any]] = {}
     by_year: dict[tuple[str, int], dict[str, int]] = {}
+    years = compliance_years(ws, day)
     plan_error = None
     rows: list[dict[str, Any]] = []
     try:
         for m in markets:
             for verdict in compliance(context, m, day).get("verdicts", []):
                 cells[(f"{verdict['model']}/{verdict['trim']}", m)] = verdict
-            for year in COMPLIANCE_YEARS:
+            for year in years:
                 by_year[(m, year)] = compliance(context, m, date(year, 1, 1)).get("summary", {})
     except EvplatformError as error:
         return error_page(request, error)
@@ -175,7 +200,7 @@ def compliance_page(request: Request, market: str | None = None, on: str | None 
         plan_error = str(error)
     return render(request, "compliance.html", title="Compliance", markets=markets, all_markets=list(ws.markets),
                   trims=[t.key for t in ws.trims()], cells=cells, day=day.isoformat(),
-                  roadmap=rows, roadmap_error=plan_error, selected=market, years=list(COMPLIANCE_YEARS),
+                  roadmap=rows, roadmap_error=plan_error, selected=market, years=years,
                   by_year=by_year, currency=ws.platform.currency)
 
 
@@ -217,6 +242,8 @@ def insights_page(request: Request) -> HTMLResponse:
             sections[name] = compute()
         except EvplatformError as error:
             unavailable[name] = str(error)
+    if "business" in sections and not sections["business"].get("available", True):
+        unavailable["business"] = sections.pop("business")["message"]
     charts = _business_charts(sections["business"]) if "business" in sections else []
     loss_chart = ""
     if "scenarios" in sections:

@@ -2,12 +2,15 @@
 
 Loading already rejects every error (with file:line). What is left are findings a platform
 engineer wants to see but that do not make the workspace wrong: parts that no configuration
-uses, features no trim selects, regulations whose dates are not confirmed. Each finding
-names the file and line to open.
+uses, features no trim selects, regulations whose dates are not confirmed. Findings that need a
+higher layer — a trim whose simulation misses its own ``targets``
+(``vehicle.targets.target_findings``) — come in through ``extra``, since the workspace sits below
+the vehicle domain. Each finding names the file and line to open.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -48,8 +51,8 @@ class CheckReport:
         }
 
 
-def check_workspace(ws: Workspace) -> CheckReport:
-    """Findings on a loaded (hence valid) workspace."""
+def check_workspace(ws: Workspace, extra: Iterable[Finding] = ()) -> CheckReport:
+    """Findings on a loaded (hence valid) workspace, then ``extra`` ones from higher layers."""
     findings: list[Finding] = _simulation_findings(ws)
     configs = list(ws.configurations.values())
     parts_file = _rel(ws, ws.root / "parts.csv")
@@ -75,6 +78,7 @@ def check_workspace(ws: Workspace) -> CheckReport:
                         f"regulation {regulation.id} is {regulation.status}: its dates are not confirmed")
             )
     findings += _role_and_zone_findings(ws)
+    findings.extend(extra)
     return CheckReport(
         workspace=str(ws.root),
         configurations=tuple(
