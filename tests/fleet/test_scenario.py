@@ -137,7 +137,7 @@ def test_derived_scenario(tiny: Workspace) -> None:
         ("fw", "1.1.0", None), ("tuner", "2.4.0", None)]
     assert scenario.market_shares == {"HOME": 0.5, "AWAY": 0.5}
     plan = fleet_plan(tiny, 3000, 1, dict(scenario.market_shares))
-    by_trim = {}
+    by_trim: dict[str, int] = {}
     for trim, _, n in plan:
         by_trim[trim.key] = by_trim.get(trim.key, 0) + n
     assert by_trim["alpha/base"] / 3000 == pytest.approx(1000 / 1500, abs=0.04)  # planned volumes 1000 : 500

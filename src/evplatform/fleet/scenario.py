@@ -255,7 +255,7 @@ def _number(value: Any, path: Path, line: int, what: str, low: float, high: floa
 
 
 def _integer(spec: LineDict, key: str, default: int, path: Path, *, minimum: int) -> int:
-    value = spec.get(key, default)
+    value: object = spec.get(key, default)
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         raise ScenarioError(f"{key} must be a whole number ≥ {minimum}, got {value!r}", path, spec.line_of(key))
     return value
