@@ -5,8 +5,10 @@ from __future__ import annotations
 import io
 import json
 import logging
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -58,3 +60,12 @@ def test_importing_the_package_configures_no_logging() -> None:
             "print(len(logging.getLogger().handlers))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "0"
+
+
+def test_the_cli_logs_json_lines_when_asked(tmp_path: Path) -> None:
+    env = {**os.environ, "EVPLATFORM_LOG_FORMAT": "json", "EVPLATFORM_LOG_LEVEL": "info"}
+    done = subprocess.run([sys.executable, "-m", "evplatform", "ota", "keys", "init", str(tmp_path / "keys")],
+                          capture_output=True, text=True, env=env, check=True, timeout=120)
+    events = [json.loads(line) for line in done.stderr.splitlines() if line.startswith("{")]
+    [created] = [e for e in events if e.get("event") == "keys_created"]
+    assert created["logger"] == "evplatform.ota.keys" and created["offline_encrypted"] is False

@@ -13,6 +13,7 @@ file and line; anything else is a bug and keeps its traceback.
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 from functools import cache
 from typing import Any
@@ -23,6 +24,7 @@ from rich.console import Console
 
 from evplatform import __version__
 from evplatform.errors import EvplatformError
+from evplatform.logs import configure_logging
 
 HELP = "Platform as code for modular EV platforms."
 
@@ -98,6 +100,9 @@ def __getattr__(name: str) -> Any:
 
 def run() -> None:
     """Console-script entry point."""
+    # the library only logs; the program decides where to (``serve --log-format`` sets its own)
+    configure_logging(os.environ.get("EVPLATFORM_LOG_LEVEL", "warning"),
+                      "json" if os.environ.get("EVPLATFORM_LOG_FORMAT") == "json" else "text")
     try:
         code = cli.main(args=sys.argv[1:], prog_name="evplatform", standalone_mode=False)
     except EvplatformError as error:

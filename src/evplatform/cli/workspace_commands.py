@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.table import Table
 
 from evplatform.cli.common import JsonOpt, WorkspaceArg, console, money, num, pct, print_json
-from evplatform.errors import WorkspaceError
 from evplatform.platform import bom_of, kpi_report, platform_vs_separate
+from evplatform.service.views import bom_summary_view
 from evplatform.vehicle.targets import target_findings
 from evplatform.workspace import Workspace, load_workspace
 from evplatform.workspace.check import check_workspace
@@ -131,22 +131,10 @@ def bom(
 
 def _bom_summary(ws: Workspace, market: str | None, as_json: bool) -> None:
     """One line per trim sold in the market: parts, BOM cost and mass (``bom --json`` without ``--trim``)."""
-    chosen = market or ws.platform.base_market
-    if chosen not in ws.markets:
-        raise WorkspaceError(f"unknown market {chosen!r} (known: {', '.join(ws.markets)})", ws.root)
-    rows: list[dict[str, Any]] = []
-    not_sold: list[str] = []
-    for t in ws.trims():
-        configuration = ws.configurations.get((t.key, chosen))
-        if configuration is None:
-            not_sold.append(t.key)
-            continue
-        result = bom_of(ws.parts, configuration)
-        rows.append({"trim": t.key, "name": t.name, "parts": len(result.lines), "bom_cost": round(result.cost, 2),
-                     "bom_mass_kg": round(result.mass_kg, 2),
-                     "cost_by_module": {k: round(v, 2) for k, v in result.cost_by_module().items()}})
+    summary = bom_summary_view(ws, market)
+    chosen, rows, not_sold = summary["market"], summary["trims"], summary["not_sold"]
     if as_json:
-        print_json({"market": chosen, "currency": ws.platform.currency, "trims": rows, "not_sold": not_sold})
+        print_json(summary)
         return
     table = Table(title=f"BOM of every trim in {chosen} ({ws.platform.currency}); --trim MODEL/TRIM for one "
                         "trim's modules", title_justify="left")

@@ -42,6 +42,7 @@ from evplatform.errors import OtaError
 from evplatform.ota.metadata_common import parse_json, write_atomic
 
 logger = logging.getLogger(__name__)
+_WARNED_PLAINTEXT: set[tuple[Path, str]] = set()
 
 REPOSITORIES = ("image", "director")
 ONLINE = {
@@ -256,7 +257,8 @@ class KeyRing:
         logger.info("private key %s loaded", name, extra={
             "event": "key_loaded", "key": name, "repository": entry.repository, "role": entry.role,
             "keyid": entry.public_key.keyid, "online": entry.online, "encrypted": entry.encrypted})
-        if not entry.online and not entry.encrypted:
+        if not entry.online and not entry.encrypted and (self.directory, name) not in _WARNED_PLAINTEXT:
+            _WARNED_PLAINTEXT.add((self.directory, name))  # once per key and process, not at every signature
             logger.warning("offline key %s is stored unencrypted in %s", name, self.directory, extra={
                 "event": "offline_key_unencrypted", "key": name, "keyid": entry.public_key.keyid})
         return key

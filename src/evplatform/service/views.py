@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from evplatform.errors import WorkspaceError
 from evplatform.platform import bom_of, kpi_report, platform_vs_separate
 from evplatform.store.vehicles import TelemetryRecord, VehicleRecord
 from evplatform.variability.model import FeatureModel
@@ -81,6 +82,25 @@ def features_view(ws: Workspace) -> dict[str, Any]:
     model = ws.feature_model
     return {"root": model.root, "features": len(model), "tree": feature_tree(model),
             "constraints": [{"text": str(c), "line": c.line} for c in model.constraints]}
+
+
+def bom_summary_view(ws: Workspace, market: str | None) -> dict[str, Any]:
+    """Every trim's BOM in one market (``evplatform bom --json`` without ``--trim``): no trim is a default."""
+    chosen = market or ws.platform.base_market
+    if chosen not in ws.markets:
+        raise WorkspaceError(f"unknown market {chosen!r} (known: {', '.join(ws.markets)})", ws.root)
+    rows: list[dict[str, Any]] = []
+    not_sold: list[str] = []
+    for t in ws.trims():
+        configuration = ws.configurations.get((t.key, chosen))
+        if configuration is None:
+            not_sold.append(t.key)
+            continue
+        result = bom_of(ws.parts, configuration)
+        rows.append({"trim": t.key, "name": t.name, "parts": len(result.lines), "bom_cost": round(result.cost, 2),
+                     "bom_mass_kg": round(result.mass_kg, 2),
+                     "cost_by_module": {k: round(v, 2) for k, v in result.cost_by_module().items()}})
+    return {"market": chosen, "currency": ws.platform.currency, "trims": rows, "not_sold": not_sold}
 
 
 def bom_view(ws: Workspace, trim_key: str, market: str | None) -> dict[str, Any]:

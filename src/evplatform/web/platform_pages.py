@@ -87,9 +87,13 @@ def platform_page(request: Request) -> HTMLResponse:
 
 
 @router.get("/bom", response_class=HTMLResponse)
-def bom_page(request: Request, trim: str, market: str | None = None) -> HTMLResponse:
+def bom_page(request: Request, trim: str | None = None, market: str | None = None) -> HTMLResponse:
     try:
         ws = context_of(request).workspace()
+        if trim is None:  # no trim is anyone's default: every trim, each linking to its own BOM
+            summary = views.bom_summary_view(ws, market)
+            return render(request, "bom_summary.html", title=f"BOM of every trim in {summary['market']}",
+                          summary=summary, currency=ws.platform.currency)
         bom = views.bom_view(ws, trim, market)
     except EvplatformError as error:
         return error_page(request, error)
