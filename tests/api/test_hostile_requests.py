@@ -1,0 +1,42 @@
+"""Hostile vehicle requests answered in the one error shape with a 4xx (issue 14 items 13 and 16)."""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.support import KeyedVehicle, error_of
+from evplatform.api.auth import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign_request
+
+PATH = "/api/vehicle/update-check"
+
+
+@pytest.mark.parametrize("stamp", ["nan", "NaN", "inf", "-inf", "1e400", "1.5e9", " 1700000000", "-1"])
+def test_a_timestamp_that_is_not_whole_unix_seconds_is_refused(
+        client: TestClient, keyed_vehicle: KeyedVehicle, stamp: str) -> None:
+    headers = sign_request(keyed_vehicle.key, keyed_vehicle.vin, "POST", PATH)
+    headers[TIMESTAMP_HEADER] = stamp
+    status, kind, message = error_of(client.post(PATH, headers=headers))
+    assert (status, kind) == (401, "Unauthenticated") and "whole unix seconds" in message
+
+
+@pytest.mark.parametrize("size", [0, 10, 63, 65, 200])
+def test_a_signature_of_the_wrong_size_is_a_401_not_a_500(
+        client: TestClient, keyed_vehicle: KeyedVehicle, size: int) -> None:
+    headers = sign_request(keyed_vehicle.key, keyed_vehicle.vin, "POST", PATH)
+    headers[SIGNATURE_HEADER] = base64.b64encode(b"\x01" * size).decode()
+    status, kind, message = error_of(client.post(PATH, headers=headers))
+    assert (status, kind) == (401, "Unauthenticated")
+    assert "bad signature" in message or "needs" in message  # an empty header is a missing one
+
+
+def test_security_headers_on_pages_and_api(client: TestClient) -> None:
+    """The campaign page's pause/resume/cancel buttons cannot be framed (clickjacking)."""
+    for path in ("/", "/campaigns", "/api/campaigns", "/no-such-page"):
+        headers = client.get(path).headers
+        assert "frame-ancestors 'none'" in headers["content-security-policy"], path
+        assert headers["x-frame-options"] == "DENY"
+        assert headers["x-content-type-options"] == "nosniff"
+        assert headers["referrer-policy"] == "same-origin"
