@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import base64
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
 
-from api.support import KeyedVehicle, error_of
+from api.support import KeyedVehicle, error_of, new_campaign
+from api.test_vehicle import signed_post
 from evplatform.api.auth import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign_request
 
 PATH = "/api/vehicle/update-check"
@@ -40,3 +42,18 @@ def test_security_headers_on_pages_and_api(client: TestClient) -> None:
         assert headers["x-frame-options"] == "DENY"
         assert headers["x-content-type-options"] == "nosniff"
         assert headers["referrer-policy"] == "same-origin"
+
+
+def test_a_report_dated_ahead_of_the_servers_clock_is_refused_and_opens_no_wave(
+        client: TestClient, keyed_vehicle: KeyedVehicle, tokens: dict[str, str]) -> None:
+    """A report dated now + 49 h once skipped a 48 h soak and opened the next wave at once."""
+    cid = new_campaign(client, tokens["release_manager"])["id"]
+    before = client.get(f"/api/campaigns/{cid}").json()
+    signed_post(client, keyed_vehicle, "/api/vehicle/update-check")
+    ahead = (datetime.now(UTC) + timedelta(hours=49)).isoformat()
+    response = signed_post(client, keyed_vehicle, "/api/vehicle/report",
+                           {"campaign_id": cid, "outcome": "succeeded", "at": ahead})
+    status, kind, message = error_of(response)
+    assert (status, kind) == (422, "ReportedTimeError") and "ahead of the server's clock" in message
+    after = client.get(f"/api/campaigns/{cid}").json()
+    assert [w["state"] for w in after["waves"]] == [w["state"] for w in before["waves"]]
