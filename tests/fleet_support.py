@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from evplatform.fleet.registry import VehicleSpec
 from evplatform.store import Store
@@ -10,6 +10,9 @@ from evplatform.store import releases as rdb
 from evplatform.workspace import Workspace
 
 T0 = datetime(2026, 11, 2, tzinfo=UTC)
+#: The server's clock in the fleet tests: a month after T0, so events dated T0 … T0 + 30 days are
+#: recent evidence (fleet.reported_time) whatever day the tests run on.
+FLEET_NOW = T0 + timedelta(days=30)
 
 
 def small_fleet_specs(ws: Workspace, per_cell: int, markets: tuple[str, ...] = ("CN", "DE")) -> list[VehicleSpec]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -14,7 +14,7 @@ from evplatform.api.auth import sign_request
 from evplatform.store import Store
 from evplatform.store import vehicles as vdb
 
-AT = datetime(2026, 12, 1, 9, 0, tzinfo=UTC).isoformat()
+AT = (datetime.now(UTC) - timedelta(hours=1)).replace(microsecond=0).isoformat()  # recent, on any day
 
 
 def post_signed(client: TestClient, vehicle: KeyedVehicle, events: list[dict]) -> httpx.Response:

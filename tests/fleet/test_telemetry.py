@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from evplatform.clock import FixedClock
 from evplatform.fleet.registry import VehicleSpec, register_vehicles
+from evplatform.fleet.reported_time import ReportedTimeError
 from evplatform.fleet.telemetry import TelemetryError, TelemetryEvent, ingest
 from evplatform.store import Store
 from evplatform.store import vehicles as vdb
 from evplatform.workspace import Workspace
-from fleet_support import T0
+from fleet_support import FLEET_NOW, T0
 
 VIN = "LMDAB100000000001"
 PRIVATE = "LMDAB100000000002"
@@ -19,6 +21,7 @@ PRIVATE = "LMDAB100000000002"
 
 @pytest.fixture
 def two(store: Store, demo: Workspace) -> Store:
+    store.clock = FixedClock(FLEET_NOW)
     register_vehicles(
         store,
         demo,
@@ -61,3 +64,20 @@ def test_bad_events_are_refused_and_nothing_is_stored(two: Store, event: Telemet
 
 def test_safety_events_need_no_consent(two: Store) -> None:
     assert ingest(two, [TelemetryEvent(PRIVATE, "crash", T0), TelemetryEvent(PRIVATE, "health", T0)]) == 2
+
+
+@pytest.mark.parametrize(("offset", "message"), [(timedelta(hours=100), "ahead of the server's clock"),
+                                                  (timedelta(minutes=6), "ahead of the server's clock"),
+                                                  (-timedelta(days=91), "more than 90 days before")])
+def test_an_event_dated_outside_the_window_around_the_servers_clock_is_refused(
+        two: Store, offset: timedelta, message: str) -> None:
+    """A crash dated 100 h ahead once opened the next wave of every running campaign at once."""
+    with pytest.raises(ReportedTimeError, match=message):
+        ingest(two, [TelemetryEvent(VIN, "soc", FLEET_NOW, 50.0), TelemetryEvent(VIN, "crash", FLEET_NOW + offset)])
+    assert vdb.telemetry(two) == []  # all or none
+
+
+def test_an_event_within_the_window_is_stored_as_the_vehicle_dated_it(two: Store) -> None:
+    at = FLEET_NOW + timedelta(minutes=4)  # a vehicle clock slightly ahead is evidence, kept as sent
+    assert ingest(two, [TelemetryEvent(VIN, "crash", at)]) == 1
+    assert vdb.telemetry(two)[0].at.replace(tzinfo=UTC) == at

@@ -150,10 +150,10 @@ async def vehicle_caller(request: Request, context: Annotated[AppContext, Depend
             f"a vehicle request needs {VIN_HEADER}, {TIMESTAMP_HEADER}, {NONCE_HEADER} and {SIGNATURE_HEADER}"
         )
     now = context.clock().timestamp()
-    try:
-        skew = abs(float(stamp) - now)
-    except ValueError:
-        raise Unauthenticated(f"{TIMESTAMP_HEADER} must be unix seconds, got {stamp!r}") from None
+    # whole unix seconds only: float() takes "nan" (every comparison false, never stale) and "1e400"
+    if not (stamp.isascii() and stamp.isdigit() and len(stamp) <= 12):
+        raise Unauthenticated(f"{TIMESTAMP_HEADER} must be whole unix seconds, got {stamp[:32]!r}")
+    skew = abs(int(stamp) - now)
     if skew > REPLAY_WINDOW:
         raise Unauthenticated(f"request timestamp is {skew:.0f} s from the server clock (window {REPLAY_WINDOW:.0f} s)")
     try:
@@ -167,7 +167,7 @@ async def vehicle_caller(request: Request, context: Annotated[AppContext, Depend
     payload = signing_payload(request.method, path, stamp, nonce, await request.body())
     try:
         _verify_key(key_text, vin).verify(payload, signature)
-    except BadSignatureError:
+    except (BadSignatureError, ValueError, TypeError):  # nacl raises ValueError for a signature of the wrong size
         raise Unauthenticated(f"bad signature for vehicle {vin}") from None
     if not request.app.state.replay.first_use(signature, now):
         raise Unauthenticated("this signed request was already used (replay)")

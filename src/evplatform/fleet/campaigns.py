@@ -26,6 +26,7 @@ from evplatform.errors import FleetError
 from evplatform.fleet import gates
 from evplatform.fleet.gates import DEFAULT_WAVES, Counts, MaintenanceWindow, WavePolicy
 from evplatform.fleet.link import VehicleLink
+from evplatform.fleet.reported_time import check_reported_time
 from evplatform.fleet.targets import TargetFilter, select_targets
 from evplatform.fleet.update_records import next_rxswin
 from evplatform.store import Store
@@ -284,11 +285,13 @@ def report(store: Store, campaign_id: int, vin: str, outcome: str, *, at: dateti
         raise FleetError(f"vehicle {vin} is not a target of campaign {campaign_id}")
     if states[ids[vin]] == "cancelled":
         raise FleetError(f"campaign {campaign_id} was cancelled before vehicle {vin} was updated")
+    now = store.now()  # gates run on the server's clock; the vehicle's time is evidence only
+    check_reported_time(at, now, f"report from {vin}")
     counted = cdb.record_reports(
         store, campaign_id, np.array([ids[vin]], dtype=np.int64), np.array([outcome], dtype=object), at=at,
         details=[detail], rxswin_rule=next_rxswin,
     )
-    evaluate(store, campaign_id, now=at)
+    evaluate(store, campaign_id, now=now)
     return counted == 1
 
 

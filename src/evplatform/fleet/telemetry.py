@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from evplatform.errors import FleetError
+from evplatform.fleet.reported_time import check_reported_time
 from evplatform.store import Store
 from evplatform.store import vehicles as db
 
@@ -55,8 +56,10 @@ def _check(index: int, event: TelemetryEvent) -> None:
 
 def ingest(store: Store, events: Sequence[TelemetryEvent]) -> int:
     """Check and store a batch of events (all or none); returns how many were stored."""
+    now = store.now()
     for index, event in enumerate(events):
         _check(index, event)
+        check_reported_time(event.at, now, f"event {index} ({event.vin})")
     ids = db.vehicle_ids(store, sorted({e.vin for e in events}))
     unknown = sorted({e.vin for e in events} - set(ids))
     if unknown:
@@ -77,9 +80,8 @@ def ingest(store: Store, events: Sequence[TelemetryEvent]) -> int:
             }
         )
     stored = db.insert_telemetry(store, rows)
-    crashes = [e.at for e in events if e.kind == "crash"]
-    if crashes:
-        _gate_running_campaigns(store, max(crashes))
+    if any(e.kind == "crash" for e in events):
+        _gate_running_campaigns(store, store.now())  # on the server's clock, never a crash event's time
     return stored
 
 

@@ -25,9 +25,7 @@ VINs are ``V`` + the store's vehicle id (the link sees ids only).
 
 from __future__ import annotations
 
-import errno
 import hashlib
-import os
 import shutil
 import tempfile
 import time
@@ -44,9 +42,11 @@ from securesystemslib.signer import CryptoSigner
 from evplatform.clock import FixedClock
 from evplatform.errors import FleetError, OtaError
 from evplatform.fleet.link import Delivery, FailureModel, offer_draws
-from evplatform.ota.client import Ecu, Fetcher, HttpFetcher, ServiceFetcher, SlotImage, VehicleClient
+from evplatform.fleet.offer_faults import POWER_LOSS_STEPS, Faults, PowerLoss, fault_hook
+from evplatform.fleet.uptane_transport import ImageTransport, VehicleFetcher, scratch_dir
+from evplatform.ota.client import Ecu, SlotImage, VehicleClient
 from evplatform.ota.client.errors import InstallError
-from evplatform.ota.client.slots import EcuSlots, FaultHook
+from evplatform.ota.client.slots import EcuSlots
 from evplatform.ota.image_repository import ImageTarget
 from evplatform.ota.keys import KeyRing, generate_private_key, signer_of
 from evplatform.ota.service import OtaService
@@ -54,30 +54,10 @@ from evplatform.store.releases import ReleaseRecord
 
 #: Bytes of each simulated image (content derived from the release id: same release, same hash).
 IMAGE_SIZE = 4096
-#: Base url of the simulated image transport (a reserved name: nothing leaves the process).
-SIMULATED_URL = "http://ota.invalid/"
 #: Re-sign Image repository metadata that would expire within this margin of the simulated time.
 FRESHNESS_MARGIN = timedelta(hours=2)
-#: Where a power loss hits: while writing the inactive slot, or during the trial boot.
-POWER_LOSS_STEPS = ("image-written", "trial-booted")
-
-
-class _PowerLoss(BaseException):
-    """The vehicle lost power: nothing after this point runs (not an error the client may catch)."""
-
-
 #: Where the link's clock stands until the first offer moves it to the campaign's simulated time.
 BEFORE_FIRST_OFFER = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-@dataclass(frozen=True, slots=True)
-class _Faults:
-    """What one offer meets (drawn per vehicle and release)."""
-
-    interrupt: bool
-    install_failure: bool
-    power_loss_at: str | None
-    crash: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,69 +75,8 @@ class _Vehicle:
     hardware: dict[str, str] = field(default_factory=dict)  # ECU serial -> hardware id (primary first)
     serials: dict[str, str] = field(default_factory=dict)  # ECU name (software.yaml) -> this vehicle's serial
     signers: dict[str, CryptoSigner] = field(default_factory=dict)
-    fetcher: _VehicleFetcher | None = None
+    fetcher: VehicleFetcher | None = None
     client: VehicleClient | None = None
-
-
-class _ImageTransport:
-    """httpx transport handler serving images from the service, with ``Range`` and injected cuts.
-
-    A request carrying ``X-Interrupt-After: N`` and no ``Range`` gets a 200 whose body breaks after
-    N bytes (``httpx.ReadError``, as a dropped mobile link would); a ``Range`` request gets 206.
-    """
-
-    def __init__(self, service: OtaService) -> None:
-        self.service = service
-
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        parts = request.url.path.strip("/").split("/")
-        if len(parts) != 2 or parts[0] != "images":
-            return httpx.Response(404)
-        try:
-            data = self.service.image_path(parts[1]).read_bytes()
-        except OtaError:
-            return httpx.Response(404)
-        wanted = request.headers.get("range", "")
-        if wanted.startswith("bytes=") and wanted.endswith("-") and wanted[6:-1].isdigit():
-            start = int(wanted[6:-1])
-            if start >= len(data):
-                return httpx.Response(416)
-            return httpx.Response(206, content=data[start:],
-                                  headers={"content-range": f"bytes {start}-{len(data) - 1}/{len(data)}"})
-        cut = request.headers.get("x-interrupt-after", "")
-        if cut.isdigit():
-            return httpx.Response(200, stream=_CutStream(data, int(cut)))
-        return httpx.Response(200, content=data)
-
-
-class _CutStream(httpx.SyncByteStream):
-    def __init__(self, data: bytes, after: int) -> None:
-        self.data = data
-        self.after = after
-
-    def __iter__(self) -> Any:
-        yield self.data[: self.after]
-        raise httpx.ReadError("simulated link loss in the middle of the image")
-
-
-class _VehicleFetcher(Fetcher):
-    """Metadata from the service in-process; images too, or over HTTP with a cut when asked."""
-
-    def __init__(self, service: OtaService, http: httpx.Client) -> None:
-        self.direct = ServiceFetcher(service)
-        self.http = http
-        self.interrupt_after: int | None = None
-        self.resumed = 0
-
-    def _fetch(self, url: str, max_length: int) -> bytes:
-        if self.interrupt_after is None or not url.startswith("images/"):
-            return self.direct.fetch(url, max_length)
-        fetcher = HttpFetcher(SIMULATED_URL, client=self.http,
-                              headers={"X-Interrupt-After": str(self.interrupt_after)})
-        self.interrupt_after = None  # only the first transfer of this offer is cut
-        data = fetcher.fetch(url, max_length)
-        self.resumed += fetcher.resumed
-        return data
 
 
 class UptaneLink:
@@ -223,7 +142,7 @@ class UptaneLink:
             power = bool(u_install[i] < f.power_loss)
             failed = not power and bool(u_install[i] < f.power_loss + f.install_failure)
             step = POWER_LOSS_STEPS[int(u_install[i] / f.power_loss * len(POWER_LOSS_STEPS))] if power else None
-            faults = _Faults(
+            faults = Faults(
                 interrupt=bool(u_download[i] < f.download_interruption),
                 install_failure=failed,
                 power_loss_at=step,
@@ -258,7 +177,7 @@ class UptaneLink:
         keyring = KeyRing.init(root / "keys")
         service = OtaService.initialise(root, self.clock, keyring)
         roots = {"image": service.image_metadata("root", 1), "director": service.director.files.read_bytes("root", 1)}
-        http = httpx.Client(transport=httpx.MockTransport(_ImageTransport(service)))
+        http = httpx.Client(transport=httpx.MockTransport(ImageTransport(service)))
         self._server = _Server(service, keyring.signers("image", "targets"), roots, http)
 
     @property
@@ -315,14 +234,14 @@ class UptaneLink:
 
     # -- one offer -----------------------------------------------------------------------------
     def _offer(self, vehicle: _Vehicle, release: ReleaseRecord, image: ImageTarget,
-               faults: _Faults) -> tuple[str, str, bool]:
+               faults: Faults) -> tuple[str, str, bool]:
         serial = vehicle.serials[release.ecu]
         self.service.assign(vehicle.vin, serial, image.filepath)
         client = self._client(vehicle)
         fetcher = self._fetcher(vehicle)
         fetcher.interrupt_after = image.length // 2 if faults.interrupt else None
         resumed_before = fetcher.resumed
-        client.slots[serial].fault = _fault_hook(faults)
+        client.slots[serial].fault = fault_hook(faults)
 
         def healthy(booted: SlotImage, data: bytes) -> bool:
             return not (faults.crash and booted.sha256 == image.sha256)
@@ -335,7 +254,7 @@ class UptaneLink:
             except OtaError as error:  # verification or transport: nothing installed
                 return self._give_up(vehicle, serial, "failed", f"update refused: {type(error).__name__}: {error}")
             booted = {r.ecu_serial: r for r in client.boot(healthy)}[serial]
-        except _PowerLoss:
+        except PowerLoss:
             return self._after_power_loss(vehicle, serial, healthy, faults.power_loss_at or "")
         finally:
             client.slots[serial].fault = None
@@ -398,9 +317,9 @@ class UptaneLink:
             vehicle.client = None  # rebuilt with the new ECU; its first manifest goes with the first cycle
         return vehicle
 
-    def _fetcher(self, vehicle: _Vehicle) -> _VehicleFetcher:
+    def _fetcher(self, vehicle: _Vehicle) -> VehicleFetcher:
         if vehicle.fetcher is None:
-            vehicle.fetcher = _VehicleFetcher(self.service, self._started().http)
+            vehicle.fetcher = VehicleFetcher(self.service, self._started().http)
         return vehicle.fetcher
 
     def _client(self, vehicle: _Vehicle) -> VehicleClient:
@@ -458,28 +377,3 @@ class UptaneLink:
             repository.refresh_snapshot()
         elif repository.timestamp.signed.expires <= soon:
             repository.refresh_timestamp()
-
-
-def scratch_dir() -> str | None:
-    """A memory filesystem for the temporary vehicles when there is one (``/dev/shm``), else the default.
-
-    The slots fsync every file they write (that is what makes them power-loss safe on a real ECU);
-    on a shared disk that costs tens of milliseconds per vehicle, on tmpfs almost nothing, and the
-    write order — all the power-loss injection relies on — is the same.
-    """
-    shm = Path("/dev/shm")  # noqa: S108 - per-run folders made with mkdtemp (mode 0700) inside it
-    return str(shm) if shm.is_dir() and os.access(shm, os.W_OK) else None
-
-
-def _fault_hook(faults: _Faults) -> FaultHook | None:
-    """The slots' fault hook that injects this offer's write error or power loss."""
-    if not faults.install_failure and faults.power_loss_at is None:
-        return None
-
-    def hook(step: str) -> None:
-        if faults.install_failure and step == "image-written":
-            raise OSError(errno.EIO, "injected write error in the inactive slot")
-        if step == faults.power_loss_at:
-            raise _PowerLoss(step)
-
-    return hook

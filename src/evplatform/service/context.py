@@ -68,7 +68,7 @@ class AppContext:
         """The database, opened and migrated on first use; StoreError (503) while unreachable."""
         with self._lock:
             if self._store is None:
-                self._store = open_store(self.database_url)
+                self._store = open_store(self.database_url, clock=self.clock)  # audit rows on the server clock
             return self._store
 
     def ota(self) -> OtaService:
