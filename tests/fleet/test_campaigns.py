@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pytest
 
-from evplatform.errors import FleetError
+from evplatform.errors import ConflictError, FleetError
 from evplatform.fleet import campaigns as fc
 from evplatform.fleet import targets as ft
 from evplatform.fleet.gates import MaintenanceWindow, WavePolicy
@@ -252,3 +252,16 @@ def test_cancel_keeps_in_flight_installs_and_drops_the_never_offered(fleet: Stor
     assert pdb.report_counts(fleet, cid) == {"succeeded": 1, "failed": 1}
     info = fc.progress(fleet, cid)
     assert info["waves"][0]["cancelled"] == 280 and info["state"] == "cancelled"
+
+
+def test_a_second_unfinished_campaign_on_the_same_ecu_is_refused(fleet: Store, demo: Workspace) -> None:
+    """Two running campaigns on one ECU (2.0.3 and 2.0.9) once moved vehicles from 2.0.9 back to 2.0.3."""
+    first = started(fleet)
+    newer = add_release(fleet, demo, "hub-os", "1.8.0")
+    approve(fleet, newer, "CN", "EU")
+    second = fc.create_campaign(fleet, name="t2", release_id=newer, now=T0)
+    with pytest.raises(ConflictError, match=f"campaign {first} \\(hub-os-1.7.0\\) is still running on ECU"):
+        fc.start_campaign(fleet, second, now=T0)
+    assert cdb.campaign(fleet, second).state == "draft"
+    fc.cancel_campaign(fleet, first, reason="superseded", now=T0)
+    assert fc.start_campaign(fleet, second, now=T0).targets > 0  # once the first is finished

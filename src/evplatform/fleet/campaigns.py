@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from evplatform.errors import FleetError
+from evplatform.errors import ConflictError, FleetError
 from evplatform.fleet import gates
 from evplatform.fleet.gates import DEFAULT_WAVES, Counts, MaintenanceWindow, WavePolicy
 from evplatform.fleet.link import VehicleLink
@@ -78,6 +78,23 @@ class StartSummary:
     excluded: dict[str, int]
 
 
+#: States in which a campaign may still offer its release to vehicles (halted ones may be resumed).
+UNFINISHED = ("running", "paused", "halted")
+
+
+def _refuse_a_second_campaign_on_the_ecu(store: Store, campaign_id: int, ecu: str) -> None:
+    """One unfinished campaign per ECU: two (say 2.0.3 and 2.0.9) would offer a vehicle already on
+    the newer release the older one, and move it back. Finish or cancel the first, then start."""
+    for other in cdb.list_campaigns(store):
+        if other.id == campaign_id or other.state not in UNFINISHED:
+            continue
+        release = rdb.release(store, other.release_id)
+        if release is not None and release.ecu == ecu:
+            raise ConflictError(f"campaign {campaign_id}: campaign {other.id} ({other.release_id}) is still "
+                                f"{other.state} on ECU {ecu}; finish or cancel it first, two campaigns on one "
+                                "ECU could move vehicles back to the older release")
+
+
 def start_campaign(
     store: Store, campaign_id: int, *, actor: str = "system", now: datetime | None = None
 ) -> StartSummary:
@@ -93,6 +110,7 @@ def start_campaign(
     release = rdb.release(store, campaign.release_id)
     if release is None:
         raise AssertionError("foreign key")  # an invariant, kept under python -O
+    _refuse_a_second_campaign_on_the_ecu(store, campaign_id, release.ecu)
     targets = select_targets(store, release, TargetFilter.from_dict(campaign.target), forced=campaign.forced)
     if len(targets.vehicle_ids) == 0:
         raise FleetError(f"campaign {campaign_id} has no vehicle to update ({_excluded_text(targets.excluded)})")
