@@ -133,7 +133,7 @@ def _by_reason(report: dict[str, Any]) -> dict[tuple[str, str], tuple[dict[str, 
 
 
 def _trims_text(trims: list[tuple[str, str]], every: dict[str, list[str]]) -> str:
-    """``su7, yu7/max``: a model name alone means all its trims."""
+    """``city, sedan/max``: a model name alone means all its trims."""
     by_model: dict[str, list[str]] = {}
     for model, trim in trims:
         by_model.setdefault(model, []).append(trim)

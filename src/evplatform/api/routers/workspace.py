@@ -41,7 +41,7 @@ def kpi(context: Context) -> dict[str, Any]:
             summary="The bill of materials of one trim in one market (`evplatform bom --json`)")
 def bom(
     context: Context,
-    trim: Annotated[str, Query(description="model/trim, e.g. su7/max")],
+    trim: Annotated[str, Query(description="model/trim: a model id of platform.yaml and one of its trims")],
     market: Annotated[str | None, Query(description="default: the platform's base market")] = None,
 ) -> dict[str, Any]:
     return views.bom_view(context.workspace(), trim, market)
