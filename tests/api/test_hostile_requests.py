@@ -57,3 +57,25 @@ def test_a_report_dated_ahead_of_the_servers_clock_is_refused_and_opens_no_wave(
     assert (status, kind) == (422, "ReportedTimeError") and "ahead of the server's clock" in message
     after = client.get(f"/api/campaigns/{cid}").json()
     assert [w["state"] for w in after["waves"]] == [w["state"] for w in before["waves"]]
+
+
+def test_an_anonymous_body_is_refused_before_it_is_read(client: TestClient) -> None:
+    """A 200 MB POST without a token was once read and parsed before its 401 (152 MB → 795 MB)."""
+    status, kind, message = error_of(client.post("/api/telemetry", content=b"x" * 4096,
+                                                 headers={"Content-Type": "application/json"}))
+    assert (status, kind) == (401, "Unauthenticated") and "before sending a body" in message
+
+
+def test_a_body_over_the_routes_limit_is_413_declared_or_not(client: TestClient, tokens: dict[str, str]) -> None:
+    headers = {"Authorization": f"Bearer {tokens['engineer']}", "Content-Type": "application/json"}
+    big = b"x" * (1024**2 + 1)
+    status, kind, _ = error_of(client.post("/api/telemetry", content=big, headers=headers))
+    assert (status, kind) == (413, "PayloadTooLarge")
+    chunks = (big[i:i + 65536] for i in range(0, len(big), 65536))  # no Content-Length: counted as it arrives
+    status, kind, _ = error_of(client.post("/api/telemetry", content=chunks, headers=headers))
+    assert (status, kind) == (413, "PayloadTooLarge")
+
+
+def test_a_vehicle_manifest_needs_no_token_its_body_is_signed(client: TestClient) -> None:
+    response = client.post("/uptane/director/VIN0000000000001/manifest", content=b"{}")
+    assert response.status_code != 401  # judged by the Director (no OTA root here), not by the guard

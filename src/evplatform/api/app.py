@@ -14,6 +14,7 @@ from fastapi import FastAPI, Request, Response
 
 import evplatform
 from evplatform.api.auth import ReplayGuard
+from evplatform.api.body_limits import BodyLimits
 from evplatform.api.errors import install_error_handlers
 from evplatform.api.routers import (
     accounts,
@@ -76,6 +77,7 @@ def create_app(
     app.state.replay = ReplayGuard()
     install_error_handlers(app)
     app.middleware("http")(_security_headers)
+    app.add_middleware(BodyLimits)  # added last, runs first: before any body is read
     for module in (workspace_router, simulation, compliance, fleet, telemetry, releases, campaigns, stability,
                    vehicle, uptane, insights, accounts):
         app.include_router(module.router)
