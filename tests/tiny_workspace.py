@@ -171,10 +171,16 @@ def write_vehicle_workspace(root: Path, renames: dict[str, str] | None = None) -
     return root
 
 
-def edit_file(path: Path, old: str, new: str) -> int:
-    """Replace the one occurrence of ``old`` and return its (1-based) line number."""
+def replace_first(path: Path, old: str, new: str) -> int:
+    """Replace the first occurrence of ``old`` and return its (1-based) line number."""
     text = path.read_text()
-    assert text.count(old) == 1, f"{old!r} occurs {text.count(old)} times in {path}"
     index = text.index(old)
     path.write_text(text[:index] + new + text[index + len(old):])
     return text[:index].count("\n") + 1
+
+
+def edit_file(path: Path, old: str, new: str) -> int:
+    """Replace the one occurrence of ``old`` and return its (1-based) line number."""
+    count = path.read_text().count(old)
+    assert count == 1, f"{old!r} occurs {count} times in {path}"
+    return replace_first(path, old, new)

@@ -5,28 +5,13 @@ Each test copies the demo workspace, breaks one thing, and checks the error poin
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
 from evplatform.errors import EvplatformError, SourceError
-from evplatform.workspace import demo_path, load_workspace
-
-
-@pytest.fixture
-def ws_dir(tmp_path: Path) -> Path:
-    target = tmp_path / "ws"
-    shutil.copytree(demo_path(), target)
-    return target
-
-
-def edit(path: Path, old: str, new: str) -> int:
-    """Replace the first occurrence and return its (1-based) line number."""
-    text = path.read_text()
-    index = text.index(old)
-    path.write_text(text[:index] + new + text[index + len(old):])
-    return text[:index].count("\n") + 1
+from evplatform.workspace import load_workspace
+from tiny_workspace import replace_first as edit
 
 
 def append(path: Path, line: str) -> int:

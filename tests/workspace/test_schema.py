@@ -6,31 +6,16 @@ an impossible value) and checks the error names the file, the line and what was 
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
 from evplatform.errors import SourceError
-from evplatform.workspace import demo_path, load_workspace
+from evplatform.workspace import load_workspace
 from evplatform.workspace.schema import YAML_FILES, check_mapping
 from evplatform.workspace.schema.reference import example_of
 from evplatform.workspace.sources import LineDict, read_yaml_mapping
-
-
-@pytest.fixture
-def ws_dir(tmp_path: Path) -> Path:
-    target = tmp_path / "ws"
-    shutil.copytree(demo_path(), target)
-    return target
-
-
-def edit(path: Path, old: str, new: str) -> int:
-    """Replace the first occurrence and return its (1-based) line number."""
-    text = path.read_text()
-    index = text.index(old)
-    path.write_text(text[:index] + new + text[index + len(old):])
-    return text[:index].count("\n") + 1
+from tiny_workspace import replace_first as edit
 
 
 def load_error(ws_dir: Path) -> SourceError:
