@@ -64,6 +64,8 @@ def test_an_anonymous_body_is_refused_before_it_is_read(client: TestClient) -> N
     status, kind, message = error_of(client.post("/api/telemetry", content=b"x" * 4096,
                                                  headers={"Content-Type": "application/json"}))
     assert (status, kind) == (401, "Unauthenticated") and "before sending a body" in message
+    refused = client.post("/api/telemetry", content=b"x" * 16, headers={"Content-Type": "application/json"})
+    assert "frame-ancestors 'none'" in refused.headers["content-security-policy"]
 
 
 def test_a_body_over_the_routes_limit_is_413_declared_or_not(client: TestClient, tokens: dict[str, str]) -> None:

@@ -107,3 +107,19 @@ def test_ecu_serials_are_unique_across_the_fleet(server: Server, tmp_path: Path)
     assert VIN_B not in server.director.vehicles()
     # re-registering the same vehicle (an ECU replaced in the workshop) keeps its own serials
     server.director.register_vehicle(VIN_A, f"{VIN_A}-main", {f"{VIN_A}-main": ("hw-main", key)})
+
+
+def test_a_failed_registration_holds_no_serial(server: Server, monkeypatch: pytest.MonkeyPatch) -> None:
+    import evplatform.ota.director as director_module
+
+    key = public_key_of(generate_private_key())
+
+    def disk_full(*_: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(director_module, "write_vehicle", disk_full)
+    with pytest.raises(OSError):
+        server.director.register_vehicle(VIN_A, "SER-1", {"SER-1": ("hw-main", key)})
+    monkeypatch.undo()
+    server.director.register_vehicle(VIN_B, "SER-1", {"SER-1": ("hw-main", key)})  # the serial is free
+    assert server.director.ecu_index.owner("SER-1") == VIN_B

@@ -6,15 +6,15 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
 
 import evplatform
 from evplatform.api.auth import ReplayGuard
-from evplatform.api.body_limits import BodyLimits
+from evplatform.api.body_limits import ASGIApp, BodyLimits, Message, Receive, Scope, Send
 from evplatform.api.errors import install_error_handlers
 from evplatform.api.routers import (
     accounts,
@@ -76,8 +76,8 @@ def create_app(
     app.state.context = context
     app.state.replay = ReplayGuard()
     install_error_handlers(app)
-    app.middleware("http")(_security_headers)
-    app.add_middleware(BodyLimits)  # added last, runs first: before any body is read
+    app.add_middleware(BodyLimits)  # runs before any route reads a body
+    app.add_middleware(SecurityHeaders)  # outermost: the guard's own 401/413 get the headers too
     for module in (workspace_router, simulation, compliance, fleet, telemetry, releases, campaigns, stability,
                    vehicle, uptane, insights, accounts):
         app.include_router(module.router)
@@ -99,10 +99,29 @@ SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
 }
+_RAW_HEADERS = [(name.lower().encode(), value.encode()) for name, value in SECURITY_HEADERS.items()]
 
 
-async def _security_headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-    response = await call_next(request)
-    for name, value in SECURITY_HEADERS.items():
-        response.headers.setdefault(name, value)
-    return response
+class SecurityHeaders:
+    """Pure ASGI: adds ``SECURITY_HEADERS`` to every response start a route has not set itself.
+
+    Not ``app.middleware("http")``: that wraps every request and response in extra objects, on
+    the path every vehicle's update check takes.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                present = {name.lower() for name, _ in message.get("headers", [])}
+                message["headers"] = [*message.get("headers", []),
+                                      *((n, v) for n, v in _RAW_HEADERS if n not in present)]
+            await send(message)
+
+        await self.app(scope, receive, with_headers)

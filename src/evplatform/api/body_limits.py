@@ -20,6 +20,8 @@ import json
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
+from evplatform.api.errors import error_body
+
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
@@ -111,7 +113,7 @@ def _replay(body: bytes, receive: Receive) -> Receive:
 
 
 async def _error(send: Send, status: int, kind: str, message: str, extra: dict[str, str] | None = None) -> None:
-    body = json.dumps({"error": {"status": status, "type": kind, "message": message}}).encode()
+    body = json.dumps(error_body(status, kind, message)).encode()
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
     headers += [(k.lower().encode(), v.encode()) for k, v in (extra or {}).items()]
     await send({"type": "http.response.start", "status": status, "headers": headers})

@@ -35,8 +35,9 @@ class EcuIndex:
         except FileNotFoundError:
             return None
 
-    def claim(self, vin: str, serials: Iterable[str]) -> None:
-        """Record ``serials`` as ``vin``'s; OtaError, with nothing recorded, if another vehicle has one."""
+    def claim(self, vin: str, serials: Iterable[str]) -> list[str]:
+        """Record ``serials`` as ``vin``'s and return those it did not hold yet; OtaError, with nothing
+        recorded, if another vehicle has one."""
         self.folder.mkdir(parents=True, exist_ok=True)
         claimed: list[str] = []
         try:
@@ -53,6 +54,7 @@ class EcuIndex:
         except OtaError:
             self.release(vin, claimed)
             raise
+        return claimed
 
     def release(self, vin: str, serials: Iterable[str]) -> None:
         """Forget ``serials`` of ``vin`` (ECUs removed from it), so another vehicle may take them."""

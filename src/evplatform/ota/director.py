@@ -144,7 +144,7 @@ class Director:
                 raise OtaError(f"vehicle {vin} ECU {serial}: an ed25519 public key is required")
             records[serial] = EcuRecord(serial, hardware_id, key)
         previous = self._vehicles.get(vin) or (read_vehicle(folder) if (folder / "vehicle.json").exists() else None)
-        self.ecu_index.claim(vin, records)
+        claimed = self.ecu_index.claim(vin, records)
         record = VehicleRecord(vin, primary_serial, records)
         if previous is not None:
             record.versions = dict(previous.versions)
@@ -153,7 +153,11 @@ class Director:
             record.reports = {s: r for s, r in previous.reports.items() if s in records}
             record.installed = {s: i for s, i in previous.installed.items() if s in records}
             record.manifest_time = previous.manifest_time
-        write_vehicle(folder, record)
+        try:
+            write_vehicle(folder, record)
+        except BaseException:
+            self.ecu_index.release(vin, claimed)  # no serial held by a vehicle that was not registered
+            raise
         self._vehicles[vin] = record
         if previous is not None:
             self.ecu_index.release(vin, set(previous.ecus) - set(records))
