@@ -50,7 +50,7 @@ class ClientState:
                 str(data.get("nonce_sent", "")),
                 timedelta(seconds=float(data.get("clock_offset_s", 0))),
             )
-        except (ValueError, TypeError, AttributeError) as error:
+        except (ValueError, TypeError, AttributeError, KeyError) as error:
             raise ClientError(f"{path}: unreadable client state ({error})") from error
 
     def save(self) -> None:
