@@ -280,6 +280,8 @@ class TrustedRepository:
         new: Snapshot = loaded.metadata.signed
         _check_meta(self.timestamp.snapshot_meta, data, new.version, what)
         verify_signatures(self._root.keys, self._root.roles[Snapshot.type], loaded, what)
+        # U 5.4.4.5 step 4. Implied today by the timestamp's rollback check and step 2 above (an
+        # equivalent mutant in the mutation run); kept because the Standard requires it of this step.
         if new.version < self.previous.snapshot:
             raise RollbackError(f"{what}: version {new.version} is older than trusted {self.previous.snapshot}")
         for name, version in self.previous.snapshot_meta.items():
