@@ -123,3 +123,19 @@ def test_the_keys_versions_were_trusted_under_are_saved_and_read_back(world: Wor
     (client.state_folder / "state.json").write_text(json.dumps(data))
     with pytest.raises(e.ClientError, match="unreadable client state"):
         ClientState.load(client.state_folder)
+
+
+@pytest.mark.parametrize("rotated", [True, False])
+def test_a_state_without_the_keys_record_compares_with_the_root_it_starts_from(world: World, rotated: bool) -> None:
+    """A state saved before the keys were recorded: reset only when this check's roots rotate the key."""
+    first = world.publish().files["image/1.root.json"]
+    if rotated:
+        world.image.add_root(RootSpec({**world.image.keys, "timestamp": [7]}))
+    files = world.publish().files
+    trusted = TrustedRepository("Image repository", first, NOW, RepositoryVersions(timestamp=1000))
+    if rotated:
+        trusted.update_root(files["image/2.root.json"])
+        assert trusted.update_timestamp(files["image/timestamp.json"]).version == 1
+    else:
+        with pytest.raises(e.RollbackError, match="older than trusted 1000"):
+            trusted.update_timestamp(files["image/timestamp.json"])
