@@ -302,11 +302,16 @@ def test_expired_metadata(server: Server, car: Vehicle) -> None:
 
 
 def test_hash_mismatch_between_director_and_image_repository(server: Server, car: Vehicle) -> None:
+    """Same path and length as the genuine image, another hash: the hash comparison must refuse it."""
     mirror = server.mirror(car.registered.vin)
     genuine = server.image.target("main/2.0")
-    forged = director_target("main/2.0", MAIN_2 + b"!", "ecu-main", "hw-main", genuine.release_counter)
+    altered = bytearray(MAIN_2)
+    altered[100] ^= 0x01
+    assert len(altered) == genuine.length
+    forged = director_target("main/2.0", bytes(altered), "ecu-main", "hw-main", genuine.release_counter)
     forge_director(server, car, mirror, assign_only(forged))
-    attack(car, mirror, e.TargetMismatchError)
+    error = attack(car, mirror, e.TargetMismatchError)
+    assert "hashes differ" in str(error)
 
 
 def test_length_mismatch_image_served_short_by_one_byte(server: Server, car: Vehicle) -> None:
@@ -354,10 +359,15 @@ def test_malformed_metadata_json(server: Server, car: Vehicle, payload: bytes) -
 
 
 def test_clock_skew_ahead_sees_everything_expired(server: Server, car: Vehicle) -> None:
+    """A clock 8 days ahead: the roots (365 days) are still valid, timestamps (1 day) and snapshots
+    (7 days) are not, and the first of them checked is the one refused."""
     server.service.assign(car.registered.vin, "ecu-main", "main/2.0")
     mirror = server.mirror(car.registered.vin)
-    server.clock.advance(days=400)  # the vehicle's clock is far ahead of the server's
-    attack(car, mirror, e.ExpiredMetadataError)
+    server.clock.advance(days=8)  # the vehicle's clock is ahead of the server's
+    for root in (f"{director(car)}1.root.json", "image/1.root.json"):
+        assert not load(mirror, root).signed.is_expired(server.clock())
+    error = attack(car, mirror, e.ExpiredMetadataError)
+    assert str(error).startswith("Director timestamp.json: version")
 
 
 def test_clock_skew_turned_back_to_revive_expired_metadata(server: Server, car: Vehicle) -> None:
@@ -374,7 +384,28 @@ def test_every_attack_is_recorded_for_the_director(server: Server, car: Vehicle)
     mirror.files["image/timestamp.json"] = b"{not json"
     attack(car, mirror, e.MalformedMetadataError)
     result = server.service.submit_manifest(car.registered.vin, car.client.version_manifest())
-    assert all(text.startswith("MalformedMetadataError") for text in result.attacks_detected.values())
+    assert sorted(result.attacks_detected) == ["ecu-brake", "ecu-main"]  # every ECU's report names it
+    for text in result.attacks_detected.values():
+        assert text.startswith("MalformedMetadataError: Image repository timestamp.json: not JSON")
+
+
+@pytest.mark.parametrize("role", ["timestamp", "targets"])
+def test_revoked_director_online_key_is_refused(server: Server, car: Vehicle, role: str) -> None:
+    """Key revocation: the Director replaces its timestamp and targets keys in a new root; metadata
+    signed by a revoked key (still in an attacker's hands) is refused, the new keys are followed."""
+    revoked = director_keys(server)
+    fresh = {r: generate_private_key() for r in ("timestamp", "targets")}
+    server.director.rotate_root(server.keyring.signers("director", "root"), [],
+                                keys={r: [signer_of(k).public_key] for r, k in fresh.items()}, online_keys=fresh)
+    server.service.assign(car.registered.vin, "ecu-main", "main/2.0")
+    assert car.client.update_check().status == "installed"  # signed by the new keys only
+    car.client.boot()
+    mirror = server.mirror(car.registered.vin)
+    signers = {r: [signer_of(k)] for r, k in fresh.items()} | {"snapshot": revoked["snapshot"], role: revoked[role]}
+    forge(mirror, director(car), assign_only(director_target("main/1.0", MAIN_1, "ecu-main", "hw-main", 1)),
+          signers["targets"], signers["snapshot"], signers["timestamp"])
+    error = attack(car, mirror, e.ThresholdError)
+    assert f"Director {role}.json" in str(error)
 
 
 def test_client_with_a_foreign_trust_anchor_trusts_nothing(server: Server, car: Vehicle, tmp_path: Path) -> None:

@@ -7,8 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from evplatform.ota.client.primary import VehicleClient
+from evplatform.ota.client.slots import SlotImage
 from ota.uptane_vectors import CASES, Case
-from ota.uptane_world import TARGET_CONTENT, TARGET_NAME, World, sha256
+from ota.uptane_world import ECU_SERIAL, TARGET_CONTENT, TARGET_NAME, World, sha256
+
+FACTORY = b"factory image of the vectors' ECU"
 
 
 @pytest.fixture(autouse=True)
@@ -31,6 +35,7 @@ def test_vector(case: Case, tmp_path: Path) -> None:
         step(world)
         if client is None:
             client = world.client(tmp_path)
+            _provision_factory_image(client)
         else:
             world.publish()
         last = index == len(case.steps) - 1
@@ -42,11 +47,21 @@ def test_vector(case: Case, tmp_path: Path) -> None:
             assert outcome.status == expected, f"step {index} of {case.name}"
             assert all(result.rolled_back is False for result in client.boot())
             continue
+        slots = client.slots[ECU_SERIAL]
+        running = slots.image_bytes(slots.active)
+        assert None not in before.values()  # a failure is judged against a real image, not None == None
         with pytest.raises(case.expected) as raised:
             client.update_check()
         assert type(raised.value) is case.expected, f"{case.name}: {type(raised.value).__name__}: {raised.value}"
-        assert client.installed() == before  # nothing installed, the last good software kept
-        assert all(slots.trial is None for slots in client.slots.values())
+        assert all(ecu.trial is None for ecu in client.slots.values())
+        assert [result.image for result in client.boot()] == list(before.values())  # nothing new boots
+        assert client.installed() == before  # the last good software kept
+        assert slots.image_bytes(slots.active) == running
+
+
+def _provision_factory_image(client: VehicleClient) -> None:
+    """The ECU runs an image before the first check, so "keeps the last good software" compares images."""
+    client.slots[ECU_SERIAL].provision(SlotImage("factory.bin", sha256(FACTORY), len(FACTORY), 1), FACTORY)
 
 
 def _assigned(world: World) -> list[str]:

@@ -270,6 +270,8 @@ class VehicleClient:
                 break
             trusted.update_root(data)
             state.store_root(repository, trusted.root_bytes)  # U 5.4.4.3 2.5: N+1 is now the latest
+            # (the trusted versions name the keys they were signed under: should this check fail
+            # later, the next one still sees the rotation and makes its fast-forward reset)
         trusted.update_timestamp(self.fetcher.fetch(self._url(repository, "timestamp.json"), self.limits.timestamp))
         snapshot_file = self._versioned(trusted, "snapshot", trusted.timestamp.snapshot_meta.version)
         trusted.update_snapshot(self.fetcher.fetch(self._url(repository, snapshot_file), trusted.snapshot_max_length()))

@@ -2,8 +2,9 @@
 
 ``<slots_dir>/uptane/``: ``director-root.json`` and ``image-root.json`` (the newest trusted roots,
 the next check's trust anchors), ``state.json`` (versions trusted per repository for rollback
-protection, the latest time a check succeeded at — the lower bound against clocks turned back —,
-the ECU report counters and the last attack detected, for the next version report).
+protection and the timestamp/snapshot keys they were signed under, the latest time a check
+succeeded at — the lower bound against clocks turned back —, the ECU report counters and the last
+attack detected, for the next version report).
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ class ClientState:
                 str(data.get("nonce_sent", "")),
                 timedelta(seconds=float(data.get("clock_offset_s", 0))),
             )
-        except (ValueError, TypeError, AttributeError) as error:
+        except (ValueError, TypeError, AttributeError, KeyError) as error:
             raise ClientError(f"{path}: unreadable client state ({error})") from error
 
     def save(self) -> None:

@@ -56,14 +56,34 @@ class Limits:
         return {"root": self.root, "timestamp": self.timestamp, "snapshot": self.snapshot}.get(role, self.targets)
 
 
+#: Roles whose key rotation resets the trusted versions (U 5.4.4.3 step 4: fast-forward recovery).
+ONLINE_ROLES = (Timestamp.type, Snapshot.type)
+
+#: A role's keys as a root states them: sorted key ids and threshold.
+RoleKeys = tuple[tuple[str, ...], int]
+
+
+def role_keys(root: Root, role: str) -> RoleKeys:
+    entry = root.roles[role]
+    return tuple(sorted(entry.keyids)), entry.threshold
+
+
 @dataclass(frozen=True, slots=True)
 class RepositoryVersions:
-    """Versions trusted at the end of the last successful check, kept for rollback protection."""
+    """Versions trusted at the end of the last successful check, kept for rollback protection.
+
+    ``signed_under`` records the timestamp and snapshot keys those versions were trusted under.
+    A rotated root is stored the moment it is verified, before the check can still fail; the
+    next check compares the keys of that stored root with these, not with the root it starts
+    from, so a fast-forward reset is never lost with a failed check (U 5.4.4.3 step 4; "errors
+    SHOULD NOT leave ECUs in an unrecoverable state").
+    """
 
     timestamp: int = 0
     snapshot: int = 0
     targets: int = 0
     snapshot_meta: Mapping[str, int] = field(default_factory=dict)
+    signed_under: Mapping[str, RoleKeys] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -71,6 +91,8 @@ class RepositoryVersions:
             "snapshot": self.snapshot,
             "targets": self.targets,
             "snapshot_meta": dict(self.snapshot_meta),
+            "signed_under": {role: {"keyids": list(ids), "threshold": threshold}
+                             for role, (ids, threshold) in sorted(self.signed_under.items())},
         }
 
     @classmethod
@@ -80,6 +102,8 @@ class RepositoryVersions:
             int(data.get("snapshot", 0)),
             int(data.get("targets", 0)),
             {str(k): int(v) for k, v in dict(data.get("snapshot_meta", {})).items()},
+            {str(role): (tuple(str(k) for k in entry["keyids"]), int(entry["threshold"]))
+             for role, entry in dict(data.get("signed_under", {})).items()},
         )
 
 
@@ -208,14 +232,17 @@ class TrustedRepository:
         return new
 
     def finish_root(self) -> None:
-        """Final root not expired (U 5.4.4.3 3); forget old versions if online keys rotated (3.4)."""
+        """Final root not expired (U 5.4.4.3 3); forget old versions if online keys rotated (3.4).
+
+        The keys are compared with those the trusted versions were signed under (the root this
+        check started from only for a state that does not record them).
+        """
         if self._root.is_expired(self.now):
             root = self._root
             raise ExpiredMetadataError(f"{self._what('root')} version {root.version} expired {root.expires}")
-        for role in (Timestamp.type, Snapshot.type):
-            before = self._initial_root.roles[role]
-            after = self._root.roles[role]
-            if set(before.keyids) != set(after.keyids) or before.threshold != after.threshold:
+        for role in ONLINE_ROLES:
+            before = self.previous.signed_under.get(role) or role_keys(self._initial_root, role)
+            if before != role_keys(self._root, role):
                 # Fast-forward recovery: versions signed by the old keys may be inflated.
                 self.previous = RepositoryVersions()
 
@@ -253,6 +280,8 @@ class TrustedRepository:
         new: Snapshot = loaded.metadata.signed
         _check_meta(self.timestamp.snapshot_meta, data, new.version, what)
         verify_signatures(self._root.keys, self._root.roles[Snapshot.type], loaded, what)
+        # U 5.4.4.5 step 4. Implied today by the timestamp's rollback check and step 2 above (an
+        # equivalent mutant in the mutation run); kept because the Standard requires it of this step.
         if new.version < self.previous.snapshot:
             raise RollbackError(f"{what}: version {new.version} is older than trusted {self.previous.snapshot}")
         for name, version in self.previous.snapshot_meta.items():
@@ -344,4 +373,5 @@ class TrustedRepository:
             snapshot=self.snapshot.version,
             targets=self.targets.version,
             snapshot_meta={name: meta.version for name, meta in self.snapshot.meta.items()},
+            signed_under={role: role_keys(self._root, role) for role in ONLINE_ROLES},
         )
