@@ -174,5 +174,6 @@ def test_refused_delta_with_no_full_image_installs_nothing(server: Server, car: 
 def test_refusal_is_a_delta_refused_error_naming_the_algorithm() -> None:
     """Issue 14 item 3: the error is the OtaError subclass, its message names the patch's claim."""
     delta = _delta("hdiffpatch", hdiffpatch_inner_bomb(len(OLD), len(NEW)))
-    with address_space_guard(), pytest.raises(DeltaRefusedError, match=r"\(inner header\): the patch produces 4294967296"):
+    claim = r"\(inner header\): the patch produces 4294967296"
+    with address_space_guard(), pytest.raises(DeltaRefusedError, match=claim):
         apply_delta(OLD, delta, delta.new_sha256)

@@ -45,9 +45,8 @@ from evplatform.errors import OtaError
 from evplatform.ota import _bsdiff as bsdiff
 from evplatform.ota import _hdiffpatch as hdiffpatch
 from evplatform.ota import delta_cdc
-from evplatform.ota._patch_bounds import DeltaRefusedError
+from evplatform.ota._patch_bounds import DeltaRefusedError, check_declared
 from evplatform.ota.storage import sha256_hex
-
 
 ALGORITHMS = ("hdiffpatch-cdc", "hdiffpatch", "bsdiff4", "zstd-prefix")
 FULL = "full"
@@ -155,14 +154,13 @@ def _zstd_decompress(
     try:
         params = zstandard.get_frame_parameters(payload)
     except zstandard.ZstdError as error:
-        raise OtaError(f"{name}: malformed patch: {error}") from error
-    if params.content_size != new_length:
-        raise OtaError(f"{name}: the patch produces {params.content_size} bytes, the release says {new_length}")
+        raise DeltaRefusedError(f"{name}: malformed patch: {error}") from error
+    check_declared(name, params.content_size, new_length)
     decompressor = zstandard.ZstdDecompressor(dict_data=prefix, max_window_size=window)
     try:
         return decompressor.decompress(payload, max_output_size=new_length)
     except zstandard.ZstdError as error:
-        raise OtaError(f"{name}: cannot apply the patch: {error}") from error
+        raise DeltaRefusedError(f"{name}: cannot apply the patch: {error}") from error
 
 
 def compress_full(new: bytes) -> bytes:
