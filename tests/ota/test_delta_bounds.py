@@ -110,3 +110,25 @@ def test_cdc_copies_past_the_signed_length_are_refused_before_copying() -> None:
     assert len(patch) < 64 * 1024
     peak, error = peak_memory(lambda: delta_cdc.apply_patch(OLD, patch, len(NEW)))
     assert isinstance(error, DeltaRefusedError) and peak < MEMORY_BOUND
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.binary(max_size=3000), st.binary(max_size=3000))
+def test_hdiffpatch_decoder_rebuilds_detools_patches(old: bytes, new: bytes) -> None:
+    assert _hdiffpatch.apply_patch(old, detools_raw(old, new), len(new)) == new
+
+
+def test_hdiffpatch_tampered_bodies_are_refused_not_fatal() -> None:
+    """detools' C core calls exit(1) on a body it cannot apply; each tampered byte is refused here."""
+    raw = detools_raw(OLD, NEW)
+    refused = 0
+    for position in range(raw.index(b"HDIFF13&") + 9, len(raw)):
+        for value in (0x00, 0x7F, 0xFF):
+            tampered = raw[:position] + bytes([value]) + raw[position + 1:]
+            try:
+                rebuilt = _hdiffpatch.apply_patch(OLD, tampered, len(NEW))
+            except DeltaRefusedError:
+                refused += 1
+            else:
+                assert len(rebuilt) == len(NEW)  # changed bytes: the signed hash catches them later
+    assert refused > 0

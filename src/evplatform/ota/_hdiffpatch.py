@@ -1,22 +1,22 @@
-"""detools' HDiffPatch behind two functions that raise only ``OtaError``, every size bounded.
+"""HDiffPatch patches in detools' container: created by detools, applied here with every size bounded.
 
 Used whole-image by the ``hdiffpatch`` encoder and segment by segment by the ``hdiffpatch-cdc``
 container (``delta_cdc.py``). ``detools.apply_patch`` trusts what the patch declares: the
 compression of its body (any of seven), the body's inflated size (``patch_size``, inflated in
-full), and the inner HDiffPatch header's new size (allocated at once) — a 424 B patch made the
-vehicle allocate 4.1 GiB (issue 14 item 3), and a body its C core cannot apply makes that core
-call ``exit(1)``. So this module reads both headers itself and checks them first:
+full) and the inner HDiffPatch header's new size (allocated at once): a 424 B patch made the
+vehicle allocate 4.1 GiB (issue 14 item 3). And on a body it cannot apply, its C core calls
+``exit(1)``: one flipped byte in a patch ended the whole vehicle client. So this module reads
+the documented format itself:
 
-* detools header: one byte (patch type ``hdiffpatch``, a compression from :data:`COMPRESSIONS`),
+* detools' header: one byte (patch type ``hdiffpatch``, a compression from :data:`COMPRESSIONS`),
   then ``to_size`` (must equal the signed length) and ``patch_size`` (at most
   :func:`max_body_size` of it), as detools' variable-length sizes;
 * the body, inflated incrementally to exactly ``patch_size`` bytes and refused if it inflates
-  further, then HDiffPatch's own header: ``HDIFF13&``, no inner compression (detools' core has
-  no decompressor for it), new size = the signed length, old size = the old image's, and four
-  buffer sizes that add up to exactly the body.
-
-Only then does detools' C core run, on a body whose sizes all match; its output buffer is the
-signed length.
+  further, starting with HDiffPatch's own header: ``HDIFF13&``, no inner compression, new size =
+  the signed length, old size = the old image's, and four buffer sizes that add up to the body;
+* the buffers: covers (old bytes to reuse, with rle-coded additions) and the new bytes between
+  them, decoded into an array of the signed length with every position checked; anything out of
+  bounds, short or left over is refused with ``DeltaRefusedError``.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from __future__ import annotations
 import io
 
 import detools
-from detools import hdiffpatch as hdiffpatch_core
+import numpy as np
 
 from evplatform.errors import OtaError
 from evplatform.ota._patch_bounds import BoundedInflater, DeltaRefusedError, check_declared
@@ -35,6 +35,7 @@ COMPRESSIONS = {0: "none", 1: "lzma"}
 _PATCH_TYPE_HDIFFPATCH = 2
 _INNER_MAGIC = b"HDIFF13&"
 _BODY_SLACK = 64 * 1024
+_RLE_ZERO, _RLE_255, _RLE_BYTE, _RLE_COPY = range(4)  # rle control entry types (2-bit tag)
 
 
 def max_body_size(new_length: int) -> int:
@@ -78,17 +79,25 @@ def _detools_size(data: bytes | memoryview, at: int, name: str) -> tuple[int, in
     return value, at
 
 
-def _packed_uint(data: bytes, at: int, name: str) -> tuple[int, int]:
-    """(value, next offset) of one HDiffPatch packed integer: 7 bits per byte, most significant first."""
-    value = 0
-    for length in range(10):
-        if at + length >= len(data):
-            break
-        byte = data[at + length]
-        value = (value << 7) | (byte & 0x7F)
-        if not byte & 0x80:
-            return value, at + length + 1
-    raise DeltaRefusedError(f"hdiffpatch: malformed inner header ({name})")
+def _packed_uint(data: bytes, at: int, name: str, tag_bits: int = 0) -> tuple[int, int]:
+    """(value, next offset) of one HDiffPatch packed integer after ``tag_bits`` tag bits.
+
+    The first byte holds ``7 - tag_bits`` value bits and a continuation bit below the tag, each
+    further byte 7 value bits and a continuation bit (most significant first); at most 64 bits.
+    """
+    if at >= len(data):
+        raise DeltaRefusedError(f"hdiffpatch: truncated {name}")
+    first = data[at]
+    value = first & ((1 << (7 - tag_bits)) - 1)
+    more = first & (1 << (7 - tag_bits))
+    at += 1
+    while more:
+        if at >= len(data) or value >> 57:
+            raise DeltaRefusedError(f"hdiffpatch: malformed {name}")
+        value = (value << 7) | (data[at] & 0x7F)
+        more = data[at] & 0x80
+        at += 1
+    return value, at
 
 
 def read_header(patch: bytes) -> tuple[str, int, int, int]:
@@ -107,8 +116,12 @@ def read_header(patch: bytes) -> tuple[str, int, int, int]:
     return COMPRESSIONS[compression], to_size, patch_size, at
 
 
-def _check_inner(body: bytes, old_length: int, new_length: int) -> None:
-    """HDiffPatch's own header against the signed length, the old image and the body's size."""
+def _check_inner(body: bytes, old_length: int, new_length: int) -> tuple[int, int, int, int, int]:
+    """HDiffPatch's own header against the signed length, the old image and the body's size.
+
+    Returns where the buffers start, the cover count and the sizes of the cover, rle control and
+    rle code buffers (the new-data buffer is the rest).
+    """
     end = body.find(b"\x00", 0, 64)
     if not body.startswith(_INNER_MAGIC) or end != len(_INNER_MAGIC):
         raise DeltaRefusedError("hdiffpatch: malformed inner header (not HDIFF13, or compressed inside)")
@@ -128,6 +141,8 @@ def _check_inner(body: bytes, old_length: int, new_length: int) -> None:
                                             "new data buffer"))
     if at + buffers != len(body) or fields["cover count"] > fields["cover buffer"]:
         raise DeltaRefusedError(f"hdiffpatch: inner sizes ({at} + {buffers}) do not match the {len(body)}-byte body")
+    return (at, fields["cover count"], fields["cover buffer"], fields["rle control buffer"],
+            fields["rle code buffer"])
 
 
 def _body(patch: bytes, compression: str, at: int, patch_size: int) -> bytes:
@@ -154,10 +169,81 @@ def apply_patch(old: bytes, patch: bytes, new_length: int) -> bytes:
     if new_length == 0:
         return b""
     body = _body(patch, compression, at, patch_size)
-    _check_inner(body, len(old), new_length)
-    try:
-        new = bytes(hdiffpatch_core.apply_patch(old, body))
-    except Exception as error:  # the core returns NULL (SystemError) on what it cannot read
-        raise DeltaRefusedError(f"hdiffpatch: cannot apply the patch: {error}") from error
-    check_declared("hdiffpatch (result)", len(new), new_length)
-    return new
+    start, covers, cover_size, control_size, code_size = _check_inner(body, len(old), new_length)
+    view = memoryview(body)
+    control_start = start + cover_size
+    code_start = control_start + control_size
+    diff_start = code_start + code_size
+    new = np.zeros(new_length, dtype=np.uint8)
+    _decode_rle(bytes(view[control_start:code_start]), bytes(view[code_start:diff_start]), new)
+    _apply_covers(bytes(view[start:control_start]), covers, np.frombuffer(old, dtype=np.uint8),
+                  np.frombuffer(body, dtype=np.uint8, offset=diff_start), new)
+    return new.tobytes()
+
+
+def _decode_rle(control: bytes, code: bytes, new: np.ndarray) -> None:
+    """Write the rle-coded additions into ``new``; they must cover it exactly, no byte left over.
+
+    Control entries: a 2-bit type (a run of 0, of 255, of one code byte, or code bytes copied)
+    and a packed length - 1. The additions run in new-image order, over covered and uncovered
+    bytes alike (uncovered ones are overwritten by the new-data buffer afterwards).
+    """
+    at = code_at = written = 0
+    while at < len(control):
+        kind = control[at] >> 6
+        length, at = _packed_uint(control, at, "rle control entry", tag_bits=2)
+        length += 1
+        if written + length > len(new):
+            raise DeltaRefusedError(f"hdiffpatch: rle additions run past the signed length {len(new)}")
+        if kind == _RLE_COPY:
+            if code_at + length > len(code):
+                raise DeltaRefusedError("hdiffpatch: rle code buffer too short")
+            new[written : written + length] = np.frombuffer(code, dtype=np.uint8, count=length, offset=code_at)
+            code_at += length
+        elif kind == _RLE_BYTE:
+            if code_at >= len(code):
+                raise DeltaRefusedError("hdiffpatch: rle code buffer too short")
+            new[written : written + length] = code[code_at]
+            code_at += 1
+        elif kind == _RLE_255:
+            new[written : written + length] = 255
+        written += length  # _RLE_ZERO: already zero
+    if written != len(new) or code_at != len(code):
+        raise DeltaRefusedError(f"hdiffpatch: rle additions cover {written} of {len(new)} bytes "
+                                f"and use {code_at} of {len(code)} code bytes")
+
+
+def _apply_covers(covers: bytes, count: int, old: np.ndarray, diff: np.ndarray, new: np.ndarray) -> None:
+    """Add old bytes under each cover, fill the gaps from the new-data buffer; all of it used exactly.
+
+    A cover is three packed integers: the old position's change from the end of the previous
+    cover (sign in a 1-bit tag), the gap in the new image before it, and its length.
+    """
+    at = old_back = new_back = used = 0
+    for _ in range(count):
+        negative = covers[at] >> 7 if at < len(covers) else 0
+        step, at = _packed_uint(covers, at, "cover", tag_bits=1)
+        gap, at = _packed_uint(covers, at, "cover")
+        length, at = _packed_uint(covers, at, "cover")
+        old_position = old_back - step if negative else old_back + step
+        new_position = new_back + gap
+        if old_position < 0 or old_position + length > len(old) or new_position + length > len(new):
+            raise DeltaRefusedError(f"hdiffpatch: a cover ({old_position}, {new_position}, {length}) is out of bounds")
+        used = _fill_gap(new, new_back, new_position, diff, used)
+        target = new[new_position : new_position + length]
+        np.add(target, old[old_position : old_position + length], out=target)
+        old_back, new_back = old_position + length, new_position + length
+    used = _fill_gap(new, new_back, len(new), diff, used)
+    if at != len(covers) or used != len(diff):
+        raise DeltaRefusedError(
+            f"hdiffpatch: {len(covers) - at} cover bytes and {len(diff) - used} new-data bytes unused"
+        )
+
+
+def _fill_gap(new: np.ndarray, start: int, end: int, diff: np.ndarray, used: int) -> int:
+    """Copy new-data bytes into ``new[start:end]``; how many of them are used now."""
+    if end > start:
+        if used + end - start > len(diff):
+            raise DeltaRefusedError("hdiffpatch: new-data buffer too short")
+        new[start:end] = diff[used : used + end - start]
+    return used + max(0, end - start)
