@@ -25,8 +25,11 @@ second reconstruction step).
 Uptane (full and partial verification): an ECU installs an image only after checking it against
 the length and hashes the Director and the Image repository signed. ``apply_delta``
 therefore checks the old image, the patch and the reconstructed image against their SHA-256 and
-length, and raises ``OtaError`` before anything could be installed. Output is bounded by the
-expected length, so a malicious patch cannot make the vehicle write endless data.
+length, and raises ``OtaError`` before anything could be installed. Every size a patch declares
+is checked against the signed new length before it is decoded, and every compressed stream is
+inflated incrementally only as far as that length allows (``_patch_bounds.py``, ``_bsdiff.py``,
+``_hdiffpatch.py``), so a hostile patch cannot make the vehicle write endless data or spend memory
+or CPU out of proportion to the signed image: it is refused with ``DeltaRefusedError``.
 """
 
 from __future__ import annotations
@@ -39,8 +42,10 @@ import bsdiff4
 import zstandard
 
 from evplatform.errors import OtaError
+from evplatform.ota import _bsdiff as bsdiff
 from evplatform.ota import _hdiffpatch as hdiffpatch
 from evplatform.ota import delta_cdc
+from evplatform.ota._patch_bounds import DeltaRefusedError, check_declared
 from evplatform.ota.storage import sha256_hex
 
 ALGORITHMS = ("hdiffpatch-cdc", "hdiffpatch", "bsdiff4", "zstd-prefix")
@@ -121,19 +126,6 @@ def _bsdiff4_create(old: bytes, new: bytes) -> bytes:
     return bytes(bsdiff4.diff(old, new))
 
 
-def _bsdiff4_apply(old: bytes, patch: bytes, new_length: int) -> bytes:
-    # BSDIFF40 header: magic, control length, diff length, new size (8-byte little-endian, sign bit).
-    if len(patch) < 32 or patch[:8] != b"BSDIFF40":
-        raise OtaError("bsdiff4: malformed patch (no BSDIFF40 header)")
-    declared = int.from_bytes(patch[24:32], "little")
-    if declared != new_length:
-        raise OtaError(f"bsdiff4: the patch produces {declared} bytes, the release says {new_length}")
-    try:
-        return bytes(bsdiff4.patch(old, patch))
-    except Exception as error:  # bz2 and bsdiff4 raise ValueError/OSError on corrupt data
-        raise OtaError(f"bsdiff4: cannot apply the patch: {error}") from error
-
-
 def _window_log(old: bytes, new: bytes) -> int:
     """A window covering the whole prefix and the new image (``--patch-from`` does the same)."""
     return min(MAX_WINDOW_LOG, max(10, (len(old) + len(new)).bit_length()))
@@ -162,14 +154,13 @@ def _zstd_decompress(
     try:
         params = zstandard.get_frame_parameters(payload)
     except zstandard.ZstdError as error:
-        raise OtaError(f"{name}: malformed patch: {error}") from error
-    if params.content_size != new_length:
-        raise OtaError(f"{name}: the patch produces {params.content_size} bytes, the release says {new_length}")
+        raise DeltaRefusedError(f"{name}: malformed patch: {error}") from error
+    check_declared(name, params.content_size, new_length)
     decompressor = zstandard.ZstdDecompressor(dict_data=prefix, max_window_size=window)
     try:
         return decompressor.decompress(payload, max_output_size=new_length)
     except zstandard.ZstdError as error:
-        raise OtaError(f"{name}: cannot apply the patch: {error}") from error
+        raise DeltaRefusedError(f"{name}: cannot apply the patch: {error}") from error
 
 
 def compress_full(new: bytes) -> bytes:
@@ -191,7 +182,7 @@ _CREATE: dict[str, Callable[[bytes, bytes], bytes]] = {
 _APPLY: dict[str, Callable[[bytes, bytes, int], bytes]] = {
     "hdiffpatch-cdc": delta_cdc.apply_patch,
     "hdiffpatch": hdiffpatch.apply_patch,
-    "bsdiff4": _bsdiff4_apply,
+    "bsdiff4": bsdiff.apply_patch,
     "zstd-prefix": _zstd_prefix_apply,
     FULL: _full_apply,
 }

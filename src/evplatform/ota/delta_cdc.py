@@ -10,9 +10,11 @@ whole image (size and CPU, on real releases) is in BENCHMARKS.md, "Delta images"
 The container, lzma-compressed as a whole: ``EVCDC1``, the operation count (``<I``), then per
 operation either a copy ``0, old offset, length`` (``<BQQ``) or a diffed segment
 ``1, old offset, old length, new length, patch length`` (``<BQQQQ``) followed by the raw
-HDiffPatch patch of that segment. Applying it checks every offset against the old image and the
-output so far against the expected new length, so a hostile container cannot read past the old
-image or produce more than the signed length.
+HDiffPatch patch of that segment. Applying it checks every offset against the old image and every
+length against the signed new length before it copies or decodes (a segment's own patch is
+bounded by the same checks in ``_hdiffpatch.py``), and the container inflates only to twice that
+length plus a margin, so a hostile container cannot read past the old image, produce more than
+the signed length, or take memory out of proportion to it (issue 14 item 3).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import numpy as np
 
 from evplatform.errors import OtaError
 from evplatform.ota import _hdiffpatch as hdiffpatch
+from evplatform.ota._patch_bounds import DeltaRefusedError
 
 CDC_WINDOW = 48
 CDC_MASK = (1 << 16) - 1  # ~64 KiB average chunk
@@ -138,9 +141,9 @@ def apply_patch(old: bytes, patch: bytes, new_length: int) -> bytes:  # noqa: C9
     try:
         body = decompressor.decompress(patch, max_length=2 * new_length + CDC_MARGIN)
     except lzma.LZMAError as error:
-        raise OtaError(f"hdiffpatch-cdc: malformed patch: {error}") from error
+        raise DeltaRefusedError(f"hdiffpatch-cdc: malformed patch: {error}") from error
     if not decompressor.eof or body[: len(_CDC_MAGIC)] != _CDC_MAGIC or len(body) < len(_CDC_MAGIC) + 4:
-        raise OtaError("hdiffpatch-cdc: malformed patch (bad header, trailing data or over the size bound)")
+        raise DeltaRefusedError("hdiffpatch-cdc: malformed patch (bad header, trailing data or over the size bound)")
     stream = io.BytesIO(body)
     stream.seek(len(_CDC_MAGIC))
     (count,) = struct.unpack("<I", stream.read(4))
@@ -150,26 +153,28 @@ def apply_patch(old: bytes, patch: bytes, new_length: int) -> bytes:  # noqa: C9
         for _ in range(count):
             kind = stream.read(1)
             if not kind:
-                raise OtaError("hdiffpatch-cdc: truncated patch (fewer operations than declared)")
+                raise DeltaRefusedError("hdiffpatch-cdc: truncated patch (fewer operations than declared)")
             if kind == b"\x00":
                 low, length = struct.unpack("<QQ", stream.read(16))
                 if low + length > len(old):
-                    raise OtaError("hdiffpatch-cdc: a copy reaches past the old image")
+                    raise DeltaRefusedError("hdiffpatch-cdc: a copy reaches past the old image")
+                if produced + length > new_length:
+                    raise DeltaRefusedError(f"hdiffpatch-cdc: the patch produces more than {new_length} bytes")
                 parts.append(old[low : low + length])
             elif kind == b"\x01":
                 low, length, segment_length, raw_length = struct.unpack("<QQQQ", stream.read(32))
                 if low + length > len(old):
-                    raise OtaError("hdiffpatch-cdc: a segment reaches past the old image")
+                    raise DeltaRefusedError("hdiffpatch-cdc: a segment reaches past the old image")
                 if produced + segment_length > new_length:
-                    raise OtaError(f"hdiffpatch-cdc: the patch produces more than {new_length} bytes")
+                    raise DeltaRefusedError(f"hdiffpatch-cdc: the patch produces more than {new_length} bytes")
                 parts.append(hdiffpatch.apply_patch(old[low : low + length], stream.read(raw_length), segment_length))
             else:
-                raise OtaError(f"hdiffpatch-cdc: unknown operation {kind!r}")
+                raise DeltaRefusedError(f"hdiffpatch-cdc: unknown operation {kind!r}")
             produced += len(parts[-1])
             if produced > new_length:
-                raise OtaError(f"hdiffpatch-cdc: the patch produces more than {new_length} bytes")
+                raise DeltaRefusedError(f"hdiffpatch-cdc: the patch produces more than {new_length} bytes")
     except struct.error as error:
-        raise OtaError(f"hdiffpatch-cdc: truncated patch: {error}") from error
+        raise DeltaRefusedError(f"hdiffpatch-cdc: truncated patch: {error}") from error
     if stream.read(1):
-        raise OtaError("hdiffpatch-cdc: trailing data after the last operation")
+        raise DeltaRefusedError("hdiffpatch-cdc: trailing data after the last operation")
     return b"".join(parts)

@@ -337,11 +337,17 @@ class VehicleClient:
         installed = self.slots[assignment.ecu_serial].installed()
         if offer is None or installed is None or installed.sha256 != offer.from_sha256:
             return None
+        if offer.length > self.limits.image:  # the Director's stated length is capped like an image's
+            logger.warning("vehicle %s: delta for %s is %d bytes, over the %d-byte image limit: not fetched",
+                           self.vin, assignment.filepath, offer.length, self.limits.image,
+                           extra={"event": "delta_refused", "vin": self.vin})
+            return None
         try:
-            from evplatform.ota.delta import Delta, apply_delta
+            from evplatform.ota.delta import Delta, DeltaRefusedError, apply_delta
         except ImportError:
             return None
         try:
+            # never more than the signed delta length (EndlessDataError past it), itself under the image cap
             payload = self.fetcher.fetch(self.layout.images.format(sha256=offer.sha256), offer.length)
             if len(payload) != offer.length or hashlib.sha256(payload).hexdigest() != offer.sha256:
                 raise ImageVerificationError(f"delta for {assignment.filepath}: payload differs from its metadata")
@@ -351,6 +357,10 @@ class VehicleClient:
             rebuilt = apply_delta(old, delta, assignment.sha256)
             # the reconstructed image, against the signed target
             check_image(assignment, rebuilt, f"image {assignment.filepath}")
+        except DeltaRefusedError as error:  # a patch bomb or a malformed patch: nothing was written
+            logger.warning("vehicle %s: delta for %s refused (%s): fetching the full image", self.vin,
+                           assignment.filepath, error, extra={"event": "delta_refused", "vin": self.vin})
+            return None
         except OtaError:
             return None  # corrupted or unusable delta: the full image is verified the same way
         return rebuilt
