@@ -62,9 +62,8 @@ BENIGN_BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/api/campaigns/{campaign_id}/cancel"): {"reason": "sweep"},
     ("POST", "/api/vehicle/report"): {"campaign_id": 1, "outcome": "failed", "detail": "d"},
 }
-#: Bodies that are not JSON (a multipart upload, a signed manifest, a sign-in form): parameters only.
-NON_JSON_BODIES = {("POST", "/api/releases/publish"), ("POST", "/uptane/director/{vin}/manifest"),
-                   ("POST", "/signin")}
+#: Bodies that are not JSON (a multipart upload, a signed manifest): parameters only.
+NON_JSON_BODIES = {("POST", "/api/releases/publish"), ("POST", "/uptane/director/{vin}/manifest")}
 
 
 @dataclass
