@@ -41,7 +41,7 @@ from evplatform.workspace import load_workspace
 from store_fixtures import postgres_url  # noqa: F401
 
 HOSTILE_INTS: tuple[int, ...] = (2**63, 2**40, -1)
-HOSTILE_STRINGS: tuple[str, ...] = ("x" * 10_000, "nul\x00byte")
+HOSTILE_STRINGS: tuple[str, ...] = ("x" * 10_000, "nul\x00byte", "9" * 5_000)
 HOSTILE: tuple[int | str, ...] = HOSTILE_INTS + HOSTILE_STRINGS
 VIN = "LMDSWEEP000000001"
 RELEASE = "hub-os-9.9.9"
