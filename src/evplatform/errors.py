@@ -14,7 +14,8 @@ The tree::
     ├── InsightsError
     ├── StoreError
     ├── NotFoundError          (a named thing does not exist: campaign, release, vehicle, …)
-    └── ConflictError          (the request contradicts what is stored: duplicate id, wrong state)
+    ├── ConflictError          (the request contradicts what is stored: duplicate id, wrong state)
+    └── InvalidValueError      (a value the database cannot hold: too long, out of range, a NUL)
 
 Library code raises these and never prints or exits; the CLI and the API map them to exit
 codes and HTTP statuses in one place each.
@@ -115,3 +116,11 @@ class ConflictError(EvplatformError):
     """The request contradicts what is stored (a duplicate identifier, a constraint): HTTP 409."""
 
     http_status = 409
+
+
+class InvalidValueError(EvplatformError):
+    """A value the database cannot hold (a string longer than its column, an integer out of the
+    column's range, a NUL character): the request is wrong, not the database, so HTTP 422 — not the
+    503 of a ``StoreError``. The API's edge validation refuses these first; this is the backstop."""
+
+    http_status = 422

@@ -33,13 +33,15 @@ class KeyedVehicle:
     market: str
 
 
-def new_campaign(client: TestClient, token: str, **extra: Any) -> dict[str, Any]:
-    """Release hub-os 1.8.0, approved in China, rolled out there in one wave."""
+def new_campaign(client: TestClient, token: str, approver: str, **extra: Any) -> dict[str, Any]:
+    """Release hub-os 1.8.0 registered by ``token``'s account, approved in China by ``approver``'s (a second
+    person: four-eyes, issue 14 item 15), rolled out there in one wave by ``token``'s."""
     headers = bearer(token)
     assert client.post("/api/releases", json={"id": "hub-os-1.8.0", "component": "hub-os", "version": "1.8.0"},
                        headers=headers).status_code == 201
     approval = {"market": "CN", "authority": "MIIT", "reference": "GB44496-2026-001"}
-    assert client.post("/api/releases/hub-os-1.8.0/approvals", json=approval, headers=headers).status_code == 201
+    response = client.post("/api/releases/hub-os-1.8.0/approvals", json=approval, headers=bearer(approver))
+    assert response.status_code == 201, response.text
     body = {"name": "hub-os 1.8.0 China", "release_id": "hub-os-1.8.0", "target": {"markets": ["CN"]},
             "waves": [{"fraction": 1.0}], "start": True, **extra}
     response = client.post("/api/campaigns", json=body, headers=headers)

@@ -37,7 +37,7 @@ def test_progress_has_waves_and_rates_over_time(client: TestClient, store: Store
 def test_release_manager_creates_starts_pauses_resumes_cancels(
     client: TestClient, store: Store, tokens: dict[str, str]
 ) -> None:
-    created = new_campaign(client, tokens["release_manager"])
+    created = new_campaign(client, tokens["release_manager"], tokens["admin"])
     cid = created["id"]
     assert created["state"] == "running" and created["targets"] > 0
     headers = bearer(tokens["release_manager"])
@@ -52,7 +52,7 @@ def test_release_manager_creates_starts_pauses_resumes_cancels(
 
 
 def test_writes_are_refused_without_the_role(client: TestClient, store: Store, tokens: dict[str, str]) -> None:
-    cid = new_campaign(client, tokens["admin"])["id"]
+    cid = new_campaign(client, tokens["admin"], tokens["release_manager"])["id"]
     for action in ("pause", "resume", "cancel", "start"):
         assert client.post(f"/api/campaigns/{cid}/{action}").status_code == 401
         for role in ("viewer", "engineer"):
@@ -97,7 +97,7 @@ def test_state_changes_and_refused_credentials_are_logged(
     client: TestClient, tokens: dict[str, str], caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO, logger="evplatform")
-    cid = new_campaign(client, tokens["release_manager"])["id"]
+    cid = new_campaign(client, tokens["release_manager"], tokens["admin"])["id"]
     client.post(f"/api/campaigns/{cid}/pause", headers=bearer(tokens["release_manager"]))
     states = [(r.campaign, r.state, r.actor) for r in caplog.records  # type: ignore[attr-defined]
               if getattr(r, "event", None) == "campaign_state"]

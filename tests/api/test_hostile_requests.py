@@ -47,7 +47,7 @@ def test_security_headers_on_pages_and_api(client: TestClient) -> None:
 def test_a_report_dated_ahead_of_the_servers_clock_is_refused_and_opens_no_wave(
         client: TestClient, keyed_vehicle: KeyedVehicle, tokens: dict[str, str]) -> None:
     """A report dated now + 49 h once skipped a 48 h soak and opened the next wave at once."""
-    cid = new_campaign(client, tokens["release_manager"])["id"]
+    cid = new_campaign(client, tokens["release_manager"], tokens["admin"])["id"]
     before = client.get(f"/api/campaigns/{cid}").json()
     signed_post(client, keyed_vehicle, "/api/vehicle/update-check")
     ahead = (datetime.now(UTC) + timedelta(hours=49)).isoformat()

@@ -27,7 +27,7 @@ def test_update_check_offers_the_release_once(
     client: TestClient, keyed_vehicle: KeyedVehicle, tokens: dict[str, str]
 ) -> None:
     assert signed_post(client, keyed_vehicle, "/api/vehicle/update-check").json()["update"] is None
-    cid = new_campaign(client, tokens["release_manager"])["id"]
+    cid = new_campaign(client, tokens["release_manager"], tokens["admin"])["id"]
     offer = signed_post(client, keyed_vehicle, "/api/vehicle/update-check").json()
     assert offer["update"]["campaign_id"] == cid
     assert offer["update"]["release_id"] == "hub-os-1.8.0" and offer["update"]["version"] == "1.8.0"
@@ -37,7 +37,7 @@ def test_update_check_offers_the_release_once(
 
 def test_report_counts_once(client: TestClient, store: Store, keyed_vehicle: KeyedVehicle,
                             tokens: dict[str, str]) -> None:
-    cid = new_campaign(client, tokens["release_manager"])["id"]
+    cid = new_campaign(client, tokens["release_manager"], tokens["admin"])["id"]
     signed_post(client, keyed_vehicle, "/api/vehicle/update-check")
     body = {"campaign_id": cid, "outcome": "succeeded"}
     first = signed_post(client, keyed_vehicle, "/api/vehicle/report", body).json()

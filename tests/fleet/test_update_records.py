@@ -114,7 +114,7 @@ def test_a_repeated_offer_keeps_the_first_evidence(fleet: Store) -> None:
 
 def test_migration_0004_up_and_down(db_url: str) -> None:
     store = open_store(db_url)
-    assert current_revision(store) == head_revision() == "0004"
+    assert current_revision(store) == head_revision() >= "0004"
     assert "update_evidence" in inspect(store.engine).get_table_names()
     downgrade(store, "0003")
     assert "update_evidence" not in inspect(store.engine).get_table_names()

@@ -16,6 +16,7 @@ import evplatform
 from evplatform.api.auth import ReplayGuard
 from evplatform.api.body_limits import ASGIApp, BodyLimits, Message, Receive, Scope, Send
 from evplatform.api.errors import install_error_handlers
+from evplatform.api.input_guard import NulGuard
 from evplatform.api.routers import (
     accounts,
     campaigns,
@@ -77,6 +78,7 @@ def create_app(
     app.state.replay = ReplayGuard()
     install_error_handlers(app)
     app.add_middleware(BodyLimits)  # runs before any route reads a body
+    app.add_middleware(NulGuard)  # a NUL in the path or query: 422 before routing or the guard's 401
     app.add_middleware(SecurityHeaders)  # outermost: the guard's own 401/413 get the headers too
     for module in (workspace_router, simulation, compliance, fleet, telemetry, releases, campaigns, stability,
                    vehicle, uptane, insights, accounts):

@@ -109,8 +109,16 @@ async def _http_error(_request: Request, error: Exception) -> JSONResponse:
     )
 
 
+async def _unexpected_error(request: Request, error: Exception) -> JSONResponse:
+    """A bug: logged with its traceback here, answered 500 in the one shape without it."""
+    logger.error("%s %s failed: %s", request.method, request.url.path, type(error).__name__, exc_info=error,
+                 extra={"event": "internal_error", "method": request.method, "path": request.url.path})
+    return JSONResponse(error_body(500, "InternalError", "internal error (logged on the server)"), status_code=500)
+
+
 def install_error_handlers(app: FastAPI) -> None:
-    """Map every error the API can raise to the one JSON shape."""
+    """Map every error the API can raise to the one JSON shape (a bug too: 500, logged, no traceback)."""
+    app.add_exception_handler(Exception, _unexpected_error)
     app.add_exception_handler(EvplatformError, _project_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)

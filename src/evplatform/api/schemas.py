@@ -2,17 +2,30 @@
 
 A body that does not fit is answered 422 naming the field (``api.errors``); values pydantic
 cannot judge (an unknown market, a bad expression) are judged by the domain and answered with
-its error.
+its error. Every string is bounded by the column that stores it (``store.schema``) and every
+integer by its column's range (``service.params``), and no string may hold a NUL character, so a
+value the database cannot hold is a 422 here, never a driver error (issue 14 item 16).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from evplatform.fleet import MaintenanceWindow, TargetFilter, TelemetryEvent, WavePolicy
+from evplatform.service.params import INT32_MAX, MARKET_LENGTH, NAME_LENGTH, RELEASE_ID_LENGTH, VIN_LENGTH
+
+#: Free text stored in unbounded columns (release notes, expressions) still has an edge limit.
+TEXT_LENGTH = 10_000
+#: Items of one list in a request (target filters).
+LIST_LENGTH = 1_000
+#: Every string field: no NUL character (PostgreSQL cannot store one in text). A pattern, checked
+#: by pydantic's own engine: a Python validator per field made a 10,000-event telemetry batch 3.7x slower.
+NO_NUL = r"^[^\x00]*$"
+#: A time of day as a maintenance window gives it ("01:00").
+HourMinute = Annotated[str, Field(max_length=5, pattern=NO_NUL)]
 
 
 class Strict(BaseModel):
@@ -20,11 +33,14 @@ class Strict(BaseModel):
 
 
 class TelemetryIn(Strict):
-    vin: str = Field(min_length=1, max_length=32)
+    """One event. No NUL pattern on the hot path (it cost 40 % of a 10,000-event batch's validation): a
+    NUL reaching PostgreSQL is a 422 from the store (``InvalidValueError``), checked by the sweep."""
+
+    vin: str = Field(min_length=1, max_length=VIN_LENGTH)
     kind: Literal["health", "crash", "soc", "odometer"]
     at: AwareDatetime
     value: float | None = None
-    release_id: str | None = None
+    release_id: str | None = Field(default=None, max_length=RELEASE_ID_LENGTH)
     detail: dict[str, Any] = Field(default_factory=dict)
 
     def to_event(self) -> TelemetryEvent:
@@ -37,24 +53,33 @@ class TelemetryBatch(Strict):
 
 class ReleaseIn(Strict):
     id: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9._-]+$")
-    component: str = Field(min_length=1, description="a software component of the workspace (software.yaml)")
-    version: str = Field(min_length=1, max_length=40)
-    notes: str = ""
+    component: str = Field(min_length=1, max_length=NAME_LENGTH, pattern=NO_NUL,
+                           description="a software component of the workspace (software.yaml)")
+    version: str = Field(min_length=1, max_length=32, pattern=NO_NUL)
+    notes: str = Field(default="", max_length=TEXT_LENGTH, pattern=NO_NUL)
 
 
 class ApprovalIn(Strict):
-    market: str = Field(min_length=1)
-    authority: str = Field(min_length=1)
-    reference: str = Field(min_length=1)
-    approved_at: AwareDatetime | None = None
+    market: str = Field(min_length=1, max_length=MARKET_LENGTH, pattern=NO_NUL,
+                        description="a market of the workspace")
+    authority: str = Field(min_length=1, max_length=200, pattern=NO_NUL)
+    reference: str = Field(min_length=1, max_length=200, pattern=NO_NUL)
+    approved_at: AwareDatetime | None = Field(
+        default=None, description="when the authority approved (default: now); not in the future, not before "
+                                  "the release was registered")
 
 
 class TargetIn(Strict):
-    models: list[str] = Field(default_factory=list)
-    trims: list[str] = Field(default_factory=list, description="model/trim keys")
-    markets: list[str] = Field(default_factory=list)
-    expression: str | None = Field(default=None, description="feature expression on the configuration")
-    current_versions: list[str] = Field(default_factory=list)
+    models: list[Annotated[str, Field(max_length=NAME_LENGTH, pattern=NO_NUL)]] = Field(
+        default_factory=list, max_length=LIST_LENGTH)
+    trims: list[Annotated[str, Field(max_length=2 * NAME_LENGTH + 1, pattern=NO_NUL)]] = Field(
+        default_factory=list, max_length=LIST_LENGTH, description="model/trim keys")
+    markets: list[Annotated[str, Field(max_length=MARKET_LENGTH, pattern=NO_NUL)]] = Field(
+        default_factory=list, max_length=LIST_LENGTH)
+    expression: str | None = Field(default=None, max_length=TEXT_LENGTH, pattern=NO_NUL,
+                                   description="feature expression on the configuration")
+    current_versions: list[Annotated[str, Field(max_length=32, pattern=NO_NUL)]] = Field(
+        default_factory=list, max_length=LIST_LENGTH)
 
     def to_filter(self) -> TargetFilter:
         return TargetFilter(tuple(self.models), tuple(self.trims), tuple(self.markets), self.expression or None,
@@ -72,13 +97,14 @@ class WaveIn(Strict):
 
 
 class CampaignIn(Strict):
-    name: str = Field(min_length=1, max_length=200)
-    release_id: str = Field(min_length=1)
+    name: str = Field(min_length=1, max_length=200, pattern=NO_NUL)
+    release_id: str = Field(min_length=1, max_length=RELEASE_ID_LENGTH, pattern=NO_NUL)
     target: TargetIn = Field(default_factory=TargetIn)
     waves: list[WaveIn] | None = Field(default=None, description="default: 1 %, 10 %, 50 %, 100 %")
     forced: bool = False
-    window: tuple[str, str] | None = Field(default=None, description='local maintenance window: ["01:00", "05:00"]')
-    seed: int = 0
+    window: tuple[HourMinute, HourMinute] | None = Field(
+        default=None, description='local maintenance window: ["01:00", "05:00"]')
+    seed: int = Field(default=0, ge=0, le=INT32_MAX, description="orders the vehicles into waves")
     start: bool = Field(default=False, description="start at once (targets chosen, approvals checked)")
 
     def policies(self) -> tuple[WavePolicy, ...] | None:
@@ -89,14 +115,14 @@ class CampaignIn(Strict):
 
 
 class CancelIn(Strict):
-    reason: str = Field(default="cancelled by an operator", min_length=1, max_length=500)
+    reason: str = Field(default="cancelled by an operator", min_length=1, max_length=500, pattern=NO_NUL)
 
 
 class ReportIn(Strict):
-    campaign_id: int
+    campaign_id: int = Field(ge=1, le=INT32_MAX)
     outcome: Literal["succeeded", "failed", "rolled_back"]
     at: AwareDatetime | None = Field(default=None, description="when it happened (default: now)")
-    detail: str = Field(default="", max_length=2000)
+    detail: str = Field(default="", max_length=2000, pattern=NO_NUL)
 
 
 class PublicKeyIn(Strict):

@@ -5,6 +5,8 @@ The functions the API and the CLI call, all taking an open ``evplatform.store.St
 * registry: ``register_vehicles``, ``import_csv``, ``sync_markets``; telemetry: ``ingest``;
 * campaigns: ``create_campaign``, ``start_campaign``, ``pause_campaign``, ``resume_campaign``,
   ``cancel_campaign``, ``step``, ``report``, ``progress``; targets: ``TargetFilter``, ``select_targets``;
+* approvals (``fleet.approvals``): ``record_approval`` — a market of the workspace, a date on the
+  server's clock, a second person (four-eyes); ``approvals_in_force`` for the campaign's check;
 * stability: ``release_stability``, ``updates_per_vehicle_per_quarter``;
 * demo: ``build_demo_database`` (what ``make run`` calls);
 * releases (import the modules; not re-exported, they load the OTA server code):

@@ -24,6 +24,7 @@ import numpy as np
 
 from evplatform.errors import ConflictError, FleetError
 from evplatform.fleet import gates
+from evplatform.fleet.approvals import approvals_in_force
 from evplatform.fleet.gates import DEFAULT_WAVES, Counts, MaintenanceWindow, WavePolicy
 from evplatform.fleet.link import VehicleLink
 from evplatform.fleet.reported_time import check_reported_time
@@ -119,7 +120,7 @@ def start_campaign(
         set(targets.markets.tolist()),
         {m.id: m.approval_required for m in policies.values()},
         {m.id: m.parent for m in policies.values()},
-        [a.market for a in rdb.approvals(store, release.id)],
+        approvals_in_force(rdb.approvals(store, release.id), now),  # a future-dated approval does not count
     )
     if missing:
         basis = {m: policies[m].approval_basis for m in missing if m in policies}

@@ -21,6 +21,7 @@ import numpy as np
 
 from evplatform.errors import FleetError
 from evplatform.fleet import campaigns as fc
+from evplatform.fleet.approvals import record_approval
 from evplatform.fleet.gates import DEFAULT_WAVES, MaintenanceWindow
 from evplatform.fleet.link import FailureModel, SimulatedLink, VehicleLink
 from evplatform.fleet.registry import sync_markets, trim_templates
@@ -140,16 +141,24 @@ def register_release(store: Store, ws: Workspace, release: ScenarioRelease, at: 
     return record
 
 
+#: Who approves the simulator's releases: a second account, since their creator may not (four-eyes).
+SIMULATED_APPROVER = "simulator-approver"
+
+
 def approve_everywhere(store: Store, release_id: str, at: datetime) -> None:
-    """Approval records for every market that demands one (the simulator plays the authority)."""
+    """Approval records for every market that demands one (the simulator plays the authority).
+
+    Recorded through ``fleet.approvals`` at the simulated clock ``at``, as a second person.
+    """
     have = {a.market for a in rdb.approvals(store, release_id)}
-    for market in vdb.markets(store).values():
+    markets = vdb.markets(store)
+    for market in markets.values():
         if market.approval_required and market.id not in have:
-            rdb.save_approval(
+            record_approval(
                 store,
                 rdb.ApprovalRecord(release_id, market.id, f"simulated authority ({market.approval_basis})",
-                                   f"SIM-{release_id}-{market.id}", "simulator", at),
-                actor="simulator",
+                                   f"SIM-{release_id}-{market.id}", SIMULATED_APPROVER, at),
+                markets=markets, now=at,
             )
 
 

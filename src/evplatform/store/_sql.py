@@ -9,6 +9,8 @@ Driver errors leave the store in three kinds (``evplatform.errors``):
   for is wrong, trying again later may work;
 * ``ConflictError`` (409): an integrity constraint refused the write (a duplicate id, a missing
   row a foreign key points to) — the request contradicts what is stored;
+* ``InvalidValueError`` (422): a value the database cannot hold (a string longer than its column,
+  an integer past the column's range, a NUL character in text) — the request is wrong;
 * ``NotFoundError`` (404): raised by the query modules themselves when a thing asked for by its
   identifier does not exist.
 """
@@ -25,10 +27,10 @@ from sqlalchemy import JSON, Text, cast, func, literal
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, DataError, DBAPIError, IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from evplatform.errors import ConflictError, StoreError
+from evplatform.errors import ConflictError, InvalidValueError, StoreError
 from evplatform.store.schema import AuditEntry, Base
 
 
@@ -42,12 +44,18 @@ def redact(url: str) -> str:
 
 @contextmanager
 def translate_errors(url: str) -> Iterator[None]:
-    """Re-raise driver errors as ``ConflictError`` (integrity) or ``StoreError`` naming the database.
+    """Re-raise driver errors as ``ConflictError`` (integrity), ``InvalidValueError`` (a value the
+    database cannot hold) or ``StoreError`` naming the database.
 
     Project errors raised inside the block (``StoreError``, ``NotFoundError``, …) pass through.
     """
     try:
         yield
+    except DataError as error:  # PostgreSQL: value too long, numeric out of range, NUL in text
+        raise InvalidValueError(f"database {redact(url)} cannot hold a value of the request: "
+                                f"{_first_line(error.orig)}") from error
+    except OverflowError as error:  # the driver cannot bind it (SQLite: an integer past 64 bits)
+        raise InvalidValueError(f"database {redact(url)} cannot hold a value of the request: {error}") from error
     except IntegrityError as error:
         raise ConflictError(
             f"database {redact(url)} refused a write that conflicts with what it holds: {_first_line(error.orig)}"

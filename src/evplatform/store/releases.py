@@ -23,6 +23,7 @@ class ReleaseRecord:
     compatible: str
     notes: str = ""
     created_at: datetime | None = None
+    created_by: str = "system"  # read back from the store: the ``actor`` that registered it
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,7 +37,11 @@ class ApprovalRecord:
 
 
 def save_release(store: Store, release: ReleaseRecord, *, actor: str = "system") -> None:
-    """Register a release (created now by the store's clock unless it says when); ConflictError if the id is taken."""
+    """Register a release (created now by the store's clock unless it says when); ConflictError if the id is taken.
+
+    ``actor`` is stored as the release's creator: its approvals must come from someone else
+    (``fleet.approvals``, four-eyes).
+    """
     with conflict_means(f"release {release.id!r} already exists"), store.session() as session:
         now = store.now()
         session.add(
@@ -49,6 +54,7 @@ def save_release(store: Store, release: ReleaseRecord, *, actor: str = "system")
                 compatible=release.compatible,
                 notes=release.notes,
                 created_at=release.created_at or now,
+                created_by=actor,
             )
         )
         session.flush()
@@ -56,7 +62,8 @@ def save_release(store: Store, release: ReleaseRecord, *, actor: str = "system")
 
 
 def _release_record(r: Release) -> ReleaseRecord:
-    return ReleaseRecord(r.id, r.component, r.ecu, r.hardware_id, r.version, r.compatible, r.notes, r.created_at)
+    return ReleaseRecord(r.id, r.component, r.ecu, r.hardware_id, r.version, r.compatible, r.notes, r.created_at,
+                         r.created_by)
 
 
 def release(store: Store, release_id: str) -> ReleaseRecord | None:
@@ -71,9 +78,11 @@ def list_releases(store: Store) -> list[ReleaseRecord]:
 
 
 def save_approval(store: Store, approval: ApprovalRecord, *, actor: str = "system") -> None:
-    """Record an approval of a release for a market (one per release and market).
+    """Store an approval of a release for a market (one per release and market), audited field by field.
 
     NotFoundError when the release does not exist; ConflictError when the market already has one.
+    The rules an approval must meet (a real market, a date not in the future, a second person)
+    are ``fleet.approvals.record_approval``'s, which calls this.
     """
     taken = f"release {approval.release_id!r} already has an approval for market {approval.market!r}"
     with conflict_means(taken), store.session() as session:
@@ -96,7 +105,8 @@ def save_approval(store: Store, approval: ApprovalRecord, *, actor: str = "syste
             actor,
             "approval.record",
             f"release:{approval.release_id}",
-            {"market": approval.market, "authority": approval.authority, "reference": approval.reference},
+            {"market": approval.market, "authority": approval.authority, "reference": approval.reference,
+             "approved_by": approval.approved_by, "approved_at": approval.approved_at.isoformat()},
         )
 
 

@@ -149,6 +149,7 @@ class Release(Base):
     compatible: Mapped[str] = mapped_column(Text)  # UVL constraint syntax
     notes: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    created_by: Mapped[str] = mapped_column(String(128), server_default="system")  # its approver must be another
 
 
 class Campaign(Base):

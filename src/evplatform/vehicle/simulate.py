@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from evplatform.errors import VehicleError
+from evplatform.errors import NotFoundError, VehicleError
 from evplatform.vehicle.batch import CycleResult, simulate_cycle, vehicle_arrays
 from evplatform.vehicle.charging import charge_time_min
 from evplatform.vehicle.drive_cycles import canonical_name, load_cycle
@@ -108,7 +108,10 @@ def trim_params(ws: Workspace, trim: Trim, market_id: str | None = None) -> Vehi
 
 def workspace_cycle(ws: Workspace, market_id: str | None = None) -> str:
     """The homologation cycle of a market (default: the platform's base market)."""
-    market = ws.markets[market_id or ws.platform.base_market]
+    wanted = market_id or ws.platform.base_market
+    market = ws.markets.get(wanted)
+    if market is None:  # a query parameter naming no market: a 404 naming it, not a KeyError
+        raise NotFoundError("market", f"{wanted!r} (markets: {', '.join(ws.markets)})")
     try:
         return HOMOLOGATION_CYCLE[market.homologation_cycle.upper()]
     except KeyError:

@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, Response
 from evplatform.errors import EvplatformError, NotFoundError
 from evplatform.fleet import release_stability, updates_per_vehicle_per_quarter
 from evplatform.service import views
+from evplatform.service.params import CampaignId, OptionalMarket, OptionalName, Page, Vin
 from evplatform.service.presenters import campaign_progress, release_detail, release_view
 from evplatform.store import campaigns as cdb
 from evplatform.store import dashboard as ddb
@@ -66,7 +67,7 @@ def timeline_svg(progress: dict[str, Any]) -> str:
 
 
 @router.get("/campaigns/{campaign_id}", response_class=HTMLResponse)
-def campaign_page(request: Request, campaign_id: int) -> HTMLResponse:
+def campaign_page(request: Request, campaign_id: CampaignId) -> HTMLResponse:
     try:
         store = context_of(request).store()
         progress = campaign_progress(store, campaign_id)
@@ -78,7 +79,7 @@ def campaign_page(request: Request, campaign_id: int) -> HTMLResponse:
 
 
 @router.get("/campaigns/{campaign_id}/timeline.svg")
-def campaign_chart(request: Request, campaign_id: int) -> Response:
+def campaign_chart(request: Request, campaign_id: CampaignId) -> Response:
     """The live chart, re-fetched by the page every 2 s."""
     progress = campaign_progress(context_of(request).store(), campaign_id)
     return Response(timeline_svg(progress), media_type="image/svg+xml", headers={"Cache-Control": "no-store"})
@@ -101,8 +102,8 @@ def releases_page(request: Request) -> HTMLResponse:
 
 
 @router.get("/fleet", response_class=HTMLResponse)
-def fleet_page(request: Request, model: str | None = None, trim: str | None = None, market: str | None = None,
-               page: int = 0) -> HTMLResponse:
+def fleet_page(request: Request, model: OptionalName = None, trim: OptionalName = None, market: OptionalMarket = None,
+               page: Page = 0) -> HTMLResponse:
     context = context_of(request)
     model, trim, market = model or None, trim or None, market or None
     try:
@@ -134,7 +135,7 @@ def fleet_page(request: Request, model: str | None = None, trim: str | None = No
 
 
 @router.get("/fleet/{vin}", response_class=HTMLResponse)
-def vehicle_page(request: Request, vin: str) -> HTMLResponse:
+def vehicle_page(request: Request, vin: Vin) -> HTMLResponse:
     try:
         store = context_of(request).store()
         found = vdb.vehicle_by_vin(store, vin)

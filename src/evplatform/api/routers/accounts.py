@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query
 from evplatform.api.auth import Viewer
 from evplatform.api.context import Context
 from evplatform.api.responses import AuditOut, MeOut
+from evplatform.service.params import OptionalSubject
 from evplatform.store import audit_log
 
 router = APIRouter(prefix="/api", tags=["accounts"])
@@ -21,7 +22,8 @@ def me(account: Viewer) -> dict[str, Any]:
 
 @router.get("/audit", response_model=AuditOut, summary="Newest audit entries first (viewer)")
 def audit(
-    context: Context, _account: Viewer, subject: str | None = None, limit: Annotated[int, Query(ge=1, le=1000)] = 100
+    context: Context, _account: Viewer, subject: OptionalSubject = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> dict[str, Any]:
     return {"entries": [{"at": e.at.isoformat(), "actor": e.actor, "action": e.action, "subject": e.subject,
                          "detail": e.detail} for e in audit_log(context.store(), limit=limit, subject=subject)]}

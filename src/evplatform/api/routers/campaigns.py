@@ -16,6 +16,7 @@ from evplatform.api.schemas import CampaignIn, CancelIn
 from evplatform.errors import NotFoundError
 from evplatform.fleet import DEFAULT_WAVES
 from evplatform.fleet import campaigns as fc
+from evplatform.service.params import CampaignId, OptionalReleaseId
 from evplatform.service.presenters import campaign_progress
 from evplatform.store import Store
 from evplatform.store import campaigns as cdb
@@ -25,7 +26,7 @@ router = APIRouter(prefix="/api/campaigns", tags=["campaigns"])
 
 @router.get("", response_model=CampaignListOut, response_model_exclude_unset=True,
             summary="Every campaign with its state, waves and halt reason")
-def list_campaigns(context: Context, release_id: str | None = None) -> dict[str, Any]:
+def list_campaigns(context: Context, release_id: OptionalReleaseId = None) -> dict[str, Any]:
     store = context.store()
     return {"campaigns": [campaign_progress(store, c.id, timeline=False)
                           for c in cdb.list_campaigns(store, release_id=release_id)]}
@@ -33,7 +34,7 @@ def list_campaigns(context: Context, release_id: str | None = None) -> dict[str,
 
 @router.get("/{campaign_id}", response_model=CampaignOut, response_model_exclude_unset=True,
             summary="Progress: waves, counts, success and error rates over time")
-def get_campaign(context: Context, campaign_id: int) -> dict[str, Any]:
+def get_campaign(context: Context, campaign_id: CampaignId) -> dict[str, Any]:
     return campaign_progress(context.store(), campaign_id)
 
 
@@ -54,14 +55,14 @@ def create_campaign(context: Context, body: CampaignIn, account: ReleaseManager)
     return {**campaign_progress(store, cid, timeline=False), **data}
 
 
-def _exists(store: Store, campaign_id: int) -> None:
+def _exists(store: Store, campaign_id: CampaignId) -> None:
     if not any(c.id == campaign_id for c in cdb.list_campaigns(store)):
         raise NotFoundError("campaign", campaign_id)
 
 
 @router.post("/{campaign_id}/start", response_model=StartedCampaignOut, response_model_exclude_unset=True,
              summary="Choose targets, check approvals, open the first wave (release manager)")
-def start(context: Context, campaign_id: int, account: ReleaseManager) -> dict[str, Any]:
+def start(context: Context, campaign_id: CampaignId, account: ReleaseManager) -> dict[str, Any]:
     store = context.store()
     _exists(store, campaign_id)
     summary = fc.start_campaign(store, campaign_id, actor=account.name, now=context.clock())
@@ -70,7 +71,7 @@ def start(context: Context, campaign_id: int, account: ReleaseManager) -> dict[s
 
 @router.post("/{campaign_id}/pause", response_model=CampaignOut, response_model_exclude_unset=True,
              summary="Stop offering until resumed (release manager)")
-def pause(context: Context, campaign_id: int, account: ReleaseManager) -> dict[str, Any]:
+def pause(context: Context, campaign_id: CampaignId, account: ReleaseManager) -> dict[str, Any]:
     store = context.store()
     _exists(store, campaign_id)
     fc.pause_campaign(store, campaign_id, actor=account.name, now=context.clock())
@@ -79,7 +80,7 @@ def pause(context: Context, campaign_id: int, account: ReleaseManager) -> dict[s
 
 @router.post("/{campaign_id}/resume", response_model=CampaignOut, response_model_exclude_unset=True,
              summary="Offer again after a pause or a halt (release manager)")
-def resume(context: Context, campaign_id: int, account: ReleaseManager) -> dict[str, Any]:
+def resume(context: Context, campaign_id: CampaignId, account: ReleaseManager) -> dict[str, Any]:
     store = context.store()
     _exists(store, campaign_id)
     fc.resume_campaign(store, campaign_id, actor=account.name, now=context.clock())
@@ -88,7 +89,8 @@ def resume(context: Context, campaign_id: int, account: ReleaseManager) -> dict[
 
 @router.post("/{campaign_id}/cancel", response_model=CampaignOut, response_model_exclude_unset=True,
              summary="Stop for good; vehicles not yet offered never are (release manager)")
-def cancel(context: Context, campaign_id: int, account: ReleaseManager, body: CancelIn | None = None) -> dict[str, Any]:
+def cancel(context: Context, campaign_id: CampaignId, account: ReleaseManager,
+           body: CancelIn | None = None) -> dict[str, Any]:
     store = context.store()
     _exists(store, campaign_id)
     reason = body.reason if body is not None else CancelIn().reason

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query
 
 from evplatform.api.context import Context
 from evplatform.api.responses import ComplianceOut, RoadmapOut
+from evplatform.service.params import MARKET_LENGTH
 from evplatform.service.presenters import compliance, roadmap
 
 router = APIRouter(prefix="/api/compliance", tags=["compliance"])
@@ -18,7 +19,7 @@ router = APIRouter(prefix="/api/compliance", tags=["compliance"])
             summary="The `comply --json` verdicts of every model and trim in a market on a date")
 def get_compliance(
     context: Context,
-    market: str,
+    market: Annotated[str, Query(max_length=MARKET_LENGTH)],
     on: Annotated[date, Query(alias="date", description="YYYY-MM-DD")],
     mode: Literal["new_types", "all"] = "new_types",
 ) -> dict[str, Any]:

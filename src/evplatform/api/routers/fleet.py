@@ -12,6 +12,7 @@ from evplatform.api.responses import CountsOut, KeyProvisionedOut, VehicleDetail
 from evplatform.api.schemas import PublicKeyIn
 from evplatform.errors import NotFoundError
 from evplatform.service import views
+from evplatform.service.params import Offset, OptionalMarket, OptionalName, Vin
 from evplatform.store import dashboard as ddb
 from evplatform.store import record_audit
 from evplatform.store import vehicles as vdb
@@ -23,11 +24,11 @@ router = APIRouter(prefix="/api/fleet", tags=["fleet"])
             summary="A page of vehicles in registration order, optionally filtered")
 def vehicles(
     context: Context,
-    model: str | None = None,
-    trim: str | None = None,
-    market: str | None = None,
+    model: OptionalName = None,
+    trim: OptionalName = None,
+    market: OptionalMarket = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> dict[str, Any]:
     store = context.store()
     page = vdb.list_vehicles(store, model=model, trim=trim, market=market, limit=limit, offset=offset)
@@ -47,7 +48,7 @@ def counts(context: Context) -> dict[str, Any]:
 
 @router.get("/vehicles/{vin}", response_model=VehicleDetailOut,
             summary="One vehicle: configuration, ECUs, software, RXSWIN, recent telemetry")
-def vehicle(context: Context, vin: str) -> dict[str, Any]:
+def vehicle(context: Context, vin: Vin) -> dict[str, Any]:
     store = context.store()
     found = vdb.vehicle_by_vin(store, vin)
     if found is None:
@@ -59,7 +60,7 @@ def vehicle(context: Context, vin: str) -> dict[str, Any]:
 
 @router.put("/vehicles/{vin}/key", response_model=KeyProvisionedOut,
             summary="Provision (or rotate) the vehicle's ed25519 public key (admin)")
-def provision_key(context: Context, vin: str, body: PublicKeyIn, account: Admin) -> dict[str, Any]:
+def provision_key(context: Context, vin: Vin, body: PublicKeyIn, account: Admin) -> dict[str, Any]:
     store = context.store()
     if vdb.vehicle_by_vin(store, vin) is None:
         raise NotFoundError("vehicle", vin)

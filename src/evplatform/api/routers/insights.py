@@ -24,7 +24,7 @@ def get_business(context: Context) -> dict[str, Any]:
 def get_scenarios(
     context: Context,
     draws: Annotated[int, Query(ge=10, le=MAX_DRAWS)] = 2000,
-    seed: int = 0,
+    seed: Annotated[int, Query(ge=0, le=2**63 - 1, description="random seed of the draws")] = 0,
     sobol_samples: Annotated[int, Query(ge=16, le=4096, description="Saltelli base samples")] = 256,
 ) -> dict[str, Any]:
     return scenarios(context, draws, seed, sobol_samples)

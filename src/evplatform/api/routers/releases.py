@@ -11,6 +11,8 @@ from evplatform.api.context import Context
 from evplatform.api.responses import ApprovalOut, ReleaseDetailOut, ReleaseListOut, ReleaseOut
 from evplatform.api.schemas import ApprovalIn, ReleaseIn
 from evplatform.errors import FleetError, NotFoundError
+from evplatform.fleet.approvals import record_approval
+from evplatform.service.params import ReleaseId
 from evplatform.service.presenters import approval_view, release_detail, release_view
 from evplatform.store import releases as rdb
 
@@ -23,7 +25,7 @@ def list_releases(context: Context) -> dict[str, Any]:
 
 
 @router.get("/{release_id}", response_model=ReleaseDetailOut, summary="One release with its approvals and campaigns")
-def get_release(context: Context, release_id: str) -> dict[str, Any]:
+def get_release(context: Context, release_id: ReleaseId) -> dict[str, Any]:
     store = context.store()
     found = rdb.release(store, release_id)
     if found is None:
@@ -49,12 +51,11 @@ def create_release(context: Context, body: ReleaseIn, account: ReleaseManager) -
 
 
 @router.post("/{release_id}/approvals", status_code=201, response_model=ApprovalOut,
-             summary="Record a regulatory approval of the release for a market (release manager)")
-def add_approval(context: Context, release_id: str, body: ApprovalIn, account: ReleaseManager) -> dict[str, Any]:
-    store = context.store()
-    if rdb.release(store, release_id) is None:
-        raise NotFoundError("release", repr(release_id))
+             summary="Record a regulatory approval of the release for a market (a release manager other than "
+                     "the release's creator)")
+def add_approval(context: Context, release_id: ReleaseId, body: ApprovalIn, account: ReleaseManager) -> dict[str, Any]:
+    """422 for a market the workspace lacks or a date in the future or before the release; 403 for its creator."""
     approval = rdb.ApprovalRecord(release_id, body.market, body.authority, body.reference, account.name,
                                   body.approved_at or context.clock())
-    rdb.save_approval(store, approval, actor=account.name)
-    return approval_view(approval)
+    markets = context.workspace().markets
+    return approval_view(record_approval(context.store(), approval, markets=markets, now=context.clock()))

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query
 
 from evplatform.api.context import Context
 from evplatform.api.responses import SimulationOut
+from evplatform.service.params import MARKET_LENGTH, NAME_LENGTH
 from evplatform.service.presenters import simulation_results
 
 router = APIRouter(prefix="/api", tags=["simulation"])
@@ -17,8 +18,10 @@ router = APIRouter(prefix="/api", tags=["simulation"])
             summary="Consumption, range, charging, acceleration of every trim on a cycle")
 def simulation(
     context: Context,
-    model: Annotated[str | None, Query(description="only this model's trims")] = None,
-    cycle: Annotated[str | None, Query(description="wltc, cltc, udds, hwfet, nedc (default: the market's)")] = None,
-    market: Annotated[str | None, Query(description="trims sold in this market (default: base market)")] = None,
+    model: Annotated[str | None, Query(max_length=NAME_LENGTH, description="only this model's trims")] = None,
+    cycle: Annotated[str | None, Query(max_length=NAME_LENGTH,
+                                       description="wltc, cltc, udds, hwfet, nedc (default: the market's)")] = None,
+    market: Annotated[str | None, Query(max_length=MARKET_LENGTH,
+                                        description="trims sold in this market (default: base market)")] = None,
 ) -> dict[str, Any]:
     return simulation_results(context, model, cycle, market)

@@ -10,6 +10,7 @@ from evplatform.api.context import Context
 from evplatform.api.errors import NotFound
 from evplatform.api.responses import StabilityOut, StabilityReleaseOut
 from evplatform.fleet import release_stability, updates_per_vehicle_per_quarter
+from evplatform.service.params import ReleaseId
 
 router = APIRouter(prefix="/api/stability", tags=["stability"])
 
@@ -23,7 +24,7 @@ def stability(context: Context) -> dict[str, Any]:
 
 
 @router.get("/{release_id}", response_model=StabilityReleaseOut, summary="The stability KPIs of one release")
-def release(context: Context, release_id: str) -> dict[str, Any]:
+def release(context: Context, release_id: ReleaseId) -> dict[str, Any]:
     for kpi in release_stability(context.store()):
         if kpi.release == release_id:
             return kpi.to_dict()

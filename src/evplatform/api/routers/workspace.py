@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query
 from evplatform.api.context import Context
 from evplatform.api.responses import BomOut, FeaturesOut, KpiOut, ModelsOut, PlatformOut
 from evplatform.service import views
+from evplatform.service.params import MARKET_LENGTH, NAME_LENGTH
 
 router = APIRouter(prefix="/api", tags=["workspace"])
 
@@ -41,7 +42,9 @@ def kpi(context: Context) -> dict[str, Any]:
             summary="The bill of materials of one trim in one market (`evplatform bom --json`)")
 def bom(
     context: Context,
-    trim: Annotated[str, Query(description="model/trim: a model id of platform.yaml and one of its trims")],
-    market: Annotated[str | None, Query(description="default: the platform's base market")] = None,
+    trim: Annotated[str, Query(max_length=2 * NAME_LENGTH + 1,
+                               description="model/trim: a model id of platform.yaml and one of its trims")],
+    market: Annotated[str | None, Query(max_length=MARKET_LENGTH,
+                                        description="default: the platform's base market")] = None,
 ) -> dict[str, Any]:
     return views.bom_view(context.workspace(), trim, market)
