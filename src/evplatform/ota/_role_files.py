@@ -59,7 +59,8 @@ class RoleFiles:
             raise OtaError(f"{path}: no {what} metadata") from error
 
     def read(self, role: str, version: int | None = None) -> Metadata[Any]:
-        return read_metadata(self.path(role, version), role)
+        kind = role if _ROLE_NAME.match(role) else "targets"  # a delegated role's file is targets metadata
+        return read_metadata(self.path(role, version), kind)
 
     def root_versions(self) -> list[int]:
         """Versions of every ``N.root.json`` on disk, ascending."""

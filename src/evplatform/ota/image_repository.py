@@ -305,14 +305,16 @@ class ImageRepository:
         delegation = self.delegation(name)
         if multi_role(delegation) is not None:
             raise OtaError(f"{name} is a multi-role delegation; publish into its member roles")
-        allowed = hardware_ids(delegation)
+        # its own delegation, and the multi-role delegations it is a member of, grant paths and hardware
+        grants = [delegation, *(d for d in self.delegations() if name in multi_role_names(d))]
         current = self.delegated_role(name).signed
         for image in images:
-            if not delegation.paths or not delegation.is_delegated_path(image.filepath):
-                raise OtaError(f"role {name} may not sign {image.filepath}: outside its paths {delegation.paths}")
-            if allowed is not None and image.hardware_id not in allowed:
-                raise OtaError(f"role {name} may not sign {image.filepath} for hardware {image.hardware_id}: "
-                               f"it is delegated {sorted(allowed)}")
+            if not any(g.paths and g.is_delegated_path(image.filepath) for g in grants):
+                raise OtaError(f"role {name} may not sign {image.filepath}: outside its paths "
+                               f"{sorted({p for g in grants for p in g.paths or []})}")
+            if not any(g.is_delegated_path(image.filepath) and _hardware_allowed(g, image.hardware_id)
+                       for g in grants):
+                raise OtaError(f"role {name} may not sign {image.filepath} for hardware {image.hardware_id}")
             existing = current.targets.get(image.filepath)
             if existing is not None and (existing.hashes.get("sha256"), existing.length) != (image.sha256,
                                                                                             image.length):
@@ -441,6 +443,11 @@ class ImageRepository:
     def verify(self) -> VerificationReport:
         """Check the whole chain on disk (roots, signatures, versions, hashes, expiry, custom fields)."""
         return verify_repository(self.files, now_of(self.clock), str(self.path), uptane_fields=_IMAGE_FIELDS)
+
+
+def _hardware_allowed(delegation: DelegatedRole, hardware_id: str) -> bool:
+    allowed = hardware_ids(delegation)
+    return allowed is None or hardware_id in allowed
 
 
 def snapshot_for(targets_bytes: bytes, targets_version: int, version: int, expires: datetime,
