@@ -10,21 +10,36 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 import typer
 from securesystemslib.signer import CryptoSigner
-from tuf.api.metadata import DelegatedRole, Delegations, TargetFile, Targets
+from tuf.api.metadata import (
+    DelegatedRole,
+    Delegations,
+    Metadata,
+    MetaFile,
+    Root,
+    Snapshot,
+    TargetFile,
+    Targets,
+    Timestamp,
+)
 from typer.testing import CliRunner
 
 from evplatform.cli import ota
 from evplatform.errors import OtaError
 from evplatform.ota._delegation_spec import DelegationSpec
+from evplatform.ota.assignment import Assignment
 from evplatform.ota.client import errors as e
 from evplatform.ota.client.delegations import DelegationLimitError, find_target
+from evplatform.ota.client.fetcher import InMemoryFetcher
+from evplatform.ota.client.trusted_set import TrustedRepository
 from evplatform.ota.image_repository import ImageTarget
+from ota.uptane_world import KEYS, NOW, World
 from ota.vehicle_support import Server, build_server, build_vehicle, no_fsync  # noqa: F401
 
 HW = "hw-brake"
@@ -341,3 +356,55 @@ def test_the_cli_creates_publishes_lists_and_revokes(server: Server, tmp_path: P
     assert [d["name"] for d in _cli("delegation", "list", *root)["delegations"]] == ["app-acme"]
     assert _cli("delegation", "revoke", "app-acme", *root)["revoked"] == "app-acme"
     assert _cli("delegation", "list", *root)["delegations"] == []
+
+
+# -- a role reached from two delegators -----------------------------------------------------------
+def _signed(signed: Any, *signers: CryptoSigner) -> bytes:
+    document = Metadata(signed)
+    for signer in signers:
+        document.sign(signer, append=True)
+    return document.to_bytes()
+
+
+def test_a_role_reached_again_from_another_delegator_is_checked_against_its_keys(tmp_path: Path) -> None:
+    """Role ``x`` is delegated by ``a`` (key 6, path p2) and by ``b`` (key 7, path p1); ``x`` is signed by key 6
+    only. After resolving p2 (``x`` loaded through ``a``), resolving p1 through ``b`` must check ``x`` against
+    ``b``'s keys, not reuse what ``a``'s key vouched for."""
+    expires = NOW + timedelta(days=30)
+    image = b"p1 image"
+    p1 = TargetFile(len(image), {"sha256": hashlib.sha256(image).hexdigest()}, "p1",
+                    {"custom": {"hardware_id": HW, "release_counter": 1}})
+
+    def delegating(name: str, key: int, path: str) -> Targets:
+        role = DelegatedRole(name, [KEYS[key].public_key.keyid], 1, False, paths=[path])
+        return Targets(expires=expires, delegations=Delegations({KEYS[key].public_key.keyid: KEYS[key].public_key},
+                                                                 roles={name: role}))
+
+    top = Targets(expires=expires, delegations=Delegations(
+        {KEYS[i].public_key.keyid: KEYS[i].public_key for i in (4, 5)},
+        roles={"a": DelegatedRole("a", [KEYS[4].public_key.keyid], 1, False, paths=["*"]),
+               "b": DelegatedRole("b", [KEYS[5].public_key.keyid], 1, False, paths=["*"])}))
+    files = {"targets": _signed(top, KEYS[1]), "a": _signed(delegating("x", 6, "p2"), KEYS[4]),
+             "b": _signed(delegating("x", 7, "p1"), KEYS[5]),
+             "x": _signed(Targets(expires=expires, targets={"p1": p1, "p2": p1}), KEYS[6])}
+    snapshot = Snapshot(expires=expires, meta={f"{n}.json": MetaFile(1) for n in files})
+    files["snapshot"] = _signed(snapshot, KEYS[2])
+    digest = hashlib.sha256(files["snapshot"]).hexdigest()
+    timestamp = Timestamp(expires=expires, snapshot_meta=MetaFile(1, len(files["snapshot"]), {"sha256": digest}))
+    root = Root(expires=expires, consistent_snapshot=False)
+    for index, role in enumerate(("root", "targets", "snapshot", "timestamp")):
+        root.add_key(KEYS[index].public_key, role)
+    trusted = TrustedRepository("Image repository", _signed(root, KEYS[0]), NOW)
+    trusted.update_timestamp(_signed(timestamp, KEYS[3]))
+    trusted.update_snapshot(files["snapshot"])
+    trusted.update_targets(files["targets"])
+    world = World()
+    client = world.client(tmp_path / "car")
+    client.fetcher = InMemoryFetcher({f"image/{n}.json": data for n, data in files.items()})
+
+    def assignment(path: str) -> Assignment:
+        return Assignment("ecu", HW, path, p1.length, dict(p1.hashes), 1, None)
+
+    assert client._find_image_target(trusted, assignment("p2")) is not None  # x through a: key 6 signs it
+    with pytest.raises(e.ThresholdError):
+        client._find_image_target(trusted, assignment("p1"))  # x through b: key 7 does not
