@@ -6,16 +6,32 @@ refuse what the old keys sign, even when the attacker holds every one of them.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from securesystemslib.signer import Signer
 
 from evplatform.ota.client import errors as e
 from evplatform.ota.keys import generate_private_key, public_key_of
-from ota.test_attacks import assign_only, attack, car, director, director_keys, forge, server  # noqa: F401
-from ota.vehicle_support import Server, Vehicle, no_fsync  # noqa: F401
+from ota.test_attacks import assign_only, attack, director, director_keys, forge
+from ota.vehicle_support import Server, Vehicle, build_server, build_vehicle, no_fsync  # noqa: F401
 
 pytestmark = pytest.mark.usefixtures("no_fsync")
 ONLINE = ("targets", "snapshot", "timestamp")
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Server:
+    server = build_server(tmp_path / "server")
+    server.release_many([("main/1.0", b"main 1.0 " * 40, "hw-main", 1), ("main/2.0", b"main 2.0 " * 40, "hw-main", 2),
+                         ("brake/1.0", b"brake 1.0 " * 40, "hw-brake", 1),
+                         ("brake/2.0", b"brake 2.0 " * 40, "hw-brake", 2)])
+    return server
+
+
+@pytest.fixture
+def car(server: Server, tmp_path: Path) -> Vehicle:
+    return build_vehicle(server, tmp_path / "car", factory={"ecu-main": "main/1.0", "ecu-brake": "brake/1.0"})
 
 
 def _forge_empty_director(server: Server, car: Vehicle, stolen: dict[str, list[Signer]]) -> None:
