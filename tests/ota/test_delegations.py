@@ -238,12 +238,24 @@ def _publish(server: Server, role: str, path: str, data: bytes, hardware_id: str
 def test_a_vehicle_installs_an_image_signed_by_a_delegated_role(server: Server, tmp_path: Path) -> None:
     _supplier(server)
     _publish(server, "brake-supplier", PATH, BRAKE_2)
-    assert server.image.verify().ok
+    report = server.image.verify()
+    assert report.ok and {"brake-supplier signatures", "snapshot → brake-supplier"} <= {c.name for c in report.checks}
     assert "brake-supplier.json" in server.image.snapshot.signed.meta
     vehicle = build_vehicle(server, tmp_path / "car", factory={"ecu-main": "main/1.0", "ecu-brake": "brake/1.0"})
     server.service.assign("VIN0000000000001", "ecu-brake", PATH)
     outcome = vehicle.client.update_check()
     assert [u.image.filepath for u in outcome.updates] == [PATH]
+
+
+def test_verify_reports_a_delegated_role_signed_by_other_keys(server: Server) -> None:
+    _supplier(server)
+    forged = server.image.delegated_role("brake-supplier")
+    forged.signed.version += 1
+    forged.signatures.clear()
+    forged.sign(server.keyring.signers("image", "targets")[0])
+    server.image.files.write("brake-supplier", forged.to_bytes(), forged.signed.version)
+    failed = {c.name for c in server.image.verify().checks if not c.ok}
+    assert failed == {"brake-supplier signatures", "snapshot → brake-supplier"}
 
 
 def test_the_repository_refuses_images_outside_the_delegation(server: Server) -> None:
@@ -354,6 +366,7 @@ def test_the_cli_creates_publishes_lists_and_revokes(server: Server, tmp_path: P
                      "--hardware-id", "hw-main", "--release-counter", "1", *root)
     assert published["target"]["sha256"] == hashlib.sha256(MAIN_1).hexdigest()
     assert [d["name"] for d in _cli("delegation", "list", *root)["delegations"]] == ["app-acme"]
+    assert _cli("delegation", "sign", "app-acme", *root)["role_version"] == published["role_version"] + 1
     assert _cli("delegation", "revoke", "app-acme", *root)["revoked"] == "app-acme"
     assert _cli("delegation", "list", *root)["delegations"] == []
 

@@ -1,4 +1,4 @@
-"""`evplatform ota delegation create|publish|revoke|list`: delegated targets roles of the Image repository.
+"""`evplatform ota delegation create|publish|sign|revoke|list`: delegated targets roles of the Image repository.
 
 Parses options, calls ``evplatform.ota.delegation_admin`` and renders; the offline keys (Image
 targets, the delegated roles') are decrypted with the passphrase named by ``--passphrase-env``.
@@ -68,6 +68,14 @@ def publish(
         root, system_clock, keyring_of(root, keys, passphrase_env), name, path, image.read_bytes(),
         hardware_id=hardware_id, release_counter=release_counter, component=component, version=version)
     _render(done, as_json, f"{path} published in {name} v{done['role_version']}")
+
+
+@delegation_app.command("sign")
+def sign(name: NameArg, root: RootOpt = DEFAULT_ROOT, keys: KeysOpt = None,
+         passphrase_env: PassphraseEnvOpt = None, as_json: JsonOpt = False) -> None:
+    """Re-sign a delegated role with a fresh expiry (its own keys), before it expires."""
+    done = delegation_admin.resign_delegation(root, system_clock, keyring_of(root, keys, passphrase_env), name)
+    _render(done, as_json, f"signed {name}: v{done['role_version']}")
 
 
 @delegation_app.command("revoke")

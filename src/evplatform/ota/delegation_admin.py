@@ -75,3 +75,9 @@ def revoke_delegation(ota_root: Path, clock: Clock, keyring: KeyRing, name: str)
     image = ImageRepository.open_with_keyring(Path(ota_root) / "image", clock, keyring)
     version = image.revoke_delegation(name, keyring.signers("image", "targets"))
     return {"revoked": name, "targets_version": version}
+
+
+def resign_delegation(ota_root: Path, clock: Clock, keyring: KeyRing, name: str) -> dict[str, Any]:
+    """Same images, next version, fresh expiry (run before the role's metadata expires)."""
+    image = ImageRepository.open_with_keyring(Path(ota_root) / "image", clock, keyring)
+    return {"role": name, "role_version": image.add_delegated_targets(name, [], keyring.delegation_signers(name))}

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from securesystemslib.signer import Key, Signer
+from tuf.api.exceptions import LengthOrHashMismatchError, UnsignedMetadataError
 from tuf.api.metadata import (
     DelegatedRole,
     Delegations,
@@ -442,7 +443,44 @@ class ImageRepository:
     # -- checking --------------------------------------------------------------------------
     def verify(self) -> VerificationReport:
         """Check the whole chain on disk (roots, signatures, versions, hashes, expiry, custom fields)."""
-        return verify_repository(self.files, now_of(self.clock), str(self.path), uptane_fields=_IMAGE_FIELDS)
+        report = verify_repository(self.files, now_of(self.clock), str(self.path), uptane_fields=_IMAGE_FIELDS)
+        for delegation in self.delegations():
+            if multi_role(delegation) is None:
+                report.extend(self._verify_delegated(delegation))
+        return report
+
+    def _verify_delegated(self, delegation: DelegatedRole) -> VerificationReport:
+        """A delegated role's file: signed by a threshold of its delegation's keys, listed by snapshot
+        at its version and hashes, not expired, Uptane custom fields on every image."""
+        name = delegation.name
+        report = VerificationReport(str(self.path))
+        try:
+            data = self.files.read_bytes(name)
+            document = self.delegated_role(name)
+        except OtaError as error:
+            report.add(f"{name}", False, str(error))
+            return report
+        try:
+            self.targets.signed.verify_delegate(name, document.signed_bytes, document.signatures)
+            report.add(f"{name} signatures", True, f"v{document.signed.version}")
+        except UnsignedMetadataError as error:
+            report.add(f"{name} signatures", False, str(error))
+        expired = document.signed.is_expired(now_of(self.clock))
+        report.add(f"{name} expiry", not expired,
+                   ("expired " if expired else "expires ") + f"{document.signed.expires:%Y-%m-%d %H:%M}")
+        meta = self.snapshot.signed.meta.get(f"{name}.json")
+        listed = meta is not None and meta.version == document.signed.version
+        try:
+            if meta is not None:
+                meta.verify_length_and_hashes(data)
+        except LengthOrHashMismatchError:
+            listed = False
+        report.add(f"snapshot → {name}", listed, "" if listed else "not listed at this version and hashes")
+        bad = [path for path, target in document.signed.targets.items()
+               if not isinstance(target.unrecognized_fields.get("custom"), dict)]
+        report.add(f"{name} Uptane custom fields", not bad, "; ".join(f"{p}: no custom fields" for p in bad)
+                   or f"{len(document.signed.targets)} target(s)")
+        return report
 
 
 def _hardware_allowed(delegation: DelegatedRole, hardware_id: str) -> bool:
