@@ -14,6 +14,7 @@ from securesystemslib.signer import CryptoSigner
 
 from api.support import error_of
 from evplatform.api import create_app
+from evplatform.ota._delegation_spec import DelegationSpec
 from evplatform.ota.image_repository import ImageTarget
 from evplatform.ota.keys import KeyRing, generate_private_key, signer_of
 from evplatform.ota.manifests import sign_ecu_report, sign_vehicle_manifest
@@ -109,3 +110,19 @@ def test_forged_or_malformed_manifest_is_refused(world: World) -> None:
     assert (status, kind) == (400, "OtaError")
     status, kind, _ = error_of(world.client.post(f"/uptane/director/{VIN}/manifest", content=b"not json"))
     assert (status, kind) == (400, "OtaError")
+
+
+def test_a_delegated_role_is_served_and_the_director_has_none(world: World) -> None:
+    """Issue 14 item 6: vehicles fetch ``image/<role>.json`` of delegated roles; names stay safe file names."""
+    keyring = KeyRing(world.service.root / "keys")
+    signers = keyring.new_delegation_keys("hub-supplier")
+    world.service.image_repository.delegate(
+        DelegationSpec("hub-supplier", [s.public_key for s in signers], paths=["hub-os/*"]),
+        keyring.signers("image", "targets"), signers)
+    served = world.client.get("/uptane/image/hub-supplier.json")
+    assert served.status_code == 200
+    assert served.content == world.service.image_metadata("hub-supplier")
+    assert world.client.get("/uptane/image/1.hub-supplier.json").content == served.content
+    assert world.client.get(f"/uptane/director/{VIN}/hub-supplier.json").status_code == 404
+    for bad in ("Hub.json", "..%2Fkeys.json", "-x.json"):
+        assert world.client.get(f"/uptane/image/{bad}").status_code == 404

@@ -105,6 +105,8 @@ class Delegated:
     snapshot_version: int | None = None  # what snapshot lists; None: the real version
     in_snapshot: bool = True
     served: bool = True
+    terminating: bool = False
+    custom: dict[str, Any] | None = None  # Uptane delegation fields: hardware_ids, multi_role
 
 
 class Repository:
@@ -175,7 +177,8 @@ class Repository:
                 "keyids": [keyid(i) for i in d.keys],
                 "threshold": d.threshold if d.threshold is not None else len(d.keys),
                 "paths": d.paths,
-                "terminating": False,
+                "terminating": d.terminating,
+                **({"custom": d.custom} if d.custom is not None else {}),
             })
             if d.listed_keys:
                 for i in d.keys:

@@ -16,6 +16,7 @@ from rich.table import Table
 
 from evplatform.cli import ota_release
 from evplatform.cli.common import JsonOpt, console, print_json
+from evplatform.cli.ota_delegations import delegation_app
 from evplatform.cli.ota_options import (
     DEFAULT_ROOT,
     KeysOpt,
@@ -37,6 +38,7 @@ ota_app = typer.Typer(help="Secure OTA delivery (Uptane on TUF): keys, releases,
                       no_args_is_help=True)
 keys_app = typer.Typer(help="Signing keys of the Image repository and the Director.", no_args_is_help=True)
 ota_app.add_typer(keys_app, name="keys")
+ota_app.add_typer(delegation_app, name="delegation")
 
 @keys_app.command("init")
 def keys_init(

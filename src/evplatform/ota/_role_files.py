@@ -21,6 +21,7 @@ from evplatform.ota.metadata_common import read_metadata, write_atomic
 _SERIALIZER = JSONSerializer(compact=True)
 _VERSIONED = re.compile(r"^(\d+)\.root\.json$")
 _ROLE_NAME = re.compile(r"^(root|targets|snapshot|timestamp)$")
+_DELEGATED_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")  # client/delegations.ROLE_NAME
 
 
 def serialize(metadata: Metadata[Any]) -> bytes:
@@ -31,12 +32,14 @@ def serialize(metadata: Metadata[Any]) -> bytes:
 class RoleFiles:
     """Read and write one repository's metadata folder."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, *, delegated: bool = False) -> None:
         self.folder = Path(folder)
+        self.delegated = delegated  # delegated targets roles too (the Image repository's folder)
 
     def path(self, role: str, version: int | None = None) -> Path:
-        if not _ROLE_NAME.match(role):
-            raise OtaError(f"unknown metadata role {role!r} (root, targets, snapshot or timestamp)")
+        if not (_ROLE_NAME.match(role) or (self.delegated and _DELEGATED_NAME.match(role))):
+            raise OtaError(f"unknown metadata role {role!r} (root, targets, snapshot, timestamp"
+                           f"{' or a delegated role' if self.delegated else ''})")
         if version is not None and (role == "timestamp" or version < 1):
             raise OtaError(f"no versioned file for {role} version {version}")
         return self.folder / (f"{version}.{role}.json" if version is not None else f"{role}.json")
@@ -56,7 +59,8 @@ class RoleFiles:
             raise OtaError(f"{path}: no {what} metadata") from error
 
     def read(self, role: str, version: int | None = None) -> Metadata[Any]:
-        return read_metadata(self.path(role, version), role)
+        kind = role if _ROLE_NAME.match(role) else "targets"  # a delegated role's file is targets metadata
+        return read_metadata(self.path(role, version), kind)
 
     def root_versions(self) -> list[int]:
         """Versions of every ``N.root.json`` on disk, ascending."""

@@ -7,7 +7,14 @@ A compromise of the online keys alone cannot add an image (targets is offline), 
 may only point at images listed here (the vehicle checks that both match).
 
 Layout: ``<path>/metadata/{1.root.json, …, root.json, N.targets.json, targets.json,
-N.snapshot.json, snapshot.json, timestamp.json}``.
+N.snapshot.json, snapshot.json, timestamp.json}``, plus ``N.<role>.json`` and ``<role>.json`` for
+each delegated targets role.
+
+Delegations (Uptane 5.2.3.2, e.g. an app publisher or a supplier restricted to its paths and
+hardware ids) are made by the offline targets key; each delegated role signs its own images with
+its own keys. The format of hardware ids, terminating and multi-role delegations is the one the
+vehicle resolves (``ota/client/delegations.py``); ``target()`` resolves the same way, so the
+Director only assigns what a vehicle will find.
 """
 
 from __future__ import annotations
@@ -21,12 +28,25 @@ from pathlib import Path
 from typing import Any
 
 from securesystemslib.signer import Key, Signer
-from tuf.api.metadata import Metadata, MetaFile, Root, Snapshot, TargetFile, Targets, Timestamp
+from tuf.api.exceptions import LengthOrHashMismatchError, UnsignedMetadataError
+from tuf.api.metadata import (
+    DelegatedRole,
+    Delegations,
+    Metadata,
+    MetaFile,
+    Root,
+    Snapshot,
+    TargetFile,
+    Targets,
+    Timestamp,
+)
 
 from evplatform.errors import OtaError
 from evplatform.ota import _roots
+from evplatform.ota._delegation_spec import DelegationSpec, multi_role_names, sign_delegated
 from evplatform.ota._role_files import RoleFiles, serialize
 from evplatform.ota._verification import VerificationReport, verify_repository
+from evplatform.ota.client.delegations import check_role_name, find_target, hardware_ids, multi_role
 from evplatform.ota.keys import KeyRing
 from evplatform.ota.metadata_common import DEFAULT_EXPIRY, Clock, now_of
 
@@ -105,7 +125,7 @@ class ImageRepository:
                  expiry: Mapping[str, timedelta] | None = None) -> None:
         self.path = Path(path)
         self.clock = clock
-        self.files = RoleFiles(self.path / "metadata")
+        self.files = RoleFiles(self.path / "metadata", delegated=True)
         if not self.files.exists():
             raise OtaError(f"{self.path}: no Image repository here (metadata/root.json missing)")
         self.online_signers = dict(online_signers or {})
@@ -130,7 +150,7 @@ class ImageRepository:
         expiry: Mapping[str, timedelta] | None = None,
     ) -> ImageRepository:
         """A new repository: root v1, empty targets v1, snapshot v1, timestamp v1."""
-        files = RoleFiles(Path(path) / "metadata")
+        files = RoleFiles(Path(path) / "metadata", delegated=True)
         if files.exists():
             raise OtaError(f"{path}: a repository already exists here")
         lifetimes = {**DEFAULT_EXPIRY, **(expiry or {})}
@@ -179,17 +199,151 @@ class ImageRepository:
         source = str(self.files.path("targets"))
         return [ImageTarget.from_target_file(t, source) for t in self.targets.signed.targets.values()]
 
-    def target(self, filepath: str) -> ImageTarget:
-        found = self.targets.signed.targets.get(filepath)
+    def target(self, filepath: str, hardware_id: str | None = None) -> ImageTarget:
+        """The image at ``filepath`` as a vehicle with an ECU of ``hardware_id`` resolves it (top-level
+        targets, then delegations in priority order; ``None`` skips the delegations' hardware check)."""
+        found = find_target(self._load_role, filepath, hardware_id)
         if found is None:
             raise OtaError(f"{self.path}: no image {filepath!r} in the Image repository")
         return ImageTarget.from_target_file(found, str(self.files.path("targets")))
 
     def target_by_sha256(self, sha256: str) -> ImageTarget:
-        for target in self.targets.signed.targets.values():
-            if target.hashes.get("sha256") == sha256:
-                return ImageTarget.from_target_file(target, str(self.files.path("targets")))
+        """An image listed by the top-level targets or by a delegated role, by its sha256."""
+        for role in (Targets.type, *self._role_names()):
+            for target in self._load_role(role, "").targets.values():
+                if target.hashes.get("sha256") == sha256:
+                    return ImageTarget.from_target_file(target, str(self.files.path(role)))
         raise OtaError(f"{self.path}: no image with sha256 {sha256[:16]}… in the Image repository")
+
+    def _load_role(self, role: str, delegator: str) -> Targets:
+        """Targets metadata of ``role`` as written here (the repository trusts its own folder)."""
+        if role == Targets.type:
+            return self.targets.signed
+        return self.delegated_role(role).signed
+
+    # -- delegations -----------------------------------------------------------------------
+    def delegations(self) -> list[DelegatedRole]:
+        """The top-level targets' delegations, in priority order."""
+        delegations = self.targets.signed.delegations
+        return list(delegations.roles.values()) if delegations is not None and delegations.roles else []
+
+    def delegation(self, name: str) -> DelegatedRole:
+        found = next((d for d in self.delegations() if d.name == name), None)
+        if found is None:
+            raise OtaError(f"{self.path}: no delegated role {name!r}")
+        return found
+
+    def delegated_role(self, name: str) -> Metadata[Targets]:
+        """The current metadata of a delegated role (also of a revoked one, whose file stays)."""
+        check_role_name(name)
+        metadata: Metadata[Targets] = self.files.read(name)
+        return metadata
+
+    def delegated_targets(self, name: str) -> list[ImageTarget]:
+        source = str(self.files.path(name))
+        return [ImageTarget.from_target_file(t, source) for t in self.delegated_role(name).signed.targets.values()]
+
+    def _role_names(self) -> list[str]:
+        """Every delegated role snapshot lists or a delegation names (revoked ones stay listed:
+        TUF 5.5.5 forbids a snapshot to drop a file a vehicle already trusts)."""
+        names = [m[: -len(".json")] for m in self.snapshot.signed.meta if m != "targets.json"]
+        names += [d.name for d in self.delegations() if multi_role(d) is None and d.name not in names]
+        return [n for n in names if self.files.path(n).exists()]
+
+    def delegate(self, spec: DelegationSpec, targets_signers: Sequence[Signer], role_signers: Sequence[Signer] = (),
+                 position: int | None = None) -> int:
+        """Add a delegation to the top-level targets (offline targets key) at ``position`` (0 = first,
+        highest priority; default last); an ordinary role's empty first version is signed by
+        ``role_signers`` (a threshold of ``spec.keys``). Returns the new targets version."""
+        current = self.delegations()
+        if any(d.name == spec.name for d in current):
+            raise OtaError(f"delegation {spec.name} already exists; revoke it first to change it")
+        for member in spec.members:
+            found = next((d for d in current if d.name == member), None)
+            if found is None or multi_role(found) is not None:
+                raise OtaError(f"delegation {spec.name}: member {member!r} is not an ordinary delegated role here")
+        role = spec.to_role()
+        if not spec.members:
+            previous = self.delegated_role(spec.name).signed.version if self.files.path(spec.name).exists() else 0
+            document: Metadata[Targets] = Metadata(Targets(version=previous + 1, expires=self._expires("targets")))
+            sign_delegated(document, role_signers, role, {k.keyid: k for k in spec.keys})
+            self.files.write(spec.name, serialize(document), document.signed.version)
+        ordered = list(current)
+        ordered.insert(len(ordered) if position is None else max(0, min(position, len(ordered))), role)
+        keys = {**(self.targets.signed.delegations.keys if self.targets.signed.delegations else {}),
+                **{k.keyid: k for k in spec.keys}}
+        version = self._write_targets(self.targets.signed.targets, ordered, keys, targets_signers)
+        logger.warning("Image repository delegated %s to role %s", list(spec.paths), spec.name, extra={
+            "event": "delegation_created", "repository": "image", "role": spec.name, "paths": list(spec.paths),
+            "hardware_ids": list(spec.hardware_ids or []), "terminating": spec.terminating,
+            "members": list(spec.members), "targets_version": version})
+        return version
+
+    def revoke_delegation(self, name: str, targets_signers: Sequence[Signer]) -> int:
+        """Remove a delegation (offline targets key): vehicles stop trusting the role at their next check.
+
+        Its file stays, listed by snapshot at its last version, but nothing delegates to it any more.
+        """
+        self.delegation(name)
+        users = [d.name for d in self.delegations() if name in multi_role_names(d)]
+        if users:
+            raise OtaError(f"delegation {name} is a member of multi-role delegation(s) {users}; revoke those first")
+        ordered = [d for d in self.delegations() if d.name != name]
+        used = {kid for d in ordered for kid in d.keyids}
+        old_keys = self.targets.signed.delegations.keys if self.targets.signed.delegations else {}
+        version = self._write_targets(self.targets.signed.targets, ordered,
+                                      {k: v for k, v in old_keys.items() if k in used}, targets_signers)
+        logger.warning("Image repository revoked delegation %s", name, extra={
+            "event": "delegation_revoked", "repository": "image", "role": name, "targets_version": version})
+        return version
+
+    def add_delegated_targets(self, name: str, images: Sequence[ImageTarget], role_signers: Sequence[Signer]) -> int:
+        """List images in delegated role ``name`` (signed by its own keys), then snapshot and timestamp.
+
+        Uptane 5.3.1: the repository checks the writer is authorised for each image: the path must
+        match the delegation's paths and the hardware id its hardware ids.
+        """
+        delegation = self.delegation(name)
+        if multi_role(delegation) is not None:
+            raise OtaError(f"{name} is a multi-role delegation; publish into its member roles")
+        # its own delegation, and the multi-role delegations it is a member of, grant paths and hardware
+        grants = [delegation, *(d for d in self.delegations() if name in multi_role_names(d))]
+        current = self.delegated_role(name).signed
+        for image in images:
+            if not any(g.paths and g.is_delegated_path(image.filepath) for g in grants):
+                raise OtaError(f"role {name} may not sign {image.filepath}: outside its paths "
+                               f"{sorted({p for g in grants for p in g.paths or []})}")
+            if not any(g.is_delegated_path(image.filepath) and _hardware_allowed(g, image.hardware_id)
+                       for g in grants):
+                raise OtaError(f"role {name} may not sign {image.filepath} for hardware {image.hardware_id}")
+            existing = current.targets.get(image.filepath)
+            if existing is not None and (existing.hashes.get("sha256"), existing.length) != (image.sha256,
+                                                                                            image.length):
+                raise OtaError(f"target {image.filepath} already exists with other content; images are immutable")
+        document: Metadata[Targets] = Metadata(Targets(
+            version=current.version + 1, expires=self._expires("targets"),
+            targets={**current.targets, **{i.filepath: i.to_target_file() for i in images}}))
+        keys = self.targets.signed.delegations.keys if self.targets.signed.delegations else {}
+        sign_delegated(document, role_signers, delegation, keys)
+        self.files.write(name, serialize(document), document.signed.version)
+        logger.info("Image repository role %s version %d published (%d new images)", name, document.signed.version,
+                    len(images), extra={"event": "metadata_published", "repository": "image", "role": name,
+                                        "version": document.signed.version,
+                                        "targets": [i.filepath for i in images]})
+        self._publish_snapshot_and_timestamp()
+        return document.signed.version
+
+    def _write_targets(self, targets: Mapping[str, TargetFile], roles: Sequence[DelegatedRole],
+                       keys: Mapping[str, Key], targets_signers: Sequence[Signer]) -> int:
+        """Next top-level targets with these delegations, signed offline, then snapshot and timestamp."""
+        delegations = Delegations(dict(keys), roles={r.name: r for r in roles}) if roles else None
+        new = Metadata(Targets(version=self.targets.signed.version + 1, expires=self._expires("targets"),
+                               targets=dict(targets), delegations=delegations))
+        _roots.sign_threshold(new, targets_signers, self.root.signed, "targets")
+        self.files.write("targets", serialize(new), new.signed.version)
+        self.targets = new
+        self._publish_snapshot_and_timestamp()
+        return new.signed.version
 
     # -- signing ---------------------------------------------------------------------------
     def add_targets(self, images: Sequence[ImageTarget], targets_signers: Sequence[Signer]) -> int:
@@ -205,7 +359,8 @@ class ImageRepository:
                                                                                             image.length):
                 raise OtaError(f"target {image.filepath} already exists with other content; images are immutable")
         new = Metadata(Targets(version=signed.version + 1, expires=self._expires("targets"),
-                               targets={**signed.targets, **{i.filepath: i.to_target_file() for i in images}}))
+                               targets={**signed.targets, **{i.filepath: i.to_target_file() for i in images}},
+                               delegations=signed.delegations))
         _roots.sign_threshold(new, targets_signers, self.root.signed, "targets")
         self.files.write("targets", serialize(new), new.signed.version)
         self.targets = new
@@ -265,8 +420,10 @@ class ImageRepository:
 
     def _publish_snapshot_and_timestamp(self) -> None:
         version = self.snapshot.signed.version + 1
+        delegated = {name: (self.delegated_role(name).signed.version, self.files.read_bytes(name))
+                     for name in self._role_names()}
         snapshot = snapshot_for(self.files.read_bytes("targets"), self.targets.signed.version, version,
-                                self._expires("snapshot"))
+                                self._expires("snapshot"), delegated)
         _roots.sign_threshold(snapshot, [self._online("snapshot")], self.root.signed, "snapshot")
         self.files.write("snapshot", serialize(snapshot), version)
         self.snapshot = snapshot
@@ -286,13 +443,58 @@ class ImageRepository:
     # -- checking --------------------------------------------------------------------------
     def verify(self) -> VerificationReport:
         """Check the whole chain on disk (roots, signatures, versions, hashes, expiry, custom fields)."""
-        return verify_repository(self.files, now_of(self.clock), str(self.path), uptane_fields=_IMAGE_FIELDS)
+        report = verify_repository(self.files, now_of(self.clock), str(self.path), uptane_fields=_IMAGE_FIELDS)
+        for delegation in self.delegations():
+            if multi_role(delegation) is None:
+                report.extend(self._verify_delegated(delegation))
+        return report
+
+    def _verify_delegated(self, delegation: DelegatedRole) -> VerificationReport:
+        """A delegated role's file: signed by a threshold of its delegation's keys, listed by snapshot
+        at its version and hashes, not expired, Uptane custom fields on every image."""
+        name = delegation.name
+        report = VerificationReport(str(self.path))
+        try:
+            data = self.files.read_bytes(name)
+            document = self.delegated_role(name)
+        except OtaError as error:
+            report.add(f"{name}", False, str(error))
+            return report
+        try:
+            self.targets.signed.verify_delegate(name, document.signed_bytes, document.signatures)
+            report.add(f"{name} signatures", True, f"v{document.signed.version}")
+        except UnsignedMetadataError as error:
+            report.add(f"{name} signatures", False, str(error))
+        expired = document.signed.is_expired(now_of(self.clock))
+        report.add(f"{name} expiry", not expired,
+                   ("expired " if expired else "expires ") + f"{document.signed.expires:%Y-%m-%d %H:%M}")
+        meta = self.snapshot.signed.meta.get(f"{name}.json")
+        listed = meta is not None and meta.version == document.signed.version
+        try:
+            if meta is not None:
+                meta.verify_length_and_hashes(data)
+        except LengthOrHashMismatchError:
+            listed = False
+        report.add(f"snapshot → {name}", listed, "" if listed else "not listed at this version and hashes")
+        bad = [path for path, target in document.signed.targets.items()
+               if not isinstance(target.unrecognized_fields.get("custom"), dict)]
+        report.add(f"{name} Uptane custom fields", not bad, "; ".join(f"{p}: no custom fields" for p in bad)
+                   or f"{len(document.signed.targets)} target(s)")
+        return report
 
 
-def snapshot_for(targets_bytes: bytes, targets_version: int, version: int, expires: datetime) -> Metadata[Snapshot]:
-    """Unsigned snapshot pinning the targets file by version, length and sha256 (TUF 4.4)."""
-    meta = {"targets.json": MetaFile(targets_version, len(targets_bytes),
-                                     {"sha256": hashlib.sha256(targets_bytes).hexdigest()})}
+def _hardware_allowed(delegation: DelegatedRole, hardware_id: str) -> bool:
+    allowed = hardware_ids(delegation)
+    return allowed is None or hardware_id in allowed
+
+
+def snapshot_for(targets_bytes: bytes, targets_version: int, version: int, expires: datetime,
+                 delegated: Mapping[str, tuple[int, bytes]] | None = None) -> Metadata[Snapshot]:
+    """Unsigned snapshot pinning the targets file and each delegated role's (name → version, bytes)
+    by version, length and sha256 (TUF 4.4)."""
+    files = {"targets": (targets_version, targets_bytes), **(delegated or {})}
+    meta = {f"{name}.json": MetaFile(v, len(data), {"sha256": hashlib.sha256(data).hexdigest()})
+            for name, (v, data) in files.items()}
     return Metadata(Snapshot(version=version, expires=expires, meta=meta))
 
 

@@ -309,5 +309,40 @@ class KeyRing:
         index = {"keys": [e.to_json() for e in self.entries], "thresholds": thresholds}
         write_atomic(self.directory / INDEX_FILE, json.dumps(index, indent=2, sort_keys=True).encode("utf-8"))
 
+    def new_delegation_keys(self, role_name: str, count: int = 1) -> list[CryptoSigner]:
+        """Generate, write and index ``count`` keys for the Image repository's delegated role ``role_name``.
+
+        Delegation keys are offline keys (encrypted with the keyring's passphrase when it has one);
+        their index role is ``delegation-<name>`` (``delegation_signers``).
+        """
+        if count < 1:
+            raise OtaError("a delegated role needs at least one key")
+        role = delegation_role(role_name)
+        if any(e.repository == "image" and e.role == role for e in self.entries):
+            raise OtaError(f"{self.directory}: keys for delegated role {role_name} already exist")
+        created = []
+        for i in range(1, count + 1):
+            name = f"image-{role}-{i}"
+            key = generate_private_key()
+            write_private_key(key, self.directory / f"{name}.pem", self._passphrase)
+            created.append(KeyEntry(name, "image", role, False, self._passphrase is not None, public_key_of(key)))
+        self.entries = [*self.entries, *created]
+        thresholds = [{"repository": r, "role": ro, "threshold": t} for (r, ro), t in sorted(self.thresholds.items())]
+        index = {"keys": [e.to_json() for e in self.entries], "thresholds": thresholds}
+        write_atomic(self.directory / INDEX_FILE, json.dumps(index, indent=2, sort_keys=True).encode("utf-8"))
+        logger.info("created %d keys for delegated role %s", count, role_name, extra={
+            "event": "keys_created", "directory": str(self.directory), "role": role,
+            "offline_encrypted": self._passphrase is not None, "keyids": {e.name: e.public_key.keyid for e in created}})
+        return [signer_of(self.private_key(e.name)) for e in created]
+
+    def delegation_signers(self, role_name: str) -> list[CryptoSigner]:
+        """Signers of a delegated role (offline: the passphrase given to the KeyRing)."""
+        return self.signers("image", delegation_role(role_name))
+
+
+def delegation_role(role_name: str) -> str:
+    """The key index role of an Image repository delegated role."""
+    return f"delegation-{role_name}"
+
 
 _ROLES = ("root", "targets", "snapshot", "timestamp")

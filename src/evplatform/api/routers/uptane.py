@@ -27,7 +27,8 @@ from evplatform.api.responses import ManifestOut
 from evplatform.errors import OtaError
 
 router = APIRouter(prefix="/uptane", tags=["uptane"])
-METADATA_FILE = re.compile(r"^(?:(?P<version>[1-9][0-9]{0,9})\.)?(?P<role>root|timestamp|snapshot|targets)\.json$")
+# a top-level role or an Image repository delegated role (ota/client/delegations.ROLE_NAME)
+METADATA_FILE = re.compile(r"^(?:(?P<version>[1-9][0-9]{0,9})\.)?(?P<role>[a-z0-9][a-z0-9-]{0,62})\.json$")
 JSON = "application/json"
 #: OpenAPI description of the byte-for-byte routes (no response model: the bytes are the signed document).
 SIGNED_METADATA: dict[int | str, dict[str, Any]] = {200: {

@@ -36,6 +36,7 @@ from tuf.api.metadata import Root, TargetFile, Targets
 
 from evplatform.errors import OtaError
 from evplatform.ota.assignment import Assignment
+from evplatform.ota.client.delegations import MAX_DELEGATED_ROLES, find_target
 from evplatform.ota.client.errors import (
     ClientError,
     ClockSkewError,
@@ -62,7 +63,7 @@ from evplatform.ota.metadata_common import Clock, now_of
 
 logger = logging.getLogger(__name__)
 
-MAX_DELEGATIONS = 32  # roles visited per target, as python-tuf's ngclient bounds it
+MAX_DELEGATIONS = MAX_DELEGATED_ROLES  # roles loaded per target, as python-tuf's ngclient bounds it
 MAX_ROOT_ROTATIONS = 256  # root versions accepted per check (an endless chain is endless data)
 
 
@@ -210,7 +211,7 @@ class VehicleClient:
         # U 5.4.4.2 step 10: every Director target, installed ones too, must be the Image repository's
         # (a Director key alone must not be able to make an ECU report "up to date" on anything)
         for serial, assignment in assignments.items():
-            match_image_target(assignment, self._find_image_target(image, assignment.filepath))
+            match_image_target(assignment, self._find_image_target(image, assignment))
             installed = self.slots[serial].installed()
             check_release_counter(assignment, installed.release_counter if installed else None)
         if not pending:
@@ -295,27 +296,18 @@ class VehicleClient:
             for v in range(version + 1, director.root.version + 1)
         ]
 
-    def _find_image_target(self, image: TrustedRepository, path: str) -> TargetFile | None:
-        """U 5.4.4.7: pre-order search of the delegation graph, honouring terminating delegations."""
-        to_visit: list[tuple[str, str]] = [(Targets.type, Root.type)]
-        visited: set[str] = set()
-        while to_visit and len(visited) < MAX_DELEGATIONS:
-            role, delegator = to_visit.pop()
-            if role in visited:
-                continue
-            visited.add(role)
-            targets = image.delegated(role) if image.is_loaded(role) else self._load_targets(
-                "image", image, role, delegator)
-            if path in targets.targets:
-                return targets.targets[path]
-            children: list[tuple[str, str]] = []
-            for child, terminating in image.delegations_for(role, path):
-                children.append((child.name, role))
-                if terminating:
-                    to_visit.clear()
-                    break
-            to_visit.extend(reversed(children))
-        return None
+    def _find_image_target(self, image: TrustedRepository, assignment: Assignment) -> TargetFile | None:
+        """U 5.4.4.7: the Image repository's entry for this image, delegations resolved (``delegations.py``:
+        listed order, hardware ids, terminating and multi-role delegations, at most 32 roles)."""
+
+        def load(role: str, delegator: str) -> Targets:
+            if role == Targets.type:
+                return image.targets
+            if image.is_loaded(role):  # reached again, maybe from another delegator: its keys must sign it too
+                return image.update_delegated_targets(image.targets_bytes(role), role, delegator)
+            return self._load_targets("image", image, role, delegator)
+
+        return find_target(load, assignment.filepath, assignment.hardware_id, MAX_DELEGATIONS)
 
     # -- images ------------------------------------------------------------------------------------
     def _download(self, assignment: Assignment) -> tuple[bytes, bool, int]:
