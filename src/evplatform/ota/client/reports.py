@@ -64,16 +64,20 @@ def ecu_version_report(
 
 def vehicle_manifest(
     vin: str, primary_ecu_serial: str, reports: Mapping[str, dict[str, Any]], primary_signer: Signer,
-    nonce: str | None = None,
+    nonce: str | None = None, *, install_deferred: str | None = None,
 ) -> bytes:
     """The primary-signed manifest of all ECU reports, as the bytes sent to the Director.
 
     ``nonce`` (fresh per manifest) asks the Director to sign its time bound to it in the next
     timestamp: a time the vehicle can trust because no one could have signed it in advance.
+    ``install_deferred`` says why an assigned install waits (UN R156 preconditions not met): not
+    an attack, so not in ``attacks_detected``.
     """
     signed: dict[str, Any] = {"vin": vin, "primary_ecu_serial": primary_ecu_serial,
                               "ecu_version_reports": dict(reports)}
     if nonce is not None:
         signed["nonce"] = nonce
+    if install_deferred is not None:
+        signed["install_deferred"] = install_deferred
     document = sign_document(signed, [primary_signer])
     return json.dumps(document, sort_keys=True, separators=(",", ":")).encode("utf-8")
