@@ -81,7 +81,7 @@ class _Vehicle:
     signers: dict[str, CryptoSigner] = field(default_factory=dict)
     fetcher: VehicleFetcher | None = None
     client: VehicleClient | None = None
-    state: VehicleState = VehicleState(None, None)  # as read at the current offer (parked, charge)
+    state: VehicleState = field(default_factory=lambda: VehicleState(None, None))  # read at the current offer
 
 
 class UptaneLink:

@@ -166,7 +166,8 @@ class PartialVerifier:
         what = f"ECU {self.ecu_serial}: Director targets.json"
         if not self._targets_path.exists():
             raise InstallError(f"ECU {self.ecu_serial}: no verified Director targets to check the image against")
-        targets: Targets = load(self._targets_path.read_bytes(), Targets.type, what, self.limits.targets).metadata.signed
+        kept = load(self._targets_path.read_bytes(), Targets.type, what, self.limits.targets)
+        targets: Targets = kept.metadata.signed
         mine = director_assignments(targets, {self.ecu_serial: self.hardware_id}, only=self.ecu_serial)
         if self.ecu_serial not in mine:
             raise EcuMismatchError(f"{what}: no target for this ECU")
