@@ -11,9 +11,12 @@ One :meth:`update_check` follows Uptane 2.1.0 5.4.4.2 (full verification):
 10. each Director target must equal the Image repository's (after delegation resolution,
    5.4.4.7) and its release counter must not go down;
 
-then every image is downloaded (a delta when the Director offers one and the old image is the
-one installed) and checked against length and hashes, partial-verification Secondaries check
-their own, and only when all of that succeeded are the images written to the inactive slots
+then the latest Director targets go to every partial-verification Secondary (5.4.2.4), update
+or not; with a vehicle state wired, an install waits while the vehicle is not parked or not
+charged enough (UN R156 7.2.2.1: status ``deferred``, said in the signed manifest, retried at the
+next check); then every image is downloaded (a delta when the Director offers one and the old
+image is the one installed) and checked against length and hashes, partial-verification
+Secondaries check their own against the metadata they kept, and only when all of that succeeded are the images written to the inactive slots
 (all or nothing: a partial bundle is never installed). The new slots boot on trial at the next
 :meth:`boot` and are committed after the health check. Any failure raises the specific
 :mod:`~evplatform.ota.client.errors` class, records it for the next version report and leaves

@@ -3,7 +3,8 @@
 Each ECU signs a report of what it runs with its own key; the primary signs the manifest that
 bundles them. Format (docs INTERFACES, canonical JSON via securesystemslib's dialect)::
 
-    {"signed": {"vin", "primary_ecu_serial", "ecu_version_reports": {serial: REPORT}}, "signatures": [...]}
+    {"signed": {"vin", "primary_ecu_serial", "ecu_version_reports": {serial: REPORT},
+                ["nonce"], ["install_deferred"]}, "signatures": [...]}
     REPORT = {"signed": {"ecu_serial", "installed_image": {"filepath", "fileinfo": {"hashes", "length"}},
                          "time", "attacks_detected", "report_counter"}, "signatures": [...]}
 

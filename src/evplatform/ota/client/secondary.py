@@ -10,6 +10,11 @@ one it accepted, not expired, no delegations, each ECU once) and only its own ta
 id, release counter never lower) and the image's length and hashes before it writes its
 inactive slot. A compromised primary can therefore not make it install an image the Director
 did not sign for it. It follows Director root rotations the primary forwards (5.4.4.1 note).
+
+The primary sends the latest Director targets to every such Secondary on every check, whether it
+has an update or not (5.4.2.4): the Secondary verifies them, keeps them (its rollback bound and
+its own lower bound on time move with the Director) and later checks its image against what it
+kept. A refusal changes nothing it trusts and is recorded for its next signed version report.
 """
 
 from __future__ import annotations
