@@ -16,8 +16,9 @@ or not; with a vehicle state wired, an install waits while the vehicle is not pa
 charged enough (UN R156 7.2.2.1: status ``deferred``, said in the signed manifest, retried at the
 next check); then every image is downloaded (a delta when the Director offers one and the old
 image is the one installed) and checked against length and hashes, partial-verification
-Secondaries check their own against the metadata they kept, and only when all of that succeeded are the images written to the inactive slots
-(all or nothing: a partial bundle is never installed). The new slots boot on trial at the next
+Secondaries check their own against the metadata they kept, and only when all of that
+succeeded are the images written to the inactive slots (all or nothing: a partial bundle is
+never installed). The new slots boot on trial at the next
 :meth:`boot` and are committed after the health check. Any failure raises the specific
 :mod:`~evplatform.ota.client.errors` class, records it for the next version report and leaves
 the installed software as it was.
