@@ -16,7 +16,10 @@ slot with a health check and reports a signed version manifest. The answer is wh
   slot → ``rolled_back``;
 * a bad release crashing a share of one cohort → the health check fails at the trial boot →
   ``rolled_back`` with ``crashed``;
-* offline → ``no_answer``; a soft update the driver defers → ``postponed`` (no client run).
+* offline → ``no_answer``; a soft update the driver defers → ``postponed`` (no client run);
+* with a ``vehicle_state`` source, a vehicle not parked or charged below ``min_soc_pct`` → the
+  client itself defers the install (UN R156 7.2.2.1) and says so in its signed manifest →
+  ``postponed``; the Director keeps the assignment and a later offer retries it.
 
 Which vehicle meets which fault uses the same ``uniform`` draws and salts as ``SimulatedLink``,
 so the campaign gates see the same shares, and a vehicle offered again meets the same fault.
@@ -43,8 +46,9 @@ from evplatform.clock import FixedClock
 from evplatform.errors import FleetError, OtaError
 from evplatform.fleet.link import Delivery, FailureModel, offer_draws
 from evplatform.fleet.offer_faults import POWER_LOSS_STEPS, Faults, PowerLoss, fault_hook
+from evplatform.fleet.update_records import DEFAULT_SOC_THRESHOLD_PCT, PreconditionSource
 from evplatform.fleet.uptane_transport import ImageTransport, VehicleFetcher, scratch_dir
-from evplatform.ota.client import Ecu, SlotImage, VehicleClient
+from evplatform.ota.client import Ecu, InstallPreconditions, SlotImage, VehicleClient, VehicleState
 from evplatform.ota.client.errors import InstallError
 from evplatform.ota.client.slots import EcuSlots
 from evplatform.ota.image_repository import ImageTarget
@@ -77,6 +81,7 @@ class _Vehicle:
     signers: dict[str, CryptoSigner] = field(default_factory=dict)
     fetcher: VehicleFetcher | None = None
     client: VehicleClient | None = None
+    state: VehicleState = field(default_factory=lambda: VehicleState(None, None))  # read at the current offer
 
 
 class UptaneLink:
@@ -85,7 +90,9 @@ class UptaneLink:
     ``folder`` holds the server (``server/``) and the vehicles (``vehicles/<VIN>/``); without one a
     temporary folder (on ``/dev/shm`` when present, see :func:`scratch_dir`) is used and removed by
     :meth:`close`. ``factory_versions`` (component → version) names the image each ECU leaves the
-    factory with (default ``factory``).
+    factory with (default ``factory``). ``vehicle_state`` (e.g. ``TelemetryPreconditions``) gives each
+    offered vehicle its parked state and charge, which its client checks before installing; without
+    one the clients install regardless (no state wired).
     """
 
     def __init__(
@@ -96,8 +103,12 @@ class UptaneLink:
         folder: Path | None = None,
         factory_versions: Mapping[str, str] | None = None,
         image_size: int = IMAGE_SIZE,
+        vehicle_state: PreconditionSource | None = None,
+        min_soc_pct: float = DEFAULT_SOC_THRESHOLD_PCT,
     ) -> None:
         self.seed = seed
+        self.vehicle_state = vehicle_state
+        self.preconditions = InstallPreconditions(min_soc_pct)
         self.failures = failures or FailureModel()
         self.factory_versions = dict(factory_versions or {})
         self.image_size = image_size
@@ -130,6 +141,10 @@ class UptaneLink:
         image = self._release_image(release)
         u_install, u_crash, u_download, u_away, u_defer = offer_draws(self.seed, release.id, vehicle_ids, now)
         bad = f.bad_releases.get(release.id)
+        parked: list[bool | None] = [None] * n
+        soc: list[float | None] = [None] * n
+        if self.vehicle_state is not None:  # read once per batch, as RecordingLink reads it for the record
+            parked, soc = self.vehicle_state(vehicle_ids, now)
         outcomes = np.full(n, "no_answer", dtype=object)
         details = np.full(n, "offline", dtype=object)
         crashed = np.zeros(n, dtype=bool)
@@ -150,8 +165,9 @@ class UptaneLink:
                 and not failed,
             )
             started, cpu = time.perf_counter(), time.process_time()
-            outcomes[i], details[i], crashed[i] = self._offer(self._vehicle(int(vid), release), release, image,
-                                                               faults)
+            vehicle = self._vehicle(int(vid), release)
+            vehicle.state = VehicleState(parked[i], soc[i])
+            outcomes[i], details[i], crashed[i] = self._offer(vehicle, release, image, faults)
             self.client_seconds += time.perf_counter() - started
             self.client_cpu_seconds += time.process_time() - cpu
             self.client_runs += 1
@@ -253,6 +269,9 @@ class UptaneLink:
                 return self._give_up(vehicle, serial, "failed", f"installation failed: {error}")
             except OtaError as error:  # verification or transport: nothing installed
                 return self._give_up(vehicle, serial, "failed", f"update refused: {type(error).__name__}: {error}")
+            if outcome.status == "deferred":  # preconditions not met: the assignment stays for a later offer
+                self._report(vehicle)
+                return "postponed", "; ".join(outcome.notes), False
             booted = {r.ecu_serial: r for r in client.boot(healthy)}[serial]
         except PowerLoss:
             return self._after_power_loss(vehicle, serial, healthy, faults.power_loss_at or "")
@@ -328,7 +347,9 @@ class UptaneLink:
             ecus = [Ecu(s, h, vehicle.signers[s]) for s, h in vehicle.hardware.items()]
             vehicle.client = VehicleClient(
                 vehicle.vin, vehicle.signers[primary], ecus, self._fetcher(vehicle),
-                vehicle.folder, self.clock, primary_serial=primary, trusted_roots=self._started().roots)
+                vehicle.folder, self.clock, primary_serial=primary, trusted_roots=self._started().roots,
+                vehicle_state=(lambda: vehicle.state) if self.vehicle_state is not None else None,
+                preconditions=self.preconditions)
         return vehicle.client
 
     # -- images --------------------------------------------------------------------------------

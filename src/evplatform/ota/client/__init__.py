@@ -6,6 +6,7 @@ and do no I/O; errors are in ``errors.py``.
 """
 
 from evplatform.ota.client.fetcher import DirectoryFetcher, Fetcher, HttpFetcher, InMemoryFetcher, ServiceFetcher
+from evplatform.ota.client.preconditions import InstallPreconditions, VehicleState
 from evplatform.ota.client.primary import Ecu, EcuUpdate, ServerLayout, UpdateOutcome, VehicleClient
 from evplatform.ota.client.secondary import PartialVerifier, SecondaryEcu
 from evplatform.ota.client.slots import BootResult, EcuSlots, SlotImage
@@ -20,6 +21,7 @@ __all__ = [
     "Fetcher",
     "HttpFetcher",
     "InMemoryFetcher",
+    "InstallPreconditions",
     "Limits",
     "PartialVerifier",
     "SecondaryEcu",
@@ -29,4 +31,5 @@ __all__ = [
     "TrustedRepository",
     "UpdateOutcome",
     "VehicleClient",
+    "VehicleState",
 ]

@@ -11,10 +11,14 @@ One :meth:`update_check` follows Uptane 2.1.0 5.4.4.2 (full verification):
 10. each Director target must equal the Image repository's (after delegation resolution,
    5.4.4.7) and its release counter must not go down;
 
-then every image is downloaded (a delta when the Director offers one and the old image is the
-one installed) and checked against length and hashes, partial-verification Secondaries check
-their own, and only when all of that succeeded are the images written to the inactive slots
-(all or nothing: a partial bundle is never installed). The new slots boot on trial at the next
+then the latest Director targets go to every partial-verification Secondary (5.4.2.4), update
+or not; with a vehicle state wired, an install waits while the vehicle is not parked or not
+charged enough (UN R156 7.2.2.1: status ``deferred``, said in the signed manifest, retried at the
+next check); then every image is downloaded (a delta when the Director offers one and the old
+image is the one installed) and checked against length and hashes, partial-verification
+Secondaries check their own against the metadata they kept, and only when all of that
+succeeded are the images written to the inactive slots (all or nothing: a partial bundle is
+never installed). The new slots boot on trial at the next
 :meth:`boot` and are committed after the health check. Any failure raises the specific
 :mod:`~evplatform.ota.client.errors` class, records it for the next version report and leaves
 the installed software as it was.
@@ -25,7 +29,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -53,6 +57,7 @@ from evplatform.ota.client.matching import (
     director_assignments,
     match_image_target,
 )
+from evplatform.ota.client.preconditions import InstallPreconditions, VehicleState
 from evplatform.ota.client.reports import ecu_version_report, vehicle_manifest
 from evplatform.ota.client.secondary import SecondaryEcu
 from evplatform.ota.client.secure_time import corrected, signed_time
@@ -105,7 +110,7 @@ class EcuUpdate:
 class UpdateOutcome:
     """Result of a successful update check (failures raise)."""
 
-    status: Literal["up-to-date", "installed"]
+    status: Literal["up-to-date", "installed", "deferred"]  # deferred: install preconditions not met
     updates: tuple[EcuUpdate, ...] = ()
     manifest: bytes = b""
     notes: tuple[str, ...] = field(default_factory=tuple)
@@ -132,6 +137,8 @@ class VehicleClient:
         layout: ServerLayout | None = None,
         limits: Limits | None = None,
         clock_tolerance: timedelta = timedelta(minutes=5),
+        vehicle_state: Callable[[], VehicleState] | None = None,
+        preconditions: InstallPreconditions | None = None,
     ) -> None:
         if not ecus:
             raise ClientError(f"vehicle {vin}: at least one ECU is needed")
@@ -149,6 +156,9 @@ class VehicleClient:
         self.layout = layout or ServerLayout()
         self.limits = limits or Limits()
         self.clock_tolerance = clock_tolerance
+        # UN R156 7.2.2.1: with a state source, an install starts only when the preconditions hold
+        self.vehicle_state = vehicle_state
+        self.preconditions = preconditions or InstallPreconditions()
         self.state_folder = self.slots_dir / "uptane"
         self._verified = VerifiedTargets()
         self.slots = {serial: EcuSlots(self.slots_dir, serial) for serial in self.hardware}
@@ -214,20 +224,55 @@ class VehicleClient:
             match_image_target(assignment, self._find_image_target(image, assignment))
             installed = self.slots[serial].installed()
             check_release_counter(assignment, installed.release_counter if installed else None)
-        if not pending:
+        self._send_metadata(director, now, pending)
+        state.install_deferred = ""
+        if pending and (unmet := self._unmet_preconditions()) is not None:
+            state.install_deferred = unmet
+        if not pending or state.install_deferred:
             state.versions["director"] = director.versions()
             state.versions["image"] = image.versions()
-            return self._finish(now, state, "up-to-date", ())
+            return self._finish(now, state, "deferred" if pending else "up-to-date", ())
         downloads = {serial: self._download(a) for serial, a in pending.items()}
-        director_targets = director.targets_bytes()  # exactly what the primary verified
         for serial, secondary in self.secondaries.items():
             if secondary.partial and serial in downloads:
-                roots = self._director_roots_after(secondary.verifier.root_version(), director)
-                secondary.receive(director_targets, now, downloads[serial][0], roots)
+                secondary.receive_image(downloads[serial][0])
         updates = self._install_all(pending, downloads)
         state.versions["director"] = director.versions()
         state.versions["image"] = image.versions()
         return self._finish(now, state, "installed", updates)
+
+    def _send_metadata(self, director: TrustedRepository, now: datetime, pending: Mapping[str, Assignment]) -> None:
+        """U 5.4.2.4: the latest verified Director metadata goes to every Secondary, update or not.
+
+        Each partial-verification Secondary checks it itself (5.4.4.1) and keeps it, so its own
+        rollback bound and lower bound on time follow the Director even while it has nothing to
+        install. One that refuses it records the refusal in its own signed report and keeps its
+        image; if it has an update in this check, the whole bundle is refused (all or nothing).
+        Full-verification Secondaries are not modelled (no ``Ecu`` option makes one).
+        """
+        director_targets = director.targets_bytes()  # exactly what the primary verified
+        for serial, secondary in sorted(self.secondaries.items()):
+            if not secondary.partial:
+                continue  # the primary verifies and writes its image: nothing of its own to check
+            try:
+                roots = self._director_roots_after(secondary.verifier.root_version(), director)
+                secondary.receive_metadata(director_targets, now, roots)
+            except OtaError as error:
+                if serial in pending:
+                    raise
+                logger.warning("vehicle %s: ECU %s refused the Director metadata: %s", self.vin, serial, error,
+                               extra={"event": "secondary_refused_metadata", "vin": self.vin, "ecu": serial,
+                                      "error": type(error).__name__})
+
+    def _unmet_preconditions(self) -> str | None:
+        """Why the install may not start now (UN R156 7.2.2.1), None when it may or no state is wired."""
+        if self.vehicle_state is None:
+            return None
+        unmet = self.preconditions.unmet(self.vehicle_state())
+        if unmet is not None:
+            logger.info("vehicle %s: install deferred: %s", self.vin, unmet,
+                        extra={"event": "install_deferred", "vin": self.vin})
+        return unmet
 
     def _has(self, serial: str, assignment: Assignment) -> bool:
         """The ECU runs this image already, or holds it in a slot waiting for its trial boot."""
@@ -243,14 +288,15 @@ class VehicleClient:
         self,
         now: datetime,
         state: ClientState,
-        status: Literal["up-to-date", "installed"],
+        status: Literal["up-to-date", "installed", "deferred"],
         updates: Sequence[EcuUpdate],
     ) -> UpdateOutcome:
         state.last_time = max(now, state.last_time) if state.last_time else now
-        manifest = self._manifest(now, state)
-        state.attacks_detected = ""
+        manifest = self._manifest(now, state)  # still tells the Director about an attack refused before
+        state.attacks_detected = ""  # (a deferred install is not one)
         state.save()
-        return UpdateOutcome(status, tuple(updates), manifest)
+        notes = (f"install deferred: {state.install_deferred}",) if state.install_deferred else ()
+        return UpdateOutcome(status, tuple(updates), manifest, notes)
 
     # -- repositories ------------------------------------------------------------------------------
     def _url(self, repository: str, file: str) -> str:
@@ -402,4 +448,5 @@ class VehicleClient:
             state.next_report_counter(self.primary_serial), state.attacks_detected, self._report_key)}
         for serial, secondary in sorted(self.secondaries.items()):
             reports[serial] = secondary.version_report(now, state.attacks_detected)
-        return vehicle_manifest(self.vin, self.primary_serial, reports, self.primary_key, state.nonce_sent)
+        return vehicle_manifest(self.vin, self.primary_serial, reports, self.primary_key, state.nonce_sent,
+                                install_deferred=state.install_deferred or None)

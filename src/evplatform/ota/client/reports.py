@@ -3,7 +3,8 @@
 Each ECU signs a report of what it runs with its own key; the primary signs the manifest that
 bundles them. Format (docs INTERFACES, canonical JSON via securesystemslib's dialect)::
 
-    {"signed": {"vin", "primary_ecu_serial", "ecu_version_reports": {serial: REPORT}}, "signatures": [...]}
+    {"signed": {"vin", "primary_ecu_serial", "ecu_version_reports": {serial: REPORT},
+                ["nonce"], ["install_deferred"]}, "signatures": [...]}
     REPORT = {"signed": {"ecu_serial", "installed_image": {"filepath", "fileinfo": {"hashes", "length"}},
                          "time", "attacks_detected", "report_counter"}, "signatures": [...]}
 
@@ -64,16 +65,20 @@ def ecu_version_report(
 
 def vehicle_manifest(
     vin: str, primary_ecu_serial: str, reports: Mapping[str, dict[str, Any]], primary_signer: Signer,
-    nonce: str | None = None,
+    nonce: str | None = None, *, install_deferred: str | None = None,
 ) -> bytes:
     """The primary-signed manifest of all ECU reports, as the bytes sent to the Director.
 
     ``nonce`` (fresh per manifest) asks the Director to sign its time bound to it in the next
     timestamp: a time the vehicle can trust because no one could have signed it in advance.
+    ``install_deferred`` says why an assigned install waits (UN R156 preconditions not met): not
+    an attack, so not in ``attacks_detected``.
     """
     signed: dict[str, Any] = {"vin": vin, "primary_ecu_serial": primary_ecu_serial,
                               "ecu_version_reports": dict(reports)}
     if nonce is not None:
         signed["nonce"] = nonce
+    if install_deferred is not None:
+        signed["install_deferred"] = install_deferred
     document = sign_document(signed, [primary_signer])
     return json.dumps(document, sort_keys=True, separators=(",", ":")).encode("utf-8")

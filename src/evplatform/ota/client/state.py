@@ -4,7 +4,7 @@
 the next check's trust anchors), ``state.json`` (versions trusted per repository for rollback
 protection and the timestamp/snapshot keys they were signed under, the latest time a check
 succeeded at — the lower bound against clocks turned back —, the ECU report counters and the last
-attack detected, for the next version report).
+attack detected and the reason an install was deferred, for the next version report).
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ class ClientState:
     attacks_detected: str = ""
     nonce_sent: str = ""  # of the last manifest made; the Director answers it with its signed time
     clock_offset: timedelta = timedelta(0)  # how far the vehicle's clock was behind the Director's signed time
+    install_deferred: str = ""  # why the last check did not start its install (preconditions), for the manifest
 
     @classmethod
     def load(cls, folder: Path) -> ClientState:
@@ -50,6 +51,7 @@ class ClientState:
                 str(data.get("attacks_detected", "")),
                 str(data.get("nonce_sent", "")),
                 timedelta(seconds=float(data.get("clock_offset_s", 0))),
+                str(data.get("install_deferred", "")),
             )
         except (ValueError, TypeError, AttributeError, KeyError) as error:
             raise ClientError(f"{path}: unreadable client state ({error})") from error
@@ -62,6 +64,7 @@ class ClientState:
             "attacks_detected": self.attacks_detected,
             "nonce_sent": self.nonce_sent,
             "clock_offset_s": self.clock_offset.total_seconds(),
+            "install_deferred": self.install_deferred,
         }
         write_durably(self.folder / "state.json", json.dumps(data, sort_keys=True, indent=1).encode())
 
