@@ -4,22 +4,35 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 from nacl.signing import SigningKey
 
 from evplatform.api import create_app
 from evplatform.api.auth import public_key_text, sign_request
+from evplatform.clock import FixedClock
+from evplatform.errors import FleetError
+from evplatform.fleet import campaigns as fc
+from evplatform.fleet.gates import WavePolicy
+from evplatform.fleet.offers import update_check
 from evplatform.fleet.registry import register_vehicles
+from evplatform.fleet.reported_time import ReportedTimeError
+from evplatform.service.presenters import campaign_progress
 from evplatform.store import Store, open_store
+from evplatform.store import campaigns as cdb
+from evplatform.store import offers as odb
+from evplatform.store import progress as pdb
 from evplatform.store import replay as rpdb
 from evplatform.store import vehicles as vdb
+from evplatform.web.fleet_pages import timeline_svg
 from evplatform.workspace import load_workspace
-from fleet_support import T0, small_fleet_specs
+from fleet_support import FLEET_NOW, T0, add_release, approve, small_fleet_specs
 from store_fixtures import db_url, postgres_url, store  # noqa: F401
 
 
@@ -73,3 +86,89 @@ def test_replay_guard_entries_expire_and_are_purged(store: Store) -> None:  # no
     assert rpdb.purge_expired(store, now=250, batch=10) == 2  # the rest (one was purged by the ledger)
     assert rpdb.purge_expired(store, now=250) == 0
     assert not ledger.first_use(bytes([1]) * 64, now=250, expires_at=350)  # the live one stays
+
+
+# --- item 14: only an answer to an open offer counts; stored times cannot stretch the timeline ---
+
+
+@pytest.fixture
+def two_wave_campaign(store: Store) -> tuple[Store, int]:  # noqa: F811
+    """520 vehicles, hub-os 1.7.0 approved, a running campaign whose wave 2 (90 %) is not open yet."""
+    demo = load_workspace(None)
+    store.clock = FixedClock(FLEET_NOW)
+    register_vehicles(store, demo, small_fleet_specs(demo, 40), at=T0)
+    add_release(store, demo, "hub-os", "1.7.0")
+    approve(store, "hub-os-1.7.0", "CN", "EU")
+    cid = fc.create_campaign(store, name="two waves", release_id="hub-os-1.7.0", forced=True,
+                             waves=(WavePolicy(0.1), WavePolicy(1.0)), now=FLEET_NOW)
+    fc.start_campaign(store, cid, now=FLEET_NOW)
+    return store, cid
+
+
+def _vin_in(store: Store, cid: int, *, wave: int, state: str) -> str:
+    by_id = {v.id: v.vin for v in vdb.list_vehicles(store, limit=1000)}
+    for vehicle_id, row_state in pdb.vehicle_states(store, cid, list(by_id)).items():
+        standing = odb.offer_standing(store, cid, vehicle_id)
+        if row_state == state and standing is not None and standing.wave == wave:
+            return by_id[vehicle_id]
+    raise AssertionError(f"no vehicle of wave {wave} is {state}")
+
+
+def test_reports_without_an_open_offer_are_refused_and_nothing_is_recorded(
+    two_wave_campaign: tuple[Store, int],
+) -> None:
+    """Issue 14 item 14: reports from vehicles never offered (their wave not open) were counted, and
+    three of them halted a campaign of 8,364 targets."""
+    store, cid = two_wave_campaign
+    at = FLEET_NOW
+    later_wave = _vin_in(store, cid, wave=1, state="pending")
+    with pytest.raises(FleetError, match=r"no open offer .* its wave 2 is not open"):
+        fc.report(store, cid, later_wave, "failed", at=at)
+    not_yet_offered = _vin_in(store, cid, wave=0, state="pending")
+    with pytest.raises(FleetError, match="no open offer .* not been offered"):
+        fc.report(store, cid, not_yet_offered, "failed", at=at)
+    assert pdb.report_counts(store, cid) == {}
+    assert cdb.campaign(store, cid).state == "running"
+    # the same vehicle, once an update check has handed it the release, is heard
+    assert update_check(store, not_yet_offered, at) is not None
+    assert fc.report(store, cid, not_yet_offered, "succeeded", at=at) is True
+    assert fc.report(store, cid, not_yet_offered, "failed", at=at) is False  # a repeat changes nothing
+    assert pdb.report_counts(store, cid) == {"succeeded": 1}
+
+
+@pytest.mark.parametrize(("final", "why"), [("halted", "the campaign is halted"),
+                                           ("completed", "not been offered")])
+def test_reports_to_a_finished_campaign_from_vehicles_never_offered_are_refused(
+    two_wave_campaign: tuple[Store, int], final: str, why: str,
+) -> None:
+    """Issue 14 item 14: reports to completed or halted campaigns were counted."""
+    store, cid = two_wave_campaign
+    never_offered = _vin_in(store, cid, wave=0, state="pending")
+    assert cdb.transition(store, cid, allowed_from=("running",), to=final, actor="test", at=FLEET_NOW)
+    with pytest.raises(FleetError, match=f"no open offer .* {why}"):
+        fc.report(store, cid, never_offered, "failed", at=FLEET_NOW)
+    assert pdb.report_counts(store, cid) == {}
+
+
+@pytest.mark.parametrize("dated", [datetime(1, 1, 1, tzinfo=UTC), datetime(9999, 12, 31, tzinfo=UTC)])
+def test_reports_dated_far_away_are_refused_and_stored_ones_do_not_stretch_the_timeline(
+    two_wave_campaign: tuple[Store, int], dated: datetime,
+) -> None:
+    """Issue 14 item 14: reports dated 0001-01-01 / 9999-12-31 were counted, and the timeline's axis
+    spanned 70 million hours."""
+    store, cid = two_wave_campaign
+    offered = _vin_in(store, cid, wave=0, state="pending")
+    assert update_check(store, offered, FLEET_NOW) is not None
+    with pytest.raises(ReportedTimeError):
+        fc.report(store, cid, offered, "failed", at=dated)
+    assert pdb.report_counts(store, cid) == {}
+    # a database written before the check may still hold such a report: the chart stays on the campaign
+    vehicle = vdb.vehicle_by_vin(store, offered)
+    assert vehicle is not None
+    cdb.record_reports(store, cid, np.array([vehicle.id], dtype=np.int64), np.array(["failed"], dtype=object),
+                       at=dated)
+    progress = campaign_progress(store, cid)
+    times = [datetime.fromisoformat(p["at"]) for p in progress["timeline"]["overall"]]
+    assert times and all(FLEET_NOW <= t <= FLEET_NOW for t in times)
+    svg = timeline_svg(progress)
+    assert max(float(h) for h in re.findall(r">([\d.]+) h<", svg)) < 1

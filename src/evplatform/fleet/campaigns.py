@@ -32,6 +32,7 @@ from evplatform.fleet.targets import TargetFilter, select_targets
 from evplatform.fleet.update_records import next_rxswin
 from evplatform.store import Store
 from evplatform.store import campaigns as cdb
+from evplatform.store import offers as odb
 from evplatform.store import progress as pdb
 from evplatform.store import releases as rdb
 from evplatform.store import vehicles as vdb
@@ -292,18 +293,21 @@ def evaluate(store: Store, campaign_id: int, *, now: datetime) -> gates.Decision
 def report(store: Store, campaign_id: int, vin: str, outcome: str, *, at: datetime, detail: str = "") -> bool:
     """A vehicle's final answer arriving through the API; True if it counted, False if a repeat.
 
-    The campaign's gate runs afterwards, so a halt happens as soon as the evidence is there.
+    Only an answer to an open offer counts (``check_open_offer``); anything else is refused with
+    nothing recorded. The campaign's gate runs afterwards, so a halt happens as soon as the evidence
+    is there.
     """
     if outcome not in cdb.FINAL_OUTCOMES:
         raise FleetError(f"unknown outcome {outcome!r} (known: {', '.join(cdb.FINAL_OUTCOMES)})")
     ids = vdb.vehicle_ids(store, [vin])
     if vin not in ids:
         raise FleetError(f"unknown vehicle {vin}")
-    states = pdb.vehicle_states(store, campaign_id, [ids[vin]])
-    if ids[vin] not in states:
+    standing = odb.offer_standing(store, campaign_id, ids[vin])
+    if standing is None:
         raise FleetError(f"vehicle {vin} is not a target of campaign {campaign_id}")
-    if states[ids[vin]] == "cancelled":
-        raise FleetError(f"campaign {campaign_id} was cancelled before vehicle {vin} was updated")
+    if standing.state in cdb.FINAL_OUTCOMES:
+        return False  # a repeated report: idempotent, the first answer stands
+    check_open_offer(standing, campaign_id, vin)
     now = store.now()  # gates run on the server's clock; the vehicle's time is evidence only
     check_reported_time(at, now, f"report from {vin}")
     counted = cdb.record_reports(
@@ -312,6 +316,29 @@ def report(store: Store, campaign_id: int, vin: str, outcome: str, *, at: dateti
     )
     evaluate(store, campaign_id, now=now)
     return counted == 1
+
+
+def check_open_offer(standing: odb.OfferStanding, campaign_id: int, vin: str) -> None:
+    """Refuse (FleetError, 409) a report that answers no open offer to this vehicle.
+
+    An offer is open from the moment the controller or an update check handed the vehicle the
+    release until the vehicle answers; a vehicle still ``pending`` was never offered (its wave not
+    open yet, or open but not reached), so its "report" is no evidence: three such reports once
+    halted a campaign of 8,364 targets. An offer already made stays answerable when the campaign is
+    paused, halted or cancelled afterwards: the vehicle may be installing, and the registry must
+    learn what it runs (hawkBit lets a device finish an action being cancelled likewise).
+    """
+    if standing.state == "offered":
+        return
+    if standing.state == "cancelled":
+        raise FleetError(f"campaign {campaign_id} was cancelled before vehicle {vin} was updated")
+    if standing.campaign_state not in OFFERING_STATES:
+        why = f"the campaign is {standing.campaign_state}"
+    elif standing.wave > standing.current_wave:
+        why = f"its wave {standing.wave + 1} is not open (the campaign is at wave {standing.current_wave + 1})"
+    else:
+        why = "it has not been offered the release yet"
+    raise FleetError(f"vehicle {vin} has no open offer from campaign {campaign_id}: {why}; report refused")
 
 
 def run_campaign(
