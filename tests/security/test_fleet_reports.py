@@ -105,10 +105,10 @@ def two_wave_campaign(store: Store) -> tuple[Store, int]:  # noqa: F811
     return store, cid
 
 
-def _vin_in(store: Store, cid: int, *, wave: int, state: str) -> str:
-    by_id = {v.id: v.vin for v in vdb.list_vehicles(store, limit=1000)}
-    for vehicle_id, row_state in pdb.vehicle_states(store, cid, list(by_id)).items():
-        standing = odb.offer_standing(store, cid, vehicle_id)
+def _vin_in(db: Store, cid: int, *, wave: int, state: str) -> str:
+    by_id = {v.id: v.vin for v in vdb.list_vehicles(db, limit=1000)}
+    for vehicle_id, row_state in pdb.vehicle_states(db, cid, list(by_id)).items():
+        standing = odb.offer_standing(db, cid, vehicle_id)
         if row_state == state and standing is not None and standing.wave == wave:
             return by_id[vehicle_id]
     raise AssertionError(f"no vehicle of wave {wave} is {state}")
@@ -119,21 +119,21 @@ def test_reports_without_an_open_offer_are_refused_and_nothing_is_recorded(
 ) -> None:
     """Issue 14 item 14: reports from vehicles never offered (their wave not open) were counted, and
     three of them halted a campaign of 8,364 targets."""
-    store, cid = two_wave_campaign
+    db, cid = two_wave_campaign
     at = FLEET_NOW
-    later_wave = _vin_in(store, cid, wave=1, state="pending")
+    later_wave = _vin_in(db, cid, wave=1, state="pending")
     with pytest.raises(FleetError, match=r"no open offer .* its wave 2 is not open"):
-        fc.report(store, cid, later_wave, "failed", at=at)
-    not_yet_offered = _vin_in(store, cid, wave=0, state="pending")
-    with pytest.raises(FleetError, match="no open offer .* not been offered"):
-        fc.report(store, cid, not_yet_offered, "failed", at=at)
-    assert pdb.report_counts(store, cid) == {}
-    assert cdb.campaign(store, cid).state == "running"
+        fc.report(db, cid, later_wave, "failed", at=at)
+    not_yet_offered = _vin_in(db, cid, wave=0, state="pending")
+    with pytest.raises(FleetError, match=r"no open offer .* not been offered"):
+        fc.report(db, cid, not_yet_offered, "failed", at=at)
+    assert pdb.report_counts(db, cid) == {}
+    assert cdb.campaign(db, cid).state == "running"
     # the same vehicle, once an update check has handed it the release, is heard
-    assert update_check(store, not_yet_offered, at) is not None
-    assert fc.report(store, cid, not_yet_offered, "succeeded", at=at) is True
-    assert fc.report(store, cid, not_yet_offered, "failed", at=at) is False  # a repeat changes nothing
-    assert pdb.report_counts(store, cid) == {"succeeded": 1}
+    assert update_check(db, not_yet_offered, at) is not None
+    assert fc.report(db, cid, not_yet_offered, "succeeded", at=at) is True
+    assert fc.report(db, cid, not_yet_offered, "failed", at=at) is False  # a repeat changes nothing
+    assert pdb.report_counts(db, cid) == {"succeeded": 1}
 
 
 @pytest.mark.parametrize(("final", "why"), [("halted", "the campaign is halted"),
@@ -142,12 +142,12 @@ def test_reports_to_a_finished_campaign_from_vehicles_never_offered_are_refused(
     two_wave_campaign: tuple[Store, int], final: str, why: str,
 ) -> None:
     """Issue 14 item 14: reports to completed or halted campaigns were counted."""
-    store, cid = two_wave_campaign
-    never_offered = _vin_in(store, cid, wave=0, state="pending")
-    assert cdb.transition(store, cid, allowed_from=("running",), to=final, actor="test", at=FLEET_NOW)
+    db, cid = two_wave_campaign
+    never_offered = _vin_in(db, cid, wave=0, state="pending")
+    assert cdb.transition(db, cid, allowed_from=("running",), to=final, actor="test", at=FLEET_NOW)
     with pytest.raises(FleetError, match=f"no open offer .* {why}"):
-        fc.report(store, cid, never_offered, "failed", at=FLEET_NOW)
-    assert pdb.report_counts(store, cid) == {}
+        fc.report(db, cid, never_offered, "failed", at=FLEET_NOW)
+    assert pdb.report_counts(db, cid) == {}
 
 
 @pytest.mark.parametrize("dated", [datetime(1, 1, 1, tzinfo=UTC), datetime(9999, 12, 31, tzinfo=UTC)])
@@ -156,18 +156,18 @@ def test_reports_dated_far_away_are_refused_and_stored_ones_do_not_stretch_the_t
 ) -> None:
     """Issue 14 item 14: reports dated 0001-01-01 / 9999-12-31 were counted, and the timeline's axis
     spanned 70 million hours."""
-    store, cid = two_wave_campaign
-    offered = _vin_in(store, cid, wave=0, state="pending")
-    assert update_check(store, offered, FLEET_NOW) is not None
+    db, cid = two_wave_campaign
+    offered = _vin_in(db, cid, wave=0, state="pending")
+    assert update_check(db, offered, FLEET_NOW) is not None
     with pytest.raises(ReportedTimeError):
-        fc.report(store, cid, offered, "failed", at=dated)
-    assert pdb.report_counts(store, cid) == {}
+        fc.report(db, cid, offered, "failed", at=dated)
+    assert pdb.report_counts(db, cid) == {}
     # a database written before the check may still hold such a report: the chart stays on the campaign
-    vehicle = vdb.vehicle_by_vin(store, offered)
+    vehicle = vdb.vehicle_by_vin(db, offered)
     assert vehicle is not None
-    cdb.record_reports(store, cid, np.array([vehicle.id], dtype=np.int64), np.array(["failed"], dtype=object),
+    cdb.record_reports(db, cid, np.array([vehicle.id], dtype=np.int64), np.array(["failed"], dtype=object),
                        at=dated)
-    progress = campaign_progress(store, cid)
+    progress = campaign_progress(db, cid)
     times = [datetime.fromisoformat(p["at"]) for p in progress["timeline"]["overall"]]
     assert times and all(FLEET_NOW <= t <= FLEET_NOW for t in times)
     svg = timeline_svg(progress)
