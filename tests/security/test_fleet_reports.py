@@ -4,7 +4,11 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import signal
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,13 +22,15 @@ from evplatform.api import create_app
 from evplatform.api.auth import public_key_text, sign_request
 from evplatform.clock import FixedClock
 from evplatform.errors import FleetError
+from evplatform.fleet import build_demo_database
 from evplatform.fleet import campaigns as fc
+from evplatform.fleet import demo as demo_module
 from evplatform.fleet.gates import WavePolicy
 from evplatform.fleet.offers import update_check
 from evplatform.fleet.registry import register_vehicles
 from evplatform.fleet.reported_time import ReportedTimeError
 from evplatform.service.presenters import campaign_progress
-from evplatform.store import Store, open_store
+from evplatform.store import Store, audit_log, builds, create_account, issue_token, open_store
 from evplatform.store import campaigns as cdb
 from evplatform.store import offers as odb
 from evplatform.store import progress as pdb
@@ -172,3 +178,75 @@ def test_reports_dated_far_away_are_refused_and_stored_ones_do_not_stretch_the_t
     assert times and all(FLEET_NOW <= t <= FLEET_NOW for t in times)
     svg = timeline_svg(progress)
     assert max(float(h) for h in re.findall(r">([\d.]+) h<", svg)) < 1
+
+
+# --- item 18: nothing half done ------------------------------------------------------------------
+
+
+def test_a_refused_create_and_start_leaves_no_draft(keyed_fleet: tuple[str, str, SigningKey]) -> None:
+    """Issue 14 item 18: ``POST /api/campaigns {"start": true}`` refused for a missing approval left a
+    draft behind."""
+    url = keyed_fleet[0]
+    with open_store(url) as opened:
+        add_release(opened, load_workspace(None), "hub-os", "1.7.0")  # approved nowhere
+        create_account(opened, "rita", "release_manager")
+        token = issue_token(opened, "rita")
+    body = {"name": "no approval", "release_id": "hub-os-1.7.0", "start": True}
+    with TestClient(create_app(None, url)) as client:
+        refused = client.post("/api/campaigns", json=body, headers={"Authorization": f"Bearer {token}"})
+        assert refused.status_code == 409 and "no approval record" in refused.json()["error"]["message"]
+        assert client.get("/api/campaigns").json()["campaigns"] == []
+    with open_store(url) as opened:
+        assert cdb.list_campaigns(opened) == []
+        assert [e.action for e in audit_log(opened) if e.action.startswith("campaign.")] == []
+
+
+KILL_MID_BUILD = """
+import os, signal, sys
+import evplatform.fleet.demo as demo
+demo.add_telemetry = lambda *a, **k: os.kill(os.getpid(), signal.SIGKILL)  # after the fleet and campaigns
+demo.build_demo_database(sys.argv[1], vehicles=int(sys.argv[2]))
+"""
+
+
+def test_a_demo_build_killed_midway_is_built_again(tmp_path: Path) -> None:
+    """Issue 14 item 18: ``fleet demo`` killed mid-build left a database that a rerun declared "already
+    there" and never finished (and a server would have served)."""
+    database = tmp_path / ".evplatform" / "evplatform.db"
+    url = f"sqlite:///{database}"
+    killed = subprocess.run([sys.executable, "-c", KILL_MID_BUILD, url, "300"], capture_output=True, text=True,
+                            timeout=300, env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    assert not database.exists() or _vehicles(url) == 0  # nothing half built at the real path
+    rerun = build_demo_database(url, vehicles=300)
+    assert rerun.created and rerun.vehicles == _vehicles(url) == 300
+    assert [c["state"] for c in rerun.campaigns] == ["completed", "halted"]
+    again = build_demo_database(url, vehicles=300)
+    assert not again.created and again.vehicles == 300
+    assert sorted(p.name for p in database.parent.iterdir() if "building" in p.name) == []
+
+
+def test_an_interrupted_demo_build_on_a_database_that_cannot_be_renamed_is_redone(
+    db_url: str, monkeypatch: pytest.MonkeyPatch,  # noqa: F811
+) -> None:
+    """Issue 14 item 18: where no file can be renamed (PostgreSQL) a build mark says the build did not
+    finish, and the rerun starts again from an empty database."""
+    if builds.sqlite_file(db_url) is not None:
+        monkeypatch.setattr(builds, "sqlite_file", lambda _url: None)  # build in place, as on PostgreSQL
+
+    def power_cut(*_args: object, **_kwargs: object) -> int:
+        raise KeyboardInterrupt("killed")
+
+    monkeypatch.setattr(demo_module, "add_telemetry", power_cut)
+    with pytest.raises(KeyboardInterrupt):
+        build_demo_database(db_url, vehicles=200)
+    monkeypatch.undo()
+    assert _vehicles(db_url) == 200  # the half-built fleet is there, marked as building
+    rerun = build_demo_database(db_url, vehicles=200)
+    assert rerun.created and _vehicles(db_url) == 200  # built again, not on top
+    assert not build_demo_database(db_url, vehicles=200).created
+
+
+def _vehicles(url: str) -> int:
+    with open_store(url) as opened:
+        return vdb.count_vehicles(opened)
