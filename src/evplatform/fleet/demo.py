@@ -65,37 +65,36 @@ def build_demo_database(
     count = scenario.fleet_size if vehicles is None else vehicles
     if count <= 0:
         raise FleetError(f"--vehicles must be positive, got {count}")
-    found = _finished(url)
+    found, keep = _finished(url)
     if found is not None:
         return found
     if builds.sqlite_file(url) is None:
         return _build(url, url, ws, count, scenario)
-    with builds.staged_sqlite(url) as staging:
+    with builds.staged_sqlite(url, copy_existing=keep) as staging:
         return _build(staging, url, ws, count, scenario)
 
 
-def _finished(url: str) -> DemoDatabase | None:
-    """The database at ``url`` if it already holds a fleet whose build (if any) finished."""
+def _finished(url: str) -> tuple[DemoDatabase | None, bool]:
+    """The database at ``url`` if it already holds a fleet whose build (if any) finished, else None
+    and whether what it holds is worth keeping (accounts of an empty database, not a broken build)."""
     file = builds.sqlite_file(url)
     if file is not None and not file.exists():
-        return None  # do not create an empty file at the real path: the build happens beside it
+        return None, False  # do not create an empty file at the real path: the build happens beside it
     with open_store(url) as store:
         existing = vdb.count_vehicles(store)
         if builds.build_mark(store, DEMO_BUILD) == builds.BUILDING:
             logger.warning("the demo build of %s was interrupted; building it again", store.url)
             if file is None:
                 builds.reset_database(store)  # nothing can be renamed: start from an empty database
-            return None
+            return None, False
         if existing:
-            return DemoDatabase(store.url, existing, _campaigns(store), created=False)
-    return None
+            return DemoDatabase(store.url, existing, _campaigns(store), created=False), False
+    return None, True
 
 
 def _build(build_url: str, url: str, ws: Workspace, count: int, scenario: Scenario) -> DemoDatabase:
     """Fill the database at ``build_url`` (marked as building until the end); report it as ``url``."""
     with open_store(build_url) as store:
-        if builds.sqlite_file(build_url) is not None and vdb.count_vehicles(store):
-            builds.reset_database(store)  # a copy of an interrupted in-place build from before staging
         builds.set_build_mark(store, DEMO_BUILD, builds.BUILDING)
         populate(store, ws, count, scenario)
         run_scenario(store, ws, scenario)

@@ -27,8 +27,8 @@ from sqlalchemy.engine import make_url
 from evplatform.errors import StoreError
 from evplatform.store._sql import redact, translate_errors
 from evplatform.store.database import Store
-from evplatform.store.migrate import downgrade, upgrade
-from evplatform.store.schema import BuildMark
+from evplatform.store.migrate import upgrade
+from evplatform.store.schema import Base, BuildMark
 
 logger = logging.getLogger(__name__)
 
@@ -56,9 +56,14 @@ def set_build_mark(store: Store, name: str, state: str) -> None:
 
 
 def reset_database(store: Store) -> None:
-    """Drop every table and create them again: what is left of an interrupted build goes."""
+    """Drop every table and create them again: what is left of an interrupted build goes.
+
+    Dropped directly rather than by running the migrations down, which may refuse data they would lose.
+    """
     logger.warning("emptying database %s (an interrupted build)", redact(store.url))
-    downgrade(store, "base")
+    with translate_errors(store.url), store.engine.begin() as connection:
+        Base.metadata.drop_all(connection)
+        connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
     upgrade(store)
 
 
@@ -97,12 +102,12 @@ def seal(store: Store) -> None:
 
 
 @contextmanager
-def staged_sqlite(url: str) -> Iterator[str]:
-    """Yield the URL of a staging copy of the SQLite file at ``url``; rename it into place when the block
+def staged_sqlite(url: str, *, copy_existing: bool = True) -> Iterator[str]:
+    """Yield the URL of a staging file for the SQLite file at ``url``; rename it into place when the block
     ends normally (the caller has sealed and disposed its stores), delete it when the block raises.
 
-    The staging copy starts from the existing file if there is one (its accounts and settings kept),
-    otherwise empty.
+    The staging file starts as a copy of the existing file when there is one and ``copy_existing``
+    (its accounts and settings kept), otherwise empty.
     """
     final = sqlite_file(url)
     if final is None:
@@ -111,7 +116,7 @@ def staged_sqlite(url: str) -> Iterator[str]:
     try:
         final.parent.mkdir(parents=True, exist_ok=True)
         _remove_with_side_files(staging)  # what a killed build left
-        if final.exists():
+        if copy_existing and final.exists():
             _copy_sqlite(final, staging)
     except OSError as error:
         raise StoreError(f"cannot prepare a staging copy of {final}: {error}") from error
