@@ -40,3 +40,13 @@ def add_release(store: Store, ws: Workspace, component_id: str, version: str) ->
 def approve(store: Store, release_id: str, *markets: str) -> None:
     for market in markets:
         rdb.save_approval(store, rdb.ApprovalRecord(release_id, market, "authority", f"REF-{market}", "rita", T0))
+
+
+def offer_open_waves(store: Store, campaign_id: int, now: datetime = T0) -> None:
+    """Offer every vehicle of the campaign's open waves, as a controller tick does before delivering:
+    only a vehicle with an open offer may report (issue 14 item 14)."""
+    from evplatform.store import campaigns as cdb
+
+    current = cdb.campaign(store, campaign_id).current_wave
+    cdb.offer_pending(store, campaign_id, max_wave=current, timezones=None, now=now,
+                      reoffer_before=now - timedelta(hours=6))

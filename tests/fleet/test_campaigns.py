@@ -19,7 +19,7 @@ from evplatform.store import progress as pdb
 from evplatform.store import releases as rdb
 from evplatform.store import vehicles as vdb
 from evplatform.workspace import Workspace
-from fleet_support import T0, add_release, approve
+from fleet_support import T0, add_release, approve, offer_open_waves
 
 NO_FAILURES = FailureModel(download_interruption=0, install_failure=0, power_loss=0, postpone=0, offline=0)
 
@@ -79,7 +79,8 @@ def test_bad_release_halts_before_the_next_wave(fleet: Store, demo: Workspace) -
 
 
 def test_reports_are_idempotent(fleet: Store) -> None:
-    cid = started(fleet, forced=True)
+    cid = started(fleet, forced=True, waves=(WavePolicy(1.0),))
+    offer_open_waves(fleet, cid)
     vin = vdb.list_vehicles(fleet, limit=1)[0].vin
     at = T0 + timedelta(hours=1)
     assert fc.report(fleet, cid, vin, "succeeded", at=at) is True
@@ -194,7 +195,8 @@ def test_canary_soak_holds_the_next_wave(fleet: Store) -> None:
 
 
 def test_rxswin_changes_with_an_installed_update_in_unece_markets(fleet: Store) -> None:
-    cid = started(fleet, forced=True)
+    cid = started(fleet, forced=True, waves=(WavePolicy(1.0),))
+    offer_open_waves(fleet, cid)
     de = vdb.list_vehicles(fleet, market="DE", limit=2)
     cn = vdb.list_vehicles(fleet, market="CN", limit=1)[0]
     before = de[0].rxswin["R156"]

@@ -10,6 +10,7 @@ from sqlalchemy import inspect
 
 from evplatform.errors import FleetError, StoreError
 from evplatform.fleet import campaigns as fc
+from evplatform.fleet.gates import WavePolicy
 from evplatform.fleet.link import FailureModel, SimulatedLink
 from evplatform.fleet.update_records import RecordingLink, TelemetryPreconditions, update_records
 from evplatform.ota.records import to_csv, to_json
@@ -17,7 +18,7 @@ from evplatform.store import Store, current_revision, head_revision, open_store
 from evplatform.store import update_records as udb
 from evplatform.store import vehicles as vdb
 from evplatform.store.migrate import downgrade, upgrade
-from fleet_support import T0, approve
+from fleet_support import T0, approve, offer_open_waves
 
 NO_FAILURES = FailureModel(download_interruption=0, install_failure=0, power_loss=0, postpone=0, offline=0)
 SOME_FAILURES = FailureModel(download_interruption=0.05, install_failure=0.05, power_loss=0.03, postpone=0, offline=0)
@@ -95,7 +96,10 @@ def test_preconditions_from_telemetry(fleet: Store) -> None:
 
 
 def test_a_repeated_offer_keeps_the_first_evidence(fleet: Store) -> None:
-    cid = _start(fleet)
+    approve(fleet, "hub-os-1.7.0", "CN", "EU")
+    cid = fc.create_campaign(fleet, name="hub-os 1.7.0", release_id="hub-os-1.7.0", waves=(WavePolicy(1.0),), now=T0)
+    fc.start_campaign(fleet, cid, actor="rita", now=T0)
+    offer_open_waves(fleet, cid)  # only an open offer may be answered
     vid = int(vdb.vehicle_columns(fleet)["id"][0])
     row = {f: None for f in udb.EVIDENCE_FIELDS} | {
         "campaign_id": cid, "vehicle_id": vid, "recorded_at": T0, "configuration_matches": True,

@@ -9,6 +9,7 @@ import pytest
 
 from evplatform.fleet import report
 from evplatform.store import audit_log, open_store
+from evplatform.store.offers import mark_offered
 from evplatform.store.schema import CampaignVehicle, Vehicle
 from web.conftest import SCREENSHOTS, VEHICLES, Server
 
@@ -159,6 +160,7 @@ def test_live_progress_follows_reports(page: Any, server: Server) -> None:
             vin = row[0]
         from datetime import UTC, datetime
 
+        mark_offered(store, cid, vin, datetime.now(UTC))  # only an open offer may be answered (issue 14 item 14)
         assert report(store, cid, vin, "succeeded", at=datetime.now(UTC))
     finally:
         store.dispose()

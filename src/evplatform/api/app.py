@@ -75,7 +75,7 @@ def create_app(
     app = FastAPI(title="evplatform", version=evplatform.__version__, description=DESCRIPTION, lifespan=lifespan,
                   docs_url=None, redoc_url=None)
     app.state.context = context
-    app.state.replay = ReplayGuard()
+    app.state.replay = ReplayGuard(context)  # kept in the database, so it survives restarts
     install_error_handlers(app)
     app.add_middleware(BodyLimits)  # runs before any route reads a body
     app.add_middleware(NulGuard)  # a NUL in the path or query: 422 before routing or the guard's 401

@@ -38,6 +38,7 @@ from evplatform.api.context import AppContext, get_context
 from evplatform.api.errors import Forbidden, Unauthenticated
 from evplatform.store import AccountInfo, account_for_token
 from evplatform.store import vehicles as vdb
+from evplatform.store.replay import SignatureLedger
 
 REPLAY_WINDOW = 300.0  # seconds either side of the server clock
 VIN_HEADER = "X-Vehicle-VIN"
@@ -111,20 +112,28 @@ def public_key_text(key: SigningKey) -> str:
 
 
 class ReplayGuard:
-    """Signatures seen within the replay window; each is accepted once."""
+    """Signatures seen within the replay window; each is accepted once, across restarts.
 
-    def __init__(self) -> None:
-        self._seen: dict[bytes, float] = {}
+    The memory is the application's database (``store.replay``): a captured request replayed after
+    a restart, or at another server process on the same database, is refused too. An entry lives
+    twice the window (the signed timestamp may be ``REPLAY_WINDOW`` behind or ahead of the server).
+    """
+
+    def __init__(self, context: AppContext) -> None:
+        self._context = context
+        self._ledger: SignatureLedger | None = None
         self._lock = threading.Lock()
 
-    def first_use(self, signature: bytes, now: float) -> bool:
+    def _ledger_of(self) -> SignatureLedger:
         with self._lock:
-            if len(self._seen) > 10_000:
-                self._seen = {s: t for s, t in self._seen.items() if t > now}
-            if self._seen.get(signature, 0.0) > now:
-                return False
-            self._seen[signature] = now + 2 * REPLAY_WINDOW
-            return True
+            if self._ledger is None:
+                self._ledger = SignatureLedger(self._context.store())  # opened on first use, like the routes
+            return self._ledger
+
+    def first_use(self, signature: bytes, now: float) -> bool:
+        """True the first time ``signature`` is presented while it can pass the window check."""
+        second = int(now)
+        return self._ledger_of().first_use(signature, now=second, expires_at=second + int(2 * REPLAY_WINDOW) + 1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,7 +178,8 @@ async def vehicle_caller(request: Request, context: Annotated[AppContext, Depend
         _verify_key(key_text, vin).verify(payload, signature)
     except (BadSignatureError, ValueError, TypeError):  # nacl raises ValueError for a signature of the wrong size
         raise Unauthenticated(f"bad signature for vehicle {vin}") from None
-    if not request.app.state.replay.first_use(signature, now):
+    guard: ReplayGuard = request.app.state.replay
+    if not await run_in_threadpool(guard.first_use, signature, now):  # a database write: off the loop
         raise Unauthenticated("this signed request was already used (replay)")
     return VehicleCaller(vin)
 

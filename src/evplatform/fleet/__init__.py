@@ -3,8 +3,9 @@
 The functions the API and the CLI call, all taking an open ``evplatform.store.Store``:
 
 * registry: ``register_vehicles``, ``import_csv``, ``sync_markets``; telemetry: ``ingest``;
-* campaigns: ``create_campaign``, ``start_campaign``, ``pause_campaign``, ``resume_campaign``,
-  ``cancel_campaign``, ``step``, ``report``, ``progress``; targets: ``TargetFilter``, ``select_targets``;
+* campaigns: ``create_campaign``, ``start_campaign``, ``create_and_start_campaign``, ``pause_campaign``,
+  ``resume_campaign``, ``cancel_campaign``, ``step``, ``report``, ``progress``; targets: ``TargetFilter``,
+  ``select_targets``;
 * approvals (``fleet.approvals``): ``record_approval`` — a market of the workspace, a date on the
   server's clock, a second person (four-eyes); ``approvals_in_force`` for the campaign's check;
 * stability: ``release_stability``, ``updates_per_vehicle_per_quarter``;
@@ -24,6 +25,7 @@ from evplatform.fleet.campaigns import (
     StartSummary,
     StepResult,
     cancel_campaign,
+    create_and_start_campaign,
     create_campaign,
     pause_campaign,
     progress,
@@ -64,6 +66,7 @@ __all__ = [
     "WavePolicy",
     "build_demo_database",
     "cancel_campaign",
+    "create_and_start_campaign",
     "create_campaign",
     "import_csv",
     "ingest",

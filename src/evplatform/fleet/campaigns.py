@@ -32,6 +32,7 @@ from evplatform.fleet.targets import TargetFilter, select_targets
 from evplatform.fleet.update_records import next_rxswin
 from evplatform.store import Store
 from evplatform.store import campaigns as cdb
+from evplatform.store import offers as odb
 from evplatform.store import progress as pdb
 from evplatform.store import releases as rdb
 from evplatform.store import vehicles as vdb
@@ -83,17 +84,52 @@ class StartSummary:
 UNFINISHED = ("running", "paused", "halted")
 
 
-def _refuse_a_second_campaign_on_the_ecu(store: Store, campaign_id: int, ecu: str) -> None:
+def _refuse_a_second_campaign_on_the_ecu(store: Store, campaign_id: int | None, ecu: str) -> None:
     """One unfinished campaign per ECU: two (say 2.0.3 and 2.0.9) would offer a vehicle already on
     the newer release the older one, and move it back. Finish or cancel the first, then start."""
+    name = "the new campaign" if campaign_id is None else f"campaign {campaign_id}"
     for other in cdb.list_campaigns(store):
         if other.id == campaign_id or other.state not in UNFINISHED:
             continue
         release = rdb.release(store, other.release_id)
         if release is not None and release.ecu == ecu:
-            raise ConflictError(f"campaign {campaign_id}: campaign {other.id} ({other.release_id}) is still "
+            raise ConflictError(f"{name}: campaign {other.id} ({other.release_id}) is still "
                                 f"{other.state} on ECU {ecu}; finish or cancel it first, two campaigns on one "
                                 "ECU could move vehicles back to the older release")
+
+
+def _plan_start(
+    store: Store, release: rdb.ReleaseRecord, target: Mapping[str, Any], *, forced: bool, seed: int,
+    waves: Sequence[WavePolicy], campaign_id: int | None, now: datetime,
+) -> tuple[cdb.TargetAssignment, StartSummary]:
+    """Everything a start decides, read-only: targets, approvals, waves. Raises (nothing written) when
+    the campaign may not start."""
+    name = "the new campaign" if campaign_id is None else f"campaign {campaign_id}"
+    _refuse_a_second_campaign_on_the_ecu(store, campaign_id, release.ecu)
+    targets = select_targets(store, release, TargetFilter.from_dict(target), forced=forced)
+    if len(targets.vehicle_ids) == 0:
+        raise FleetError(f"{name} has no vehicle to update ({_excluded_text(targets.excluded)})")
+    policies = vdb.markets(store)
+    missing = gates.missing_approvals(
+        set(targets.markets.tolist()),
+        {m.id: m.approval_required for m in policies.values()},
+        {m.id: m.parent for m in policies.values()},
+        approvals_in_force(rdb.approvals(store, release.id), now),  # a future-dated approval does not count
+    )
+    if missing:
+        basis = {m: policies[m].approval_basis for m in missing if m in policies}
+        raise FleetError(
+            f"release {release.id} has no approval record for market(s) {', '.join(missing)}, which demand one "
+            f"({'; '.join(f'{m}: {b}' for m, b in basis.items())})"
+        )
+    sizes = gates.wave_sizes(len(targets.vehicle_ids), tuple(waves))
+    order = np.random.default_rng(seed).permutation(len(targets.vehicle_ids))
+    wave_of = np.repeat(np.arange(len(sizes)), sizes)
+    assigned = np.empty(len(order), dtype=np.int64)
+    assigned[order] = wave_of
+    assignment = cdb.TargetAssignment(targets.vehicle_ids, assigned, targets.cohorts,
+                                      sorted(set(targets.timezones.tolist())))
+    return assignment, StartSummary(len(targets.vehicle_ids), sizes, targets.excluded)
 
 
 def start_campaign(
@@ -111,42 +147,44 @@ def start_campaign(
     release = rdb.release(store, campaign.release_id)
     if release is None:
         raise AssertionError("foreign key")  # an invariant, kept under python -O
-    _refuse_a_second_campaign_on_the_ecu(store, campaign_id, release.ecu)
-    targets = select_targets(store, release, TargetFilter.from_dict(campaign.target), forced=campaign.forced)
-    if len(targets.vehicle_ids) == 0:
-        raise FleetError(f"campaign {campaign_id} has no vehicle to update ({_excluded_text(targets.excluded)})")
-    policies = vdb.markets(store)
-    missing = gates.missing_approvals(
-        set(targets.markets.tolist()),
-        {m.id: m.approval_required for m in policies.values()},
-        {m.id: m.parent for m in policies.values()},
-        approvals_in_force(rdb.approvals(store, release.id), now),  # a future-dated approval does not count
+    policies = [WavePolicy(w.fraction, w.success_threshold, w.error_threshold, w.soak_hours) for w in campaign.waves]
+    assignment, summary = _plan_start(store, release, campaign.target, forced=campaign.forced, seed=campaign.seed,
+                                      waves=policies, campaign_id=campaign_id, now=now)
+    cdb.assign_targets(store, campaign_id, assignment.vehicle_ids, assignment.waves, assignment.cohorts,
+                       timezones=assignment.timezones, actor=actor, at=now)
+    return summary
+
+
+def create_and_start_campaign(
+    store: Store,
+    *,
+    name: str,
+    release_id: str,
+    target: TargetFilter | None = None,
+    waves: Sequence[WavePolicy] = DEFAULT_WAVES,
+    forced: bool = False,
+    window: MaintenanceWindow | None = None,
+    seed: int = 0,
+    actor: str = "system",
+    now: datetime | None = None,
+) -> tuple[int, StartSummary]:
+    """``create_campaign`` and ``start_campaign`` as one operation: the checks of a start run first and
+    the campaign is written running in one transaction, so a refused start leaves no draft behind."""
+    checked = gates.check_waves(waves)
+    release = rdb.release(store, release_id)
+    if release is None:
+        raise FleetError(f"no release {release_id!r}")
+    now = now or store.now()
+    target_dict = (target or TargetFilter()).to_dict()
+    assignment, summary = _plan_start(store, release, target_dict, forced=forced, seed=seed, waves=checked,
+                                      campaign_id=None, now=now)
+    campaign_id = cdb.create_started_campaign(
+        store, name=name, release_id=release_id, target=target_dict,
+        waves=[(w.fraction, w.success_threshold, w.error_threshold, w.soak_hours) for w in checked],
+        forced=forced, window=window.text() if window else None, seed=seed, created_by=actor,
+        at=now, assignment=assignment,
     )
-    if missing:
-        basis = {m: policies[m].approval_basis for m in missing if m in policies}
-        raise FleetError(
-            f"release {release.id} has no approval record for market(s) {', '.join(missing)}, which demand one "
-            f"({'; '.join(f'{m}: {b}' for m, b in basis.items())})"
-        )
-    policies_w = [
-        WavePolicy(w.fraction, w.success_threshold, w.error_threshold, w.soak_hours) for w in campaign.waves
-    ]
-    sizes = gates.wave_sizes(len(targets.vehicle_ids), tuple(policies_w))
-    order = np.random.default_rng(campaign.seed).permutation(len(targets.vehicle_ids))
-    wave_of = np.repeat(np.arange(len(sizes)), sizes)
-    waves = np.empty(len(order), dtype=np.int64)
-    waves[order] = wave_of
-    cdb.assign_targets(
-        store,
-        campaign_id,
-        targets.vehicle_ids,
-        waves,
-        targets.cohorts,
-        timezones=sorted(set(targets.timezones.tolist())),
-        actor=actor,
-        at=now,
-    )
-    return StartSummary(len(targets.vehicle_ids), sizes, targets.excluded)
+    return campaign_id, summary
 
 
 def _excluded_text(excluded: Mapping[str, int]) -> str:
@@ -292,18 +330,21 @@ def evaluate(store: Store, campaign_id: int, *, now: datetime) -> gates.Decision
 def report(store: Store, campaign_id: int, vin: str, outcome: str, *, at: datetime, detail: str = "") -> bool:
     """A vehicle's final answer arriving through the API; True if it counted, False if a repeat.
 
-    The campaign's gate runs afterwards, so a halt happens as soon as the evidence is there.
+    Only an answer to an open offer counts (``check_open_offer``); anything else is refused with
+    nothing recorded. The campaign's gate runs afterwards, so a halt happens as soon as the evidence
+    is there.
     """
     if outcome not in cdb.FINAL_OUTCOMES:
         raise FleetError(f"unknown outcome {outcome!r} (known: {', '.join(cdb.FINAL_OUTCOMES)})")
     ids = vdb.vehicle_ids(store, [vin])
     if vin not in ids:
         raise FleetError(f"unknown vehicle {vin}")
-    states = pdb.vehicle_states(store, campaign_id, [ids[vin]])
-    if ids[vin] not in states:
+    standing = odb.offer_standing(store, campaign_id, ids[vin])
+    if standing is None:
         raise FleetError(f"vehicle {vin} is not a target of campaign {campaign_id}")
-    if states[ids[vin]] == "cancelled":
-        raise FleetError(f"campaign {campaign_id} was cancelled before vehicle {vin} was updated")
+    if standing.state in cdb.FINAL_OUTCOMES:
+        return False  # a repeated report: idempotent, the first answer stands
+    check_open_offer(standing, campaign_id, vin)
     now = store.now()  # gates run on the server's clock; the vehicle's time is evidence only
     check_reported_time(at, now, f"report from {vin}")
     counted = cdb.record_reports(
@@ -312,6 +353,29 @@ def report(store: Store, campaign_id: int, vin: str, outcome: str, *, at: dateti
     )
     evaluate(store, campaign_id, now=now)
     return counted == 1
+
+
+def check_open_offer(standing: odb.OfferStanding, campaign_id: int, vin: str) -> None:
+    """Refuse (FleetError, 409) a report that answers no open offer to this vehicle.
+
+    An offer is open from the moment the controller or an update check handed the vehicle the
+    release until the vehicle answers; a vehicle still ``pending`` was never offered (its wave not
+    open yet, or open but not reached), so its "report" is no evidence: three such reports once
+    halted a campaign of 8,364 targets. An offer already made stays answerable when the campaign is
+    paused, halted or cancelled afterwards: the vehicle may be installing, and the registry must
+    learn what it runs (hawkBit lets a device finish an action being cancelled likewise).
+    """
+    if standing.state == "offered":
+        return
+    if standing.state == "cancelled":
+        raise FleetError(f"campaign {campaign_id} was cancelled before vehicle {vin} was updated")
+    if standing.campaign_state not in OFFERING_STATES:
+        why = f"the campaign is {standing.campaign_state}"
+    elif standing.wave > standing.current_wave:
+        why = f"its wave {standing.wave + 1} is not open (the campaign is at wave {standing.current_wave + 1})"
+    else:
+        why = "it has not been offered the release yet"
+    raise FleetError(f"vehicle {vin} has no open offer from campaign {campaign_id}: {why}; report refused")
 
 
 def run_campaign(

@@ -5,11 +5,12 @@ demo platform's) in its planned proportions, runs the workspace's fleet scenario
 release that completes and a bad release halted by its gate; see ``fleet.scenario``) and adds a
 day of telemetry (health, state of charge, odometer) so every page of the dashboard has something
 real to show. A database that already holds a fleet is left as it is, so ``make run`` can be
-repeated.
+repeated; one whose build was interrupted is built again.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
@@ -20,11 +21,16 @@ from evplatform.errors import FleetError
 from evplatform.fleet import campaigns as fc
 from evplatform.fleet.scenario import START, Scenario, load_scenario
 from evplatform.fleet.simulator import populate, run_scenario
+from evplatform.store import builds, default_database_url, open_store
 from evplatform.store import campaigns as cdb
-from evplatform.store import open_store
 from evplatform.store import vehicles as vdb
 from evplatform.store.database import Store
 from evplatform.workspace import Workspace, load_workspace
+
+logger = logging.getLogger(__name__)
+
+#: The build mark of the demo fleet (``store.builds``).
+DEMO_BUILD = "demo"
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,26 +53,56 @@ def build_demo_database(
     """Build (or find) the demo database at ``url`` (default: ``./.evplatform/`` or the env URL).
 
     ``scenario`` defaults to the workspace's (``load_scenario``), ``vehicles`` to its fleet size and
-    ``seed`` to its seed.
+    ``seed`` to its seed. Never leaves a half-built database that looks finished: a SQLite file is
+    built beside its path and renamed into place when complete; elsewhere a build mark says whether
+    the last build finished, and a rerun after an interrupted one starts again (``store.builds``).
     """
     ws = workspace or load_workspace(None)
-    store = open_store(url)
-    try:
+    url = url or default_database_url()
+    scenario = scenario or load_scenario(ws)
+    if seed is not None:
+        scenario = replace(scenario, seed=seed)
+    count = scenario.fleet_size if vehicles is None else vehicles
+    if count <= 0:
+        raise FleetError(f"--vehicles must be positive, got {count}")
+    found, keep = _finished(url)
+    if found is not None:
+        return found
+    if builds.sqlite_file(url) is None:
+        return _build(url, url, ws, count, scenario)
+    with builds.staged_sqlite(url, copy_existing=keep) as staging:
+        return _build(staging, url, ws, count, scenario)
+
+
+def _finished(url: str) -> tuple[DemoDatabase | None, bool]:
+    """The database at ``url`` if it already holds a fleet whose build (if any) finished, else None
+    and whether what it holds is worth keeping (accounts of an empty database, not a broken build)."""
+    file = builds.sqlite_file(url)
+    if file is not None and not file.exists():
+        return None, False  # do not create an empty file at the real path: the build happens beside it
+    with open_store(url) as store:
         existing = vdb.count_vehicles(store)
+        if builds.build_mark(store, DEMO_BUILD) == builds.BUILDING:
+            logger.warning("the demo build of %s was interrupted; building it again", store.url)
+            if file is None:
+                builds.reset_database(store)  # nothing can be renamed: start from an empty database
+            return None, False
         if existing:
-            return DemoDatabase(store.url, existing, _campaigns(store), created=False)
-        scenario = scenario or load_scenario(ws)
-        if seed is not None:
-            scenario = replace(scenario, seed=seed)
-        count = scenario.fleet_size if vehicles is None else vehicles
-        if count <= 0:
-            raise FleetError(f"--vehicles must be positive, got {count}")
+            return DemoDatabase(store.url, existing, _campaigns(store), created=False), False
+    return None, True
+
+
+def _build(build_url: str, url: str, ws: Workspace, count: int, scenario: Scenario) -> DemoDatabase:
+    """Fill the database at ``build_url`` (marked as building until the end); report it as ``url``."""
+    with open_store(build_url) as store:
+        builds.set_build_mark(store, DEMO_BUILD, builds.BUILDING)
         populate(store, ws, count, scenario)
         run_scenario(store, ws, scenario)
         add_telemetry(store, seed=scenario.seed)
-        return DemoDatabase(store.url, count, _campaigns(store), created=True, scenario=scenario)
-    finally:
-        store.dispose()
+        campaigns = _campaigns(store)
+        builds.set_build_mark(store, DEMO_BUILD, builds.COMPLETE)
+        builds.seal(store)
+    return DemoDatabase(url, count, campaigns, created=True, scenario=scenario)
 
 
 def _campaigns(store: Store) -> list[dict[str, Any]]:

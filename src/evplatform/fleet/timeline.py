@@ -27,8 +27,18 @@ def _point(at: datetime, succeeded: int, errors: int) -> dict[str, Any]:
     }
 
 
-def campaign_timeline(rows: Sequence[tuple[datetime, int, str, int]]) -> dict[str, Any]:
-    """``{"overall": [points], "waves": {index: [points]}}``, one point per distinct report time."""
+def campaign_timeline(
+    rows: Sequence[tuple[datetime, int, str, int]], window: tuple[datetime, datetime] | None = None
+) -> dict[str, Any]:
+    """``{"overall": [points], "waves": {index: [points]}}``, one point per distinct report time.
+
+    ``window`` (the campaign's start and the latest moment it can have heard of): report times
+    outside it are drawn at its edge. Reports are refused outside a window around the server's
+    clock now (``fleet.reported_time``), but a database may hold older ones: one dated 0001-01-01
+    once stretched a chart's axis over 70 million hours.
+    """
+    if window is not None:
+        rows = clamp_times(rows, *window)
     overall: list[dict[str, Any]] = []
     waves: dict[int, list[dict[str, Any]]] = {}
     totals = [0, 0]
@@ -48,3 +58,12 @@ def campaign_timeline(rows: Sequence[tuple[datetime, int, str, int]]) -> dict[st
         for wave in sorted(touched):
             waves.setdefault(wave, []).append(_point(at, *per_wave[wave]))
     return {"overall": overall, "waves": {str(w): points for w, points in sorted(waves.items())}}
+
+
+def clamp_times(
+    rows: Sequence[tuple[datetime, int, str, int]], start: datetime, end: datetime
+) -> list[tuple[datetime, int, str, int]]:
+    """``rows`` with each time moved into [start, end], still in time order."""
+    clamped = [(min(max(at, start), end), wave, outcome, n) for at, wave, outcome, n in rows]
+    clamped.sort(key=lambda row: row[0])  # stable: rows of one time keep their order
+    return clamped

@@ -8,7 +8,7 @@ imports the other. Results that depend only on the workspace are cached per work
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from evplatform.fleet import campaigns as fc
@@ -40,8 +40,17 @@ def campaign_progress(store: Store, campaign_id: int, *, timeline: bool = True) 
         data[key] = iso(data[key])
     data["reports"] = {o: sum(w[o] for w in data["waves"]) for o in REPORT_OUTCOMES}
     if timeline:
-        data["timeline"] = campaign_timeline(report_timeline(store, campaign_id))
+        data["timeline"] = campaign_timeline(report_timeline(store, campaign_id), _timeline_window(store, campaign_id))
     return data
+
+
+def _timeline_window(store: Store, campaign_id: int) -> tuple[datetime, datetime] | None:
+    """From the campaign's start to the last moment it knows of (its own simulated clock may run ahead)."""
+    campaign = cdb.campaign(store, campaign_id)
+    if campaign.started_at is None:
+        return None
+    known = [t for t in (store.now(), campaign.last_tick_at, campaign.finished_at) if t is not None]
+    return campaign.started_at, max(known)
 
 
 def release_view(r: rdb.ReleaseRecord) -> dict[str, Any]:

@@ -38,11 +38,13 @@ __all__ = [
     "OPEN_STATES",
     "CampaignRecord",
     "RxswinRule",
+    "TargetAssignment",
     "WaveRecord",
     "advance_wave",
     "assign_targets",
     "campaign",
     "create_campaign",
+    "create_started_campaign",
     "list_campaigns",
     "offer_pending",
     "record_reports",
@@ -107,38 +109,91 @@ def create_campaign(
 ) -> int:
     """A draft campaign with its waves ``(cumulative fraction, success, error threshold, soak hours)``."""
     with store.session() as session:
-        if session.get(Release, release_id) is None:
-            raise NotFoundError("release", release_id)
-        campaign = Campaign(
-            name=name,
-            release_id=release_id,
-            state="draft",
-            forced=forced,
-            target=dict(target),
-            window_start=window[0] if window else None,
-            window_end=window[1] if window else None,
-            seed=seed,
-            current_wave=0,
-            created_by=created_by,
-            created_at=at,
-        )
-        session.add(campaign)
-        session.flush()
-        for index, (fraction, success, error, soak_hours) in enumerate(waves):
-            session.add(
-                Wave(
-                    campaign_id=campaign.id,
-                    index=index,
-                    fraction=fraction,
-                    size=0,
-                    success_threshold=success,
-                    error_threshold=error,
-                    soak_hours=soak_hours,
-                    state="pending",
-                )
+        return _insert_campaign(session, store, name=name, release_id=release_id, target=target, waves=waves,
+                                forced=forced, window=window, seed=seed, created_by=created_by, at=at)
+
+
+def _insert_campaign(
+    session: Session,
+    store: Store,
+    *,
+    name: str,
+    release_id: str,
+    target: Mapping[str, Any],
+    waves: Sequence[tuple[float, float, float, float]],
+    forced: bool,
+    window: tuple[str, str] | None,
+    seed: int,
+    created_by: str,
+    at: datetime,
+) -> int:
+    if session.get(Release, release_id) is None:
+        raise NotFoundError("release", release_id)
+    campaign = Campaign(
+        name=name,
+        release_id=release_id,
+        state="draft",
+        forced=forced,
+        target=dict(target),
+        window_start=window[0] if window else None,
+        window_end=window[1] if window else None,
+        seed=seed,
+        current_wave=0,
+        created_by=created_by,
+        created_at=at,
+    )
+    session.add(campaign)
+    session.flush()
+    for index, (fraction, success, error, soak_hours) in enumerate(waves):
+        session.add(
+            Wave(
+                campaign_id=campaign.id,
+                index=index,
+                fraction=fraction,
+                size=0,
+                success_threshold=success,
+                error_threshold=error,
+                soak_hours=soak_hours,
+                state="pending",
             )
-        audit(session, store.now(), created_by, "campaign.create", f"campaign:{campaign.id}", {"release": release_id})
-        return campaign.id
+        )
+    session.flush()
+    audit(session, store.now(), created_by, "campaign.create", f"campaign:{campaign.id}", {"release": release_id})
+    return campaign.id
+
+
+@dataclass(frozen=True, slots=True)
+class TargetAssignment:
+    """The vehicles a campaign starts with: their wave and cohort, and the time zones among them."""
+
+    vehicle_ids: np.ndarray
+    waves: np.ndarray
+    cohorts: np.ndarray
+    timezones: Sequence[str]
+
+
+def create_started_campaign(
+    store: Store,
+    *,
+    name: str,
+    release_id: str,
+    target: Mapping[str, Any],
+    waves: Sequence[tuple[float, float, float, float]],
+    forced: bool,
+    window: tuple[str, str] | None,
+    seed: int,
+    created_by: str,
+    at: datetime,
+    assignment: TargetAssignment,
+) -> int:
+    """Create a campaign and start it with ``assignment`` in one transaction: it exists running with
+    all its targets, or not at all (a refused start once left a draft behind)."""
+    with store.session() as session:
+        campaign_id = _insert_campaign(session, store, name=name, release_id=release_id, target=target,
+                                       waves=waves, forced=forced, window=window, seed=seed,
+                                       created_by=created_by, at=at)
+        _assign(session, store, campaign_id, assignment, actor=created_by, at=at)
+        return campaign_id
 
 
 def _campaign_record(session: Session, c: Campaign) -> CampaignRecord:
@@ -256,40 +311,48 @@ def assign_targets(
     One transaction: either the campaign is running with all its targets, or still a draft.
     """
     with store.session() as session:
-        started = session.execute(
-            update(Campaign)
-            .where(Campaign.id == campaign_id, Campaign.state == "draft")
-            .values(state="running", started_at=at, current_wave=0, last_tick_at=at, timezones=sorted(timezones))
-            .execution_options(synchronize_session=False)
-        )
-        if not started.rowcount:  # type: ignore[attr-defined]
-            raise ConflictError(f"campaign {campaign_id} is not a draft any more")
-        ids = vehicle_ids.tolist()
-        wave_list = waves.tolist()
-        cohort_list = cohorts.tolist()
-        for start in range(0, len(ids), CHUNK):
-            session.execute(
-                insert(CampaignVehicle),
-                [
-                    {"campaign_id": campaign_id, "vehicle_id": v, "wave": w, "cohort": c, "state": "pending",
-                     "attempts": 0}
-                    for v, w, c in zip(
-                        ids[start : start + CHUNK], wave_list[start : start + CHUNK],
-                        cohort_list[start : start + CHUNK], strict=True,
-                    )
-                ],
-            )
-        if session.get_bind().dialect.name == "postgresql":
-            session.execute(text("ANALYZE campaign_vehicles"))  # fresh statistics for the planner
-        sizes = np.bincount(waves, minlength=0) if len(waves) else np.zeros(0, dtype=np.int64)
-        for index in range(len(sizes)):
-            session.execute(
-                update(Wave).where(Wave.campaign_id == campaign_id, Wave.index == index).values(size=int(sizes[index]))
-            )
+        _assign(session, store, campaign_id, TargetAssignment(vehicle_ids, waves, cohorts, timezones),
+                actor=actor, at=at)
+
+
+def _assign(session: Session, store: Store, campaign_id: int, assignment: TargetAssignment, *, actor: str,
+            at: datetime) -> None:
+    started = session.execute(
+        update(Campaign)
+        .where(Campaign.id == campaign_id, Campaign.state == "draft")
+        .values(state="running", started_at=at, current_wave=0, last_tick_at=at,
+                timezones=sorted(assignment.timezones))
+        .execution_options(synchronize_session=False)
+    )
+    if not started.rowcount:  # type: ignore[attr-defined]
+        raise ConflictError(f"campaign {campaign_id} is not a draft any more")
+    ids = assignment.vehicle_ids.tolist()
+    wave_list = assignment.waves.tolist()
+    cohort_list = assignment.cohorts.tolist()
+    for start in range(0, len(ids), CHUNK):
         session.execute(
-            update(Wave).where(Wave.campaign_id == campaign_id, Wave.index == 0).values(state="active", started_at=at)
+            insert(CampaignVehicle),
+            [
+                {"campaign_id": campaign_id, "vehicle_id": v, "wave": w, "cohort": c, "state": "pending",
+                 "attempts": 0}
+                for v, w, c in zip(
+                    ids[start : start + CHUNK], wave_list[start : start + CHUNK],
+                    cohort_list[start : start + CHUNK], strict=True,
+                )
+            ],
         )
-        audit(session, store.now(), actor, "campaign.start", f"campaign:{campaign_id}", {"targets": len(ids)})
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("ANALYZE campaign_vehicles"))  # fresh statistics for the planner
+    waves = assignment.waves
+    sizes = np.bincount(waves, minlength=0) if len(waves) else np.zeros(0, dtype=np.int64)
+    for index in range(len(sizes)):
+        session.execute(
+            update(Wave).where(Wave.campaign_id == campaign_id, Wave.index == index).values(size=int(sizes[index]))
+        )
+    session.execute(
+        update(Wave).where(Wave.campaign_id == campaign_id, Wave.index == 0).values(state="active", started_at=at)
+    )
+    audit(session, store.now(), actor, "campaign.start", f"campaign:{campaign_id}", {"targets": len(ids)})
 
 
 def advance_wave(store: Store, campaign_id: int, from_wave: int, *, at: datetime, last: bool) -> None:

@@ -66,3 +66,29 @@ def mark_offered(store: Store, campaign_id: int, vin: str, now: datetime) -> boo
             .execution_options(synchronize_session=False)
         )
         return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True, slots=True)
+class OfferStanding:
+    """Where one vehicle stands in one campaign: what a report from it is checked against."""
+
+    vehicle_id: int
+    state: str  # pending | offered | succeeded | failed | rolled_back | cancelled
+    wave: int
+    campaign_state: str
+    current_wave: int
+
+
+def offer_standing(store: Store, campaign_id: int, vehicle_id: int) -> OfferStanding | None:
+    """The vehicle's row in the campaign with the campaign's state (None: not a target); one key lookup."""
+    query = (
+        select(CampaignVehicle.state, CampaignVehicle.wave, Campaign.state, Campaign.current_wave)
+        .join(Campaign, Campaign.id == CampaignVehicle.campaign_id)
+        .where(CampaignVehicle.campaign_id == campaign_id, CampaignVehicle.vehicle_id == vehicle_id)
+    )
+    with store.session() as session:
+        row = session.execute(query).first()
+    if row is None:
+        return None
+    state, wave, campaign_state, current_wave = row
+    return OfferStanding(vehicle_id, str(state), int(wave), str(campaign_state), int(current_wave))

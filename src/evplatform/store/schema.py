@@ -265,3 +265,24 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(64))
     subject: Mapped[str] = mapped_column(String(200))
     detail: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class SeenSignature(Base):
+    """A signed vehicle request already accepted, kept until its timestamp leaves the replay window.
+
+    The digest's uniqueness is the replay check (an insert that conflicts is a replay); ``expires_at``
+    (unix seconds, indexed) lets expired rows be purged oldest first in small batches.
+    """
+
+    __tablename__ = "seen_signatures"
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)  # SHA-256 of the signature, hex
+    expires_at: Mapped[int] = mapped_column(BigInteger, index=True)
+
+
+class BuildMark(Base):
+    """A multi-transaction build of the database (the demo fleet): ``building`` until it finished."""
+
+    __tablename__ = "build_marks"
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    state: Mapped[str] = mapped_column(String(16))  # building | complete
+    at: Mapped[datetime] = mapped_column(UtcDateTime())

@@ -43,16 +43,16 @@ def get_campaign(context: Context, campaign_id: CampaignId) -> dict[str, Any]:
 def create_campaign(context: Context, body: CampaignIn, account: ReleaseManager) -> dict[str, Any]:
     store = context.store()
     now = context.clock()
-    cid = fc.create_campaign(
-        store, name=body.name, release_id=body.release_id, target=body.target.to_filter(),
-        waves=body.policies() or DEFAULT_WAVES, forced=body.forced, window=body.maintenance_window(),
-        seed=body.seed, actor=account.name, now=now,
-    )
-    data: dict[str, Any] = {}
-    if body.start:
-        summary = fc.start_campaign(store, cid, actor=account.name, now=now)
-        data["excluded"] = summary.excluded
-    return {**campaign_progress(store, cid, timeline=False), **data}
+    settings: dict[str, Any] = {
+        "name": body.name, "release_id": body.release_id, "target": body.target.to_filter(),
+        "waves": body.policies() or DEFAULT_WAVES, "forced": body.forced, "window": body.maintenance_window(),
+        "seed": body.seed, "actor": account.name, "now": now,
+    }
+    if not body.start:
+        cid = fc.create_campaign(store, **settings)
+        return campaign_progress(store, cid, timeline=False)
+    cid, summary = fc.create_and_start_campaign(store, **settings)  # refused: nothing is left behind
+    return {**campaign_progress(store, cid, timeline=False), "excluded": summary.excluded}
 
 
 def _exists(store: Store, campaign_id: CampaignId) -> None:
