@@ -48,13 +48,16 @@ def _files(version: str, seed: int, **manifest: str) -> list[tuple[str, tuple[st
 
 
 def _ota_root(folder: Path, passphrase: str | None = None) -> Path:
+    """A demo server folder holding every key (unencrypted offline keys when no passphrase)."""
     root = folder / "ota"
-    OtaService.initialise(root, system_clock, KeyRing.init(root / "keys", passphrase))
+    ring = KeyRing.init(root / "keys", passphrase, insecure_demo_keys=passphrase is None)
+    OtaService.initialise(root, system_clock, ring)
     return root
 
 
 @pytest.fixture
-def ota_root(tmp_path: Path) -> Path:
+def ota_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv(release_publishing.ENV_INSECURE_DEMO_KEYS, "1")  # the demo's plaintext targets key
     return _ota_root(tmp_path / "server")
 
 

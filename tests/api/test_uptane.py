@@ -40,7 +40,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     tmp_path = tmp_path_factory.mktemp("uptane")
     db_url = f"sqlite:///{tmp_path / 'api.db'}"
     root = tmp_path / "ota"
-    keyring = KeyRing.init(root / "keys")
+    keyring = KeyRing.init(root / "keys", insecure_demo_keys=True)
     service = OtaService.initialise(root, lambda: NOW, keyring)
     target = ImageTarget.from_data(PATH, IMAGE, component="hub-os", version="1.8.0", hardware_id="hub-hw-2",
                                    release_counter=3)
