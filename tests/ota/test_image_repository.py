@@ -12,7 +12,7 @@ from tuf.api.metadata import Metadata, Targets
 
 from evplatform.errors import OtaError
 from evplatform.ota.image_repository import ImageRepository, ImageTarget
-from evplatform.ota.keys import KeyRing, generate_private_key, public_key_of, signer_of
+from evplatform.ota.keys import generate_private_key, public_key_of, signer_of
 from ota.conftest import FakeClock, add_images, build_test_repositories
 
 

@@ -107,8 +107,8 @@ def test_rotate_root_image_and_director(app: typer.Typer, tmp_path: Path) -> Non
     root, offline = tmp_path / "ota", tmp_path / "offline-keys"
     _run(app, "keys", "init", str(offline), "--passphrase-env", "OTA_PW", env=env)
     _run(app, "init", "--root", str(root), "--keys", str(offline), "--passphrase-env", "OTA_PW", env=env)
-    code, out = _run(app, "rotate-root", "image", "--root", str(root), "--keys", str(offline), "--passphrase-env", "OTA_PW",
-                     "--new-keys", "2", "--threshold", "1", "--json", env=env)
+    code, out = _run(app, "rotate-root", "image", "--root", str(root), "--keys", str(offline), "--passphrase-env",
+                     "OTA_PW", "--new-keys", "2", "--threshold", "1", "--json", env=env)
     assert code == 0 and json.loads(out) == {"repository": "image", "root_version": 2,
                                              "new_keys": ["image-root-g2-1", "image-root-g2-2"], "threshold": 1}
     code, out = _run(app, "rotate-root", "director", "--root", str(root), "--keys", str(offline), "--passphrase-env",
@@ -121,8 +121,8 @@ def test_rotate_root_image_and_director(app: typer.Typer, tmp_path: Path) -> Non
     code, out = _run(app, "verify", "--root", str(root))
     assert code == 0
     # A second rotation is signed by the new keys (generation 3).
-    code, out = _run(app, "rotate-root", "image", "--root", str(root), "--keys", str(offline), "--passphrase-env", "OTA_PW",
-                     "--new-keys", "1", "--threshold", "1", "--json", env=env)
+    code, out = _run(app, "rotate-root", "image", "--root", str(root), "--keys", str(offline), "--passphrase-env",
+                     "OTA_PW", "--new-keys", "1", "--threshold", "1", "--json", env=env)
     assert json.loads(out)["new_keys"] == ["image-root-g3-1"] and json.loads(out)["root_version"] == 3
 
 

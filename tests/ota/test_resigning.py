@@ -39,4 +39,5 @@ def test_each_role_gets_a_new_version_and_a_later_expiry(tmp_path: Path) -> None
 
 def test_unknown_role_is_refused_before_opening_anything(tmp_path: Path) -> None:
     with pytest.raises(OtaError, match="unknown role 'everything'"):
-        resign("everything", tmp_path / "nowhere", FixedClock(T0), KeyRing.init(tmp_path / "keys", insecure_demo_keys=True))
+        resign("everything", tmp_path / "nowhere", FixedClock(T0),
+               KeyRing.init(tmp_path / "keys", insecure_demo_keys=True))

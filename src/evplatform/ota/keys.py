@@ -370,8 +370,19 @@ class KeyRing:
         return key
 
     def signers(self, repository: str, role: str) -> list[CryptoSigner]:
-        """Signers of a role (offline keys need the passphrase given to the KeyRing)."""
-        return [signer_of(self.private_key(e.name)) for e in self.entries_for(repository, role)]
+        """Signers of a role (offline keys need the passphrase given to the KeyRing).
+
+        An offline key whose file is absent (kept on its holder's medium, which is not here) is
+        skipped while the role's threshold is still met: a 2-of-3 root needs two holders, not three.
+        """
+        entries = self.entries_for(repository, role)
+        present = [e for e in entries if e.online or (self.directory / f"{e.name}.pem").exists()]
+        threshold = self.threshold(repository, role)
+        if len(present) < min(threshold, len(entries)):
+            missing = ", ".join(f"{e.name}.pem" for e in entries if e not in present)
+            raise OtaError(f"{self.directory}: the {repository} {role} role needs {threshold} of its keys and only "
+                           f"{len(present)} are here (missing: {missing})")
+        return [signer_of(self.private_key(e.name)) for e in present]
 
     def private_keys(self, repository: str, role: str) -> list[Ed25519PrivateKey]:
         return [self.private_key(e.name) for e in self.entries_for(repository, role)]

@@ -12,8 +12,9 @@ Limits: the request must declare its length (411 otherwise) and stay under
 files. The Image repository's targets key is offline and normally not on the server at all
 (docs/ota-key-ceremony.md): the server signs with it only when its key directory holds it, encrypted
 with the passphrase in ``EVPLATFORM_OTA_PASSPHRASE``, or unencrypted with
-``EVPLATFORM_INSECURE_DEMO_KEYS=1`` (a demo); 501 otherwise, before anything is stored; ``?sign=false`` stores images and deltas without listing them, as
-``--no-repository`` does. Publishing is serialised in this process.
+``EVPLATFORM_INSECURE_DEMO_KEYS=1`` (a demo); 501 otherwise, before anything is stored.
+``?sign=false`` stores images and deltas without listing them, as ``--no-repository`` does.
+Publishing is serialised in this process.
 """
 
 from __future__ import annotations
