@@ -8,7 +8,7 @@ A key directory made by ``KeyRing.init`` holds::
 
     keys.json                      public index: name -> repository, role, online, keyid, public key
     image-root-1.pem …             PKCS#8 PEM private keys, mode 0600 (offline ones encrypted
-    image-targets.pem …            with the passphrase when one is given)
+    image-targets.pem …            with the passphrase; plaintext only with insecure_demo_keys)
     director-timestamp.pem
 
 Private keys are never logged, never part of an error message or a ``repr``; files are created
@@ -159,9 +159,8 @@ def write_offline_key(private_key: Ed25519PrivateKey, path: Path, passphrase: st
 
 def generate_offline_key(path: Path, passphrase: str | None, *, insecure_demo_keys: bool = False) -> Ed25519PrivateKey:
     """A new offline key written to ``path`` (see ``write_offline_key``); returns the private key."""
-    require_offline_protection(str(path), passphrase, insecure_demo_keys)
     key = generate_private_key()
-    write_private_key(key, path, passphrase)
+    write_offline_key(key, path, passphrase, insecure_demo_keys=insecure_demo_keys)
     return key
 
 
