@@ -45,7 +45,9 @@ def test_creating_unencrypted_offline_keys_is_refused_without_the_flag(tmp_path:
     assert not any(e.encrypted for e in ring.entries)
     with pytest.raises(OtaError, match="unencrypted"):  # a root rotation writes offline keys too
         KeyRing(tmp_path / "demo").new_root_keys("image", 1)
-    assert not list((tmp_path / "demo").glob("image-root-g*.pem"))
+    with pytest.raises(OtaError, match="unencrypted"):  # and so does a new delegated role
+        KeyRing(tmp_path / "demo").new_delegation_keys("app-acme")
+    assert not list((tmp_path / "demo").glob("image-root-g*.pem")) + list((tmp_path / "demo").glob("*delegation*"))
 
 
 def test_loading_a_plaintext_offline_key_is_refused_without_the_flag(

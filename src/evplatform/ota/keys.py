@@ -430,11 +430,13 @@ class KeyRing:
     def new_delegation_keys(self, role_name: str, count: int = 1) -> list[CryptoSigner]:
         """Generate, write and index ``count`` keys for the Image repository's delegated role ``role_name``.
 
-        Delegation keys are offline keys (encrypted with the keyring's passphrase when it has one);
-        their index role is ``delegation-<name>`` (``delegation_signers``).
+        Delegation keys are offline keys (encrypted with the keyring's passphrase; plaintext only with
+        ``insecure_demo_keys``); their index role is ``delegation-<name>`` (``delegation_signers``).
         """
         if count < 1:
             raise OtaError("a delegated role needs at least one key")
+        require_offline_protection(f"{self.directory} (keys of delegated role {role_name})", self._passphrase,
+                                   self.insecure_demo_keys)
         role = delegation_role(role_name)
         if any(e.repository == "image" and e.role == role for e in self.entries):
             raise OtaError(f"{self.directory}: keys for delegated role {role_name} already exist")
