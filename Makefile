@@ -22,9 +22,10 @@ run: setup
 	$(VENV)/bin/evplatform check
 	$(VENV)/bin/evplatform kpi
 	$(VENV)/bin/evplatform fleet demo --vehicles 10000
+	@# throw-away demo keys: unencrypted and inside the server's folder (docs/ota-key-ceremony.md)
 	@test -f .evplatform/ota/image/metadata/root.json || { $(VENV)/bin/evplatform ota keys init .evplatform/ota/keys \
-		&& $(VENV)/bin/evplatform ota init; }
-	$(VENV)/bin/evplatform serve --create-admin admin --host 127.0.0.1 --port 8000
+		--insecure-demo-keys && $(VENV)/bin/evplatform ota init --insecure-demo-keys; }
+	EVPLATFORM_INSECURE_DEMO_KEYS=1 $(VENV)/bin/evplatform serve --create-admin admin --host 127.0.0.1 --port 8000
 
 ## Set up, lint and run the fast test suite (heavy tests are `make test-all`); fails below the
 ## coverage floor of [tool.coverage.report] in pyproject.toml (`make coverage` lists the gaps).

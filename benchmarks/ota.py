@@ -117,7 +117,7 @@ def ed25519_floor(operation: str, per_item: int) -> Callable[[], int]:
 
 
 def build_director(folder: Path, vehicles: int) -> tuple[Director, list[Any]]:
-    ring = KeyRing.init(folder / "keys", root_keys=1, root_threshold=1)
+    ring = KeyRing.init(folder / "keys", root_keys=1, root_threshold=1, insecure_demo_keys=True)
     image = ImageRepository.create_from_keyring(folder / "image", _clock, ring)
     images = [ImageTarget.from_data(f"ecu-{i}/fw-2.{i}.0.bin", bytes([i]) * 4096, component=f"ecu-{i}",
                                     version=f"2.{i}.0", hardware_id=f"HW-{i}", release_counter=20 + i)
@@ -243,7 +243,7 @@ def bench_client(folder: Path, checks: int) -> dict[str, Any]:
     from evplatform.ota.client.primary import Ecu, VehicleClient
     from evplatform.ota.service import OtaService
 
-    ring = KeyRing.init(folder / "ota" / "keys")
+    ring = KeyRing.init(folder / "ota" / "keys", insecure_demo_keys=True)
     service = OtaService.initialise(folder / "ota", _clock, ring)
     images = []
     for i in range(ECUS):

@@ -64,7 +64,8 @@ def test_importing_the_package_configures_no_logging() -> None:
 
 def test_the_cli_logs_json_lines_when_asked(tmp_path: Path) -> None:
     env = {**os.environ, "EVPLATFORM_LOG_FORMAT": "json", "EVPLATFORM_LOG_LEVEL": "info"}
-    done = subprocess.run([sys.executable, "-m", "evplatform", "ota", "keys", "init", str(tmp_path / "keys")],
+    done = subprocess.run([sys.executable, "-m", "evplatform", "ota", "keys", "init", str(tmp_path / "keys"),
+                           "--insecure-demo-keys"],
                           capture_output=True, text=True, env=env, check=True, timeout=120)
     events = [json.loads(line) for line in done.stderr.splitlines() if line.startswith("{")]
     [created] = [e for e in events if e.get("event") == "keys_created"]

@@ -48,13 +48,16 @@ def _files(version: str, seed: int, **manifest: str) -> list[tuple[str, tuple[st
 
 
 def _ota_root(folder: Path, passphrase: str | None = None) -> Path:
+    """A demo server folder holding every key (unencrypted offline keys when no passphrase)."""
     root = folder / "ota"
-    OtaService.initialise(root, system_clock, KeyRing.init(root / "keys", passphrase))
+    ring = KeyRing.init(root / "keys", passphrase, insecure_demo_keys=passphrase is None)
+    OtaService.initialise(root, system_clock, ring)
     return root
 
 
 @pytest.fixture
-def ota_root(tmp_path: Path) -> Path:
+def ota_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv(release_publishing.ENV_INSECURE_DEMO_KEYS, "1")  # the demo's plaintext targets key
     return _ota_root(tmp_path / "server")
 
 
@@ -110,7 +113,7 @@ def test_a_release_the_fleet_database_already_has_is_409(server: TestClient, tok
 
 def _cli_publish(manifest: Path, root: Path, db_url: str) -> dict[str, Any]:
     result = CliRunner().invoke(cli, ["ota", "release", str(manifest), "--root", str(root), "--database", db_url,
-                                      "--json"], catch_exceptions=False)
+                                      "--insecure-demo-keys", "--json"], catch_exceptions=False)
     assert result.exit_code == 0, result.output
     return json.loads(result.stdout)  # type: ignore[no-any-return]
 
@@ -169,6 +172,20 @@ def test_an_encrypted_targets_key_needs_the_servers_passphrase(
         monkeypatch.setenv(release_publishing.ENV_OTA_PASSPHRASE, "secret")
         response = _publish(client, tokens["release_manager"], _files("1.8.0", 1))
         assert response.status_code == 201 and response.json()["image_repository_targets_version"] == 2
+
+
+def test_a_server_with_online_keys_only_or_a_plaintext_targets_key_does_not_sign(
+        db_url: str, tokens: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 14 item 5: the targets key is offline; a plaintext one is used only with the demo flag."""
+    root = tmp_path / "server" / "ota"
+    OtaService.initialise(root, system_clock, KeyRing.init(tmp_path / "offline", "pw"))
+    demo = _ota_root(tmp_path / "demo")
+    monkeypatch.delenv(release_publishing.ENV_INSECURE_DEMO_KEYS, raising=False)
+    for server_root, expected in ((root, "only online keys"), (demo, release_publishing.ENV_INSECURE_DEMO_KEYS)):
+        with TestClient(create_app(None, db_url, ota_root=server_root)) as client:
+            status, _, message = error_of(_publish(client, tokens["release_manager"], _files("1.8.0", 1)))
+            assert status == 501 and expected in message
+            assert ReleaseCatalog(server_root).entries() == []
 
 
 def test_size_limits_and_malformed_uploads(server: TestClient, tokens: dict[str, str], ota_root: Path,

@@ -40,7 +40,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     tmp_path = tmp_path_factory.mktemp("uptane")
     db_url = f"sqlite:///{tmp_path / 'api.db'}"
     root = tmp_path / "ota"
-    keyring = KeyRing.init(root / "keys")
+    keyring = KeyRing.init(root / "keys", insecure_demo_keys=True)
     service = OtaService.initialise(root, lambda: NOW, keyring)
     target = ImageTarget.from_data(PATH, IMAGE, component="hub-os", version="1.8.0", hardware_id="hub-hw-2",
                                    release_counter=3)
@@ -114,7 +114,7 @@ def test_forged_or_malformed_manifest_is_refused(world: World) -> None:
 
 def test_a_delegated_role_is_served_and_the_director_has_none(world: World) -> None:
     """Issue 14 item 6: vehicles fetch ``image/<role>.json`` of delegated roles; names stay safe file names."""
-    keyring = KeyRing(world.service.root / "keys")
+    keyring = KeyRing(world.service.root / "keys", insecure_demo_keys=True)  # the test server's plaintext keys
     signers = keyring.new_delegation_keys("hub-supplier")
     world.service.image_repository.delegate(
         DelegationSpec("hub-supplier", [s.public_key for s in signers], paths=["hub-os/*"]),

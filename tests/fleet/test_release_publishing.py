@@ -61,7 +61,7 @@ class Spy:
 def test_second_release_gets_counter_two_and_both_are_registered(tmp_path: Path, demo: Workspace,
                                                                  store: Store) -> None:
     root = tmp_path / "ota"
-    ring = KeyRing.init(root / "keys")
+    ring = KeyRing.init(root / "keys", insecure_demo_keys=True)
     ImageRepository.create_from_keyring(root / "image", system_clock, ring)
     signing = Spy(open_image_signing(root, system_clock, ring))
     one = publish_release(_manifest(tmp_path, "1.7.0", 1), demo, root, signing=signing, store=store, actor="rm")

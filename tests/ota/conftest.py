@@ -52,7 +52,7 @@ def build_test_repositories(
 ) -> tuple[ImageRepository, Director, KeyRing]:
     """Fresh Image repository and Director under ``tmp_path`` signed with a new ``KeyRing``."""
     clock = clock or FakeClock()
-    keyring = KeyRing.init(tmp_path / "keys")
+    keyring = KeyRing.init(tmp_path / "keys", insecure_demo_keys=True)
     image = ImageRepository.create_from_keyring(tmp_path / "image", clock, keyring)
     director = Director.create_from_keyring(tmp_path / "director", clock, image, keyring)
     return image, director, keyring

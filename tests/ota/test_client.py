@@ -240,15 +240,16 @@ def test_from_evplatform_ota_release_to_a_committed_b_slot(tmp_path: Path) -> No
         assert result.exit_code == 0, result.stdout + repr(result.exception)
         return result.stdout
 
-    run("keys", "init", str(root / "keys"))
-    run("init", "--root", str(root))
+    run("keys", "init", str(root / "keys"), "--insecure-demo-keys")
+    run("init", "--root", str(root), "--insecure-demo-keys")
     image = b"hub-os 1.7.0 " * 500
     (tmp_path / "hub-os.img").write_bytes(image)
     (tmp_path / "release.yaml").write_text(
         "version: 1.7.0\nnotes: Faster boot.\nimages:\n  - component: hub-os\n    ecu: central-compute\n"
         f"    hardware_id: MD-HUB-A1\n    file: hub-os.img\n    sha256: {hashlib.sha256(image).hexdigest()}\n"
         f"    length: {len(image)}\n", encoding="utf-8")
-    published = json.loads(run("release", str(tmp_path / "release.yaml"), "--root", str(root), "--json"))
+    published = json.loads(run("release", str(tmp_path / "release.yaml"), "--root", str(root), "--insecure-demo-keys",
+                               "--json"))
     assert published["image_repository_targets_version"] >= 2
 
     service = OtaService(root, system_clock)

@@ -353,7 +353,7 @@ def _cli(*args: str) -> dict[str, Any]:
 
 
 def test_the_cli_creates_publishes_lists_and_revokes(server: Server, tmp_path: Path) -> None:
-    root = ("--root", str(server.root))
+    root = ("--root", str(server.root), "--insecure-demo-keys")  # the test server's plaintext keys
     created = _cli("delegation", "create", "app-acme", "--path", "apps/acme/*", "--hardware-id", "hw-main",
                    "--terminating", *root)
     assert created["delegation"] == {
@@ -365,10 +365,10 @@ def test_the_cli_creates_publishes_lists_and_revokes(server: Server, tmp_path: P
     published = _cli("delegation", "publish", "app-acme", str(image), "--path", "apps/acme/nav-1.0",
                      "--hardware-id", "hw-main", "--release-counter", "1", *root)
     assert published["target"]["sha256"] == hashlib.sha256(MAIN_1).hexdigest()
-    assert [d["name"] for d in _cli("delegation", "list", *root)["delegations"]] == ["app-acme"]
+    assert [d["name"] for d in _cli("delegation", "list", *root[:2])["delegations"]] == ["app-acme"]
     assert _cli("delegation", "sign", "app-acme", *root)["role_version"] == published["role_version"] + 1
     assert _cli("delegation", "revoke", "app-acme", *root)["revoked"] == "app-acme"
-    assert _cli("delegation", "list", *root)["delegations"] == []
+    assert _cli("delegation", "list", *root[:2])["delegations"] == []
 
 
 # -- a role reached from two delegators -----------------------------------------------------------

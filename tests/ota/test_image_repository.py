@@ -12,7 +12,7 @@ from tuf.api.metadata import Metadata, Targets
 
 from evplatform.errors import OtaError
 from evplatform.ota.image_repository import ImageRepository, ImageTarget
-from evplatform.ota.keys import KeyRing, generate_private_key, public_key_of, signer_of
+from evplatform.ota.keys import generate_private_key, public_key_of, signer_of
 from ota.conftest import FakeClock, add_images, build_test_repositories
 
 
@@ -172,13 +172,13 @@ def test_verify_detects_tampering(repositories: tuple) -> None:
 
 
 def test_unknown_target_and_missing_repository(repositories: tuple, tmp_path: Path, clock: FakeClock) -> None:
-    image, _, _ = repositories
+    image, _, keyring = repositories
     with pytest.raises(OtaError, match="no image"):
         image.target("nope")
     with pytest.raises(OtaError, match="no Image repository"):
         ImageRepository(tmp_path / "empty", clock)
     with pytest.raises(OtaError, match="already exists"):
-        ImageRepository.create_from_keyring(image.path, clock, KeyRing(tmp_path / "keys"))
+        ImageRepository.create_from_keyring(image.path, clock, keyring)
     with pytest.raises(OtaError, match="no versioned file"):
         image.metadata_bytes("timestamp", 1)
     with pytest.raises(OtaError, match="unknown metadata role"):

@@ -88,9 +88,9 @@ def test_keyring_offline_keys_encrypted_online_keys_not(tmp_path: Path) -> None:
 
 
 def test_keyring_refuses_second_init_and_bad_threshold(tmp_path: Path) -> None:
-    KeyRing.init(tmp_path / "keys")
+    KeyRing.init(tmp_path / "keys", insecure_demo_keys=True)
     with pytest.raises(OtaError, match="already exist"):
-        KeyRing.init(tmp_path / "keys")
+        KeyRing.init(tmp_path / "keys", insecure_demo_keys=True)
     with pytest.raises(OtaError, match="threshold"):
         KeyRing.init(tmp_path / "other", root_keys=2, root_threshold=3)
     with pytest.raises(OtaError, match="no key index"):
@@ -98,7 +98,7 @@ def test_keyring_refuses_second_init_and_bad_threshold(tmp_path: Path) -> None:
 
 
 def test_swapped_key_file_detected(tmp_path: Path) -> None:
-    ring = KeyRing.init(tmp_path / "keys")
+    ring = KeyRing.init(tmp_path / "keys", insecure_demo_keys=True)
     target = tmp_path / "keys" / "image-snapshot.pem"
     target.unlink()
     write_private_key(generate_private_key(), target)

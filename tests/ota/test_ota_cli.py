@@ -51,17 +51,24 @@ def test_missing_passphrase_variable(app: typer.Typer, tmp_path: Path) -> None:
 
 def test_init_sign_verify(app: typer.Typer, tmp_path: Path) -> None:
     env = {"OTA_PW": "pw"}
-    root = tmp_path / "ota"
-    _run(app, "keys", "init", str(root / "keys"), "--passphrase-env", "OTA_PW", env=env)
-    code, out = _run(app, "init", "--root", str(root), "--passphrase-env", "OTA_PW", "--json", env=env)
+    root, offline = tmp_path / "ota", tmp_path / "offline-keys"
+    _run(app, "keys", "init", str(offline), "--passphrase-env", "OTA_PW", env=env)
+    code, out = _run(app, "init", "--root", str(root), "--keys", str(offline), "--passphrase-env", "OTA_PW", "--json",
+                     env=env)
     assert code == 0 and json.loads(out)["ok"] is True
+    # The server's folder receives the online keys alone.
+    assert sorted(p.stem for p in (root / "keys").glob("*.pem")) == [
+        "director-snapshot", "director-targets", "director-timestamp", "image-snapshot", "image-timestamp"]
     code, out = _run(app, "sign", "timestamp", "--root", str(root), "--json")
     assert code == 0 and json.loads(out)["versions"] == {"timestamp": 2}
     code, out = _run(app, "sign", "snapshot", "--root", str(root), "--json")
     assert json.loads(out)["versions"] == {"snapshot": 2, "timestamp": 3}
-    with pytest.raises(OtaError, match="passphrase is needed"):
+    with pytest.raises(OtaError, match="no image targets key"):
         _run(app, "sign", "targets", "--root", str(root))
-    code, out = _run(app, "sign", "targets", "--root", str(root), "--passphrase-env", "OTA_PW", "--json", env=env)
+    with pytest.raises(OtaError, match="passphrase is needed"):
+        _run(app, "sign", "targets", "--root", str(root), "--keys", str(offline))
+    code, out = _run(app, "sign", "targets", "--root", str(root), "--keys", str(offline), "--passphrase-env", "OTA_PW",
+                     "--json", env=env)
     assert json.loads(out)["versions"]["targets"] == 2
     code, out = _run(app, "sign", "director", "--root", str(root), "--json")
     assert json.loads(out)["versions"] == {"vehicles": 0}
@@ -73,8 +80,8 @@ def test_init_sign_verify(app: typer.Typer, tmp_path: Path) -> None:
 
 def test_verify_fails_on_tampered_metadata(app: typer.Typer, tmp_path: Path) -> None:
     root = tmp_path / "ota"
-    _run(app, "keys", "init", str(root / "keys"))
-    _run(app, "init", "--root", str(root))
+    _run(app, "keys", "init", str(root / "keys"), "--insecure-demo-keys")
+    _run(app, "init", "--root", str(root), "--insecure-demo-keys")
     snapshot = root / "image" / "metadata" / "snapshot.json"
     doc = json.loads(snapshot.read_text())
     doc["signed"]["version"] = 7
@@ -88,8 +95,8 @@ def test_verify_fails_on_tampered_metadata(app: typer.Typer, tmp_path: Path) -> 
 
 def test_verify_malformed_json(app: typer.Typer, tmp_path: Path) -> None:
     root = tmp_path / "ota"
-    _run(app, "keys", "init", str(root / "keys"))
-    _run(app, "init", "--root", str(root))
+    _run(app, "keys", "init", str(root / "keys"), "--insecure-demo-keys")
+    _run(app, "init", "--root", str(root), "--insecure-demo-keys")
     (root / "image" / "metadata" / "timestamp.json").write_text("{")
     with pytest.raises(OtaError, match=r"timestamp\.json:1:2: malformed JSON"):
         _run(app, "verify", "--root", str(root))
@@ -97,33 +104,35 @@ def test_verify_malformed_json(app: typer.Typer, tmp_path: Path) -> None:
 
 def test_rotate_root_image_and_director(app: typer.Typer, tmp_path: Path) -> None:
     env = {"OTA_PW": "pw"}
-    root = tmp_path / "ota"
-    _run(app, "keys", "init", str(root / "keys"), "--passphrase-env", "OTA_PW", env=env)
-    _run(app, "init", "--root", str(root), "--passphrase-env", "OTA_PW", env=env)
-    code, out = _run(app, "rotate-root", "image", "--root", str(root), "--passphrase-env", "OTA_PW",
-                     "--new-keys", "2", "--threshold", "1", "--json", env=env)
+    root, offline = tmp_path / "ota", tmp_path / "offline-keys"
+    _run(app, "keys", "init", str(offline), "--passphrase-env", "OTA_PW", env=env)
+    _run(app, "init", "--root", str(root), "--keys", str(offline), "--passphrase-env", "OTA_PW", env=env)
+    code, out = _run(app, "rotate-root", "image", "--root", str(root), "--keys", str(offline), "--passphrase-env",
+                     "OTA_PW", "--new-keys", "2", "--threshold", "1", "--json", env=env)
     assert code == 0 and json.loads(out) == {"repository": "image", "root_version": 2,
                                              "new_keys": ["image-root-g2-1", "image-root-g2-2"], "threshold": 1}
-    code, out = _run(app, "rotate-root", "director", "--root", str(root), "--passphrase-env", "OTA_PW",
+    code, out = _run(app, "rotate-root", "director", "--root", str(root), "--keys", str(offline), "--passphrase-env",
+                     "OTA_PW",
                      "--new-keys", "1", "--threshold", "1", "--json", env=env)
     assert json.loads(out)["root_version"] == 2
-    code, out = _run(app, "keys", "list", str(root / "keys"), "--json")
+    code, out = _run(app, "keys", "list", str(offline), "--json")
     retired = {k["name"] for k in json.loads(out)["keys"] if k["retired"]}
     assert retired == {"image-root-1", "image-root-2", "image-root-3", "director-root"}
     code, out = _run(app, "verify", "--root", str(root))
     assert code == 0
     # A second rotation is signed by the new keys (generation 3).
-    code, out = _run(app, "rotate-root", "image", "--root", str(root), "--passphrase-env", "OTA_PW",
-                     "--new-keys", "1", "--threshold", "1", "--json", env=env)
+    code, out = _run(app, "rotate-root", "image", "--root", str(root), "--keys", str(offline), "--passphrase-env",
+                     "OTA_PW", "--new-keys", "1", "--threshold", "1", "--json", env=env)
     assert json.loads(out)["new_keys"] == ["image-root-g3-1"] and json.loads(out)["root_version"] == 3
 
 
 def test_failed_rotation_keeps_keys_and_root(app: typer.Typer, tmp_path: Path) -> None:
     root = tmp_path / "ota"
-    _run(app, "keys", "init", str(root / "keys"))
-    _run(app, "init", "--root", str(root))
+    _run(app, "keys", "init", str(root / "keys"), "--insecure-demo-keys")
+    _run(app, "init", "--root", str(root), "--insecure-demo-keys")
     before = sorted(p.name for p in (root / "keys").iterdir())
     with pytest.raises(OtaError, match="threshold"):
-        _run(app, "rotate-root", "image", "--root", str(root), "--new-keys", "1", "--threshold", "2")
+        _run(app, "rotate-root", "image", "--root", str(root), "--new-keys", "1", "--threshold", "2",
+             "--insecure-demo-keys")
     assert sorted(p.name for p in (root / "keys").iterdir()) == before
     assert not (root / "image" / "metadata" / "2.root.json").exists()

@@ -90,9 +90,9 @@ def test_release_stores_images_and_a_delta_from_the_previous_release(tmp_path: P
 def test_release_is_signed_into_the_image_repository(tmp_path: Path) -> None:
     first, _ = _manifests(tmp_path)
     root = tmp_path / "ota"
-    ring = KeyRing.init(root / "keys")
+    ring = KeyRing.init(root / "keys", insecure_demo_keys=True)
     ImageRepository.create_from_keyring(root / "image", system_clock, ring)
-    done = _invoke("ota", "release", str(first), "--root", str(root), "--json")
+    done = _invoke("ota", "release", str(first), "--root", str(root), "--insecure-demo-keys", "--json")
     assert done["image_repository_targets_version"] == 2
     target = ImageRepository(root / "image", system_clock).target("hub-os/1.7.0")
     assert (target.sha256, target.hardware_id, target.version, target.release_counter) == (

@@ -106,7 +106,7 @@ def test_images_are_listed_in_the_image_repository_with_their_counters(
         tmp_path: Path, server: tuple[ReleaseCatalog, DirectoryImageStore]) -> None:
     catalog, store = server
     root = tmp_path / "ota"
-    ring = KeyRing.init(root / "keys")
+    ring = KeyRing.init(root / "keys", insecure_demo_keys=True)
     assert not has_image_repository(root) and open_image_signing(root, system_clock, ring) is None
     ImageRepository.create_from_keyring(root / "image", system_clock, ring)
     signing = open_image_signing(root, system_clock, ring)

@@ -21,7 +21,7 @@ T0 = datetime(2026, 6, 1, tzinfo=UTC)
 def test_each_role_gets_a_new_version_and_a_later_expiry(tmp_path: Path) -> None:
     clock = FixedClock(T0)
     root = tmp_path / "ota"
-    ring = KeyRing.init(root / "keys")
+    ring = KeyRing.init(root / "keys", insecure_demo_keys=True)
     service = OtaService.initialise(root, clock, ring)
     signer = signer_of(generate_private_key())
     service.register_vehicle("LSVAX1234AB000001", "hub-1", {"hub-1": ("MD-HUB-A1", signer.public_key)})
@@ -39,4 +39,5 @@ def test_each_role_gets_a_new_version_and_a_later_expiry(tmp_path: Path) -> None
 
 def test_unknown_role_is_refused_before_opening_anything(tmp_path: Path) -> None:
     with pytest.raises(OtaError, match="unknown role 'everything'"):
-        resign("everything", tmp_path / "nowhere", FixedClock(T0), KeyRing.init(tmp_path / "keys"))
+        resign("everything", tmp_path / "nowhere", FixedClock(T0),
+               KeyRing.init(tmp_path / "keys", insecure_demo_keys=True))

@@ -25,7 +25,7 @@ def events(caplog: pytest.LogCaptureFixture, name: str) -> list[logging.LogRecor
 def test_key_loads_and_unencrypted_offline_keys_are_logged_without_material(
         tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO, logger="evplatform.ota")
-    ring = KeyRing.init(tmp_path / "keys")  # no passphrase: the offline keys stay plaintext
+    ring = KeyRing.init(tmp_path / "keys", insecure_demo_keys=True)  # the offline keys stay plaintext
     ring.signers("image", "targets")
     [created] = events(caplog, "keys_created")
     assert created.offline_encrypted is False  # type: ignore[attr-defined]

@@ -111,7 +111,7 @@ def target(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
         url = request.getfixturevalue("postgres_url")
     token, manager, key = _setup(url)
     ota_root = tmp_path_factory.mktemp("sweep-ota")
-    service = OtaService.initialise(ota_root, system_clock, KeyRing.init(ota_root / "keys"))
+    service = OtaService.initialise(ota_root, system_clock, KeyRing.init(ota_root / "keys", insecure_demo_keys=True))
     service.register_vehicle(VIN, "hub-1", {"hub-1": ("hub-hw-2", signer_of(generate_private_key()).public_key)})
     app = create_app(None, url, ota_root=ota_root)
     try:

@@ -8,6 +8,7 @@ with ``release`` (cli/ota_release.py) are in cli/ota_options.py.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -19,6 +20,7 @@ from evplatform.cli.common import JsonOpt, console, print_json
 from evplatform.cli.ota_delegations import delegation_app
 from evplatform.cli.ota_options import (
     DEFAULT_ROOT,
+    InsecureDemoKeysOpt,
     KeysOpt,
     PassphraseEnvOpt,
     RootOpt,
@@ -42,15 +44,24 @@ ota_app.add_typer(delegation_app, name="delegation")
 
 @keys_app.command("init")
 def keys_init(
-    directory: Annotated[Path, typer.Argument(help="New key directory.")],
+    directory: Annotated[Path, typer.Argument(help="New key directory (separate media, not the server's folder).")],
     passphrase_env: PassphraseEnvOpt = None,
     root_keys: Annotated[int, typer.Option("--root-keys", help="Image repository root keys.")] = 3,
     root_threshold: Annotated[int, typer.Option("--root-threshold", help="Root signatures required.")] = 2,
+    root: RootOpt = DEFAULT_ROOT,
+    insecure_demo_keys: InsecureDemoKeysOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Generate ed25519 keys for both repositories (files 0600; offline keys encrypted with the passphrase)."""
+    """Generate ed25519 keys for both repositories (files 0600; offline keys encrypted with the passphrase).
+
+    Refused without a passphrase or inside the server's OTA folder (``--root``, $EVPLATFORM_OTA_ROOT)
+    unless --insecure-demo-keys.
+    """
+    from evplatform.service.context import ENV_OTA_ROOT  # the server's folder, also when set by environment
+
+    server = [root, *([Path(os.environ[ENV_OTA_ROOT])] if os.environ.get(ENV_OTA_ROOT) else [])]
     ring = KeyRing.init(directory, passphrase_from_env(passphrase_env), root_keys=root_keys,
-                        root_threshold=root_threshold)
+                        root_threshold=root_threshold, insecure_demo_keys=insecure_demo_keys, server_folders=server)
     _render_keys(ring, as_json)
 
 
@@ -77,9 +88,12 @@ def _render_keys(ring: KeyRing, as_json: bool) -> None:
 
 @ota_app.command("init")
 def init(root: RootOpt = DEFAULT_ROOT, keys: KeysOpt = None, passphrase_env: PassphraseEnvOpt = None,
-         as_json: JsonOpt = False) -> None:
-    """Create the Image repository and the Director (root v1 signed with the offline keys)."""
-    service = OtaService.initialise(root, system_clock, keyring_of(root, keys, passphrase_env))
+         insecure_demo_keys: InsecureDemoKeysOpt = False, as_json: JsonOpt = False) -> None:
+    """Create the Image repository and the Director (root v1 signed with the offline keys).
+
+    The server's folder receives a copy of the online keys only (``<root>/keys``).
+    """
+    service = OtaService.initialise(root, system_clock, keyring_of(root, keys, passphrase_env, insecure_demo_keys))
     _render_report(service.verify().to_json(), as_json, f"OTA repositories created in {root}")
 
 
@@ -89,6 +103,7 @@ def sign(
     root: RootOpt = DEFAULT_ROOT,
     keys: KeysOpt = None,
     passphrase_env: PassphraseEnvOpt = None,
+    insecure_demo_keys: InsecureDemoKeysOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Re-sign a role with a fresh expiry: the routine job that keeps metadata from expiring.
@@ -96,7 +111,7 @@ def sign(
     timestamp / snapshot: Image repository, online keys. targets: Image repository, offline key
     (passphrase). director: every vehicle's Director targets, snapshot and timestamp.
     """
-    done = resign(role, root, system_clock, keyring_of(root, keys, passphrase_env))
+    done = resign(role, root, system_clock, keyring_of(root, keys, passphrase_env, insecure_demo_keys))
     if as_json:
         print_json({"root": str(root), "role": role, "versions": done})
     else:
@@ -111,12 +126,13 @@ def rotate_root(
     passphrase_env: PassphraseEnvOpt = None,
     count: Annotated[int, typer.Option("--new-keys", help="How many new root keys.")] = 3,
     threshold: Annotated[int, typer.Option("--threshold", help="Root signatures required from now on.")] = 2,
+    insecure_demo_keys: InsecureDemoKeysOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Replace a repository's root keys: N+1.root.json signed by the old and the new threshold."""
     if repository not in ("image", "director"):
         raise OtaError(f"unknown repository {repository!r}: image or director")
-    ring = keyring_of(root, keys, passphrase_env)
+    ring = keyring_of(root, keys, passphrase_env, insecure_demo_keys)
     image = ImageRepository.open_with_keyring(root / "image", system_clock, ring)
     target: ImageRepository | Director = (
         image if repository == "image" else Director.open_with_keyring(root / "director", system_clock, image, ring))

@@ -13,7 +13,14 @@ import typer
 from rich.table import Table
 
 from evplatform.cli.common import JsonOpt, console, print_json
-from evplatform.cli.ota_options import DEFAULT_ROOT, KeysOpt, PassphraseEnvOpt, RootOpt, keyring_of
+from evplatform.cli.ota_options import (
+    DEFAULT_ROOT,
+    InsecureDemoKeysOpt,
+    KeysOpt,
+    PassphraseEnvOpt,
+    RootOpt,
+    keyring_of,
+)
 from evplatform.ota import delegation_admin
 from evplatform.ota.image_repository import ImageRepository
 from evplatform.ota.metadata_common import system_clock
@@ -39,11 +46,13 @@ def create(
     root: RootOpt = DEFAULT_ROOT,
     keys: KeysOpt = None,
     passphrase_env: PassphraseEnvOpt = None,
+    insecure_demo_keys: InsecureDemoKeysOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Delegate image paths (and hardware ids) to a new role, signed by the Image targets key."""
+    keyring = keyring_of(root, keys, passphrase_env, insecure_demo_keys)
     done = delegation_admin.create_delegation(
-        root, system_clock, keyring_of(root, keys, passphrase_env), name, paths=path, hardware_ids=hardware_id or None,
+        root, system_clock, keyring, name, paths=path, hardware_ids=hardware_id or None,
         terminating=terminating, keys=keys_count, threshold=threshold, position=position, members=member or [],
         agree=agree)
     _render(done, as_json, f"delegated to {name}: targets v{done['targets_version']}")
@@ -61,28 +70,33 @@ def publish(
     root: RootOpt = DEFAULT_ROOT,
     keys: KeysOpt = None,
     passphrase_env: PassphraseEnvOpt = None,
+    insecure_demo_keys: InsecureDemoKeysOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """List an image in a delegated role, signed by that role's keys."""
     done = delegation_admin.publish_to_delegation(
-        root, system_clock, keyring_of(root, keys, passphrase_env), name, path, image.read_bytes(),
+        root, system_clock, keyring_of(root, keys, passphrase_env, insecure_demo_keys), name, path, image.read_bytes(),
         hardware_id=hardware_id, release_counter=release_counter, component=component, version=version)
     _render(done, as_json, f"{path} published in {name} v{done['role_version']}")
 
 
 @delegation_app.command("sign")
 def sign(name: NameArg, root: RootOpt = DEFAULT_ROOT, keys: KeysOpt = None,
-         passphrase_env: PassphraseEnvOpt = None, as_json: JsonOpt = False) -> None:
+         passphrase_env: PassphraseEnvOpt = None, insecure_demo_keys: InsecureDemoKeysOpt = False,
+         as_json: JsonOpt = False) -> None:
     """Re-sign a delegated role with a fresh expiry (its own keys), before it expires."""
-    done = delegation_admin.resign_delegation(root, system_clock, keyring_of(root, keys, passphrase_env), name)
+    keyring = keyring_of(root, keys, passphrase_env, insecure_demo_keys)
+    done = delegation_admin.resign_delegation(root, system_clock, keyring, name)
     _render(done, as_json, f"signed {name}: v{done['role_version']}")
 
 
 @delegation_app.command("revoke")
 def revoke(name: NameArg, root: RootOpt = DEFAULT_ROOT, keys: KeysOpt = None,
-           passphrase_env: PassphraseEnvOpt = None, as_json: JsonOpt = False) -> None:
+           passphrase_env: PassphraseEnvOpt = None, insecure_demo_keys: InsecureDemoKeysOpt = False,
+           as_json: JsonOpt = False) -> None:
     """Remove a delegation: vehicles stop trusting the role at their next check."""
-    done = delegation_admin.revoke_delegation(root, system_clock, keyring_of(root, keys, passphrase_env), name)
+    keyring = keyring_of(root, keys, passphrase_env, insecure_demo_keys)
+    done = delegation_admin.revoke_delegation(root, system_clock, keyring, name)
     _render(done, as_json, f"revoked {name}: targets v{done['targets_version']}")
 
 

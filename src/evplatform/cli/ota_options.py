@@ -3,7 +3,8 @@
 Both modules import this one and neither imports the other's options, so there is no import
 cycle between them. Offline keys are decrypted with the passphrase read from the environment
 variable named by ``--passphrase-env`` (never from the command line, where it would land in the
-shell history and the process list).
+shell history and the process list). Plaintext offline keys are refused unless
+``--insecure-demo-keys`` is given (``make run`` does; see docs/ota-key-ceremony.md).
 """
 
 from __future__ import annotations
@@ -25,6 +26,12 @@ PassphraseEnvOpt = Annotated[
     typer.Option("--passphrase-env", help="Name of the environment variable holding the offline keys' passphrase."),
 ]
 
+InsecureDemoKeysOpt = Annotated[
+    bool,
+    typer.Option("--insecure-demo-keys",
+                 help="Allow unencrypted offline keys, also inside the server's folder: a throw-away demo only."),
+]
+
 
 def passphrase_from_env(variable: str | None) -> str | None:
     """The passphrase in ``$variable``; OtaError if the variable is named but unset or empty."""
@@ -40,5 +47,5 @@ def keys_dir_of(root: Path, keys: Path | None) -> Path:
     return keys if keys is not None else root / "keys"
 
 
-def keyring_of(root: Path, keys: Path | None, passphrase_env: str | None) -> KeyRing:
-    return KeyRing(keys_dir_of(root, keys), passphrase_from_env(passphrase_env))
+def keyring_of(root: Path, keys: Path | None, passphrase_env: str | None, insecure_demo_keys: bool = False) -> KeyRing:
+    return KeyRing(keys_dir_of(root, keys), passphrase_from_env(passphrase_env), insecure_demo_keys=insecure_demo_keys)

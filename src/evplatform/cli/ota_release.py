@@ -20,7 +20,14 @@ import typer
 from rich.table import Table
 
 from evplatform.cli.common import JsonOpt, WorkspaceArg, console, err_console, print_json
-from evplatform.cli.ota_options import DEFAULT_ROOT, KeysOpt, PassphraseEnvOpt, RootOpt, keyring_of
+from evplatform.cli.ota_options import (
+    DEFAULT_ROOT,
+    InsecureDemoKeysOpt,
+    KeysOpt,
+    PassphraseEnvOpt,
+    RootOpt,
+    keyring_of,
+)
 from evplatform.errors import OtaError
 from evplatform.fleet.release_publishing import ReleasePublication, publish_release
 from evplatform.fleet.update_records import update_records
@@ -54,6 +61,7 @@ def release_command(
     root: RootOpt = DEFAULT_ROOT,
     keys: KeysOpt = None,
     passphrase_env: PassphraseEnvOpt = None,
+    insecure_demo_keys: InsecureDemoKeysOpt = False,
     no_repository: Annotated[
         bool, typer.Option("--no-repository", help="Store images and deltas only; do not sign the Image repository.")
     ] = False,
@@ -65,7 +73,7 @@ def release_command(
     """Publish a release: validate the manifest, store its images, build deltas from the previous release, list
     the images in the Image repository."""
     ws = load_workspace(workspace)
-    signing = None if no_repository else partial(_image_signing, root, keys, passphrase_env)
+    signing = None if no_repository else partial(_image_signing, root, keys, passphrase_env, insecure_demo_keys)
     store = open_store(database) if database else None
     try:
         with err_console.status("storing images and building deltas…"):
@@ -76,12 +84,13 @@ def release_command(
     _render_release(done, root, as_json)
 
 
-def _image_signing(root: Path, keys: Path | None, passphrase_env: str | None) -> ImageSigning | None:
+def _image_signing(root: Path, keys: Path | None, passphrase_env: str | None,
+                   insecure_demo_keys: bool = False) -> ImageSigning | None:
     """The Image repository and its targets signers, or None (with a warning) when there is none yet."""
     if not has_image_repository(root):
         err_console.print(f"[yellow]no Image repository in {root} (evplatform ota init): images stored, not signed[/]")
         return None
-    return open_image_signing(root, system_clock, keyring_of(root, keys, passphrase_env))
+    return open_image_signing(root, system_clock, keyring_of(root, keys, passphrase_env, insecure_demo_keys))
 
 
 def _render_release(done: ReleasePublication, root: Path, as_json: bool) -> None:

@@ -190,7 +190,7 @@ class UptaneLink:
         if self._server is not None:
             return
         root = self.folder / "server"
-        keyring = KeyRing.init(root / "keys")
+        keyring = KeyRing.init(root / "keys", insecure_demo_keys=True)  # a simulation: throw-away keys
         service = OtaService.initialise(root, self.clock, keyring)
         roots = {"image": service.image_metadata("root", 1), "director": service.director.files.read_bytes("root", 1)}
         http = httpx.Client(transport=httpx.MockTransport(ImageTransport(service)))

@@ -8,12 +8,19 @@ A key directory made by ``KeyRing.init`` holds::
 
     keys.json                      public index: name -> repository, role, online, keyid, public key
     image-root-1.pem …             PKCS#8 PEM private keys, mode 0600 (offline ones encrypted
-    image-targets.pem …            with the passphrase when one is given)
+    image-targets.pem …            with the passphrase; plaintext only with insecure_demo_keys)
     director-timestamp.pem
 
 Private keys are never logged, never part of an error message or a ``repr``; files are created
 with 0600 from the start (``os.open`` mode, not a later chmod) and written atomically. Loading a
 private key whose file is readable by group or others is refused, as ssh does.
+
+Offline keys (both roots, the Image targets key, delegation keys) are encrypted with a passphrase:
+creating or loading a plaintext one is refused unless the caller says ``insecure_demo_keys=True``
+(the CLI's ``--insecure-demo-keys``), which logs a warning. Online keys stay unencrypted: the
+server signs with them unattended. A key directory with offline keys is refused inside a server
+folder (``check_key_destination``); ``export_online`` gives the server the online keys alone.
+See docs/ota-key-ceremony.md.
 """
 
 from __future__ import annotations
@@ -22,7 +29,7 @@ import json
 import logging
 import os
 import stat
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -42,7 +49,7 @@ from evplatform.errors import OtaError
 from evplatform.ota.metadata_common import parse_json, write_atomic
 
 logger = logging.getLogger(__name__)
-_WARNED_PLAINTEXT: set[tuple[Path, str]] = set()
+_WARNED_PLAINTEXT_FILES: set[Path] = set()
 
 REPOSITORIES = ("image", "director")
 ONLINE = {
@@ -50,6 +57,9 @@ ONLINE = {
     "director": frozenset({"targets", "snapshot", "timestamp"}),
 }
 INDEX_FILE = "keys.json"
+DATA_FOLDER = ".evplatform"  # where the server keeps its database and OTA folder (store.DB_FOLDER)
+INSECURE_HINT = ("give a passphrase with --passphrase-env VAR (see docs/ota-key-ceremony.md), "
+                 "or --insecure-demo-keys for a throw-away demo")
 
 
 def generate_private_key() -> Ed25519PrivateKey:
@@ -118,6 +128,72 @@ def load_private_key(path: Path, passphrase: str | None = None) -> Ed25519Privat
     return key
 
 
+def is_encrypted_key_file(path: Path) -> bool:
+    """Whether a PEM private key file is passphrase-encrypted (PKCS#8 ``ENCRYPTED PRIVATE KEY``)."""
+    try:
+        return b"-----BEGIN ENCRYPTED PRIVATE KEY-----" in path.read_bytes()
+    except FileNotFoundError as error:
+        raise OtaError(f"{path}: private key file not found") from error
+
+
+def require_offline_protection(what: str, passphrase: str | None, insecure_demo_keys: bool) -> None:
+    """OtaError unless an offline key will be encrypted or the caller accepted a plaintext demo key.
+
+    Uptane 5.3 (and TUF's key-management advice) keeps root and targets keys offline: a plaintext
+    copy on a disk that a server or a laptop mounts is one stolen file away from a compromise.
+    """
+    if passphrase:
+        return
+    if not insecure_demo_keys:
+        raise OtaError(f"{what}: refusing to write an offline key unencrypted; {INSECURE_HINT}")
+    logger.warning("%s: offline keys written unencrypted (--insecure-demo-keys)", what, extra={
+        "event": "offline_key_unencrypted_created", "where": what})
+
+
+def write_offline_key(private_key: Ed25519PrivateKey, path: Path, passphrase: str | None, *,
+                      insecure_demo_keys: bool = False) -> None:
+    """Write an offline key (root, targets, delegation): encrypted, or plaintext only for a demo."""
+    require_offline_protection(str(path), passphrase, insecure_demo_keys)
+    write_private_key(private_key, path, passphrase)
+
+
+def generate_offline_key(path: Path, passphrase: str | None, *, insecure_demo_keys: bool = False) -> Ed25519PrivateKey:
+    """A new offline key written to ``path`` (see ``write_offline_key``); returns the private key."""
+    key = generate_private_key()
+    write_offline_key(key, path, passphrase, insecure_demo_keys=insecure_demo_keys)
+    return key
+
+
+def load_offline_key(path: Path, passphrase: str | None, *, insecure_demo_keys: bool = False) -> Ed25519PrivateKey:
+    """Read an offline key; a plaintext file is refused unless ``insecure_demo_keys`` (then a warning)."""
+    if not is_encrypted_key_file(path):
+        if not insecure_demo_keys:
+            raise OtaError(f"{path}: refusing to use an unencrypted offline key; re-create it encrypted "
+                           f"({INSECURE_HINT})")
+        if path not in _WARNED_PLAINTEXT_FILES:
+            _WARNED_PLAINTEXT_FILES.add(path)  # once per file and process, not at every signature
+            logger.warning("offline key %s is stored unencrypted (--insecure-demo-keys)", path, extra={
+                "event": "offline_key_unencrypted", "key": path.stem, "path": str(path)})
+    return load_private_key(path, passphrase)
+
+
+def check_key_destination(directory: Path, server_folders: Sequence[Path], *, insecure_demo_keys: bool) -> None:
+    """OtaError when offline keys would land inside a server folder (its OTA root or data folder).
+
+    The server signs only with online keys; offline keys on its disk would fall with it. A folder
+    named ``.evplatform`` is the server's data folder wherever it is.
+    """
+    if insecure_demo_keys:
+        return
+    target = Path(directory).resolve()
+    inside = [Path(f) for f in server_folders if target == Path(f).resolve() or Path(f).resolve() in target.parents]
+    if DATA_FOLDER in target.parts or inside:
+        where = inside[0] if inside else DATA_FOLDER
+        raise OtaError(f"{directory}: refusing to keep offline keys inside the server's folder ({where}); "
+                       "create them on separate media (see docs/ota-key-ceremony.md), "
+                       "or give --insecure-demo-keys for a throw-away demo")
+
+
 def key_to_json(key: SSlibKey) -> dict[str, Any]:
     """Public key as stored in ``keys.json`` (the TUF key dict plus its keyid)."""
     return {"keyid": key.keyid, **key.to_dict()}
@@ -162,9 +238,10 @@ class KeyEntry:
 class KeyRing:
     """The keys of both repositories in one directory, loaded lazily and only when asked."""
 
-    def __init__(self, directory: Path, passphrase: str | None = None) -> None:
+    def __init__(self, directory: Path, passphrase: str | None = None, *, insecure_demo_keys: bool = False) -> None:
         self.directory = Path(directory)
         self._passphrase = passphrase
+        self.insecure_demo_keys = insecure_demo_keys
         index_path = self.directory / INDEX_FILE
         try:
             raw = index_path.read_bytes()
@@ -201,15 +278,21 @@ class KeyRing:
         *,
         root_keys: int = 3,
         root_threshold: int = 2,
+        insecure_demo_keys: bool = False,
+        server_folders: Sequence[Path] = (),
     ) -> KeyRing:
         """Generate every key of both repositories; offline keys encrypted with ``passphrase``.
 
         The Image repository's root gets ``root_keys`` keys and a ``root_threshold`` (2-of-3 by
-        default, so losing one root key neither blocks nor compromises the repository).
+        default, so losing one root key neither blocks nor compromises the repository). Without a
+        passphrase, or inside one of ``server_folders`` (or a ``.evplatform`` data folder), this is
+        refused unless ``insecure_demo_keys``.
         """
         if not 1 <= root_threshold <= root_keys:
             raise OtaError(f"root threshold {root_threshold} must be between 1 and the {root_keys} root keys")
         directory = Path(directory)
+        check_key_destination(directory, server_folders, insecure_demo_keys=insecure_demo_keys)
+        require_offline_protection(str(directory), passphrase, insecure_demo_keys)
         if (directory / INDEX_FILE).exists():
             raise OtaError(f"{directory / INDEX_FILE}: keys already exist here; refusing to overwrite them")
         directory.mkdir(parents=True, exist_ok=True)
@@ -231,7 +314,29 @@ class KeyRing:
         logger.info("created %d keys in %s", len(entries), directory, extra={
             "event": "keys_created", "directory": str(directory), "offline_encrypted": passphrase is not None,
             "keyids": {e.name: e.public_key.keyid for e in entries}})
-        return cls(directory, passphrase)
+        return cls(directory, passphrase, insecure_demo_keys=insecure_demo_keys)
+
+    def export_online(self, destination: Path) -> KeyRing:
+        """Copy the online keys alone (files and index) to ``destination``: the server's key directory.
+
+        The server signs snapshot, timestamp and the Director's metadata unattended and needs
+        nothing else; the offline keys stay where they were made (separate media).
+        """
+        destination = Path(destination)
+        if (destination / INDEX_FILE).exists():
+            raise OtaError(f"{destination / INDEX_FILE}: keys already exist here; refusing to overwrite them")
+        destination.mkdir(parents=True, exist_ok=True)
+        os.chmod(destination, 0o700)
+        online = [e for e in self.entries if e.online and not e.retired]
+        for entry in online:
+            write_private_key(self.private_key(entry.name), destination / f"{entry.name}.pem")
+        thresholds = [{"repository": r, "role": role, "threshold": t}
+                      for (r, role), t in sorted(self.thresholds.items()) if role in ONLINE[r]]
+        index = {"keys": [e.to_json() for e in online], "thresholds": thresholds}
+        write_atomic(destination / INDEX_FILE, json.dumps(index, indent=2, sort_keys=True).encode("utf-8"))
+        logger.info("online keys copied to %s", destination, extra={
+            "event": "online_keys_exported", "directory": str(destination), "keys": [e.name for e in online]})
+        return KeyRing(destination)
 
     def entries_for(self, repository: str, role: str) -> list[KeyEntry]:
         """The current (not retired) keys of a role."""
@@ -250,22 +355,33 @@ class KeyRing:
         entry = next((e for e in self.entries if e.name == name), None)
         if entry is None:
             raise OtaError(f"{self.directory}: no key named {name!r}")
-        key = load_private_key(self.directory / f"{name}.pem", self._passphrase if entry.encrypted else None)
+        path = self.directory / f"{name}.pem"
+        if entry.online:
+            key = load_private_key(path, self._passphrase if entry.encrypted else None)
+        else:  # judged by the file, not by the index's "encrypted" flag
+            key = load_offline_key(path, self._passphrase, insecure_demo_keys=self.insecure_demo_keys)
         if public_key_of(key).keyid != entry.public_key.keyid:
             raise OtaError(f"{self.directory / (name + '.pem')}: does not match its public key in {INDEX_FILE}")
         # the key id and where it came from, never the material
         logger.info("private key %s loaded", name, extra={
             "event": "key_loaded", "key": name, "repository": entry.repository, "role": entry.role,
             "keyid": entry.public_key.keyid, "online": entry.online, "encrypted": entry.encrypted})
-        if not entry.online and not entry.encrypted and (self.directory, name) not in _WARNED_PLAINTEXT:
-            _WARNED_PLAINTEXT.add((self.directory, name))  # once per key and process, not at every signature
-            logger.warning("offline key %s is stored unencrypted in %s", name, self.directory, extra={
-                "event": "offline_key_unencrypted", "key": name, "keyid": entry.public_key.keyid})
         return key
 
     def signers(self, repository: str, role: str) -> list[CryptoSigner]:
-        """Signers of a role (offline keys need the passphrase given to the KeyRing)."""
-        return [signer_of(self.private_key(e.name)) for e in self.entries_for(repository, role)]
+        """Signers of a role (offline keys need the passphrase given to the KeyRing).
+
+        An offline key whose file is absent (kept on its holder's medium, which is not here) is
+        skipped while the role's threshold is still met: a 2-of-3 root needs two holders, not three.
+        """
+        entries = self.entries_for(repository, role)
+        present = [e for e in entries if e.online or (self.directory / f"{e.name}.pem").exists()]
+        threshold = self.threshold(repository, role)
+        if len(present) < min(threshold, len(entries)):
+            missing = ", ".join(f"{e.name}.pem" for e in entries if e not in present)
+            raise OtaError(f"{self.directory}: the {repository} {role} role needs {threshold} of its keys and only "
+                           f"{len(present)} are here (missing: {missing})")
+        return [signer_of(self.private_key(e.name)) for e in present]
 
     def private_keys(self, repository: str, role: str) -> list[Ed25519PrivateKey]:
         return [self.private_key(e.name) for e in self.entries_for(repository, role)]
@@ -278,6 +394,8 @@ class KeyRing:
         """
         if count < 1:
             raise OtaError("a root needs at least one key")
+        require_offline_protection(f"{self.directory} ({repository} root keys)", self._passphrase,
+                                   self.insecure_demo_keys)
         taken = {e.name for e in self.entries}
         generation = 2
         while any(n.startswith(f"{repository}-root-g{generation}-") for n in taken):
@@ -312,11 +430,13 @@ class KeyRing:
     def new_delegation_keys(self, role_name: str, count: int = 1) -> list[CryptoSigner]:
         """Generate, write and index ``count`` keys for the Image repository's delegated role ``role_name``.
 
-        Delegation keys are offline keys (encrypted with the keyring's passphrase when it has one);
-        their index role is ``delegation-<name>`` (``delegation_signers``).
+        Delegation keys are offline keys (encrypted with the keyring's passphrase; plaintext only with
+        ``insecure_demo_keys``); their index role is ``delegation-<name>`` (``delegation_signers``).
         """
         if count < 1:
             raise OtaError("a delegated role needs at least one key")
+        require_offline_protection(f"{self.directory} (keys of delegated role {role_name})", self._passphrase,
+                                   self.insecure_demo_keys)
         role = delegation_role(role_name)
         if any(e.repository == "image" and e.role == role for e in self.entries):
             raise OtaError(f"{self.directory}: keys for delegated role {role_name} already exist")

@@ -5,7 +5,7 @@ One folder holds everything the server side needs::
     <root>/image/metadata/…       Image repository
     <root>/director/…             Director repository and its vehicles
     <root>/images/<sha256 hex>    image store (content-addressed)
-    <root>/keys/                  key directory (only the online keys are loaded here)
+    <root>/keys/                  the online keys (``initialise`` copies them from the key directory)
 
 The service never holds offline keys: adding images (targets) takes the targets signers as an
 argument (``add_targets``, what publishing a release through the API calls), and rotating roots
@@ -55,12 +55,21 @@ class OtaService:
 
     @classmethod
     def initialise(cls, root: Path, clock: Clock, keyring: KeyRing) -> OtaService:
-        """Create both repositories with the keys of ``keyring`` (offline keys need its passphrase)."""
+        """Create both repositories with the keys of ``keyring`` (offline keys need its passphrase).
+
+        A key directory kept elsewhere (the normal case: offline keys on separate media) gives the
+        server a copy of its online keys in ``<root>/keys``, the only keys the server reads.
+        """
         root = Path(root)
+        server_keys = root / "keys"
+        if server_keys.resolve() != keyring.directory.resolve() and (server_keys / "keys.json").exists():
+            raise OtaError(f"{server_keys}: the server already has keys; refusing to replace them")
         image = ImageRepository.create_from_keyring(root / "image", clock, keyring)
         Director.create_from_keyring(root / "director", clock, image, keyring)
         (root / "images").mkdir(parents=True, exist_ok=True)
-        return cls(root, clock, keys_dir=keyring.directory)
+        if server_keys.resolve() != keyring.directory.resolve():
+            keyring.export_online(server_keys)
+        return cls(root, clock)
 
     # -- served to vehicles ----------------------------------------------------------------
     def image_metadata(self, role: str, version: int | None = None) -> bytes:

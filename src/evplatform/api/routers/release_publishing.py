@@ -9,10 +9,12 @@ store, the Image repository and the fleet's releases.
 
 Limits: the request must declare its length (411 otherwise) and stay under
 ``MAX_UPLOAD_BYTES`` (413), the manifest under ``MAX_MANIFEST_BYTES``, at most ``MAX_IMAGES``
-files. The Image repository's targets key is offline: the server signs with it only when its
-file is unencrypted or the passphrase is in ``EVPLATFORM_OTA_PASSPHRASE`` (501 otherwise, before
-anything is stored); ``?sign=false`` stores images and deltas without listing them, as
-``--no-repository`` does. Publishing is serialised in this process.
+files. The Image repository's targets key is offline and normally not on the server at all
+(docs/ota-key-ceremony.md): the server signs with it only when its key directory holds it, encrypted
+with the passphrase in ``EVPLATFORM_OTA_PASSPHRASE``, or unencrypted with
+``EVPLATFORM_INSECURE_DEMO_KEYS=1`` (a demo); 501 otherwise, before anything is stored.
+``?sign=false`` stores images and deltas without listing them, as ``--no-repository`` does.
+Publishing is serialised in this process.
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ MAX_UPLOAD_BYTES = 2 * 1024**3  # a whole request: manifest and images
 MAX_MANIFEST_BYTES = 1024**2
 MAX_IMAGES = 32
 ENV_OTA_PASSPHRASE = "EVPLATFORM_OTA_PASSPHRASE"  # noqa: S105 - the variable's name, not a secret
+ENV_INSECURE_DEMO_KEYS = "EVPLATFORM_INSECURE_DEMO_KEYS"  # "1": plaintext offline keys allowed (demo)
 _CHUNK = 1024**2
 _PUBLISHING = threading.Lock()
 
@@ -217,8 +220,16 @@ def _image_signing(context: ApiContext, root: Path, warnings: list[str]) -> Imag
     if not has_image_repository(root):
         warnings.append("no Image repository on this server (evplatform ota init): images stored, not signed")
         return None
-    keyring = KeyRing(root / "keys", os.environ.get(ENV_OTA_PASSPHRASE) or None)
-    if any(e.encrypted for e in keyring.entries_for("image", "targets")) and not os.environ.get(ENV_OTA_PASSPHRASE):
+    insecure = os.environ.get(ENV_INSECURE_DEMO_KEYS) == "1"
+    keyring = KeyRing(root / "keys", os.environ.get(ENV_OTA_PASSPHRASE) or None, insecure_demo_keys=insecure)
+    targets = [e for e in keyring.entries if (e.repository, e.role) == ("image", "targets") and not e.retired]
+    if not targets:
+        raise Unavailable("this server holds only online keys (the targets key is offline): publish with "
+                          "?sign=false, then sign with `evplatform ota release` where the key is")
+    if not any(e.encrypted for e in targets) and not insecure:
+        raise Unavailable(f"the Image repository's targets key on this server is unencrypted; set "
+                          f"{ENV_INSECURE_DEMO_KEYS}=1 for a demo, or publish with ?sign=false")
+    if any(e.encrypted for e in targets) and not os.environ.get(ENV_OTA_PASSPHRASE):
         raise Unavailable(f"the Image repository's targets key is encrypted and {ENV_OTA_PASSPHRASE} is not set on "
                           "this server: publish with ?sign=false, or with `evplatform ota release` where the key is")
     return ImageSigning(context.ota(), keyring.signers("image", "targets"))
