@@ -76,7 +76,8 @@ def configure(
             "unit": {"forced": sorted(unit.forced), "forbidden": sorted(unit.forbidden), "seconds": unit.seconds},
             "forced": sorted(full.forced), "forbidden": sorted(full.forbidden), "complete": full.complete,
             "reasons": {n: {"state": "forced" if r.value else "forbidden", "rule": r.rule,
-                            "decisions": list(r.decisions), "by": "unit" if n in unit.reasons else "backbone"}
+                            "decisions": list(r.decisions), "by": "unit" if n in unit.reasons else "backbone",
+                            "line": r.line}
                         for n, r in reasons.items()},
             "seconds": full.seconds,
         },

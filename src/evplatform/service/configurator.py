@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import sys
 import tempfile
 import threading
 import time
@@ -129,7 +130,7 @@ def _relation(relation: Relation, file: str) -> dict[str, Any]:
 
 def analyse_upload(filename: str, data: bytes) -> dict[str, Any]:
     """Analyse an uploaded model file (format by the name's suffix), errors as the CLI's ``file:line:column``."""
-    name = Path(filename.replace("\\", "/")).name or "model"
+    name = _safe_name(filename)
     if len(data) > UPLOAD_MAX_BYTES:
         raise ModelFileError(f"the file has {len(data):,} bytes; at most {UPLOAD_MAX_BYTES:,} are analysed", name)
     try:
@@ -138,10 +139,20 @@ def analyse_upload(filename: str, data: bytes) -> dict[str, Any]:
             path = Path(folder) / name
             path.write_bytes(data)
             model = load_model(path)
+        model.source = name
+        return analyse(model, encode(model), name)
     except ParseError as error:  # the same message as the CLI, with the upload's name for the server's path
         raise ModelFileError(error.message, name, error.line, error.column) from None
-    model.source = name
-    return analyse(model, encode(model), name)
+    except RecursionError:  # the readers and the encoding walk the tree recursively
+        raise ModelFileError(f"features nested too deeply to analyse (deeper than about "
+                             f"{sys.getrecursionlimit():,} levels of the file)", name) from None
+
+
+def _safe_name(filename: str) -> str:
+    """The upload's base name with only letters, digits, ``.``, ``_`` and ``-`` (no path, no NUL)."""
+    base = filename.replace("\\", "/").rsplit("/", 1)[-1]
+    cleaned = "".join(c if c.isascii() and (c.isalnum() or c in "._-") else "_" for c in base)[:200]
+    return cleaned.lstrip(".") or "model"
 
 
 # --- configurator sessions -------------------------------------------------------------------
