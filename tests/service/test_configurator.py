@@ -74,6 +74,16 @@ def test_the_number_of_sessions_is_bounded_least_recently_used_first(
         second.state()
 
 
+def test_one_account_cannot_push_out_another_accounts_sessions(
+        stores: list[SessionStore], clock: FixedClock, ws: Workspace, cnf: CNF) -> None:
+    store = SessionStore(clock, max_sessions=4, max_per_owner=2)
+    stores.append(store)
+    theirs = open_one(store, ws.feature_model, cnf, owner="bob")
+    mine = [open_one(store, ws.feature_model, cnf, owner="ada") for _ in range(5)]
+    assert store.get("bob", theirs.id) is theirs
+    assert [s.closed for s in mine] == [True, True, True, False, False] and len(store) == 3
+
+
 def test_the_memory_of_sessions_is_bounded(
         stores: list[SessionStore], clock: FixedClock, ws: Workspace, cnf: CNF) -> None:
     one = session_bytes(cnf)

@@ -6,8 +6,9 @@ keeps configurator sessions and turns the domain values into JSON-ready dicts.
 
 A configurator session keeps a :class:`~evplatform.variability.propagation.Propagator` (its SAT
 solver and witness store: ~74 MB on Automotive02 v4, measured), so sessions live on the server in
-a :class:`SessionStore` bounded three ways — a number of sessions, an estimate of their memory, and
-an idle timeout read from the server's clock — and the least recently used session goes first. An
+a :class:`SessionStore` bounded four ways — a number of sessions, a number per account, an estimate of
+their memory, and an idle timeout read from the server's clock — and the least recently used session
+goes first. An
 evicted or unknown session is a ``NotFoundError`` (404), and a session is visible only to the
 account that opened it.
 """
@@ -43,6 +44,8 @@ from evplatform.workspace import Workspace
 logger = logging.getLogger(__name__)
 
 MAX_SESSIONS = 64
+#: Sessions of one account: opening more closes that account's least recently used, never another's.
+MAX_SESSIONS_PER_OWNER = 8
 #: Memory all sessions of one server may take, by :func:`session_bytes`' estimate.
 MAX_SESSION_BYTES = 1024**3
 IDLE_TIMEOUT = timedelta(minutes=30)
@@ -314,14 +317,16 @@ def _numeric_attributes(model: FeatureModel) -> set[str]:
 
 
 class SessionStore:
-    """The server's configurator sessions: at most ``max_sessions`` and ``max_bytes`` (estimated), each
-    dropped after ``idle`` without use on the server's ``clock``; the least recently used goes first."""
+    """The server's configurator sessions: at most ``max_sessions`` and ``max_bytes`` (estimated), at most
+    ``max_per_owner`` of one account (so one account cannot push out everyone else's), each dropped
+    after ``idle`` without use on the server's ``clock``; the least recently used goes first."""
 
     def __init__(self, clock: Clock, max_sessions: int = MAX_SESSIONS, max_bytes: int = MAX_SESSION_BYTES,
-                 idle: timedelta = IDLE_TIMEOUT) -> None:
-        if max_sessions < 1 or max_bytes < 1 or idle <= timedelta(0):
+                 idle: timedelta = IDLE_TIMEOUT, max_per_owner: int = MAX_SESSIONS_PER_OWNER) -> None:
+        if min(max_sessions, max_bytes, max_per_owner) < 1 or idle <= timedelta(0):
             raise ValueError("a session store holds at least one session for some time")
         self.clock, self.max_sessions, self.max_bytes, self.idle = clock, max_sessions, max_bytes, idle
+        self.max_per_owner = max_per_owner
         self._sessions: OrderedDict[str, ConfiguratorSession] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -343,6 +348,9 @@ class SessionStore:
         with self._lock:
             dropped = self._expired()
             self._sessions[session.id] = session
+            own = [s for s in self._sessions.values() if s.owner == owner]
+            for old in own[:max(0, len(own) - self.max_per_owner)]:  # least recently used first
+                dropped.append(self._sessions.pop(old.id))
             while len(self._sessions) > self.max_sessions or self._total() > self.max_bytes:
                 dropped.append(self._sessions.popitem(last=False)[1])
         self._close(dropped, "evicted")
