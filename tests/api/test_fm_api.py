@@ -189,9 +189,11 @@ def test_a_hostile_upload_is_a_422_not_a_500(client: TestClient, tokens: dict[st
         status, kind, message = error_of(client.post("/api/fm/upload", params={"filename": "m.xml"},
                                                      content=text.encode(), headers=headers))
         assert (status, kind) == (422, "ModelFileError") and message.startswith("m.xml")
-    response = client.post("/api/fm/upload", params={"filename": "../../x\x00y.uvl"},
+    response = client.post("/api/fm/upload", params={"filename": "../../x y.uvl"},
                            content=b"features\n    A\n", headers=headers)
     assert response.status_code == 200 and response.json()["file"] == "x_y.uvl"
+    assert error_of(client.post("/api/fm/upload", params={"filename": "x\x00.uvl"}, content=b"features\n",
+                                headers=headers))[0] == 422
 
 
 def test_an_upload_over_the_limit_is_413_and_anonymous_is_401(client: TestClient, tokens: dict[str, str]) -> None:

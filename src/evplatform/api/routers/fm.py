@@ -17,13 +17,16 @@ from starlette.concurrency import run_in_threadpool
 from evplatform.api.auth import Viewer
 from evplatform.api.context import Context
 from evplatform.api.responses.fm import AnalysisOut, CompletionOut, SessionClosedOut, SessionOut
+from evplatform.api.schemas import NO_NUL
 from evplatform.service import configurator
 from evplatform.variability.cnf import CNF, encode
 from evplatform.workspace import Workspace
 
 router = APIRouter(prefix="/api/fm", tags=["feature model"])
 
-Names = Annotated[list[str], Field(default_factory=list, max_length=10_000)]
+#: A feature name as sent (longer or NUL-holding names are no feature: 422 before the engine looks).
+FeatureName = Annotated[str, Field(min_length=1, max_length=200, pattern=NO_NUL)]
+Names = Annotated[list[FeatureName], Field(default_factory=list, max_length=10_000)]
 
 
 class _Strict(BaseModel):
@@ -31,8 +34,10 @@ class _Strict(BaseModel):
 
 
 class SessionIn(_Strict):
-    trim: str | None = Field(default=None, max_length=200, description="model/trim to start from (null: nothing)")
-    market: str | None = Field(default=None, max_length=100, description="default: the platform's base market")
+    trim: str | None = Field(default=None, max_length=200, pattern=NO_NUL,
+                             description="model/trim to start from (null: nothing)")
+    market: str | None = Field(default=None, max_length=100, pattern=NO_NUL,
+                               description="default: the platform's base market")
 
 
 class DecisionsIn(_Strict):
@@ -44,7 +49,7 @@ class DecisionsIn(_Strict):
 
 
 class CompletionIn(_Strict):
-    attribute: str = Field(default="cost", min_length=1, max_length=100,
+    attribute: str = Field(default="cost", min_length=1, max_length=100, pattern=NO_NUL,
                            description="the numeric feature attribute whose sum is minimised")
 
 
