@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -19,6 +20,7 @@ from evplatform.service.configurator import (
     session_bytes,
     start_from,
 )
+from evplatform.service.context import AppContext
 from evplatform.variability.cnf import CNF, encode
 from evplatform.variability.model import FeatureModel
 from evplatform.workspace import Workspace, load_workspace
@@ -127,3 +129,13 @@ def test_a_trim_starts_with_its_own_and_its_markets_decisions(ws: Workspace) -> 
         assert set(start.deselected) == set(trim.deselected)
         # the decisions complete to exactly the trim's configuration when nothing is left open
         assert set(start.selected) <= ws.configuration(trim, market)
+
+
+def test_the_servers_context_closes_its_sessions_when_it_stops(
+        tmp_path: Path, clock: FixedClock, ws: Workspace, cnf: CNF) -> None:
+    context = AppContext(None, f"sqlite:///{tmp_path / 'x.db'}", clock)
+    store = context.fm_sessions()
+    assert context.fm_sessions() is store and store.clock is clock  # one store, on the server's clock
+    session = open_one(store, ws.feature_model, cnf)
+    context.close()
+    assert session.closed and len(store) == 0
