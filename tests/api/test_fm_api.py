@@ -263,6 +263,10 @@ def test_a_session_from_a_trim_in_a_market_and_its_cheapest_completion(
     session = open_session(ws_client, token, trim=trim.key, market=market)
     assert (session["trim"], session["market"]) == (trim.key, market)
     assert set(trim.selected) <= set(session["selected"]) and set(session["deselected"]) == set(trim.deselected)
+    from_trim = cli("configure", str(model_file(workspace)), "--trim", trim.key, "--market", market)
+    assert (from_trim["selected"], from_trim["deselected"]) == (session["selected"], session["deselected"])
+    assert from_trim["propagation"]["forced"] == sorted(r["feature"] for r in session["forced"])
+    assert from_trim["propagation"]["forbidden"] == sorted(r["feature"] for r in session["forbidden"])
     response = ws_client.post(f"/api/fm/sessions/{session['id']}/completion", json={"attribute": "cost"},
                               headers=bearer(token))
     assert response.status_code == 200, response.text
