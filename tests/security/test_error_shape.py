@@ -47,7 +47,8 @@ VIN = "LMDSWEEP000000001"
 RELEASE = "hub-os-9.9.9"
 #: Benign values of the path and required query parameters, so the hostile one is what a route judges.
 BENIGN_PARAMS = {"campaign_id": "1", "release_id": RELEASE, "vin": VIN, "file": "root.json", "sha256": "0" * 64,
-                 "market": "CN", "date": "2026-01-01", "trim": "", "subject": "release:x"}
+                 "market": "CN", "date": "2026-01-01", "trim": "", "subject": "release:x",
+                 "session_id": "no-such-session", "filename": "model.uvl"}
 #: A valid body of every JSON-body operation: the sweep replaces one field at a time.
 BENIGN_BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("PUT", "/api/fleet/vehicles/{vin}/key"): {"public_key": "00" * 32},
@@ -61,6 +62,10 @@ BENIGN_BODIES: dict[tuple[str, str], dict[str, Any]] = {
                                  "waves": [{"fraction": 1.0, "soak_hours": 1.0}]},
     ("POST", "/api/campaigns/{campaign_id}/cancel"): {"reason": "sweep"},
     ("POST", "/api/vehicle/report"): {"campaign_id": 1, "outcome": "failed", "detail": "d"},
+    ("POST", "/api/fm/sessions"): {"trim": "su7/max", "market": "CN"},
+    ("POST", "/api/fm/sessions/{session_id}/decisions"): {"select": ["AirSuspension"], "deselect": ["LHD"],
+                                                          "retract": ["ELKS"]},
+    ("POST", "/api/fm/sessions/{session_id}/completion"): {"attribute": "cost"},
 }
 #: Bodies that are not JSON (a multipart upload, a signed manifest): parameters only.
 NON_JSON_BODIES = {("POST", "/api/releases/publish"), ("POST", "/uptane/director/{vin}/manifest")}

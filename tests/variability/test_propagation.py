@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -63,6 +65,20 @@ def test_reasons_name_the_relation_and_the_decision(demo: FeatureModel) -> None:
         assert unit.forced <= full.forced and full.example is not None
         assert demo.configuration_errors(full.example) == []
         assert demo.root in full.forced and full.reasons[demo.root].decisions == ()
+
+
+def test_reasons_carry_the_line_of_their_rule(demo: FeatureModel) -> None:
+    """Issue 15 item 2: a forced feature's reason names the model line as a number (the API links it)."""
+    assert demo.source is not None
+    with Propagator(encode(demo)) as propagator:
+        unit = propagator.propagate_unit(["AirSuspension"], ["LHD"])
+        cn = unit.reasons["Market_CN"]
+        assert cn.line is not None and f"(line {cn.line})" in cn.rule
+        text = Path(demo.source).read_text(encoding="utf-8").splitlines()[cn.line - 1]
+        assert "Market_CN" in text and "Inlet_GBT" in text
+    cnf = CNF(2, [[1], [-2, 1]], {"r": 1, "x": 2}, ["r", "x"], 2)  # no source model: no line to give
+    with Propagator(cnf) as propagator:
+        assert propagator.propagate_unit(["x"]).reasons["r"].line is None
 
 
 def test_incremental_steps_and_retracted_decisions(demo: FeatureModel) -> None:

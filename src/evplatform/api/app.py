@@ -22,6 +22,7 @@ from evplatform.api.routers import (
     campaigns,
     compliance,
     fleet,
+    fm,
     insights,
     release_publishing,
     releases,
@@ -81,7 +82,7 @@ def create_app(
     app.add_middleware(NulGuard)  # a NUL in the path or query: 422 before routing or the guard's 401
     app.add_middleware(SecurityHeaders)  # outermost: the guard's own 401/413 get the headers too
     for module in (workspace_router, simulation, compliance, fleet, telemetry, releases, campaigns, stability,
-                   vehicle, uptane, insights, accounts):
+                   vehicle, uptane, insights, accounts, fm):
         app.include_router(module.router)
     app.include_router(release_publishing.router)
     from evplatform.web import pages  # the dashboard is part of this application

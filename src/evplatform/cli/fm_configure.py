@@ -16,12 +16,14 @@ from rich.progress import Progress
 from rich.table import Table
 
 from evplatform.cli.common import JsonOpt, console, err_console, print_json
+from evplatform.service.configurator import start_from
 from evplatform.variability.cnf import CNF, encode
 from evplatform.variability.completion import complete_min_cost
 from evplatform.variability.formats import load_model
 from evplatform.variability.model import FeatureModel
 from evplatform.variability.propagation import Propagation, Propagator
 from evplatform.variability.sampling import random_sample, twise_sample
+from evplatform.workspace import load_workspace
 
 FileArg = Annotated[Path, typer.Argument(help="Feature model: .uvl, FeatureIDE .xml or .dimacs.", show_default=False)]
 SHOWN_ROWS = 40
@@ -48,10 +50,20 @@ def configure(
     min_cost: Annotated[
         str | None, typer.Option("--min-cost", help="Complete at the least sum of this attribute (e.g. cost).")
     ] = None,
+    trim: Annotated[str | None, typer.Option(
+        "--trim", help="Start from this trim's decisions (model/trim; FILE is a workspace's feature model).",
+        show_default=False)] = None,
+    market: Annotated[str | None, typer.Option(
+        "--market", help="With --trim: the market whose selections are added (default: the base market).",
+        show_default=False)] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """What the decisions force and forbid (and why), then a valid completion (cheapest with --min-cost)."""
     chosen, dropped = list(select or []), list(deselect or [])
+    if trim is not None or market is not None:  # the same start as a configurator session of the API
+        begin = start_from(load_workspace(file.parent), trim, market)
+        chosen = [n for n in begin.selected if n not in dropped] + [n for n in chosen if n not in begin.selected]
+        dropped = [n for n in begin.deselected if n not in chosen] + [n for n in dropped if n not in begin.deselected]
     start = time.perf_counter()
     with err_console.status("reading the model…"):
         model, cnf = load(file)
@@ -76,7 +88,8 @@ def configure(
             "unit": {"forced": sorted(unit.forced), "forbidden": sorted(unit.forbidden), "seconds": unit.seconds},
             "forced": sorted(full.forced), "forbidden": sorted(full.forbidden), "complete": full.complete,
             "reasons": {n: {"state": "forced" if r.value else "forbidden", "rule": r.rule,
-                            "decisions": list(r.decisions), "by": "unit" if n in unit.reasons else "backbone"}
+                            "decisions": list(r.decisions), "by": "unit" if n in unit.reasons else "backbone",
+                            "line": r.line}
                         for n, r in reasons.items()},
             "seconds": full.seconds,
         },

@@ -27,6 +27,7 @@ T = TypeVar("T")
 
 if TYPE_CHECKING:
     from evplatform.ota.service import OtaService
+    from evplatform.service.configurator import SessionStore
 
 ENV_OTA_ROOT = "EVPLATFORM_OTA_ROOT"
 #: Results kept per application: a client varying a query (a scenario seed) must not grow memory forever.
@@ -56,6 +57,7 @@ class AppContext:
         self._lock = threading.Lock()
         self._cache: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
         self._cache_capacity = results_cached
+        self._fm_sessions: SessionStore | None = None
 
     def workspace(self) -> Workspace:
         """The workspace, loaded on first use (WorkspaceError → 400 naming file:line)."""
@@ -85,6 +87,15 @@ class AppContext:
             service: OtaService = self._ota
             return service
 
+    def fm_sessions(self) -> SessionStore:
+        """The configurator sessions of this server (``service.configurator``), made on first use."""
+        with self._lock:
+            if self._fm_sessions is None:
+                from evplatform.service.configurator import SessionStore
+
+                self._fm_sessions = SessionStore(self.clock)
+            return self._fm_sessions
+
     def cached(self, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
         """``compute()`` once per key for this workspace (results of pure functions of it), keeping the
         most recently used ``results_cached`` results."""
@@ -101,6 +112,10 @@ class AppContext:
         return value
 
     def close(self) -> None:
+        with self._lock:
+            sessions, self._fm_sessions = self._fm_sessions, None
+        if sessions is not None:
+            sessions.close()
         with self._lock:
             if self._store is not None:
                 self._store.dispose()

@@ -46,6 +46,8 @@ class Reason:
     value: bool
     rule: str
     decisions: tuple[str, ...] = ()
+    line: int | None = None
+    """The line of the model file the rule comes from, when the rule is one relation of the model."""
 
     def __str__(self) -> str:
         state = "forced" if self.value else "forbidden"
@@ -153,7 +155,8 @@ class Propagator:
         v = self.cnf.var[name]
         decided = {abs(d): d for d in decisions}
         behind = [decided[u] for u in self._decisions_behind(v, reason)]
-        return Reason(name, value[v] > 0, self.rules(reason[v]), tuple(describe(self.cnf, [d]) for d in behind))
+        return Reason(name, value[v] > 0, self.rules(reason[v]), tuple(describe(self.cnf, [d]) for d in behind),
+                      self.rules.line(reason[v]))
 
     def _decisions_behind(self, v: int, reason: list[int]) -> list[int]:
         """The decided variables the implication graph leads back to from variable ``v``."""
@@ -250,9 +253,16 @@ class Propagator:
 class _Rules:
     """Clause index → the model rule it encodes, in words (``DECISION``: the user's choice)."""
 
-    def __init__(self, texts: list[str] | None, cnf: CNF) -> None:
+    def __init__(self, texts: list[str] | None, cnf: CNF, lines: list[int | None] | None = None) -> None:
         self.texts = texts
         self.cnf = cnf
+        self.lines = lines
+
+    def line(self, index: int) -> int | None:
+        """The source line of the relation clause ``index`` encodes (None: a decision, or unknown)."""
+        if self.lines is None or index < 0 or index >= len(self.lines):
+            return None
+        return self.lines[index]
 
     def __call__(self, index: int) -> str:
         if index == DECISION:
@@ -275,7 +285,11 @@ def _clause_rules(cnf: CNF) -> _Rules:
         return _Rules(None, cnf)
     var, alloc = new_allocator(model)
     texts: list[str] = []
+    lines: list[int | None] = []
     for relation, clauses in relations(model, var, alloc):
         where = f" (line {relation.line})" if relation.line else ""
         texts.extend([relation.text + where] * len(clauses))
-    return _Rules(texts if len(texts) == len(cnf.clauses) else None, cnf)
+        lines.extend([relation.line or None] * len(clauses))
+    if len(texts) != len(cnf.clauses):
+        return _Rules(None, cnf)
+    return _Rules(texts, cnf, lines)
