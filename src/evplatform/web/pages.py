@@ -13,6 +13,7 @@ server path (``public_message``).
 
 from __future__ import annotations
 
+import inspect
 import json
 import logging
 import re
@@ -22,10 +23,12 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from evplatform.errors import EvplatformError
 from evplatform.service.context import AppContext
@@ -78,7 +81,7 @@ def _when(value: datetime | str | None) -> Markup:
     try:
         moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
     except ValueError:
-        return Markup(escape(str(value)))
+        return escape(str(value))
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     moment = moment.astimezone(UTC).replace(microsecond=0)
@@ -154,14 +157,15 @@ def is_web_path(path: str) -> bool:
     return path.lstrip("/").split("/", 1)[0] not in API_SEGMENTS
 
 
-Handler = Callable[[Request, Exception], Awaitable[Response]]
+Handler = Callable[[Request, Any], Response | Awaitable[Response]]
 
 
-def _html_for_web_paths(json_handler: Handler) -> Handler:
+def _html_for_web_paths(json_handler: Handler) -> Callable[[Request, Exception], Awaitable[Response]]:
     """Wrap an API error handler: it still runs (and logs), a web path gets its status as a page."""
 
     async def handler(request: Request, error: Exception) -> Response:
-        response = await json_handler(request, error)
+        answer = json_handler(request, error)
+        response = await answer if inspect.isawaitable(answer) else answer
         if not is_web_path(request.url.path):
             return response
         try:
@@ -178,8 +182,9 @@ def _html_for_web_paths(json_handler: Handler) -> Handler:
 
 def install_error_pages(app: FastAPI) -> None:
     """Web paths get HTML error pages; the API's handlers (installed before) keep answering JSON."""
-    for kind, json_handler in list(app.exception_handlers.items()):
-        app.add_exception_handler(kind, _html_for_web_paths(json_handler))
+    for kind in (Exception, EvplatformError, RequestValidationError, StarletteHTTPException):
+        if kind in app.exception_handlers:
+            app.add_exception_handler(kind, _html_for_web_paths(app.exception_handlers[kind]))
 
 
 async def favicon() -> FileResponse:
