@@ -89,3 +89,20 @@ def test_times_are_utc_without_microseconds() -> None:
     for value in (moment, moment.isoformat(), moment.replace(tzinfo=None).isoformat()):
         assert str(_when(value)) == '<time datetime="2026-03-04T05:06:07Z">2026-03-04 05:06:07 UTC</time>'
     assert str(_when(None)) == "—" and str(_when("<b>")) == "&lt;b&gt;"
+
+
+def test_a_bug_on_a_web_path_is_a_500_page_without_traceback(tmp_path: Path) -> None:
+    """A bug answers 500 as a page on a web path and in the JSON shape on the API, never a traceback."""
+    app = create_app(None, f"sqlite:///{tmp_path / 'x.db'}")
+
+    def broken() -> None:
+        raise RuntimeError(f"bug near {tmp_path}/secret.txt")
+
+    app.add_api_route("/broken", broken)
+    app.add_api_route("/api/broken", broken)
+    with TestClient(app, raise_server_exceptions=False) as bugged:
+        page = bugged.get("/broken")
+        api = bugged.get("/api/broken")
+    assert page.status_code == 500 and page.headers["content-type"].startswith("text/html")
+    assert "<h1>Server error</h1>" in page.text and "Traceback" not in page.text and str(tmp_path) not in page.text
+    assert api.status_code == 500 and api.json()["error"]["type"] == "InternalError"
