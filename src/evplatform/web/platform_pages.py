@@ -25,7 +25,7 @@ from evplatform.store import vehicles as vdb
 from evplatform.vehicle.drive_cycles import cycle_names, load_cycle
 from evplatform.vehicle.targets import compare_targets
 from evplatform.web.charts import PALETTE, Series, bar_chart, line_chart
-from evplatform.web.pages import context_of, error_page, render
+from evplatform.web.pages import context_of, error_page, message_of, render
 from evplatform.workspace import Workspace
 from evplatform.workspace.model import IN_FORCE
 
@@ -42,7 +42,8 @@ def _fleet_summary(request: Request) -> dict[str, Any]:
                 "stability": [k.to_dict() for k in release_stability(store)], "error": None,
                 "by_model": _sum_by(cells, "model")}
     except EvplatformError as error:
-        return {"vehicles": None, "campaigns": [], "stability": [], "error": str(error), "by_model": {}}
+        return {"vehicles": None, "campaigns": [], "stability": [], "error": message_of(request, error),
+                "by_model": {}}
 
 
 def _sum_by(cells: list[dict[str, Any]], key: str) -> dict[str, int]:
@@ -201,7 +202,7 @@ def compliance_page(request: Request, market: str | None = None, on: str | None 
     try:
         rows = [r for r in _roadmap_rows(roadmap(context)) if r["market"] in markets]
     except EvplatformError as error:
-        plan_error = str(error)
+        plan_error = message_of(request, error)
     return render(request, "compliance.html", title="Compliance", markets=markets, all_markets=list(ws.markets),
                   trims=[t.key for t in ws.trims()], cells=cells, day=day.isoformat(),
                   roadmap=rows, roadmap_error=plan_error, selected=market, years=years,
@@ -245,7 +246,7 @@ def insights_page(request: Request) -> HTMLResponse:
         try:
             sections[name] = compute()
         except EvplatformError as error:
-            unavailable[name] = str(error)
+            unavailable[name] = message_of(request, error)
     if "business" in sections and not sections["business"].get("available", True):
         unavailable["business"] = sections.pop("business")["message"]
     charts = _business_charts(sections["business"]) if "business" in sections else []

@@ -65,6 +65,61 @@ function setText(id, text) {
   if (element && element.textContent !== text) element.textContent = text;
 }
 
+// Times: the server writes <time datetime="...Z"> in UTC without microseconds; show the viewer's zone.
+const TIME_FORMAT = { year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit",
+                      second: "2-digit", timeZoneName: "short" };
+
+function localTime(iso) {
+  const at = new Date(iso);
+  return Number.isNaN(at.getTime()) ? null : at.toLocaleString(undefined, TIME_FORMAT);
+}
+
+function showLocalTimes(root) {
+  for (const element of root.querySelectorAll("time[datetime]")) {
+    const text = localTime(element.getAttribute("datetime"));
+    if (text === null) continue;
+    element.title = element.getAttribute("datetime");
+    element.textContent = text;
+  }
+}
+
+function setTime(id, iso) {
+  const element = document.getElementById(id);
+  if (!element) return;
+  const stamp = iso ? new Date(iso) : null;
+  if (!stamp || Number.isNaN(stamp.getTime())) { setText(id, "—"); return; }
+  const utc = stamp.toISOString().replace(/\.\d+Z$/, "Z");
+  if (element.querySelector("time") && element.querySelector("time").getAttribute("datetime") === utc) return;
+  const time = document.createElement("time");
+  time.setAttribute("datetime", utc);
+  element.replaceChildren(time);
+  showLocalTimes(element);
+}
+
+// Tables: each in its own scroll box, so a phone scrolls the table, never the page; a box that
+// scrolls is focusable (keyboard users scroll it with the arrow keys) and named after its table.
+function boxTables() {
+  for (const table of document.querySelectorAll("main table")) {
+    if (table.parentElement.classList.contains("table-scroll")) continue;
+    const box = document.createElement("div");
+    box.className = "table-scroll";
+    box.setAttribute("role", "region");
+    const before = table.previousElementSibling;
+    const named = table.caption || (before && /^H[1-6]$/.test(before.tagName) ? before : null);
+    box.setAttribute("aria-label", named ? named.textContent.trim() : (table.id || "table").replace(/-/g, " "));
+    table.before(box);
+    box.append(table);
+  }
+  focusScrollingBoxes();
+}
+
+function focusScrollingBoxes() {
+  for (const box of document.querySelectorAll(".table-scroll")) {
+    if (box.scrollWidth > box.clientWidth) box.tabIndex = 0;
+    else box.removeAttribute("tabindex");
+  }
+}
+
 function render(progress) {
   const state = document.getElementById("campaign-state");
   if (state) { state.textContent = progress.state; state.className = "state state-" + progress.state; }
@@ -72,7 +127,7 @@ function render(progress) {
   setText("campaign-succeeded", number.format(progress.reports.succeeded));
   setText("campaign-failed", number.format(progress.reports.failed));
   setText("campaign-rolled-back", number.format(progress.reports.rolled_back));
-  setText("campaign-finished", progress.finished_at || "—");
+  setTime("campaign-finished", progress.finished_at);
   const halt = document.getElementById("halt-reason");
   if (halt) {
     halt.hidden = !progress.halt_reason;
@@ -134,6 +189,9 @@ function setupControls() {
 }
 
 document.addEventListener("DOMContentLoaded", () => {
+  boxTables();
+  window.addEventListener("resize", focusScrollingBoxes);
+  showLocalTimes(document);
   showWho();
   setupSignin();
   setupLive();
