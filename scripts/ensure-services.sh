@@ -38,4 +38,17 @@ if [ ! -x /usr/bin/chromium ]; then
   apt_install chromium || echo "ensure-services: could not install chromium"
 fi
 [ -x /usr/bin/chromium ] && echo "ensure-services: chromium at /usr/bin/chromium" || echo "ensure-services: chromium NOT available"
+
+# axe-core for the browser tests' accessibility check (test-only, MPL-2.0, never shipped): fetched at
+# the pinned version from the npm registry into .cache/ (kept out of git); the test skips when absent.
+AXE_VERSION=4.14.1
+axe_dir=.cache/axe-core-$AXE_VERSION
+if [ ! -f "$axe_dir/axe.min.js" ] && command -v npm >/dev/null; then
+  tmp=$(mktemp -d)
+  if (cd "$tmp" && npm pack -q "axe-core@$AXE_VERSION" >/dev/null 2>&1) && tar -xzf "$tmp"/axe-core-*.tgz -C "$tmp"; then
+    mkdir -p "$axe_dir" && cp "$tmp/package/axe.min.js" "$tmp/package/LICENSE" "$axe_dir/"
+  fi
+  rm -rf "$tmp"
+fi
+[ -f "$axe_dir/axe.min.js" ] && echo "ensure-services: axe-core $AXE_VERSION at $axe_dir" || echo "ensure-services: axe-core NOT available"
 exit 0

@@ -1,8 +1,9 @@
 """Issue 15 item 6 (everywhere) in Chromium: error pages, favicon, the phone width (390 px) and a
 desktop (1,440 px), keyboard access and an axe-core accessibility check on every page.
 
-axe-core (MPL-2.0, file-level weak copyleft) is vendored unmodified as ``tests/web/vendor/axe.min.js``
-with its licence beside it: a test-only asset, never shipped in the package nor served by the app.
+axe-core (MPL-2.0, a test-only asset, never shipped in the package nor served by the app) is fetched
+at a pinned version into ``.cache/`` by ``scripts/ensure-services.sh`` (``make test`` runs it); the
+accessibility test skips with a reason when it is absent.
 It is injected into a browser context that bypasses the page's Content-Security-Policy (the app
 only allows its own scripts), so the pages under test are the pages users get.
 """
@@ -10,6 +11,7 @@ only allows its own scripts), so the pages under test are the pages users get.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,7 +23,7 @@ from web.conftest import SCREENSHOTS, Server
 
 pytestmark = pytest.mark.browser
 
-AXE = Path(__file__).parent / "vendor" / "axe.min.js"
+AXE = Path(__file__).parents[2] / ".cache" / "axe-core-4.14.1" / "axe.min.js"
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1440, "height": 900}
 #: axe impacts that fail the test (minor and moderate findings are printed, not fatal).
@@ -111,7 +113,7 @@ def test_every_page_at_phone_and_desktop_width(checked: Any, server: Server) -> 
         if boxes:
             problems[f"{name}: tables outside a scroll box"] = boxes
         checked.screenshot(path=str(SCREENSHOTS / f"{name}-390.png"), full_page=True)
-        fatal = [v for v in _axe_violations(checked) if v["impact"] in FATAL]
+        fatal = [v for v in _axe_violations(checked) if v["impact"] in FATAL] if AXE.exists() else []
         if fatal:
             problems[f"{name}: axe"] = fatal
         checked.set_viewport_size(DESKTOP)
@@ -120,6 +122,11 @@ def test_every_page_at_phone_and_desktop_width(checked: Any, server: Server) -> 
             problems[f"{name}: scrolls sideways at 1440 px"] = _sideways(checked)
         checked.screenshot(path=str(SCREENSHOTS / f"{name}-1440.png"), full_page=True)
     assert not problems, json.dumps(problems, indent=1)
+    if not AXE.exists():
+        if os.environ.get("EVPLATFORM_REQUIRE_SERVICES") == "1":
+            pytest.fail(f"axe-core missing at {AXE} (scripts/ensure-services.sh fetches it)")
+        pytest.skip(f"layout checked; accessibility not checked: axe-core missing at {AXE} "
+                    "(scripts/ensure-services.sh fetches it)")
 
 
 def test_keyboard_reaches_the_skip_link_and_every_nav_link(page: Any, server: Server) -> None:
