@@ -79,6 +79,9 @@ def test_director_metadata_names_the_vehicle_target(world: World) -> None:
 def test_not_a_metadata_file_is_404(world: World) -> None:
     assert error_of(world.client.get("/uptane/image/keys.json"))[0] == 404
     assert error_of(world.client.get("/uptane/image/0.root.json"))[0] == 404
+    # Issue 14 item 20: a trailing newline must not slip past a "$"-anchored pattern.
+    assert error_of(world.client.get("/uptane/image/root.json%0a"))[0] == 404
+    assert error_of(world.client.get(f"/uptane/director/{VIN}%0a/root.json"))[0] in (404, 422)
 
 
 def test_image_by_hash_with_range(world: World) -> None:

@@ -26,7 +26,7 @@ from evplatform.workspace import Market, Trim, Workspace
 
 logger = logging.getLogger(__name__)
 
-VIN_RE = re.compile(r"^[A-HJ-NPR-Z0-9]{17}$")  # ISO 3779: 17 characters, never I, O or Q
+VIN_RE = re.compile(r"[A-HJ-NPR-Z0-9]{17}")  # ISO 3779: 17 characters, never I, O or Q
 
 
 class CsvRowError(SourceError, FleetError):
@@ -49,7 +49,7 @@ class VehicleSpec:
 
 
 def check_vin(vin: str) -> str:
-    if not VIN_RE.match(vin):
+    if not isinstance(vin, str) or not VIN_RE.fullmatch(vin):  # fullmatch: "$" lets a trailing "\n" through
         raise FleetError(f"VIN {vin!r} is not 17 characters of A–Z/0–9 without I, O, Q (ISO 3779)")
     return vin
 

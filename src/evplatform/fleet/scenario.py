@@ -46,7 +46,7 @@ DEFAULT_FLEET_SIZE = 10_000
 DEFAULT_WINDOW = ("01:00", "05:00")
 #: Shares may be written with rounded decimals; beyond this the file is wrong, not rounded.
 SHARE_TOLERANCE = 1e-6
-WMI_RE = re.compile(r"^[A-HJ-NPR-Z0-9]{3}$")
+WMI_RE = re.compile(r"^[A-HJ-NPR-Z0-9]{3}\Z")
 TOP_KEYS = ("description", "fleet_size", "vin_prefix", "seed", "start", "window", "market_shares", "releases",
             "failures")
 RELEASE_KEYS = ("component", "version", "crash_cohort", "crash_rate")

@@ -40,8 +40,8 @@ HEADLINES: dict[str, tuple[str, ...]] = {
     "vehicle_margin": ("vehicle_margin", "auto_gross_margin_ex_credits"),
     "asp": ("asp",),
 }
-QUARTER = re.compile(r"^(\d{4})Q([1-4])$")
-PERIOD = re.compile(r"^(\d{4})Q[1-4]$|^FY\d{4}$|^[1-9]M\d{4}$")
+QUARTER = re.compile(r"^(\d{4})Q([1-4])\Z")
+PERIOD = re.compile(r"^(\d{4})Q[1-4]\Z|^FY\d{4}\Z|^[1-9]M\d{4}\Z")
 MONEY_SCALE = {"bn": 1e9, "m": 1e6, "k": 1e3}
 
 

@@ -27,7 +27,7 @@ from evplatform.workspace.sources import read_csv
 RISKS_FILE = "risks.csv"
 COLUMNS = ("id", "title", "likelihood", "impact", "owner", "mitigation", "features", "markets", "releases")
 LEVELS = (1, 2, 3, 4, 5)
-RELEASE = re.compile(r"^(?P<component>[A-Za-z0-9._-]+)(@(?P<version>[0-9A-Za-z.+-]+))?$")
+RELEASE = re.compile(r"^(?P<component>[A-Za-z0-9._-]+)(@(?P<version>[0-9A-Za-z.+-]+))?\Z")
 
 
 def rating(score: int) -> str:

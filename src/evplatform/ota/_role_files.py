@@ -19,9 +19,9 @@ from evplatform.errors import OtaError
 from evplatform.ota.metadata_common import read_metadata, write_atomic
 
 _SERIALIZER = JSONSerializer(compact=True)
-_VERSIONED = re.compile(r"^(\d+)\.root\.json$")
-_ROLE_NAME = re.compile(r"^(root|targets|snapshot|timestamp)$")
-_DELEGATED_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")  # client/delegations.ROLE_NAME
+_VERSIONED = re.compile(r"^(\d+)\.root\.json\Z")
+_ROLE_NAME = re.compile(r"^(root|targets|snapshot|timestamp)\Z")
+_DELEGATED_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}\Z")  # client/delegations.ROLE_NAME
 
 
 def serialize(metadata: Metadata[Any]) -> bytes:

@@ -35,7 +35,7 @@ from evplatform.ota.manifests import ManifestResult
 from evplatform.ota.metadata_common import Clock
 from evplatform.ota.storage import DirectoryImageStore
 
-_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+_SHA256 = re.compile(r"[0-9a-f]{64}")
 
 PublicKeyLike = SSlibKey | Mapping[str, Any] | str
 
@@ -84,7 +84,7 @@ class OtaService:
 
     def image_path(self, sha256: str) -> Path:
         """Where the image with this sha256 lies; OtaError if the hash is malformed or unknown."""
-        if not isinstance(sha256, str) or not _SHA256.match(sha256):
+        if not isinstance(sha256, str) or not _SHA256.fullmatch(sha256):
             raise OtaError(f"{sha256!r} is not a sha256 hex digest (64 lowercase hex digits)")
         path = self.image_store.path(sha256)
         if not path.is_file():

@@ -42,10 +42,10 @@ _GROUP_WORDS = {
     "or": GroupKind.OR,
     "alternative": GroupKind.ALTERNATIVE,
 }
-_CARDINALITY = re.compile(r"^(?:cardinality\s*)?\[\s*(\d+)\s*(?:\.\.\s*(\d+|\*)\s*)?\]$")
+_CARDINALITY = re.compile(r"^(?:cardinality\s*)?\[\s*(\d+)\s*(?:\.\.\s*(\d+|\*)\s*)?\]\Z")
 _TYPES = ("Boolean", "Integer", "Real", "String")
 _NAME = re.compile(r'"((?:[^"\\]|\\.)*)"|([^\s{}"\[\]]+)')
-_NUMBER = re.compile(r"^-?\d+(?:\.\d*)?(?:[eE][+-]?\d+)?$|^-?\.\d+(?:[eE][+-]?\d+)?$")
+_NUMBER = re.compile(r"^-?\d+(?:\.\d*)?(?:[eE][+-]?\d+)?\Z|^-?\.\d+(?:[eE][+-]?\d+)?\Z")
 _ARITHMETIC = re.compile(r"[<>]|==|\+|\*|/|\bsum\(|\bavg\(|\blen\(")
 
 

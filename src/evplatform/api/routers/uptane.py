@@ -28,7 +28,7 @@ from evplatform.errors import OtaError
 
 router = APIRouter(prefix="/uptane", tags=["uptane"])
 # a top-level role or an Image repository delegated role (ota/client/delegations.ROLE_NAME)
-METADATA_FILE = re.compile(r"^(?:(?P<version>[1-9][0-9]{0,9})\.)?(?P<role>[a-z0-9][a-z0-9-]{0,62})\.json$")
+METADATA_FILE = re.compile(r"(?:(?P<version>[1-9][0-9]{0,9})\.)?(?P<role>[a-z0-9][a-z0-9-]{0,62})\.json")
 JSON = "application/json"
 #: OpenAPI description of the byte-for-byte routes (no response model: the bytes are the signed document).
 SIGNED_METADATA: dict[int | str, dict[str, Any]] = {200: {
@@ -42,7 +42,7 @@ IMAGE_FILE: dict[int | str, dict[str, Any]] = {200: {
 
 
 def _role_version(file: str) -> tuple[str, int | None]:
-    found = METADATA_FILE.match(file)
+    found = METADATA_FILE.fullmatch(file)  # fullmatch: "$" lets "root.json\n" through
     if found is None:
         raise NotFound(f"{file!r} is not a metadata file (<role>.json or <version>.<role>.json)")
     version = found.group("version")

@@ -48,7 +48,7 @@ from evplatform.ota.client.errors import EndlessDataError, MalformedMetadataErro
 logger = logging.getLogger(__name__)
 
 MAX_DELEGATED_ROLES = 32  # roles loaded per image, as python-tuf's ngclient bounds it
-ROLE_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+ROLE_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}\Z")
 TOP_LEVEL_ROLES = frozenset({"root", "targets", "snapshot", "timestamp"})
 
 Loader = Callable[[str, str], Targets]

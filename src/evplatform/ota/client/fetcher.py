@@ -149,7 +149,7 @@ class OtaServer(Protocol):
     def image_path(self, sha256: str) -> Path: ...
 
 
-_METADATA_FILE = re.compile(r"^(?:(\d+)\.)?([a-z][a-z0-9_-]*)\.json$")
+_METADATA_FILE = re.compile(r"^(?:(\d+)\.)?([a-z][a-z0-9_-]*)\.json\Z")
 
 
 class ServiceFetcher(Fetcher):
