@@ -149,7 +149,8 @@ def score(counts: Counter[str]) -> str:
 
 
 def table(result: dict[str, Any]) -> str:
-    lines = ["| module | mutants | killed | survived | no tests | not run | score |", "|---|---:|---:|---:|---:|---:|---:|"]
+    lines = ["| module | mutants | killed | survived | no tests | not run | score |",
+             "|---|---:|---:|---:|---:|---:|---:|"]
     everything: Counter[str] = Counter()
     for stem, counts in result["rows"].items():
         everything.update(counts)
@@ -192,7 +193,7 @@ def main() -> int:
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(json.dumps({
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
         "load": f"{load_before} → {loadavg()}",
         "seconds": round(time.perf_counter() - started, 1),
         "command": " ".join(["benchmarks/mutation.py", *sys.argv[1:]]),

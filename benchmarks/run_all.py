@@ -19,10 +19,7 @@ LONG = {"mutation"}
 
 def main(names: list[str]) -> int:
     scripts = sorted(p for p in HERE.glob("*.py") if p.name != "run_all.py" and not p.name.startswith("_"))
-    if names:
-        scripts = [p for p in scripts if p.stem in names]
-    else:
-        scripts = [p for p in scripts if p.stem not in LONG]
+    scripts = [p for p in scripts if p.stem in names] if names else [p for p in scripts if p.stem not in LONG]
     failed = []
     for script in scripts:
         print(f"\n=== {script.stem} ===", flush=True)

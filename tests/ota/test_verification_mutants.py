@@ -7,11 +7,28 @@ fault at a time; each test here fails on at least one mutant that every other te
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
+import pytest
+from tuf.api.metadata import Targets
+
+from evplatform.ota.client.errors import (
+    ClientError,
+    EndlessDataError,
+    ExpiredMetadataError,
+    MalformedMetadataError,
+    MixAndMatchError,
+    RollbackError,
+    RootRotationError,
+    ThresholdError,
+    VerificationError,
+)
 from evplatform.ota.client.state import ClientState
-from evplatform.ota.client.trusted_set import RepositoryVersions
+from evplatform.ota.client.trusted_set import Limits, RepositoryVersions, TrustedRepository, VerifiedTargets
+from ota.uptane_world import NOW, TARGET_NAME, Delegated, RootSpec, World
 
 
 def test_rollback_versions_survive_a_save_and_load(tmp_path: Path) -> None:
@@ -39,3 +56,199 @@ def test_versions_absent_from_an_old_state_file_read_as_nothing_trusted() -> Non
     assert RepositoryVersions.from_json({}) == RepositoryVersions(0, 0, 0, {})
     assert RepositoryVersions.from_json({"snapshot": "5", "snapshot_meta": {"t.json": "2"}}) == RepositoryVersions(
         0, 5, 0, {"t.json": 2})
+
+
+# -- TrustedRepository on its own (the rule checker, no I/O) ------------------------------------------
+def _trusted(world: World, previous: RepositoryVersions | None = None) -> tuple[TrustedRepository, dict[str, bytes]]:
+    files = dict(world.publish().files)
+    return TrustedRepository("Image repository", files["image/1.root.json"], NOW, previous), files
+
+
+def _up_to_snapshot(world: World) -> tuple[TrustedRepository, dict[str, bytes]]:
+    trusted, files = _trusted(world)
+    trusted.update_timestamp(files["image/timestamp.json"])
+    trusted.update_snapshot(files["image/snapshot.json"])
+    return trusted, files
+
+
+def test_update_targets_loads_the_top_level_targets_signed_by_the_root() -> None:
+    """Issue 14: ``update_targets`` (the TUF order root → timestamp → snapshot → targets) had no test."""
+    trusted, files = _up_to_snapshot(World())
+    targets = trusted.update_targets(files["image/targets.json"])
+    assert trusted.targets is targets
+    assert list(targets.targets) == [TARGET_NAME]
+    assert trusted.targets_bytes() == files["image/targets.json"]
+
+
+def test_targets_longer_than_snapshot_lists_are_endless_data() -> None:
+    """Issue 14: bytes beyond the length snapshot lists are refused before parsing, naming both sizes.
+
+    The fetcher never reads past that length, so only a direct call reaches this second guard.
+    """
+    world = World()
+    world.image.snapshot_hashes = True  # snapshot lists the length of targets.json
+    trusted, files = _up_to_snapshot(world)
+    data = files["image/targets.json"]
+    with pytest.raises(EndlessDataError) as raised:
+        trusted.update_targets(data + b" ")
+    assert str(raised.value) == (f"Image repository targets.json: {len(data) + 1} bytes, "
+                                 f"more than the {len(data)} allowed")
+
+
+def test_the_snapshot_length_timestamp_lists_bounds_the_read() -> None:
+    """Issue 14: snapshot is read up to the length timestamp lists (the cap only when none is listed)."""
+    world = World()
+    trusted, files = _trusted(world)
+    trusted.update_timestamp(files["image/timestamp.json"])
+    assert trusted.snapshot_max_length() == len(files["image/snapshot.json"])
+    world.image.hooks["timestamp"] = lambda signed: signed["meta"]["snapshot.json"].pop("length")
+    trusted, files = _trusted(world)
+    trusted.update_timestamp(files["image/timestamp.json"])
+    assert trusted.snapshot_max_length() == Limits().snapshot
+
+
+def test_the_versions_to_remember_are_the_ones_just_verified() -> None:
+    """Issue 14: after a check, the next check's floor is this check's versions, not the old ones."""
+    world = World()
+    world.image.versions = {"targets": 3, "snapshot": 4, "timestamp": 5}
+    trusted, files = _trusted(world, RepositoryVersions(1, 1, 1, {"targets.json": 1}))
+    trusted.update_timestamp(files["image/timestamp.json"])
+    trusted.update_snapshot(files["image/snapshot.json"])
+    trusted.update_targets(files["image/targets.json"])
+    assert trusted.versions() == RepositoryVersions(5, 4, 3, {"targets.json": 3})
+
+
+def test_the_cache_of_verified_targets_stays_bounded_dropping_the_oldest() -> None:
+    """Issue 14: the cache holds at most ``size`` entries; a new one evicts the oldest, not itself."""
+    cache = VerifiedTargets(size=2)
+    entries = [Targets(version=v) for v in (1, 2, 3)]
+    for key, targets in zip(("a", "b", "c"), entries, strict=True):
+        cache.put((key,), targets)
+    assert [cache.get((key,)) for key in ("a", "b", "c")] == [None, entries[1], entries[2]]
+
+
+def test_cached_targets_are_still_matched_against_the_snapshot_that_lists_them() -> None:
+    """Issue 14: identical targets bytes skip the signature check, never the parent's version check."""
+    world = World()
+    cache = VerifiedTargets()
+    first, files = _up_to_snapshot(world)
+    first.cache = cache
+    first.update_targets(files["image/targets.json"])
+    world.image.snapshot_targets_version = 2  # the same targets bytes, now listed as version 2
+    world.image.versions["snapshot"] = 2
+    world.image.versions["timestamp"] = 2
+    second, files = _up_to_snapshot(world)
+    second.cache = cache
+    with pytest.raises(MixAndMatchError) as raised:
+        second.update_targets(files["image/targets.json"])
+    assert str(raised.value) == "Image repository targets.json: version 1, the parent lists version 2"
+
+
+# Each failure names the file, the versions or sizes involved, exactly: the message is what the vehicle
+# reports to the Director as the attack it detected (``attacks_detected``), so "None" or a wrong file
+# would mislead the fleet operator. Cases: (id, world edit, what the vehicle does, error, message).
+Step = Callable[[TrustedRepository, dict[str, bytes]], object]
+
+
+def _root_v2(**spec: object) -> Callable[[World], None]:
+    def edit(world: World) -> None:
+        world.image.add_root(RootSpec(keys=dict(world.image.keys, root=[6]), **spec))  # type: ignore[arg-type]
+    return edit
+
+
+def _timestamp_meta(**changes: object) -> Callable[[World], None]:
+    def edit(world: World) -> None:
+        world.image.hooks["timestamp"] = lambda signed: signed["meta"]["snapshot.json"].update(changes)
+    return edit
+
+
+def _through(step: str) -> Step:
+    """Load the files in order up to (and including) ``step``."""
+    def run(trusted: TrustedRepository, files: dict[str, bytes]) -> object:
+        for name in ("timestamp", "snapshot", "targets")[: ("timestamp", "snapshot", "targets").index(step) + 1]:
+            getattr(trusted, f"update_{name}")(files[f"image/{name}.json"])
+        return None
+    return run
+
+
+def _delegated(role: str, delegator: str = "targets") -> Step:
+    def run(trusted: TrustedRepository, files: dict[str, bytes]) -> object:
+        _through("targets")(trusted, files)
+        return trusted.update_delegated_targets(files.get(f"image/{role}.json", b"{}"), role, delegator)
+    return run
+
+
+def _two_delegations(world: World, keep: str | None) -> None:
+    """Roles a and b, both in snapshot; top-level targets delegates ``keep`` only (None: none at all)."""
+    for name in ("a", "b"):
+        world.image.delegations[name] = Delegated(keys=[7], targets={})
+
+    def edit(signed: dict[str, Any]) -> None:
+        if keep is None:
+            del signed["delegations"]
+        else:
+            signed["delegations"]["roles"] = [r for r in signed["delegations"]["roles"] if r["name"] == keep]
+    world.image.hooks["targets"] = edit
+
+
+EXPIRED = NOW - timedelta(days=1)
+CASES: list[tuple[str, Callable[[World], None], Step, type[ClientError], str]] = [
+    ("root-stated-version", _root_v2(sign_with=[0, 6], stated_version=3),
+     lambda t, f: t.update_root(f["image/2.root.json"]), RootRotationError,
+     "Image repository 2.root.json: states version 3, expected 2"),
+    ("root-not-json", lambda w: None, lambda t, f: t.update_root(b"{"), MalformedMetadataError,
+     "Image repository 2.root.json: not JSON: Expecting property name enclosed in double quotes: "
+     "line 1 column 2 (char 1)"),
+    ("root-without-old-keys", _root_v2(sign_with=[6]), lambda t, f: t.update_root(f["image/2.root.json"]),
+     ThresholdError, "Image repository 2.root.json (keys of root 1): 0 valid signature(s), threshold 1"),
+    ("root-without-own-keys", _root_v2(sign_with=[0]), lambda t, f: t.update_root(f["image/2.root.json"]),
+     ThresholdError, "Image repository 2.root.json (its own keys): 0 valid signature(s), threshold 1"),
+    ("snapshot-length", _timestamp_meta(length=1), _through("snapshot"), EndlessDataError, "{snapshot}"),
+    ("snapshot-hash", _timestamp_meta(hashes={"sha256": "0" * 64}), _through("snapshot"), MixAndMatchError,
+     "Image repository snapshot.json: sha256 differs from the one its parent lists"),
+    ("snapshot-hash-algorithm", _timestamp_meta(hashes={"md5": "0" * 32}), _through("snapshot"), MixAndMatchError,
+     "Image repository snapshot.json: unsupported hash algorithm 'md5'"),
+    ("snapshot-version", _timestamp_meta(version=2), _through("snapshot"), MixAndMatchError,
+     "Image repository snapshot.json: version 1, the parent lists version 2"),
+    ("snapshot-signature", lambda w: w.image.sign_with.update(snapshot=[3]), _through("snapshot"), ThresholdError,
+     "Image repository snapshot.json: 0 valid signature(s), threshold 1"),
+    ("targets-version", lambda w: setattr(w.image, "snapshot_targets_version", 2), _through("targets"),
+     MixAndMatchError, "Image repository targets.json: version 1, the parent lists version 2"),
+    ("targets-signature", lambda w: w.image.sign_with.update(targets=[2]), _through("targets"), ThresholdError,
+     "Image repository targets.json: 0 valid signature(s), threshold 1"),
+    ("targets-expired", lambda w: w.image.expired.add("targets"), _through("targets"), ExpiredMetadataError,
+     f"Image repository targets.json: version 1 expired {EXPIRED.replace(microsecond=0)}"),
+    ("targets-not-in-snapshot", lambda w: None, _delegated("c"), MixAndMatchError,
+     "Image repository c.json: not listed in snapshot version 1"),
+    ("not-delegated-by-its-parent", lambda w: _two_delegations(w, "a"), _delegated("b"), VerificationError,
+     "Image repository: targets does not delegate to b"),
+    ("parent-delegates-nothing", lambda w: _two_delegations(w, None), _delegated("b"), VerificationError,
+     "Image repository: targets does not delegate to b"),
+    ("role-not-loaded", lambda w: None, lambda t, f: t.delegated("a"), VerificationError,
+     "Image repository: a not loaded yet"),
+]
+
+
+@pytest.mark.parametrize(("edit", "step", "error", "message"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_each_refusal_names_the_file_and_what_differs(
+    edit: Callable[[World], None], step: Step, error: type[ClientError], message: str
+) -> None:
+    """Issue 14: the exact message of each refusal (mutants replacing it with None or a wrong file survived)."""
+    world = World()
+    edit(world)
+    trusted, files = _trusted(world)
+    with pytest.raises(error) as raised:
+        step(trusted, files)
+    assert type(raised.value) is error
+    assert str(raised.value) == message.format(snapshot=f"Image repository snapshot.json: "
+                                                        f"{len(files['image/snapshot.json'])} bytes, more than "
+                                                        f"the 1 allowed")
+
+
+def test_a_rollback_below_trusted_versions_names_both_versions() -> None:
+    """Issue 14: the rollback refusal says which version came and which one is trusted."""
+    trusted, files = _trusted(World(), RepositoryVersions(timestamp=1, snapshot=1, targets=2))
+    _through("snapshot")(trusted, files)
+    with pytest.raises(RollbackError) as raised:
+        trusted.update_targets(files["image/targets.json"])
+    assert str(raised.value) == "Image repository targets.json: version 1 is older than trusted 2"
