@@ -15,6 +15,7 @@ short still reports the modules that matter most. It takes long (~1 mutant/s on 
     make mutation                                              # every module, 2 workers
     .venv/bin/python benchmarks/mutation.py trusted_set matching   # a subset (module stems)
     .venv/bin/python benchmarks/mutation.py --report               # only the table of the last results
+    .venv/bin/python benchmarks/mutation.py --survivors-again      # after adding tests: rerun the survivors
 
 Prints a Markdown table (per module and for the verification code) and the surviving mutants;
 writes ``benchmarks/results/mutation.json`` with each survivor's diff (``mutmut show``).
@@ -101,14 +102,17 @@ def mutmut(args: list[str], log: Any) -> int:
                            stderr=subprocess.STDOUT)
 
 
-def run(stems: list[str], workers: int) -> None:
-    """Run the mutants of each module that have no result yet (all of them on the first run)."""
+def run(stems: list[str], workers: int, again: bool) -> None:
+    """Run the mutants of each module that have no result yet (all of them on the first run).
+
+    ``again``: also the survivors and those without tests (after adding tests, to see them killed).
+    """
     MUTANTS.mkdir(exist_ok=True)
     with LOG.open("a", encoding="utf-8") as log:
         for stem in stems:
             module = MODULES[stem]
             codes = exit_codes(module)
-            pending = [name for name, code in codes.items() if code is None]
+            pending = [name for name, code in codes.items() if code is None or (again and code not in KILLED)]
             if codes and not pending:
                 print(f"{stem}: all {len(codes)} mutants have a result", flush=True)
                 continue
@@ -175,6 +179,8 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2, help="mutmut --max-children (default 2)")
     parser.add_argument("--fresh", action="store_true", help="forget earlier results (delete mutants/)")
     parser.add_argument("--report", action="store_true", help="only print the table of the results so far")
+    parser.add_argument("--survivors-again", action="store_true",
+                        help="run the surviving mutants (and those without tests) again, e.g. after adding tests")
     args = parser.parse_args()
     stems = args.modules or list(MODULES)
     unknown = sorted(set(stems) - set(MODULES))
@@ -184,7 +190,7 @@ def main() -> int:
     if args.fresh and MUTANTS.exists():
         shutil.rmtree(MUTANTS)
     if not args.report:
-        run(stems, args.workers)
+        run(stems, args.workers, args.survivors_again)
     result = summary(stems, with_diffs=True)
     text = table(result)
     print(text)

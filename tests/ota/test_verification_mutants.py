@@ -7,25 +7,42 @@ fault at a time; each test here fails on at least one mutant that every other te
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from tuf.api.metadata import Targets
+from tuf.api.metadata import Delegations, MetaFile, TargetFile, Targets, Timestamp
 
+from evplatform.ota.assignment import Assignment, DeltaOffer
 from evplatform.ota.client.errors import (
     ClientError,
+    DirectorDelegationError,
+    DuplicateEcuTargetError,
+    EcuMismatchError,
     EndlessDataError,
     ExpiredMetadataError,
+    HardwareMismatchError,
+    ImageVerificationError,
     MalformedMetadataError,
     MixAndMatchError,
     RollbackError,
     RootRotationError,
+    TargetMismatchError,
     ThresholdError,
+    VehicleMismatchError,
     VerificationError,
 )
+from evplatform.ota.client.matching import (
+    check_image,
+    check_release_counter,
+    check_vehicle,
+    director_assignments,
+    match_image_target,
+)
+from evplatform.ota.client.secure_time import corrected, signed_time
 from evplatform.ota.client.state import ClientState
 from evplatform.ota.client.trusted_set import Limits, RepositoryVersions, TrustedRepository, VerifiedTargets
 from ota.uptane_world import NOW, TARGET_NAME, Delegated, RootSpec, World
@@ -252,3 +269,159 @@ def test_a_rollback_below_trusted_versions_names_both_versions() -> None:
     with pytest.raises(RollbackError) as raised:
         trusted.update_targets(files["image/targets.json"])
     assert str(raised.value) == "Image repository targets.json: version 1 is older than trusted 2"
+
+
+# -- matching.py: the rules between the two repositories and the vehicle ------------------------------
+IMAGE = b"firmware 1.0 " * 40
+
+
+def _director_targets(*targets: tuple[str, dict[str, Any]], vin: object = "VIN1", **extra: Any) -> Targets:
+    """Director targets metadata whose targets carry ``custom`` (the image is always IMAGE)."""
+    files = {path: TargetFile.from_data(path, IMAGE, ["sha256"]) for path, _ in targets}
+    for path, custom in targets:
+        files[path].unrecognized_fields["custom"] = custom
+    custom_vin = {} if vin is None else {"custom": {"vin": vin}}
+    return Targets(targets=files, unrecognized_fields=custom_vin, **extra)
+
+
+def _ecu(serial: str = "ecu-1", hardware: str = "hw-1", counter: object = 3, **more: Any) -> dict[str, Any]:
+    return {"ecu_serial": serial, "hardware_id": hardware, "release_counter": counter, **more}
+
+
+def _assignment(**changes: Any) -> Assignment:
+    fields: dict[str, Any] = {"ecu_serial": "ecu-1", "hardware_id": "hw-1", "filepath": "fw.bin",
+                              "length": len(IMAGE), "hashes": {"sha256": hashlib.sha256(IMAGE).hexdigest()},
+                              "release_counter": 3, "delta": None}
+    return Assignment(**{**fields, **changes})
+
+
+def _image_target(custom: object = None, data: bytes = IMAGE) -> TargetFile:
+    target = TargetFile.from_data("fw.bin", data, ["sha256"])
+    target.unrecognized_fields["custom"] = {"hardware_id": "hw-1", "release_counter": 3} if custom is None else custom
+    return target
+
+
+ECUS = {"ecu-1": "hw-1", "ecu-2": "hw-2"}
+MATCHING: list[tuple[str, Callable[[], object], type[ClientError], str]] = [
+    ("vin-missing", lambda: check_vehicle(_director_targets(vin=None), "VIN1"), VehicleMismatchError,
+     "Director targets.json: names no vehicle (custom.vin); refusing metadata that could be replayed"),
+    ("vin-not-text", lambda: check_vehicle(_director_targets(vin=7), "VIN1", "T"), VehicleMismatchError,
+     "T: names no vehicle (custom.vin); refusing metadata that could be replayed"),
+    ("vin-other", lambda: check_vehicle(_director_targets(vin="VIN2"), "VIN1"), VehicleMismatchError,
+     "Director targets.json: signed for vehicle VIN2, this vehicle is VIN1 (replay?)"),
+    ("delegations", lambda: director_assignments(_director_targets(delegations=Delegations({}, {})), ECUS),
+     DirectorDelegationError, "Director targets metadata has delegations; Uptane 5.4.4.6 step 6 forbids them"),
+    ("custom-not-object", lambda: director_assignments(_director_targets(("a", [])), ECUS),  # type: ignore[arg-type]
+     MalformedMetadataError, "target a: 'custom' is not an object"),
+    ("serial-missing", lambda: director_assignments(_director_targets(("a", {"hardware_id": "hw-1"})), ECUS),
+     MalformedMetadataError, "Director target a: custom field ecu_serial is missing or not a string"),
+    ("serial-empty", lambda: director_assignments(_director_targets(("a", _ecu(serial=""))), ECUS),
+     MalformedMetadataError, "Director target a: custom field ecu_serial is missing or not a string"),
+    ("ecu-twice", lambda: director_assignments(_director_targets(("a", _ecu()), ("b", _ecu())), ECUS),
+     DuplicateEcuTargetError, "Director target b: ECU ecu-1 already has target a"),
+    ("ecu-unknown", lambda: director_assignments(_director_targets(("a", _ecu(serial="ecu-9"))), ECUS),
+     EcuMismatchError, "Director target a: ECU ecu-9 is not in this vehicle"),
+    ("hardware-other", lambda: director_assignments(_director_targets(("a", _ecu(hardware="hw-2"))), ECUS),
+     HardwareMismatchError, "Director target a: hardware id hw-2, ECU ecu-1 is hw-1"),
+    ("counter-negative", lambda: director_assignments(_director_targets(("a", _ecu(counter=-1))), ECUS),
+     MalformedMetadataError, "Director target a: release_counter must be a non-negative integer, got -1"),
+    ("counter-bool", lambda: director_assignments(_director_targets(("a", _ecu(counter=True))), ECUS),
+     MalformedMetadataError, "Director target a: release_counter must be a non-negative integer, got True"),
+    ("counter-text", lambda: director_assignments(_director_targets(("a", _ecu(counter="3"))), ECUS),
+     MalformedMetadataError, "Director target a: release_counter must be a non-negative integer, got '3'"),
+    ("delta-not-object", lambda: director_assignments(_director_targets(("a", _ecu(delta=[]))), ECUS),
+     MalformedMetadataError, "Director target a: 'delta' is not an object"),
+    ("delta-no-from", lambda: director_assignments(_director_targets(
+        ("a", _ecu(delta={"algorithm": "x", "sha256": "s", "length": 1}))), ECUS),
+     MalformedMetadataError, "Director target a: custom field delta_from is missing or not a string"),
+    ("delta-no-algorithm", lambda: director_assignments(_director_targets(
+        ("a", _ecu(delta_from="f", delta={"sha256": "s", "length": 1}))), ECUS),
+     MalformedMetadataError, "Director target a delta: custom field algorithm is missing or not a string"),
+    ("delta-no-sha256", lambda: director_assignments(_director_targets(
+        ("a", _ecu(delta_from="f", delta={"algorithm": "x", "length": 1}))), ECUS),
+     MalformedMetadataError, "Director target a delta: custom field sha256 is missing or not a string"),
+    ("delta-bad-length", lambda: director_assignments(_director_targets(
+        ("a", _ecu(delta_from="f", delta={"algorithm": "x", "sha256": "s", "length": -2}))), ECUS),
+     MalformedMetadataError, "Director target a delta: length must be a non-negative integer, got -2"),
+    ("image-missing", lambda: match_image_target(_assignment(), None), TargetMismatchError,
+     "target fw.bin for ECU ecu-1: the Image repository does not sign this image"),
+    ("image-length", lambda: match_image_target(_assignment(), _image_target(data=IMAGE + b"!")),
+     TargetMismatchError, f"target fw.bin for ECU ecu-1: length {len(IMAGE)} (Director) ≠ {len(IMAGE) + 1} "
+                          "(Image repository)"),
+    ("image-hashes", lambda: match_image_target(_assignment(), _image_target(data=IMAGE[::-1])),
+     TargetMismatchError, "target fw.bin for ECU ecu-1: hashes differ between the Director and the Image repository"),
+    ("image-hardware", lambda: match_image_target(_assignment(), _image_target({"release_counter": 3})),
+     TargetMismatchError, "target fw.bin for ECU ecu-1: hardware id hw-1 (Director) ≠ None (Image repository)"),
+    ("image-counter-bad", lambda: match_image_target(_assignment(), _image_target(
+        {"hardware_id": "hw-1", "release_counter": "x"})), MalformedMetadataError,
+     "Image repository target fw.bin: release_counter must be a non-negative integer, got 'x'"),
+    ("image-counter", lambda: match_image_target(_assignment(), _image_target(
+        {"hardware_id": "hw-1", "release_counter": 4})), TargetMismatchError,
+     "target fw.bin for ECU ecu-1: release counter 3 (Director) ≠ 4 (Image repository)"),
+    ("counter-lower", lambda: check_release_counter(_assignment(), 4), RollbackError,
+     "ECU ecu-1: release counter 3 is lower than the installed 4 (anti-rollback)"),
+    ("image-short", lambda: check_image(_assignment(), IMAGE[:-1], "image fw.bin"), ImageVerificationError,
+     f"image fw.bin: {len(IMAGE) - 1} bytes, the signed length is {len(IMAGE)} (truncated?)"),
+    ("image-algorithm", lambda: check_image(_assignment(hashes={"md5": "0"}), IMAGE, "image fw.bin"),
+     ImageVerificationError, "image fw.bin: unsupported hash algorithm 'md5'"),
+    ("image-hash", lambda: check_image(_assignment(), IMAGE[::-1], "image fw.bin"), ImageVerificationError,
+     "image fw.bin: sha256 differs from the signed one"),
+]
+
+
+@pytest.mark.parametrize(("call", "error", "message"), [c[1:] for c in MATCHING], ids=[c[0] for c in MATCHING])
+def test_each_matching_rule_refuses_with_its_own_message(
+    call: Callable[[], object], error: type[ClientError], message: str
+) -> None:
+    """Issue 14: every rule of matching.py, one failing input each, with the exact error and message."""
+    with pytest.raises(error) as raised:
+        call()
+    assert type(raised.value) is error
+    assert str(raised.value) == message
+
+
+def test_matching_accepts_what_both_repositories_agree_on() -> None:
+    """Issue 14: the success path reads every field (a mutant dropping one is caught here)."""
+    delta = {"algorithm": "bsdiff4", "sha256": "d" * 64, "length": 12}
+    targets = _director_targets(("fw.bin", _ecu(delta_from="f" * 64, delta=delta)), ("other", _ecu(serial="ecu-2",
+                                                                                                   hardware="hw-2")))
+    check_vehicle(targets, "VIN1")
+    assert director_assignments(targets, ECUS, only="ecu-1") == {
+        "ecu-1": _assignment(delta=DeltaOffer(from_sha256="f" * 64, algorithm="bsdiff4", sha256="d" * 64, length=12))}
+    assert set(director_assignments(targets, ECUS)) == {"ecu-1", "ecu-2"}
+    assert director_assignments(_director_targets(("a", {"ecu_serial": "ecu-1", "hardware_id": "hw-1"})),
+                                ECUS)["ecu-1"].release_counter == 0  # no counter: 0, the lowest
+    match_image_target(_assignment(), _image_target())
+    check_release_counter(_assignment(), 3)  # the same counter again is no rollback
+    check_release_counter(_assignment(), None)
+    check_image(_assignment(), IMAGE, "image fw.bin")
+
+
+# -- secure_time.py -------------------------------------------------------------------------------
+def _timestamp(custom: object) -> Timestamp:
+    timestamp = Timestamp(snapshot_meta=MetaFile(1))
+    if custom is not None:
+        timestamp.unrecognized_fields["custom"] = custom
+    return timestamp
+
+
+def test_the_directors_time_counts_only_when_it_answers_our_nonce() -> None:
+    """Issue 14: a signed time is trusted only as the answer to the nonce this vehicle sent last."""
+    answer = {"nonce": "n1", "time": "2026-06-01T12:30:00Z"}
+    assert signed_time(_timestamp(answer), "n1") == datetime(2026, 6, 1, 12, 30, tzinfo=UTC)
+    assert signed_time(_timestamp(answer), "n2") is None  # someone else's nonce (or a replay)
+    assert signed_time(_timestamp(answer), "") is None  # no nonce sent: nothing can answer it
+    assert signed_time(_timestamp({"time": "2026-06-01T12:30:00Z"}), "n1") is None
+    assert signed_time(_timestamp(["n1"]), "n1") is None
+    assert signed_time(_timestamp(None), "n1") is None
+    with pytest.raises(MalformedMetadataError) as raised:
+        signed_time(_timestamp({"nonce": "n1", "time": "2026-06-01 12:30"}), "n1")
+    assert str(raised.value) == ("Director timestamp.json: custom time '2026-06-01 12:30' is not "
+                                 "YYYY-MM-DDTHH:MM:SSZ")
+
+
+def test_the_measured_offset_only_ever_moves_the_clock_forward() -> None:
+    """Issue 14: a vehicle clock behind the Director's is moved forward; one ahead is never moved back."""
+    assert corrected(NOW, timedelta(hours=2)) == NOW + timedelta(hours=2)
+    assert corrected(NOW, timedelta(hours=-2)) == NOW
+    assert corrected(NOW, timedelta(0)) == NOW
