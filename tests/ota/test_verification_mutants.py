@@ -8,16 +8,21 @@ fault at a time; each test here fails on at least one mutant that every other te
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from tuf.api.metadata import Delegations, MetaFile, TargetFile, Targets, Timestamp
+from securesystemslib.formats import encode_canonical
+from securesystemslib.signer import CryptoSigner, SSlibKey
+from tuf.api.metadata import Delegations, Metadata, MetaFile, Role, Root, TargetFile, Targets, Timestamp
 
 from evplatform.ota.assignment import Assignment, DeltaOffer
 from evplatform.ota.client.errors import (
+    BadKeyIdError,
+    BadSignatureError,
     ClientError,
     DirectorDelegationError,
     DuplicateEcuTargetError,
@@ -25,9 +30,12 @@ from evplatform.ota.client.errors import (
     EndlessDataError,
     ExpiredMetadataError,
     HardwareMismatchError,
+    IllegalThresholdError,
     ImageVerificationError,
     MalformedMetadataError,
     MixAndMatchError,
+    NonUniqueSignaturesError,
+    RoleTypeMismatchError,
     RollbackError,
     RootRotationError,
     TargetMismatchError,
@@ -43,9 +51,10 @@ from evplatform.ota.client.matching import (
     match_image_target,
 )
 from evplatform.ota.client.secure_time import corrected, signed_time
+from evplatform.ota.client.signatures import Loaded, digest, load, verify_signatures
 from evplatform.ota.client.state import ClientState
 from evplatform.ota.client.trusted_set import Limits, RepositoryVersions, TrustedRepository, VerifiedTargets
-from ota.uptane_world import NOW, TARGET_NAME, Delegated, RootSpec, World
+from ota.uptane_world import KEYS, NOW, TARGET_NAME, Delegated, RootSpec, World, canonical, keyid
 
 
 def test_rollback_versions_survive_a_save_and_load(tmp_path: Path) -> None:
@@ -425,3 +434,133 @@ def test_the_measured_offset_only_ever_moves_the_clock_forward() -> None:
     assert corrected(NOW, timedelta(hours=2)) == NOW + timedelta(hours=2)
     assert corrected(NOW, timedelta(hours=-2)) == NOW
     assert corrected(NOW, timedelta(0)) == NOW
+
+
+# -- signatures.py: one file on its own ------------------------------------------------------------
+def _root_json() -> dict[str, Any]:
+    """A well-formed (signed) Image repository root from the World, as a JSON object to edit."""
+    parsed: dict[str, Any] = json.loads(World().publish().files["image/1.root.json"])
+    return parsed
+
+
+def _edited_root(edit: Callable[[dict[str, Any]], None]) -> bytes:
+    parsed = _root_json()
+    edit(parsed["signed"])
+    return json.dumps(parsed).encode()
+
+
+def _with_delegation(keyid: str, listed: bool) -> bytes:
+    """Targets metadata delegating to role d with key ``keyid`` (listed under that id or not)."""
+    key = KEYS[7].public_key.to_dict()
+    signed = {"_type": "targets", "spec_version": "1.0.31", "version": 1, "expires": "2030-01-01T00:00:00Z",
+              "targets": {}, "delegations": {"keys": {keyid: key} if listed else {},
+                                             "roles": [{"name": "d", "keyids": [keyid], "threshold": 1,
+                                                        "paths": ["*"], "terminating": False}]}}
+    return json.dumps({"signed": signed, "signatures": []}).encode()
+
+
+def _signatures(*keyids: str) -> bytes:
+    return json.dumps({"signed": {"_type": "root"}, "signatures": [{"keyid": k, "sig": "00"} for k in keyids]}).encode()
+
+
+GOOD_ROOT = World().publish().files["image/1.root.json"]
+LOADS: list[tuple[str, bytes, type[ClientError], str]] = [
+    ("endless", GOOD_ROOT + b" " * 10, EndlessDataError, f"R: {len(GOOD_ROOT) + 10} bytes, more than the "
+                                                           f"{len(GOOD_ROOT) + 9} allowed"),
+    ("not-json", b"{", MalformedMetadataError,
+     "R: not JSON: Expecting property name enclosed in double quotes: line 1 column 2 (char 1)"),
+    ("float", b'{"signed": {"version": 1.5}}', MalformedMetadataError,
+     "R: not JSON: number 1.5 is not an integer (canonical JSON has no floats)"),
+    ("nan", b'{"signed": {"version": NaN}}', MalformedMetadataError,
+     "R: not JSON: number NaN is not an integer (canonical JSON has no floats)"),
+    ("not-an-object", b"[]", MalformedMetadataError, "R: not TUF metadata (no 'signed' object)"),
+    ("signed-not-an-object", b'{"signed": 1, "signatures": []}', MalformedMetadataError,
+     "R: not TUF metadata (no 'signed' object)"),
+    ("signatures-missing", b'{"signed": {}}', MalformedMetadataError, "R: 'signatures' is not a list of objects"),
+    ("signatures-not-objects", b'{"signed": {}, "signatures": [1]}', MalformedMetadataError,
+     "R: 'signatures' is not a list of objects"),
+    ("type", b'{"signed": {"_type": "targets"}, "signatures": []}', RoleTypeMismatchError,
+     "R: expected root metadata, found _type 'targets'"),
+    ("type-missing", b'{"signed": {}, "signatures": []}', RoleTypeMismatchError,
+     "R: expected root metadata, found _type None"),
+    ("signed-twice", _signatures("a" * 64, "b" * 64, "a" * 64), NonUniqueSignaturesError,
+     "R: key aaaaaaaaaaaa… signed more than once"),
+    ("threshold-zero", _edited_root(lambda s: s["roles"]["timestamp"].update(threshold=0)), IllegalThresholdError,
+     "R: role timestamp has threshold 0"),
+    ("delegation-threshold-zero", _with_delegation(keyid(7), listed=True).replace(b'"threshold": 1', b'"threshold": 0'),
+     IllegalThresholdError, "R: role d has threshold 0"),
+    ("invalid", b'{"signed": {"_type": "root"}, "signatures": []}', MalformedMetadataError,
+     "R: invalid root metadata: 'version'"),
+    ("root-key-id", _edited_root(lambda s: s["keys"].update({"0" * 64: s["keys"].pop(keyid(0))})
+                                 or s["roles"]["root"].update(keyids=["0" * 64])),
+     BadKeyIdError, "R: key id 000000000000… is not the hash of its key"),
+    ("root-role-unlisted-key", _edited_root(lambda s: s["roles"]["targets"].update(keyids=["1" * 64])),
+     BadKeyIdError, "R: role targets names key 111111111111…, which is not listed"),
+    ("delegation-key-id", _with_delegation("2" * 64, listed=True), BadKeyIdError,
+     "R: key id 222222222222… is not the hash of its key"),
+    ("delegation-unlisted-key", _with_delegation(keyid(7), listed=False), BadKeyIdError,
+     f"R: role d names key {keyid(7)[:12]}…, which is not listed"),
+]
+
+
+@pytest.mark.parametrize(("data", "error", "message"), [c[1:] for c in LOADS], ids=[c[0] for c in LOADS])
+def test_each_structural_check_of_one_file_refuses_with_its_own_message(
+    data: bytes, error: type[ClientError], message: str
+) -> None:
+    """Issue 14: every check ``load`` makes before a signature is looked at, exact error and message."""
+    role = "targets" if b'"delegations"' in data else "root"
+    with pytest.raises(error) as raised:
+        load(data, role, "R", len(GOOD_ROOT) + 9)
+    assert type(raised.value) is error
+    assert str(raised.value) == message.replace("root metadata", f"{role} metadata")
+
+
+def test_a_well_formed_file_loads_with_the_payload_its_signatures_cover() -> None:
+    """Issue 14: the payload is the canonical form of ``signed``, escapes included (the slow path)."""
+    loaded = load(GOOD_ROOT, "root", "R", len(GOOD_ROOT))
+    assert loaded.payload == canonical(json.loads(GOOD_ROOT)["signed"])
+    escaped = _edited_root(lambda s: s.update(note='a "quoted" \\ line'))
+    expected = encode_canonical(json.loads(escaped)["signed"])
+    assert expected is not None
+    assert load(escaped, "root", "R", len(escaped)).payload == expected.encode()
+    assert load(_with_delegation(keyid(7), listed=True), "targets", "T", 10_000).metadata.signed.delegations
+
+
+def test_signatures_that_do_not_verify_are_told_apart_from_missing_ones() -> None:
+    """Issue 14: an authorised key's bad signature is a BadSignatureError that counts it; none is a ThresholdError."""
+    loaded = load(GOOD_ROOT, "root", "R", len(GOOD_ROOT))
+    root: Root = loaded.metadata.signed
+    verify_signatures(root.keys, root.roles["root"], loaded, "R")
+    tampered = Loaded(loaded.metadata, loaded.payload + b" ")
+    with pytest.raises(BadSignatureError) as bad:
+        verify_signatures(root.keys, root.roles["root"], tampered, "R")
+    assert str(bad.value) == "R: 0 valid signature(s), threshold 1 (1 signature(s) by authorised keys do not verify)"
+    with pytest.raises(ThresholdError) as missing:
+        verify_signatures(root.keys, root.roles["targets"], loaded, "R")
+    assert type(missing.value) is ThresholdError
+    assert str(missing.value) == "R: 0 valid signature(s), threshold 1"
+
+
+def test_keys_other_than_ed25519_are_verified_by_securesystemslib() -> None:
+    """Issue 14: the non-ed25519 path (and an unusable ed25519 key) accepts good and refuses bad signatures."""
+    signer = CryptoSigner.generate_ecdsa()
+    key = signer.public_key
+    role = Role([key.keyid], 1)
+    payload = b'{"_type":"targets"}'
+    metadata = Metadata.from_dict({"signed": {"_type": "targets", "spec_version": "1.0.31", "version": 1,
+                                              "expires": "2030-01-01T00:00:00Z", "targets": {}}, "signatures": []})
+    metadata.signatures[key.keyid] = signer.sign(payload)
+    verify_signatures({key.keyid: key}, role, Loaded(metadata, payload), "E")
+    with pytest.raises(BadSignatureError):
+        verify_signatures({key.keyid: key}, role, Loaded(metadata, payload + b" "), "E")
+    broken = SSlibKey(key.keyid, "ed25519", "ed25519", {"public": "not hex"})
+    with pytest.raises(BadSignatureError):
+        verify_signatures({key.keyid: broken}, role, Loaded(metadata, payload), "E")
+
+
+def test_only_the_listed_hash_algorithms_are_computed() -> None:
+    """Issue 14: sha256/384/512 are computed; anything else is refused by name, never guessed at."""
+    for algorithm in ("sha256", "sha384", "sha512"):
+        assert digest(algorithm, b"x") == hashlib.new(algorithm, b"x").hexdigest()
+    with pytest.raises(ValueError, match=r"^unsupported hash algorithm 'sha1'$"):
+        digest("sha1", b"x")
