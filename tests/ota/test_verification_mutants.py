@@ -238,6 +238,8 @@ CASES: list[tuple[str, Callable[[World], None], Step, type[ClientError], str]] =
      "Image repository snapshot.json: version 1, the parent lists version 2"),
     ("snapshot-signature", lambda w: w.image.sign_with.update(snapshot=[3]), _through("snapshot"), ThresholdError,
      "Image repository snapshot.json: 0 valid signature(s), threshold 1"),
+    ("timestamp-signature", lambda w: w.image.sign_with.update(timestamp=[2]), _through("timestamp"), ThresholdError,
+     "Image repository timestamp.json: 0 valid signature(s), threshold 1"),
     ("targets-version", lambda w: setattr(w.image, "snapshot_targets_version", 2), _through("targets"),
      MixAndMatchError, "Image repository targets.json: version 1, the parent lists version 2"),
     ("targets-signature", lambda w: w.image.sign_with.update(targets=[2]), _through("targets"), ThresholdError,
@@ -271,13 +273,66 @@ def test_each_refusal_names_the_file_and_what_differs(
                                                         f"the 1 allowed")
 
 
-def test_a_rollback_below_trusted_versions_names_both_versions() -> None:
-    """Issue 14: the rollback refusal says which version came and which one is trusted."""
-    trusted, files = _trusted(World(), RepositoryVersions(timestamp=1, snapshot=1, targets=2))
-    _through("snapshot")(trusted, files)
+ROLLBACKS = [
+    ("timestamp", RepositoryVersions(timestamp=2), "Image repository timestamp.json: version 1 is older than trusted 2"),
+    ("timestamp", RepositoryVersions(snapshot=2),
+     "Image repository timestamp.json: lists snapshot 1, older than trusted 2"),
+    ("snapshot", RepositoryVersions(snapshot_meta={"gone.json": 1}), "Image repository snapshot.json: no longer lists "
+                                                                      "gone.json"),
+    ("snapshot", RepositoryVersions(snapshot_meta={"targets.json": 2}),
+     "Image repository snapshot.json: lists targets.json version 1, older than trusted 2"),
+    ("targets", RepositoryVersions(targets=2), "Image repository targets.json: version 1 is older than trusted 2"),
+]
+
+
+@pytest.mark.parametrize(("step", "previous", "message"), ROLLBACKS)
+def test_a_rollback_below_trusted_versions_names_both_versions(
+    step: str, previous: RepositoryVersions, message: str
+) -> None:
+    """Issue 14: each rollback refusal says which version came and which one is trusted."""
+    trusted, files = _trusted(World(), previous)
     with pytest.raises(RollbackError) as raised:
-        trusted.update_targets(files["image/targets.json"])
-    assert str(raised.value) == "Image repository targets.json: version 1 is older than trusted 2"
+        _through(step)(trusted, files)
+    assert str(raised.value) == message
+
+
+def test_the_trust_anchor_is_checked_like_any_root_and_named_so() -> None:
+    """Issue 14: a provisioned root that is not JSON, or not signed by its own keys, is refused by name."""
+    with pytest.raises(MalformedMetadataError) as malformed:
+        TrustedRepository("Director", b"{", NOW)
+    assert str(malformed.value) == ("Director root: not JSON: Expecting property name enclosed in double quotes: "
+                                    "line 1 column 2 (char 1)")
+    world = World()
+    world.image.roots[0].sign_with = [1]
+    with pytest.raises(ThresholdError) as unsigned:
+        _trusted(world)
+    assert str(unsigned.value) == "Image repository 1.root.json: 0 valid signature(s), threshold 1"
+
+
+def test_nothing_is_trusted_before_it_is_loaded() -> None:
+    """Issue 14: asking for timestamp, snapshot or targets before they are verified is an error, not None."""
+    trusted, _ = _trusted(World())
+    for role in ("timestamp", "snapshot", "targets"):
+        with pytest.raises(VerificationError) as raised:
+            getattr(trusted, role)
+        assert str(raised.value) == f"Image repository: {role} not loaded yet"
+
+
+def test_expiry_is_judged_at_the_checks_time_not_the_machines_clock() -> None:
+    """Issue 14: ``now`` is the caller's (the vehicle's corrected clock), fixed for the whole check.
+
+    This root expires the day after the check's time and long before the machine's clock: it is valid.
+    """
+    world = World()
+    world.image.hooks["root"] = lambda signed: signed.update(expires="2026-06-02T00:00:00Z")
+    trusted, _ = _trusted(world)
+    trusted.finish_root()
+    world.image.roots[0].expired = True
+    world.image.hooks.clear()
+    trusted, _ = _trusted(world)
+    with pytest.raises(ExpiredMetadataError) as raised:
+        trusted.finish_root()
+    assert str(raised.value) == f"Image repository root version 1 expired {EXPIRED.replace(microsecond=0)}"
 
 
 # -- matching.py: the rules between the two repositories and the vehicle ------------------------------
