@@ -274,7 +274,8 @@ def test_each_refusal_names_the_file_and_what_differs(
 
 
 ROLLBACKS = [
-    ("timestamp", RepositoryVersions(timestamp=2), "Image repository timestamp.json: version 1 is older than trusted 2"),
+    ("timestamp", RepositoryVersions(timestamp=2),
+     "Image repository timestamp.json: version 1 is older than trusted 2"),
     ("timestamp", RepositoryVersions(snapshot=2),
      "Image repository timestamp.json: lists snapshot 1, older than trusted 2"),
     ("snapshot", RepositoryVersions(snapshot_meta={"gone.json": 1}), "Image repository snapshot.json: no longer lists "
