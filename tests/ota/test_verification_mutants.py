@@ -24,6 +24,7 @@ from evplatform.ota.client.errors import (
     BadKeyIdError,
     BadSignatureError,
     ClientError,
+    ClockSkewError,
     DirectorDelegationError,
     DuplicateEcuTargetError,
     EcuMismatchError,
@@ -54,7 +55,10 @@ from evplatform.ota.client.secure_time import corrected, signed_time
 from evplatform.ota.client.signatures import Loaded, digest, load, verify_signatures
 from evplatform.ota.client.state import ClientState
 from evplatform.ota.client.trusted_set import Limits, RepositoryVersions, TrustedRepository, VerifiedTargets
-from ota.uptane_world import KEYS, NOW, TARGET_NAME, Delegated, RootSpec, World, canonical, keyid
+from ota.uptane_world import KEYS, NOW, TARGET_CONTENT, TARGET_NAME, Delegated, RootSpec, World, canonical, keyid
+from ota.vehicle_support import no_fsync  # noqa: F401
+
+pytestmark = pytest.mark.usefixtures("no_fsync")  # the write order fsync protects is tested in test_client_slots
 
 
 def test_rollback_versions_survive_a_save_and_load(tmp_path: Path) -> None:
@@ -620,3 +624,31 @@ def test_only_the_listed_hash_algorithms_are_computed() -> None:
         assert digest(algorithm, b"x") == hashlib.new(algorithm, b"x").hexdigest()
     with pytest.raises(ValueError, match=r"^unsupported hash algorithm 'sha1'$"):
         digest("sha1", b"x")
+
+
+# -- primary.py and secondary.py: the vehicle's own checks -----------------------------------------
+def test_a_clock_turned_back_within_the_tolerance_is_accepted_beyond_it_refused(tmp_path: Path) -> None:
+    """Issue 14: the lower bound on time allows exactly ``clock_tolerance`` (5 minutes) of drift."""
+    moments = [NOW]
+    world = World()
+    client = world.client(tmp_path, lambda: moments[-1])
+    client.update_check()
+    moments.append(NOW - timedelta(minutes=5))  # exactly the tolerance: accepted
+    assert client.update_check().status == "up-to-date"
+    moments.append(NOW - timedelta(minutes=5, seconds=1))
+    with pytest.raises(ClockSkewError) as raised:
+        client.update_check()
+    assert str(raised.value) == ("the clock reads 2026-06-01T11:54:59Z, before the last verified check at "
+                                 "2026-06-01T12:00:00Z: refusing to judge expiry with it")
+
+
+def test_an_image_over_the_image_limit_is_not_downloaded(tmp_path: Path) -> None:
+    """Issue 14: the Director's stated length is checked against the limit before any byte is fetched."""
+    world = World()
+    client = world.client(tmp_path)
+    client.limits = Limits(image=len(TARGET_CONTENT) - 1)
+    with pytest.raises(EndlessDataError) as raised:
+        client.update_check()
+    assert str(raised.value) == f"image {TARGET_NAME}: {len(TARGET_CONTENT)} bytes, over the image limit"
+    client.limits = Limits(image=len(TARGET_CONTENT))  # exactly the limit is allowed
+    assert client.update_check().status == "installed"
