@@ -33,6 +33,7 @@ from evplatform.ota.client.errors import (
     HardwareMismatchError,
     IllegalThresholdError,
     ImageVerificationError,
+    InstallError,
     MalformedMetadataError,
     MixAndMatchError,
     NonUniqueSignaturesError,
@@ -51,11 +52,25 @@ from evplatform.ota.client.matching import (
     director_assignments,
     match_image_target,
 )
+from evplatform.ota.client.secondary import PartialVerifier
 from evplatform.ota.client.secure_time import corrected, signed_time
 from evplatform.ota.client.signatures import Loaded, digest, load, verify_signatures
 from evplatform.ota.client.state import ClientState
 from evplatform.ota.client.trusted_set import Limits, RepositoryVersions, TrustedRepository, VerifiedTargets
-from ota.uptane_world import KEYS, NOW, TARGET_CONTENT, TARGET_NAME, Delegated, RootSpec, World, canonical, keyid
+from ota.uptane_world import (
+    ECU_SERIAL,
+    HARDWARE_ID,
+    KEYS,
+    NOW,
+    TARGET_CONTENT,
+    TARGET_NAME,
+    VIN,
+    Delegated,
+    RootSpec,
+    World,
+    canonical,
+    keyid,
+)
 from ota.vehicle_support import no_fsync  # noqa: F401
 
 pytestmark = pytest.mark.usefixtures("no_fsync")  # the write order fsync protects is tested in test_client_slots
@@ -652,3 +667,70 @@ def test_an_image_over_the_image_limit_is_not_downloaded(tmp_path: Path) -> None
     assert str(raised.value) == f"image {TARGET_NAME}: {len(TARGET_CONTENT)} bytes, over the image limit"
     client.limits = Limits(image=len(TARGET_CONTENT))  # exactly the limit is allowed
     assert client.update_check().status == "installed"
+
+
+def _partial(world: World, folder: Path, serial: str = ECU_SERIAL) -> tuple[PartialVerifier, bytes]:
+    """A provisioned partial-verification Secondary and the Director targets the primary forwards."""
+    files = world.publish().files
+    verifier = PartialVerifier(serial, HARDWARE_ID, folder, vin=VIN)
+    verifier.provision(files[f"director/{VIN}/1.root.json"])
+    return verifier, files[f"director/{VIN}/targets.json"]
+
+
+def test_a_partial_verification_secondary_keeps_its_own_state(tmp_path: Path) -> None:
+    """Issue 14: its root version, its targets version and the latest time it verified at, exactly."""
+    verifier = PartialVerifier(ECU_SERIAL, HARDWARE_ID, tmp_path, vin=VIN)
+    assert verifier.root_version() == 0
+    with pytest.raises(InstallError) as unprovisioned:
+        verifier.verify(b"{}", NOW, TARGET_CONTENT, None)
+    assert str(unprovisioned.value) == f"ECU {ECU_SERIAL}: no Director root provisioned"
+    world = World()
+    world.director.versions["targets"] = 4
+    verifier, targets = _partial(world, tmp_path)
+    assert verifier.root_version() == 1
+    assignment = verifier.verify(targets, NOW, TARGET_CONTENT, None)
+    assert (assignment.ecu_serial, assignment.filepath, assignment.length) == (ECU_SERIAL, TARGET_NAME,
+                                                                               len(TARGET_CONTENT))
+    state = json.loads((tmp_path / "partial-verification.json").read_bytes())
+    assert state == {"targets_version": 4, "last_time": NOW.isoformat()}
+    verifier.verify(targets, NOW - timedelta(minutes=5), TARGET_CONTENT, None)  # within the tolerance
+    assert json.loads((tmp_path / "partial-verification.json").read_bytes())["last_time"] == NOW.isoformat()
+    with pytest.raises(ClockSkewError) as skewed:
+        verifier.verify(targets, NOW - timedelta(minutes=5, seconds=1), TARGET_CONTENT, None)
+    assert str(skewed.value) == (f"ECU {ECU_SERIAL}: the time 2026-06-01T11:54:59Z is before the last verified "
+                                 f"{NOW.isoformat()}: refusing to judge expiry with it")
+
+
+SECONDARY: list[tuple[str, Callable[[World], None], str, type[ClientError], str]] = [
+    ("signature", lambda w: w.director.sign_with.update(targets=[4]), ECU_SERIAL, ThresholdError,
+     "0 valid signature(s), threshold 1"),
+    ("expired", lambda w: w.director.expired.add("targets"), ECU_SERIAL, ExpiredMetadataError,
+     f"version 1 expired {EXPIRED.replace(microsecond=0)}"),
+    ("no-target-for-this-ecu", lambda w: None, "ecu-other", EcuMismatchError, "no target for this ECU"),
+]
+
+
+@pytest.mark.parametrize(("edit", "serial", "error", "message"), [c[1:] for c in SECONDARY],
+                         ids=[c[0] for c in SECONDARY])
+def test_a_partial_verification_secondary_names_itself_in_each_refusal(
+    edit: Callable[[World], None], serial: str, error: type[ClientError], message: str, tmp_path: Path
+) -> None:
+    """Issue 14: the Secondary's refusals, each with the ECU and the file it refused."""
+    world = World()
+    edit(world)
+    verifier, targets = _partial(world, tmp_path, serial)
+    with pytest.raises(error) as raised:
+        verifier.verify(targets, NOW, TARGET_CONTENT, None)
+    assert type(raised.value) is error
+    assert str(raised.value) == f"ECU {serial}: Director targets.json: {message}"
+
+
+def test_a_partial_verification_secondary_refuses_older_targets_by_version(tmp_path: Path) -> None:
+    """Issue 14: the rollback refusal names the version forwarded and the version trusted."""
+    world = World()
+    verifier, old = _partial(world, tmp_path)
+    world.director.versions["targets"] = 2
+    verifier.verify(world.publish().files[f"director/{VIN}/targets.json"], NOW, TARGET_CONTENT, None)
+    with pytest.raises(RollbackError) as raised:
+        verifier.verify(old, NOW, TARGET_CONTENT, None)
+    assert str(raised.value) == f"ECU {ECU_SERIAL}: Director targets.json: version 1 is older than trusted 2"
