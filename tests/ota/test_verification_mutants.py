@@ -116,6 +116,19 @@ def _up_to_snapshot(world: World) -> tuple[TrustedRepository, dict[str, bytes]]:
     return trusted, files
 
 
+def test_snapshot_shorter_than_timestamp_lists_is_mix_and_match() -> None:
+    """Issue 14: a snapshot of another length than timestamp lists is refused, naming both lengths."""
+    world = World()
+    world.image.hooks["timestamp"] = lambda signed: signed["meta"]["snapshot.json"].update(
+        length=signed["meta"]["snapshot.json"]["length"] + 5)
+    trusted, files = _trusted(world)
+    trusted.update_timestamp(files["image/timestamp.json"])
+    size = len(files["image/snapshot.json"])
+    with pytest.raises(MixAndMatchError) as raised:
+        trusted.update_snapshot(files["image/snapshot.json"])
+    assert str(raised.value) == f"Image repository snapshot.json: {size} bytes, the parent lists {size + 5}"
+
+
 def test_update_targets_loads_the_top_level_targets_signed_by_the_root() -> None:
     """Issue 14: ``update_targets`` (the TUF order root → timestamp → snapshot → targets) had no test."""
     trusted, files = _up_to_snapshot(World())
