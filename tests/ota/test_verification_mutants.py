@@ -607,6 +607,10 @@ def test_a_well_formed_file_loads_with_the_payload_its_signatures_cover() -> Non
     """Issue 14: the payload is the canonical form of ``signed``, escapes included (the slow path)."""
     loaded = load(GOOD_ROOT, "root", "R", len(GOOD_ROOT))
     assert loaded.payload == canonical(json.loads(GOOD_ROOT)["signed"])
+    unicode = json.dumps(json.loads(_edited_root(lambda s: s.update(note="Prüfstand Ω"))), ensure_ascii=False).encode()
+    assert b"\\" not in unicode  # the fast path: UTF-8 as is, never \u escapes (securesystemslib's canonical form)
+    assert load(unicode, "root", "R", len(unicode)).payload == canonical(json.loads(unicode)["signed"])
+    assert "Prüfstand Ω".encode() in load(unicode, "root", "R", len(unicode)).payload
     escaped = _edited_root(lambda s: s.update(note='a "quoted" \\ line'))
     expected = encode_canonical(json.loads(escaped)["signed"])
     assert expected is not None
