@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from securesystemslib.exceptions import UnverifiedSignatureError
 from securesystemslib.formats import encode_canonical
 from securesystemslib.signer import CryptoSigner, SSlibKey
 from tuf.api.metadata import Delegations, Metadata, MetaFile, Role, Root, TargetFile, Targets, Timestamp
@@ -751,3 +752,17 @@ def test_a_partial_verification_secondary_refuses_older_targets_by_version(tmp_p
     with pytest.raises(RollbackError) as raised:
         verifier.verify(old, NOW, TARGET_CONTENT, None)
     assert str(raised.value) == f"ECU {ECU_SERIAL}: Director targets.json: version 1 is older than trusted 2"
+
+
+def test_ed25519_signatures_are_verified_by_pynacl_without_securesystemslib(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 14: ed25519 keys take the PyNaCl path (the Director and client budgets rest on it).
+
+    The two paths give the same answers, so only this test tells a lost fast path from a working one.
+    """
+    def refuse(*_: object) -> None:
+        raise UnverifiedSignatureError("securesystemslib must not be asked for an ed25519 key")
+
+    monkeypatch.setattr(SSlibKey, "verify_signature", refuse)
+    loaded = load(GOOD_ROOT, "root", "R", len(GOOD_ROOT))
+    root: Root = loaded.metadata.signed
+    verify_signatures(root.keys, root.roles["root"], loaded, "R")
