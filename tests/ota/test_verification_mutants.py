@@ -85,7 +85,8 @@ def test_rollback_versions_survive_a_save_and_load(tmp_path: Path) -> None:
     test green: the attack tests replay within the timestamp's own rollback check.
     """
     versions = {
-        "director": RepositoryVersions(timestamp=7, snapshot=5, targets=3, snapshot_meta={"targets.json": 3}),
+        "director": RepositoryVersions(timestamp=7, snapshot=5, targets=3, snapshot_meta={"targets.json": 3},
+                                       signed_under={"timestamp": (("a1", "b2"), 2), "snapshot": (("c3",), 1)}),
         "image": RepositoryVersions(timestamp=11, snapshot=9, targets=4,
                                     snapshot_meta={"targets.json": 4, "vendor.json": 2}),
     }
@@ -174,7 +175,8 @@ def test_the_versions_to_remember_are_the_ones_just_verified() -> None:
     trusted.update_timestamp(files["image/timestamp.json"])
     trusted.update_snapshot(files["image/snapshot.json"])
     trusted.update_targets(files["image/targets.json"])
-    assert trusted.versions() == RepositoryVersions(5, 4, 3, {"targets.json": 3})
+    signed_under = {"timestamp": ((keyid(3),), 1), "snapshot": ((keyid(2),), 1)}  # the World's image keys
+    assert trusted.versions() == RepositoryVersions(5, 4, 3, {"targets.json": 3}, signed_under)
 
 
 def test_the_cache_of_verified_targets_stays_bounded_dropping_the_oldest() -> None:
@@ -710,7 +712,7 @@ def test_a_partial_verification_secondary_keeps_its_own_state(tmp_path: Path) ->
     assert (assignment.ecu_serial, assignment.filepath, assignment.length) == (ECU_SERIAL, TARGET_NAME,
                                                                                len(TARGET_CONTENT))
     state = json.loads((tmp_path / "partial-verification.json").read_bytes())
-    assert state == {"targets_version": 4, "last_time": NOW.isoformat()}
+    assert state == {"targets_version": 4, "last_time": NOW.isoformat(), "attacks_detected": ""}
     verifier.verify(targets, NOW - timedelta(minutes=5), TARGET_CONTENT, None)  # within the tolerance
     assert json.loads((tmp_path / "partial-verification.json").read_bytes())["last_time"] == NOW.isoformat()
     with pytest.raises(ClockSkewError) as skewed:
