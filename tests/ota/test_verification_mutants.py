@@ -768,3 +768,29 @@ def test_ed25519_signatures_are_verified_by_pynacl_without_securesystemslib(monk
     loaded = load(GOOD_ROOT, "root", "R", len(GOOD_ROOT))
     root: Root = loaded.metadata.signed
     verify_signatures(root.keys, root.roles["root"], loaded, "R")
+
+
+def test_a_threshold_of_zero_is_refused_whatever_else_the_file_holds() -> None:
+    """Issue 14: a root carrying a stray ``delegations`` list still has its own roles' thresholds checked,
+    and a role that is not an object is malformed metadata, not a crash."""
+    stray = _edited_root(lambda s: s.update(delegations={"roles": []}) or s["roles"]["root"].update(threshold=0))
+    with pytest.raises(IllegalThresholdError, match=r"^R: role root has threshold 0$"):
+        load(stray, "root", "R", len(stray))
+    broken = _edited_root(lambda s: s["roles"].update(root=5))
+    with pytest.raises(MalformedMetadataError):
+        load(broken, "root", "R", len(broken))
+
+
+def test_a_threshold_counts_every_authorised_key_that_signed() -> None:
+    """Issue 14: a key without a signature is skipped, not the end of the count; bad ones are all counted."""
+    loaded = load(GOOD_ROOT, "root", "R", len(GOOD_ROOT))
+    root: Root = loaded.metadata.signed
+    signer = keyid(0)
+    keys = dict(root.keys, **{keyid(6): SSlibKey.from_dict(keyid(6), KEYS[6].public_key.to_dict())})
+    verify_signatures(keys, Role([keyid(6), signer], 1), loaded, "R")  # the first key did not sign
+    metadata = Metadata.from_bytes(GOOD_ROOT)
+    metadata.sign(KEYS[6], append=True)
+    two = Loaded(metadata, loaded.payload + b" ")  # both signatures now cover other bytes
+    with pytest.raises(BadSignatureError) as raised:
+        verify_signatures(keys, Role([keyid(6), signer], 1), two, "R")
+    assert str(raised.value) == "R: 0 valid signature(s), threshold 1 (2 signature(s) by authorised keys do not verify)"
