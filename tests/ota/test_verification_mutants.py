@@ -384,6 +384,12 @@ def _director_targets(*targets: tuple[str, dict[str, Any]], vin: object = "VIN1"
     return Targets(targets=files, unrecognized_fields=custom_vin, **extra)
 
 
+def _without_custom(targets: Targets) -> Targets:
+    for target in targets.targets.values():
+        del target.unrecognized_fields["custom"]
+    return targets
+
+
 def _ecu(serial: str = "ecu-1", hardware: str = "hw-1", counter: object = 3, **more: Any) -> dict[str, Any]:
     return {"ecu_serial": serial, "hardware_id": hardware, "release_counter": counter, **more}
 
@@ -415,6 +421,10 @@ MATCHING: list[tuple[str, Callable[[], object], type[ClientError], str]] = [
      MalformedMetadataError, "target a: 'custom' is not an object"),
     ("serial-missing", lambda: director_assignments(_director_targets(("a", {"hardware_id": "hw-1"})), ECUS),
      MalformedMetadataError, "Director target a: custom field ecu_serial is missing or not a string"),
+    ("custom-missing", lambda: director_assignments(_without_custom(_director_targets(("a", _ecu()))), ECUS),
+     MalformedMetadataError, "Director target a: custom field ecu_serial is missing or not a string"),
+    ("hardware-missing", lambda: director_assignments(_director_targets(("a", {"ecu_serial": "ecu-1"})), ECUS),
+     MalformedMetadataError, "Director target a: custom field hardware_id is missing or not a string"),
     ("serial-empty", lambda: director_assignments(_director_targets(("a", _ecu(serial=""))), ECUS),
      MalformedMetadataError, "Director target a: custom field ecu_serial is missing or not a string"),
     ("ecu-twice", lambda: director_assignments(_director_targets(("a", _ecu()), ("b", _ecu())), ECUS),
@@ -489,6 +499,7 @@ def test_matching_accepts_what_both_repositories_agree_on() -> None:
     assert director_assignments(targets, ECUS, only="ecu-1") == {
         "ecu-1": _assignment(delta=DeltaOffer(from_sha256="f" * 64, algorithm="bsdiff4", sha256="d" * 64, length=12))}
     assert set(director_assignments(targets, ECUS)) == {"ecu-1", "ecu-2"}
+    assert set(director_assignments(targets, ECUS, only="ecu-2")) == {"ecu-2"}  # after another ECU's target
     assert director_assignments(_director_targets(("a", {"ecu_serial": "ecu-1", "hardware_id": "hw-1"})),
                                 ECUS)["ecu-1"].release_counter == 0  # no counter: 0, the lowest
     match_image_target(_assignment(), _image_target())
