@@ -18,7 +18,7 @@ short still reports the modules that matter most. It takes long (~1 mutant/s on 
     .venv/bin/python benchmarks/mutation.py --survivors-again      # after adding tests: rerun the survivors
 
 Prints a Markdown table (per module and for the verification code) and the surviving mutants;
-writes ``benchmarks/results/mutation.json`` with each survivor's diff (``mutmut show``).
+writes ``benchmarks/results/mutation.json`` (not in git: it mirrors ``mutants/``) with each survivor's diff.
 """
 
 from __future__ import annotations
