@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-all lint bench setup services browser clean constraints coverage
+.PHONY: run test test-all lint bench mutation setup services browser clean constraints coverage
 
 # '.[dev]' includes the postgres and dask extras; constraints.txt pins every package exactly.
 $(STAMP): pyproject.toml constraints.txt
@@ -60,5 +60,10 @@ constraints:
 bench: setup
 	$(PY) benchmarks/run_all.py
 
+## Mutation testing of the Uptane client and the Director (long: about an hour on 2 free cores;
+## incremental, results kept in mutants/). Not part of `make bench`.
+mutation: setup
+	$(PY) benchmarks/mutation.py
+
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .coverage
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .coverage mutants

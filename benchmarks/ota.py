@@ -58,6 +58,11 @@ def _clock() -> datetime:
     return START
 
 
+def serial(vin: str, index: int) -> str:
+    """ECU serial ``index`` of vehicle ``vin``: serials are unique across the fleet (Uptane 5.3.2.2)."""
+    return f"{vin}-ECU-{index}"
+
+
 def loadavg() -> str:
     try:
         return " ".join(Path("/proc/loadavg").read_text().split()[:3])
@@ -128,9 +133,9 @@ def build_director(folder: Path, vehicles: int) -> tuple[Director, list[Any]]:
     records = []
     for v in range(vehicles):
         vin = f"BENCH{v:012d}"
-        director.register_vehicle(vin, "ECU-0", {f"ECU-{i}": (f"HW-{i}", key) for i in range(ECUS)})
+        director.register_vehicle(vin, serial(vin, 0), {serial(vin, i): (f"HW-{i}", key) for i in range(ECUS)})
         for i in range(ECUS):
-            director.assign(vin, f"ECU-{i}", images[i].filepath, publish=False)
+            director.assign(vin, serial(vin, i), images[i].filepath, publish=False)
         records.append(director.vehicle(vin))
     return director, records
 
@@ -179,14 +184,14 @@ def build_manifests(folder: Path, vehicles: int, per_vehicle: int) -> tuple[Dire
     manifests = []
     for v in range(vehicles):
         vin = f"MANI{v:012d}"
-        record = director.register_vehicle(vin, "ECU-0", {f"ECU-{i}": (f"HW-{i}", signers[i].public_key)
-                                                          for i in range(ECUS)})
+        record = director.register_vehicle(vin, serial(vin, 0), {serial(vin, i): (f"HW-{i}", signers[i].public_key)
+                                                                 for i in range(ECUS)})
         for counter in range(1, per_vehicle + 1):
             moment = (START + timedelta(minutes=counter)).strftime("%Y-%m-%dT%H:%M:%SZ")
-            reports = {f"ECU-{i}": sign_ecu_report(signers[i], f"ECU-{i}", f"ecu-{i}/fw-2.{i}.0.bin",
-                                                   hashlib.sha256(bytes([i]) * 4096).hexdigest(), 4096,
-                                                   time=moment, report_counter=counter) for i in range(ECUS)}
-            manifests.append((record, sign_vehicle_manifest(signers[0], vin, "ECU-0", reports)))
+            reports = {serial(vin, i): sign_ecu_report(signers[i], serial(vin, i), f"ecu-{i}/fw-2.{i}.0.bin",
+                                                       hashlib.sha256(bytes([i]) * 4096).hexdigest(), 4096,
+                                                       time=moment, report_counter=counter) for i in range(ECUS)}
+            manifests.append((record, sign_vehicle_manifest(signers[0], vin, serial(vin, 0), reports)))
     return director, manifests
 
 
@@ -257,9 +262,10 @@ def bench_client(folder: Path, checks: int) -> dict[str, Any]:
     def vehicle(n: int) -> VehicleClient:
         signers = [signer_of(generate_private_key()) for _ in range(ECUS)]
         vin = f"CLIENT{n:08d}"
-        service.register_vehicle(vin, "ECU-0", {f"ECU-{i}": (f"HW-{i}", signers[i].public_key) for i in range(ECUS)})
-        service.assign_many(vin, {f"ECU-{i}": images[i].filepath for i in range(ECUS)})
-        ecus = [Ecu(f"ECU-{i}", f"HW-{i}", signers[i]) for i in range(ECUS)]
+        service.register_vehicle(vin, serial(vin, 0), {serial(vin, i): (f"HW-{i}", signers[i].public_key)
+                                                       for i in range(ECUS)})
+        service.assign_many(vin, {serial(vin, i): images[i].filepath for i in range(ECUS)})
+        ecus = [Ecu(serial(vin, i), f"HW-{i}", signers[i]) for i in range(ECUS)]
         return VehicleClient(vin, signers[0], ecus, ServiceFetcher(service), folder / "slots" / vin, _clock,
                              trusted_roots=roots)
 

@@ -2,7 +2,8 @@
 
 Each benchmark prints a Markdown table and writes benchmarks/results/<name>.json; this runner
 only sequences them (so they do not compete for the 2 cores) and reports which failed.
-Pass names to run a subset: `python benchmarks/run_all.py vehicle ota`.
+Pass names to run a subset: `python benchmarks/run_all.py vehicle ota`. The long ones (LONG: the
+mutation run, `make mutation`) run only when named.
 """
 
 from __future__ import annotations
@@ -13,12 +14,12 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+LONG = {"mutation"}
 
 
 def main(names: list[str]) -> int:
     scripts = sorted(p for p in HERE.glob("*.py") if p.name != "run_all.py" and not p.name.startswith("_"))
-    if names:
-        scripts = [p for p in scripts if p.stem in names]
+    scripts = [p for p in scripts if p.stem in names] if names else [p for p in scripts if p.stem not in LONG]
     failed = []
     for script in scripts:
         print(f"\n=== {script.stem} ===", flush=True)

@@ -51,10 +51,6 @@ class Limits:
     targets: int = 8 * MIB
     image: int = 4 * 1024 * MIB
 
-    def for_role(self, role: str) -> int:
-        """Cap for a role's metadata file (delegated targets count as targets)."""
-        return {"root": self.root, "timestamp": self.timestamp, "snapshot": self.snapshot}.get(role, self.targets)
-
 
 #: Roles whose key rotation resets the trusted versions (U 5.4.4.3 step 4: fast-forward recovery).
 ONLINE_ROLES = (Timestamp.type, Snapshot.type)
