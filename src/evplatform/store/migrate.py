@@ -102,6 +102,9 @@ def _migration_lock(store: Migratable) -> Iterator[None]:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield
+            # Done: the database is at the revision, so a process that comes later and locks a new
+            # file finds nothing to do after its own re-read; no lock file is left beside the database.
+            lock_path.unlink(missing_ok=True)
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
