@@ -83,14 +83,14 @@ def test_unknown_component_and_bad_expression(client: TestClient, tokens: dict[s
     assert status == 409 and "unknown software component 'toaster'" in message
     status, _, message = error_of(client.post("/api/campaigns", headers=headers, json={
         "name": "bad", "release_id": "hub-os-1.7.0", "target": {"expression": "Battery &"}}))
-    assert status == 409 and message.startswith("target filter expression:")
+    assert status == 422 and message.startswith("target filter expression:")
 
 
 def test_bad_maintenance_window_is_refused(client: TestClient, tokens: dict[str, str]) -> None:
     response = client.post("/api/campaigns", headers=bearer(tokens["release_manager"]), json={
         "name": "w", "release_id": "hub-os-1.7.0", "window": ["25:00", "03:00"]})
     status, _, message = error_of(response)
-    assert status == 409 and "25:00" in message
+    assert status == 422 and "25:00" in message
 
 
 def test_state_changes_and_refused_credentials_are_logged(

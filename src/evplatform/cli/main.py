@@ -42,6 +42,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "fleet": ("fleet", "Vehicle fleet: registry, campaigns, simulation, stability."),
     "insights": ("insights", "Business figures, NPV scenarios with Monte Carlo and sensitivity, risks."),
     "serve": ("serve", "Serve the REST API and the dashboard."),
+    "accounts": ("accounts", "Operator accounts and their bearer tokens: issue, list, revoke."),
 }
 COMMAND_MODULES: tuple[str, ...] = tuple(dict.fromkeys(module for module, _ in COMMANDS.values()))
 

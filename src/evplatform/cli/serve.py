@@ -33,7 +33,8 @@ def serve(
     host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="TCP port.")] = 8000,
     admin: Annotated[
-        str | None, typer.Option("--create-admin", help="Make sure this admin account exists and print its token.")
+        str | None, typer.Option("--create-admin", help="Make sure this admin account exists; its token is printed "
+                                 "once, when it is issued, and kept in --token-file.")
     ] = None,
     token_file: Annotated[
         Path | None, typer.Option("--token-file", help="Where the admin token is kept (default: .evplatform/).")
@@ -72,14 +73,19 @@ def serve(
     address = f"http://{host}:{port}"
     if as_json:
         print_json({"url": address, "database": redact(url), "ota_root": None if ota_root is None else str(ota_root),
-                    "admin": None if signin is None else {"name": signin.name, "token": signin.token,
+                    "admin": None if signin is None else {"name": signin.name,
+                                                          "token": signin.token if signin.created else None,
                                                           "token_file": str(signin.token_file)}})
     else:
         console.print(f"[bold]evplatform dashboard[/] at [link={address}/]{address}/[/link]  (API docs {address}/docs)")
         console.print(f"database {redact(url)}; Uptane repositories: {ota_root or 'none (evplatform ota init)'}")
-        if signin is not None:
-            console.print(f"sign in at {address}/signin as [bold]{signin.name}[/] (admin) with the token "
-                          f"[bold]{signin.token}[/]  (kept in {signin.token_file})", soft_wrap=True)
+        if signin is not None and signin.created:
+            # Printed once: a token on every start would end up in every terminal log and scroll-back.
+            console.print(f"sign in at {address}/signin as [bold]{signin.name}[/] (admin) with the new token "
+                          f"[bold]{signin.token}[/]  (kept in {signin.token_file}; not shown again)", soft_wrap=True)
+        elif signin is not None:
+            console.print(f"sign in at {address}/signin as [bold]{signin.name}[/] (admin) with the token kept in "
+                          f"{signin.token_file}", soft_wrap=True)
         err_console.print("Ctrl-C stops the server.")
     # log_config=None: uvicorn's own loggers propagate to the handler configure_logging installed
     uvicorn.run(create_app(workspace, url, ota_root=ota_root), host=host, port=port, log_level=log_level.value,

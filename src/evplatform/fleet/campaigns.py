@@ -28,7 +28,7 @@ from evplatform.fleet.approvals import approvals_in_force
 from evplatform.fleet.gates import DEFAULT_WAVES, Counts, MaintenanceWindow, WavePolicy
 from evplatform.fleet.link import VehicleLink
 from evplatform.fleet.reported_time import check_reported_time
-from evplatform.fleet.targets import TargetFilter, select_targets
+from evplatform.fleet.targets import TargetFilter, check_target_filter, select_targets
 from evplatform.fleet.update_records import next_rxswin
 from evplatform.store import Store
 from evplatform.store import campaigns as cdb
@@ -37,6 +37,7 @@ from evplatform.store import progress as pdb
 from evplatform.store import releases as rdb
 from evplatform.store import vehicles as vdb
 from evplatform.store.campaigns import CampaignRecord
+from evplatform.workspace.model import Workspace
 
 #: An offered vehicle that has not answered is offered again after this long.
 REOFFER_AFTER = timedelta(hours=6)
@@ -48,15 +49,22 @@ def create_campaign(
     name: str,
     release_id: str,
     target: TargetFilter | None = None,
-    waves: Sequence[WavePolicy] = DEFAULT_WAVES,
+    waves: Sequence[WavePolicy] | None = None,
     forced: bool = False,
     window: MaintenanceWindow | None = None,
     seed: int = 0,
     actor: str = "system",
     now: datetime | None = None,
+    workspace: Workspace | None = None,
 ) -> int:
-    """A draft campaign of a release; nothing is offered before ``start_campaign``."""
-    checked = gates.check_waves(waves)
+    """A draft campaign of a release; nothing is offered before ``start_campaign``.
+
+    ``waves=None`` means the default plan; an empty plan is refused. With the ``workspace``, the
+    target filter's models, trims, markets and features must exist in it.
+    """
+    checked = gates.check_waves(DEFAULT_WAVES if waves is None else waves)
+    if workspace is not None:
+        check_target_filter(target or TargetFilter(), workspace)
     if rdb.release(store, release_id) is None:
         raise FleetError(f"no release {release_id!r}")
     return cdb.create_campaign(
@@ -161,16 +169,20 @@ def create_and_start_campaign(
     name: str,
     release_id: str,
     target: TargetFilter | None = None,
-    waves: Sequence[WavePolicy] = DEFAULT_WAVES,
+    waves: Sequence[WavePolicy] | None = None,
     forced: bool = False,
     window: MaintenanceWindow | None = None,
     seed: int = 0,
     actor: str = "system",
     now: datetime | None = None,
+    workspace: Workspace | None = None,
 ) -> tuple[int, StartSummary]:
     """``create_campaign`` and ``start_campaign`` as one operation: the checks of a start run first and
-    the campaign is written running in one transaction, so a refused start leaves no draft behind."""
-    checked = gates.check_waves(waves)
+    the campaign is written running in one transaction, so a refused start leaves no draft behind.
+    ``waves`` and ``workspace`` as in ``create_campaign``."""
+    checked = gates.check_waves(DEFAULT_WAVES if waves is None else waves)
+    if workspace is not None:
+        check_target_filter(target or TargetFilter(), workspace)
     release = rdb.release(store, release_id)
     if release is None:
         raise FleetError(f"no release {release_id!r}")

@@ -27,6 +27,13 @@ from evplatform.workspace.model import market_lineage
 Z_ONE_SIDED_95 = 1.6448536269514722
 
 
+class CampaignInputError(FleetError):
+    """A campaign asked for with input that cannot be right (an empty wave plan or window, an unknown
+    market in the target filter): the caller's mistake, HTTP 422 naming the field, never a silent default."""
+
+    http_status = 422
+
+
 @dataclass(frozen=True, slots=True)
 class WavePolicy:
     """One wave: the cumulative share of targets it reaches and its two thresholds.
@@ -44,11 +51,11 @@ class WavePolicy:
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.soak_hours <= 24 * 90:
-            raise FleetError(f"wave soak_hours must be within 0 and {24 * 90}, got {self.soak_hours!r}")
+            raise CampaignInputError(f"wave soak_hours must be within 0 and {24 * 90}, got {self.soak_hours!r}")
         for name in ("fraction", "success_threshold", "error_threshold"):
             value = getattr(self, name)
             if not 0.0 < value <= 1.0:
-                raise FleetError(f"wave {name} must be in (0, 1], got {value!r}")
+                raise CampaignInputError(f"wave {name} must be in (0, 1], got {value!r}")
 
 
 #: 1 % canary, then 10 %, 50 % and everyone (cumulative shares of the targets).
@@ -61,15 +68,19 @@ DEFAULT_WAVES: tuple[WavePolicy, ...] = (
 
 
 def check_waves(waves: Iterable[WavePolicy]) -> tuple[WavePolicy, ...]:
-    """Waves must grow strictly and end at 100 % of the targets."""
+    """Waves must grow strictly and end at 100 % of the targets; an empty plan is refused, never
+    replaced by the defaults (the caller asked for something, and it was not that)."""
     out = tuple(waves)
     if not out:
-        raise FleetError("a campaign needs at least one wave")
+        raise CampaignInputError("waves: a campaign needs at least one wave (leave waves out for the default "
+                                 "1 %, 10 %, 50 %, 100 %)")
     for before, after in itertools.pairwise(out):
         if after.fraction <= before.fraction:
-            raise FleetError(f"wave fractions must increase: {before.fraction:g} then {after.fraction:g}")
+            raise CampaignInputError(f"waves: wave fractions must increase: {before.fraction:g} then "
+                                     f"{after.fraction:g}")
     if out[-1].fraction != 1.0:
-        raise FleetError(f"the last wave must reach 100 % of the targets, not {out[-1].fraction:.0%}")
+        raise CampaignInputError(f"waves: the last wave must reach 100 % of the targets, not "
+                                 f"{out[-1].fraction:.0%}")
     return out
 
 
@@ -211,6 +222,12 @@ class MaintenanceWindow:
     start: time
     end: time
 
+    def __post_init__(self) -> None:
+        if self.start == self.end:
+            # 01:00–01:00 reads as "no time at all"; an always-open campaign simply has no window.
+            raise CampaignInputError(f"window: {self.start:%H:%M}–{self.end:%H:%M} is an empty maintenance "
+                                     "window (start and end are equal); leave the window out to offer at any time")
+
     @classmethod
     def parse(cls, start: str, end: str) -> MaintenanceWindow:
         return cls(_parse_time(start), _parse_time(end))
@@ -219,8 +236,6 @@ class MaintenanceWindow:
         return self.start.strftime("%H:%M"), self.end.strftime("%H:%M")
 
     def is_open(self, local: time) -> bool:
-        if self.start == self.end:
-            return True
         if self.start < self.end:
             return self.start <= local < self.end
         return local >= self.start or local < self.end
@@ -231,7 +246,7 @@ def _parse_time(text: str) -> time:
         hours, minutes = text.split(":")
         return time(int(hours), int(minutes))
     except ValueError:
-        raise FleetError(f"maintenance window time {text!r} is not HH:MM") from None
+        raise CampaignInputError(f"window: maintenance window time {text!r} is not HH:MM") from None
 
 
 def zone(name: str) -> ZoneInfo:

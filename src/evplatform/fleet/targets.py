@@ -14,13 +14,15 @@ from typing import Any
 
 import numpy as np
 
-from evplatform.errors import FleetError, ParseError
+from evplatform.errors import ParseError
+from evplatform.fleet.gates import CampaignInputError
 from evplatform.ota.releases import version_key
 from evplatform.store import Store
 from evplatform.store import vehicles as vdb
 from evplatform.store.releases import ReleaseRecord
 from evplatform.variability.expression import parse_expression
-from evplatform.workspace.model import market_lineage
+from evplatform.workspace.model import Workspace, market_lineage
+from evplatform.workspace.sources import did_you_mean
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +45,7 @@ class TargetFilter:
             try:
                 parse_expression(self.expression, source="target filter")
             except ParseError as error:
-                raise FleetError(f"target filter expression: {error}") from error
+                raise CampaignInputError(f"target filter expression: {error}") from error
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -58,7 +60,7 @@ class TargetFilter:
     def from_dict(cls, data: Mapping[str, Any]) -> TargetFilter:
         unknown = set(data) - {"models", "trims", "markets", "expression", "current_versions"}
         if unknown:
-            raise FleetError(f"unknown target filter field(s): {', '.join(sorted(unknown))}")
+            raise CampaignInputError(f"unknown target filter field(s): {', '.join(sorted(unknown))}")
         return cls(
             models=tuple(data.get("models") or ()),
             trims=tuple(data.get("trims") or ()),
@@ -66,6 +68,27 @@ class TargetFilter:
             expression=data.get("expression") or None,
             current_versions=tuple(data.get("current_versions") or ()),
         )
+
+
+def check_target_filter(target: TargetFilter, ws: Workspace) -> None:
+    """Refuse a filter naming a model, trim, market or feature the workspace does not have.
+
+    Each field narrows the fleet, so a misspelt id (``markets: [DEU]``) would silently match no
+    vehicle and give a campaign of 0 targets; the error names the field and the id instead.
+    """
+    known_trims = [t.key for t in ws.trims()]
+    checks = (("models", target.models, list(ws.models)), ("trims", target.trims, known_trims),
+              ("markets", target.markets, list(ws.markets)))
+    for field_name, given, known in checks:
+        for item in given:
+            if item not in known:
+                hint = did_you_mean(item, known) or f" (known: {', '.join(known[:20])})"
+                raise CampaignInputError(f"target.{field_name}: unknown {field_name[:-1]} {item!r}{hint}")
+    if target.expression:
+        features = ws.feature_model.features
+        for name in sorted(parse_expression(target.expression, source="target filter").variables()):
+            if name not in features:
+                raise CampaignInputError(f"target.expression: unknown feature {name!r}{did_you_mean(name, features)}")
 
 
 @dataclass(frozen=True, slots=True)

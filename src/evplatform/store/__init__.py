@@ -14,26 +14,32 @@ Modules import downwards only: ``_sql`` ← ``migrate`` ← ``database`` ← the
 
 from evplatform.store._sql import redact
 from evplatform.store.accounts import (
+    DEFAULT_TOKEN_LIFETIME,
     ROLES,
     AccountInfo,
     AuditRecord,
+    TokenInfo,
     account_for_token,
     audit_log,
     create_account,
     issue_token,
     list_accounts,
+    list_tokens,
     record_audit,
+    revoke_token,
     revoke_tokens,
 )
 from evplatform.store.database import ENV_URL, Store, default_database_url, open_store
 from evplatform.store.migrate import current_revision, head_revision, upgrade
 
 __all__ = [
+    "DEFAULT_TOKEN_LIFETIME",
     "ENV_URL",
     "ROLES",
     "AccountInfo",
     "AuditRecord",
     "Store",
+    "TokenInfo",
     "account_for_token",
     "audit_log",
     "create_account",
@@ -42,9 +48,11 @@ __all__ = [
     "head_revision",
     "issue_token",
     "list_accounts",
+    "list_tokens",
     "open_store",
     "record_audit",
     "redact",
+    "revoke_token",
     "revoke_tokens",
     "upgrade",
 ]

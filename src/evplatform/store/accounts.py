@@ -2,7 +2,9 @@
 
 A token is 32 random bytes shown once when issued; the database keeps its SHA-256 digest, so a
 stolen database dump does not let anyone sign in. Looking a token up hashes what the client sent
-and compares digests through the unique index.
+and compares digests through the unique index. Tokens expire after ``DEFAULT_TOKEN_LIFETIME``
+unless the issuer says otherwise (a leaked token must not work forever), judged on the server's
+clock, and each can be revoked by its id or label.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -19,6 +21,9 @@ from evplatform.errors import NotFoundError, StoreError
 from evplatform.store._sql import audit, conflict_means
 from evplatform.store.database import Store
 from evplatform.store.schema import Account, AuditEntry, Token
+
+#: How long a token works when its issuer does not say (30 days); ``lifetime=None`` means no expiry.
+DEFAULT_TOKEN_LIFETIME = timedelta(days=30)
 
 #: Roles from least to most privileged; each role can do what the ones before it can.
 ROLES: tuple[str, ...] = ("viewer", "engineer", "release_manager", "admin")
@@ -34,6 +39,23 @@ class AccountInfo:
     def has_role(self, role: str) -> bool:
         """True when this account's role is ``role`` or a more privileged one."""
         return not self.disabled and ROLES.index(self.role) >= ROLES.index(_check_role(role))
+
+
+@dataclass(frozen=True, slots=True)
+class TokenInfo:
+    """What is known of a token without its clear text: who, what for, until when, revoked or not."""
+
+    id: int
+    account: str
+    label: str
+    created_at: datetime
+    expires_at: datetime | None
+    revoked: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "account": self.account, "label": self.label, "created_at": self.created_at.isoformat(),
+                "expires_at": None if self.expires_at is None else self.expires_at.isoformat(),
+                "revoked": self.revoked}
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,15 +97,29 @@ def create_account(store: Store, name: str, role: str, *, actor: str = "system")
 
 
 def issue_token(
-    store: Store, account_name: str, *, label: str = "", expires_at: datetime | None = None, actor: str = "system"
+    store: Store,
+    account_name: str,
+    *,
+    label: str = "",
+    expires_at: datetime | None = None,
+    lifetime: timedelta | None = DEFAULT_TOKEN_LIFETIME,
+    actor: str = "system",
 ) -> str:
-    """A new bearer token for the account. The clear text is returned once and never stored."""
+    """A new bearer token for the account. The clear text is returned once and never stored.
+
+    It expires at ``expires_at`` when given, else ``lifetime`` after now on the store's clock
+    (``lifetime=None``: never; the caller asks for that explicitly).
+    """
+    if lifetime is not None and lifetime <= timedelta(0):
+        raise StoreError(f"a token lifetime must be positive, not {lifetime}")
     token = secrets.token_urlsafe(32)
     with store.session() as session:
         account = session.scalar(select(Account).where(Account.name == account_name))
         if account is None:
             raise NotFoundError("account", account_name)
         now = store.now()
+        if expires_at is None and lifetime is not None:
+            expires_at = now + lifetime
         session.add(
             Token(
                 account_id=account.id,
@@ -94,7 +130,8 @@ def issue_token(
                 revoked=False,
             )
         )
-        audit(session, now, actor, "token.issue", f"account:{account_name}", {"label": label})
+        audit(session, now, actor, "token.issue", f"account:{account_name}",
+              {"label": label, "expires_at": None if expires_at is None else expires_at.isoformat()})
     return token
 
 
@@ -125,6 +162,45 @@ def revoke_tokens(store: Store, account_name: str, *, actor: str = "system") -> 
             token.revoked = True
         audit(session, store.now(), actor, "token.revoke", f"account:{account_name}", {"count": len(tokens)})
         return len(tokens)
+
+
+def list_tokens(store: Store, account_name: str | None = None) -> list[TokenInfo]:
+    """Every token (optionally of one account), oldest first; never the clear text or the digest."""
+    with store.session() as session:
+        query = select(Token, Account.name).join(Account, Token.account_id == Account.id).order_by(Token.id)
+        if account_name is not None:
+            query = query.where(Account.name == account_name)
+        return [TokenInfo(t.id, name, t.label, t.created_at, t.expires_at, t.revoked)
+                for t, name in session.execute(query)]
+
+
+def revoke_token(
+    store: Store,
+    *,
+    token_id: int | None = None,
+    account_name: str | None = None,
+    label: str | None = None,
+    actor: str = "system",
+) -> list[int]:
+    """Revoke one token by id, or an account's live tokens with ``label``; returns the ids revoked.
+
+    NotFoundError when nothing live matches, so a mistyped id is never reported as done.
+    """
+    if (token_id is None) == (label is None) or (label is not None and account_name is None):
+        raise StoreError("revoke a token by its id, or by an account and a label")
+    with store.session() as session:
+        query = select(Token).join(Account, Token.account_id == Account.id).where(Token.revoked.is_(False))
+        query = query.where(Token.id == token_id) if token_id is not None else query.where(
+            Account.name == account_name, Token.label == label)
+        tokens = session.scalars(query).all()
+        if not tokens:
+            raise NotFoundError("live token", token_id if token_id is not None else f"{label!r} of {account_name}")
+        for token in tokens:
+            token.revoked = True
+        ids = [t.id for t in tokens]
+        audit(session, store.now(), actor, "token.revoke", f"tokens:{','.join(map(str, ids))}",
+              {"ids": ids, "label": label})
+        return ids
 
 
 def list_accounts(store: Store) -> list[AccountInfo]:

@@ -9,6 +9,10 @@ engine and URL, written down as the ``Migratable`` protocol that ``Store`` satis
 
 from __future__ import annotations
 
+import fcntl
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Protocol
 
@@ -16,11 +20,16 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine
+from sqlalchemy import Engine, make_url, text
 
 from evplatform.store._sql import translate_errors
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+
+logger = logging.getLogger(__name__)
+
+#: Key of the PostgreSQL advisory lock held while migrating (any constant all processes share).
+PG_MIGRATION_LOCK = 0x65767066  # "evpf"
 
 
 class Migratable(Protocol):
@@ -56,13 +65,48 @@ def current_revision(store: Migratable) -> str | None:
 
 
 def upgrade(store: Migratable, revision: str = "head") -> None:
-    """Apply every migration up to ``revision`` in one connection (a no-op when up to date)."""
+    """Apply every migration up to ``revision`` in one connection (a no-op when up to date).
+
+    Two processes opening a new database at once (two ``fleet import`` runs) would both see it
+    empty and both create the tables, and the second fails on "table already exists". So the
+    migration runs under a lock, one process at a time, and each reads the revision again once it
+    holds the lock: the second finds the work done.
+    """
     if revision == "head" and current_revision(store) == head_revision():
         return
     config = alembic_config(store)
-    with translate_errors(store.url), store.engine.begin() as connection:
+    with _migration_lock(store), translate_errors(store.url), store.engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            # Held to the end of this transaction; Alembic reads the version table after it.
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": PG_MIGRATION_LOCK})
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
+
+
+@contextmanager
+def _migration_lock(store: Migratable) -> Iterator[None]:
+    """An exclusive lock on ``<database file>.migrate-lock`` for a SQLite file; nothing for others.
+
+    A separate file, not the database: SQLite's own POSIX locks on the database file would be
+    released by closing any other descriptor of it in this process.
+    """
+    url = make_url(store.url)
+    database = url.database or ""
+    if url.get_backend_name() != "sqlite" or database in ("", ":memory:") or database.startswith("file:"):
+        yield
+        return
+    lock_path = Path(database).with_name(Path(database).name + ".migrate-lock")
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with lock_path.open("a") as handle:
+        logger.debug("waiting for the migration lock %s", lock_path)
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+            # Done: the database is at the revision, so a process that comes later and locks a new
+            # file finds nothing to do after its own re-read; no lock file is left beside the database.
+            lock_path.unlink(missing_ok=True)
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def downgrade(store: Migratable, revision: str) -> None:

@@ -14,6 +14,8 @@ from typing import Any
 
 import numpy as np
 from sqlalchemy import Select, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -68,19 +70,22 @@ class TelemetryRecord:
 
 
 def save_markets(store: Store, markets: Iterable[MarketRecord]) -> None:
-    """Insert or replace market policies (timezone, whether updates need an approval)."""
+    """Insert or replace market policies (timezone, whether updates need an approval).
+
+    One ``INSERT … ON CONFLICT DO UPDATE``: two imports into a new database both find the markets
+    missing, and a read-then-insert would fail the second on the unique id.
+    """
+    rows = [{"id": m.id, "name": m.name, "parent": m.parent, "timezone": m.timezone,
+             "approval_required": m.approval_required, "approval_basis": m.approval_basis} for m in markets]
+    if not rows:
+        return
     with store.session() as session:
-        for market in markets:
-            session.merge(
-                MarketPolicy(
-                    id=market.id,
-                    name=market.name,
-                    parent=market.parent,
-                    timezone=market.timezone,
-                    approval_required=market.approval_required,
-                    approval_basis=market.approval_basis,
-                )
-            )
+        upsert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+        statement = upsert(MarketPolicy).values(rows)
+        statement = statement.on_conflict_do_update(
+            index_elements=[MarketPolicy.id], set_={key: statement.excluded[key] for key in rows[0] if key != "id"}
+        )
+        session.execute(statement)
 
 
 def markets(store: Store) -> dict[str, MarketRecord]:
@@ -103,7 +108,10 @@ def configuration_ids(store: Store, configurations: Iterable[frozenset[str]]) ->
         known: dict[str, int] = dict(session.execute(lookup).tuples().all())
         missing = [{"digest": d, "features": " ".join(sorted(c))} for d, c in wanted.items() if d not in known]
         if missing:
-            session.execute(insert(Configuration), missing)
+            # DO NOTHING on a digest another process inserted meanwhile (two imports at once).
+            upsert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+            session.execute(upsert(Configuration).on_conflict_do_nothing(index_elements=[Configuration.digest]),
+                            missing)
             known.update(session.execute(lookup).tuples().all())
     return {c: known[d] for d, c in wanted.items()}
 

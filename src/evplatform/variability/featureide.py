@@ -23,6 +23,7 @@ from pathlib import Path
 from xml.sax.saxutils import escape, quoteattr
 
 from evplatform.errors import ParseError, VariabilityError
+from evplatform.variability.expression import MAX_DEPTH
 from evplatform.variability.model import (
     And,
     AttributeValue,
@@ -41,6 +42,10 @@ from evplatform.variability.model import (
 )
 
 _TREE_TAGS = {"and", "or", "alt", "feature"}
+
+#: Work for the writer's explicit stack: a feature to write (name, mandatory, indent, groups,
+#: abstract) or a closing tag line.
+_Work = tuple[str, bool, int, list[Group] | None, bool | None] | str
 _IGNORED = {"description", "graphics", "comment"}
 
 
@@ -115,7 +120,7 @@ class _Builder:
         tree = [c for c in struct.children if c.tag in _TREE_TAGS]
         if len(tree) != 1:
             raise self.error(f"<struct> must hold exactly one root feature, found {len(tree)}", struct)
-        self.feature(tree[0], None)
+        self.tree(tree[0])
         constraints: list[Constraint] = []
         for section in (c for c in root.children if c.tag == "constraints"):
             for rule in section.children:
@@ -128,7 +133,21 @@ class _Builder:
         root_name = tree[0].attrs.get("name", "")
         return FeatureModel(root_name, self.features, constraints, self.source)
 
-    def feature(self, element: _Element, parent: str | None) -> str:  # noqa: C901 - one branch per FeatureIDE element kind
+    def tree(self, root: _Element) -> None:
+        """Every feature under ``root``, depth first with an explicit stack: a tree nested thousands of
+        levels deep (as UVL allows) must not hit the interpreter's recursion limit."""
+        stack: list[tuple[_Element, str | None, Group | None]] = [(root, None, None)]
+        while stack:
+            element, parent, group = stack.pop()
+            name, children = self.feature(element, parent)
+            if group is not None:
+                group.children.append(name)
+            stack.extend(reversed(children))
+
+    def feature(
+        self, element: _Element, parent: str | None
+    ) -> tuple[str, list[tuple[_Element, str, Group]]]:
+        """Add one feature; return its name and its child elements with the group each joins."""
         name = element.attrs.get("name")
         if not name:
             raise self.error(f"<{element.tag}> without a name", element)
@@ -145,19 +164,19 @@ class _Builder:
                 raise self.error(f"unexpected <{child.tag}> in feature {name!r}", child)
         if children and element.tag == "feature":
             raise self.error(f"<feature> {name!r} is a leaf but has children; use <and>, <or> or <alt>", element)
+        work: list[tuple[_Element, str, Group]] = []
         if element.tag in ("or", "alt") and children:
             kind = GroupKind.OR if element.tag == "or" else GroupKind.ALTERNATIVE
             group = Group(kind, [], line=element.line)
             feature.groups.append(group)
-            for child in children:
-                group.children.append(self.feature(child, name))
+            work = [(child, name, group) for child in children]
         else:
             for child in children:
                 kind = GroupKind.MANDATORY if child.attrs.get("mandatory") == "true" else GroupKind.OPTIONAL
                 if not feature.groups or feature.groups[-1].kind is not kind:
                     feature.groups.append(Group(kind, [], line=child.line))
-                feature.groups[-1].children.append(self.feature(child, name))
-        return name
+                work.append((child, name, feature.groups[-1]))
+        return name, work
 
     def attribute(self, element: _Element) -> tuple[str, AttributeValue]:
         key = element.attrs.get("name")
@@ -176,7 +195,10 @@ class _Builder:
             return key, value.lower() == "true"
         return key, value
 
-    def expr(self, element: _Element) -> Expr:
+    def expr(self, element: _Element, depth: int = 1) -> Expr:  # noqa: C901 - one branch per formula element
+        """The formula of a ``<rule>``, nested at most ``MAX_DEPTH`` levels (as in UVL constraints)."""
+        if depth > MAX_DEPTH:
+            raise self.error(f"formula nested deeper than {MAX_DEPTH} levels", element)
         tag = element.tag
         operands = [c for c in element.children if c.tag not in _IGNORED]
         if tag == "var":
@@ -184,7 +206,7 @@ class _Builder:
             if name not in self.features:
                 raise self.error(f"unknown feature {name!r} in constraint", element)
             return Var(name)
-        parts = [self.expr(c) for c in operands]
+        parts = [self.expr(c, depth + 1) for c in operands]
         arity = {"not": 1, "imp": 2, "eq": 2}
         if tag in arity and len(parts) != arity[tag]:
             raise self.error(f"<{tag}> takes {arity[tag]} operand(s), found {len(parts)}", element)
@@ -209,7 +231,7 @@ class _Builder:
 def format_featureide(model: FeatureModel) -> str:
     """FeatureIDE XML text of ``model`` (see the module docstring for what cannot be written)."""
     out = ['<?xml version="1.0" encoding="UTF-8" standalone="no"?>', "<featureModel>", "\t<struct>"]
-    _write_feature(model, model.root, False, 2, out)
+    _write_tree(model, out)
     out.append("\t</struct>")
     out.append("\t<constraints>")
     for constraint in model.constraints:
@@ -240,8 +262,20 @@ def _kind(group: Group) -> GroupKind:
                            f"of {', '.join(group.children)}")
 
 
-def _write_feature(model: FeatureModel, name: str, mandatory: bool, depth: int, out: list[str],
-                   groups: list[Group] | None = None, abstract: bool | None = None) -> None:
+def _write_tree(model: FeatureModel, out: list[str]) -> None:
+    """The ``<struct>`` content, depth first with an explicit stack (deep trees, as in the reader)."""
+    stack: list[_Work] = [(model.root, False, 2, None, None)]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            out.append(item)
+        else:
+            stack.extend(reversed(_write_feature(model, *item, out)))
+
+
+def _write_feature(model: FeatureModel, name: str, mandatory: bool, depth: int,
+                   groups: list[Group] | None, abstract: bool | None, out: list[str]) -> list[_Work]:
+    """Write one feature's opening lines; return its children and closing tag, still to write."""
     feature = model.features.get(name)
     groups = feature.groups if groups is None and feature is not None else (groups or [])
     kinds = [_kind(g) for g in groups]
@@ -255,26 +289,23 @@ def _write_feature(model: FeatureModel, name: str, mandatory: bool, depth: int, 
              for k, v in (feature.attributes.items() if feature is not None else ())]
     if not groups:
         out.extend([f"{pad}<feature {attrs}>", *extra, f"{pad}</feature>"] if extra else [f"{pad}<feature {attrs}/>"])
-        return
+        return []
     if len(groups) == 1 and kinds[0] in (GroupKind.OR, GroupKind.ALTERNATIVE):
         tag = "or" if kinds[0] is GroupKind.OR else "alt"
         out.append(f"{pad}<{tag} {attrs}>")
         out.extend(extra)
-        for child in groups[0].children:
-            _write_feature(model, child, False, depth + 1, out)
-        out.append(f"{pad}</{tag}>")
-        return
+        return [*((child, False, depth + 1, None, None) for child in groups[0].children), f"{pad}</{tag}>"]
     out.append(f"{pad}<and {attrs}>")
     out.extend(extra)
+    work: list[_Work] = []
     helper = 0
     for group, kind in zip(groups, kinds, strict=True):
         if kind in (GroupKind.MANDATORY, GroupKind.OPTIONAL):
-            for child in group.children:
-                _write_feature(model, child, kind is GroupKind.MANDATORY, depth + 1, out)
+            work += [(child, kind is GroupKind.MANDATORY, depth + 1, None, None) for child in group.children]
         else:
             helper += 1
-            _write_feature(model, f"{name}#{helper}", True, depth + 1, out, [group], True)
-    out.append(f"{pad}</and>")
+            work.append((f"{name}#{helper}", True, depth + 1, [group], True))
+    return [*work, f"{pad}</and>"]
 
 
 def _type(value: AttributeValue) -> str:

@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 from evplatform.errors import VehicleError
+from evplatform.workspace.sources import load_yaml
 
 DRIVES = ("FWD", "RWD", "AWD")
 CHEMISTRIES = ("LFP", "NMC")
@@ -174,7 +175,7 @@ def load_vehicle_params(path: str | Path) -> VehicleParams:
     """Read ``--vehicle-params FILE.yaml``; every problem names the field and the file."""
     path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = load_yaml(path.read_text(encoding="utf-8"))
     except OSError as error:
         raise VehicleError(f"{path}: cannot read the vehicle parameter file ({error.strerror})") from None
     except yaml.YAMLError as error:

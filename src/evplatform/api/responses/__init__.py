@@ -7,7 +7,7 @@ later pass through unchanged (``Out`` allows extra keys), so declaring a model n
 ``tests/api/test_response_models.py`` fails when a JSON route has no schema.
 """
 
-from evplatform.api.responses.accounts import AuditOut, MeOut
+from evplatform.api.responses.accounts import AuditOut, MeOut, RevokedOut, TokensOut
 from evplatform.api.responses.campaigns import CampaignListOut, CampaignOut, StartedCampaignOut
 from evplatform.api.responses.fleet import (
     CountsOut,
@@ -51,6 +51,7 @@ __all__ = [
     "ReleaseListOut",
     "ReleaseOut",
     "ReportOut",
+    "RevokedOut",
     "RisksOut",
     "RoadmapOut",
     "ScenariosOut",
@@ -59,6 +60,7 @@ __all__ = [
     "StabilityReleaseOut",
     "StartedCampaignOut",
     "TelemetryStoredOut",
+    "TokensOut",
     "UpdateCheckOut",
     "VehicleDetailOut",
     "VehiclePageOut",

@@ -22,3 +22,20 @@ class AuditEntryOut(Out):
 
 class AuditOut(Out):
     entries: list[AuditEntryOut]
+
+
+class TokenOut(Out):
+    id: int
+    account: str
+    label: str
+    created_at: str
+    expires_at: str | None
+    revoked: bool
+
+
+class TokensOut(Out):
+    tokens: list[TokenOut]
+
+
+class RevokedOut(Out):
+    revoked: list[int]

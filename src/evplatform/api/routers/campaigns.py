@@ -14,7 +14,6 @@ from evplatform.api.context import Context
 from evplatform.api.responses import CampaignListOut, CampaignOut, StartedCampaignOut
 from evplatform.api.schemas import CampaignIn, CancelIn
 from evplatform.errors import NotFoundError
-from evplatform.fleet import DEFAULT_WAVES
 from evplatform.fleet import campaigns as fc
 from evplatform.service.params import CampaignId, OptionalReleaseId
 from evplatform.service.presenters import campaign_progress
@@ -45,8 +44,8 @@ def create_campaign(context: Context, body: CampaignIn, account: ReleaseManager)
     now = context.clock()
     settings: dict[str, Any] = {
         "name": body.name, "release_id": body.release_id, "target": body.target.to_filter(),
-        "waves": body.policies() or DEFAULT_WAVES, "forced": body.forced, "window": body.maintenance_window(),
-        "seed": body.seed, "actor": account.name, "now": now,
+        "waves": body.policies(), "forced": body.forced, "window": body.maintenance_window(),
+        "seed": body.seed, "actor": account.name, "now": now, "workspace": context.workspace(),
     }
     if not body.start:
         cid = fc.create_campaign(store, **settings)

@@ -10,6 +10,7 @@ otherwise fail later, far from the line to fix.
 from __future__ import annotations
 
 import difflib
+import math
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -109,7 +110,8 @@ def attribute_problem(key: str, value: AttributeValue) -> str:
             return f"{key} must be one of {', '.join(spec.allowed)}, not {value!r}"
         return ""
     if not _is_number(value):
-        return f"{key} must be a number ({spec.unit or 'no unit'}), not {value!r}"
+        finite = "finite " if isinstance(value, float) else ""
+        return f"{key} must be a {finite}number ({spec.unit or 'no unit'}), not {value!r}"
     number = float(value)
     low = spec.minimum
     if low is not None and (number < low or (spec.exclusive_minimum and number == low)):
@@ -125,7 +127,8 @@ def _unit(spec: Attribute) -> str:
 
 
 def _is_number(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and value == value
+    """A finite number: ``cost 1e400`` reads as ``inf`` and would make every sum over it ``inf``."""
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
 #: What ``simulate`` cannot run without; each entry is satisfied by any one of its names.

@@ -13,6 +13,13 @@ from evplatform.workspace.schema.spec import Column, CsvFile, Key, Table, YamlFi
 CYCLES = ("WLTC", "CLTC", "EPA")
 STATUSES = ("confirmed", "unverified")
 
+#: Upper bounds that no real figure reaches in any currency, so a slip of the exponent (``1.0e308``)
+#: is refused at its line instead of overflowing a KPI to ``inf`` far away.
+MAX_COST = 1e15          # a development budget (1e15 is more than any carmaker's yearly revenue)
+MAX_PRICE = 1e12         # the list price of one vehicle
+MAX_VOLUME = 1e8         # vehicles a year (the whole world builds about 9e7)
+MAX_LIFECYCLE_YEARS = 100
+
 #: The functions platform.yaml ``roles:`` maps to the features that provide them (the role catalogue).
 ROLE_IDS = tuple(role.id for role in CATALOGUE)
 
@@ -22,9 +29,9 @@ _DEVELOPMENT = Table(
     (
         Key("platform_cost", "number", "Development cost of the shared platform (architecture, e-drive "
             "family, battery system, software); spread over every vehicle built on the platform in its lifecycle.",
-            default=0, unit="currency", minimum=0, example=6.0e9),
+            default=0, unit="currency", minimum=0, maximum=MAX_COST, example=6.0e9),
         Key("lifecycle_years", "number", "Years of production that amortise development (platform and models).",
-            default=1, unit="years", minimum=0, example=6),
+            default=1, unit="years", minimum=0, exclusive_minimum=True, maximum=MAX_LIFECYCLE_YEARS, example=6),
     ),
 )
 
@@ -108,9 +115,9 @@ TRIM = Table(
     (
         Key("name", "string", "Display name.", default_text="the trim id", example="SU7 Pro RWD"),
         Key("price", "number", "Gross list price in the base market (the margin is price − unit cost).",
-            required=True, unit="currency", minimum=0, example=245900),
+            required=True, unit="currency", minimum=0, maximum=MAX_PRICE, example=245900),
         Key("volume_per_year", "number", "Planned vehicles built per year.", required=True,
-            unit="vehicles/year", minimum=0, example=50000),
+            unit="vehicles/year", minimum=0, exclusive_minimum=True, maximum=MAX_VOLUME, example=50000),
         Key("select", "features", "Features this trim selects (added to the model's `select`).", required=True,
             example=["Pack_NMC_94", "Drive_RWD"]),
         Key("deselect", "features", "Features this trim excludes (added to the model's `deselect`).",
@@ -129,7 +136,8 @@ MODEL = YamlFile(
             Key("name", "string", "Display name.", required=True, example="SU7"),
             Key("segment", "string", "Market segment.", default="", example="D-segment sports sedan"),
             Key("development_cost", "number", "Model-specific development (body, tuning, validation), spread "
-                "over the model's vehicles in the platform's lifecycle.", default=0, unit="currency", minimum=0),
+                "over the model's vehicles in the platform's lifecycle.", default=0, unit="currency", minimum=0,
+            maximum=MAX_COST),
             Key("select", "features", "Features every trim of the model selects.", default=[]),
             Key("deselect", "features", "Features no trim of the model may have.", default=[]),
             Key("trims", "map-of", "The trims, by trim id.", required=True, table=TRIM, example="pro"),

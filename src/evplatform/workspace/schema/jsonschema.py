@@ -77,7 +77,7 @@ def _value(key: Key) -> dict[str, Any]:  # noqa: C901 - one branch per kind of k
     if key.type == "number":
         out: dict[str, Any] = {"type": "number"}
         if key.minimum is not None:
-            out["minimum"] = key.minimum
+            out["exclusiveMinimum" if key.exclusive_minimum else "minimum"] = key.minimum
         if key.maximum is not None:
             out["maximum"] = key.maximum
         return out

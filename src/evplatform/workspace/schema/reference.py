@@ -157,7 +157,8 @@ def _key_table(table: Table) -> list[str]:
     rows = ["| key | type | unit | required / default | allowed | meaning |", "|---|---|---|---|---|---|"]
     for key in table.keys:
         rows.append("| " + " | ".join((f"`{key.name}`", _type_words(key), key.unit, _presence(key),
-                                       _allowed(key.allowed, key.minimum, key.maximum), _cell(key.description)))
+                                       _allowed(key.allowed, key.minimum, key.maximum, key.exclusive_minimum),
+                                       _cell(key.description)))
                     + " |")
     return rows
 

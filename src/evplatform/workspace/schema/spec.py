@@ -40,6 +40,7 @@ class Key:
     unit: str = ""
     allowed: tuple[str, ...] = ()
     minimum: float | None = None
+    exclusive_minimum: bool = False  # ``minimum`` itself is not allowed (a lifecycle must be > 0 years)
     maximum: float | None = None
     example: Any = None
     table: Table | None = None  # the keys of a nested mapping (mapping, map-of, list-of)
