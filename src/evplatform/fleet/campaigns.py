@@ -190,7 +190,7 @@ def create_and_start_campaign(
     target_dict = (target or TargetFilter()).to_dict()
     assignment, summary = _plan_start(store, release, target_dict, forced=forced, seed=seed, waves=checked,
                                       campaign_id=None, now=now)
-    campaign_id = cdb.create_started_campaign(
+    campaign_id = cdb.create_campaign(
         store, name=name, release_id=release_id, target=target_dict,
         waves=[(w.fraction, w.success_threshold, w.error_threshold, w.soak_hours) for w in checked],
         forced=forced, window=window.text() if window else None, seed=seed, created_by=actor,
