@@ -62,23 +62,39 @@ def create_campaign(
     ``waves=None`` means the default plan; an empty plan is refused. With the ``workspace``, the
     target filter's models, trims, markets and features must exist in it.
     """
-    checked = gates.check_waves(DEFAULT_WAVES if waves is None else waves)
-    if workspace is not None:
-        check_target_filter(target or TargetFilter(), workspace)
-    if rdb.release(store, release_id) is None:
-        raise FleetError(f"no release {release_id!r}")
+    _release, checked = _checked_request(store, release_id, target, waves, workspace)
     return cdb.create_campaign(
         store,
         name=name,
         release_id=release_id,
         target=(target or TargetFilter()).to_dict(),
-        waves=[(w.fraction, w.success_threshold, w.error_threshold, w.soak_hours) for w in checked],
+        waves=_wave_rows(checked),
         forced=forced,
         window=window.text() if window else None,
         seed=seed,
         created_by=actor,
         at=now or store.now(),
     )
+
+
+def _checked_request(
+    store: Store, release_id: str, target: TargetFilter | None, waves: Sequence[WavePolicy] | None,
+    workspace: Workspace | None,
+) -> tuple[rdb.ReleaseRecord, tuple[WavePolicy, ...]]:
+    """The checks a new campaign passes before anything is written, whether it starts at once or not:
+    its wave plan, its target filter against the ``workspace`` (when given), and that its release exists."""
+    checked = gates.check_waves(DEFAULT_WAVES if waves is None else waves)
+    if workspace is not None:
+        check_target_filter(target or TargetFilter(), workspace)
+    release = rdb.release(store, release_id)
+    if release is None:
+        raise FleetError(f"no release {release_id!r}")
+    return release, checked
+
+
+def _wave_rows(waves: Sequence[WavePolicy]) -> list[tuple[float, float, float, float]]:
+    """The waves as the store keeps them: (cumulative fraction, success, error threshold, soak hours)."""
+    return [(w.fraction, w.success_threshold, w.error_threshold, w.soak_hours) for w in waves]
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,19 +196,13 @@ def create_and_start_campaign(
     """``create_campaign`` and ``start_campaign`` as one operation: the checks of a start run first and
     the campaign is written running in one transaction, so a refused start leaves no draft behind.
     ``waves`` and ``workspace`` as in ``create_campaign``."""
-    checked = gates.check_waves(DEFAULT_WAVES if waves is None else waves)
-    if workspace is not None:
-        check_target_filter(target or TargetFilter(), workspace)
-    release = rdb.release(store, release_id)
-    if release is None:
-        raise FleetError(f"no release {release_id!r}")
+    release, checked = _checked_request(store, release_id, target, waves, workspace)
     now = now or store.now()
     target_dict = (target or TargetFilter()).to_dict()
     assignment, summary = _plan_start(store, release, target_dict, forced=forced, seed=seed, waves=checked,
                                       campaign_id=None, now=now)
-    campaign_id = cdb.create_started_campaign(
-        store, name=name, release_id=release_id, target=target_dict,
-        waves=[(w.fraction, w.success_threshold, w.error_threshold, w.soak_hours) for w in checked],
+    campaign_id = cdb.create_campaign(
+        store, name=name, release_id=release_id, target=target_dict, waves=_wave_rows(checked),
         forced=forced, window=window.text() if window else None, seed=seed, created_by=actor,
         at=now, assignment=assignment,
     )

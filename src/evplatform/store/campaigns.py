@@ -44,7 +44,6 @@ __all__ = [
     "assign_targets",
     "campaign",
     "create_campaign",
-    "create_started_campaign",
     "list_campaigns",
     "offer_pending",
     "record_reports",
@@ -106,48 +105,42 @@ def create_campaign(
     seed: int,
     created_by: str,
     at: datetime,
+    assignment: TargetAssignment | None = None,
 ) -> int:
-    """A draft campaign with its waves ``(cumulative fraction, success, error threshold, soak hours)``."""
+    """A draft campaign with its waves ``(cumulative fraction, success, error threshold, soak hours)``.
+
+    With ``assignment`` the campaign is started with those targets in the same transaction: it
+    exists running with all its targets, or not at all (a refused start once left a draft behind)."""
     with store.session() as session:
-        return _insert_campaign(session, store, name=name, release_id=release_id, target=target, waves=waves,
-                                forced=forced, window=window, seed=seed, created_by=created_by, at=at)
+        if session.get(Release, release_id) is None:
+            raise NotFoundError("release", release_id)
+        campaign = Campaign(
+            name=name,
+            release_id=release_id,
+            state="draft",
+            forced=forced,
+            target=dict(target),
+            window_start=window[0] if window else None,
+            window_end=window[1] if window else None,
+            seed=seed,
+            current_wave=0,
+            created_by=created_by,
+            created_at=at,
+        )
+        session.add(campaign)
+        session.flush()
+        _add_waves(session, campaign.id, waves)
+        audit(session, store.now(), created_by, "campaign.create", f"campaign:{campaign.id}", {"release": release_id})
+        if assignment is not None:
+            _assign(session, store, campaign.id, assignment, actor=created_by, at=at)
+        return campaign.id
 
 
-def _insert_campaign(
-    session: Session,
-    store: Store,
-    *,
-    name: str,
-    release_id: str,
-    target: Mapping[str, Any],
-    waves: Sequence[tuple[float, float, float, float]],
-    forced: bool,
-    window: tuple[str, str] | None,
-    seed: int,
-    created_by: str,
-    at: datetime,
-) -> int:
-    if session.get(Release, release_id) is None:
-        raise NotFoundError("release", release_id)
-    campaign = Campaign(
-        name=name,
-        release_id=release_id,
-        state="draft",
-        forced=forced,
-        target=dict(target),
-        window_start=window[0] if window else None,
-        window_end=window[1] if window else None,
-        seed=seed,
-        current_wave=0,
-        created_by=created_by,
-        created_at=at,
-    )
-    session.add(campaign)
-    session.flush()
+def _add_waves(session: Session, campaign_id: int, waves: Sequence[tuple[float, float, float, float]]) -> None:
     for index, (fraction, success, error, soak_hours) in enumerate(waves):
         session.add(
             Wave(
-                campaign_id=campaign.id,
+                campaign_id=campaign_id,
                 index=index,
                 fraction=fraction,
                 size=0,
@@ -158,8 +151,6 @@ def _insert_campaign(
             )
         )
     session.flush()
-    audit(session, store.now(), created_by, "campaign.create", f"campaign:{campaign.id}", {"release": release_id})
-    return campaign.id
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,30 +161,6 @@ class TargetAssignment:
     waves: np.ndarray
     cohorts: np.ndarray
     timezones: Sequence[str]
-
-
-def create_started_campaign(
-    store: Store,
-    *,
-    name: str,
-    release_id: str,
-    target: Mapping[str, Any],
-    waves: Sequence[tuple[float, float, float, float]],
-    forced: bool,
-    window: tuple[str, str] | None,
-    seed: int,
-    created_by: str,
-    at: datetime,
-    assignment: TargetAssignment,
-) -> int:
-    """Create a campaign and start it with ``assignment`` in one transaction: it exists running with
-    all its targets, or not at all (a refused start once left a draft behind)."""
-    with store.session() as session:
-        campaign_id = _insert_campaign(session, store, name=name, release_id=release_id, target=target,
-                                       waves=waves, forced=forced, window=window, seed=seed,
-                                       created_by=created_by, at=at)
-        _assign(session, store, campaign_id, assignment, actor=created_by, at=at)
-        return campaign_id
 
 
 def _campaign_record(session: Session, c: Campaign) -> CampaignRecord:
