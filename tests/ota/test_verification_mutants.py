@@ -390,6 +390,12 @@ def _without_custom(targets: Targets) -> Targets:
     return targets
 
 
+def _without_sha256(targets: Targets) -> Targets:
+    for target in targets.targets.values():
+        target.hashes = {"sha512": hashlib.sha512(IMAGE).hexdigest()}
+    return targets
+
+
 def _ecu(serial: str = "ecu-1", hardware: str = "hw-1", counter: object = 3, **more: Any) -> dict[str, Any]:
     return {"ecu_serial": serial, "hardware_id": hardware, "release_counter": counter, **more}
 
@@ -433,6 +439,8 @@ MATCHING: list[tuple[str, Callable[[], object], type[ClientError], str]] = [
      EcuMismatchError, "Director target a: ECU ecu-9 is not in this vehicle"),
     ("hardware-other", lambda: director_assignments(_director_targets(("a", _ecu(hardware="hw-2"))), ECUS),
      HardwareMismatchError, "Director target a: hardware id hw-2, ECU ecu-1 is hw-1"),
+    ("no-sha256", lambda: director_assignments(_without_sha256(_director_targets(("a", _ecu()))), ECUS),
+     MalformedMetadataError, "Director target a: no sha256 hash"),
     ("counter-negative", lambda: director_assignments(_director_targets(("a", _ecu(counter=-1))), ECUS),
      MalformedMetadataError, "Director target a: release_counter must be a non-negative integer, got -1"),
     ("counter-bool", lambda: director_assignments(_director_targets(("a", _ecu(counter=True))), ECUS),
