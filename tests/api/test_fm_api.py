@@ -177,14 +177,14 @@ def test_an_upload_of_unknown_format_or_not_text_is_422(client: TestClient, toke
 
 
 def test_a_hostile_upload_is_a_422_not_a_500(client: TestClient, tokens: dict[str, str]) -> None:
-    """Issue 15 item 3: entity expansion, nesting past the recursion limit, a path or NUL in the name."""
+    """Issue 15 item 3: entity expansion, a rule nested past the depth bound, a path or NUL in the name."""
     headers = bearer(tokens["viewer"])
     entities = "".join(f'<!ENTITY e{i} "{f"&e{i - 1};" * 10}">' for i in range(1, 10))
     bomb = (f'<?xml version="1.0"?><!DOCTYPE m [<!ENTITY e0 "x">{entities}]><featureModel><struct>'
             '<feature name="&e9;"/></struct></featureModel>')
-    depth = 5000
-    deep = ('<featureModel><struct>' + "".join(f'<and name="f{i}">' for i in range(depth))
-            + '<feature name="leaf"/>' + "</and>" * depth + "</struct></featureModel>")
+    depth = 5000  # a deep feature tree is read without recursion now; a rule this deep is refused
+    deep = ('<featureModel><struct><and name="root"><feature name="leaf"/></and></struct><constraints><rule>'
+            + "<not>" * depth + "<var>leaf</var>" + "</not>" * depth + "</rule></constraints></featureModel>")
     for text in (bomb, deep):
         status, kind, message = error_of(client.post("/api/fm/upload", params={"filename": "m.xml"},
                                                      content=text.encode(), headers=headers))
