@@ -75,12 +75,14 @@ def explorer_view(ws: Workspace) -> dict[str, Any]:
     explained = {e["feature"]: e for e in found["explanations"]["dead"] if e["feature"]}
     status = {**{n: "core" for n in found["core"]}, **{n: "false-optional" for n in found["false_optional"]},
               **{n: "dead" for n in found["dead"]}}
-    constraints = [{"id": f"c{i}", "text": str(c), "line": c.line, "where": _where(file, c.line),
-                    "features": sorted(c.expr.variables())} for i, c in enumerate(model.constraints, 1)]
+    constraints: list[dict[str, Any]] = []
     mentioned: dict[str, list[str]] = {}
-    for c in constraints:
-        for name in c["features"]:
-            mentioned.setdefault(name, []).append(c["id"])
+    for i, c in enumerate(model.constraints, 1):
+        names = sorted(c.expr.variables())
+        constraints.append({"id": f"c{i}", "text": str(c), "line": c.line, "where": _where(file, c.line),
+                            "features": names})
+        for name in names:
+            mentioned.setdefault(name, []).append(f"c{i}")
     context = _TreeContext(model, file, ws.platform.currency, status, explained, mentioned)
     return {"file": file, "features": len(model), "valid": found["valid"], "count": found["count"],
             "tree": _node(context, model.root), "constraints": constraints,
