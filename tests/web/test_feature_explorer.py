@@ -169,3 +169,23 @@ def test_search_filters_the_tree(page: Any, server: Server) -> None:
     page.wait_for_function("() => document.getElementById('feature-search-status').textContent === ''")
     assert page.locator("#feature-tree li.feature:visible").count() == total
     assert sideways <= 0
+
+
+@pytest.mark.browser
+def test_explorer_has_no_serious_accessibility_violation(browser: Any, server: Server) -> None:
+    """The explorer passes axe-core (serious and critical findings fail) at 390 px; skips without axe."""
+    axe = Path(__file__).parents[2] / ".cache" / "axe-core-4.14.1" / "axe.min.js"
+    if not axe.exists():
+        pytest.skip("axe-core is fetched by scripts/ensure-services.sh")
+    context = browser.new_context(viewport={"width": 390, "height": 844}, bypass_csp=True)
+    try:
+        page = context.new_page()
+        page.goto(server.url + "/features")
+        page.add_script_tag(content=axe.read_text(encoding="utf-8"))
+        found = page.evaluate("""async () => (await axe.run(document, { runOnly: { type: "tag",
+            values: ["wcag2a", "wcag2aa", "best-practice"] }, rules: { "color-contrast": { enabled: false } } }))
+            .violations.filter(v => v.impact === "serious" || v.impact === "critical")
+            .map(v => v.id + ": " + v.nodes.slice(0, 3).map(n => n.target.join(" ")).join(", "))""")
+        assert found == []
+    finally:
+        context.close()
