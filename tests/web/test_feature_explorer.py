@@ -6,7 +6,9 @@ from numbers written here; the browser test checks the search box filters the tr
 
 from __future__ import annotations
 
+import copy
 import csv
+import dataclasses
 import io
 import re
 from collections.abc import Iterator
@@ -18,8 +20,8 @@ from fastapi.testclient import TestClient
 
 from evplatform.api import create_app
 from evplatform.service.configurator import workspace_analysis
-from evplatform.service.feature_explorer import group_label
-from evplatform.variability.model import Group, GroupKind
+from evplatform.service.feature_explorer import explorer_view, group_label
+from evplatform.variability.model import Constraint, Group, GroupKind, Not, Var
 from evplatform.workspace import Workspace, demo_path, load_workspace
 from web.conftest import SCREENSHOTS, Server
 
@@ -189,3 +191,27 @@ def test_explorer_has_no_serious_accessibility_violation(browser: Any, server: S
         assert found == []
     finally:
         context.close()
+
+
+def test_a_dead_feature_is_marked_with_the_engines_explanation() -> None:
+    """Neither platform has a dead feature, so one is made: a constraint ``!X`` on a feature not core
+    (the page reads the workspace's precomputed configurations, which are not checked again here)."""
+    ws = load_workspace(LUMEN)
+    core = set(workspace_analysis(ws)["core"])
+    unused = next(n for n, f in ws.feature_model.features.items() if not f.abstract and n not in core)
+    model = copy.deepcopy(ws.feature_model)
+    source = model.source
+    assert source is not None
+    model.constraints.append(Constraint(Not(Var(unused)), line=len(Path(source).read_text().splitlines())))
+    view = explorer_view(dataclasses.replace(ws, feature_model=model))
+    assert unused in view["dead"]
+
+    def find(node: dict[str, Any]) -> dict[str, Any] | None:
+        if node["name"] == unused:
+            return node
+        return next((hit for g in node["groups"] for c in g["children"] if (hit := find(c))), None)
+
+    node = find(view["tree"])
+    assert node is not None and node["status"] == "dead"
+    assert node["explanation"]["feature"] == unused and node["explanation"]["reasons"]
+    assert any(r["where"] for r in node["explanation"]["reasons"])
