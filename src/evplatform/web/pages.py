@@ -50,6 +50,7 @@ templates = Jinja2Templates(directory=str(HERE / "templates"))
 NAV = (
     ("/", "Overview"),
     ("/platform", "Platform"),
+    ("/features", "Features"),
     ("/compliance", "Compliance"),
     ("/simulation", "Simulation"),
     ("/campaigns", "Campaigns"),
@@ -194,11 +195,12 @@ async def favicon() -> FileResponse:
 
 def install(app: FastAPI) -> None:
     """Mount the static assets, include every page router and the HTML error pages."""
-    from evplatform.web import api_docs, fleet_pages, platform_pages
+    from evplatform.web import api_docs, feature_pages, fleet_pages, platform_pages
 
     install_error_pages(app)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     app.add_api_route("/favicon.ico", favicon, include_in_schema=False)
     app.include_router(platform_pages.router)
     app.include_router(fleet_pages.router)
+    app.include_router(feature_pages.router)
     app.include_router(api_docs.router)
