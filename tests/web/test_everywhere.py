@@ -38,6 +38,7 @@ def pages(server: Server) -> list[tuple[str, str]]:
             ("simulation", "/simulation"), ("campaigns", "/campaigns"),
             ("campaign", f"/campaigns/{server.running_campaign}"), ("releases", "/releases"), ("fleet", "/fleet"),
             ("vehicle", f"/fleet/{vin}"), ("insights", "/insights"), ("signin", "/signin"), ("docs", "/docs"),
+            ("features", "/features"),
             ("not-found", "/no-such-page")]
 
 
