@@ -467,3 +467,22 @@ def bom_figures(ws: Workspace, session: ConfiguratorSession) -> dict[str, Any]:
     chosen = set(state["selected"]) | {row["feature"] for row in state["forced"]}
     bom = bom_of(ws.parts, chosen)
     return {"cost": round(bom.cost, 2), "mass_kg": round(bom.mass_kg, 1), "complete": state["complete"]}
+
+
+def feature_rows(model: FeatureModel) -> list[dict[str, Any]]:
+    """The feature tree flattened in file order for the configurator's list: name, depth, the kind of
+    group it sits in (how a FeatureIDE user reads it: alternative, or, optional, mandatory), its line
+    and its cost attribute."""
+    rows: list[dict[str, Any]] = []
+
+    def walk(name: str, depth: int, kind: str | None) -> None:
+        feature = model.features[name]
+        cost = feature.attributes.get("cost")
+        rows.append({"name": name, "depth": depth, "group": kind, "abstract": feature.abstract,
+                     "line": feature.line, "cost": cost if isinstance(cost, int | float) else None})
+        for group in feature.groups:
+            for child in group.children:
+                walk(child, depth + 1, group.kind.value)
+
+    walk(model.root, 0, None)
+    return rows

@@ -111,8 +111,8 @@ def close_session(context: Context, account: Viewer, session_id: str) -> dict[st
     return {"id": session_id, "closed": True}
 
 
-#: A model or trim id for the exported file (letters, digits, '-' and '_').
-ExportId = Annotated[str, Query(min_length=1, max_length=60, pattern=r"^[A-Za-z0-9_-]+\Z",
+#: A model or trim id for the exported file (letters, digits, '-' and '_'; pydantic-core's ``$`` is the very end).
+ExportId = Annotated[str, Query(min_length=1, max_length=60, pattern=r"^[A-Za-z0-9_-]+$",
                                 description="the id to give it in the exported file")]
 
 
