@@ -427,8 +427,8 @@ def export_trim(ws: Workspace, session: ConfiguratorSession, model_id: str, trim
     selected = sorted(chosen, key=session.cnf.var.__getitem__)
     base = ws.trim(session.trim) if session.trim else None
     trim: dict[str, Any] = {"name": f"{base.name} (configured)" if base else trim_id,
-                            "price": base.price if base else 1,
-                            "volume_per_year": base.volume_per_year if base else 1,
+                            "price": _plain(base.price) if base else 1,
+                            "volume_per_year": _plain(base.volume_per_year) if base else 1,
                             "select": selected}
     deselected = [name for name in state["deselected"] if name not in by_markets]
     if deselected:
@@ -444,6 +444,11 @@ def export_trim(ws: Workspace, session: ConfiguratorSession, model_id: str, trim
             f"model {model_id} exists: add trim {trim_id} under trims: in models/{model_id}.yaml")
     return {"file": f"models/{model_id}.yaml", "yaml": text, "note": note, "complete": state["complete"],
             "selected": len(selected), "problems": _trim_problems(ws, set(selected), set(deselected), session.market)}
+
+
+def _plain(value: float) -> float | int:
+    """A whole number written as one (``253500``, not ``253500.0``)."""
+    return int(value) if float(value).is_integer() else value
 
 
 def _trim_problems(ws: Workspace, selected: set[str], deselected: set[str], market: str | None) -> list[str]:

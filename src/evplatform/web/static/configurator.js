@@ -122,7 +122,9 @@
     try {
       say("Completing at least cost …");
       const best = await api("POST", "/api/fm/sessions/" + session.id + "/completion", { attribute: "cost" });
-      await decide({ select: best.added }, "Cheapest completion: " + best.added.length + " features added, cost " +
+      const chosen = new Set(best.selected);  // the rest of the open features are off in the completion
+      const off = session.open.filter((name) => !chosen.has(name));
+      await decide({ select: best.added, deselect: off }, "Cheapest completion: " + best.added.length + " features added, cost " +
         best.cost.toLocaleString("en-US") + " (+" + best.added_cost.toLocaleString("en-US") + ")");
     } catch (error) { say("No completion: " + error.message); }
   });
