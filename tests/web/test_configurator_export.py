@@ -12,7 +12,14 @@ from pathlib import Path
 import pytest
 
 from evplatform.errors import VariabilityError
-from evplatform.service.configurator import ConfiguratorSession, Start, bom_figures, export_trim, start_from
+from evplatform.service.configurator import (
+    ConfiguratorSession,
+    Start,
+    bom_figures,
+    export_trim,
+    feature_rows,
+    start_from,
+)
 from evplatform.variability.cnf import encode
 from evplatform.workspace import Workspace, load_workspace
 from evplatform.workspace.loader import demo_path
@@ -94,3 +101,11 @@ def test_export_refuses_an_id_that_is_no_file_name(ws: Workspace) -> None:
             export_trim(ws, session, "../etc", "x")
     finally:
         session.close()
+
+
+def test_feature_rows_follow_the_file_order_with_depths(ws: Workspace) -> None:
+    rows = feature_rows(ws.feature_model)
+    assert [r["name"] for r in rows] == list(ws.feature_model.features)  # file order, root first
+    assert rows[0]["depth"] == 0 and rows[0]["group"] is None
+    by_name = {r["name"]: r for r in rows}
+    assert by_name["EDR"]["cost"] == 180 and by_name["Market_CN"]["group"] == "alternative"

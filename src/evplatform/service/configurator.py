@@ -479,15 +479,13 @@ def feature_rows(model: FeatureModel) -> list[dict[str, Any]]:
     group it sits in (how a FeatureIDE user reads it: alternative, or, optional, mandatory), its line
     and its cost attribute."""
     rows: list[dict[str, Any]] = []
-
-    def walk(name: str, depth: int, kind: str | None) -> None:
+    stack: list[tuple[str, int, str | None]] = [(model.root, 0, None)]  # no recursion: trees may be deep
+    while stack:
+        name, depth, kind = stack.pop()
         feature = model.features[name]
         cost = feature.attributes.get("cost")
         rows.append({"name": name, "depth": depth, "group": kind, "abstract": feature.abstract,
                      "line": feature.line, "cost": cost if isinstance(cost, int | float) else None})
-        for group in feature.groups:
-            for child in group.children:
-                walk(child, depth + 1, group.kind.value)
-
-    walk(model.root, 0, None)
+        children = [(child, depth + 1, group.kind.value) for group in feature.groups for child in group.children]
+        stack.extend(reversed(children))
     return rows
