@@ -19,7 +19,8 @@ from evplatform.workspace.loader import demo_path
 from web.conftest import SCREENSHOTS, Server
 
 TRIM, MARKET, PICK = "yu7/standard", "CN", "ALKS"
-FORCED = "DSSAD"  # ALKS => LidarSuite & DSSAD & SteerRedundancy & BrakeRedundancy & EDR
+FORCED = "DSSAD"
+AXE = Path(__file__).parents[2] / ".cache" / "axe-core-4.14.1" / "axe.min.js"  # as test_everywhere.py  # ALKS => LidarSuite & DSSAD & SteerRedundancy & BrakeRedundancy & EDR
 
 #: How long an answer may take on the shared machine (expect() alone waits 5 s).
 WAIT = 60_000
@@ -89,8 +90,9 @@ def test_configurator_session_in_the_browser(page: Any, server: Server, tmp_path
 
 
 def test_configurator_at_phone_width_keeps_the_list_in_its_box(browser: Any, server: Server) -> None:
-    """Issue 15 sections 2 and 6: at 390 px the page does not scroll sideways; the controls have labels."""
-    context = browser.new_context(viewport={"width": 390, "height": 844})
+    """Issue 15 sections 2 and 6: at 390 px the page does not scroll sideways; the controls have labels;
+    no serious axe-core finding on a live session (when axe-core is fetched)."""
+    context = browser.new_context(viewport={"width": 390, "height": 844}, bypass_csp=True)  # to inject axe-core
     context.set_default_timeout(90_000)
     try:
         page = context.new_page()
@@ -102,5 +104,12 @@ def test_configurator_at_phone_width_keeps_the_list_in_its_box(browser: Any, ser
             .filter(e => !(e.getAttribute('aria-label') || e.textContent.trim() || e.labels?.length)).length""")
         assert unlabeled == 0
         page.screenshot(path=str(SCREENSHOTS / "configurator-390.png"), full_page=True)
+        if AXE.exists():  # a live session's list, reasons and buttons, checked as test_everywhere checks pages
+            page.add_script_tag(content=AXE.read_text(encoding="utf-8"))
+            serious = page.evaluate("""async () => (await axe.run(document, { runOnly: { type: "tag",
+                values: ["wcag2a", "wcag2aa", "best-practice"] }, rules: { "color-contrast": { enabled: false } } }))
+                .violations.filter(v => v.impact === "serious" || v.impact === "critical")
+                .map(v => v.id + ": " + v.nodes.slice(0, 3).map(n => n.target.join(" ")).join(", "))""")
+            assert serious == []
     finally:
         context.close()
