@@ -19,8 +19,8 @@ from evplatform.workspace.loader import demo_path
 from web.conftest import SCREENSHOTS, Server
 
 TRIM, MARKET, PICK = "yu7/standard", "CN", "ALKS"
-FORCED = "DSSAD"
-AXE = Path(__file__).parents[2] / ".cache" / "axe-core-4.14.1" / "axe.min.js"  # as test_everywhere.py  # ALKS => LidarSuite & DSSAD & SteerRedundancy & BrakeRedundancy & EDR
+FORCED = "DSSAD"  # ALKS => LidarSuite & DSSAD & SteerRedundancy & BrakeRedundancy & EDR
+AXE = Path(__file__).parents[2] / ".cache" / "axe-core-4.14.1" / "axe.min.js"  # as test_everywhere.py
 
 #: How long an answer may take on the shared machine (expect() alone waits 5 s).
 WAIT = 60_000
