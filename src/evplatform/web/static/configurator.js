@@ -29,13 +29,14 @@
       li.dataset.state = s;
       li.querySelector(".cfg-state").textContent = s;
       li.querySelector(".cfg-retract").hidden = !(s === "selected" || s === "deselected");
+      li.querySelector(".cfg-off").hidden = s !== "open" && s !== "selected";  // forced/forbidden: the rules decide
       const main = li.querySelector(".cfg-name");
       main.setAttribute("aria-label", (s === "forced" || s === "forbidden" ? "Why is " + name + " " + s
         : s === "open" ? "Select " + name : name + " is " + s));
     });
     document.getElementById("cfg-counts").textContent = state.selected.length + " selected, " +
       state.deselected.length + " deselected, " + state.forced.length + " forced, " + state.forbidden.length +
-      " forbidden, " + state.open.length + " open" + (state.complete ? " · complete" : "") +
+      " forbidden, " + state.open.length + " open" + (state.open.length === 0 ? " · every feature decided" : "") +
       " · server " + (1000 * state.seconds).toFixed(1) + " ms";
     document.getElementById("cfg-complete").disabled = false;
     document.getElementById("cfg-export").disabled = false;
