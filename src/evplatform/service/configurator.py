@@ -28,8 +28,11 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from evplatform.clock import Clock, aware_now
 from evplatform.errors import ConflictError, EvplatformError, NotFoundError, ParseError, VariabilityError
+from evplatform.platform import bom_of
 from evplatform.variability import analysis
 from evplatform.variability._decisions import check_known
 from evplatform.variability.cnf import CNF, Relation, encode
@@ -399,3 +402,90 @@ class SessionStore:
             logger.info("configurator session %s %s", session.id[:6], why,
                         extra={"event": "fm_session_" + why, "owner": session.owner})
             session.close()
+
+
+# --- export as a trim ------------------------------------------------------------------------
+
+
+def export_trim(ws: Workspace, session: ConfiguratorSession, model_id: str, trim_id: str) -> dict[str, Any]:
+    """The session's configuration as the ``models/<model_id>.yaml`` a trim needs, to commit by hand.
+
+    The trim selects what the session decided plus what those decisions force (so the file reads on
+    its own) and deselects what was decided off, less what any market selects itself (``Market_EU``,
+    its inlet, its mandated functions): the loader adds those per market, and a trim that named one
+    market's would clash in the others. Price and volume come from
+    the trim the session started from (from scratch: 1, a placeholder the header says to fill in, as the
+    reader wants both above zero). The browser never
+    writes the workspace: this is text to copy.
+    """
+    for label, value in (("model", model_id), ("trim", trim_id)):
+        if not value.replace("-", "").replace("_", "").isalnum() or not value.isascii():
+            raise VariabilityError(f"the {label} id {value!r} may hold only letters, digits, '-' and '_'")
+    state = session.state()
+    by_markets = {name for market in ws.markets.values() for name in market.select}
+    chosen = (set(state["selected"]) | {row["feature"] for row in state["forced"]}) - by_markets
+    selected = sorted(chosen, key=session.cnf.var.__getitem__)
+    base = ws.trim(session.trim) if session.trim else None
+    trim: dict[str, Any] = {"name": f"{base.name} (configured)" if base else trim_id,
+                            "price": _plain(base.price) if base else 1,
+                            "volume_per_year": _plain(base.volume_per_year) if base else 1,
+                            "select": selected}
+    deselected = [name for name in state["deselected"] if name not in by_markets]
+    if deselected:
+        trim["deselect"] = deselected
+    document = {"name": model_id, "trims": {trim_id: trim}}
+    header = (f"# models/{model_id}.yaml: exported from configurator session "
+              f"(start: {session.trim or 'scratch'}{' in ' + session.market if session.market else ''})\n")
+    if base is None:
+        header += "# price and volume_per_year are placeholders (1): fill them in before committing\n"
+    text = header + yaml.safe_dump(document, sort_keys=False, default_flow_style=None, width=100)
+    note = (f"save as models/{model_id}.yaml and list {model_id} under models: in platform.yaml"
+            if model_id not in ws.models else
+            f"model {model_id} exists: add trim {trim_id} under trims: in models/{model_id}.yaml")
+    return {"file": f"models/{model_id}.yaml", "yaml": text, "note": note, "complete": state["complete"],
+            "selected": len(selected), "problems": _trim_problems(ws, set(selected), set(deselected), session.market)}
+
+
+def _plain(value: float) -> float | int:
+    """A whole number written as one (``253500``, not ``253500.0``)."""
+    return int(value) if float(value).is_integer() else value
+
+
+def _trim_problems(ws: Workspace, selected: set[str], deselected: set[str], market: str | None) -> list[str]:
+    """What the workspace reader would refuse in the exported trim, in the base market (every model is
+    checked there) and the session's market: the same closure and rules as the loader, so the page can
+    say so before anyone commits the file."""
+    problems: list[str] = []
+    fm = ws.feature_model
+    for market_id in dict.fromkeys([ws.platform.base_market, market or ws.platform.base_market]):
+        chosen = fm.mandatory_closure(selected | set(ws.markets[market_id].select))
+        clash = sorted(chosen & deselected)
+        if clash:
+            problems.append(f"in {market_id}: deselected {', '.join(clash)} are forced by the selection")
+        problems += [f"in {market_id}: {error}" for error in fm.configuration_errors(frozenset(chosen))]
+    return problems
+
+
+def bom_figures(ws: Workspace, session: ConfiguratorSession) -> dict[str, Any]:
+    """BOM cost and mass of what is selected so far (decided or forced): a lower bound until complete."""
+    state = session.state()
+    chosen = set(state["selected"]) | {row["feature"] for row in state["forced"]}
+    bom = bom_of(ws.parts, chosen)
+    return {"cost": round(bom.cost, 2), "mass_kg": round(bom.mass_kg, 1), "complete": state["complete"]}
+
+
+def feature_rows(model: FeatureModel) -> list[dict[str, Any]]:
+    """The feature tree flattened in file order for the configurator's list: name, depth, the kind of
+    group it sits in (how a FeatureIDE user reads it: alternative, or, optional, mandatory), its line
+    and its cost attribute."""
+    rows: list[dict[str, Any]] = []
+    stack: list[tuple[str, int, str | None]] = [(model.root, 0, None)]  # no recursion: trees may be deep
+    while stack:
+        name, depth, kind = stack.pop()
+        feature = model.features[name]
+        cost = feature.attributes.get("cost")
+        rows.append({"name": name, "depth": depth, "group": kind, "abstract": feature.abstract,
+                     "line": feature.line, "cost": cost if isinstance(cost, int | float) else None})
+        children = [(child, depth + 1, group.kind.value) for group in feature.groups for child in group.children]
+        stack.extend(reversed(children))
+    return rows

@@ -109,3 +109,22 @@ def completion(context: Context, account: Viewer, session_id: str, body: Complet
 def close_session(context: Context, account: Viewer, session_id: str) -> dict[str, Any]:
     context.fm_sessions().delete(account.name, session_id)
     return {"id": session_id, "closed": True}
+
+
+#: A model or trim id for the exported file (letters, digits, '-' and '_'; pydantic-core's ``$`` is the very end).
+ExportId = Annotated[str, Query(min_length=1, max_length=60, pattern=r"^[A-Za-z0-9_-]+$",
+                                description="the id to give it in the exported file")]
+
+
+@router.get("/sessions/{session_id}/export",
+            summary="The configuration as the models/<model>.yaml text a trim needs (to commit; nothing is written)")
+def export(context: Context, account: Viewer, session_id: str, model: ExportId = "configured",
+           trim: ExportId = "custom") -> dict[str, Any]:
+    session = context.fm_sessions().get(account.name, session_id)
+    return configurator.export_trim(context.workspace(), session, model, trim)
+
+
+@router.get("/sessions/{session_id}/bom",
+            summary="BOM cost and mass of what is selected so far (decided or forced); a lower bound until complete")
+def bom(context: Context, account: Viewer, session_id: str) -> dict[str, Any]:
+    return configurator.bom_figures(context.workspace(), context.fm_sessions().get(account.name, session_id))
