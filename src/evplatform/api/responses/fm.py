@@ -87,3 +87,18 @@ class CompletionOut(Out):
 class SessionClosedOut(Out):
     id: str
     closed: bool
+
+
+class TrimExportOut(Out):
+    file: str = Field(description="where the text goes in the workspace, e.g. models/<model>.yaml")
+    yaml: str = Field(description="the trim as YAML, to commit; nothing is written by the server")
+    note: str
+    complete: bool = Field(description="whether every feature is decided or forced")
+    selected: int = Field(description="number of features the trim selects")
+    problems: list[str] = Field(description="what the workspace reader would refuse, with the rule's line")
+
+
+class SessionBomOut(Out):
+    cost: float = Field(description="BOM cost of the selected and forced features, in the platform's currency")
+    mass_kg: float = Field(description="their mass in kg")
+    complete: bool = Field(description="False: a lower bound until every feature is decided")

@@ -16,7 +16,14 @@ from starlette.concurrency import run_in_threadpool
 
 from evplatform.api.auth import Viewer
 from evplatform.api.context import Context
-from evplatform.api.responses.fm import AnalysisOut, CompletionOut, SessionClosedOut, SessionOut
+from evplatform.api.responses.fm import (
+    AnalysisOut,
+    CompletionOut,
+    SessionBomOut,
+    SessionClosedOut,
+    SessionOut,
+    TrimExportOut,
+)
 from evplatform.api.schemas import NO_NUL
 from evplatform.service import configurator
 from evplatform.variability.cnf import CNF, encode
@@ -116,7 +123,7 @@ ExportId = Annotated[str, Query(min_length=1, max_length=60, pattern=r"^[A-Za-z0
                                 description="the id to give it in the exported file")]
 
 
-@router.get("/sessions/{session_id}/export",
+@router.get("/sessions/{session_id}/export", response_model=TrimExportOut,
             summary="The configuration as the models/<model>.yaml text a trim needs (to commit; nothing is written)")
 def export(context: Context, account: Viewer, session_id: str, model: ExportId = "configured",
            trim: ExportId = "custom") -> dict[str, Any]:
@@ -124,7 +131,7 @@ def export(context: Context, account: Viewer, session_id: str, model: ExportId =
     return configurator.export_trim(context.workspace(), session, model, trim)
 
 
-@router.get("/sessions/{session_id}/bom",
+@router.get("/sessions/{session_id}/bom", response_model=SessionBomOut,
             summary="BOM cost and mass of what is selected so far (decided or forced); a lower bound until complete")
 def bom(context: Context, account: Viewer, session_id: str) -> dict[str, Any]:
     return configurator.bom_figures(context.workspace(), context.fm_sessions().get(account.name, session_id))
