@@ -67,11 +67,13 @@ def format_value(value: AttributeValue, unit: str) -> str:
     return f"{text} {unit}" if unit and not isinstance(value, str | bool) else text
 
 
-def explorer_view(ws: Workspace) -> dict[str, Any]:
-    """Everything the ``/features`` page shows, as plain dicts."""
+def explorer_view(ws: Workspace, analysis: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Everything the ``/features`` page shows, as plain dicts. ``analysis`` is
+    :func:`workspace_analysis` of ``ws`` when the caller already holds it (the app caches it for
+    ``/api/fm/analysis`` too), so the solver runs once per workspace."""
     model = ws.feature_model
     file = model_label(ws)
-    found = workspace_analysis(ws)
+    found = workspace_analysis(ws) if analysis is None else analysis
     explained = {e["feature"]: e for e in found["explanations"]["dead"] if e["feature"]}
     status = {**{n: "core" for n in found["core"]}, **{n: "false-optional" for n in found["false_optional"]},
               **{n: "dead" for n in found["dead"]}}

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from evplatform.errors import EvplatformError
-from evplatform.service import feature_explorer
+from evplatform.service import configurator, feature_explorer
 from evplatform.web.pages import context_of, error_page, render
 
 router = APIRouter(include_in_schema=False)
@@ -20,7 +20,8 @@ def features_page(request: Request) -> HTMLResponse:
     context = context_of(request)
     try:
         ws = context.workspace()
-        view = context.cached(("feature-explorer",), lambda: feature_explorer.explorer_view(ws))
+        analysis = context.cached(("fm-analysis",), lambda: configurator.workspace_analysis(ws))
+        view = context.cached(("feature-explorer",), lambda: feature_explorer.explorer_view(ws, analysis))
     except EvplatformError as error:
         return error_page(request, error)
     return render(request, "features.html", title="Feature model", view=view)
