@@ -20,7 +20,6 @@ from evplatform.cli.common import JsonOpt, console, print_json
 from evplatform.errors import InvalidValueError, StoreError
 from evplatform.store import (
     DEFAULT_TOKEN_LIFETIME,
-    ROLES,
     AuditQuery,
     audit_log,
     count_audit,
@@ -33,7 +32,6 @@ from evplatform.store import (
     revoke_token,
     set_role,
 )
-
 
 
 class Role(StrEnum):

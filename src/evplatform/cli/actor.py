@@ -30,6 +30,7 @@ def _check(value: str) -> str:
 ActorOpt = Annotated[
     str,
     typer.Option("--as", envvar=ACTOR_ENV, callback=_check, show_default=True,
-                 help=f"Who does it, as recorded in the audit log (default: ${ACTOR_ENV}, else '{DEFAULT_ACTOR}'). "
-                      "Give your account name; the CLI writes the database directly, so this is a label, not a sign-in."),
+                 help=f"Who does it, as recorded in the audit log (default: ${ACTOR_ENV}, else "
+                      f"'{DEFAULT_ACTOR}'). Give your account name; the CLI writes the database directly, so "
+                      "this is a label, not a sign-in."),
 ]

@@ -58,7 +58,7 @@ def _utc(moment: datetime | None) -> datetime | None:
 
 @router.get("/audit", response_model=AuditOut,
             summary="Newest audit entries first, filtered by who, action, subject and time [since, until) (viewer)")
-def audit(  # noqa: PLR0913 - one parameter per filter of the query string
+def audit(
     context: Context, _account: Viewer, subject: OptionalSubject = None, who: OptionalActor = None,
     action: OptionalAction = None, since: OptionalTime = None, until: OptionalTime = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
@@ -72,25 +72,25 @@ def audit(  # noqa: PLR0913 - one parameter per filter of the query string
             "total": count_audit(store, query), "limit": limit, "offset": offset}
 
 
-def _account(info: AccountInfo) -> dict[str, Any]:
+def _account_view(info: AccountInfo) -> dict[str, Any]:
     return {"name": info.name, "role": info.role, "disabled": info.disabled}
 
 
 @router.get("/accounts", response_model=AccountsOut, summary="Every account with its role, by name (admin)")
 def accounts(context: Context, _account: Admin) -> dict[str, Any]:
-    return {"accounts": [_account(a) for a in list_accounts(context.store())], "roles": list(ROLES)}
+    return {"accounts": [_account_view(a) for a in list_accounts(context.store())], "roles": list(ROLES)}
 
 
 @router.post("/accounts", status_code=201, response_model=AccountOut,
              summary="Create an account with a role; 409 when the name is taken (admin, audit-logged)")
 def create(context: Context, body: AccountIn, account: Admin) -> dict[str, Any]:
-    return _account(create_account(context.store(), body.name, body.role, actor=account.name))
+    return _account_view(create_account(context.store(), body.name, body.role, actor=account.name))
 
 
 @router.put("/accounts/{name}/role", response_model=AccountOut,
             summary="Change an account's role; 409 when it would leave no admin (admin, audit-logged)")
 def change_role(context: Context, name: AccountName, body: RoleIn, account: Admin) -> dict[str, Any]:
-    return _account(set_role(context.store(), name, body.role, actor=account.name))
+    return _account_view(set_role(context.store(), name, body.role, actor=account.name))
 
 
 @router.post("/accounts/{name}/tokens", status_code=201, response_model=IssuedTokenOut,
