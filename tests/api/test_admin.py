@@ -82,10 +82,12 @@ def test_a_role_change_applies_at_once_and_the_last_admin_stays(client: TestClie
 
 def test_admin_bodies_are_bounded(client: TestClient, tokens: dict[str, str]) -> None:
     admin = bearer(tokens["admin"])
-    for body in ({"name": "bad name", "role": "viewer"}, {"name": "x" * 129}, {"name": "ok", "role": "root"},
-                 {"name": "ok", "extra": 1}):
+    account_bodies: list[dict[str, object]] = [{"name": "bad name", "role": "viewer"}, {"name": "x" * 129},
+                                               {"name": "ok", "role": "root"}, {"name": "ok", "extra": 1}]
+    for body in account_bodies:
         assert error_of(client.post("/api/accounts", json=body, headers=admin))[0] == 422, body
-    for body in ({"days": 0}, {"days": 3651}, {"label": "x" * 201}, {"label": "nul\x00"}):
+    token_bodies: list[dict[str, object]] = [{"days": 0}, {"days": 3651}, {"label": "x" * 201}, {"label": "nul\x00"}]
+    for body in token_bodies:
         assert error_of(client.post("/api/accounts/viewer/tokens", json=body, headers=admin))[0] == 422, body
     missing = client.post("/api/accounts/nobody/tokens", json={}, headers=admin)
     assert error_of(missing)[:2] == (404, "NotFound")

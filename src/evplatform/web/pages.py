@@ -58,6 +58,7 @@ NAV = (
     ("/fleet", "Fleet"),
     ("/insights", "Insights"),
     ("/configurator", "Configurator"),
+    ("/audit", "Audit"),
     ("/admin", "Admin"),
 )
 
