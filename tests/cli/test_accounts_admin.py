@@ -80,6 +80,8 @@ def test_audit_filters_by_who_action_and_since(database: str) -> None:
     assert recent["total"] == 3
     future = (datetime.now(UTC) + timedelta(days=1)).date().isoformat()
     assert json.loads(_run("accounts", "audit", "--since", future, "--database", database, "--json"))["total"] == 0
+    assert json.loads(_run("accounts", "audit", "--until", "1h", "--database", database, "--json"))["total"] == 0
+    assert json.loads(_run("accounts", "audit", "--until", future, "--database", database, "--json"))["total"] == 3
     text = _run("accounts", "audit", "--who", "ada", "--database", database)
     assert "token.issue" in text and "1 of 1 matching entries" in text
     with open_store(database) as store:

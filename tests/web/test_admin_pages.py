@@ -12,7 +12,15 @@ from typing import Any
 import httpx
 import pytest
 
-from evplatform.store import AuditQuery, count_audit, open_store, record_audit
+from evplatform.store import (
+    AuditQuery,
+    count_audit,
+    create_account,
+    issue_token_record,
+    open_store,
+    record_audit,
+    set_role,
+)
 from web.conftest import SCREENSHOTS, Server
 
 pytestmark = pytest.mark.browser
@@ -84,6 +92,27 @@ def test_the_last_admin_cannot_be_demoted_in_the_browser(page: Any, server: Serv
         "#admin-result").inner_text()
     assert _me(server, server.tokens["admin"]) == 200
     assert row.locator("select").input_value() == "admin"
+
+
+def test_an_admin_revoking_their_own_token_loses_the_page(page: Any, server: Server) -> None:
+    store = open_store(server.database)
+    try:
+        create_account(store, "admin-bea", "admin", actor="test")
+        token, info = issue_token_record(store, "admin-bea", label="own", actor="test")
+    finally:
+        store.dispose()
+    _sign_in(page, server, token, "/admin")
+    page.wait_for_selector("#admin-tools:not([disabled])", timeout=WAIT)
+    page.locator(f"#tokens tr[data-token='{info.id}']").get_by_role("button", name="Revoke").click()
+    page.wait_for_selector("#admin-status:has-text('can no longer administer')", timeout=WAIT)
+    assert page.locator("#admin-result").inner_text() == f"Revoked token {info.id}."
+    assert page.locator("#admin-tools").get_attribute("disabled") is not None
+    assert _me(server, token) == 401
+    store = open_store(server.database)
+    try:
+        set_role(store, "admin-bea", "viewer", actor="test")  # admin-ann is the only admin again for other tests
+    finally:
+        store.dispose()
 
 
 @pytest.mark.parametrize(("who", "status"), [("viewer", "403"), ("release_manager", "403"), (None, "401")])

@@ -182,13 +182,17 @@ def audit_command(
         "--action", help="An action, or a dotted prefix: 'token' finds token.issue and token.revoke.")] = None,
     since: Annotated[str | None, typer.Option(
         "--since", help="From this time on: ISO date/time (UTC without a zone) or 30m, 24h, 7d back.")] = None,
+    until: Annotated[str | None, typer.Option(
+        "--until", help="Before this time (excluded), in the same forms as --since.")] = None,
     limit: Annotated[int, typer.Option("--limit", min=1, max=10_000, help="At most this many, newest first.")] = 100,
     database: DatabaseOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """The audit log, newest first: who did what to which thing, when."""
     with open_store(database or default_database_url()) as store:
-        query = AuditQuery(actor=who, action=action, since=None if since is None else parse_since(since, store.now()))
+        now = store.now()
+        query = AuditQuery(actor=who, action=action, since=None if since is None else parse_since(since, now),
+                           until=None if until is None else parse_since(until, now))
         entries, total = audit_log(store, limit=limit, query=query), count_audit(store, query)
     if as_json:
         print_json({"entries": [{"id": e.id, "at": e.at.isoformat(), "actor": e.actor, "action": e.action,

@@ -68,14 +68,16 @@ function roleControl(account, roles) {
   button.textContent = "Change";
   button.setAttribute("aria-label", "change the role of " + account.name);
   button.addEventListener("click", async () => {
+    let done;
     try {
-      const done = await api("PUT", "/api/accounts/" + encodeURIComponent(account.name) + "/role", { role: select.value });
-      say(done.name + " is now " + done.role + ".");
-      await loadAdmin();
+      done = await api("PUT", "/api/accounts/" + encodeURIComponent(account.name) + "/role", { role: select.value });
     } catch (error) {
       say("Role change refused: " + error.message);
       select.value = account.role;
+      return;
     }
+    say(done.name + " is now " + done.role + ".");
+    await refresh();
   });
   td.append(select, " ", button);
   return td;
@@ -91,16 +93,31 @@ function revokeControl(t) {
   button.dataset.revoke = String(t.id);
   button.setAttribute("aria-label", "revoke token " + t.id + " of " + t.account);
   button.addEventListener("click", async () => {
+    let done;
     try {
-      const done = await api("POST", "/api/tokens/" + t.id + "/revoke");
-      say("Revoked token " + done.revoked.join(", ") + ".");
-      await loadAdmin();
+      done = await api("POST", "/api/tokens/" + t.id + "/revoke");
     } catch (error) {
       say("Revoke refused: " + error.message);
+      return;
     }
+    say("Revoked token " + done.revoked.join(", ") + ".");
+    await refresh();
   });
   td.append(button);
   return td;
+}
+
+// Redraw after a change; when the change took this account's own admin role or token away, say so
+// and disable the tools instead of reporting the (successful) change as refused.
+async function refresh() {
+  try {
+    await loadAdmin();
+  } catch (error) {
+    document.getElementById("admin-tools").disabled = true;
+    const status = document.getElementById("admin-status");
+    status.dataset.state = "denied";
+    status.textContent = error.message + " — this account can no longer administer; sign in again as an admin.";
+  }
 }
 
 async function loadAdmin() {
@@ -136,7 +153,7 @@ function setupAdminForms() {
       const done = await api("POST", "/api/accounts", { name, role: document.getElementById("new-role").value });
       say("Created " + done.name + " (" + done.role + ").");
       document.getElementById("new-name").value = "";
-      await loadAdmin();
+      await refresh();
       document.getElementById("token-account").value = done.name;
     } catch (error) {
       say("Account refused: " + error.message);
@@ -157,7 +174,7 @@ function setupAdminForms() {
       document.getElementById("new-token-value").textContent = issued.token;
       document.getElementById("new-token").hidden = false;
       say("Issued token " + issued.id + " for " + issued.account + ".");
-      await loadAdmin();
+      await refresh();
     } catch (error) {
       say("Token refused: " + error.message);
     }
