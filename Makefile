@@ -4,6 +4,8 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+## The port `make run` serves on: `make run PORT=8001` when 8000 is taken.
+PORT ?= 8000
 
 .PHONY: run test test-all lint bench mutation setup services browser clean constraints coverage
 
@@ -17,7 +19,8 @@ $(STAMP): pyproject.toml constraints.txt
 setup: $(STAMP)
 
 ## Set up, check the demo workspace, build the demo fleet database (10,000 vehicles, a finished and a
-## halted campaign) and serve the dashboard at http://127.0.0.1:8000 (prints the admin's sign-in token).
+## halted campaign) and serve the dashboard at http://127.0.0.1:$(PORT) (default 8000; `make run PORT=8001`),
+## printing the admin's sign-in token. A port in use stops it with one line saying so.
 run: setup
 	$(VENV)/bin/evplatform check
 	$(VENV)/bin/evplatform kpi
@@ -25,7 +28,7 @@ run: setup
 	@# throw-away demo keys: unencrypted and inside the server's folder (docs/ota-key-ceremony.md)
 	@test -f .evplatform/ota/image/metadata/root.json || { $(VENV)/bin/evplatform ota keys init .evplatform/ota/keys \
 		--insecure-demo-keys && $(VENV)/bin/evplatform ota init --insecure-demo-keys; }
-	EVPLATFORM_INSECURE_DEMO_KEYS=1 $(VENV)/bin/evplatform serve --create-admin admin --host 127.0.0.1 --port 8000
+	EVPLATFORM_INSECURE_DEMO_KEYS=1 $(VENV)/bin/evplatform serve --create-admin admin --host 127.0.0.1 --port $(PORT)
 
 ## Set up, lint and run the fast test suite (heavy tests are `make test-all`); fails below the
 ## coverage floor of [tool.coverage.report] in pyproject.toml (`make coverage` lists the gaps).

@@ -48,7 +48,8 @@ RELEASE = "hub-os-9.9.9"
 #: Benign values of the path and required query parameters, so the hostile one is what a route judges.
 BENIGN_PARAMS = {"campaign_id": "1", "release_id": RELEASE, "vin": VIN, "file": "root.json", "sha256": "0" * 64,
                  "market": "CN", "date": "2026-01-01", "trim": "", "subject": "release:x",
-                 "session_id": "no-such-session", "filename": "model.uvl", "token_id": "1"}
+                 "session_id": "no-such-session", "filename": "model.uvl", "token_id": "1",
+                 "name": "nobody"}  # an account that does not exist: the sweep never demotes ada
 #: A valid body of every JSON-body operation: the sweep replaces one field at a time.
 BENIGN_BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("PUT", "/api/fleet/vehicles/{vin}/key"): {"public_key": "00" * 32},
@@ -66,6 +67,9 @@ BENIGN_BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/api/fm/sessions/{session_id}/decisions"): {"select": ["AirSuspension"], "deselect": ["LHD"],
                                                           "retract": ["ELKS"]},
     ("POST", "/api/fm/sessions/{session_id}/completion"): {"attribute": "cost"},
+    ("POST", "/api/accounts"): {"name": "sweep-new", "role": "viewer"},
+    ("PUT", "/api/accounts/{name}/role"): {"role": "viewer"},
+    ("POST", "/api/accounts/{name}/tokens"): {"label": "sweep", "days": 1},
 }
 #: Bodies that are not JSON (a multipart upload, a signed manifest): parameters only.
 NON_JSON_BODIES = {("POST", "/api/releases/publish"), ("POST", "/uptane/director/{vin}/manifest")}

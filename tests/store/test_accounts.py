@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from evplatform.errors import ConflictError, NotFoundError, StoreError
+from evplatform.errors import ConflictError, InvalidValueError, NotFoundError
 from evplatform.store import (
     Store,
     account_for_token,
@@ -52,7 +52,7 @@ def test_duplicate_name_and_unknown_role_are_refused(store: Store) -> None:
     create_account(store, "ada", "admin")
     with pytest.raises(ConflictError, match="an account named 'ada' already exists"):
         create_account(store, "ada", "viewer")
-    with pytest.raises(StoreError, match="unknown role 'root'"):
+    with pytest.raises(InvalidValueError, match="unknown role 'root'"):  # the request's fault: 422, not 503
         create_account(store, "bob", "root")
     with pytest.raises(NotFoundError, match="no account nobody") as missing:
         issue_token(store, "nobody")

@@ -54,12 +54,13 @@ def _free_port() -> int:
 
 
 def _prepare(database: str) -> tuple[dict[str, str], int]:
-    """Demo fleet, one account per role, and a running campaign of hub-os 1.8.0 in China."""
+    """Demo fleet, accounts viewer-ann, release_manager-ann and admin-ann, and a running campaign of
+    hub-os 1.8.0 in China."""
     build_demo_database(database, vehicles=VEHICLES)
     store = open_store(database)
     try:
         tokens = {}
-        for role in ("viewer", "release_manager"):
+        for role in ("viewer", "release_manager", "admin"):
             create_account(store, f"{role}-ann", role)
             tokens[role] = issue_token(store, f"{role}-ann")
         ws = load_workspace(None)

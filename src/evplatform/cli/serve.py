@@ -1,7 +1,13 @@
-"""`evplatform serve`: the REST API and the dashboard with uvicorn (default http://127.0.0.1:8000)."""
+"""`evplatform serve`: the REST API and the dashboard with uvicorn (default http://127.0.0.1:8000).
+
+The port is checked before anything else happens: a port another process listens on ends the
+command with one line naming the port and how to choose another, exit code 1 — instead of an
+address printed as served followed by uvicorn's traceback-like "address already in use".
+"""
 
 from __future__ import annotations
 
+import socket
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -25,13 +31,39 @@ class LogFormatChoice(StrEnum):
     json = "json"
 
 
+#: The ports a user may choose (0, "any free port", would make the printed address wrong).
+PORT_MIN, PORT_MAX = 1, 65_535
+
+
+def port_problem(host: str, port: int) -> str | None:
+    """Why uvicorn could not listen on ``host:port`` (a bind tried and released at once), or None.
+
+    ``SO_REUSEADDR`` as uvicorn sets it: a port left in TIME_WAIT by a previous run is free, a
+    port with a listener is not.
+    """
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as error:
+        return f"cannot resolve the address {host!r}: {error.strerror}"
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as error:
+            return f"cannot listen on {host}:{port}: {error.strerror or error}"
+    return None
+
+
 def serve(
     workspace: WorkspaceArg = None,
     database: Annotated[
         str | None, typer.Option("--database", help="Database URL (default: EVPLATFORM_DATABASE_URL or .evplatform/).")
     ] = None,
     host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option("--port", help="TCP port.")] = 8000,
+    port: Annotated[int, typer.Option(
+        "--port", min=PORT_MIN, max=PORT_MAX,
+        help="TCP port to listen on; when it is taken, choose another (make run PORT=8001).")] = 8000,
     admin: Annotated[
         str | None, typer.Option("--create-admin", help="Make sure this admin account exists; its token is printed "
                                  "once, when it is issued, and kept in --token-file.")
@@ -51,7 +83,16 @@ def serve(
     ] = LogFormatChoice.text,
     as_json: JsonOpt = False,
 ) -> None:
-    """Serve the API (OpenAPI at /docs) and the dashboard at / until interrupted."""
+    """Serve the API (OpenAPI at /docs) and the dashboard at / until interrupted.
+
+    Listens on http://127.0.0.1:8000 unless --host/--port say otherwise; a port already in use ends
+    the command at once with exit code 1 (nothing is served, nothing is written).
+    """
+    problem = port_problem(host, port)
+    if problem is not None:
+        err_console.print(f"[bold red]error:[/] {problem} (is another server running there?); choose another port "
+                          f"with --port N, or PORT=N with make run", highlight=False, soft_wrap=True)
+        raise typer.Exit(1)
     import uvicorn
 
     configure_logging(log_level.value, log_format.value)

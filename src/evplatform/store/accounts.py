@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, func, select
 
-from evplatform.errors import NotFoundError, StoreError
+from evplatform.errors import ConflictError, InvalidValueError, NotFoundError, StoreError
 from evplatform.store._sql import audit, conflict_means
 from evplatform.store.database import Store
 from evplatform.store.schema import Account, AuditEntry, Token
@@ -70,7 +70,7 @@ class AuditRecord:
 
 def _check_role(role: str) -> str:
     if role not in ROLES:
-        raise StoreError(f"unknown role {role!r} (known: {', '.join(ROLES)})")
+        raise InvalidValueError(f"unknown role {role!r} (known: {', '.join(ROLES)})")
     return role
 
 
@@ -110,6 +110,22 @@ def issue_token(
     It expires at ``expires_at`` when given, else ``lifetime`` after now on the store's clock
     (``lifetime=None``: never; the caller asks for that explicitly).
     """
+    token, _ = issue_token_record(store, account_name, label=label, expires_at=expires_at, lifetime=lifetime,
+                                  actor=actor)
+    return token
+
+
+def issue_token_record(
+    store: Store,
+    account_name: str,
+    *,
+    label: str = "",
+    expires_at: datetime | None = None,
+    lifetime: timedelta | None = DEFAULT_TOKEN_LIFETIME,
+    actor: str = "system",
+) -> tuple[str, TokenInfo]:
+    """``issue_token`` that also returns what is kept of the new token (its id and expiry, to show
+    beside the clear text) from the same transaction — no second lookup that could find another token."""
     if lifetime is not None and lifetime <= timedelta(0):
         raise StoreError(f"a token lifetime must be positive, not {lifetime}")
     token = secrets.token_urlsafe(32)
@@ -120,19 +136,13 @@ def issue_token(
         now = store.now()
         if expires_at is None and lifetime is not None:
             expires_at = now + lifetime
-        session.add(
-            Token(
-                account_id=account.id,
-                digest=token_digest(token),
-                label=label,
-                created_at=now,
-                expires_at=expires_at,
-                revoked=False,
-            )
-        )
+        row = Token(account_id=account.id, digest=token_digest(token), label=label, created_at=now,
+                    expires_at=expires_at, revoked=False)
+        session.add(row)
+        session.flush()
         audit(session, now, actor, "token.issue", f"account:{account_name}",
-              {"label": label, "expires_at": None if expires_at is None else expires_at.isoformat()})
-    return token
+              {"id": row.id, "label": label, "expires_at": None if expires_at is None else expires_at.isoformat()})
+        return token, TokenInfo(row.id, account_name, label, now, expires_at, False)
 
 
 def account_for_token(store: Store, token: str, *, now: datetime | None = None) -> AccountInfo | None:
@@ -214,12 +224,81 @@ def record_audit(store: Store, actor: str, action: str, subject: str, detail: di
         audit(session, store.now(), actor, action, subject, detail or {})
 
 
-def audit_log(store: Store, *, limit: int = 100, subject: str | None = None) -> list[AuditRecord]:
-    """The newest audit entries first (optionally only those about one subject)."""
+@dataclass(frozen=True, slots=True)
+class AuditQuery:
+    """Which audit entries to show: all filters optional and combined with AND.
+
+    ``action`` matches an action exactly or as a dotted prefix (``token`` finds ``token.issue`` and
+    ``token.revoke``); ``since`` is inclusive and ``until`` exclusive, so consecutive windows never
+    count an entry twice.
+    """
+
+    actor: str | None = None
+    action: str | None = None
+    subject: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+    def apply(self, query: Select[Any]) -> Select[Any]:
+        if self.actor is not None:
+            query = query.where(AuditEntry.actor == self.actor)
+        if self.action is not None:
+            query = query.where((AuditEntry.action == self.action)
+                                | AuditEntry.action.startswith(self.action + ".", autoescape=True))
+        if self.subject is not None:
+            query = query.where(AuditEntry.subject == self.subject)
+        if self.since is not None:
+            query = query.where(AuditEntry.at >= self.since)
+        if self.until is not None:
+            query = query.where(AuditEntry.at < self.until)
+        return query
+
+
+def _record(entry: AuditEntry) -> AuditRecord:
+    return AuditRecord(entry.id, entry.at, entry.actor, entry.action, entry.subject, dict(entry.detail))
+
+
+def audit_log(
+    store: Store, *, limit: int = 100, subject: str | None = None, query: AuditQuery | None = None, offset: int = 0
+) -> list[AuditRecord]:
+    """The newest audit entries first (optionally only those about one subject, or matching ``query``)."""
+    wanted = query or AuditQuery()
+    if subject is not None:
+        wanted = AuditQuery(wanted.actor, wanted.action, subject, wanted.since, wanted.until)
     with store.session() as session:
-        query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)
-        if subject is not None:
-            query = query.where(AuditEntry.subject == subject)
-        return [
-            AuditRecord(e.id, e.at, e.actor, e.action, e.subject, dict(e.detail)) for e in session.scalars(query)
-        ]
+        rows = wanted.apply(select(AuditEntry)).order_by(AuditEntry.id.desc()).limit(limit).offset(offset)
+        return [_record(e) for e in session.scalars(rows)]
+
+
+def count_audit(store: Store, query: AuditQuery | None = None) -> int:
+    """How many audit entries match ``query`` (the total a paged listing shows)."""
+    with store.session() as session:
+        return int(session.scalar((query or AuditQuery()).apply(select(func.count(AuditEntry.id)))) or 0)
+
+
+def set_role(store: Store, name: str, role: str, *, actor: str = "system") -> AccountInfo:
+    """Give an account another role, audit-logged with the old and the new one.
+
+    Refused (``ConflictError``) when it would leave no enabled admin: nobody could then manage
+    accounts or tokens through the API, and only someone with the database could repair it. The
+    enabled admins are read ``FOR UPDATE`` (PostgreSQL), so two admins demoting each other at once
+    cannot both succeed. Giving an account the role it has changes and records nothing.
+    """
+    _check_role(role)
+    with store.session() as session:
+        account = session.scalar(select(Account).where(Account.name == name).with_for_update())
+        if account is None:
+            raise NotFoundError("account", name)
+        old = account.role
+        if old == role:
+            return _info(account)
+        if old == "admin" and not account.disabled:
+            admins = session.scalars(
+                select(Account.id).where(Account.role == "admin", Account.disabled.is_(False)).with_for_update()
+            ).all()
+            if len(admins) <= 1:
+                raise ConflictError(f"cannot make {name!r} a {role}: it is the last admin (make another account "
+                                    "admin first)")
+        account.role = role
+        audit(session, store.now(), actor, "account.role", f"account:{name}", {"from": old, "to": role})
+        return _info(account)

@@ -7,7 +7,15 @@ later pass through unchanged (``Out`` allows extra keys), so declaring a model n
 ``tests/api/test_response_models.py`` fails when a JSON route has no schema.
 """
 
-from evplatform.api.responses.accounts import AuditOut, MeOut, RevokedOut, TokensOut
+from evplatform.api.responses.accounts import (
+    AccountOut,
+    AccountsOut,
+    AuditOut,
+    IssuedTokenOut,
+    MeOut,
+    RevokedOut,
+    TokensOut,
+)
 from evplatform.api.responses.campaigns import CampaignListOut, CampaignOut, StartedCampaignOut
 from evplatform.api.responses.fleet import (
     CountsOut,
@@ -32,6 +40,8 @@ from evplatform.api.responses.releases import (
 from evplatform.api.responses.workspace import BomOut, FeaturesOut, KpiOut, ModelsOut, PlatformOut
 
 __all__ = [
+    "AccountOut",
+    "AccountsOut",
     "ApprovalOut",
     "AuditOut",
     "BomOut",
@@ -41,6 +51,7 @@ __all__ = [
     "ComplianceOut",
     "CountsOut",
     "FeaturesOut",
+    "IssuedTokenOut",
     "KeyProvisionedOut",
     "KpiOut",
     "ManifestOut",

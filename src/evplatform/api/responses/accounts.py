@@ -13,6 +13,7 @@ class MeOut(Out):
 
 
 class AuditEntryOut(Out):
+    id: int
     at: str
     actor: str
     action: str
@@ -21,7 +22,12 @@ class AuditEntryOut(Out):
 
 
 class AuditOut(Out):
+    """A page of the audit log, newest first; ``total`` counts every entry the filters match."""
+
     entries: list[AuditEntryOut]
+    total: int
+    limit: int
+    offset: int
 
 
 class TokenOut(Out):
@@ -39,3 +45,20 @@ class TokensOut(Out):
 
 class RevokedOut(Out):
     revoked: list[int]
+
+
+class AccountOut(Out):
+    name: str
+    role: str
+    disabled: bool
+
+
+class AccountsOut(Out):
+    accounts: list[AccountOut]
+    roles: list[str]
+
+
+class IssuedTokenOut(TokenOut):
+    """A new token: the clear text is in this answer once and never again (only its digest is kept)."""
+
+    token: str
