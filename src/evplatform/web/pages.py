@@ -53,6 +53,7 @@ NAV = (
     ("/features", "Features"),
     ("/compliance", "Compliance"),
     ("/simulation", "Simulation"),
+    ("/hub", "Hub"),
     ("/campaigns", "Campaigns"),
     ("/releases", "Releases"),
     ("/fleet", "Fleet"),
@@ -196,7 +197,15 @@ async def favicon() -> FileResponse:
 
 def install(app: FastAPI) -> None:
     """Mount the static assets, include every page router and the HTML error pages."""
-    from evplatform.web import api_docs, configurator_pages, feature_pages, fleet_pages, platform_pages
+    from evplatform.web import (
+        api_docs,
+        configurator_pages,
+        feature_pages,
+        fleet_pages,
+        insights_pages,
+        platform_pages,
+        simulation_pages,
+    )
 
     install_error_pages(app)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
@@ -206,3 +215,5 @@ def install(app: FastAPI) -> None:
     app.include_router(feature_pages.router)
     app.include_router(api_docs.router)
     app.include_router(configurator_pages.router)
+    app.include_router(simulation_pages.router)
+    app.include_router(insights_pages.router)
