@@ -7,14 +7,18 @@ export and the command show the same numbers.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from evplatform.service.context import AppContext
 from evplatform.vehicle.drive_cycles import canonical_name
 from evplatform.vehicle.scenarios import absent_roles, aeb_report, alks_report, fault_report
 from evplatform.vehicle.simulate import trim_trace, workspace_cycle
+from evplatform.workspace import Workspace
 
 HUB_REPORTS = ("faults", "aeb", "alks")
+_REPORTS: dict[str, Callable[[Workspace], list[dict[str, Any]]]] = {
+    "faults": fault_report, "aeb": aeb_report, "alks": alks_report}
 
 
 def simulation_trace(context: AppContext, trim: str, cycle: str | None = None,
@@ -28,7 +32,7 @@ def simulation_trace(context: AppContext, trim: str, cycle: str | None = None,
 
 def hub_report(context: AppContext, report: str) -> dict[str, Any]:
     """The ``hub <report> --json`` payload of every trim, with the absent roles it reads (always a list)."""
-    compute = {"faults": fault_report, "aeb": aeb_report, "alks": alks_report}[report]
+    compute = _REPORTS[report]
 
     def build() -> dict[str, Any]:
         ws = context.workspace()

@@ -13,7 +13,7 @@ from typing import Any
 
 from evplatform.web.charts import PALETTE, nice_ticks, tick_labels
 
-LABEL_WIDTH = 210
+LABEL_WIDTH = 200
 ROW = 24
 
 
@@ -33,7 +33,7 @@ def _axis(ticks: Sequence[float], labels: Sequence[str], px: Any, top: int, bott
     return parts
 
 
-def tornado_chart(tornado: dict[str, Any], *, title: str, unit: str, scale: float = 1e9, width: int = 720,
+def tornado_chart(tornado: dict[str, Any], *, title: str, unit: str, scale: float = 1e9, width: int = 620,
                   limit: int = 8) -> str:
     """Bars from the output at an input's P10 to the output at its P90, the others at their medians;
     the vertical line is the output with every input at its median. ``scale`` divides the values
@@ -74,7 +74,7 @@ def tornado_chart(tornado: dict[str, Any], *, title: str, unit: str, scale: floa
     return "".join(parts)
 
 
-def sobol_chart(indices: dict[str, dict[str, float]], *, title: str, width: int = 720, limit: int = 8) -> str:
+def sobol_chart(indices: dict[str, dict[str, float]], *, title: str, width: int = 620, limit: int = 8) -> str:
     """First-order (S1) and total-order (ST) Sobol index of each input, largest ST first, on 0–1.
 
     Negative S1 estimates (sampling noise around zero) are drawn as zero and written as they are."""
