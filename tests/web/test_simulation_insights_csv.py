@@ -70,9 +70,15 @@ def test_the_page_defaults_are_the_clis(client: TestClient) -> None:
     assert f'<b id="mc-draws">{DEFAULT_DRAWS:,}</b>' in text and f'<b id="mc-seed">{DEFAULT_SEED}</b>' in text
 
 
-@pytest.mark.parametrize("path", ["/simulation?trim=no/such", "/simulation.csv?cycle=nope", "/insights?draws=10000000",
+@pytest.mark.parametrize("path", ["/simulation?cycle=nope", "/simulation.csv?cycle=nope", "/insights?draws=10000000",
                                   "/insights/npv.csv?seed=-1", "/simulation?market=" + "x" * 500])
 def test_bad_parameters_are_explained_not_500(client: TestClient, path: str) -> None:
     response = client.get(path)
     assert 400 <= response.status_code < 500
     assert response.headers["content-type"].startswith("text/html")
+
+
+def test_a_trim_not_sold_in_the_market_falls_back_with_a_note(client: TestClient) -> None:
+    text = client.get("/simulation?market=EU&trim=su7-ultra/ultra").text
+    assert 'id="trace-note"' in text and "su7-ultra/ultra is not sold in EU" in text
+    assert 'id="sim-traces" data-trim="su7/standard"' in text

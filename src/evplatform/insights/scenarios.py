@@ -39,7 +39,8 @@ from evplatform.workspace.sources import LineDict, read_yaml_mapping
 SCENARIOS_FILE = "scenarios.yaml"
 #: Monte Carlo draws per scenario, the seed and the Sobol base samples that the CLI, the API and the
 #: dashboard use unless asked otherwise: one place, so a page and ``insights scenarios --json`` give the
-#: same percentiles. The whole demo report at these defaults (Sobol included) takes about 0.8 s.
+#: same percentiles. The whole demo report at these defaults (Sobol included) takes 0.8 s on an idle
+#: two-core machine (2.5–3 s when it is busy); the dashboard caches it per workspace and parameters.
 DEFAULT_DRAWS = 20_000
 DEFAULT_SEED = 0
 DEFAULT_SOBOL_SAMPLES = 512

@@ -102,14 +102,17 @@ def simulation_page(request: Request, cycle: Cycle = None, market: Market = None
         data, targets = simulation_and_targets(context, cycle, market)
         ws = context.workspace()
         names = [r["vehicle"] for r in data["results"]]
-        chosen = trim or names[0]
+        # a trim chosen for another market (the form keeps it when the market changes) falls back to the first
+        chosen = trim if trim in names else names[0]
         trace = simulation_trace(context, chosen, data["cycle"], market or None)
     except EvplatformError as error:
         return error_page(request, error)
+    note = f"{trim} is not sold in {data['market']}: the traces are {chosen}'s." if trim and trim != chosen else ""
     query = f"cycle={data['cycle']}&market={data['market']}"
     return render(request, "simulation.html", title="Simulation", data=data, charts=_summary_charts(data),
                   trace=trace, trace_charts=trace_charts(trace), trims=names, chosen=trace["vehicle"],
-                  cycles=cycle_names(), markets=list(ws.markets), targets=targets, verdict=VERDICT, query=query)
+                  cycles=cycle_names(), markets=list(ws.markets), targets=targets, verdict=VERDICT, query=query,
+                  trace_note=note)
 
 
 @router.get("/simulation.csv")
