@@ -103,7 +103,7 @@ def simulation_page(request: Request, cycle: Cycle = None, market: Market = None
         ws = context.workspace()
         names = [r["vehicle"] for r in data["results"]]
         # a trim chosen for another market (the form keeps it when the market changes) falls back to the first
-        chosen = trim if trim in names else names[0]
+        chosen = trim if trim is not None and trim in names else names[0]
         trace = simulation_trace(context, chosen, data["cycle"], market or None)
     except EvplatformError as error:
         return error_page(request, error)
