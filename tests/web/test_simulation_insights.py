@@ -94,6 +94,10 @@ def test_insights_draws_seed_charts_and_peers(page: Any, server: Server) -> None
     assert page.locator(".sensitivity figure.tornado svg.chart").count() == count
     assert page.locator(".sensitivity figure.sobol svg.chart").count() == count
     assert page.locator(".sensitivity figure.tornado rect.bar-p10").count() >= count
+    first = cli["scenarios"][0]
+    top = first["tornado"]["advantage"]["bars"][0]
+    driver = page.locator(f'#drivers tr[data-scenario="{first["name"]}"][data-output="advantage"]').first
+    assert f"{top['swing'] / 1e9:,.2f}" in driver.inner_text() and top["input"] in driver.inner_text()
     tesla = page.locator('#peers tr[data-entity="Tesla"][data-measure="gross margin"]')
     assert "not an automotive segment margin" in tesla.locator(".definition").inner_text()
     byd = page.locator('#peers tr[data-entity="BYD"][data-measure="gross margin"]')
