@@ -73,7 +73,7 @@ def test_simulation_results_and_plots(page: Any, server: Server) -> None:
     for row in data["results"]:
         cell = page.locator(f'#sim-results tr[data-vehicle="{row["vehicle"]}"] .range')
         assert cell.inner_text() == f"{row['range_km']:,.0f}"
-    assert page.locator("svg.chart").count() == 4
+    assert page.locator("#sim-charts svg.chart").count() == 4
     page.select_option("select[name=cycle]", "cltc")
     page.click("text=Simulate")
     page.wait_for_load_state()

@@ -13,6 +13,7 @@ from evplatform.cli.common import JsonOpt, WorkspaceArg, console, err_console, p
 from evplatform.insights import business_report, export_csv, load_risks, risks_report, scenarios_report
 from evplatform.insights import plots as ip
 from evplatform.insights.scaleout import cluster, monte_carlo_sweep
+from evplatform.insights.scenarios import DEFAULT_DRAWS, DEFAULT_SEED, DEFAULT_SOBOL_SAMPLES
 from evplatform.workspace import load_workspace
 
 insights_app = typer.Typer(help="Business figures, NPV scenarios with Monte Carlo and sensitivity, risks.",
@@ -133,8 +134,9 @@ def _peer_rows(report: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
 @insights_app.command("scenarios")
 def scenarios(
     workspace: WorkspaceArg = None,
-    draws: Annotated[int, typer.Option("--draws", help="Monte Carlo draws per scenario.")] = 20_000,
-    seed: Annotated[int, typer.Option("--seed", help="Seed of the random draws (same seed, same answer).")] = 0,
+    draws: Annotated[int, typer.Option("--draws", help="Monte Carlo draws per scenario.")] = DEFAULT_DRAWS,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the random draws (same seed, same answer).")]
+    = DEFAULT_SEED,
     scenario: Annotated[list[str] | None, typer.Option("--scenario", help="Only this scenario (repeatable).")]
     = None,
     dask: Annotated[bool, typer.Option("--dask", help="Run the Monte Carlo on Dask (a LocalCluster unless "
@@ -143,7 +145,8 @@ def scenarios(
                                                   "e.g. tcp://10.0.0.5:8786.")] = None,
     workers: Annotated[int, typer.Option("--workers", help="LocalCluster worker processes.")] = 2,
     sobol_samples: Annotated[int, typer.Option("--sobol-samples", help="Sobol base samples (a power of two; "
-                                               "the model runs N·(inputs + 2) times).")] = 512,
+                                               "the model runs N·(inputs + 2) times).")]
+    = DEFAULT_SOBOL_SAMPLES,
     out: OutOpt = None,
     no_plots: NoPlotsOpt = False,
     as_json: JsonOpt = False,

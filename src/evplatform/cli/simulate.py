@@ -13,6 +13,7 @@ from evplatform.errors import VehicleError
 from evplatform.vehicle import load_vehicle_params, simulate_trims, simulate_vehicles
 from evplatform.vehicle.drive_cycles import canonical_name
 from evplatform.vehicle.plots import write_plots
+from evplatform.vehicle.simulate import traces_of
 from evplatform.vehicle.targets import TargetCheck, compare_targets
 from evplatform.workspace import load_workspace
 
@@ -32,6 +33,8 @@ def simulate(
     hz: Annotated[float, typer.Option("--hz", help="Time steps per second (1 or 10).")] = 1.0,
     out: Annotated[Path, typer.Option("--out", help="Folder for the PNG and HTML plots.")] = Path("out/simulate"),
     no_plots: Annotated[bool, typer.Option("--no-plots", help="Do not write plots.")] = False,
+    traces: Annotated[bool, typer.Option("--traces", help="With --json: add each vehicle's speed, battery power "
+                                         "and SOC against time (the dashboard's trace charts).")] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Simulate each trim on a drive cycle: kWh/100 km, range by the homologation's rule, DC 10–80 %, 0–100."""
@@ -43,14 +46,16 @@ def simulate(
     with err_console.status("simulating…"):
         if vehicle_params is not None:
             vehicle = load_vehicle_params(vehicle_params)
-            simulation = simulate_vehicles([vehicle], cycle or "wltc", hz=hz, traces=not no_plots)
+            simulation = simulate_vehicles([vehicle], cycle or "wltc", hz=hz, traces=traces or not no_plots)
         else:
             ws = load_workspace(workspace)
-            simulation = simulate_trims(ws, model=model, cycle=cycle, hz=hz, traces=not no_plots, market=market)
+            simulation = simulate_trims(ws, model=model, cycle=cycle, hz=hz, traces=traces or not no_plots,
+                                        market=market)
             targets = compare_targets(ws, [ws.trim(r["vehicle"]) for r in simulation.results], market)
         written = [] if no_plots else write_plots(simulation, out)
     if as_json:
-        print_json({"results": simulation.results, "targets": [t.to_dict() for t in targets]})
+        payload = {"results": simulation.results, "targets": [t.to_dict() for t in targets]}
+        print_json({**payload, "traces": traces_of(simulation)} if traces else payload)
         return
     table = Table(title=f"Simulation on {simulation.results[0]['cycle']}", title_justify="left")
     table.add_column("vehicle", no_wrap=True)

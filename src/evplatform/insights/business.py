@@ -40,6 +40,18 @@ HEADLINES: dict[str, tuple[str, ...]] = {
     "vehicle_margin": ("vehicle_margin", "auto_gross_margin_ex_credits"),
     "asp": ("asp",),
 }
+#: What each metric a peer row can show measures: companies report different margins, and a GAAP
+#: company-wide margin (energy and services included) is not an automotive segment margin, so the
+#: peer table names the metric behind every number and says what it covers.
+METRIC_DEFINITIONS: dict[str, str] = {
+    "deliveries": "vehicles delivered to customers in the period",
+    "gross_margin": "company-wide gross profit / revenue, as the company reports it",
+    "segment_gross_margin": "gross margin of the EV (smart-EV) segment only, not the whole group",
+    "gross_margin_total_gaap": "GAAP gross margin of the whole company (energy, services and credits included), "
+                               "not an automotive segment margin",
+    "vehicle_margin": "vehicle sales gross margin: vehicle revenue less vehicle cost of sales, over vehicle revenue",
+    "auto_gross_margin_ex_credits": "automotive gross margin excluding regulatory credits",
+}
 QUARTER = re.compile(r"^(\d{4})Q([1-4])\Z")
 PERIOD = re.compile(r"^(\d{4})Q[1-4]\Z|^FY\d{4}\Z|^[1-9]M\d{4}\Z")
 MONEY_SCALE = {"bn": 1e9, "m": 1e6, "k": 1e3}
@@ -268,13 +280,26 @@ def peers(data: BusinessData) -> list[dict[str, Any]]:
             metric, series = data.headline(entity, name)
             latest = with_growth(series)[-1] if series else None
             row[name] = None if latest is None else {
-                "metric": metric, "period": latest["period"], "value": latest["value"], "basis": latest["basis"],
+                "metric": metric, "period": latest["period"], "value": latest["value"], "unit": series[-1].unit,
+                "basis": latest["basis"], "definition": METRIC_DEFINITIONS.get(metric or "", metric or ""),
                 "yoy": latest["yoy"],
             }
         metric, margins = data.headline(entity, "gross_margin")
         row["gross_margin_trend"] = margin_trend(margins)
         out.append(row)
+    _mark_latest(out)
     return out
+
+
+def _mark_latest(rows: list[dict[str, Any]]) -> None:
+    """Flag each peer figure with whether it is of the newest quarter any peer reports for that measure:
+    a company whose last figure is a Q3 is not to be read as a Q4 row."""
+    for name in ("deliveries", "gross_margin", "vehicle_margin"):
+        periods = [r[name]["period"] for r in rows if r[name]]
+        newest = max(periods, key=lambda p: (int(p[:4]), int(p[5])), default=None)
+        for r in rows:
+            if r[name]:
+                r[name]["latest_quarter"] = r[name]["period"] == newest
 
 
 def no_business_report(folder: str | Path) -> dict[str, Any]:

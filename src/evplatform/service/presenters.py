@@ -14,6 +14,7 @@ from typing import Any
 from evplatform.fleet import campaigns as fc
 from evplatform.fleet.timeline import campaign_timeline
 from evplatform.insights import business_report, risks_report, scenarios_report
+from evplatform.insights.scenarios import DEFAULT_DRAWS, DEFAULT_SEED, DEFAULT_SOBOL_SAMPLES
 from evplatform.markets import compliance_report, roadmap_report
 from evplatform.service.context import AppContext
 from evplatform.service.views import iso
@@ -93,8 +94,10 @@ def business(context: AppContext) -> dict[str, Any]:
     return context.cached(("business",), lambda: business_report(context.workspace_path))
 
 
-def scenarios(context: AppContext, draws: int = 2000, seed: int = 0, sobol_samples: int = 256) -> dict[str, Any]:
-    """The ``insights scenarios --json`` payload for a number of Monte Carlo draws."""
+def scenarios(context: AppContext, draws: int = DEFAULT_DRAWS, seed: int = DEFAULT_SEED,
+              sobol_samples: int = DEFAULT_SOBOL_SAMPLES) -> dict[str, Any]:
+    """The ``insights scenarios --json`` payload, cached per workspace and (draws, seed, Sobol samples):
+    the defaults are the CLI's, so the dashboard and the API answer what the command prints."""
     return context.cached(
         ("scenarios", draws, seed, sobol_samples),
         lambda: scenarios_report(context.workspace(), draws, seed, None, sobol_samples=sobol_samples),

@@ -146,3 +146,34 @@ def simulate_workspace(
 ) -> list[dict[str, Any]]:
     """The API's entry point: DESIGN.md ``simulate`` result rows for every trim (or one model's)."""
     return simulate_trims(ws, model, cycle, market=market).results
+
+
+def traces_of(simulation: Simulation) -> dict[str, dict[str, Any]]:
+    """Each vehicle's speed, battery power and SOC against time, as JSON lists (the plots' data).
+
+    Battery power is positive when the battery discharges (driving) and negative when it takes
+    regenerated energy. Values are rounded to what a chart or a spreadsheet can show.
+    """
+    result = simulation.cycle_result
+    if result.time_s is None or result.speed_kmh is None or result.battery_power_kw is None or result.soc is None:
+        raise VehicleError("the simulation was run without traces; run it with traces=True")
+    times = [round(float(t), 2) for t in result.time_s]
+    return {
+        name: {
+            "cycle": result.cycle,
+            "time_s": times,
+            "speed_kmh": [round(float(x), 2) for x in result.speed_kmh[i]],
+            "battery_power_kw": [round(float(x), 2) for x in result.battery_power_kw[i]],
+            "soc_pct": [round(100.0 * float(x), 3) for x in result.soc[i]],
+        }
+        for i, name in enumerate(result.names)
+    }
+
+
+def trim_trace(ws: Workspace, trim_key: str, cycle: str | None = None, market: str | None = None) -> dict[str, Any]:
+    """One trim on ``cycle`` (default: the market's homologation cycle) with its traces: the row of
+    ``simulate --json`` plus ``time_s``, ``speed_kmh``, ``battery_power_kw`` and ``soc_pct``."""
+    trim = ws.trim(trim_key)
+    name = canonical_name(cycle) if cycle else workspace_cycle(ws, market)
+    simulation = simulate_vehicles([trim_params(ws, trim, market)], name, traces=True)
+    return {**simulation.results[0], **traces_of(simulation)[trim.key]}

@@ -7,6 +7,7 @@ text is escaped; colours come from the stylesheet's palette.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
@@ -27,7 +28,10 @@ def _nice_max(value: float) -> float:
     return 10 * power
 
 
-def _fmt(value: float) -> str:
+def _fmt(value: float, digits: int | None = None) -> str:
+    """A value label: ``digits`` decimals when given (with thousands separators), else a short form."""
+    if digits is not None:
+        return f"{value:,.{digits}f}"
     if abs(value) >= 1000:
         return f"{value:,.0f}"
     if abs(value) >= 10:
@@ -35,9 +39,62 @@ def _fmt(value: float) -> str:
     return f"{value:.2g}" if value else "0"
 
 
+#: Tick steps are these times a power of ten: axis labels a reader can add up at a glance.
+NICE_STEPS = (1.0, 2.0, 2.5, 5.0)
+
+
+def nice_step(span: float, intervals: int = 4) -> float:
+    """The smallest round step (1, 2, 2.5 or 5 × 10^k) that covers ``span`` in at most ``intervals`` steps."""
+    if span <= 0:
+        return 1.0
+    raw = span / intervals
+    power = 10.0 ** math.floor(math.log10(raw))
+    for mantissa in (*NICE_STEPS, 10.0):
+        if mantissa * power >= raw * (1 - 1e-9):
+            return mantissa * power
+    return 10.0 * power  # pragma: no cover - the loop always returns at 10
+
+
+def nice_ticks(low: float, high: float, intervals: int = 4, *, include_zero: bool = True) -> list[float]:
+    """Round tick values from a multiple of the step at or below ``low`` to one at or above ``high``.
+
+    Why: ticks at a quarter of an arbitrary maximum (25 % → 6.25, 12.5, 18.75) read as noise; a
+    margin axis should say 0, 5, 10, 15, 20, 25. The axis always includes 0 when the data do not
+    cross it, so bars and lines are read against zero (``include_zero=False`` for a narrow band such
+    as a state of charge from 90 % to 88 %).
+    """
+    if include_zero:
+        low, high = min(low, 0.0), max(high, 0.0)
+    if high == low:
+        high = low + 1.0
+    step = nice_step(high - low, intervals)
+    while True:
+        first = math.floor(low / step + 1e-9) * step
+        last = math.ceil(high / step - 1e-9) * step
+        count = round((last - first) / step)
+        if count <= intervals + 1:
+            break
+        step = nice_step(step * (intervals + 1), intervals)
+    return [_clean(first + i * step) for i in range(count + 1)]
+
+
+def _clean(value: float) -> float:
+    """``0.30000000000000004`` → ``0.3``: ticks are sums of a round step, so round off the float noise."""
+    return 0.0 if abs(value) < 1e-12 else float(f"{value:.12g}")
+
+
+def tick_labels(ticks: Sequence[float]) -> list[str]:
+    """Labels with as many decimals as the ticks need, the same for all (2.5, 5.0, 7.5; never 12 for 12.5)."""
+    for digits in range(4):
+        if all(abs(t - round(t, digits)) < 1e-9 for t in ticks):
+            return [f"{t:,.{digits}f}" for t in ticks]
+    return [f"{t:.3g}" for t in ticks]
+
+
 def bar_chart(labels: Sequence[str], values: Sequence[float], *, title: str, unit: str = "",
-              width: int = 640, colour: str = PALETTE[0], label_width: int = 150) -> str:
-    """Horizontal bars, one per label, the value written at the end of each bar."""
+              width: int = 640, colour: str = PALETTE[0], label_width: int = 150, digits: int | None = None) -> str:
+    """Horizontal bars, one per label, the value written at the end of each bar (``digits`` decimals
+    when given: 10.32 and 10.48 kWh/100 km must not both read "10")."""
     row = 22
     top = 28
     height = top + row * len(labels) + 10
@@ -52,9 +109,9 @@ def bar_chart(labels: Sequence[str], values: Sequence[float], *, title: str, uni
         parts.append(f'<text class="chart-label" x="{label_width - 6}" y="{y + 14}" text-anchor="end">'
                      f'{escape(label)}</text>')
         parts.append(f'<rect x="{label_width}" y="{y + 3}" width="{length:.1f}" height="{row - 7}" fill="{colour}">'
-                     f'<title>{escape(label)}: {escape(_fmt(value))} {escape(unit)}</title></rect>')
+                     f'<title>{escape(label)}: {escape(_fmt(value, digits))} {escape(unit)}</title></rect>')
         parts.append(f'<text class="chart-value" x="{label_width + length + 5:.1f}" y="{y + 14}">'
-                     f'{escape(_fmt(value))} {escape(unit)}</text>')
+                     f'{escape(_fmt(value, digits))} {escape(unit)}</text>')
     parts.append("</svg>")
     return "".join(parts)
 
@@ -71,32 +128,37 @@ class Series:
 # complexity: axes, ticks, series and legend of one SVG chart
 def line_chart(series: Sequence[Series], *, title: str, y_label: str, x_label: str, y_max: float | None = None,  # noqa: C901
                x_ticks: Sequence[tuple[float, str]] = (), width: int = 720, height: int = 280,
-               markers: Sequence[tuple[float, str]] = ()) -> str:
-    """Lines over a shared x axis; ``None`` values break a line; ``markers`` draw labelled verticals."""
+               markers: Sequence[tuple[float, str]] = (), include_zero: bool = True) -> str:
+    """Lines over a shared x axis; ``None`` values break a line; ``markers`` draw labelled verticals.
+
+    The y axis runs between round ticks (``nice_ticks``) around the data, from zero unless
+    ``include_zero`` is false; ``y_max`` fixes the top (a percentage's 100)."""
     left, right, top, bottom = 66, 16, 30, 62
     xs = [x for s in series for x in s.x]
     ys = [y for s in series for y in s.y if y is not None]
     x0, x1 = (min(xs), max(xs)) if xs else (0.0, 1.0)
     if x1 == x0:
         x1 = x0 + 1.0
-    top_value = y_max if y_max is not None else _nice_max(max(ys, default=0.0))
+    ticks = nice_ticks(min(ys, default=0.0), y_max if y_max is not None else max(ys, default=0.0),
+                       include_zero=include_zero)
+    bottom_value, top_value = ticks[0], ticks[-1]
     pw, ph = width - left - right, height - top - bottom
 
     def px(x: float) -> float:
         return left + pw * (x - x0) / (x1 - x0)
 
     def py(y: float) -> float:
-        return top + ph * (1 - min(y, top_value) / top_value)
+        clipped = max(bottom_value, min(y, top_value))
+        return top + ph * (1 - (clipped - bottom_value) / (top_value - bottom_value))
 
     parts = [f'<svg class="chart" role="img" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
              f'xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>',
              f'<text class="chart-title" x="0" y="16">{escape(title)}</text>']
-    for i in range(5):
-        value = top_value * i / 4
+    for value, text in zip(ticks, tick_labels(ticks), strict=True):
         y = py(value)
         parts.append(f'<line class="grid" x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}"/>')
-        parts.append(f'<text class="chart-label" x="{left - 6}" y="{y + 4:.1f}" text-anchor="end">'
-                     f'{escape(_fmt(value))}</text>')
+        parts.append(f'<text class="chart-label y-tick" x="{left - 6}" y="{y + 4:.1f}" text-anchor="end">'
+                     f'{escape(text)}</text>')
     for x, text in x_ticks:
         parts.append(f'<text class="chart-label" x="{px(x):.1f}" y="{height - bottom + 16}" text-anchor="middle">'
                      f'{escape(text)}</text>')

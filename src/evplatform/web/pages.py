@@ -53,6 +53,7 @@ NAV = (
     ("/features", "Features"),
     ("/compliance", "Compliance"),
     ("/simulation", "Simulation"),
+    ("/hub", "Hub"),
     ("/campaigns", "Campaigns"),
     ("/releases", "Releases"),
     ("/fleet", "Fleet"),
@@ -204,7 +205,9 @@ def install(app: FastAPI) -> None:
         configurator_pages,
         feature_pages,
         fleet_pages,
+        insights_pages,
         platform_pages,
+        simulation_pages,
     )
 
     install_error_pages(app)
@@ -216,3 +219,5 @@ def install(app: FastAPI) -> None:
     app.include_router(api_docs.router)
     app.include_router(configurator_pages.router)
     app.include_router(admin_pages.router)
+    app.include_router(simulation_pages.router)
+    app.include_router(insights_pages.router)

@@ -1,4 +1,5 @@
-"""Dashboard pages about the workspace: overview, platform, BOM, simulation, compliance, insights, sign-in."""
+"""Dashboard pages about the workspace: overview, platform, BOM, compliance, sign-in (simulation and hub:
+``web.simulation_pages``; insights: ``web.insights_pages``)."""
 
 from __future__ import annotations
 
@@ -12,19 +13,13 @@ from evplatform.errors import EvplatformError
 from evplatform.fleet import release_stability
 from evplatform.service import views
 from evplatform.service.presenters import (
-    business,
     campaign_progress,
     compliance,
-    risks,
     roadmap,
-    scenarios,
-    simulation_results,
 )
 from evplatform.store import campaigns as cdb
 from evplatform.store import vehicles as vdb
-from evplatform.vehicle.drive_cycles import cycle_names, load_cycle
-from evplatform.vehicle.targets import compare_targets
-from evplatform.web.charts import PALETTE, Series, bar_chart, line_chart
+from evplatform.web.charts import PALETTE, bar_chart
 from evplatform.web.pages import context_of, error_page, message_of, render
 from evplatform.workspace import Workspace
 from evplatform.workspace.model import IN_FORCE
@@ -104,40 +99,6 @@ def bom_page(request: Request, trim: str | None = None, market: str | None = Non
                   currency=ws.platform.currency)
 
 
-def _cycle_chart(name: str) -> str:
-    cycle = load_cycle(name)
-    speed = (cycle.speed_mps * 3.6).tolist()
-    times = [i * cycle.dt_s for i in range(len(speed))]
-    step = max(1, len(times) // 600)  # a few hundred points draw the same line
-    ticks = [(t, f"{t:.0f}") for t in times[:: max(1, len(times) // 6)]]
-    return line_chart([Series(name.upper(), times[::step], speed[::step])], title=f"{name.upper()} speed trace",
-                      y_label="km/h", x_label="time (s)", x_ticks=ticks)
-
-
-@router.get("/simulation", response_class=HTMLResponse)
-def simulation_page(request: Request, cycle: str | None = None, market: str | None = None) -> HTMLResponse:
-    context = context_of(request)
-    try:
-        data = simulation_results(context, None, cycle or None, market or None)
-        ws = context.workspace()
-    except EvplatformError as error:
-        return error_page(request, error)
-    rows = data["results"]
-    names = [r["vehicle"] for r in rows]
-    targets = context.cached(("targets", market or None), lambda: [
-        t.to_dict() for t in compare_targets(ws, [ws.trim(n) for n in names], market or None)])
-    charts = [
-        bar_chart(names, [r["range_km"] for r in rows], title=f"Range ({rows[0]['range_rule']})", unit="km"),
-        bar_chart(names, [r["consumption_kwh_per_100km"]["battery"] for r in rows],
-                  title=f"Battery consumption on {data['cycle'].upper()}", unit="kWh/100 km", colour=PALETTE[3]),
-        bar_chart(names, [r["charge_10_80_min"] for r in rows], title="DC charge 10–80 %", unit="min",
-                  colour=PALETTE[4]),
-        _cycle_chart(data["cycle"]),
-    ]
-    return render(request, "simulation.html", title="Simulation", data=data, charts=charts, cycles=cycle_names(),
-                  markets=list(ws.markets), targets=targets)
-
-
 #: At most this many yearly columns, so a regulation dated decades ahead cannot widen the page without end.
 MAX_COMPLIANCE_YEARS = 15
 
@@ -207,56 +168,6 @@ def compliance_page(request: Request, market: str | None = None, on: str | None 
                   trims=[t.key for t in ws.trims()], cells=cells, day=day.isoformat(),
                   roadmap=rows, roadmap_error=plan_error, selected=market, years=years,
                   by_year=by_year, currency=ws.platform.currency)
-
-
-def _quarter_chart(per_entity: dict[str, list[dict[str, Any]]], title: str, unit: str) -> str:
-    """One line per company over the quarters any of them reported."""
-    periods = sorted({q["period"] for points in per_entity.values() for q in points})
-    index = {p: i for i, p in enumerate(periods)}
-    lines = []
-    for n, (entity, points) in enumerate(per_entity.items()):
-        ordered = sorted((index[q["period"]], q["value"]) for q in points)
-        lines.append(Series(entity, [p[0] for p in ordered], [p[1] for p in ordered], PALETTE[n % len(PALETTE)]))
-    ticks = [(i, p) for i, p in enumerate(periods) if i % 2 == 0]
-    return line_chart(lines, title=title, y_label=unit, x_label="quarter", x_ticks=ticks, width=760)
-
-
-def _business_charts(data: dict[str, Any]) -> list[str]:
-    """The company's deliveries per quarter, and every peer's gross margin per quarter."""
-    charts = []
-    deliveries = data.get("series", {}).get("deliveries")
-    if deliveries:
-        charts.append(_quarter_chart({data["entity"]: deliveries["quarters"]},
-                                     f"{data['entity']} deliveries per quarter", deliveries.get("unit", "")))
-    margins = {entity: points for entity, points in data.get("peer_margins", {}).items() if points}
-    if margins:
-        charts.append(_quarter_chart(margins, "Gross margin per quarter (automotive segment)", "%"))
-    return charts
-
-
-@router.get("/insights", response_class=HTMLResponse)
-def insights_page(request: Request) -> HTMLResponse:
-    """Business figures and peers, NPV scenarios (Monte Carlo), the risk register and its matrix."""
-    context = context_of(request)
-    sections: dict[str, Any] = {}
-    unavailable: dict[str, str] = {}
-    for name, compute in (("business", lambda: business(context)),
-                          ("scenarios", lambda: scenarios(context, 1000, 0, 128)),
-                          ("risks", lambda: risks(context))):
-        try:
-            sections[name] = compute()
-        except EvplatformError as error:
-            unavailable[name] = message_of(request, error)
-    if "business" in sections and not sections["business"].get("available", True):
-        unavailable["business"] = sections.pop("business")["message"]
-    charts = _business_charts(sections["business"]) if "business" in sections else []
-    loss_chart = ""
-    if "scenarios" in sections:
-        rows = sections["scenarios"].get("comparison", [])
-        loss_chart = bar_chart([r["name"] for r in rows], [100 * r["probability_loss"] for r in rows],
-                               title="Probability that the NPV is negative", unit="%", colour=PALETTE[2])
-    return render(request, "insights.html", title="Insights", sections=sections, unavailable=unavailable,
-                  business_charts=charts, loss_chart=loss_chart)
 
 
 @router.get("/signin", response_class=HTMLResponse)
