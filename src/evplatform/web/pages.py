@@ -196,7 +196,14 @@ async def favicon() -> FileResponse:
 
 def install(app: FastAPI) -> None:
     """Mount the static assets, include every page router and the HTML error pages."""
-    from evplatform.web import api_docs, configurator_pages, feature_pages, fleet_pages, platform_pages
+    from evplatform.web import (
+        api_docs,
+        compliance_pages,
+        configurator_pages,
+        feature_pages,
+        fleet_pages,
+        platform_pages,
+    )
 
     install_error_pages(app)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
@@ -206,3 +213,4 @@ def install(app: FastAPI) -> None:
     app.include_router(feature_pages.router)
     app.include_router(api_docs.router)
     app.include_router(configurator_pages.router)
+    app.include_router(compliance_pages.router)
