@@ -48,7 +48,7 @@ RELEASE = "hub-os-9.9.9"
 #: Benign values of the path and required query parameters, so the hostile one is what a route judges.
 BENIGN_PARAMS = {"campaign_id": "1", "release_id": RELEASE, "vin": VIN, "file": "root.json", "sha256": "0" * 64,
                  "market": "CN", "date": "2026-01-01", "trim": "", "subject": "release:x",
-                 "session_id": "no-such-session", "filename": "model.uvl", "token_id": "1"}
+                 "session_id": "no-such-session", "filename": "model.uvl", "token_id": "1", "regulation_id": "UN-R155"}
 #: A valid body of every JSON-body operation: the sweep replaces one field at a time.
 BENIGN_BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("PUT", "/api/fleet/vehicles/{vin}/key"): {"public_key": "00" * 32},

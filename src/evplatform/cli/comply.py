@@ -17,7 +17,7 @@ from typer.core import TyperGroup
 
 from evplatform.cli.common import JsonOpt, WorkspaceArg, console, money, print_json
 from evplatform.markets import MODES, compliance_matrix, compliance_report, parse_date, parse_mode, roadmap_report
-from evplatform.markets.grouping import reasons_by_change, roadmap_lines
+from evplatform.markets.grouping import collapse_members, reasons_by_change, roadmap_lines
 from evplatform.markets.lookup import market_view, regulation_view
 from evplatform.markets.roadmap import at_risk_summary
 from evplatform.markets.rules import require_market
@@ -241,9 +241,10 @@ def _print_roadmap(report: dict[str, Any], ws: Workspace) -> None:
         for column in ("regulation", *(f"{MODE_LABEL[m]} from" for m in modes), "needs", "models", "markets"):
             risk_table.add_column(column)
         for risk in risks:
+            shown, members = collapse_members(ws, risk["markets"])
             risk_table.add_row(f"[yellow]{risk['regulation']}[/]", *(risk["from"].get(m) or "—" for m in modes),
                                " ".join("+" + f for f in risk["missing"]), " ".join(risk["models"]),
-                               " ".join(risk["markets"]))
+                               _markets_text({"markets": shown, "members": members}))
         console.print(risk_table)
     console.print(f"[dim]Lines dated {report['as_of']} are what is needed already on that day; lines are in date "
                   "order. Markets: a market with its member states (EU +4) when they answer the same. Features: "

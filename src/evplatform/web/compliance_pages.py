@@ -22,6 +22,7 @@ from evplatform.errors import EvplatformError, MarketsError, NotFoundError
 from evplatform.markets import MODES, roadmap_report
 from evplatform.markets.grouping import (
     MATRIX_COLUMNS,
+    collapse_members,
     matrix_rows,
     roadmap_columns,
     roadmap_lines,
@@ -143,7 +144,12 @@ def compliance_page(request: Request, on: DateQuery = None, mode: ModeQuery = "b
              for entry in matrix["markets"] for md in MODES for v in entry["modes"][md]["verdicts"]}
     unverified = {w["regulation"]: w for entry in matrix["markets"] for md in controls.modes
                   for w in entry["modes"][md]["warnings"]}
-    risks = [r for r in at_risk_summary(plan) if set(r["markets"]) & set(controls.markets)]
+    risks = []
+    for risk in at_risk_summary(plan):
+        markets = [m for m in risk["markets"] if m in controls.markets]
+        if markets:
+            shown, members = collapse_members(ws, markets)
+            risks.append({**risk, "markets": shown, "members": members})
     return render(request, "compliance.html", title="Compliance", c=controls, all_markets=list(ws.markets),
                   trims=[t.key for t in ws.trims()], cells=cells, day=controls.day.isoformat(),
                   mode_label=MODE_LABEL, mode_choices=MODE_CHOICES, mode_meaning=MODE_MEANING,
