@@ -45,6 +45,7 @@ MODE_LABEL = {"new_types": "new type", "all": "registration"}
 MODE_CHOICES = {"both": "both (new type and registration)", "new_types": "type approval of a new type",
                 "all": "registration of a new vehicle"}
 MAX_MARKETS = 64
+FIRST_YEAR, LAST_YEAR = 1950, 2200
 DateQuery = Annotated[str | None, Query(max_length=10, description="as-of date YYYY-MM-DD (default: today)")]
 ModeQuery = Annotated[str, Query(max_length=12)]
 MarketsQuery = Annotated[list[str] | None, Query(description="markets (repeat; none: every market)")]
@@ -72,9 +73,12 @@ def _day(context: AppContext, on: str | None) -> date:
     if not on:
         return context.clock().date()
     try:
-        return date.fromisoformat(on)
+        day = date.fromisoformat(on)
     except ValueError:
         raise MarketsError(f"date must be YYYY-MM-DD, got {on!r}") from None
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:  # the timeline and the yearly table need a few years after it
+        raise MarketsError(f"date must be between {FIRST_YEAR} and {LAST_YEAR}, got {on!r}")
+    return day
 
 
 def _controls(context: AppContext, on: str | None, mode: str, markets: list[str] | None) -> Controls:
