@@ -25,7 +25,7 @@ class TimelineRow:
 def timeline_chart(rows: Sequence[TimelineRow], *, start: date, end: date, title: str, width: int = 760,
                    label_width: int = 190) -> str:
     """Rows over [start, end]; year ticks; nothing drawn before ``start`` (the as-of date)."""
-    row_height, top, bottom = 24, 30, 30
+    row_height, top, bottom = 24, 30, 54
     height = top + row_height * len(rows) + bottom
     plot = width - label_width - 16
     span = max((end - start).days, 1)
@@ -41,11 +41,13 @@ def timeline_chart(rows: Sequence[TimelineRow], *, start: date, end: date, title
         parts.append(f'<line class="grid" x1="{x:.1f}" x2="{x:.1f}" y1="{top}" y2="{height - bottom}"/>'
                      f'<text class="chart-label" x="{x:.1f}" y="{height - bottom + 16}" text-anchor="middle">'
                      f'{year}</text>')
-    parts.append(f'<text class="chart-label" x="{label_width}" y="{height - bottom + 16}">'
+    parts.append(f'<text class="chart-label" x="{label_width}" y="{height - bottom + 30}" text-anchor="middle">'
                  f'{escape(start.isoformat())}</text>')
+    legend = "green: compliant · red: not compliant unless something changes · ◆ one more rule breaks"
+    parts.append(f'<text class="chart-label" x="{label_width}" y="{height - 6}">{escape(legend)}</text>')
     for i, row in enumerate(rows):
         y = top + i * row_height
-        parts.append(f'<text class="chart-label" x="{label_width - 6}" y="{y + 15}" text-anchor="end">'
+        parts.append(f'<text class="chart-label" x="{label_width - 10}" y="{y + 15}" text-anchor="end">'
                      f'{escape(row.label)}</text>')
         first = row.dates[0][0] if row.dates else end
         parts.append(f'<rect x="{label_width}" y="{y + 5}" width="{px(first) - label_width:.1f}" height="12" '
