@@ -36,8 +36,11 @@ class ComplyGroup(TyperGroup):
     (options may follow the workspace, as they always could).
     """
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.allow_interspersed_args = True  # `comply WS --market CN`: options after the workspace
+
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        self.allow_interspersed_args = True
         if args and args[0] in self.commands:
             click.Command.parse_args(self, ctx, [])
             ctx._protected_args, ctx.args = args[:1], args[1:]
