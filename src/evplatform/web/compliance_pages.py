@@ -18,7 +18,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from evplatform.errors import EvplatformError, MarketsError, NotFoundError
+from evplatform.errors import EvplatformError, MarketsError
 from evplatform.markets import MODES, roadmap_report
 from evplatform.markets.grouping import (
     MATRIX_COLUMNS,
@@ -29,9 +29,10 @@ from evplatform.markets.grouping import (
     roadmap_rows,
     stop_dates,
 )
-from evplatform.markets.lookup import compliance_years, market_view, regulation_view
+from evplatform.markets.lookup import compliance_years
 from evplatform.markets.roadmap import at_risk_summary
 from evplatform.markets.rules import MODE_MEANING, require_market
+from evplatform.service import compliance_views
 from evplatform.service.context import AppContext
 from evplatform.service.params import MARKET_LENGTH, NAME_LENGTH
 from evplatform.service.presenters import compliance
@@ -206,8 +207,7 @@ def regulation_page(request: Request, regulation_id: Annotated[str, Path(max_len
     context = context_of(request)
     try:
         day = _day(context, on)
-        view = context.cached(("comply-regulation", regulation_id, day.isoformat()),
-                              lambda: regulation_view(context.workspace(), regulation_id, day))
+        view = compliance_views.regulation(context, regulation_id, day)
     except EvplatformError as error:
         return error_page(request, error)
     return render(request, "compliance_regulation.html", title=f"Regulation {view['regulation']}", r=view,
@@ -221,10 +221,7 @@ def market_page(request: Request, market: Annotated[str, Path(max_length=MARKET_
     context = context_of(request)
     try:
         day = _day(context, on)
-        if market not in context.workspace().markets:
-            raise NotFoundError("market", market)
-        view = context.cached(("comply-market", market, day.isoformat()),
-                              lambda: market_view(context.workspace(), market, day))
+        view = compliance_views.market(context, market, day)
     except EvplatformError as error:
         return error_page(request, error)
     return render(request, "compliance_market.html", title=f"Compliance in {view['market']} ({view['name']})",
