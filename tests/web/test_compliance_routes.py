@@ -44,3 +44,10 @@ def test_the_page_defaults_to_both_modes_and_every_market(client: TestClient) ->
         assert f'data-market="{market}"' in text
     assert 'data-mode="new_types"' in text and 'data-mode="all"' in text
     assert "/compliance/matrix.csv?on=2027-03-01&amp;mode=both" in text
+
+
+def test_csv_cells_are_never_formulas() -> None:
+    from evplatform.web.compliance_pages import _cell
+
+    assert _cell("=HYPERLINK(\"x\")") == "'=HYPERLINK(\"x\")" and _cell("@SUM(A1)") == "'@SUM(A1)"
+    assert _cell("-42.50") == "-42.50" and _cell("EU-GSR2-ADDW") == "EU-GSR2-ADDW" and _cell("") == ""

@@ -163,11 +163,21 @@ def compliance_page(request: Request, on: DateQuery = None, mode: ModeQuery = "b
                   regulations=ws.regulations)
 
 
+def _cell(value: str) -> str:
+    """A text cell a spreadsheet will not run as a formula (OWASP CSV injection); numbers stay numbers."""
+    if value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        try:
+            float(value)
+        except ValueError:
+            return "'" + value
+    return value
+
+
 def _csv(columns: tuple[str, ...], rows: list[dict[str, str]], filename: str) -> Response:
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
     writer.writeheader()
-    writer.writerows(rows)
+    writer.writerows({key: _cell(value) for key, value in row.items()} for row in rows)
     return Response(out.getvalue(), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
