@@ -24,6 +24,8 @@ CASES = {
     "kpi_demo.json": ["kpi", "--json"],
     "comply_demo_cn.json": ["comply", "--market", "CN", "--date", "2026-12-01", "--json"],
     "comply_demo_de_all.json": ["comply", "--market", "DE", "--date", "2027-07-07", "--mode", "all", "--json"],
+    "comply_regulation_addw.json": ["comply", "regulation", "EU-GSR2-ADDW", "--date", "2026-12-01", "--json"],
+    "comply_market_cn.json": ["comply", "market", "CN", "--date", "2026-12-01", "--json"],
     "simulate_demo.json": ["simulate", "--no-plots", "--json"],
     "simulate_demo_wltc_de.json": ["simulate", "--cycle", "wltc", "--market", "DE", "--no-plots", "--json"],
     "fleet_simulate_demo.json": ["fleet", "simulate", "--vehicles", "200", "--no-plot", "--json"],

@@ -12,8 +12,8 @@ from typer.testing import CliRunner
 
 from evplatform.api import create_app
 from evplatform.cli.main import app
+from evplatform.markets.lookup import compliance_years
 from evplatform.platform import bom_of
-from evplatform.web.platform_pages import compliance_years
 from evplatform.workspace import load_workspace
 from evplatform.workspace.model import IN_FORCE
 from tiny_workspace import write_tiny_workspace

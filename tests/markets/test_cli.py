@@ -57,6 +57,9 @@ def test_roadmap(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[
     code, out, err = comply(monkeypatch, capsys, "--roadmap", "--market", "CN", "--date", "2026-12-01")
     assert code == 0, err
     assert "CN-DOOR-HANDLE" in out and "+MechanicalDoorRelease" in out and "At risk" in out
+    code, out, err = comply(monkeypatch, capsys, "--roadmap", "--date", "2026-12-01")
+    assert code == 0, err
+    assert "EU +4" in out and " DE " not in out  # member states folded into the EU line
 
 
 @pytest.mark.parametrize(
@@ -73,3 +76,39 @@ def test_bad_input_exits_1(monkeypatch: pytest.MonkeyPatch, capsys: pytest.Captu
     code, out, err = comply(monkeypatch, capsys, *args)
     assert code == 1 and out == ""
     assert message in " ".join(err.split()) and "Traceback" not in err
+
+
+def test_regulation_lookup(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = comply(monkeypatch, capsys, "regulation", "CN-DOOR-HANDLE", "--date", "2026-12-03", "--json")
+    assert code == 0, err
+    view = json.loads(out)
+    assert view["regulation"] == "CN-DOOR-HANDLE" and view["applies_from"] == {"new_types": "2028-01-01",
+                                                                                  "all": "2029-01-01"}
+    assert view["markets"][0]["markets"] == ["CN"] and view["markets"][0]["breaking_trims"]
+    code, out, err = comply(monkeypatch, capsys, "regulation", "EU-GSR2-ADDW", "--date", "2026-12-03")
+    assert code == 0, err
+    assert "EU +4" in out and "+ADDW" in out
+    code, _, err = comply(monkeypatch, capsys, "regulation", "NOPE", "--json")
+    assert code == 1 and "no regulation NOPE" in err
+
+
+def test_market_lookup(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = comply(monkeypatch, capsys, "market", "DE", "--date", "2026-12-03", "--json")
+    assert code == 0, err
+    view = json.loads(out)
+    assert view["market"] == "DE" and view["lineage"] == ["DE", "EU"] and view["roadmap"]
+    assert [line["date"] for line in view["roadmap"]] == sorted(line["date"] for line in view["roadmap"])
+    code, out, err = comply(monkeypatch, capsys, "market", "CN", "--date", "2026-12-03")
+    assert code == 0, err
+    assert "CN-DOOR-HANDLE" in out and "Cheapest fix" in out
+    code, _, err = comply(monkeypatch, capsys, "market", "XX")
+    assert code == 1 and "unknown market" in err
+
+
+def test_a_workspace_before_the_options_still_works(monkeypatch: pytest.MonkeyPatch,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    from evplatform.workspace import demo_path
+
+    code, out, err = comply(monkeypatch, capsys, str(demo_path()), "--market", "CN", "--date", "2026-12-01", "--json")
+    assert code == 0, err
+    assert json.loads(out)["market"] == "CN"

@@ -39,6 +39,8 @@ def pages(server: Server) -> list[tuple[str, str]]:
             ("campaign", f"/campaigns/{server.running_campaign}"), ("releases", "/releases"), ("fleet", "/fleet"),
             ("vehicle", f"/fleet/{vin}"), ("insights", "/insights"), ("signin", "/signin"), ("docs", "/docs"),
             ("features", "/features"), ("admin", "/admin"), ("audit", "/audit"),
+            ("compliance-market", "/compliance/markets/EU"),
+            ("compliance-regulation", "/compliance/regulations/UN-R155"),
             ("not-found", "/no-such-page")]
 
 

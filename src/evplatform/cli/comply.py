@@ -1,27 +1,62 @@
-"""`evplatform comply`: compliance verdicts per trim × market × date, and the compliance roadmap."""
+"""`evplatform comply`: compliance verdicts per trim × market × date, the roadmap, one regulation, one market.
+
+``comply [WS]`` answers the matrix (or one market, or the roadmap); ``comply regulation ID`` and
+``comply market CODE`` look one thing up (``markets.lookup``). How lines are grouped and ordered
+is the domain's (``markets.grouping``), shared with the dashboard.
+"""
 
 from __future__ import annotations
 
 from datetime import date
 from typing import Annotated, Any
 
+import click
 import typer
 from rich.table import Table
+from typer.core import TyperGroup
 
 from evplatform.cli.common import JsonOpt, WorkspaceArg, console, money, print_json
 from evplatform.markets import MODES, compliance_matrix, compliance_report, parse_date, parse_mode, roadmap_report
-from evplatform.markets.roadmap import at_risk_summary, group_markets
+from evplatform.markets.grouping import collapse_members, reasons_by_change, roadmap_lines
+from evplatform.markets.lookup import market_view, regulation_view
+from evplatform.markets.roadmap import at_risk_summary
 from evplatform.markets.rules import require_market
-from evplatform.workspace import load_workspace
+from evplatform.workspace import Workspace, load_workspace
 
 STATUS_STYLE = {"compliant": "[green]✓[/]", "non-compliant": "[red]✗[/]", "not-applicable": "[dim]–[/]"}
 MODE_LABEL = {"new_types": "new type", "all": "registration"}
+DateOpt = Annotated[str | None, typer.Option("--date", help="Date YYYY-MM-DD (default: today).")]
 
 
+class ComplyGroup(TyperGroup):
+    """``comply [WS] [options]`` and ``comply regulation ID`` / ``comply market CODE`` in one group.
+
+    A plain group would read ``regulation`` as the workspace argument of ``comply``; here a first
+    word that names a subcommand goes to that subcommand, anything else is ``comply``'s own
+    (options may follow the workspace, as they always could).
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.allow_interspersed_args = True  # `comply WS --market CN`: options after the workspace
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if args and args[0] in self.commands:
+            click.Command.parse_args(self, ctx, [])
+            ctx._protected_args, ctx.args = args[:1], args[1:]
+            return ctx.args
+        return super().parse_args(ctx, args)
+
+
+app = typer.Typer(cls=ComplyGroup, invoke_without_command=True, add_completion=False)
+
+
+@app.callback()
 def comply(
+    ctx: typer.Context,
     workspace: WorkspaceArg = None,
     market: Annotated[str | None, typer.Option("--market", help="One market (default: a matrix of all).")] = None,
-    on: Annotated[str | None, typer.Option("--date", help="Date YYYY-MM-DD (default: today).")] = None,
+    on: DateOpt = None,
     mode: Annotated[
         str | None,
         typer.Option("--mode", help="new-types (type approval on the date) or all (registration on the date); "
@@ -33,7 +68,12 @@ def comply(
     ] = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Compliance of every model × trim in a market on a date, or the roadmap of fixes with their cost."""
+    """Compliance of every model × trim in a market on a date, or the roadmap of fixes with their cost.
+
+    `comply regulation ID` and `comply market CODE` look up one regulation or one market.
+    """
+    if ctx.invoked_subcommand is not None:
+        return
     ws = load_workspace(workspace)
     day = parse_date(on) if on is not None else date.today()
     modes = (parse_mode(mode),) if mode is not None else MODES
@@ -44,7 +84,7 @@ def comply(
         if as_json:
             print_json(report)
         else:
-            _print_roadmap(report)
+            _print_roadmap(report, ws)
         return
     if market is None:
         matrix = compliance_matrix(ws, day)
@@ -57,6 +97,67 @@ def comply(
         print_json(compliance_report(ws, market, day, modes[0]))
         return
     _print_market([compliance_report(ws, market, day, m) for m in modes])
+
+
+@app.command("regulation")
+def regulation(
+    regulation_id: Annotated[str, typer.Argument(metavar="ID", help="Regulation id (regulations.csv).")],
+    workspace: WorkspaceArg = None,
+    on: DateOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """One regulation: title, source, dates, status, the markets it applies to and the trims that break it."""
+    ws = load_workspace(workspace)
+    view = regulation_view(ws, regulation_id, parse_date(on) if on is not None else date.today())
+    if as_json:
+        print_json(view)
+        return
+    style = "green" if view["status"] == "confirmed" else "yellow"
+    console.print(f"[bold]{view['regulation']}[/] {view['title']} ([{style}]{view['status']}[/])", highlight=False)
+    console.print(f"source: {view['source']}\nrequires: {view['requires']}\nnew type from: "
+                  f"{view['applies_from']['new_types'] or '—'}; registration from: {view['applies_from']['all'] or '—'}"
+                  + (f"\nnotes: {view['notes']}" if view["notes"] else ""), highlight=False)
+    table = Table(title=f"Markets on {view['date']} (+ missing, − violating)", title_justify="left")
+    for column in ("markets", "binds new types", "binds registrations", "trims that break it"):
+        table.add_column(column)
+    for row in view["markets"]:
+        breaking = "\n".join(f"{t['trim']}: {_features(t['missing'], t['violating'])}" for t in row["breaking_trims"])
+        table.add_row(_markets_text(row), *(_yes(row["binding_on_date"][m]) for m in MODES), breaking or "none")
+    console.print(table)
+
+
+@app.command("market")
+def market_command(
+    code: Annotated[str, typer.Argument(metavar="CODE", help="Market id (markets/<id>.yaml).")],
+    workspace: WorkspaceArg = None,
+    on: DateOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """One market: what applies and from when, which trims fail, and the cheapest fix at each date."""
+    ws = load_workspace(workspace)
+    view = market_view(ws, code, parse_date(on) if on is not None else date.today())
+    if as_json:
+        print_json(view)
+        return
+    console.print(f"[bold]{view['market']} ({view['name']})[/] on {view['date']}; models: "
+                  f"{', '.join(view['models']) or 'none'}", highlight=False)
+    table = Table(title="Regulations (yellow: unverified, a warning only)", title_justify="left")
+    for column in ("regulation", "new type from", "registration from", "binds today", "trims that break it"):
+        table.add_column(column)
+    for row in view["regulations"]:
+        style = "yellow" if row["status"] != "confirmed" else "bold"
+        binds = " / ".join(MODE_LABEL[m] for m in MODES if row["binding_on_date"][m]) or "no"
+        table.add_row(f"[{style}]{row['regulation']}[/]", row["applies_from"]["new_types"] or "—",
+                      row["applies_from"]["all"] or "—", binds,
+                      ", ".join(t["trim"] for t in row["breaking_trims"]) or "none")
+    console.print(table)
+    if view["roadmap"]:
+        console.print(f"[bold]Cheapest fix ({view['currency']}, costs cumulative)[/]", highlight=False)
+        console.print(_roadmap_table(view["roadmap"]))
+
+
+def _yes(value: bool) -> str:
+    return "yes" if value else "no"
 
 
 def _print_matrix(matrix: dict[str, Any], modes: tuple[str, ...]) -> None:
@@ -104,13 +205,12 @@ def _print_market(reports: list[dict[str, Any]]) -> None:
     for column in ("mode", "regulation", "change", "trims", "new type from", "registration from"):
         reasons.add_column(column, no_wrap=column in ("regulation", "change"))
     for report in reports:
-        every: dict[str, list[str]] = {}
-        for verdict in report["verdicts"]:
-            every.setdefault(verdict["model"], []).append(verdict["trim"])
-        for (regulation, change), (reason, trims) in _by_reason(report).items():
-            style = "red" if reason["status"] == "confirmed" else "yellow"
-            reasons.add_row(MODE_LABEL[report["mode"]], f"[{style}]{regulation}[/]", change.replace(" ", "\n"),
-                            _trims_text(trims, every), reason["applies_new_types"] or "—", reason["applies_all"] or "—")
+        for item in reasons_by_change(report):
+            reason = item["reason"]
+            style = "yellow" if item["warning"] else "red"
+            reasons.add_row(MODE_LABEL[report["mode"]], f"[{style}]{reason['regulation']}[/]",
+                            "\n".join(_features(reason["missing"], reason["violating"]).split(" ")),
+                            item["trims_text"], reason["applies_new_types"] or "—", reason["applies_all"] or "—")
     if reasons.row_count:
         console.print(reasons)
     for report in reports:
@@ -119,57 +219,23 @@ def _print_market(reports: list[dict[str, Any]]) -> None:
                       f"force; {counts}. Sources and notes: --json.[/]", highlight=False)
 
 
-
-def _by_reason(report: dict[str, Any]) -> dict[tuple[str, str], tuple[dict[str, Any], list[tuple[str, str]]]]:
-    """(regulation, change) → (the reason, the trims it concerns), confirmed reasons before warnings."""
-    out: dict[tuple[str, str], tuple[dict[str, Any], list[tuple[str, str]]]] = {}
-    for kind in ("reasons", "warnings"):
-        for verdict in report["verdicts"]:
-            for reason in verdict[kind]:
-                change = " ".join([f"+{f}" for f in reason["missing"]] + [f"−{f}" for f in reason["violating"]])
-                entry = out.setdefault((reason["regulation"], change), (reason, []))
-                entry[1].append((verdict["model"], verdict["trim"]))
-    return out
+def _markets_text(line: dict[str, Any]) -> str:
+    """``EU`` (its member states with the same answer are folded into it: ``EU +4``)."""
+    shown = " ".join(line["markets"])
+    return f"{shown} +{len(line['members'])}" if line["members"] else shown
 
 
-def _trims_text(trims: list[tuple[str, str]], every: dict[str, list[str]]) -> str:
-    """``city, sedan/max``: a model name alone means all its trims."""
-    by_model: dict[str, list[str]] = {}
-    for model, trim in trims:
-        by_model.setdefault(model, []).append(trim)
-    return ", ".join(model if names == every[model] else " ".join(f"{model}/{n}" for n in names)
-                     for model, names in by_model.items())
-
-
-def _print_roadmap(report: dict[str, Any]) -> None:
+def _print_roadmap(report: dict[str, Any], ws: Workspace) -> None:
     cur = report["currency"]
-    groups = group_markets(report)
+    lines = roadmap_lines(ws, report)
     for mode in MODES:
-        chosen = [g for g in groups if g["entry"]["mode"] == mode and g["entry"]["events"]]
+        chosen = [line for line in lines if line["mode"] == mode]
         if not chosen:
             continue
         what = "type approval of a new type" if mode == "new_types" else "registration of a new vehicle"
         console.print(f"[bold]Roadmap, {what}[/]: when each model stops complying unless something changes, "
                       f"and the cheapest fix ({cur})", highlight=False)
-        table = Table()
-        table.add_column("model")
-        table.add_column("markets", max_width=9)
-        table.add_column("from", no_wrap=True)
-        table.add_column("breaks")
-        table.add_column("features to add (−: remove)", min_width=22)
-        table.add_column("per vehicle", justify="right", no_wrap=True)
-        table.add_column("per year", justify="right", no_wrap=True)
-        for group in chosen:
-            entry = group["entry"]
-            for event in entry["events"]:
-                costs = [t["cost_per_vehicle"] for t in event["trims"] if t["cost_per_vehicle"] is not None]
-                low, high = (min(costs), max(costs)) if costs else (0.0, 0.0)
-                per_vehicle = money(low) if low == high else f"{money(low)}–{money(high)}"
-                table.add_row(entry["model"], " ".join(group["markets"]), event["date"],
-                              "\n".join(event["new_regulations"]), _changes(event["trims"]), per_vehicle,
-                              money(event["cost_per_year"]))
-            table.add_section()
-        console.print(table)
+        console.print(_roadmap_table(chosen))
     risks = at_risk_summary(report)
     if risks:
         risk_table = Table(title="At risk: unverified regulations, not counted (--include-unverified counts them)",
@@ -178,35 +244,56 @@ def _print_roadmap(report: dict[str, Any]) -> None:
         for column in ("regulation", *(f"{MODE_LABEL[m]} from" for m in modes), "needs", "models", "markets"):
             risk_table.add_column(column)
         for risk in risks:
+            shown, members = collapse_members(ws, risk["markets"])
             risk_table.add_row(f"[yellow]{risk['regulation']}[/]", *(risk["from"].get(m) or "—" for m in modes),
                                " ".join("+" + f for f in risk["missing"]), " ".join(risk["models"]),
-                               " ".join(risk["markets"]))
+                               _markets_text({"markets": shown, "members": members}))
         console.print(risk_table)
-    console.print(f"[dim]The first line of each block is what is needed already on {report['as_of']}. Features: "
+    console.print(f"[dim]Lines dated {report['as_of']} are what is needed already on that day; lines are in date "
+                  "order. Markets: a market with its member states (EU +4) when they answer the same. Features: "
                   "added at that date; costs: cumulative (everything needed by then); per year = per vehicle × the "
                   "trim's volume_per_year in models/*.yaml (all markets together: an upper bound for one).[/]",
                   highlight=False)
 
 
-def _changes(rows: list[dict[str, Any]]) -> str:
-    """One line per distinct change, naming the trims that share it."""
-    by_text: dict[str, list[str]] = {}
-    for row in rows:
-        if not row["failing"]:
-            text = "compliant"
-        elif row.get("error"):
-            text = f"no fix: {row['error']}"
+def _roadmap_table(lines: list[dict[str, Any]]) -> Table:
+    table = Table()
+    table.add_column("from", no_wrap=True)
+    table.add_column("model")
+    table.add_column("markets", max_width=9)
+    table.add_column("breaks")
+    table.add_column("features to add (−: remove)", min_width=22)
+    table.add_column("per vehicle (cum.)", justify="right", no_wrap=True)
+    table.add_column("per year (cum.)", justify="right", no_wrap=True)
+    for line in lines:
+        low, high = line["cumulative_cost_per_vehicle_min"], line["cumulative_cost_per_vehicle_max"]
+        if low is None or high is None:
+            per_vehicle = "—"
         else:
-            text = _features(row["added_since_previous"], row["removed_since_previous"]) or "—"
-        by_text.setdefault(text, []).append(row["trim"])
-    if len(by_text) == 1:
-        return next(iter(by_text))
-    return "\n".join(f"{', '.join(trims)}: {text}" for text, trims in by_text.items())
+            per_vehicle = money(low) if low == high else f"{money(low)}–{money(high)}"
+        table.add_row(line["date"], line["model"], _markets_text(line), "\n".join(line["new_regulations"]),
+                      _changes(line["changes"]), per_vehicle, money(line["cumulative_cost_per_year"]))
+    return table
+
+
+def _changes(groups: list[dict[str, Any]]) -> str:
+    """One line per distinct change, naming the trims that share it."""
+    texts = []
+    for group in groups:
+        if group["kind"] == "compliant":
+            texts.append("compliant")
+        elif group["kind"] == "no-fix":
+            texts.append(f"no fix: {group['error']}")
+        else:
+            texts.append(_features(group["added"], group["removed"]) or "—")
+    if len(texts) == 1:
+        return texts[0]
+    return "\n".join(f"{', '.join(g['trims'])}: {text}" for g, text in zip(groups, texts, strict=True))
 
 
 def _features(added: list[str], removed: list[str]) -> str:
     return " ".join([f"+{f}" for f in added] + [f"−{f}" for f in removed])
 
 
-def register(app: typer.Typer) -> None:
-    app.command("comply")(comply)
+def register(parent: typer.Typer) -> None:
+    parent.add_typer(app, name="comply")

@@ -202,6 +202,7 @@ def install(app: FastAPI) -> None:
     from evplatform.web import (
         admin_pages,
         api_docs,
+        compliance_pages,
         configurator_pages,
         feature_pages,
         fleet_pages,
@@ -221,3 +222,4 @@ def install(app: FastAPI) -> None:
     app.include_router(admin_pages.router)
     app.include_router(simulation_pages.router)
     app.include_router(insights_pages.router)
+    app.include_router(compliance_pages.router)

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -14,15 +13,11 @@ from evplatform.fleet import release_stability
 from evplatform.service import views
 from evplatform.service.presenters import (
     campaign_progress,
-    compliance,
-    roadmap,
 )
 from evplatform.store import campaigns as cdb
 from evplatform.store import vehicles as vdb
 from evplatform.web.charts import PALETTE, bar_chart
 from evplatform.web.pages import context_of, error_page, message_of, render
-from evplatform.workspace import Workspace
-from evplatform.workspace.model import IN_FORCE
 
 router = APIRouter(include_in_schema=False)
 
@@ -99,75 +94,6 @@ def bom_page(request: Request, trim: str | None = None, market: str | None = Non
                   currency=ws.platform.currency)
 
 
-#: At most this many yearly columns, so a regulation dated decades ahead cannot widen the page without end.
-MAX_COMPLIANCE_YEARS = 15
-
-
-def compliance_years(ws: Workspace, today: date) -> list[int]:
-    """The years the by-year table shows, from the workspace's own dates.
-
-    From the first market launch (nothing is sold before it; with no launch date, this year or the
-    first regulation date if earlier) to the year after the last launch or regulation date, so the state after the
-    last change shows too. "in force" regulations carry no date; a workspace with no date at all
-    shows this year and the next six.
-    """
-    launches = [m.launch_date.year for m in ws.markets.values() if m.launch_date]
-    rules = [d.year for r in ws.regulations.values() for d in (r.applies_new_types, r.applies_all)
-             if d is not None and d != IN_FORCE]
-    if not launches and not rules:
-        return list(range(today.year, today.year + 7))
-    first = min(launches or [*rules, today.year])
-    last = max(launches + rules) + 1
-    return list(range(first, min(last, first + MAX_COMPLIANCE_YEARS - 1) + 1))
-
-
-def _roadmap_rows(plan: dict[str, Any]) -> list[dict[str, Any]]:
-    """One row per roadmap event: model, market, date, new regulations, trims failing, yearly cost of the fix."""
-    rows = []
-    for entry in plan.get("roadmap", []):
-        for event in entry.get("events", []):
-            trims = event.get("trims", [])
-            rows.append({"model": entry["model"], "market": entry["market"], "mode": entry["mode"],
-                         "date": event["date"], "regulations": event.get("new_regulations", []),
-                         "failing": [t["trim"] for t in trims if t.get("failing")],
-                         "added": sorted({f for t in trims for f in t.get("added_since_previous", [])}),
-                         "cost_per_year": event.get("cost_per_year")})
-    return rows
-
-
-@router.get("/compliance", response_class=HTMLResponse)
-def compliance_page(request: Request, market: str | None = None, on: str | None = None) -> HTMLResponse:
-    """Verdict of every trim in every market on a date, the same by market and year, and the roadmap."""
-    context = context_of(request)
-    try:
-        ws = context.workspace()
-        day = date.fromisoformat(on) if on else context.clock().date()
-    except ValueError:
-        return error_page(request, EvplatformError(f"date must be YYYY-MM-DD, got {on!r}"))
-    except EvplatformError as error:
-        return error_page(request, error)
-    markets = [market] if market else list(ws.markets)
-    cells: dict[tuple[str, str], dict[str, Any]] = {}
-    by_year: dict[tuple[str, int], dict[str, int]] = {}
-    years = compliance_years(ws, day)
-    plan_error = None
-    rows: list[dict[str, Any]] = []
-    try:
-        for m in markets:
-            for verdict in compliance(context, m, day).get("verdicts", []):
-                cells[(f"{verdict['model']}/{verdict['trim']}", m)] = verdict
-            for year in years:
-                by_year[(m, year)] = compliance(context, m, date(year, 1, 1)).get("summary", {})
-    except EvplatformError as error:
-        return error_page(request, error)
-    try:
-        rows = [r for r in _roadmap_rows(roadmap(context)) if r["market"] in markets]
-    except EvplatformError as error:
-        plan_error = message_of(request, error)
-    return render(request, "compliance.html", title="Compliance", markets=markets, all_markets=list(ws.markets),
-                  trims=[t.key for t in ws.trims()], cells=cells, day=day.isoformat(),
-                  roadmap=rows, roadmap_error=plan_error, selected=market, years=years,
-                  by_year=by_year, currency=ws.platform.currency)
 
 
 @router.get("/signin", response_class=HTMLResponse)

@@ -28,7 +28,13 @@ from evplatform.api.responses.fleet import (
     VehiclePageOut,
 )
 from evplatform.api.responses.insights import BusinessOut, RisksOut, ScenariosOut
-from evplatform.api.responses.markets import ComplianceOut, RoadmapOut, SimulationOut
+from evplatform.api.responses.markets import (
+    ComplianceOut,
+    MarketViewOut,
+    RegulationViewOut,
+    RoadmapOut,
+    SimulationOut,
+)
 from evplatform.api.responses.releases import (
     ApprovalOut,
     ReleaseDetailOut,
@@ -55,9 +61,11 @@ __all__ = [
     "KeyProvisionedOut",
     "KpiOut",
     "ManifestOut",
+    "MarketViewOut",
     "MeOut",
     "ModelsOut",
     "PlatformOut",
+    "RegulationViewOut",
     "ReleaseDetailOut",
     "ReleaseListOut",
     "ReleaseOut",

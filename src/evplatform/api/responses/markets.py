@@ -65,6 +65,40 @@ class RoadmapOut(Out):
     roadmap: list[RoadmapEntryOut]
 
 
+class RegulationMarketsOut(Out):
+    markets: list[str] = Field(description="markets with this answer (member states folded into their market)")
+    members: list[str] = Field(description="member states with the same answer, folded into ``markets``")
+    binding_on_date: dict[str, bool] = Field(description="per mode (new_types, all): binds on the date")
+    breaking_trims: list[dict[str, Any]] = Field(description="trims whose configuration there breaks it: "
+                                                             "trim, missing, violating")
+
+
+class RegulationViewOut(Out):
+    """The ``evplatform comply regulation ID --json`` payload."""
+
+    regulation: str
+    title: str
+    source: str
+    status: str = Field(description="confirmed or unverified (unverified: warnings, never failures)")
+    requires: str = Field(description="feature expression")
+    applies_from: dict[str, str | None] = Field(description="per mode: first day it binds (YYYY-MM-DD), or null")
+    date: str = Field(description="YYYY-MM-DD")
+    markets: list[RegulationMarketsOut]
+
+
+class MarketViewOut(Out):
+    """The ``evplatform comply market CODE --json`` payload."""
+
+    market: str
+    name: str
+    date: str = Field(description="YYYY-MM-DD")
+    models: list[str]
+    summary: dict[str, dict[str, int]] = Field(description="per mode: trims per status on the date")
+    failing: dict[str, list[str]] = Field(description="per mode: trims non-compliant on the date")
+    regulations: list[dict[str, Any]] = Field(description="every regulation that applies, by first binding day")
+    roadmap: list[dict[str, Any]] = Field(description="lines in date order from the date; costs cumulative")
+
+
 class ConsumptionOut(Out):
     battery: float = Field(description="kWh/100 km drawn from the battery")
     plug: float = Field(description="kWh/100 km drawn from the grid, charging losses included")
