@@ -15,13 +15,26 @@ from fastapi.responses import Response
 Table = tuple[list[str], list[list[Any]]]
 
 
+def safe_cell(cell: Any) -> Any:
+    """``None`` as an empty cell; a text a spreadsheet would run as a formula (OWASP CSV injection:
+    ``=``, ``+``, ``-``, ``@``, tab, CR first) behind a quote; numbers and number texts unchanged."""
+    if cell is None:
+        return ""
+    if isinstance(cell, str) and cell[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        try:
+            float(cell)
+        except ValueError:
+            return "'" + cell
+    return cell
+
+
 def csv_text(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
-    """RFC 4180 text (CRLF line ends); ``None`` is an empty cell."""
+    """RFC 4180 text (CRLF line ends); ``None`` is an empty cell, formula-like texts are neutralised."""
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(header)
+    writer.writerow([safe_cell(name) for name in header])
     for row in rows:
-        writer.writerow(["" if cell is None else cell for cell in row])
+        writer.writerow([safe_cell(cell) for cell in row])
     return out.getvalue()
 
 
@@ -118,4 +131,52 @@ def npv_table(report: dict[str, Any]) -> Table:
              round(c["npv_p50"]), round(c["npv_p95"]), round(c["advantage_p50"]), c["probability_loss"],
              c["probability_platform_worse"], round(c["mean_npv_change"]), round(c["expected_npv_change"]),
              c["top_driver"]] for c in report["comparison"]]
+    return header, rows
+
+
+def trims_table(matrix: dict[str, Any]) -> Table:
+    """The platform page's models × trims table, with the markets each trim is sold in."""
+    currency = matrix["currency"]
+    header = ["model", "trim", "name", f"price {currency}", "volume per year", "parts", f"BOM cost {currency}",
+              f"unit cost {currency}", f"margin per unit {currency}", "BOM mass kg", "markets"]
+    rows = [[model["id"], t["id"], t["name"], t["price"], t["volume_per_year"], t["parts"], t["bom_cost"],
+             t["unit_cost"], t["margin_per_unit"], t["bom_mass_kg"], " ".join(t["markets"])]
+            for model in matrix["models"] for t in model["trims"]]
+    return header, rows
+
+
+#: The platform page's reuse and commonality indicators: key in the KPI payload, name, meaning.
+KPI_ROWS = (
+    ("part_share", "part-number reuse", "share of part numbers used by ≥ 2"),
+    ("spend_share", "spend reuse", "share of annual spend on shared parts"),
+    ("dci", "DCI (Collier)", "mean users per part number"),
+    ("tcci", "TCCI (Wacker & Treleven)", "0 all unique … 1 one part"),
+    ("ci", "CI (Martin & Ishii)", "0 nothing shared … 1 all shared"),
+    ("ci_c", "CI(C) (Jiao & Tseng)", "spend-weighted DCI"),
+)
+
+
+def kpi_table(kpi: dict[str, Any]) -> Table:
+    """Reuse and commonality across models and across trims (shares as fractions 0–1)."""
+    across_models = {**kpi["reuse"], **kpi["commonality"]}
+    across_trims = kpi["commonality_trims"]
+    header = ["indicator", "across models", "across trims", "meaning"]
+    rows = [[name, across_models.get(key), across_trims.get(key), meaning] for key, name, meaning in KPI_ROWS]
+    return header, rows
+
+
+def bom_lines_table(bom: dict[str, Any], currency: str) -> Table:
+    """One trim's bill of materials in one market, a row per part."""
+    header = ["trim", "market", "part", "name", "module", "supplier", "qty", f"unit cost {currency}",
+              f"cost {currency}", "when"]
+    rows = [[bom["trim"], bom["market"], line["part_no"], line["name"], line["module"], line["supplier"], line["qty"],
+             line["unit_cost"], line["cost"], line["when"]] for line in bom["lines"]]
+    return header, rows
+
+
+def bom_summary_table(summary: dict[str, Any]) -> Table:
+    """Every trim sold in a market: parts, BOM cost and mass."""
+    header = ["market", "trim", "name", "parts", f"BOM cost {summary['currency']}", "BOM mass kg"]
+    rows = [[summary["market"], t["trim"], t["name"], t["parts"], t["bom_cost"], t["bom_mass_kg"]]
+            for t in summary["trims"]]
     return header, rows

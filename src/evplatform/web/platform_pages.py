@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 
 from evplatform.errors import EvplatformError
 from evplatform.fleet import release_stability
@@ -16,7 +16,9 @@ from evplatform.service.presenters import (
 )
 from evplatform.store import campaigns as cdb
 from evplatform.store import vehicles as vdb
+from evplatform.web import csv_tables
 from evplatform.web.charts import PALETTE, bar_chart
+from evplatform.web.csv_tables import csv_response
 from evplatform.web.pages import context_of, error_page, message_of, render
 
 router = APIRouter(include_in_schema=False)
@@ -94,6 +96,45 @@ def bom_page(request: Request, trim: str | None = None, market: str | None = Non
                   currency=ws.platform.currency)
 
 
+
+
+@router.get("/platform/trims.csv", response_class=Response)
+def trims_csv(request: Request) -> Response:
+    """The models × trims table of /platform as CSV."""
+    context = context_of(request)
+    try:
+        ws = context.workspace()
+        matrix = context.cached(("models",), lambda: views.models_view(ws))
+    except EvplatformError as error:
+        return error_page(request, error)
+    return csv_response("trims.csv", csv_tables.trims_table(matrix))
+
+
+@router.get("/platform/kpi.csv", response_class=Response)
+def kpi_csv(request: Request) -> Response:
+    """The reuse and commonality indicators of /platform as CSV."""
+    context = context_of(request)
+    try:
+        ws = context.workspace()
+        kpi = context.cached(("kpi",), lambda: views.kpi_view(ws))
+    except EvplatformError as error:
+        return error_page(request, error)
+    return csv_response("commonality.csv", csv_tables.kpi_table(kpi))
+
+
+@router.get("/bom.csv", response_class=Response)
+def bom_csv(request: Request, trim: str | None = None, market: str | None = None) -> Response:
+    """One trim's parts (``trim``), or every trim of the market, as CSV: what /bom shows."""
+    try:
+        ws = context_of(request).workspace()
+        if trim is None:
+            summary = views.bom_summary_view(ws, market)
+            return csv_response(f"bom-{summary['market']}.csv", csv_tables.bom_summary_table(summary))
+        bom = views.bom_view(ws, trim, market)
+    except EvplatformError as error:
+        return error_page(request, error)
+    name = f"bom-{bom['trim'].replace('/', '-')}-{bom['market']}.csv"
+    return csv_response(name, csv_tables.bom_lines_table(bom, ws.platform.currency))
 
 
 @router.get("/signin", response_class=HTMLResponse)
