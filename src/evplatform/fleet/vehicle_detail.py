@@ -60,16 +60,16 @@ def history_of(steps: list[ddb.CampaignStep]) -> list[HistoryEvent]:
     """The events of a vehicle's campaign steps, in time order (see the module docstring)."""
     events = []
     for s in steps:
-        common = {"campaign_id": s.campaign_id, "campaign": s.campaign, "release_id": s.release_id,
-                  "version": s.version, "wave": s.wave + 1, "state": s.state, "forced": s.forced}
-        events.append(HistoryEvent(at=s.started_at, action="targeted", outcome=None, detail="", evidence=False,
-                                   **common))
+        def event(at: datetime | None, action: str, outcome: str | None = None, detail: str = "",
+                  evidence: bool = False, s: ddb.CampaignStep = s) -> HistoryEvent:
+            return HistoryEvent(at, action, s.campaign_id, s.campaign, s.release_id, s.version, s.wave + 1, s.state,
+                                outcome, detail, s.forced, evidence)
+
+        events.append(event(s.started_at, "targeted"))
         if s.offered_at is not None:
-            events.append(HistoryEvent(at=s.offered_at, action="offered", outcome=None, detail="", evidence=False,
-                                       **common))
+            events.append(event(s.offered_at, "offered"))
         if s.outcome is not None:
-            events.append(HistoryEvent(at=s.reported_at, action="reported", outcome=s.outcome, detail=s.detail,
-                                       evidence=s.evidence_at is not None, **common))
+            events.append(event(s.reported_at, "reported", s.outcome, s.detail, s.evidence_at is not None))
     return sorted(events, key=lambda e: (e.at or _EARLIEST, e.campaign_id, _ORDER[e.action]))
 
 

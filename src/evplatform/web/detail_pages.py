@@ -38,10 +38,10 @@ def _hours_since(points: list[dict[str, Any]]) -> list[float]:
 
 
 def telemetry_chart(series: dict[str, Any]) -> str:
-    """A small line chart of one telemetry kind's readings (value in its unit over hours)."""
+    """A small line chart of one telemetry kind's readings (value in its unit over hours); none for one reading."""
     points = [p for p in series["series"] if p["value"] is not None]
-    if not points:
-        return ""
+    if len(points) < 2:
+        return ""  # one reading is the table's "latest" already
     x = _hours_since(points)
     label = f"{series['name']} ({series['unit']})" if series["unit"] else series["name"]
     return line_chart([Series(label, x, [p["value"] for p in points], PALETTE[0])], title=label,
@@ -52,7 +52,7 @@ def telemetry_chart(series: dict[str, Any]) -> str:
 def stability_chart(points: list[dict[str, Any]]) -> str:
     """Install success and crash-free (7 d) over time; crash-free is absent while the release is too young."""
     if not points:
-        return line_chart([], title="No reports yet", y_label="%", x_label="days since the first report", y_max=100)
+        return ""  # the table says "No reports yet"
     x = [h / 24 for h in _hours_since(points)]
     series = [
         Series("install success", x, [None if p["install_success_rate"] is None else 100 * p["install_success_rate"]

@@ -27,7 +27,7 @@ Format = Annotated[Literal["json", "csv"], Query(description="json (default) or 
 CampaignFilter = Annotated[int | None, Query(ge=1, le=2**31 - 1, description="only this campaign's records")]
 Table = Annotated[Literal["images", "fleet_versions", "approvals", "campaigns", "stability_over_time"],
                   Path(description="which table of the release view")]
-CSV_DOC = {200: {"content": {"text/csv": {"schema": {"type": "string"}}},
+CSV_DOC: dict[int | str, dict[str, Any]] = {200: {"content": {"text/csv": {"schema": {"type": "string"}}},
                  "description": "JSON by default; with format=csv a CSV file with a header row"}}
 
 

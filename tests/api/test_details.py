@@ -1,0 +1,100 @@
+"""Vehicle and release detail routes: payloads, exports (JSON and CSV), 404 in the one error shape."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import UTC, datetime
+
+from fastapi.testclient import TestClient
+
+from evplatform.ota.records import CSV_COLUMNS
+from evplatform.service.details import HISTORY_COLUMNS, RELEASE_TABLES
+from evplatform.store import Store
+from evplatform.store import releases as rdb
+
+
+def _updated_vin(client: TestClient) -> str:
+    """A demo vehicle that some campaign reported on."""
+    for v in client.get("/api/fleet/vehicles", params={"limit": 300}).json()["vehicles"]:
+        if client.get(f"/api/fleet/vehicles/{v['vin']}/history").json()["history"]:
+            return str(v["vin"])
+    raise AssertionError("no demo vehicle has a history")
+
+
+def _rows(text: str) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(text)))
+
+
+def test_unknown_vin_or_release_is_404_in_the_one_shape(client: TestClient) -> None:
+    for path in ("/api/fleet/vehicles/NOSUCHVIN", "/api/fleet/vehicles/NOSUCHVIN/update-records",
+                 "/api/fleet/vehicles/NOSUCHVIN/update-records?format=csv", "/api/fleet/vehicles/NOSUCHVIN/history",
+                 "/api/releases/no-such-release", "/api/releases/no-such-release/tables/approvals?format=csv"):
+        response = client.get(path)
+        assert response.status_code == 404, path
+        assert set(response.json()) == {"error"} and response.json()["error"]["status"] == 404, path
+    assert client.get("/api/releases/x/tables/secrets").status_code == 422
+
+
+def test_vehicle_detail_has_history_last_seen_and_telemetry_units(client: TestClient) -> None:
+    vin = _updated_vin(client)
+    detail = client.get(f"/api/fleet/vehicles/{vin}").json()
+    assert {"configuration", "hardware_ids", "rxswin", "history", "last_seen", "telemetry_series"} <= set(detail)
+    reported = [e for e in detail["history"] if e["action"] == "reported"]
+    assert reported and reported[0]["outcome"] in ("succeeded", "failed", "rolled_back")
+    assert {s["kind"]: s["unit"] for s in detail["telemetry_series"] if s["kind"] in ("soc", "odometer")} == {
+        "soc": "%", "odometer": "km"}
+    assert detail["last_seen"] is not None
+
+
+def test_update_records_export_csv_and_json(client: TestClient) -> None:
+    vin = _updated_vin(client)
+    as_csv = client.get(f"/api/fleet/vehicles/{vin}/update-records", params={"format": "csv"})
+    assert as_csv.status_code == 200 and as_csv.headers["content-type"] == "text/csv; charset=utf-8"
+    assert "attachment" in as_csv.headers["content-disposition"]
+    rows = _rows(as_csv.text)
+    assert tuple(rows[0]) == CSV_COLUMNS and len(rows) > 1 and all(r[0] == vin for r in rows[1:])
+    document = client.get(f"/api/fleet/vehicles/{vin}/update-records").json()
+    assert document["count"] == len(rows) - 1 and document["records"][0]["vin"] == vin
+    campaign = document["records"][0]["campaign_id"]
+    only = client.get(f"/api/fleet/vehicles/{vin}/update-records", params={"campaign": campaign}).json()
+    assert {r["campaign_id"] for r in only["records"]} == {campaign}
+
+
+def test_history_csv(client: TestClient) -> None:
+    vin = _updated_vin(client)
+    response = client.get(f"/api/fleet/vehicles/{vin}/history", params={"format": "csv"})
+    assert response.headers["content-type"] == "text/csv; charset=utf-8"
+    rows = _rows(response.text)
+    assert tuple(rows[0]) == HISTORY_COLUMNS
+    assert [r[1] for r in rows[1:]] == [e["action"] for e in client.get(
+        f"/api/fleet/vehicles/{vin}/history").json()["history"]]
+
+
+def test_release_detail_and_tables(client: TestClient) -> None:
+    release = client.get("/api/releases").json()["releases"][0]["id"]
+    detail = client.get(f"/api/releases/{release}").json()
+    assert {"approvals", "campaigns", "images", "fleet_versions", "rxswin", "stability", "stability_over_time",
+            "published"} <= set(detail)
+    assert detail["published"] is False  # this server has no OTA folder
+    assert sum(v["vehicles"] for v in detail["fleet_versions"]) > 0
+    for table, columns in RELEASE_TABLES.items():
+        response = client.get(f"/api/releases/{release}/tables/{table}", params={"format": "csv"})
+        assert response.headers["content-type"] == "text/csv; charset=utf-8", table
+        rows = _rows(response.text)
+        assert tuple(rows[0]) == columns and len(rows) - 1 == len(detail[table]), table
+    approvals = client.get(f"/api/releases/{release}/tables/approvals").json()
+    assert approvals["rows"] == detail["approvals"] and approvals["columns"] == list(RELEASE_TABLES["approvals"])
+
+
+def test_a_new_release_is_too_young_everywhere(client: TestClient, store: Store) -> None:
+    """No "crash-free 7 d: 100 %" for a release registered now: the detail and the list say too young."""
+    old = client.get("/api/releases").json()["releases"][0]
+    rdb.save_release(store, rdb.ReleaseRecord("fresh-9.9.9", old["component"], old["ecu"], old["hardware_id"], "9.9.9",
+                                              old["compatible"], created_at=datetime.now(UTC)))
+    stability = client.get("/api/releases/fresh-9.9.9").json()["stability"]
+    assert stability["too_young"] is True and stability["crash_free_7d"] is None
+    page = client.get("/releases/fresh-9.9.9").text
+    assert 'id="crash-free">too young' in page
+    kpis = client.get("/api/stability").json()["releases"]
+    assert kpis and all(k["too_young"] is False for k in kpis)  # the demo's releases ran for weeks
