@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from datetime import UTC, datetime
+from pathlib import Path
 
 from fastapi.testclient import TestClient
 
+from evplatform.api import create_app
 from evplatform.ota.records import CSV_COLUMNS
 from evplatform.service.details import HISTORY_COLUMNS, RELEASE_TABLES
 from evplatform.store import Store
@@ -98,3 +101,22 @@ def test_a_new_release_is_too_young_everywhere(client: TestClient, store: Store)
     assert 'id="crash-free">too young' in page
     kpis = client.get("/api/stability").json()["releases"]
     assert kpis and all(k["too_young"] is False for k in kpis)  # the demo's releases ran for weeks
+
+
+def test_a_published_release_shows_images_and_delta_sizes(db_url: str, tmp_path: Path) -> None:
+    """With an OTA folder whose catalogue lists the release, images and the stored delta's size appear."""
+    image = {"component": "hub-os", "ecu": "central-compute", "hardware_id": "MD-HUB-A1", "file": "hub.bin"}
+    (tmp_path / "releases").mkdir()
+    for entry in ({"id": "hub-os-1.6.0", "version": "1.6.0", "images": [image | {"sha256": "a" * 64, "length": 9}]},
+                  {"id": "hub-os-1.7.0", "version": "1.7.0", "images": [image | {"sha256": "b" * 64,
+                                                                                 "length": 5_000_000}],
+                   "deltas": {"central-compute": {"from_release": "hub-os-1.6.0", "algorithm": "hdiffpatch",
+                                                  "patch_length": 420_000}}}):
+        (tmp_path / "releases" / f"{entry['id']}.json").write_text(json.dumps(entry))
+    with TestClient(create_app(None, db_url, ota_root=tmp_path)) as client:
+        detail = client.get("/api/releases/hub-os-1.7.0").json()
+        page = client.get("/releases/hub-os-1.7.0").text
+    assert detail["published"] and detail["images"][0]["delta"]["patch_length"] == 420_000
+    assert {(v["version"], v["download"], v["bytes"]) for v in detail["fleet_versions"]} >= {
+        ("1.6.0", "delta", 420_000), ("1.7.0", "installed", 0)}
+    assert "420,000 B" in page and "5,000,000 B" in page
