@@ -8,12 +8,15 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
 from fastapi.testclient import TestClient
 
 from evplatform.api import create_app
+from evplatform.fleet import TargetFilter, WavePolicy, create_campaign, start_campaign
 from evplatform.ota.records import CSV_COLUMNS
 from evplatform.service.details import HISTORY_COLUMNS, RELEASE_TABLES
 from evplatform.store import Store
+from evplatform.store import campaigns as cdb
 from evplatform.store import releases as rdb
 
 
@@ -101,6 +104,19 @@ def test_a_new_release_is_too_young_everywhere(client: TestClient, store: Store)
     assert 'id="crash-free">too young' in page
     kpis = client.get("/api/stability").json()["releases"]
     assert kpis and all(k["too_young"] is False for k in kpis)  # the demo's releases ran for weeks
+    # installed by a few vehicles minutes ago: reports, a success rate, but no crash-free figure
+    now = datetime.now(UTC)
+    rdb.save_approval(store, rdb.ApprovalRecord("fresh-9.9.9", "CN", "MIIT", "GB44496-9", "rita", now))
+    cid = create_campaign(store, name="fresh", release_id="fresh-9.9.9", target=TargetFilter(markets=("CN",)),
+                          waves=(WavePolicy(1.0),), forced=True, now=now)
+    start_campaign(store, cid, now=now)
+    offered, _ = cdb.offer_pending(store, cid, max_wave=0, timezones=None, now=now, reoffer_before=now)
+    cdb.record_reports(store, cid, offered[:5], np.array(["succeeded"] * 5, dtype=object), at=now)
+    (fresh,) = [k for k in client.get("/api/stability").json()["releases"] if k["release"] == "fresh-9.9.9"]
+    assert (fresh["succeeded"], fresh["too_young"], fresh["crash_free_7d"]) == (5, True, None)
+    for path, row in (("/", "<td><a href=\"/releases/fresh-9.9.9\">"), ("/releases", 'data-release="fresh-9.9.9"')):
+        html = client.get(path).text
+        assert "too young" in html.split(row, 1)[1].split("</tr>", 1)[0], path
 
 
 def test_a_published_release_shows_images_and_delta_sizes(db_url: str, tmp_path: Path) -> None:
