@@ -29,7 +29,7 @@ def _step(cid: int, **changes: object) -> CampaignStep:
 
 
 def test_history_lists_targeted_offered_reported_in_time_order() -> None:
-    done = _step(1, state="rolled_back", offered_at=T0 + timedelta(hours=1), outcome="rolled_back",
+    done = _step(1, state="rolled_back", offered_at=T0 + timedelta(hours=1), attempts=2, outcome="rolled_back",
                  reported_at=T0 + timedelta(hours=3), detail="boot loop", evidence_at=T0 + timedelta(hours=1))
     waiting = _step(2, started_at=T0 + timedelta(hours=2), wave=1)
     draft = _step(3, started_at=None, state="pending")
@@ -39,6 +39,7 @@ def test_history_lists_targeted_offered_reported_in_time_order() -> None:
     report = events[-1]
     assert (report.outcome, report.detail, report.evidence, report.wave) == ("rolled_back", "boot loop", True, 1)
     assert events[3].wave == 2 and events[3].state == "pending" and events[3].outcome is None
+    assert events[2].detail == "offer 2"  # re-offered once after no answer
     assert last_seen(events, None) == T0 + timedelta(hours=3)
     assert last_seen(events, T0 + timedelta(days=2)) == T0 + timedelta(days=2)
     assert last_seen(history_of([draft]), None) is None  # targeted is not contact with the vehicle

@@ -4,7 +4,8 @@ The history is what an auditor or a service desk asks first — "what did we sen
 how did it end?" — so it lists each campaign that targeted the vehicle as up to three events:
 
 * ``targeted``: the campaign assigned the vehicle to a wave (at the campaign's start);
-* ``offered``: the update was offered to the vehicle (``campaign_vehicles.offered_at``);
+* ``offered``: the update was offered to the vehicle (``campaign_vehicles.offered_at``: the last
+  offer; a re-offer after no answer says "offer N");
 * ``reported``: the vehicle's final outcome (succeeded, failed, rolled back), with whether UN R156 /
   GB 44496 evidence was captured at the offer (``update_evidence``).
 
@@ -67,7 +68,8 @@ def history_of(steps: list[ddb.CampaignStep]) -> list[HistoryEvent]:
 
         events.append(event(s.started_at, "targeted"))
         if s.offered_at is not None:
-            events.append(event(s.offered_at, "offered"))
+            # one row per (campaign, vehicle) keeps the last offer's time and how many offers there were
+            events.append(event(s.offered_at, "offered", detail=f"offer {s.attempts}" if s.attempts > 1 else ""))
         if s.outcome is not None:
             events.append(event(s.reported_at, "reported", s.outcome, s.detail, s.evidence_at is not None))
     return sorted(events, key=lambda e: (e.at or _EARLIEST, e.campaign_id, _ORDER[e.action]))
