@@ -49,7 +49,7 @@ RELEASE = "hub-os-9.9.9"
 BENIGN_PARAMS = {"campaign_id": "1", "release_id": RELEASE, "vin": VIN, "file": "root.json", "sha256": "0" * 64,
                  "market": "CN", "date": "2026-01-01", "trim": "", "subject": "release:x",
                  "session_id": "no-such-session", "filename": "model.uvl", "token_id": "1",
-                 "regulation_id": "UN-R155",
+                 "regulation_id": "UN-R155", "table": "approvals",
                  "name": "nobody"}  # an account that does not exist: the sweep never demotes ada
 #: A valid body of every JSON-body operation: the sweep replaces one field at a time.
 BENIGN_BODIES: dict[tuple[str, str], dict[str, Any]] = {

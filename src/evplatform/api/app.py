@@ -21,6 +21,7 @@ from evplatform.api.routers import (
     accounts,
     campaigns,
     compliance,
+    details,
     fleet,
     fm,
     insights,
@@ -81,7 +82,7 @@ def create_app(
     app.add_middleware(BodyLimits)  # runs before any route reads a body
     app.add_middleware(NulGuard)  # a NUL in the path or query: 422 before routing or the guard's 401
     app.add_middleware(SecurityHeaders)  # outermost: the guard's own 401/413 get the headers too
-    for module in (workspace_router, simulation, compliance, fleet, telemetry, releases, campaigns, stability,
+    for module in (workspace_router, simulation, compliance, details, fleet, telemetry, releases, campaigns, stability,
                    vehicle, uptane, insights, accounts, fm):
         app.include_router(module.router)
     app.include_router(release_publishing.router)

@@ -11,6 +11,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from evplatform.cli import fleet_detail
 from evplatform.cli.common import JsonOpt, WorkspaceArg, console, err_console, pct, print_json
 from evplatform.errors import FleetError
 from evplatform.fleet import campaigns as fc
@@ -177,7 +178,7 @@ def _render_stability(kpis: list[dict[str, Any]]) -> None:
     for k in kpis:
         table.add_row(
             k["release"], f"{k['reports']:,}", pct(k["install_success_rate"]), pct(k["rollback_rate"]),
-            pct(k["crash_free_7d"]),
+            "too young" if k.get("too_young") else pct(k["crash_free_7d"]),
         )
     console.print(table)
 
@@ -282,4 +283,6 @@ def demo(
 
 
 def register(app: typer.Typer) -> None:
+    if "vehicle" not in {c.name for c in fleet_app.registered_commands}:
+        fleet_detail.add_commands(fleet_app)
     app.add_typer(fleet_app, name="fleet")

@@ -178,6 +178,6 @@ def _render_report(report: dict[str, Any], as_json: bool, title: str) -> None:
 
 def register(app: typer.Typer) -> None:
     """Add the ``ota`` group; ``release``, ``records`` and ``delta`` come from cli/ota_release.py."""
-    if "release" not in {c.name for c in ota_app.registered_commands}:
+    if "records" not in {c.name for c in ota_app.registered_commands}:
         ota_release.add_commands(ota_app)
     app.add_typer(ota_app, name="ota")

@@ -14,10 +14,12 @@ import json
 import time
 from functools import partial
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
+import click
 import typer
 from rich.table import Table
+from typer.core import TyperGroup
 
 from evplatform.cli.common import JsonOpt, WorkspaceArg, console, err_console, print_json
 from evplatform.cli.ota_options import (
@@ -35,6 +37,7 @@ from evplatform.ota.delta import ALGORITHMS, FULL, apply_delta, make_delta
 from evplatform.ota.metadata_common import system_clock
 from evplatform.ota.publishing import ImageSigning, has_image_repository, open_image_signing
 from evplatform.ota.records import to_csv, to_json
+from evplatform.service.details import RELEASE_TABLES, release_payload, release_table_csv
 from evplatform.store import default_database_url, open_store
 from evplatform.workspace import load_workspace
 from evplatform.workspace.loader import demo_path
@@ -45,9 +48,25 @@ DatabaseOpt = Annotated[
 ]
 
 
+class PublishByDefault(TyperGroup):
+    """``ota release MANIFEST`` publishes (as it always did); ``ota release show ID`` shows a release.
+
+    Anything that is not a subcommand's name is handed to ``publish``, so existing scripts keep working.
+    """
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and args[0] != "--help":
+            args = ["publish", *args]
+        return super().parse_args(ctx, args)
+
+
 def add_commands(ota_app: typer.Typer) -> None:
-    """Register ``release``, ``records`` and ``delta`` on the ``ota`` group."""
-    ota_app.command("release")(release_command)
+    """Register ``release`` (``publish`` by default, ``show``), ``records`` and ``delta`` on the ``ota`` group."""
+    release_app = typer.Typer(cls=PublishByDefault, no_args_is_help=True,
+                              help="Publish a release (ota release MANIFEST) or show one (ota release show ID).")
+    release_app.command("publish")(release_command)
+    release_app.command("show")(show_command)
+    ota_app.add_typer(release_app, name="release")
     ota_app.command("records")(records_command)
     ota_app.command("delta")(delta_command)
 
@@ -114,6 +133,64 @@ def _render_release(done: ReleasePublication, root: Path, as_json: bool) -> None
     console.print(f"RXSWIN: {', '.join(f'{k} → {v}' for k, v in sorted(release.rxswin.items())) or '—'}; {signed}")
     if registered:
         console.print(f"registered in the fleet database: {', '.join(registered)}")
+
+
+def show_command(
+    release_id: Annotated[str, typer.Argument(help="The release's id (as in the fleet database).")],
+    workspace: WorkspaceArg = None,
+    root: RootOpt = DEFAULT_ROOT,
+    database: DatabaseOpt = None,
+    table: Annotated[str | None, typer.Option("--table", help="Write one table as CSV (with --output): "
+                                              + ", ".join(RELEASE_TABLES) + ".")] = None,
+    output: Annotated[Path | None, typer.Option("--output", help="File for --table.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """One release: approvals, campaigns, images and deltas against the fleet's versions, RXSWIN change and
+    stability over time ("too young" until 7 days after its first install), as GET /api/releases/{id}."""
+    if table is not None and (table not in RELEASE_TABLES or output is None):
+        raise OtaError(f"--table needs --output FILE and one of {', '.join(RELEASE_TABLES)} (got {table!r})")
+    base = workspace or demo_path()
+    store = open_store(database or default_database_url(base, bundled=workspace is None))
+    try:
+        data = release_payload(store, release_id, root)
+    finally:
+        store.dispose()
+    if table is not None and output is not None:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(release_table_csv(data, table), encoding="utf-8", newline="")
+    if as_json:
+        print_json(data | {"written": str(output) if table else None})
+        return
+    _render_release_detail(data)
+
+
+def _render_release_detail(r: dict[str, Any]) -> None:
+    k = r["stability"]
+    crash_free = "too young" if k["too_young"] else f"{100 * k['crash_free_7d']:.2f} %"
+    console.print(f"[bold]{r['id']}[/]: {r['component']} {r['version']} for {r['ecu']} ({r['hardware_id']}); "
+                  f"{k['reports']:,} reports, crash-free 7 d {crash_free}", highlight=False)
+    approvals = Table(title="Approvals", title_justify="left")
+    for column in ("market", "authority", "reference", "when", "who"):
+        approvals.add_column(column)
+    for a in r["approvals"]:
+        approvals.add_row(a["market"], a["authority"], a["reference"], a["approved_at"] or "—", a["approved_by"])
+    console.print(approvals)
+    versions = Table(title="Versions in the fleet", title_justify="left")
+    for column in ("version", "vehicles", "download", "bytes"):
+        versions.add_column(column, justify="right" if column in ("vehicles", "bytes") else "left")
+    for f in r["fleet_versions"]:
+        versions.add_row(f["version"] or "none", f"{f['vehicles']:,}", f["download"],
+                         "—" if f["bytes"] is None else f"{f['bytes']:,}")
+    console.print(versions)
+    if not r["published"]:
+        console.print("not in this OTA folder's release catalogue: image hashes, sizes and deltas unknown")
+    for i in r["images"]:
+        delta = i["delta"]
+        console.print(f"image {i['ecu']} {i['sha256'][:16]}… {i['length']:,} B"
+                      + (f", delta from {delta['from_release']} {delta['patch_length']:,} B" if delta else ""),
+                      highlight=False)
+    console.print("campaigns: " + (", ".join(f"#{c['id']} {c['name']} ({c['state']})" for c in r["campaigns"])
+                                   or "none"), highlight=False)
 
 
 # --- records ------------------------------------------------------------------------------------

@@ -8,10 +8,10 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from evplatform.errors import EvplatformError, NotFoundError
+from evplatform.errors import EvplatformError
 from evplatform.fleet import release_stability, updates_per_vehicle_per_quarter
 from evplatform.service import views
-from evplatform.service.params import CampaignId, OptionalMarket, OptionalName, Page, Vin
+from evplatform.service.params import CampaignId, OptionalMarket, OptionalName, Page
 from evplatform.service.presenters import campaign_progress, release_detail, release_view
 from evplatform.store import campaigns as cdb
 from evplatform.store import dashboard as ddb
@@ -133,16 +133,3 @@ def fleet_page(request: Request, model: OptionalName = None, trim: OptionalName 
                   versions=versions, telemetry=telemetry, crash_chart=crash_chart,
                   filters={"model": model or "", "trim": trim or "", "market": market or ""})
 
-
-@router.get("/fleet/{vin}", response_class=HTMLResponse)
-def vehicle_page(request: Request, vin: Vin) -> HTMLResponse:
-    try:
-        store = context_of(request).store()
-        found = vdb.vehicle_by_vin(store, vin)
-        if found is None:
-            raise NotFoundError("vehicle", vin)
-        data = views.vehicle_view(found, full=True)
-        data["telemetry"] = views.telemetry_view(vdb.telemetry(store, vehicle_id=found.id, limit=20))
-    except EvplatformError as error:
-        return error_page(request, error)
-    return render(request, "vehicle.html", title=vin, v=data)

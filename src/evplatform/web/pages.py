@@ -204,6 +204,7 @@ def install(app: FastAPI) -> None:
         api_docs,
         compliance_pages,
         configurator_pages,
+        detail_pages,
         feature_pages,
         fleet_pages,
         insights_pages,
@@ -216,6 +217,7 @@ def install(app: FastAPI) -> None:
     app.add_api_route("/favicon.ico", favicon, include_in_schema=False)
     app.include_router(platform_pages.router)
     app.include_router(fleet_pages.router)
+    app.include_router(detail_pages.router)
     app.include_router(feature_pages.router)
     app.include_router(api_docs.router)
     app.include_router(configurator_pages.router)

@@ -53,7 +53,12 @@ class StabilityReleaseOut(Out):
     rollback_rate: float | None
     installed_vehicles: int
     crashed_vehicles_7d: int
-    crash_free_7d: float | None = Field(description="share of installed vehicles with no crash within 7 days")
+    crash_free_7d: float | None = Field(description="share of the vehicles installed at least 7 days ago with no "
+                                                    "crash within 7 days; null while the release is too young")
+    observed_vehicles_7d: int = Field(description="vehicles that installed it at least 7 days ago")
+    too_young: bool = Field(description="no vehicle has run the release for 7 days yet")
+    first_installed_at: str | None
+    mature_at: str | None = Field(description="first install + 7 days")
 
 
 class QuarterOut(Out):

@@ -8,10 +8,11 @@ from fastapi import APIRouter, Query
 
 from evplatform.api.auth import Admin
 from evplatform.api.context import Context
-from evplatform.api.responses import CountsOut, KeyProvisionedOut, VehicleDetailOut, VehiclePageOut
+from evplatform.api.responses import CountsOut, KeyProvisionedOut, VehiclePageOut
+from evplatform.api.responses.details import VehicleFullOut
 from evplatform.api.schemas import PublicKeyIn
 from evplatform.errors import NotFoundError
-from evplatform.service import views
+from evplatform.service import details, views
 from evplatform.service.params import Offset, OptionalMarket, OptionalName, Vin
 from evplatform.store import dashboard as ddb
 from evplatform.store import record_audit
@@ -46,16 +47,10 @@ def counts(context: Context) -> dict[str, Any]:
     return {"total": sum(c["vehicles"] for c in cells), "cells": cells}
 
 
-@router.get("/vehicles/{vin}", response_model=VehicleDetailOut,
-            summary="One vehicle: configuration, ECUs, software, RXSWIN, recent telemetry")
+@router.get("/vehicles/{vin}", response_model=VehicleFullOut,
+            summary="One vehicle: configuration, ECUs, software, RXSWIN, update history, last seen, telemetry")
 def vehicle(context: Context, vin: Vin) -> dict[str, Any]:
-    store = context.store()
-    found = vdb.vehicle_by_vin(store, vin)
-    if found is None:
-        raise NotFoundError("vehicle", vin)
-    data = views.vehicle_view(found, full=True)
-    data["telemetry"] = views.telemetry_view(vdb.telemetry(store, vehicle_id=found.id, limit=20))
-    return data
+    return details.vehicle_payload(context.store(), vin)
 
 
 @router.put("/vehicles/{vin}/key", response_model=KeyProvisionedOut,

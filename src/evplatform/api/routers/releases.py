@@ -8,12 +8,14 @@ from fastapi import APIRouter
 
 from evplatform.api.auth import ReleaseManager
 from evplatform.api.context import Context
-from evplatform.api.responses import ApprovalOut, ReleaseDetailOut, ReleaseListOut, ReleaseOut
+from evplatform.api.responses import ApprovalOut, ReleaseListOut, ReleaseOut
+from evplatform.api.responses.details import ReleaseFullOut
 from evplatform.api.schemas import ApprovalIn, ReleaseIn
-from evplatform.errors import FleetError, NotFoundError
+from evplatform.errors import FleetError
 from evplatform.fleet.approvals import record_approval
+from evplatform.service import details
 from evplatform.service.params import ReleaseId
-from evplatform.service.presenters import approval_view, release_detail, release_view
+from evplatform.service.presenters import approval_view, release_view
 from evplatform.store import releases as rdb
 
 router = APIRouter(prefix="/api/releases", tags=["releases"])
@@ -24,13 +26,11 @@ def list_releases(context: Context) -> dict[str, Any]:
     return {"releases": [release_view(r) for r in rdb.list_releases(context.store())]}
 
 
-@router.get("/{release_id}", response_model=ReleaseDetailOut, summary="One release with its approvals and campaigns")
+@router.get("/{release_id}", response_model=ReleaseFullOut,
+            summary="One release: approvals, campaigns, images and deltas against the fleet's versions, RXSWIN, "
+                    "stability over time ('too young' until 7 days after its first install)")
 def get_release(context: Context, release_id: ReleaseId) -> dict[str, Any]:
-    store = context.store()
-    found = rdb.release(store, release_id)
-    if found is None:
-        raise NotFoundError("release", repr(release_id))
-    return release_detail(store, found)
+    return details.release_payload(context.store(), release_id, context.ota_root)
 
 
 @router.post("", status_code=201, response_model=ReleaseOut,
