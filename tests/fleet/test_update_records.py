@@ -53,12 +53,13 @@ def test_records_of_a_recorded_campaign(fleet: Store) -> None:
         assert record.preconditions.result is True
         assert [a.market for a in record.approvals] == (["EU"] if record.market == "DE" else ["CN"])
         assert record.approvals[0].approved_by == "rita"
-        if record.market == "DE":  # UNECE: the RXSWIN is renewed by a successful update, kept otherwise
-            assert record.rxswin_before == before[record.vin].rxswin["R156"]
-            assert record.rxswin_after == vehicle.rxswin["R156"]
-            assert (record.rxswin_after != record.rxswin_before) == (record.outcome == "succeeded")
-        else:  # China has no UN R156 RXSWIN in the registry
-            assert record.rxswin_before is None and record.rxswin_after is None
+        # UNECE markets carry the UN R156 RXSWIN, China the GB 44496 SWIN: renewed by a successful
+        # update, kept otherwise
+        key = "R156" if record.market == "DE" else "CN-GB44496"
+        assert set(vehicle.rxswin) == {key}
+        assert record.rxswin_before == before[record.vin].rxswin[key]
+        assert record.rxswin_after == vehicle.rxswin[key]
+        assert (record.rxswin_after != record.rxswin_before) == (record.outcome == "succeeded")
         assert record.offered_at is not None and record.offered_at <= record.reported_at
     assert to_csv(records) == to_csv(update_records(fleet, campaign_id=cid))
     assert to_json(records).count('"vin"') == reported
