@@ -37,6 +37,8 @@ from evplatform.store import Store
 from evplatform.store import vehicles as vdb
 
 if TYPE_CHECKING:
+    import httpx
+
     from evplatform.ota.client import VehicleClient
     from evplatform.ota.metadata_common import Clock
     from evplatform.ota.service import OtaService
@@ -151,12 +153,13 @@ def _register(service: OtaService, secret: bytes, vehicle: vdb.VehicleRecord) ->
 
 def demo_vehicle_client(
     store: Store, vin: str, secret: bytes, server_url: str, folder: Path, clock: Clock,
-    trusted_roots: Mapping[str, bytes] | None = None,
+    trusted_roots: Mapping[str, bytes] | None = None, http: httpx.Client | None = None,
 ) -> VehicleClient:
     """One demo vehicle's primary over HTTP (``server_url``: the server's ``/uptane/`` base).
 
     ``folder`` keeps the vehicle's state and slots between checks; ``trusted_roots`` provisions it
-    the first time (the factory's copy of both repositories' first root).
+    the first time (the factory's copy of both repositories' first root); ``http`` is the HTTP
+    client to use (default: a new one).
     """
     from evplatform.ota.client import Ecu, HttpFetcher, VehicleClient
 
@@ -168,5 +171,5 @@ def demo_vehicle_client(
         raise FleetError(f"vehicle {vin} has no ECU")
     signers = {e.serial: signer_of(ecu_private_key(secret, e.serial)) for e in parts}
     ecus = [Ecu(e.serial, e.hardware_id, signers[e.serial]) for e in parts]
-    return VehicleClient(vin, signers[parts[0].serial], ecus, HttpFetcher(server_url), folder, clock,
+    return VehicleClient(vin, signers[parts[0].serial], ecus, HttpFetcher(server_url, client=http), folder, clock,
                          primary_serial=parts[0].serial, trusted_roots=trusted_roots)
