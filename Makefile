@@ -28,6 +28,8 @@ run: setup
 	@# throw-away demo keys: unencrypted and inside the server's folder (docs/ota-key-ceremony.md)
 	@test -f .evplatform/ota/image/metadata/root.json || { $(VENV)/bin/evplatform ota keys init .evplatform/ota/keys \
 		--insecure-demo-keys && $(VENV)/bin/evplatform ota init --insecure-demo-keys; }
+	@# every demo vehicle's ECU keys at the Director (derived from a demo secret; quick when already done)
+	$(VENV)/bin/evplatform ota vehicles register --insecure-demo-keys
 	EVPLATFORM_INSECURE_DEMO_KEYS=1 $(VENV)/bin/evplatform serve --create-admin admin --host 127.0.0.1 --port $(PORT)
 
 ## Set up, lint and run the fast test suite (heavy tests are `make test-all`); fails below the

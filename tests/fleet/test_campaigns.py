@@ -194,13 +194,14 @@ def test_canary_soak_holds_the_next_wave(fleet: Store) -> None:
     assert fc.progress(fleet, cid)["waves"][0]["soak_hours"] == 12
 
 
-def test_rxswin_changes_with_an_installed_update_in_unece_markets(fleet: Store) -> None:
+def test_software_identifications_change_with_an_installed_update(fleet: Store) -> None:
     cid = started(fleet, forced=True, waves=(WavePolicy(1.0),))
     offer_open_waves(fleet, cid)
     de = vdb.list_vehicles(fleet, market="DE", limit=2)
     cn = vdb.list_vehicles(fleet, market="CN", limit=1)[0]
     before = de[0].rxswin["R156"]
-    assert cn.rxswin == {}
+    swin = cn.rxswin["CN-GB44496"]  # China: the GB 44496 software identification, no UN R156 RXSWIN
+    assert set(cn.rxswin) == {"CN-GB44496"}
     at = T0 + timedelta(hours=1)
     fc.report(fleet, cid, de[0].vin, "succeeded", at=at)
     fc.report(fleet, cid, de[1].vin, "failed", at=at)
@@ -211,10 +212,12 @@ def test_rxswin_changes_with_an_installed_update_in_unece_markets(fleet: Store) 
     assert after.rxswin["R156"] != before and after.rxswin["R156"].split("-")[0] == before.split("-")[0]
     assert after.rxswin["R156"] == next_rxswin(before, "hub-os-1.7.0")
     assert unchanged.rxswin["R156"] == de[1].rxswin["R156"]  # a failed install keeps its RXSWIN
+    china = vdb.vehicle_by_vin(fleet, cn.vin)
+    assert china is not None and china.rxswin == {"CN-GB44496": next_rxswin(swin, "hub-os-1.7.0")}
     fc.report(fleet, cid, de[0].vin, "succeeded", at=at)  # a repeated report changes nothing
     again = vdb.vehicle_by_vin(fleet, de[0].vin)
     assert again is not None and again.rxswin == after.rxswin
-    assert vdb.vehicle_by_vin(fleet, cn.vin).rxswin == {}  # type: ignore[union-attr]
+    assert vdb.vehicle_by_vin(fleet, cn.vin).rxswin == china.rxswin  # type: ignore[union-attr]
 
 
 def test_crashes_after_success_halt_a_soaking_wave(fleet: Store) -> None:

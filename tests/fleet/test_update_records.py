@@ -12,7 +12,13 @@ from evplatform.errors import FleetError, StoreError
 from evplatform.fleet import campaigns as fc
 from evplatform.fleet.gates import WavePolicy
 from evplatform.fleet.link import FailureModel, SimulatedLink
-from evplatform.fleet.update_records import RecordingLink, TelemetryPreconditions, update_records
+from evplatform.fleet.update_records import (
+    RecordingLink,
+    ReportedConditions,
+    TelemetryPreconditions,
+    next_rxswin,
+    update_records,
+)
 from evplatform.ota.records import to_csv, to_json
 from evplatform.store import Store, current_revision, head_revision, open_store
 from evplatform.store import update_records as udb
@@ -53,12 +59,13 @@ def test_records_of_a_recorded_campaign(fleet: Store) -> None:
         assert record.preconditions.result is True
         assert [a.market for a in record.approvals] == (["EU"] if record.market == "DE" else ["CN"])
         assert record.approvals[0].approved_by == "rita"
-        if record.market == "DE":  # UNECE: the RXSWIN is renewed by a successful update, kept otherwise
-            assert record.rxswin_before == before[record.vin].rxswin["R156"]
-            assert record.rxswin_after == vehicle.rxswin["R156"]
-            assert (record.rxswin_after != record.rxswin_before) == (record.outcome == "succeeded")
-        else:  # China has no UN R156 RXSWIN in the registry
-            assert record.rxswin_before is None and record.rxswin_after is None
+        # UNECE markets carry the UN R156 RXSWIN, China the GB 44496 SWIN: renewed by a successful
+        # update, kept otherwise
+        key = "R156" if record.market == "DE" else "CN-GB44496"
+        assert set(vehicle.rxswin) == {key}
+        assert record.rxswin_before == before[record.vin].rxswin[key]
+        assert record.rxswin_after == vehicle.rxswin[key]
+        assert (record.rxswin_after != record.rxswin_before) == (record.outcome == "succeeded")
         assert record.offered_at is not None and record.offered_at <= record.reported_at
     assert to_csv(records) == to_csv(update_records(fleet, campaign_id=cid))
     assert to_json(records).count('"vin"') == reported
@@ -142,3 +149,34 @@ def test_next_rxswin_keeps_the_type_and_renews_the_software_identification() -> 
     assert next_rxswin(current, "hub-os-1.7.0") == after  # the same update gives every vehicle of the type one value
     assert next_rxswin(current, "hub-os-1.7.1") != after  # another release, another identification
     assert next_rxswin(after, "hub-os-1.7.0") != after  # reinstalling after another change still renews
+
+
+def test_a_report_through_the_api_path_records_its_evidence(fleet: Store) -> None:
+    """``fleet.campaigns.report`` (POST /api/vehicle/report) captures evidence as a delivery does."""
+    approve(fleet, "hub-os-1.7.0", "CN", "EU")
+    cid = fc.create_campaign(fleet, name="hub-os 1.7.0", release_id="hub-os-1.7.0", waves=(WavePolicy(1.0),),
+                             now=T0)
+    fc.start_campaign(fleet, cid, actor="rita", now=T0)
+    offer_open_waves(fleet, cid, T0)
+    offered = [v for v in vdb.list_vehicles(fleet, limit=10_000)
+               if v.software.get("central-compute", {}).get("version") == "1.6.0"]
+    told, silent = offered[0], offered[1]
+    at = T0 + timedelta(minutes=30)
+    assert fc.report(fleet, cid, told.vin, "succeeded", at=at,
+                     conditions=ReportedConditions(parked=True, state_of_charge_pct=64.0, notes_shown=True))
+    assert fc.report(fleet, cid, silent.vin, "failed", at=at)
+    first = update_records(fleet, vin=told.vin)[0]
+    assert first.compatibility.basis == "at offer" and first.compatibility.result
+    assert first.version_before == "1.6.0" and first.version_after == "1.7.0"
+    assert (first.preconditions.parked, first.preconditions.state_of_charge_pct) == (True, 64.0)
+    assert first.information.notes_shown is True and first.information.consent == "accepted"
+    key = next(iter(told.rxswin))
+    assert first.rxswin_before == told.rxswin[key] and first.rxswin_after == next_rxswin(told.rxswin[key],
+                                                                                         "hub-os-1.7.0")
+    second = update_records(fleet, vin=silent.vin)[0]
+    assert second.compatibility.basis == "at offer"
+    # nothing reported and no telemetry: the preconditions stay "not recorded", never invented
+    assert second.preconditions.parked is None and second.preconditions.state_of_charge_pct is None
+    assert second.rxswin_after == second.rxswin_before
+    assert not fc.report(fleet, cid, told.vin, "succeeded", at=at)  # a repeat records nothing more
+    assert len(update_records(fleet, vin=told.vin)) == 1

@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from evplatform.fleet import MaintenanceWindow, TargetFilter, TelemetryEvent, WavePolicy
+from evplatform.fleet.update_records import ReportedConditions
 from evplatform.service.params import INT32_MAX, MARKET_LENGTH, NAME_LENGTH, RELEASE_ID_LENGTH, VIN_LENGTH
 
 #: Free text stored in unbounded columns (release notes, expressions) still has an edge limit.
@@ -123,6 +124,13 @@ class ReportIn(Strict):
     outcome: Literal["succeeded", "failed", "rolled_back"]
     at: AwareDatetime | None = Field(default=None, description="when it happened (default: now)")
     detail: str = Field(default="", max_length=2000, pattern=NO_NUL)
+    parked: bool | None = Field(default=None, description="parked when the install started (UN R156 §7.2.2.1)")
+    state_of_charge_pct: float | None = Field(default=None, ge=0, le=100,
+                                              description="state of charge when the install started (%)")
+    notes_shown: bool | None = Field(default=None, description="the release notes were shown to the driver")
+
+    def conditions(self) -> ReportedConditions:
+        return ReportedConditions(self.parked, self.state_of_charge_pct, self.notes_shown)
 
 
 class PublicKeyIn(Strict):

@@ -28,6 +28,7 @@ from evplatform.cli.ota_options import (
     keys_dir_of,
     passphrase_from_env,
 )
+from evplatform.cli.ota_vehicles import vehicles_app
 from evplatform.errors import OtaError
 from evplatform.ota.director import Director
 from evplatform.ota.image_repository import ImageRepository
@@ -41,6 +42,7 @@ ota_app = typer.Typer(help="Secure OTA delivery (Uptane on TUF): keys, releases,
 keys_app = typer.Typer(help="Signing keys of the Image repository and the Director.", no_args_is_help=True)
 ota_app.add_typer(keys_app, name="keys")
 ota_app.add_typer(delegation_app, name="delegation")
+ota_app.add_typer(vehicles_app, name="vehicles")
 
 @keys_app.command("init")
 def keys_init(

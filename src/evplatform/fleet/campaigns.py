@@ -29,12 +29,13 @@ from evplatform.fleet.gates import DEFAULT_WAVES, Counts, MaintenanceWindow, Wav
 from evplatform.fleet.link import VehicleLink
 from evplatform.fleet.reported_time import check_reported_time
 from evplatform.fleet.targets import TargetFilter, check_target_filter, select_targets
-from evplatform.fleet.update_records import next_rxswin
+from evplatform.fleet.update_records import ReportedConditions, next_rxswin, record_report_evidence
 from evplatform.store import Store
 from evplatform.store import campaigns as cdb
 from evplatform.store import offers as odb
 from evplatform.store import progress as pdb
 from evplatform.store import releases as rdb
+from evplatform.store import update_records as udb
 from evplatform.store import vehicles as vdb
 from evplatform.store.campaigns import CampaignRecord
 from evplatform.workspace.model import Workspace
@@ -349,12 +350,15 @@ def evaluate(store: Store, campaign_id: int, *, now: datetime) -> gates.Decision
     return decision
 
 
-def report(store: Store, campaign_id: int, vin: str, outcome: str, *, at: datetime, detail: str = "") -> bool:
+def report(store: Store, campaign_id: int, vin: str, outcome: str, *, at: datetime, detail: str = "",
+           conditions: ReportedConditions | None = None) -> bool:
     """A vehicle's final answer arriving through the API; True if it counted, False if a repeat.
 
     Only an answer to an open offer counts (``check_open_offer``); anything else is refused with
-    nothing recorded. The campaign's gate runs afterwards, so a halt happens as soon as the evidence
-    is there.
+    nothing recorded. A counted answer gets its UN R156 / GB 44496 evidence as a delivery through
+    ``RecordingLink`` does: the vehicle as it was offered the release, the preconditions it
+    reported (``conditions``, else its latest telemetry). The campaign's gate runs afterwards, so
+    a halt happens as soon as the evidence is there.
     """
     if outcome not in cdb.FINAL_OUTCOMES:
         raise FleetError(f"unknown outcome {outcome!r} (known: {', '.join(cdb.FINAL_OUTCOMES)})")
@@ -369,10 +373,17 @@ def report(store: Store, campaign_id: int, vin: str, outcome: str, *, at: dateti
     check_open_offer(standing, campaign_id, vin)
     now = store.now()  # gates run on the server's clock; the vehicle's time is evidence only
     check_reported_time(at, now, f"report from {vin}")
+    before = udb.vehicle_states(store, [ids[vin]]).get(ids[vin])
     counted = cdb.record_reports(
         store, campaign_id, np.array([ids[vin]], dtype=np.int64), np.array([outcome], dtype=object), at=at,
         details=[detail], rxswin_rule=next_rxswin,
     )
+    if counted == 1 and before is not None:
+        campaign = cdb.campaign(store, campaign_id)
+        release = rdb.release(store, campaign.release_id)
+        if release is not None:
+            record_report_evidence(store, campaign_id, ids[vin], release, outcome, before, forced=campaign.forced,
+                                   now=now, conditions=conditions or ReportedConditions())
     evaluate(store, campaign_id, now=now)
     return counted == 1
 

@@ -97,7 +97,7 @@ def _build(build_url: str, url: str, ws: Workspace, count: int, scenario: Scenar
     with open_store(build_url) as store:
         builds.set_build_mark(store, DEMO_BUILD, builds.BUILDING)
         populate(store, ws, count, scenario)
-        run_scenario(store, ws, scenario)
+        run_scenario(store, ws, scenario, record_evidence=True)
         add_telemetry(store, seed=scenario.seed)
         campaigns = _campaigns(store)
         builds.set_build_mark(store, DEMO_BUILD, builds.COMPLETE)

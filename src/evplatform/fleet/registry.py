@@ -125,12 +125,36 @@ def installed_software(ws: Workspace, configuration: frozenset[str], where: str)
     return out
 
 
-def rxswin(model: str, market: Market, software: dict[str, dict[str, str]]) -> dict[str, str]:
-    """UN R156 §2.3 RX Software Identification Number of the type, in UNECE markets only."""
-    if not market.unece:
+#: The key of the UN R156 RXSWIN in a vehicle's software identifications (UNECE markets).
+UNECE_SOFTWARE_ID = "R156"
+
+
+def software_id_keys(ws: Workspace) -> dict[str, str | None]:
+    """Market → the key of the software identification its vehicles carry, None where none is asked.
+
+    UNECE markets carry the UN R156 RXSWIN (key ``R156``). Elsewhere a market whose software-update
+    regulation applies (one that requires the ``update_management`` role, e.g. GB 44496-2024 in
+    China, which asks for a software identification number, SWIN) carries one under that
+    regulation's id. A market without such a regulation carries none.
+    """
+    basis = {p.id: p.approval_basis for p in market_policies(ws)}
+    out: dict[str, str | None] = {}
+    for market in ws.markets.values():
+        regulations = [r.strip() for r in basis.get(market.id, "").split(",") if r.strip()]
+        out[market.id] = UNECE_SOFTWARE_ID if market.unece else (regulations[0] if regulations else None)
+    return out
+
+
+def rxswin(model: str, key: str | None, software: dict[str, dict[str, str]]) -> dict[str, str]:
+    """The type's software identification (UN R156 §2.3 RXSWIN, GB 44496 SWIN) under ``key``.
+
+    It is derived from the installed software, so two types running the same software per ECU
+    share it, and every later install renews it (``fleet.update_records.next_rxswin``).
+    """
+    if key is None:
         return {}
     versions = ";".join(f"{ecu}={s['component']}@{s['version']}" for ecu, s in sorted(software.items()))
-    return {"R156": f"{model.upper()}-{hashlib.sha256(versions.encode()).hexdigest()[:10].upper()}"}
+    return {key: f"{model.upper()}-{hashlib.sha256(versions.encode()).hexdigest()[:10].upper()}"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,6 +178,7 @@ def trim_templates(
     wanted = {(t.key, m): t for t, m in pairs}
     configs = {key: ws.configuration(trim, key[1]) for key, trim in wanted.items()}
     ids = db.configuration_ids(store, configs.values())
+    id_keys = software_id_keys(ws)
     out = {}
     for (key, market_id), trim in wanted.items():
         config = configs[(key, market_id)]
@@ -166,7 +191,7 @@ def trim_templates(
             configuration_id=ids[config],
             hardware_ids={ecu: s["hardware_id"] for ecu, s in software.items()},
             software={ecu: {"component": s["component"], "version": s["version"]} for ecu, s in software.items()},
-            rxswin=rxswin(trim.model_id, ws.markets[market_id], software),
+            rxswin=rxswin(trim.model_id, id_keys.get(market_id), software),
         )
     return out
 

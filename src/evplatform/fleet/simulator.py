@@ -26,6 +26,7 @@ from evplatform.fleet.gates import DEFAULT_WAVES, MaintenanceWindow
 from evplatform.fleet.link import FailureModel, SimulatedLink, VehicleLink
 from evplatform.fleet.registry import sync_markets, trim_templates
 from evplatform.fleet.scenario import START, Scenario, ScenarioRelease, leaf_markets, load_scenario, workspace_shares
+from evplatform.fleet.update_records import RecordingLink
 from evplatform.store import Store
 from evplatform.store import releases as rdb
 from evplatform.store import vehicles as vdb
@@ -193,6 +194,30 @@ def scenario_failures(scenario: Scenario) -> FailureModel:
                         {**f.bad_releases, **bad})
 
 
+@dataclass(frozen=True, slots=True)
+class SimulatedPreconditions:
+    """The install preconditions simulated vehicles report at an offer (UN R156 §7.2.2.1 evidence).
+
+    Offers reach a vehicle in its maintenance window, parked; its state of charge is drawn per
+    vehicle and hour between 35 and 95 %, above the 30 % threshold, because ``SimulatedLink``
+    models no deferral for a low battery (``UptaneLink`` with a ``vehicle_state`` source does).
+    """
+
+    seed: int
+
+    def __call__(self, vehicle_ids: np.ndarray, now: datetime) -> tuple[list[bool | None], list[float | None]]:
+        hour = np.uint64(int(now.timestamp()) // 3600)
+        with np.errstate(over="ignore"):  # a multiplicative hash: wrapping is the point
+            mixed = (vehicle_ids.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+                     ^ (hour * np.uint64(0xBF58476D1CE4E5B9) + np.uint64(self.seed)))
+            mixed ^= mixed >> np.uint64(31)
+            mixed *= np.uint64(0x94D049BB133111EB)
+        unit = (mixed >> np.uint64(11)).astype(np.float64) / float(1 << 53)
+        soc = np.round(35.0 + 60.0 * unit, 1)
+        parked: list[bool | None] = [True] * len(vehicle_ids)
+        return parked, [float(v) for v in soc.tolist()]
+
+
 def run_scenario(
     store: Store,
     ws: Workspace,
@@ -200,8 +225,16 @@ def run_scenario(
     *,
     link: VehicleLink | None = None,
     on_tick: Callable[[int, datetime, fc.StepResult], None] | None = None,
+    record_evidence: bool = False,
 ) -> list[int]:
-    """Create, approve, start and run the scenario's campaigns one after the other; their ids."""
+    """Create, approve, start and run the scenario's campaigns one after the other; their ids.
+
+    ``record_evidence`` wraps the link in ``RecordingLink``, the evidence path of real deliveries,
+    so every answer has its UN R156 / GB 44496 update record (the demo database does; the fleet
+    benchmarks measure the controller alone). The default simulated link's vehicles report
+    ``SimulatedPreconditions`` and that the release notes were shown.
+    """
+    simulated = link is None
     link = link or SimulatedLink(scenario.seed, scenario_failures(scenario))
     window = MaintenanceWindow.parse(*scenario.window) if scenario.window else None
     ids = []
@@ -214,7 +247,11 @@ def run_scenario(
             seed=scenario.seed, actor="simulator", now=clock,
         )
         fc.start_campaign(store, cid, actor="simulator", now=clock)
-        final = fc.run_campaign(store, cid, link, on_tick=_bind(on_tick, cid))
+        answering: VehicleLink = link
+        if record_evidence:
+            answering = RecordingLink(link, store, cid, preconditions=SimulatedPreconditions(scenario.seed)
+                                      if simulated else None, notes_shown=True if simulated else None)
+        final = fc.run_campaign(store, cid, answering, on_tick=_bind(on_tick, cid))
         ids.append(cid)
         clock = (final.last_tick_at or clock) + timedelta(days=1)
     return ids

@@ -25,6 +25,7 @@ import numpy as np
 
 from evplatform.errors import FleetError, ParseError
 from evplatform.fleet.link import Delivery, VehicleLink
+from evplatform.fleet.registry import UNECE_SOFTWARE_ID
 from evplatform.ota.records import (
     ApprovalInfo,
     CompatibilityCheck,
@@ -100,27 +101,67 @@ class RecordingLink:
             if outcome not in FINAL_OUTCOMES or state is None:
                 continue
             i = position[int(vid)]
-            installed = state.software.get(release.ecu, {})
-            rows.append({
-                "campaign_id": self.campaign_id,
-                "vehicle_id": int(vid),
-                "recorded_at": now,
-                "version_before": installed.get("version"),
-                "rxswin_before": dict(state.rxswin),
-                "rxswin_after": _rxswin_after(state.rxswin, release.id, outcome),
-                "hardware_id_found": state.hardware_ids.get(release.ecu),
-                "configuration_matches": expression.evaluate(set(state.configuration)),
-                "parked": parked[i],
-                "state_of_charge_pct": soc[i],
-                "soc_threshold_pct": self.soc_threshold_pct,
-                "notes_shown": self.notes_shown,
-                # A soft update reaches a final outcome only after the driver accepted it (postponing
-                # is its own answer); a forced one (safety recall) asks no consent.
-                "consent": "forced" if forced else "accepted",
-            })
+            conditions = ReportedConditions(parked[i], soc[i], self.notes_shown)
+            rows.append(evidence_row(self.campaign_id, int(vid), state, release, expression, outcome, now,
+                                     conditions, forced=forced, soc_threshold_pct=self.soc_threshold_pct))
         udb.save_evidence(self.store, rows)
         self.recorded += len(rows)
         return delivery
+
+
+@dataclass(frozen=True, slots=True)
+class ReportedConditions:
+    """What a vehicle says of its install preconditions and its HMI; None where it said nothing."""
+
+    parked: bool | None = None
+    state_of_charge_pct: float | None = None
+    notes_shown: bool | None = None
+
+
+def evidence_row(
+    campaign_id: int, vehicle_id: int, state: udb.VehicleState, release: ReleaseRecord, expression: Any,
+    outcome: str, now: datetime, conditions: ReportedConditions, *, forced: bool, soc_threshold_pct: float,
+) -> dict[str, Any]:
+    """One ``update_evidence`` row: the vehicle as it was offered the release, and its answer."""
+    installed = state.software.get(release.ecu, {})
+    return {
+        "campaign_id": campaign_id,
+        "vehicle_id": vehicle_id,
+        "recorded_at": now,
+        "version_before": installed.get("version"),
+        "rxswin_before": dict(state.rxswin),
+        "rxswin_after": _rxswin_after(state.rxswin, release.id, outcome),
+        "hardware_id_found": state.hardware_ids.get(release.ecu),
+        "configuration_matches": expression.evaluate(set(state.configuration)),
+        "parked": conditions.parked,
+        "state_of_charge_pct": conditions.state_of_charge_pct,
+        "soc_threshold_pct": soc_threshold_pct,
+        "notes_shown": conditions.notes_shown,
+        # A soft update reaches a final outcome only after the driver accepted it (postponing
+        # is its own answer); a forced one (safety recall) asks no consent.
+        "consent": "forced" if forced else "accepted",
+    }
+
+
+def record_report_evidence(
+    store: Store, campaign_id: int, vehicle_id: int, release: ReleaseRecord, outcome: str, state: udb.VehicleState,
+    *, forced: bool, now: datetime, conditions: ReportedConditions = ReportedConditions(),
+    soc_threshold_pct: float = DEFAULT_SOC_THRESHOLD_PCT,
+) -> None:
+    """The evidence of one answer that came through the API (``fleet.campaigns.report``).
+
+    ``state`` is the vehicle as it was before its report was recorded. Preconditions the vehicle
+    did not report are taken from its latest telemetry at ``now`` (``TelemetryPreconditions``).
+    """
+    if conditions.parked is None or conditions.state_of_charge_pct is None:
+        parked, soc = TelemetryPreconditions(store)(np.array([vehicle_id], dtype=np.int64), now)
+        conditions = ReportedConditions(
+            conditions.parked if conditions.parked is not None else parked[0],
+            conditions.state_of_charge_pct if conditions.state_of_charge_pct is not None else soc[0],
+            conditions.notes_shown)
+    row = evidence_row(campaign_id, vehicle_id, state, release, _expression(release), outcome, now, conditions,
+                       forced=forced, soc_threshold_pct=soc_threshold_pct)
+    udb.save_evidence(store, [row])
 
 
 def next_rxswin(current: str, release_id: str) -> str:
@@ -136,10 +177,19 @@ def next_rxswin(current: str, release_id: str) -> str:
 
 
 def _rxswin_after(rxswin: Mapping[str, str], release_id: str, outcome: str) -> dict[str, str]:
-    """The RXSWIN after the answer: renewed as the store renews it on success, unchanged otherwise."""
-    if outcome != "succeeded" or "R156" not in rxswin:
+    """The identifications after the answer: renewed as the store renews them on success, else unchanged."""
+    if outcome != "succeeded":
         return dict(rxswin)
-    return {**rxswin, "R156": next_rxswin(rxswin["R156"], release_id)}
+    return {key: next_rxswin(value, release_id) for key, value in rxswin.items()}
+
+
+def _identification(values: Mapping[str, Any] | None) -> str | None:
+    """The one software identification a record shows: the UN R156 RXSWIN, else the vehicle's other
+    regulation's (GB 44496 SWIN); a vehicle carries one per market."""
+    values = values or {}
+    if UNECE_SOFTWARE_ID in values:
+        return str(values[UNECE_SOFTWARE_ID])
+    return next((str(v) for _, v in sorted(values.items())), None)
 
 
 def _expression(release: ReleaseRecord | udb.UpdateRow) -> Any:
@@ -195,8 +245,8 @@ def _record(row: udb.UpdateRow, approvals: tuple[ApprovalInfo, ...], expression:
                                            e["hardware_id_found"], "at offer")
         information = UserInformation(row.notes, e["notes_shown"], e["consent"])
         preconditions = Preconditions(e["parked"], e["state_of_charge_pct"], float(e["soc_threshold_pct"]))
-        rxswin_before = (e["rxswin_before"] or {}).get("R156")
-        rxswin_after = (e["rxswin_after"] or {}).get("R156")
+        rxswin_before = _identification(e["rxswin_before"])
+        rxswin_after = _identification(e["rxswin_after"])
         version_before = e["version_before"]
     return UpdateRecord(
         vin=row.vin, campaign_id=row.campaign_id, campaign=row.campaign, release_id=row.release_id,

@@ -78,8 +78,9 @@ def _assignment_of(serial: str, a: dict[str, Any]) -> Assignment:
                       int(a["release_counter"]), offer)
 
 
-def write_vehicle(folder: Path, record: VehicleRecord) -> None:
-    write_atomic(folder / "vehicle.json", json.dumps(record.to_json(), indent=1, sort_keys=True).encode("utf-8"))
+def write_vehicle(folder: Path, record: VehicleRecord, *, durable: bool = True) -> None:
+    write_atomic(folder / "vehicle.json", json.dumps(record.to_json(), indent=1, sort_keys=True).encode("utf-8"),
+                 durable=durable)
 
 
 def read_vehicle(folder: Path) -> VehicleRecord:

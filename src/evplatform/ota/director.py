@@ -128,8 +128,10 @@ class Director:
     def vehicle_folder(self, vin: str) -> Path:
         return self.path / "vehicles" / check_vin(vin)
 
-    def register_vehicle(self, vin: str, primary_serial: str, ecus: Mapping[str, tuple[str, Key]]) -> VehicleRecord:
-        """Register a vehicle's ECUs and their public keys.
+    def register_vehicle(self, vin: str, primary_serial: str, ecus: Mapping[str, tuple[str, Key]], *,
+                         durable: bool = True) -> VehicleRecord:
+        """Register a vehicle's ECUs and their public keys (``durable=False``: no fsync, for a bulk
+        registration that syncs once at its end).
 
         Re-registering (an ECU replaced in the workshop) keeps metadata versions, replay counters,
         installed images and the assignments of ECUs that are still there with the same hardware.
@@ -154,7 +156,7 @@ class Director:
             record.installed = {s: i for s, i in previous.installed.items() if s in records}
             record.manifest_time = previous.manifest_time
         try:
-            write_vehicle(folder, record)
+            write_vehicle(folder, record, durable=durable)
         except BaseException:
             self.ecu_index.release(vin, claimed)  # no serial held by a vehicle that was not registered
             raise

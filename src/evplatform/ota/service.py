@@ -98,7 +98,7 @@ class OtaService:
 
     # -- fleet side ------------------------------------------------------------------------
     def register_vehicle(self, vin: str, primary_serial: str,
-                         ecus: Mapping[str, tuple[str, PublicKeyLike]]) -> VehicleRecord:
+                         ecus: Mapping[str, tuple[str, PublicKeyLike]], *, durable: bool = True) -> VehicleRecord:
         """Register a vehicle's ECUs: serial -> (hardware id, ed25519 public key).
 
         A key may be a securesystemslib key, a TUF key dict (optionally with ``keyid``) or the
@@ -107,7 +107,7 @@ class OtaService:
         keys = {serial: (hardware_id, _public_key(key, f"vehicle {vin} ECU {serial}"))
                 for serial, (hardware_id, key) in ecus.items()}
         with self._lock:
-            return self.director.register_vehicle(vin, primary_serial, keys)
+            return self.director.register_vehicle(vin, primary_serial, keys, durable=durable)
 
     def assign(self, vin: str, ecu_serial: str, target: str, *, delta: Mapping[str, Any] | None = None,
                delta_from: str | None = None) -> Assignment:

@@ -182,16 +182,22 @@ def _insert_reports(
 
 
 def _renew_rxswin(session: Session, vehicles: Any, release_id: str, rule: RxswinRule) -> None:
-    """Give the vehicles that just installed ``release_id`` their next RXSWIN (UNECE markets only).
+    """Give the vehicles that just installed ``release_id`` their next software identifications.
 
-    Vehicles of one type share an RXSWIN, so this is one UPDATE per distinct current value.
+    A vehicle carries one per regulation that asks for it (UN R156 RXSWIN, GB 44496 SWIN), keyed by
+    it; the keys present are read first. Vehicles of one type share a value, so this is one UPDATE
+    per key and distinct current value.
     """
-    current = Vehicle.rxswin["R156"].as_string()
-    values = session.scalars(select(current).where(Vehicle.id.in_(vehicles), current.is_not(None)).distinct()).all()
-    for value in values:
-        session.execute(
-            update(Vehicle)
-            .where(Vehicle.id.in_(vehicles), current == value)
-            .values(rxswin=json_set(session, Vehicle.rxswin, "R156", rule(value, release_id)))
-            .execution_options(synchronize_session=False)
-        )
+    keys: set[str] = set()
+    for value in session.scalars(select(Vehicle.rxswin).where(Vehicle.id.in_(vehicles))):
+        keys.update((value or {}).keys())
+    for key in sorted(keys):
+        current = Vehicle.rxswin[key].as_string()
+        values = session.scalars(select(current).where(Vehicle.id.in_(vehicles), current.is_not(None)).distinct()).all()
+        for value in values:
+            session.execute(
+                update(Vehicle)
+                .where(Vehicle.id.in_(vehicles), current == value)
+                .values(rxswin=json_set(session, Vehicle.rxswin, key, rule(value, release_id)))
+                .execution_options(synchronize_session=False)
+            )

@@ -32,5 +32,5 @@ def check(context: Context, caller: VehicleAuth) -> dict[str, Any]:
 @router.post("/report", response_model=ReportOut, summary="The vehicle's final answer to a campaign (idempotent)")
 def post_report(context: Context, body: ReportIn, caller: VehicleAuth) -> dict[str, Any]:
     counted = report(context.store(), body.campaign_id, caller.vin, body.outcome, at=body.at or context.clock(),
-                     detail=body.detail)
+                     detail=body.detail, conditions=body.conditions())
     return {"vin": caller.vin, "campaign_id": body.campaign_id, "outcome": body.outcome, "counted": counted}
