@@ -122,6 +122,7 @@ def test_recorded_rxswin_change_and_evidence_in_the_history(fleet: Store) -> Non
     release = rdb.release(fleet, "hub-os-1.7.0")
     assert release is not None
     recorded = release_insight(fleet, release, None, T0 + timedelta(days=1))["rxswin"]["recorded"]
-    assert recorded == [{"before": "R156-A-1", "after": "R156-A-2", "vehicles": 2}]  # the failed one is not a change
+    # the failed one is not a change
+    assert recorded == [{"regulation": "R156", "before": "R156-A-1", "after": "R156-A-2", "vehicles": 2}]
     vin = next(r.vin for r in vdb.list_vehicles(fleet, limit=600) if r.id == int(ids[0]))
     assert vehicle_history(fleet, vin)[-1].evidence is True

@@ -95,7 +95,8 @@ def release_insight(store: Store, release: ReleaseRecord, root: Path | None, now
         "fleet_versions": fleet_versions(store, release, images, root),
         "rxswin": {
             "declared": dict(entry.get("rxswin") or {}) if entry else {},
-            "recorded": [{"before": b, "after": a, "vehicles": n} for b, a, n in ddb.rxswin_changes(store, release.id)],
+            "recorded": [{"regulation": k, "before": b, "after": a, "vehicles": n}
+                         for k, b, a, n in ddb.rxswin_changes(store, release.id)],
         },
         "stability": kpi.to_dict(),
         "stability_over_time": stability_over_time(store, release.id, now),

@@ -101,16 +101,24 @@ def install_ages(store: Store, cutoff: datetime) -> dict[str, tuple[datetime, in
         return {str(r): (first, int(n or 0)) for r, first, n in session.execute(query)}
 
 
-def rxswin_changes(store: Store, release_id: str) -> list[tuple[str | None, str | None, int]]:
-    """(R156 RXSWIN before, after, vehicles) recorded as evidence for the release's successful installs."""
-    before = UpdateEvidence.rxswin_before["R156"].as_string()
-    after = UpdateEvidence.rxswin_after["R156"].as_string()
+def rxswin_changes(store: Store, release_id: str) -> list[tuple[str, str | None, str | None, int]]:
+    """(regulation, identification before, after, vehicles) recorded as evidence for the release's
+    successful installs: the UN R156 RXSWIN in UNECE markets, the GB 44496 SWIN in China, …
+
+    The identifications are JSON objects keyed by regulation, so they are grouped here rather than
+    in SQL (one row per successful install of the release is read).
+    """
     query = (
-        select(before, after, func.count())
+        select(UpdateEvidence.rxswin_before, UpdateEvidence.rxswin_after)
         .join(UpdateReport, (UpdateReport.campaign_id == UpdateEvidence.campaign_id)
               & (UpdateReport.vehicle_id == UpdateEvidence.vehicle_id))
         .where(UpdateReport.release_id == release_id, UpdateReport.outcome == "succeeded")
-        .group_by(before, after).order_by(func.count().desc())
     )
+    counts: dict[tuple[str, str | None, str | None], int] = {}
     with store.session() as session:
-        return [(b, a, int(n)) for b, a, n in session.execute(query)]
+        for before, after in session.execute(query):
+            before, after = before or {}, after or {}
+            for key in sorted(set(before) | set(after)):
+                change = (str(key), before.get(key), after.get(key))
+                counts[change] = counts.get(change, 0) + 1
+    return sorted(((k, b, a, n) for (k, b, a), n in counts.items()), key=lambda row: (-row[3], row[0]))

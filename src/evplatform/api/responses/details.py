@@ -67,6 +67,7 @@ class FleetVersionOut(Out):
 
 
 class RxswinChangeOut(Out):
+    regulation: str = Field(description="the regulation the identification answers (R156 RXSWIN, a GB 44496 SWIN …)")
     before: str | None
     after: str | None
     vehicles: int
@@ -74,7 +75,7 @@ class RxswinChangeOut(Out):
 
 class RxswinOut(Out):
     declared: dict[str, str] = Field(description="vehicle type -> RXSWIN after install, from the release manifest")
-    recorded: list[RxswinChangeOut] = Field(description="R156 RXSWIN before -> after, from update evidence")
+    recorded: list[RxswinChangeOut] = Field(description="identification before -> after per regulation (evidence)")
 
 
 class StabilityPointOut(Out):
