@@ -2,8 +2,8 @@
 
 One session from a trim in a market: select a feature, see a feature it forces with the rule and the
 line of features.uvl, retract, complete at least cost, export the YAML — which the workspace reader
-then loads as a valid trim. Screenshots: out/screenshots/configurator-export.png (and configurator-390.png at phone width);
-configurator.png is test_configurator_figures.py's.
+then loads as a valid trim. Screenshots: out/screenshots/configurator-export.png (and
+configurator-390.png at phone width); configurator.png is test_configurator_figures.py's.
 """
 
 from __future__ import annotations

@@ -105,12 +105,11 @@ def _lexicographic(problem: WeightedProblem, criteria: list[dict[int, int]]) -> 
             folded[v] = folded.get(v, 0) + c * scale
         scale *= span
     if scale < _SAFE_INT:
-        values, _ = problem.minimise(folded)
-        return values
-    values: list[bool] | None = None
+        return problem.minimise(folded)[0]
+    found: list[bool] | None = None
     for criterion in criteria:  # one solve per criterion, each bounded by the previous optimum
-        values, best = problem.minimise(criterion, hint=values)
+        found, best = problem.minimise(criterion, hint=found)
         problem.at_most(criterion, best)
-    if values is None:
+    if found is None:
         raise VariabilityError("no criterion to optimise")
-    return values
+    return found
