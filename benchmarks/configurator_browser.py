@@ -37,7 +37,6 @@ HERE = Path(__file__).resolve().parent
 A02 = HERE.parent.parent / "shared" / "data" / "feature-models" / "automotive02" / "automotive02_v4.uvl"
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking"]
-PICKS = ["AirSuspension", "ALKS", "CarbonCeramicBrakes"]  # open in yu7/standard in CN
 
 
 def _port() -> int:
@@ -126,12 +125,16 @@ def demo_in_browser(folder: Path, steps: int) -> dict[str, Any]:
         page.select_option("#cfg-trim", "yu7/standard")
         page.select_option("#cfg-market", "CN")
         page.click("#cfg-open")
-        page.wait_for_function("document.querySelector('#cfg-figures tbody').children.length > 0", timeout=120_000)
+        page.wait_for_selector("#cfg-figures tbody tr", timeout=120_000)
+        picks = page.evaluate("""() => [...document.querySelectorAll('#cfg-features li[data-state="open"]')]
+            .map((li) => li.dataset.feature).slice(0, 4)""")  # each selected, then retracted
         timings: dict[str, list[float]] = {"unit": [], "full": [], "figures": []}
         for step in range(steps + 2):  # two warm-up clicks
-            name = PICKS[(step // 2) % len(PICKS)]
+            name = picks[(step // 2) % len(picks)]
             result = page.evaluate(CLICK, name)
-            if step >= 2 and result["figures"] is not None:
+            if result["figures"] is None:
+                raise RuntimeError(f"step {step} ({name}): the page did not update: {result}")
+            if step >= 2:
                 for key in timings:
                     timings[key].append(result[key])
         browser.close()
