@@ -18,7 +18,8 @@ from evplatform.markets.verdict import COMPLIANT, NON_COMPLIANT, regulations_in_
 from evplatform.platform import bom_of
 from evplatform.platform.kpi import trim_costs
 from evplatform.service.configurator import ConfiguratorSession, start_from
-from evplatform.service.configurator_figures import session_closest, session_figures
+from evplatform.service.configurator_figures import configuration_so_far, session_closest, session_figures
+from evplatform.variability.closest import closest_to_decisions
 from evplatform.variability.cnf import CNF, encode
 from evplatform.vehicle import simulate_trims
 from evplatform.workspace import Workspace, load_workspace
@@ -149,3 +150,13 @@ def test_a_contradiction_only_the_complete_answer_sees_restores_the_decisions(ws
         assert scratch.state()["deselected"] == []
     finally:
         scratch.close()
+
+
+def test_the_closure_shortcut_is_the_solvers_cheapest_completion(session: ConfiguratorSession) -> None:
+    """A trim's session skips the solver (its tree closure is valid and costs are not negative): same set."""
+    session.apply(select=["ALKS"])
+    state = session.state()
+    assert state["open"]  # partial: the completion is needed
+    shortcut, basis, _ = configuration_so_far(session)
+    solved = closest_to_decisions(session.model, state["selected"], state["deselected"]).selected
+    assert basis == "cheapest completion" and shortcut == solved

@@ -64,6 +64,9 @@ def configuration_so_far(session: ConfiguratorSession) -> tuple[frozenset[str], 
     chosen = frozenset(state["selected"]) | {row["feature"] for row in state["forced"]}
     if not state["open"]:  # every feature decided or forced (``complete`` is the propagation's own flag)
         return chosen, "complete", []
+    closure = frozenset(session.model.mandatory_closure(chosen))
+    if _least(session, closure, state["deselected"]):
+        return closure, "cheapest completion", sorted(closure - chosen, key=session.cnf.var.__getitem__)
     key = (session.id, tuple(sorted(state["selected"])), tuple(sorted(state["deselected"])))
     with _cache_lock:
         done = _cache.get(key)
@@ -74,6 +77,21 @@ def configuration_so_far(session: ConfiguratorSession) -> tuple[frozenset[str], 
             while len(_cache) > _CACHE_SIZE:
                 _cache.popitem(last=False)
     return done, "cheapest completion", sorted(done - chosen, key=session.cnf.var.__getitem__)
+
+
+def _least(session: ConfiguratorSession, closure: frozenset[str], deselected: Sequence[str]) -> bool:
+    """Whether the tree closure of what is chosen is already the cheapest completion, no solver needed.
+
+    Every valid completion holds the chosen features' ancestors and mandatory children, so when that
+    closure is itself valid (and avoids the deselected features) and no feature costs less than
+    nothing, nothing cheaper or smaller exists: the solver would return the same set. This is the
+    common case of a session started from a trim (the workspace reads a trim the same way).
+    """
+    model = session.model
+    if closure & set(deselected) or model.configuration_errors(closure):
+        return False
+    return all(not isinstance(v, int | float) or v >= 0
+               for f in model.features.values() for k, v in f.attributes.items() if k == "cost")
 
 
 def _base_cost(ws: Workspace, base: str | None, market: str) -> dict[str, Any] | None:
@@ -106,9 +124,10 @@ def _verdict(ws: Workspace, configuration: Set[str], market: str, on: date, mode
 
 def _simulated(ws: Workspace, configuration: frozenset[str], cycle_of_market: str, name: str) -> dict[str, Any]:
     """Range and consumption on the market's cycle (the batch simulator, as ``simulate`` for a trim)."""
-    from evplatform.vehicle import simulate_vehicles  # numpy and the cycles load on first use only
+    from evplatform.vehicle.batch import simulate_cycle  # numpy and the cycles load on first use only
+    from evplatform.vehicle.drive_cycles import load_cycle
     from evplatform.vehicle.params import params_from_attributes
-    from evplatform.vehicle.simulate import HOMOLOGATION_CYCLE
+    from evplatform.vehicle.simulate import HOMOLOGATION_CYCLE, homologation_range_km
 
     cycle = HOMOLOGATION_CYCLE.get(cycle_of_market.upper())
     if cycle is None:
@@ -117,12 +136,15 @@ def _simulated(ws: Workspace, configuration: frozenset[str], cycle_of_market: st
     try:
         params = params_from_attributes(aggregate_attributes(ws.feature_model, configuration), name,
                                         brake_by_wire=ws.roles.present("brake_by_wire", configuration))
-        row = simulate_vehicles([params], cycle).results[0]
+        # Only the cycle and its range rule (``simulate_vehicles`` adds 0-100, top speed and charging,
+        # four times the time); rounded as ``simulate`` rounds them.
+        result = simulate_cycle([params], load_cycle(cycle))
+        ranges, rule = homologation_range_km([params], cycle, result)
     except EvplatformError as error:  # a configuration without a battery or a motor: say so, no figure
         return {"cycle": cycle, "range_km": None, "consumption_kwh_per_100km": None, "range_rule": None,
                 "note": str(error)}
-    return {"cycle": cycle, "range_km": row["range_km"], "range_rule": row["range_rule"],
-            "consumption_kwh_per_100km": row["consumption_kwh_per_100km"]["battery"], "note": ""}
+    return {"cycle": cycle, "range_km": round(float(ranges[0]), 1), "range_rule": rule,
+            "consumption_kwh_per_100km": round(float(result.battery_kwh_per_100km[0]), 3), "note": ""}
 
 
 def _market_row(ws: Workspace, configuration: frozenset[str], market: str, on: date, mode: Mode,
