@@ -9,7 +9,10 @@ with the figures and the closest answer on it).
 
 from __future__ import annotations
 
+import csv
+import io
 import re
+from pathlib import Path
 from typing import Any
 
 from playwright.sync_api import expect
@@ -48,6 +51,12 @@ def test_figures_follow_each_decision_and_the_closest_button_makes_it_comply(pag
     assert _row(page, "Market_EU").get_attribute("data-state") in ("selected", "forced")
     assert " 0 open · every feature decided" in page.locator("#cfg-counts").inner_text()
     page.screenshot(path=str(SCREENSHOTS / "configurator.png"), full_page=True)
+
+    with page.expect_download() as download:  # the figures table for a spreadsheet
+        page.get_by_role("button", name="Download CSV of the figures").click()
+    rows = list(csv.DictReader(io.StringIO(Path(download.value.path()).read_text(encoding="utf-8"))))
+    assert [r["market"] for r in rows] == ["CN", "EU"] and rows[1]["verdict"] == "compliant"
+    assert float(rows[1]["range_km"]) > 0 and rows[1]["cycle"] == "wltc" and rows[1]["date"] == ON
 
 
 def test_the_feature_list_filters_by_name(page: Any, server: Server) -> None:

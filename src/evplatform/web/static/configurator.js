@@ -24,6 +24,7 @@
   let matching = rows;
   let shown = 0;
   let step = 0;  // each decision's number: answers to an older one are dropped
+  let lastFigures = null;
 
   function say(text) { status.textContent = text; }
   function number(x, digits) {
@@ -156,6 +157,8 @@
       f = await api("GET", "/api/fm/sessions/" + session.id + "/figures?" + figureQuery());
     } catch (error) { note.textContent = "No figures: " + error.message; return; }
     if (mine !== undefined && mine !== step) return;
+    lastFigures = f;
+    byId("cfg-figures-csv").disabled = false;
     byId("cfg-unit").textContent = number(f.cost.unit);
     const delta = f.cost.unit_delta;
     byId("cfg-delta").textContent = delta === null ? "— (no base trim)" : (delta > 0 ? "+" : "") + number(delta);
@@ -183,6 +186,30 @@
       return tr;
     }));
   }
+
+  function csvCell(value) {
+    const text = value === null || value === undefined ? "" : String(value);
+    return /[",\r\n]/.test(text) ? '"' + text.replace(/"/g, '""') + '"' : text;
+  }
+
+  function downloadFigures() {  // the table as the API gave it (plain numbers, no separators), one row a market
+    const f = lastFigures;
+    if (!f) return;
+    const head = ["market", "homologation_cycle", "cycle", "range_km", "consumption_kwh_per_100km", "bom_cost_" + f.currency,
+      "bom_delta_" + f.currency, "mass_kg", "verdict", "missing", "violating", "date", "basis"];
+    const lines = [head.join(",")].concat(f.markets.map((m) => [m.market, m.homologation_cycle, m.cycle, m.range_km,
+      m.consumption_kwh_per_100km, m.bom_cost, m.bom_delta, m.mass_kg, m.verdict.status, m.verdict.missing.join(" "),
+      m.verdict.violating.join(" "), f.on, f.basis].map(csvCell).join(",")));
+    const url = URL.createObjectURL(new Blob([lines.join("\r\n") + "\r\n"], { type: "text/csv;charset=utf-8" }));
+    const link = document.createElement("a");
+    link.href = url;
+    link.download = "configurator-figures.csv";
+    document.body.append(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 1000);
+  }
+  byId("cfg-figures-csv").addEventListener("click", downloadFigures);
 
   function showReason(name) {
     const r = reasons[name];
