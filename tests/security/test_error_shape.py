@@ -71,6 +71,7 @@ BENIGN_BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/api/accounts"): {"name": "sweep-new", "role": "viewer"},
     ("PUT", "/api/accounts/{name}/role"): {"role": "viewer"},
     ("POST", "/api/accounts/{name}/tokens"): {"label": "sweep", "days": 1},
+    ("POST", "/api/fm/sessions/{session_id}/closest"): {"market": "EU", "date": "2028-06-01"},
 }
 #: Bodies that are not JSON (a multipart upload, a signed manifest): parameters only.
 NON_JSON_BODIES = {("POST", "/api/releases/publish"), ("POST", "/uptane/director/{vin}/manifest")}

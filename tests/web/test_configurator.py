@@ -2,7 +2,8 @@
 
 One session from a trim in a market: select a feature, see a feature it forces with the rule and the
 line of features.uvl, retract, complete at least cost, export the YAML — which the workspace reader
-then loads as a valid trim. Screenshot: out/screenshots/configurator.png (and -390 at phone width).
+then loads as a valid trim. Screenshots: out/screenshots/configurator-export.png (and
+configurator-390.png at phone width); configurator.png is test_configurator_figures.py's.
 """
 
 from __future__ import annotations
@@ -73,7 +74,7 @@ def test_configurator_session_in_the_browser(page: Any, server: Server, tmp_path
     expect(page.locator("#cfg-yaml")).to_contain_text("trims:", timeout=WAIT)
     text = page.locator("#cfg-yaml").inner_text()
     assert page.locator("#cfg-problems li").count() == 0
-    page.screenshot(path=str(SCREENSHOTS / "configurator.png"), full_page=True)
+    page.screenshot(path=str(SCREENSHOTS / "configurator-export.png"), full_page=True)
 
     root = tmp_path / "ws"  # what an engineer does with the export: save it, list the model, load
     shutil.copytree(demo_path(), root)

@@ -42,6 +42,7 @@ def pages(server: Server) -> list[tuple[str, str]]:
             ("features", "/features"), ("admin", "/admin"), ("audit", "/audit"),
             ("compliance-market", "/compliance/markets/EU"),
             ("compliance-regulation", "/compliance/regulations/UN-R155"),
+            ("configurator", "/configurator"),
             ("not-found", "/no-such-page")]
 
 

@@ -8,6 +8,7 @@ on stdout; spinners and progress on stderr).
 from __future__ import annotations
 
 import time
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -16,6 +17,8 @@ from rich.progress import Progress
 from rich.table import Table
 
 from evplatform.cli.common import JsonOpt, console, err_console, print_json
+from evplatform.markets.configuration import closest_compliant, configuration_verdict, in_market
+from evplatform.markets.rules import parse_date
 from evplatform.service.configurator import start_from
 from evplatform.variability.cnf import CNF, encode
 from evplatform.variability.completion import complete_min_cost
@@ -56,9 +59,17 @@ def configure(
     market: Annotated[str | None, typer.Option(
         "--market", help="With --trim: the market whose selections are added (default: the base market).",
         show_default=False)] = None,
+    closest: Annotated[str | None, typer.Option(
+        "--closest", help="Also: the valid configuration complying in this market that overturns the fewest "
+                          "decisions, then costs least (FILE is a workspace's feature model).",
+        show_default=False)] = None,
+    on: Annotated[str | None, typer.Option(
+        "--date", help="With --closest: the day the rules are read on (YYYY-MM-DD; default today).",
+        show_default=False)] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """What the decisions force and forbid (and why), then a valid completion (cheapest with --min-cost)."""
+    """What the decisions force and forbid (and why), then a valid completion (cheapest with --min-cost);
+    with --closest MARKET the closest configuration complying with that market's rules."""
     chosen, dropped = list(select or []), list(deselect or [])
     if trim is not None or market is not None:  # the same start as a configurator session of the API
         begin = start_from(load_workspace(file.parent), trim, market)
@@ -96,10 +107,35 @@ def configure(
         "completion": completion,
         "seconds": time.perf_counter() - start,
     }
+    fix = _closest(file, chosen, dropped, closest, parse_date(on) if on else date.today()) if closest else None
+    if fix is not None:
+        data["closest"] = fix
     if as_json:
         print_json(data)
         return
     _render_configuration(data, unit, full)
+    if fix is not None:
+        _render_closest(fix)
+
+
+def _closest(file: Path, chosen: list[str], dropped: list[str], market: str, day: date) -> dict[str, Any]:
+    """The ``closest`` part of the JSON: the fix, what it overturns, and the verdict it reaches."""
+    ws = load_workspace(file.parent)
+    with err_console.status(f"closest configuration complying in {market}…"):
+        fix = closest_compliant(ws, chosen, dropped, market, day)
+    found = fix.closest.selected
+    verdict = configuration_verdict(ws, in_market(ws, found, market), market, day)
+    return {"market": market, "date": day.isoformat(), "rules": [r.id for r in fix.rules],
+            "changes": fix.closest.changes, "dropped": list(fix.closest.dropped), "taken": list(fix.closest.taken),
+            "selected": sorted(found), "cost": fix.closest.cost, "status": verdict.status}
+
+
+def _render_closest(closest: dict[str, Any]) -> None:
+    overturned = [f"-{n}" for n in closest["dropped"]] + [f"+{n}" for n in closest["taken"]]
+    console.print(f"Closest configuration complying in {closest['market']} on {closest['date']} "
+                  f"({len(closest['rules'])} rules in force): {closest['status']}, {closest['changes']} decision(s) "
+                  f"overturned ({' '.join(overturned) or 'none'}), {len(closest['selected'])} features, "
+                  f"cost {closest['cost']:,.2f}")
 
 
 def _render_configuration(data: dict[str, Any], unit: Propagation, full: Propagation) -> None:

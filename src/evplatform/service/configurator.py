@@ -211,6 +211,8 @@ class ConfiguratorSession:
         self.deselected: list[str] = []
         self.propagator = Propagator(cnf)
         self._state: dict[str, Any] = {}
+        #: After a unit-only answer: the decisions and state before it, restored if the complete answer refuses.
+        self._pending: tuple[list[str], list[str], dict[str, Any]] | None = None
         try:
             self._decide(check_known(start.selected, model.features, "the selection"),
                          check_known(start.deselected, model.features, "the deselection"))
@@ -219,14 +221,22 @@ class ConfiguratorSession:
             raise
 
     def state(self) -> dict[str, Any]:
+        """The complete answer for the decisions (computed now if the last step answered by unit propagation)."""
         with self.lock:
             self._check_open()
+            self._settle()
             return self._state
 
-    def apply(self, select: Sequence[str] = (), deselect: Sequence[str] = (), retract: Sequence[str] = ()
-              ) -> dict[str, Any]:
+    def apply(self, select: Sequence[str] = (), deselect: Sequence[str] = (), retract: Sequence[str] = (),
+              unit_only: bool = False) -> dict[str, Any]:
         """Retract, then select and deselect; a decision no valid configuration allows is refused (409)
-        with a minimal set of reasons, and the session keeps its previous decisions."""
+        with a minimal set of reasons, and the session keeps its previous decisions.
+
+        ``unit_only``: answer with unit propagation alone (well under a millisecond on Automotive02 v4)
+        and leave the complete answer to the next :meth:`state` — the page draws the first answer at
+        once and asks for the second (FeatureIDE issue #923: a configurator that freezes on big
+        models). A contradiction only the complete answer finds is then refused by that call (409), and
+        the decisions before this step come back."""
         known = self.model.features
         select = check_known(select, known, "the selection")
         deselect = check_known(deselect, known, "the deselection")
@@ -236,10 +246,14 @@ class ConfiguratorSession:
             raise VariabilityError(f"{', '.join(both)} cannot be both selected and deselected")
         with self.lock:
             self._check_open()
+            self._settle()
             gone = set(retract) | set(select) | set(deselect)
             selected = [n for n in self.selected if n not in gone] + list(dict.fromkeys(select))
             deselected = [n for n in self.deselected if n not in gone] + list(dict.fromkeys(deselect))
-            self._decide(selected, deselected)
+            if unit_only:
+                self._decide_unit(selected, deselected)
+            else:
+                self._decide(selected, deselected)
             return self._state
 
     def complete(self, attribute: str) -> dict[str, Any]:
@@ -275,6 +289,29 @@ class ConfiguratorSession:
         self.selected, self.deselected = selected, deselected
         self._state = self._render(unit, full, time.perf_counter() - start)
 
+    def _decide_unit(self, selected: list[str], deselected: list[str]) -> None:
+        """The unit-propagation answer only; the complete one waits for :meth:`_settle`."""
+        start = time.perf_counter()
+        try:
+            unit = self.propagator.propagate_unit(selected, deselected)
+        except VariabilityError as error:
+            raise self._conflict(selected, deselected, error) from None
+        self._pending = (self.selected, self.deselected, self._state)
+        self.selected, self.deselected = selected, deselected
+        self._state = self._render(unit, unit, time.perf_counter() - start)
+
+    def _settle(self) -> None:
+        """Compute the complete answer a unit-only step left; a refusal restores the decisions before it."""
+        if self._pending is None:
+            return
+        selected, deselected, state = self._pending
+        self._pending = None
+        try:
+            self._decide(self.selected, self.deselected)
+        except ConflictError:
+            self.selected, self.deselected, self._state = selected, deselected, state
+            raise
+
     def _conflict(self, selected: list[str], deselected: list[str], error: VariabilityError) -> ConflictError:
         try:
             why = explain_invalid(self.model, selected, deselected)
@@ -302,7 +339,7 @@ class ConfiguratorSession:
             "selected": list(self.selected), "deselected": list(self.deselected),
             "forced": rows(full.forced), "forbidden": rows(full.forbidden),
             "open": [n for n in names if n not in fixed and n not in decided],
-            "complete": full.complete,
+            "complete": full.complete, "pending": not full.complete,
             "unit": {"forced": len(unit.forced), "forbidden": len(unit.forbidden), "seconds": unit.seconds},
             "seconds": seconds,
         }

@@ -29,6 +29,10 @@ def configurator_page(request: Request) -> HTMLResponse:
     trims = [{"key": t.key, "name": t.name, "markets": [m.id for m in ws.markets.values()
                                                          if (t.key, m.id) in ws.configurations]}
              for t in ws.trims()]
+    roots = [m.id for m in ws.markets.values() if m.parent is None]  # CN and EU on the demo: one per cycle
+    others = [m for m in roots if m != ws.platform.base_market]
     return render(request, "configurator.html", title="Configurator", features=feature_rows(ws.feature_model),
                   trims=trims, markets=list(ws.markets), base_market=ws.platform.base_market,
-                  file=model_label(ws), currency=ws.platform.currency)
+                  file=model_label(ws), currency=ws.platform.currency, figure_markets=roots,
+                  closest_market=others[0] if others else ws.platform.base_market,
+                  today=context_of(request).clock().date().isoformat())

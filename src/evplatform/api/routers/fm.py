@@ -8,7 +8,8 @@ answers 404, as an unknown one does).
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from datetime import date
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
@@ -18,14 +19,17 @@ from evplatform.api.auth import Viewer
 from evplatform.api.context import Context
 from evplatform.api.responses.fm import (
     AnalysisOut,
+    ClosestOut,
     CompletionOut,
     SessionBomOut,
     SessionClosedOut,
+    SessionFiguresOut,
     SessionOut,
     TrimExportOut,
 )
 from evplatform.api.schemas import NO_NUL
-from evplatform.service import configurator
+from evplatform.service import configurator, configurator_figures, upload_worker
+from evplatform.service.params import MARKET_LENGTH
 from evplatform.variability.cnf import CNF, encode
 from evplatform.workspace import Workspace
 
@@ -55,6 +59,13 @@ class DecisionsIn(_Strict):
     retract: Names
 
 
+class ClosestIn(_Strict):
+    market: str = Field(min_length=1, max_length=MARKET_LENGTH, pattern=NO_NUL)
+    on: date | None = Field(default=None, alias="date", description="YYYY-MM-DD (default: the server's today)")
+    mode: Literal["new_types", "all"] = "new_types"
+    apply: bool = Field(default=False, description="True: the session takes the configuration found")
+
+
 class CompletionIn(_Strict):
     attribute: str = Field(default="cost", min_length=1, max_length=100, pattern=NO_NUL,
                            description="the numeric feature attribute whose sum is minimised")
@@ -75,7 +86,9 @@ async def upload(
                                    description="the file's name; its suffix (.uvl, .xml, .dimacs) names the format")],
 ) -> dict[str, Any]:
     data = await request.body()
-    return await run_in_threadpool(configurator.analyse_upload, filename, data)
+    if len(data) > configurator.UPLOAD_MAX_BYTES:  # before a worker starts (the reader would say the same)
+        return configurator.analyse_upload(filename, data)
+    return await run_in_threadpool(upload_worker.analyse_upload_bounded, filename, data)
 
 
 def _workspace_model(context: Context) -> tuple[Workspace, CNF, str]:
@@ -101,9 +114,12 @@ def get_session(context: Context, account: Viewer, session_id: str) -> dict[str,
 
 @router.post("/sessions/{session_id}/decisions", response_model=SessionOut,
              summary="Retract, select, deselect; a decision no valid configuration allows is 409 with its reasons")
-def decide(context: Context, account: Viewer, session_id: str, body: DecisionsIn) -> dict[str, Any]:
+def decide(context: Context, account: Viewer, session_id: str, body: DecisionsIn,
+           answer: Annotated[Literal["complete", "unit"], Query(
+               description="unit: answer with unit propagation at once (pending: true); GET the session for "
+                           "the complete answer")] = "complete") -> dict[str, Any]:
     session = context.fm_sessions().get(account.name, session_id)
-    return session.apply(body.select, body.deselect, body.retract)
+    return session.apply(body.select, body.deselect, body.retract, unit_only=answer == "unit")
 
 
 @router.post("/sessions/{session_id}/completion", response_model=CompletionOut,
@@ -135,3 +151,33 @@ def export(context: Context, account: Viewer, session_id: str, model: ExportId =
             summary="BOM cost and mass of what is selected so far (decided or forced); a lower bound until complete")
 def bom(context: Context, account: Viewer, session_id: str) -> dict[str, Any]:
     return configurator.bom_figures(context.workspace(), context.fm_sessions().get(account.name, session_id))
+
+
+#: ``markets=CN,EU``: comma-separated market ids (each at most MARKET_LENGTH; a dozen at most).
+MarketList = Annotated[str, Query(max_length=(MARKET_LENGTH + 1) * configurator_figures.MAX_MARKETS,
+                                  pattern=NO_NUL, description="comma-separated markets (default: the session's)")]
+
+
+@router.get("/sessions/{session_id}/figures", response_model=SessionFiguresOut,
+            summary="Cost and unit-cost delta to the base trim, mass, range and consumption on each market's "
+                    "cycle, verdicts on a date (of the cheapest completion while partial)")
+def figures(context: Context, account: Viewer, session_id: str, markets: MarketList = "",
+            on: Annotated[date | None, Query(alias="date", description="YYYY-MM-DD (default: today)")] = None,
+            mode: Literal["new_types", "all"] = "new_types",
+            base: Annotated[str | None, Query(min_length=1, max_length=200, pattern=NO_NUL,
+                                              description="base trim model/trim (default: the session's)")] = None,
+            ) -> dict[str, Any]:
+    session = context.fm_sessions().get(account.name, session_id)
+    wanted = [m.strip() for m in markets.split(",") if m.strip()]
+    day = on or context.clock().date()
+    return configurator_figures.session_figures(context.workspace(), session, wanted, day, mode, base)
+
+
+@router.post("/sessions/{session_id}/closest", response_model=ClosestOut,
+             summary="The configuration complying in a market on a date that overturns the fewest decisions, "
+                     "then costs least; what changes and why (apply: the session takes it)")
+def closest(context: Context, account: Viewer, session_id: str, body: ClosestIn) -> dict[str, Any]:
+    session = context.fm_sessions().get(account.name, session_id)
+    day = body.on or context.clock().date()
+    return configurator_figures.session_closest(context.workspace(), session, body.market, day, body.mode,
+                                                apply=body.apply)
