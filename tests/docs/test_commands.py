@@ -21,6 +21,7 @@ import typer
 from click.testing import CliRunner
 
 from evplatform.cli.main import app
+from evplatform.cli.ota_release import PublishByDefault
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
@@ -94,6 +95,10 @@ def _resolve(words: list[str]) -> tuple[list[str], click.Command]:
         if not isinstance(command, click.Group):
             break
         sub = command.get_command(context, word)
+        if sub is None and isinstance(command, PublishByDefault):  # `ota release MANIFEST` is `… publish MANIFEST`
+            command = command.commands["publish"]
+            path = [*path, "publish"]
+            break
         if sub is None:
             break
         command, path = sub, [*path, word]
