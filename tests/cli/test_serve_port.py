@@ -57,7 +57,8 @@ def test_port_is_documented_and_bounded() -> None:
     assert "--port" in help_text and "PORT=" in help_text
     assert CliRunner().invoke(cli, ["serve", "--port", "70000"]).exit_code == 2
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    assert "make run PORT=8001" in readme and "`--port N`" in readme
+    api_page = (ROOT / "docs" / "api.md").read_text(encoding="utf-8")
+    assert "make run PORT=8001" in readme and "`--port N`" in api_page
 
 
 @pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")

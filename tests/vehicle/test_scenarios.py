@@ -17,7 +17,7 @@ from evplatform.vehicle.hub.faults import Fault
 from evplatform.vehicle.scenarios import aeb_report, alks_report, fault_report
 from evplatform.workspace import load_workspace
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+VEHICLE_PAGE = Path(__file__).resolve().parents[2] / "docs" / "virtual-vehicle.md"
 
 
 def test_fault_report_follows_each_trims_redundancy() -> None:
@@ -57,8 +57,8 @@ def test_hub_commands_json() -> None:
     assert bad.returncode == 1 and "unknown fault 'meteor'" in bad.stderr
 
 
-def test_readme_vehicle_file_example_loads(tmp_path: Path) -> None:
-    section = README.read_text().split("## Virtual vehicle", 1)[1]
+def test_docs_vehicle_file_example_loads(tmp_path: Path) -> None:
+    section = VEHICLE_PAGE.read_text(encoding="utf-8").split("# Virtual vehicle", 1)[1]
     block = re.search(r"```yaml\n(.*?)```", section, re.S)
     assert block is not None
     path = tmp_path / "car.yaml"
