@@ -85,7 +85,7 @@ def served(url: str, ota: Path) -> dict[str, bytes | int]:
 
 def test_restored_server_serves_the_same_metadata_and_fleet(server: Server, tmp_path: Path) -> None:
     before = served(server.url, server.ota)
-    assert before["vehicles"] == VEHICLES and b'"signed"' in bytes(before["director/targets"])  # type: ignore[arg-type]
+    assert before["vehicles"] == VEHICLES and b'"signed"' in bytes(before["director/targets"])
     result = backups.backup(server.url, tmp_path / "bk", ota_root=server.ota, include_keys=True, clock=lambda: NOW)
     assert result.manifest["created_at"] == NOW.isoformat() and result.manifest["ota"]["keys_included"]
     assert not (tmp_path / "bk.partial").exists()
@@ -250,3 +250,16 @@ def test_a_backup_of_another_kind_of_database_is_refused(server: Server, tmp_pat
     backups.backup(server.url, tmp_path / "bk")
     with pytest.raises(StoreError, match="holds a sqlite database"):
         backups.restore(tmp_path / "bk", "postgresql+psycopg://postgres@127.0.0.1:5432/nowhere")
+
+
+@pytest.mark.parametrize("name", ["ota/../../escaped", "/etc/passwd", "ota//x", "ota/./x"])
+def test_a_manifest_name_that_leaves_the_backup_is_refused(server: Server, tmp_path: Path, name: str) -> None:
+    """The manifest is unsigned: a crafted name must not make restore write outside its target."""
+    backups.backup(server.url, tmp_path / "bk", ota_root=server.ota)
+    manifest_path = tmp_path / "bk" / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    manifest["files"][name] = {"sha256": "0" * 64, "bytes": 0}
+    manifest_path.write_text(json.dumps(manifest))
+    with pytest.raises(StoreError, match="not a plain relative path"):
+        backups.restore(tmp_path / "bk", f"sqlite:///{tmp_path / 'target' / 'db.sqlite'}", ota_root=tmp_path / "o")
+    assert not (tmp_path / "target").exists() and not (tmp_path / "o").exists()

@@ -16,8 +16,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 
 from evplatform.cli.actor import DEFAULT_ACTOR, ActorOpt
 from evplatform.cli.common import JsonOpt, console, err_console, print_json
-from evplatform.store import default_database_url, open_store
 from evplatform.store import backup as backups
+from evplatform.store import default_database_url, open_store
 from evplatform.store.migrate import MigrationPlan, migrate_to, upgrade_sql
 from evplatform.store.retention import DEFAULT_BATCH, MAX_BATCH, MAX_KEEP_DAYS, purge_telemetry
 

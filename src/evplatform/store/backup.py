@@ -235,7 +235,8 @@ def _pg_tool(name: str) -> str:
 
 
 def _tool_version(tool: str) -> str:
-    done = subprocess.run([tool, "--version"], capture_output=True, text=True, check=False, timeout=60)
+    done = subprocess.run([tool, "--version"], capture_output=True, text=True, check=False,  # noqa: S603 - no shell
+                          timeout=60)
     return done.stdout.strip()
 
 
@@ -247,7 +248,8 @@ def _run_pg(command: list[str], url: str) -> None:
         env["PGPASSWORD"] = str(parsed.password)
     libpq = parsed.set(drivername="postgresql", password=None).render_as_string(hide_password=False)
     try:
-        done = subprocess.run([*command, f"--dbname={libpq}"], capture_output=True, text=True, env=env,
+        # no shell: the tool found by shutil.which, fixed options, and the URL as one argument
+        done = subprocess.run([*command, f"--dbname={libpq}"], capture_output=True, text=True, env=env,  # noqa: S603
                               check=False, timeout=SUBPROCESS_TIMEOUT_S)
     except (OSError, subprocess.TimeoutExpired) as error:
         raise StoreError(f"{Path(command[0]).name} on {redact(url)} failed: {error}") from error
@@ -394,9 +396,16 @@ def verify(source: Path, progress: Progress = _no_progress) -> dict[str, Any]:
 
 
 def _inside(source: Path, name: str) -> Path:
-    """``source/name``, refusing a name that leaves the backup folder (``..``, absolute paths)."""
+    """``source/name`` for a plain relative name: no ``..``, ``.``, empty parts, backslashes or absolute paths.
+
+    The manifest is not signed, so its names are checked before they become paths here and under
+    the restore target (a name like ``ota/../../x`` would write outside it).
+    """
+    parts = name.split("/")
+    if not name or name.startswith("/") or "\\" in name or any(p in ("", ".", "..") for p in parts):
+        raise StoreError(f"backup {source}: manifest entry {name!r} is not a plain relative path")
     path = (source / name).resolve()
-    if not path.is_relative_to(source.resolve()) or name.startswith("/"):
+    if not path.is_relative_to(source.resolve()):
         raise StoreError(f"backup {source}: manifest entry {name!r} points outside the backup")
     return path
 
@@ -414,6 +423,8 @@ def restore(
     manifest = verify(source, progress)
     database: dict[str, Any] = manifest["database"]
     dialect = database.get("dialect")
+    if (dialect, database.get("file")) not in (("sqlite", SQLITE_FILE), ("postgresql", PG_FILE)):
+        raise StoreError(f"backup {source}: the manifest's database entry is not one this evplatform writes")
     backend = make_url(url).get_backend_name()
     if dialect != backend:
         raise StoreError(f"the backup holds a {dialect} database; {redact(url)} is {backend} (restore into the "

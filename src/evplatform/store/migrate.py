@@ -22,6 +22,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.script.revision import RangeNotAncestorError, RevisionError
 from alembic.util import CommandError
 from sqlalchemy import Engine, make_url, text
 
@@ -149,7 +150,7 @@ def plan(store: Migratable, to: str | None = None) -> MigrationPlan:
     try:
         if script.get_revision(target) is None:
             raise StoreError(f"unknown revision {target!r}")
-    except CommandError as error:
+    except (CommandError, RevisionError) as error:
         raise StoreError(f"unknown revision {target!r}: {error}") from error
     current = current_revision(store)
     if current is not None and script.get_revision(current) is None:
@@ -157,14 +158,14 @@ def plan(store: Migratable, to: str | None = None) -> MigrationPlan:
                          f"(a newer version migrated it)")
     if current == target:
         return MigrationPlan(current, target, ())
-    revisions = list(script.iterate_revisions(target, current or "base"))
-    if current is not None and not revisions:
-        raise StoreError(f"{redact(store.url)} is at revision {current}, newer than {target}; migrate only upgrades")
     try:
-        steps = tuple(Step(r.revision, (r.doc or "").strip().splitlines()[0] if r.doc else "")
-                      for r in reversed(revisions))
-    except CommandError as error:
+        revisions = list(script.iterate_revisions(target, current or "base"))
+    except RangeNotAncestorError as error:
+        raise StoreError(f"{redact(store.url)} is at revision {current}, newer than {target}; migrate only "
+                         "upgrades") from error
+    except RevisionError as error:
         raise StoreError(f"cannot go from {current} to {target}: {error}") from error
+    steps = tuple(Step(r.revision, (r.doc or "").strip().splitlines()[0] if r.doc else "") for r in reversed(revisions))
     return MigrationPlan(current, target, steps)
 
 
