@@ -70,6 +70,7 @@ def test_include_keys_says_so_loudly(database: str, ota: Path, tmp_path: Path) -
     assert result.exit_code == 0, result.output
     assert "ONLINE SIGNING KEYS" in result.stderr and json.loads(result.stdout)["keys_included"] is True
     assert (tmp_path / "bk" / "ota" / "keys" / "keys.json").read_text() == "secret"
+    assert (tmp_path / "bk").stat().st_mode & 0o777 == 0o700
 
 
 def test_restore_of_a_tampered_backup_is_refused(database: str, ota: Path, tmp_path: Path) -> None:

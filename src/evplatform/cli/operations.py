@@ -114,8 +114,8 @@ def restore_command(
                   f"{result.dialect} database {result.database} at revision {result.revision}"
                   f"{f'; OTA folder {result.ota_root}' if result.ota_root else ''}", highlight=False)
     if result.ota_root and not result.keys_restored and not (result.ota_root / "keys").is_dir():
-        err_console.print(f"note: the backup has no online keys; put the server's keys in {result.ota_root}/keys "
-                          "(evplatform ota init with the key directory exports them) before serving.",
+        err_console.print(f"note: the backup has no online keys; put the server's online keys in "
+                          f"{result.ota_root}/keys before serving (docs/operations.md, docs/ota-key-ceremony.md).",
                           highlight=False, soft_wrap=True)
 
 

@@ -131,6 +131,10 @@ def backup(
             ota_files = _copy_ota(Path(ota_root), partial / OTA_DIR, include_keys, progress)
             files.update({f"{OTA_DIR}/{name}": entry for name, entry in ota_files.items()})
             ota = {"root": str(Path(ota_root).resolve()), "keys_included": include_keys}
+            if include_keys:  # private keys: only the owner may enter the backup (or its keys/) at all
+                os.chmod(partial, 0o700)
+                if (partial / OTA_DIR / KEYS_DIR).is_dir():
+                    os.chmod(partial / OTA_DIR / KEYS_DIR, 0o700)
         manifest = {
             "format": FORMAT, "format_version": FORMAT_VERSION,
             "created_at": started.isoformat(), "finished_at": aware_now(clock).isoformat(),
@@ -490,6 +494,8 @@ def _restore_ota(source: Path, files: dict[str, Any], root: Path, backup_has_key
             progress("OTA folder (bytes)", done, total)
         if root.exists() and not backup_has_keys and (root / KEYS_DIR).is_dir():
             shutil.copytree(root / KEYS_DIR, partial / KEYS_DIR)  # the server's own keys, kept
+        if (partial / KEYS_DIR).is_dir():
+            os.chmod(partial / KEYS_DIR, 0o700)
         if root.exists():
             root.rename(old)
         partial.rename(root)

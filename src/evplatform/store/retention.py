@@ -16,12 +16,11 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import numpy as np
 from sqlalchemy import delete, func, select
 
 from evplatform.errors import InvalidValueError
 from evplatform.store.accounts import record_audit
-from evplatform.store.database import Store, id_clauses
+from evplatform.store.database import Store
 from evplatform.store.schema import TelemetryEvent
 
 logger = logging.getLogger(__name__)
@@ -78,13 +77,10 @@ def purge_telemetry(store: Store, keep_days: int, *, dry_run: bool = False, batc
 
 
 def _delete_batch(store: Store, kind: str, cutoff: datetime, batch_size: int) -> int:
-    """One transaction: the ids of up to ``batch_size`` old readings of one kind, then their delete."""
+    """One transaction: delete up to ``batch_size`` old readings of one kind (chosen in the database)."""
     with store.session() as session:
-        ids = list(session.scalars(select(TelemetryEvent.id)
-                                   .where(TelemetryEvent.kind == kind, TelemetryEvent.at < cutoff)
-                                   .limit(batch_size)))
-        if not ids:
-            return 0
-        for clause in id_clauses(session, TelemetryEvent.id, np.asarray(ids, dtype=np.int64)):
-            session.execute(delete(TelemetryEvent).where(clause), execution_options={"synchronize_session": False})
-        return len(ids)
+        chosen = (select(TelemetryEvent.id).where(TelemetryEvent.kind == kind, TelemetryEvent.at < cutoff)
+                  .limit(batch_size).scalar_subquery())
+        done = session.execute(delete(TelemetryEvent).where(TelemetryEvent.id.in_(chosen)),
+                               execution_options={"synchronize_session": False})
+        return int(getattr(done, "rowcount", 0) or 0)
