@@ -263,3 +263,9 @@ def test_a_manifest_name_that_leaves_the_backup_is_refused(server: Server, tmp_p
     with pytest.raises(StoreError, match="not a plain relative path"):
         backups.restore(tmp_path / "bk", f"sqlite:///{tmp_path / 'target' / 'db.sqlite'}", ota_root=tmp_path / "o")
     assert not (tmp_path / "target").exists() and not (tmp_path / "o").exists()
+
+
+def test_a_missing_sqlite_file_is_an_error_not_an_empty_backup(tmp_path: Path) -> None:
+    with pytest.raises(StoreError, match="no database file at"):
+        backups.backup(f"sqlite:///{tmp_path / 'nowhere' / 'db.sqlite'}", tmp_path / "bk")
+    assert not (tmp_path / "nowhere").exists() and not (tmp_path / "bk").exists()

@@ -155,11 +155,11 @@ def backup(
 def _backup_database(url: str, folder: Path, progress: Progress) -> dict[str, Any]:
     parsed = make_url(url)
     backend = parsed.get_backend_name()
+    if backend == "sqlite" and not _sqlite_path(url).is_file():  # before connecting, which would create it
+        raise StoreError(f"no database file at {_sqlite_path(url)}")
     revision = _revision(url)
     if backend == "sqlite":
         source = _sqlite_path(url)
-        if not source.is_file():
-            raise StoreError(f"no database file at {source}")
         target = folder / SQLITE_FILE
         target.parent.mkdir(parents=True)
         _sqlite_copy(source, target, progress, "database (pages)")
