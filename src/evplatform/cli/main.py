@@ -43,6 +43,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "insights": ("insights", "Business figures, NPV scenarios with Monte Carlo and sensitivity, risks."),
     "serve": ("serve", "Serve the REST API and the dashboard."),
     "accounts": ("accounts", "Operator accounts and their bearer tokens: issue, list, revoke."),
+    "backup": ("operations", "Back up the database and the OTA repositories into a verified folder."),
+    "restore": ("operations", "Restore a backup after checking every file's sha256."),
+    "migrate": ("operations", "Upgrade the database schema explicitly (or print its SQL)."),
+    "retention": ("operations", "Delete telemetry older than N days, in bounded batches."),
 }
 COMMAND_MODULES: tuple[str, ...] = tuple(dict.fromkeys(module for module, _ in COMMANDS.values()))
 

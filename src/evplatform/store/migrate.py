@@ -10,9 +10,11 @@ engine and URL, written down as the ``Migratable`` protocol that ``Store`` satis
 from __future__ import annotations
 
 import fcntl
+import io
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
@@ -20,9 +22,12 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.script.revision import RangeNotAncestorError, RevisionError
+from alembic.util import CommandError
 from sqlalchemy import Engine, make_url, text
 
-from evplatform.store._sql import translate_errors
+from evplatform.errors import StoreError
+from evplatform.store._sql import redact, translate_errors
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -115,3 +120,80 @@ def downgrade(store: Migratable, revision: str) -> None:
     with translate_errors(store.url), store.engine.begin() as connection:
         config.attributes["connection"] = connection
         command.downgrade(config, revision)
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One migration: its revision and the one line that says what it changes."""
+
+    revision: str
+    description: str
+
+
+@dataclass(frozen=True, slots=True)
+class MigrationPlan:
+    """From which revision to which, and the migrations in between (oldest first)."""
+
+    from_revision: str | None
+    to_revision: str
+    steps: tuple[Step, ...]
+
+
+def plan(store: Migratable, to: str | None = None) -> MigrationPlan:
+    """What ``migrate_to(store, to)`` would apply; StoreError for an unknown revision or a downgrade.
+
+    The explicit ``evplatform migrate`` only moves forward: going back loses the data of dropped
+    columns and tables, and is ``downgrade`` in code, not an operator command.
+    """
+    script = ScriptDirectory(str(MIGRATIONS))
+    target = head_revision() if to in (None, "head") else str(to)
+    try:
+        if script.get_revision(target) is None:
+            raise StoreError(f"unknown revision {target!r}")
+    except (CommandError, RevisionError) as error:
+        raise StoreError(f"unknown revision {target!r}: {error}") from error
+    current = current_revision(store)
+    if current is not None and script.get_revision(current) is None:
+        raise StoreError(f"{redact(store.url)} is at revision {current!r}, which this evplatform does not know "
+                         f"(a newer version migrated it)")
+    if current == target:
+        return MigrationPlan(current, target, ())
+    try:
+        revisions = list(script.iterate_revisions(target, current or "base"))
+    except RangeNotAncestorError as error:
+        raise StoreError(f"{redact(store.url)} is at revision {current}, newer than {target}; migrate only "
+                         "upgrades") from error
+    except RevisionError as error:
+        raise StoreError(f"cannot go from {current} to {target}: {error}") from error
+    steps = tuple(Step(r.revision, (r.doc or "").strip().splitlines()[0] if r.doc else "") for r in reversed(revisions))
+    return MigrationPlan(current, target, steps)
+
+
+def migrate_to(store: Migratable, to: str | None = None) -> MigrationPlan:
+    """Upgrade explicitly to ``to`` (default: the newest), under the same lock as migrate-on-open."""
+    planned = plan(store, to)
+    if planned.steps:
+        upgrade(store, planned.to_revision)
+    return planned
+
+
+def upgrade_sql(store: Migratable, to: str | None = None) -> tuple[MigrationPlan, str]:
+    """The SQL ``migrate_to`` would run, without running it (Alembic offline mode), for a DBA to review.
+
+    PostgreSQL only: SQLite cannot alter columns in place, so its migrations copy tables, which
+    needs the live schema that offline mode does not have.
+    """
+    planned = plan(store, to)
+    if store.engine.dialect.name != "postgresql":
+        raise StoreError("--sql is available for PostgreSQL only: SQLite migrations rebuild tables from the live "
+                         "schema; back up the file and run migrate instead")
+    if not planned.steps:
+        return planned, ""
+    buffer = io.StringIO()
+    config = Config(output_buffer=buffer)
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["offline_dialect"] = "postgresql"
+    start = planned.from_revision or "base"
+    command.upgrade(config, f"{start}:{planned.to_revision}" if planned.from_revision else planned.to_revision,
+                    sql=True)
+    return planned, buffer.getvalue()
