@@ -30,7 +30,7 @@ from evplatform.store import campaign_roster as roster
 from evplatform.store import campaigns as cdb
 from evplatform.store.campaign_recovery import Cohort
 
-__all__ = ["MAX_PAGE_SIZE", "MAX_REASON", "STATUSES", "Cohort", "VehicleQuery", "acknowledge", "cohort_table",
+__all__ = ["MAX_PAGE_SIZE", "MAX_REASON", "STATUSES", "Cohort", "VehicleQuery", "acknowledge", "checked_reason", "cohort_table",
            "exclude", "history", "open_next_wave", "retry_failed", "vehicles"]
 
 #: The longest reason or comment kept (the history's column is text; this keeps a page readable).
@@ -39,7 +39,7 @@ MAX_PAGE_SIZE = 500
 STATUSES = roster.STATUSES
 
 
-def _reason(text: str | None, what: str) -> str:
+def checked_reason(text: str | None, what: str) -> str:
     """A decision without a reason is refused: the next person must be able to read why."""
     cleaned = (text or "").strip()
     if not cleaned:
@@ -68,7 +68,7 @@ def _raced(store: Store, campaign_id: int, action: Action) -> TransitionRefused:
 
 def acknowledge(store: Store, campaign_id: int, *, actor: str, comment: str, now: datetime | None = None) -> None:
     """The halt was read and is being dealt with: ``halted`` → ``acknowledged``; resume is allowed after."""
-    text = _reason(comment, "acknowledge")
+    text = checked_reason(comment, "acknowledge")
     to = campaign_states.check(campaign_id, _checked(store, campaign_id, Action.ACK), Action.ACK)
     if not cdb.transition(store, campaign_id, allowed_from=campaign_states.states_allowing(Action.ACK), to=to,
                           actor=actor, at=now or store.now(), reason=text, action=Action.ACK.value):
@@ -77,7 +77,7 @@ def acknowledge(store: Store, campaign_id: int, *, actor: str, comment: str, now
 
 def exclude(store: Store, campaign_id: int, cohort: Cohort, *, actor: str, reason: str) -> int:
     """Leave a model, a model/trim or a market out of the campaign; how many vehicles it excluded."""
-    text = _reason(reason, "exclude")
+    text = checked_reason(reason, "exclude")
     if cohort.trim and not cohort.model:
         raise CampaignReasonError("exclude: a trim needs its model (model/trim)")
     _checked(store, campaign_id, Action.EXCLUDE)
@@ -90,7 +90,7 @@ def exclude(store: Store, campaign_id: int, cohort: Cohort, *, actor: str, reaso
 
 def retry_failed(store: Store, campaign_id: int, *, actor: str, reason: str, wave: int | None = None) -> int:
     """Offer the release again to the failed and rolled-back vehicles (of ``wave``, 0-based, or every open one)."""
-    text = _reason(reason, "retry")
+    text = checked_reason(reason, "retry")
     _checked(store, campaign_id, Action.RETRY)
     count = rdb.retry_failed(store, campaign_id, wave=wave, allowed_from=campaign_states.states_allowing(Action.RETRY),
                              actor=actor, reason=text)
@@ -101,7 +101,7 @@ def retry_failed(store: Store, campaign_id: int, *, actor: str, reason: str, wav
 
 def open_next_wave(store: Store, campaign_id: int, *, actor: str, reason: str, now: datetime | None = None) -> int:
     """Open the next wave now, before its gate passes; the index (0-based) of the wave opened."""
-    text = _reason(reason, "next-wave")
+    text = checked_reason(reason, "next-wave")
     _checked(store, campaign_id, Action.NEXT_WAVE)
     opened = rdb.open_next_wave(store, campaign_id, allowed_from=campaign_states.states_allowing(Action.NEXT_WAVE),
                                 actor=actor, reason=text, at=now or store.now())
