@@ -36,7 +36,7 @@ from evplatform.errors import NotFoundError
 from evplatform.store.database import Store
 from evplatform.store.schema import Campaign, CampaignVehicle, TelemetryEvent, UpdateReport, Vehicle
 
-__all__ = ["STATUSES", "RosterPage", "RosterRow", "roster_page", "roster_rows"]
+__all__ = ["STATUSES", "RosterPage", "RosterRow", "markets", "roster_page", "roster_rows"]
 
 STATUSES: tuple[str, ...] = ("pending", "postponed", "downloading", "offline", "installed", "crashed", "failed",
                              "rolled_back", "excluded", "cancelled")
@@ -147,3 +147,11 @@ def roster_rows(store: Store, campaign_id: int, *, wave: int | None, status: str
 def _row(r: Any) -> RosterRow:
     return RosterRow(str(r[0]), str(r[1]), str(r[2]), str(r[3]), int(r[4]), str(r[5]), str(r[6]), bool(r[7]),
                      int(r[8]), r[9], r[10], str(r[11] or ""))
+
+
+def markets(store: Store, campaign_id: int) -> list[str]:
+    """The markets of the campaign's vehicles (what an operator may exclude by market)."""
+    query = (select(Vehicle.market).join(CampaignVehicle, CampaignVehicle.vehicle_id == Vehicle.id)
+             .where(CampaignVehicle.campaign_id == campaign_id).distinct().order_by(Vehicle.market))
+    with store.session() as session:
+        return [str(m) for m in session.scalars(query)]
