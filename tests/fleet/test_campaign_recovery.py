@@ -113,7 +113,7 @@ def test_cancel_keeps_the_halt_reason_and_the_wave_states(fleet: Store, demo: Wo
 
 
 def test_retry_offers_the_failed_vehicles_again_and_keeps_their_reports(fleet: Store, demo: Workspace) -> None:
-    cid, release_id = halted(fleet, demo)
+    cid, _ = halted(fleet, demo)
     failed_before = rec.vehicles(fleet, cid, rec.VehicleQuery(status="rolled_back", size=500))["total"]
     assert failed_before > 0
     rec.acknowledge(fleet, cid, actor="rita", comment="transient: retry")
@@ -126,8 +126,9 @@ def test_retry_offers_the_failed_vehicles_again_and_keeps_their_reports(fleet: S
     with fleet.session() as session:
         assert session.query(SupersededReport).filter_by(campaign_id=cid).count() == retried
     fc.resume_campaign(fleet, cid, actor="rita")
-    step = fc.step(fleet, cid, SimulatedLink(4, NO_FAILURES), cdb.campaign(fleet, cid).last_tick_at
-                   + timedelta(hours=1))  # type: ignore[operator]
+    clock = cdb.campaign(fleet, cid).last_tick_at
+    assert clock is not None
+    step = fc.step(fleet, cid, SimulatedLink(4, NO_FAILURES), clock + timedelta(hours=1))
     assert step.offered >= retried  # a new offer
 
 

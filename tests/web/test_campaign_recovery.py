@@ -14,7 +14,6 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -157,7 +156,8 @@ def test_acknowledge_exclude_resume_and_finish(signed_in: Any, own: Own) -> None
     page.wait_for_url("**status=excluded**")
     statuses = {row.get_attribute("data-status") for row in page.locator("#vehicles tbody tr").all()}
     assert statuses and statuses <= {"excluded", "failed", "rolled_back", "crashed", "installed"}
-    assert page.locator("#vehicles-csv").get_attribute("href") == f"/campaigns/{HALTED}/vehicles.csv?wave=&status=excluded"
+    csv_link = page.locator("#vehicles-csv").get_attribute("href")
+    assert csv_link == f"/campaigns/{HALTED}/vehicles.csv?wave=&status=excluded"
     page.goto(f"{own.url}/campaigns/{HALTED}?page=999")
     assert "past the end" in page.locator("#past-end").inner_text()
     page.goto(f"{own.url}/campaigns/{HALTED}")

@@ -30,8 +30,8 @@ from evplatform.store import campaign_roster as roster
 from evplatform.store import campaigns as cdb
 from evplatform.store.campaign_recovery import Cohort
 
-__all__ = ["MAX_PAGE_SIZE", "MAX_REASON", "STATUSES", "Cohort", "VehicleQuery", "acknowledge", "checked_reason", "cohort_table",
-           "exclude", "history", "open_next_wave", "retry_failed", "vehicles"]
+__all__ = ["MAX_PAGE_SIZE", "MAX_REASON", "STATUSES", "Cohort", "VehicleQuery", "acknowledge", "checked_reason",
+           "cohort_table", "exclude", "history", "open_next_wave", "retry_failed", "vehicle_rows", "vehicles"]
 
 #: The longest reason or comment kept (the history's column is text; this keeps a page readable).
 MAX_REASON = 500

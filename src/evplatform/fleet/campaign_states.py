@@ -6,11 +6,11 @@ button never appears for an action the server would refuse.
 
 States (``campaigns.state``)::
 
-    draft ──start──► running ──pause──► paused ──resume──► running
-                       │  ▲                                   
-          gate halts   ▼  └──────────resume───────┐
-                     halted ──ack (comment)──► acknowledged
-    any unfinished state ──cancel (reason)──► cancelled;  running ──gate──► completed
+    draft ──start──► running ◄──resume── paused      (running ──pause──► paused)
+                       │ the gate halts     ▲
+                       ▼                    │ resume
+                     halted ──ack──► acknowledged
+    running ──the gate──► completed;  every state but completed ──cancel (reason)──► cancelled
 
 A halt must be acknowledged with a comment before the campaign may run again: the person who
 resumes has read the evidence (hawkBit's "confirm" of a stopped rollout, the same idea). ``exclude``,

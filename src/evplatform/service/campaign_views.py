@@ -54,11 +54,9 @@ def vehicles_csv(store: Store, campaign_id: int, *, wave: int | None, status: st
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\n")
     writer.writeheader()
-    count = 0
-    for row in rec.vehicle_rows(store, campaign_id, wave=wave, status=status):
+    for count, row in enumerate(rec.vehicle_rows(store, campaign_id, wave=wave, status=status), start=1):
         writer.writerow({**row, "offered_at": iso(row["offered_at"]) or "", "reported_at": iso(row["reported_at"])
                          or "", "excluded": "yes" if row["excluded"] else "no"})
-        count += 1
         if count % 1000 == 0:
             yield buffer.getvalue()
             buffer.seek(0)

@@ -10,9 +10,9 @@ from typing import Any
 from fastapi import APIRouter
 
 from evplatform.api.auth import ReleaseManager
+from evplatform.api.campaign_schemas import ReasonIn
 from evplatform.api.context import Context
 from evplatform.api.responses import CampaignListOut, CampaignOut, StartedCampaignOut
-from evplatform.api.campaign_schemas import ReasonIn
 from evplatform.api.schemas import CampaignIn
 from evplatform.errors import NotFoundError
 from evplatform.fleet import campaigns as fc
