@@ -66,7 +66,27 @@ def _fleet(url: str, vehicles: int) -> int:
         fc.start_campaign(store, cid, now=T0)
         failures = FailureModel(bad_releases={"adas-high-9.0.0": ("su7/max", 0.5)})
         fc.run_campaign(store, cid, SimulatedLink(3, failures), max_ticks=72)
+        _crash_some(store, cid, 50)
         return cid
+
+
+def _crash_some(store: Any, campaign_id: int, count: int) -> None:
+    """Crash reports of ``count`` updated vehicles after their report, so "crashed" is a status that occurs."""
+    from sqlalchemy import select
+
+    from evplatform.store.schema import CampaignVehicle, UpdateReport
+    from evplatform.store.vehicles import insert_telemetry
+
+    with store.session() as session:
+        rows = session.execute(
+            select(CampaignVehicle.vehicle_id, UpdateReport.at, UpdateReport.release_id)
+            .join(UpdateReport, (UpdateReport.campaign_id == campaign_id)
+                  & (UpdateReport.vehicle_id == CampaignVehicle.vehicle_id))
+            .where(CampaignVehicle.campaign_id == campaign_id, CampaignVehicle.state == "succeeded")
+            .limit(count)).all()
+    insert_telemetry(store, [{"vehicle_id": v, "kind": "crash", "at": at + timedelta(hours=2), "value": None,
+                              "release_id": release, "detail": {"reason": "benchmark crash"}}
+                             for v, at, release in rows])
 
 
 def _time(client: Any, path: str, repeat: int) -> tuple[float, Any]:

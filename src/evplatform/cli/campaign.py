@@ -200,7 +200,8 @@ def exclude(
     model: Annotated[str | None, typer.Option("--model", help="A model id (e.g. su7).")] = None,
     trim: Annotated[str | None, typer.Option("--trim", help="A trim of --model (e.g. max).")] = None,
     market: Annotated[str | None, typer.Option("--market", help="A market id (e.g. DE).")] = None,
-    resume_after: Annotated[bool, typer.Option("--resume", help="Resume the campaign right after.")] = False,
+    resume_after: Annotated[bool, typer.Option("--resume", help="Then resume it (when paused or acknowledged).")
+                            ] = False,
     database: DatabaseOpt = None,
     actor: ActorOpt = "cli",
     as_json: JsonOpt = False,
@@ -208,10 +209,8 @@ def exclude(
     """Leave a model, model/trim or market out: never offered again, not counted by the gate."""
 
     def act(store: Store) -> dict[str, Any]:
-        count = rec.exclude(store, campaign_id, rec.Cohort(model, trim, market), actor=actor, reason=reason)
-        if resume_after:
-            fc.resume_campaign(store, campaign_id, actor=actor, reason=reason)
-        return {"vehicles_affected": count}
+        return {"vehicles_affected": rec.exclude(store, campaign_id, rec.Cohort(model, trim, market), actor=actor,
+                                                 reason=reason, resume=resume_after)}
 
     _decide(workspace, database, campaign_id, as_json, act)
 

@@ -22,7 +22,7 @@ from typing import Any
 from evplatform.errors import FleetError
 from evplatform.fleet import campaign_states
 from evplatform.fleet.campaign_states import Action, TransitionRefused
-from evplatform.fleet.campaigns import REOFFER_AFTER, wave_counts
+from evplatform.fleet.campaigns import REOFFER_AFTER, resume_campaign, wave_counts
 from evplatform.store import Store
 from evplatform.store import campaign_history as hdb
 from evplatform.store import campaign_recovery as rdb
@@ -75,8 +75,13 @@ def acknowledge(store: Store, campaign_id: int, *, actor: str, comment: str, now
         raise _raced(store, campaign_id, Action.ACK)
 
 
-def exclude(store: Store, campaign_id: int, cohort: Cohort, *, actor: str, reason: str) -> int:
-    """Leave a model, a model/trim or a market out of the campaign; how many vehicles it excluded."""
+def exclude(store: Store, campaign_id: int, cohort: Cohort, *, actor: str, reason: str, resume: bool = False,
+            now: datetime | None = None) -> int:
+    """Leave a model, a model/trim or a market out of the campaign; how many vehicles it excluded.
+
+    ``resume``: then resume it when its state allows (paused or acknowledged; a running one runs on),
+    a second history row with the same reason.
+    """
     text = checked_reason(reason, "exclude")
     if cohort.trim and not cohort.model:
         raise CampaignReasonError("exclude: a trim needs its model (model/trim)")
@@ -85,6 +90,8 @@ def exclude(store: Store, campaign_id: int, cohort: Cohort, *, actor: str, reaso
                         actor=actor, reason=text)
     if count is None:
         raise _raced(store, campaign_id, Action.EXCLUDE)
+    if resume and cdb.campaign(store, campaign_id).state in campaign_states.states_allowing(Action.RESUME):
+        resume_campaign(store, campaign_id, actor=actor, reason=text, now=now)
     return count
 
 

@@ -30,11 +30,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, exists, func, or_, select
+from sqlalchemy import ColumnElement, case, func, or_, select
+from sqlalchemy.orm import Session
 
 from evplatform.errors import NotFoundError
 from evplatform.store.database import Store
 from evplatform.store.schema import Campaign, CampaignVehicle, TelemetryEvent, UpdateReport, Vehicle
+
+CHUNK = 20_000
 
 __all__ = ["STATUSES", "RosterPage", "RosterRow", "markets", "roster_page", "roster_rows"]
 
@@ -65,13 +68,36 @@ class RosterPage:
     counts: dict[str, int]  # vehicles per status (the wave filter applied, not the status filter)
 
 
-def _status(release_id: str, stale_before: datetime) -> ColumnElement[str]:
-    crashed = exists().where(
-        TelemetryEvent.vehicle_id == CampaignVehicle.vehicle_id, TelemetryEvent.kind == "crash",
-        TelemetryEvent.at >= UpdateReport.at,
-        or_(TelemetryEvent.release_id.is_(None), TelemetryEvent.release_id == release_id))
+def _crashed_ids(session: Session, campaign_id: int, release_id: str) -> list[int]:
+    """Vehicles of the campaign with a crash report (naming the release, or none) after their report.
+
+    Two small queries compared in Python, not a join: crash reports are rare, and right after a
+    campaign ran the planner's statistics on ``update_reports`` are stale, so a join (or a correlated
+    EXISTS per row) became a nested loop over every report — 2 s for a page of 10,000 on PostgreSQL.
+    """
+    crashes = session.execute(
+        select(TelemetryEvent.vehicle_id, TelemetryEvent.at)
+        .where(TelemetryEvent.kind == "crash",
+               or_(TelemetryEvent.release_id.is_(None), TelemetryEvent.release_id == release_id))).all()
+    if not crashes:
+        return []
+    latest: dict[int, datetime] = {}
+    for vehicle, at in crashes:
+        latest[int(vehicle)] = max(at, latest.get(int(vehicle), at))
+    reported: dict[int, datetime] = {}
+    ids = sorted(latest)
+    for start in range(0, len(ids), CHUNK):
+        reported.update(session.execute(
+            select(UpdateReport.vehicle_id, UpdateReport.at)
+            .where(UpdateReport.campaign_id == campaign_id, UpdateReport.vehicle_id.in_(ids[start:start + CHUNK]))
+        ).tuples().all())
+    return sorted(v for v, at in reported.items() if latest[v] >= at)
+
+
+def _status(crashed: list[int], stale_before: datetime) -> ColumnElement[str]:
     return case(
-        (CampaignVehicle.state == "succeeded", case((crashed, "crashed"), else_="installed")),
+        (CampaignVehicle.state == "succeeded",
+         case((CampaignVehicle.vehicle_id.in_(crashed), "crashed"), else_="installed") if crashed else "installed"),
         (CampaignVehicle.state == "pending", case((CampaignVehicle.attempts > 0, "postponed"), else_="pending")),
         (CampaignVehicle.state == "offered",
          case((CampaignVehicle.offered_at <= stale_before, "offline"), else_="downloading")),
@@ -79,24 +105,16 @@ def _status(release_id: str, stale_before: datetime) -> ColumnElement[str]:
     )
 
 
-def _release_of(store: Store, campaign_id: int) -> str:
-    with store.session() as session:
-        found = session.get(Campaign, campaign_id)
-        if found is None:
-            raise NotFoundError("campaign", campaign_id)
-        return found.release_id
+def _release_of(session: Session, campaign_id: int) -> str:
+    found = session.get(Campaign, campaign_id)
+    if found is None:
+        raise NotFoundError("campaign", campaign_id)
+    return found.release_id
 
 
 def _base(campaign_id: int, wave: int | None) -> list[ColumnElement[bool]]:
     return [CampaignVehicle.campaign_id == campaign_id,
             *([CampaignVehicle.wave == wave] if wave is not None else [])]
-
-
-def _joined(query: Any, campaign_id: int) -> Any:
-    return (query.select_from(CampaignVehicle)
-            .join(Vehicle, Vehicle.id == CampaignVehicle.vehicle_id)
-            .outerjoin(UpdateReport, and_(UpdateReport.campaign_id == campaign_id,
-                                          UpdateReport.vehicle_id == CampaignVehicle.vehicle_id)))
 
 
 def _filter(status: str | None, status_of: ColumnElement[str]) -> list[ColumnElement[bool]]:
@@ -109,22 +127,30 @@ def _filter(status: str | None, status_of: ColumnElement[str]) -> list[ColumnEle
 
 def roster_page(store: Store, campaign_id: int, *, wave: int | None, status: str | None, offset: int, limit: int,
                 stale_before: datetime) -> RosterPage:
-    """One page of the campaign's vehicles (by wave, then registration order) with the totals."""
-    status_of = _status(_release_of(store, campaign_id), stale_before)
-    where = [*_base(campaign_id, wave), *_filter(status, status_of)]
-    rows_query = _joined(select(Vehicle.vin, Vehicle.model, Vehicle.trim, Vehicle.market, CampaignVehicle.wave,
-                                CampaignVehicle.cohort, status_of, CampaignVehicle.excluded,
-                                CampaignVehicle.attempts, CampaignVehicle.offered_at, UpdateReport.at,
-                                UpdateReport.detail), campaign_id).where(*where)
-    rows_query = rows_query.order_by(CampaignVehicle.wave, CampaignVehicle.vehicle_id).offset(offset).limit(limit)
-    counts_query = _joined(select(status_of, func.count()), campaign_id).where(*_base(campaign_id, wave)) \
-        .group_by(status_of)
-    excluded_query = select(func.count()).select_from(CampaignVehicle).where(
-        *_base(campaign_id, wave), CampaignVehicle.excluded.is_(True))
+    """One page of the campaign's vehicles (by wave, then registration order) with the totals.
+
+    The page's reports (time, detail) are fetched by key for its rows only.
+    """
     with store.session() as session:
-        rows = [_row(r) for r in session.execute(rows_query)]
-        counts = {str(s): int(n) for s, n in session.execute(counts_query)}
-        counts_excluded = int(session.scalar(excluded_query) or 0)
+        status_of = _status(_crashed_ids(session, campaign_id, _release_of(session, campaign_id)), stale_before)
+        where = [*_base(campaign_id, wave), *_filter(status, status_of)]
+        rows_query = (select(Vehicle.vin, Vehicle.model, Vehicle.trim, Vehicle.market, CampaignVehicle.wave,
+                             CampaignVehicle.cohort, status_of, CampaignVehicle.excluded, CampaignVehicle.attempts,
+                             CampaignVehicle.offered_at, CampaignVehicle.vehicle_id)
+                      .select_from(CampaignVehicle).join(Vehicle, Vehicle.id == CampaignVehicle.vehicle_id)
+                      .where(*where).order_by(CampaignVehicle.wave, CampaignVehicle.vehicle_id)
+                      .offset(offset).limit(limit))
+        found = session.execute(rows_query).all()
+        reports = dict(((int(v), (at, detail)) for v, at, detail in session.execute(
+            select(UpdateReport.vehicle_id, UpdateReport.at, UpdateReport.detail)
+            .where(UpdateReport.campaign_id == campaign_id,
+                   UpdateReport.vehicle_id.in_([int(r[10]) for r in found])))) if found else {})
+        counts = {str(s): int(n) for s, n in session.execute(
+            select(status_of, func.count()).select_from(CampaignVehicle).where(*_base(campaign_id, wave))
+            .group_by(status_of))}
+        counts_excluded = int(session.scalar(select(func.count()).select_from(CampaignVehicle).where(
+            *_base(campaign_id, wave), CampaignVehicle.excluded.is_(True))) or 0)
+    rows = [_row(r, *reports.get(int(r[10]), (None, ""))) for r in found]
     everyone = sum(counts.values())
     counts = {s: counts.get(s, 0) for s in STATUSES} | {"excluded": counts_excluded}
     total = everyone if status is None else counts[status]
@@ -144,9 +170,9 @@ def roster_rows(store: Store, campaign_id: int, *, wave: int | None, status: str
         offset += chunk
 
 
-def _row(r: Any) -> RosterRow:
+def _row(r: Any, reported_at: datetime | None, detail: str | None) -> RosterRow:
     return RosterRow(str(r[0]), str(r[1]), str(r[2]), str(r[3]), int(r[4]), str(r[5]), str(r[6]), bool(r[7]),
-                     int(r[8]), r[9], r[10], str(r[11] or ""))
+                     int(r[8]), r[9], reported_at, str(detail or ""))
 
 
 def markets(store: Store, campaign_id: int) -> list[str]:

@@ -17,7 +17,6 @@ from evplatform.api.campaign_schemas import AckIn, ExcludeIn, ReasonIn, RetryIn
 from evplatform.api.context import Context
 from evplatform.api.responses import CampaignActionOut, CampaignVehiclesOut, HistoryOut
 from evplatform.fleet import campaign_recovery as rec
-from evplatform.fleet import campaigns as fc
 from evplatform.service.campaign_views import history_view, vehicles_view
 from evplatform.service.params import INT32_MAX, MAX_OFFSET, CampaignId
 from evplatform.service.presenters import campaign_progress
@@ -64,9 +63,7 @@ def exclude(context: Context, campaign_id: CampaignId, account: ReleaseManager, 
     _known(context, campaign_id)
     store = context.store()
     count = rec.exclude(store, campaign_id, rec.Cohort(body.model, body.trim, body.market), actor=account.name,
-                        reason=body.reason)
-    if body.resume:
-        fc.resume_campaign(store, campaign_id, actor=account.name, now=context.clock(), reason=body.reason)
+                        reason=body.reason, resume=body.resume, now=context.clock())
     return {**campaign_progress(store, campaign_id, timeline=False), "vehicles_affected": count}
 
 
