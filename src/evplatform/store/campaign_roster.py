@@ -127,7 +127,8 @@ def _filter(status: str | None, status_of: ColumnElement[str]) -> list[ColumnEle
 
 def roster_page(store: Store, campaign_id: int, *, wave: int | None, status: str | None, offset: int, limit: int,
                 stale_before: datetime) -> RosterPage:
-    """One page of the campaign's vehicles (by wave, then registration order) with the totals.
+    """One page of the campaign's vehicles in registration order (the primary key's: a first page stops
+    after its rows) with the totals.
 
     The page's reports (time, detail) are fetched by key for its rows only.
     """
@@ -138,18 +139,20 @@ def roster_page(store: Store, campaign_id: int, *, wave: int | None, status: str
                              CampaignVehicle.cohort, status_of, CampaignVehicle.excluded, CampaignVehicle.attempts,
                              CampaignVehicle.offered_at, CampaignVehicle.vehicle_id)
                       .select_from(CampaignVehicle).join(Vehicle, Vehicle.id == CampaignVehicle.vehicle_id)
-                      .where(*where).order_by(CampaignVehicle.wave, CampaignVehicle.vehicle_id)
+                      .where(*where).order_by(CampaignVehicle.vehicle_id)
                       .offset(offset).limit(limit))
         found = session.execute(rows_query).all()
         reports = dict(((int(v), (at, detail)) for v, at, detail in session.execute(
             select(UpdateReport.vehicle_id, UpdateReport.at, UpdateReport.detail)
             .where(UpdateReport.campaign_id == campaign_id,
                    UpdateReport.vehicle_id.in_([int(r[10]) for r in found])))) if found else {})
-        counts = {str(s): int(n) for s, n in session.execute(
-            select(status_of, func.count()).select_from(CampaignVehicle).where(*_base(campaign_id, wave))
-            .group_by(status_of))}
-        counts_excluded = int(session.scalar(select(func.count()).select_from(CampaignVehicle).where(
-            *_base(campaign_id, wave), CampaignVehicle.excluded.is_(True))) or 0)
+        counts: dict[str, int] = {}
+        counts_excluded = 0
+        for state, excluded, n in session.execute(
+                select(status_of, CampaignVehicle.excluded, func.count()).select_from(CampaignVehicle)
+                .where(*_base(campaign_id, wave)).group_by(status_of, CampaignVehicle.excluded)):
+            counts[str(state)] = counts.get(str(state), 0) + int(n)
+            counts_excluded += int(n) if excluded else 0
     rows = [_row(r, *reports.get(int(r[10]), (None, ""))) for r in found]
     everyone = sum(counts.values())
     counts = {s: counts.get(s, 0) for s in STATUSES} | {"excluded": counts_excluded}
