@@ -44,7 +44,7 @@ def test_release_manager_creates_starts_pauses_resumes_cancels(
     assert client.post(f"/api/campaigns/{cid}/pause", headers=headers).json()["state"] == "paused"
     assert client.post(f"/api/campaigns/{cid}/resume", headers=headers).json()["state"] == "running"
     cancelled = client.post(f"/api/campaigns/{cid}/cancel", json={"reason": "wrong build"}, headers=headers).json()
-    assert cancelled["state"] == "cancelled" and cancelled["halt_reason"] == "wrong build"
+    assert cancelled["state"] == "cancelled" and cancelled["cancel_reason"] == "wrong build"
     actions = [(e.actor, e.action) for e in audit_log(store, subject=f"campaign:{cid}")]
     assert actions == [("release_manager", "campaign.cancelled"), ("release_manager", "campaign.running"),
                        ("release_manager", "campaign.paused"), ("release_manager", "campaign.start"),

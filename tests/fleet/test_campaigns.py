@@ -111,7 +111,8 @@ def test_pause_resume_cancel(fleet: Store) -> None:
     assert fc.step(fleet, cid, link, T0 + timedelta(hours=2)).offered > 0
     fc.cancel_campaign(fleet, cid, reason="wrong build")
     info = fc.progress(fleet, cid)
-    assert info["state"] == "cancelled" and info["halt_reason"] == "wrong build"
+    # the reason is the cancel's, in the history; halt_reason is only ever a halt's (issue 16 §1)
+    assert info["state"] == "cancelled" and info["cancel_reason"] == "wrong build" and info["halt_reason"] is None
     assert sum(w["cancelled"] for w in info["waves"]) > 0
     with pytest.raises(FleetError, match="cannot resume"):
         fc.resume_campaign(fleet, cid)

@@ -134,7 +134,7 @@ def test_missing_approvals_follow_market_parents() -> None:
 
 
 def test_operator_actions_by_state() -> None:
-    assert allowed_from("resume") == ("paused",)
+    assert allowed_from("resume") == ("paused", "acknowledged")  # a halt is acknowledged before it resumes
     with pytest.raises(FleetError, match="unknown campaign action"):
         allowed_from("explode")
 

@@ -19,6 +19,7 @@ from evplatform.api.errors import install_error_handlers
 from evplatform.api.input_guard import NulGuard
 from evplatform.api.routers import (
     accounts,
+    campaign_recovery,
     campaigns,
     compliance,
     details,
@@ -82,8 +83,8 @@ def create_app(
     app.add_middleware(BodyLimits)  # runs before any route reads a body
     app.add_middleware(NulGuard)  # a NUL in the path or query: 422 before routing or the guard's 401
     app.add_middleware(SecurityHeaders)  # outermost: the guard's own 401/413 get the headers too
-    for module in (workspace_router, simulation, compliance, details, fleet, telemetry, releases, campaigns, stability,
-                   vehicle, uptane, insights, accounts, fm):
+    for module in (workspace_router, simulation, compliance, details, fleet, telemetry, releases, campaigns,
+                   campaign_recovery, stability, vehicle, uptane, insights, accounts, fm):
         app.include_router(module.router)
     app.include_router(release_publishing.router)
     from evplatform.web import pages  # the dashboard is part of this application

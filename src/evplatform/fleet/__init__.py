@@ -5,7 +5,9 @@ The functions the API and the CLI call, all taking an open ``evplatform.store.St
 * registry: ``register_vehicles``, ``import_csv``, ``sync_markets``; telemetry: ``ingest``;
 * campaigns: ``create_campaign``, ``start_campaign``, ``create_and_start_campaign``, ``pause_campaign``,
   ``resume_campaign``, ``cancel_campaign``, ``step``, ``report``, ``progress``; targets: ``TargetFilter``,
-  ``select_targets``;
+  ``select_targets``; which action each campaign state allows: ``fleet.campaign_states``; recovery after
+  a halt (acknowledge, exclude a cohort, retry, next wave) and the vehicles, history and cohorts of a
+  campaign: ``fleet.campaign_recovery``;
 * approvals (``fleet.approvals``): ``record_approval`` — a market of the workspace, a date on the
   server's clock, a second person (four-eyes); ``approvals_in_force`` for the campaign's check;
 * stability: ``release_stability``, ``updates_per_vehicle_per_quarter``;

@@ -23,14 +23,16 @@ from typing import Any
 import numpy as np
 
 from evplatform.errors import ConflictError, FleetError
-from evplatform.fleet import gates
+from evplatform.fleet import campaign_states, gates
 from evplatform.fleet.approvals import approvals_in_force
+from evplatform.fleet.campaign_states import Action
 from evplatform.fleet.gates import DEFAULT_WAVES, Counts, MaintenanceWindow, WavePolicy
 from evplatform.fleet.link import VehicleLink
 from evplatform.fleet.reported_time import check_reported_time
 from evplatform.fleet.targets import TargetFilter, check_target_filter, select_targets
 from evplatform.fleet.update_records import ReportedConditions, next_rxswin, record_report_evidence
 from evplatform.store import Store
+from evplatform.store import campaign_history as hdb
 from evplatform.store import campaigns as cdb
 from evplatform.store import offers as odb
 from evplatform.store import progress as pdb
@@ -106,7 +108,7 @@ class StartSummary:
 
 
 #: States in which a campaign may still offer its release to vehicles (halted ones may be resumed).
-UNFINISHED = ("running", "paused", "halted")
+UNFINISHED = campaign_states.UNFINISHED
 
 
 def _refuse_a_second_campaign_on_the_ecu(store: Store, campaign_id: int | None, ecu: str) -> None:
@@ -214,30 +216,35 @@ def _excluded_text(excluded: Mapping[str, int]) -> str:
     return ", ".join(f"{reason}: {n}" for reason, n in excluded.items()) or "no vehicle matches the filter"
 
 
-def _operate(store: Store, campaign_id: int, action: str, actor: str, now: datetime | None, reason: str | None) -> None:
-    allowed = gates.allowed_from(action)
-    ok = cdb.transition(
-        store, campaign_id, allowed_from=allowed, to=gates.TARGET_STATE[action], actor=actor,
-        at=now or store.now(), reason=reason,
-    )
-    if not ok:
-        state = cdb.campaign(store, campaign_id).state
-        raise FleetError(f"cannot {action} campaign {campaign_id}: it is {state} (allowed from {', '.join(allowed)})")
+def _operate(store: Store, campaign_id: int, action: Action, actor: str, now: datetime | None,
+             reason: str | None) -> None:
+    """A state change by an operator, checked against the transition table (409 naming what is allowed)."""
+    state = cdb.campaign(store, campaign_id).state
+    to = campaign_states.check(campaign_id, state, action)
+    ok = cdb.transition(store, campaign_id, allowed_from=campaign_states.states_allowing(action), to=to,
+                        actor=actor, at=now or store.now(), reason=reason, action=action.value)
+    if not ok:  # someone else moved it between the read and the write
+        raise campaign_states.TransitionRefused(campaign_id, action.value, cdb.campaign(store, campaign_id).state)
 
 
 def pause_campaign(store: Store, campaign_id: int, *, actor: str = "system", now: datetime | None = None) -> None:
-    _operate(store, campaign_id, "pause", actor, now, None)
+    _operate(store, campaign_id, Action.PAUSE, actor, now, None)
 
 
-def resume_campaign(store: Store, campaign_id: int, *, actor: str = "system", now: datetime | None = None) -> None:
-    _operate(store, campaign_id, "resume", actor, now, None)
+def resume_campaign(store: Store, campaign_id: int, *, actor: str = "system", now: datetime | None = None,
+                    reason: str | None = None) -> None:
+    """Offer again after a pause, or after a halt that was acknowledged (``campaign_recovery.acknowledge``)."""
+    _operate(store, campaign_id, Action.RESUME, actor, now, reason)
 
 
 def cancel_campaign(
     store: Store, campaign_id: int, *, actor: str = "system", reason: str = "cancelled", now: datetime | None = None
 ) -> None:
-    """Stop for good: vehicles not yet updated are never offered it by this campaign."""
-    _operate(store, campaign_id, "cancel", actor, now, reason)
+    """Stop for good: vehicles not yet updated are never offered it by this campaign.
+
+    The reason goes to the campaign's history; a halt's reason and the waves' states stay as they were.
+    """
+    _operate(store, campaign_id, Action.CANCEL, actor, now, reason)
 
 
 # --- the controller tick -----------------------------------------------------------------------
@@ -299,16 +306,20 @@ def step(store: Store, campaign_id: int, link: VehicleLink, now: datetime) -> St
     return StepResult(len(ids), reported, postponed, unanswered, decision.action, decision.reason)
 
 
-def wave_counts(store: Store, campaign_id: int) -> tuple[dict[int, dict[str, int]], dict[int, dict[str, Counts]]]:
-    """Per wave: vehicles by state (plus ``crashed`` after success); per wave and cohort: Counts."""
+def wave_counts(store: Store, campaign_id: int, *, counted_only: bool = False
+                ) -> tuple[dict[int, dict[str, int]], dict[int, dict[str, Counts]]]:
+    """Per wave: vehicles by state (plus ``crashed`` after success); per wave and cohort: Counts.
+
+    ``counted_only``: without the vehicles an operator excluded (what the gate judges).
+    """
     by_wave: dict[int, dict[str, int]] = {}
     by_cohort: dict[int, dict[str, Counts]] = {}
-    for wave, cohort, state, n in pdb.progress_counts(store, campaign_id):
+    for wave, cohort, state, n in pdb.progress_counts(store, campaign_id, counted_only=counted_only):
         states = by_wave.setdefault(wave, {})
         states[state] = states.get(state, 0) + n
         cohorts = by_cohort.setdefault(wave, {})
         cohorts[cohort] = cohorts.get(cohort, Counts()) + _counts(state, n)
-    for wave, cohort, n in pdb.crashes_after_success(store, campaign_id):
+    for wave, cohort, n in pdb.crashes_after_success(store, campaign_id, counted_only=counted_only):
         states = by_wave.setdefault(wave, {})
         states["crashed"] = states.get("crashed", 0) + n
         cohorts = by_cohort.setdefault(wave, {})
@@ -332,7 +343,7 @@ def evaluate(store: Store, campaign_id: int, *, now: datetime) -> gates.Decision
         return gates.Decision(campaign.state)
     index = campaign.current_wave
     wave = campaign.waves[index]
-    _, by_cohort = wave_counts(store, campaign_id)
+    _, by_cohort = wave_counts(store, campaign_id, counted_only=True)
     current = sum(by_cohort.get(index, {}).values(), Counts())
     cumulative: dict[str, Counts] = {}
     for w in range(index + 1):
@@ -440,6 +451,8 @@ def progress(store: Store, campaign_id: int) -> dict[str, Any]:
     """A campaign and its waves as plain data (the shape of ``fleet simulate --json``, with more keys)."""
     campaign = cdb.campaign(store, campaign_id)
     by_wave, _ = wave_counts(store, campaign_id)
+    excluded = pdb.excluded_counts(store, campaign_id)
+    reasons = hdb.last_reasons(store, campaign_id, ("cancel", "ack"))
     waves = []
     for wave in campaign.waves:
         states = by_wave.get(wave.index, {})
@@ -455,6 +468,7 @@ def progress(store: Store, campaign_id: int) -> dict[str, Any]:
                 "crashed": states.get("crashed", 0),
                 "pending": states.get("pending", 0) + states.get("offered", 0),
                 "cancelled": states.get("cancelled", 0),
+                "excluded": excluded.get(wave.index, 0),
                 "success_threshold": wave.success_threshold,
                 "error_threshold": wave.error_threshold,
                 "soak_hours": wave.soak_hours,
@@ -471,6 +485,9 @@ def progress(store: Store, campaign_id: int) -> dict[str, Any]:
         "targets": sum(w["size"] for w in waves),
         "waves": waves,
         "halt_reason": campaign.halt_reason,
+        "cancel_reason": reasons.get("cancel") if campaign.state == "cancelled" else None,
+        "acknowledgement": reasons.get("ack") if campaign.state == "acknowledged" else None,
+        "allowed_actions": [a.value for a in campaign_states.allowed_actions(campaign.state)],
         "started_at": campaign.started_at,
         "finished_at": campaign.finished_at,
     }

@@ -22,6 +22,7 @@ from datetime import datetime, time
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from evplatform.errors import FleetError
+from evplatform.fleet.campaign_states import Action, states_allowing
 from evplatform.workspace.model import market_lineage
 
 Z_ONE_SIDED_95 = 1.6448536269514722
@@ -195,14 +196,10 @@ def decide(
 
 # --- campaign states ------------------------------------------------------------------------------
 
-#: Which operator action is allowed from which campaign state.
-TRANSITIONS: Mapping[str, tuple[str, ...]] = {
-    "start": ("draft",),
-    "pause": ("running",),
-    "resume": ("paused",),
-    "cancel": ("draft", "running", "paused", "halted"),
-}
-TARGET_STATE = {"pause": "paused", "resume": "running", "cancel": "cancelled"}
+#: Which operator action is allowed from which campaign state (derived from ``fleet.campaign_states``,
+#: the one transition table).
+TRANSITIONS: Mapping[str, tuple[str, ...]] = {a.value: states_allowing(a) for a in Action}
+TARGET_STATE = {"pause": "paused", "resume": "running", "cancel": "cancelled", "ack": "acknowledged"}
 
 
 def allowed_from(action: str) -> tuple[str, ...]:

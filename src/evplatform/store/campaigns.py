@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from evplatform.errors import ConflictError, NotFoundError
 from evplatform.store._sql import audit
+from evplatform.store.campaign_history import add_event
 from evplatform.store.database import Store
 from evplatform.store.reports import (
     FINAL_OUTCOMES,
@@ -209,6 +210,11 @@ def list_campaigns(store: Store, *, release_id: str | None = None) -> list[Campa
         return [_campaign_record(session, c) for c in session.scalars(query)]
 
 
+#: The history's name of a move to each state, when the caller names none.
+ACTION_OF = {"halted": "halt", "paused": "pause", "running": "resume", "cancelled": "cancel",
+             "acknowledged": "ack", "completed": "complete"}
+
+
 def transition(
     store: Store,
     campaign_id: int,
@@ -218,48 +224,73 @@ def transition(
     actor: str,
     at: datetime,
     reason: str | None = None,
+    action: str | None = None,
 ) -> bool:
     """Move a campaign to state ``to`` if it is in one of ``allowed_from``; False if it was not.
 
-    The check and the write are one UPDATE, so two operators (or the controller and an
-    operator) racing on one campaign cannot both win.
+    The UPDATE is conditional on the state read in the same transaction, so two operators (or the
+    controller and an operator) racing on one campaign cannot both win. The change is written to the
+    campaign's history (``store.campaign_history``) and the audit log in that transaction. Only a
+    halt writes ``halt_reason``: a cancel's or acknowledgement's reason goes to the history, and the
+    halt's evidence (its reason, the halted wave) stays as it was. Resuming an acknowledged halt
+    reopens the halted wave.
     """
-    values: dict[str, Any] = {"state": to}
-    if reason is not None:
-        values["halt_reason"] = reason
-    if to in ("cancelled", "completed", "halted"):
-        values["finished_at"] = at
-    if to == "running":
-        values["finished_at"] = None
     with store.session() as session:
+        before = session.scalar(select(Campaign.state).where(Campaign.id == campaign_id))
+        if before is None or before not in allowed_from:
+            return False
+        values: dict[str, Any] = {"state": to}
+        if to == "halted":
+            values["halt_reason"] = reason
+        if to in ("cancelled", "completed", "halted"):
+            values["finished_at"] = at
+        if to == "running":
+            values["finished_at"] = None
+            if before == "acknowledged":
+                values["halt_reason"] = None  # the halt is over; its reason stays in the history
         result = session.execute(
             update(Campaign)
-            .where(Campaign.id == campaign_id, Campaign.state.in_(allowed_from))
+            .where(Campaign.id == campaign_id, Campaign.state == before)
             .values(**values)
             .execution_options(synchronize_session=False)
         )
         changed = bool(result.rowcount)  # type: ignore[attr-defined]
         if changed:
-            if to == "halted":
-                session.execute(
-                    update(Wave)
-                    .where(Wave.campaign_id == campaign_id, Wave.state == "active")
-                    .values(state="halted", finished_at=at)
-                )
-            if to == "cancelled":
-                # Vehicles not yet offered never will be; an offered one may already be installing
-                # and still reports (hawkBit: a device may finish an action being cancelled).
-                session.execute(
-                    update(CampaignVehicle)
-                    .where(CampaignVehicle.campaign_id == campaign_id, CampaignVehicle.state == "pending")
-                    .values(state="cancelled")
-                )
+            _after_transition(session, campaign_id, before, to, at)
+            add_event(session, campaign_id, at=store.now(), actor=actor, action=action or ACTION_OF.get(to, to),
+                      from_state=before, to_state=to, reason=reason)
             audit(session, store.now(), actor, f"campaign.{to}", f"campaign:{campaign_id}", {"reason": reason})
     if changed:
         log = logger.warning if to == "halted" else logger.info
         log("campaign %d is %s (by %s)%s", campaign_id, to, actor, f": {reason}" if reason else "", extra={
             "event": "campaign_state", "campaign": campaign_id, "state": to, "actor": actor, "reason": reason})
     return changed
+
+
+def _after_transition(session: Session, campaign_id: int, before: str, to: str, at: datetime) -> None:
+    """What a state change does to waves and vehicles besides the campaign row."""
+    if to == "halted":
+        session.execute(
+            update(Wave)
+            .where(Wave.campaign_id == campaign_id, Wave.state == "active")
+            .values(state="halted", finished_at=at)
+        )
+    if to == "running" and before == "acknowledged":
+        session.execute(
+            update(Wave)
+            .where(Wave.campaign_id == campaign_id, Wave.state == "halted",
+                   Wave.index == select(Campaign.current_wave).where(Campaign.id == campaign_id).scalar_subquery())
+            .values(state="active", finished_at=None)
+        )
+    if to == "cancelled":
+        # Vehicles not yet offered never will be; an offered one may already be installing
+        # and still reports (hawkBit: a device may finish an action being cancelled). Waves keep
+        # their states: a halted wave stays halted, the evidence of why the campaign stopped.
+        session.execute(
+            update(CampaignVehicle)
+            .where(CampaignVehicle.campaign_id == campaign_id, CampaignVehicle.state == "pending")
+            .values(state="cancelled")
+        )
 
 
 def assign_targets(
@@ -319,6 +350,8 @@ def _assign(session: Session, store: Store, campaign_id: int, assignment: Target
     session.execute(
         update(Wave).where(Wave.campaign_id == campaign_id, Wave.index == 0).values(state="active", started_at=at)
     )
+    add_event(session, campaign_id, at=store.now(), actor=actor, action="start", from_state="draft",
+              to_state="running", detail={"targets": len(ids), "waves": [int(n) for n in sizes]})
     audit(session, store.now(), actor, "campaign.start", f"campaign:{campaign_id}", {"targets": len(ids)})
 
 
@@ -336,6 +369,8 @@ def advance_wave(store: Store, campaign_id: int, from_wave: int, *, at: datetime
                 .where(Campaign.id == campaign_id, Campaign.state == "running")
                 .values(state="completed", finished_at=at)
             )
+            add_event(session, campaign_id, at=store.now(), actor="controller", action="complete",
+                      from_state="running", to_state="completed", detail={"wave": from_wave + 1})
             audit(session, store.now(), "controller", "campaign.completed", f"campaign:{campaign_id}", {})
         else:
             session.execute(
@@ -344,6 +379,8 @@ def advance_wave(store: Store, campaign_id: int, from_wave: int, *, at: datetime
                 .values(state="active", started_at=at)
             )
             session.execute(update(Campaign).where(Campaign.id == campaign_id).values(current_wave=from_wave + 1))
+            add_event(session, campaign_id, at=store.now(), actor="controller", action="advance",
+                      from_state="running", to_state="running", detail={"wave": from_wave + 2})
             audit(session, store.now(), "controller", "wave.open", f"campaign:{campaign_id}", {"wave": from_wave + 1})
 
 

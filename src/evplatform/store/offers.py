@@ -43,6 +43,7 @@ def open_offers(store: Store, vin: str) -> list[OpenOffer]:
             Campaign.state.in_(("running", "completed")),  # completed: stragglers still get it
             CampaignVehicle.wave <= Campaign.current_wave,
             CampaignVehicle.state.in_(OPEN_STATES),
+            CampaignVehicle.excluded.is_(False),
         )
         .order_by(Campaign.id)
     )

@@ -24,18 +24,23 @@ def vehicle_states(store: Store, campaign_id: int, vehicle_ids: Sequence[int]) -
     return out
 
 
-def progress_counts(store: Store, campaign_id: int) -> list[tuple[int, str, str, int]]:
-    """``(wave, cohort, state, vehicles)`` for every combination present in the campaign."""
+def progress_counts(store: Store, campaign_id: int, *, counted_only: bool = False) -> list[tuple[int, str, str, int]]:
+    """``(wave, cohort, state, vehicles)`` for every combination present in the campaign.
+
+    ``counted_only``: leave out the vehicles an operator excluded (what the gate counts).
+    """
     query = (
         select(CampaignVehicle.wave, CampaignVehicle.cohort, CampaignVehicle.state, func.count())
-        .where(CampaignVehicle.campaign_id == campaign_id)
+        .where(CampaignVehicle.campaign_id == campaign_id,
+               *([CampaignVehicle.excluded.is_(False)] if counted_only else []))
         .group_by(CampaignVehicle.wave, CampaignVehicle.cohort, CampaignVehicle.state)
     )
     with store.session() as session:
         return [(int(w), str(c), str(s), int(n)) for w, c, s, n in session.execute(query)]
 
 
-def crashes_after_success(store: Store, campaign_id: int) -> list[tuple[int, str, int]]:
+def crashes_after_success(store: Store, campaign_id: int, *, counted_only: bool = False
+                          ) -> list[tuple[int, str, int]]:
     """``(wave, cohort, vehicles)`` that reported success and then a crash of this campaign's release.
 
     A crash report naming another release does not count; one naming none does (the vehicle ran
@@ -53,6 +58,7 @@ def crashes_after_success(store: Store, campaign_id: int) -> list[tuple[int, str
             .join(UpdateReport, and_(UpdateReport.campaign_id == campaign_id,
                                      UpdateReport.vehicle_id == TelemetryEvent.vehicle_id))
             .where(TelemetryEvent.kind == "crash", CampaignVehicle.state == "succeeded",
+                   *([CampaignVehicle.excluded.is_(False)] if counted_only else []),
                    TelemetryEvent.at >= UpdateReport.at,
                    or_(TelemetryEvent.release_id.is_(None), TelemetryEvent.release_id == found.release_id))
             .group_by(CampaignVehicle.wave, CampaignVehicle.cohort)
@@ -69,3 +75,12 @@ def report_counts(store: Store, campaign_id: int) -> dict[str, int]:
     )
     with store.session() as session:
         return {str(o): int(n) for o, n in session.execute(query)}
+
+
+def excluded_counts(store: Store, campaign_id: int) -> dict[int, int]:
+    """Vehicles an operator excluded, per wave."""
+    query = (select(CampaignVehicle.wave, func.count())
+             .where(CampaignVehicle.campaign_id == campaign_id, CampaignVehicle.excluded.is_(True))
+             .group_by(CampaignVehicle.wave))
+    with store.session() as session:
+        return {int(w): int(n) for w, n in session.execute(query)}

@@ -53,6 +53,7 @@ def offer_pending(
     conditions: list[ColumnElement[bool]] = [
         CampaignVehicle.campaign_id == campaign_id,
         CampaignVehicle.wave <= max_wave,
+        CampaignVehicle.excluded.is_(False),  # an excluded vehicle is never offered again
         due,
     ]
     if timezones is not None:

@@ -33,6 +33,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -199,6 +200,8 @@ class CampaignVehicle(Base):
     state: Mapped[str] = mapped_column(String(16), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     offered_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # left out by an operator (a cohort excluded after a halt): never offered again, not counted by the gate
+    excluded: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     __table_args__ = (Index("ix_campaign_vehicles_wave_state", "campaign_id", "wave", "state"),)
 
@@ -218,6 +221,44 @@ class UpdateReport(Base):
         Index("ix_update_reports_release_at", "release_id", "at"),
         Index("ix_update_reports_campaign_at", "campaign_id", "at"),
     )
+
+
+class CampaignHistory(Base):
+    """One change of a campaign: who, when (server clock), from which state to which, and why.
+
+    Start, a gate's halt with its reason, pause, resume, acknowledge, exclude, next wave, retry,
+    cancel, the controller's wave openings and completion: the evidence a later reader (or an
+    auditor under UN R156 §7.1.1) needs, never overwritten by the next change.
+    """
+
+    __tablename__ = "campaign_history"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
+    actor: Mapped[str] = mapped_column(String(128))
+    action: Mapped[str] = mapped_column(String(32))
+    from_state: Mapped[str] = mapped_column(String(16))
+    to_state: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+    __table_args__ = (Index("ix_campaign_history_campaign_id", "campaign_id", "id"),)
+
+
+class SupersededReport(Base):
+    """A vehicle's earlier outcome that a retry replaced (the report key allows one per campaign)."""
+
+    __tablename__ = "superseded_reports"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    vehicle_id: Mapped[int] = mapped_column(BigId, ForeignKey("vehicles.id", ondelete="CASCADE"))
+    release_id: Mapped[str] = mapped_column(String(128))
+    outcome: Mapped[str] = mapped_column(String(16))
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
+    detail: Mapped[str] = mapped_column(Text, default="")
+    superseded_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+    __table_args__ = (Index("ix_superseded_reports_campaign_vehicle", "campaign_id", "vehicle_id"),)
 
 
 class Approval(Base):

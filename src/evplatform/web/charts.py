@@ -83,6 +83,26 @@ def _clean(value: float) -> float:
     return 0.0 if abs(value) < 1e-12 else float(f"{value:.12g}")
 
 
+#: Time-axis steps in seconds, from a minute to a week: an axis reads in the unit of its step.
+_TIME_STEPS = (60, 120, 300, 600, 900, 1200, 1800, 3600, 2 * 3600, 3 * 3600, 6 * 3600, 12 * 3600, 86400,
+               2 * 86400, 7 * 86400)
+
+
+def time_ticks(span_seconds: float, *, count: int = 6) -> tuple[list[tuple[float, str]], str]:
+    """Ticks (seconds from the start, label) for a span, and the axis label naming the unit.
+
+    A 20-minute campaign reads "0, 5, 10, 15, 20 min", a day "0, 6, 12, 18, 24 h", a month in days.
+    """
+    span = max(span_seconds, 60.0)
+    step = next((s for s in _TIME_STEPS if span / s <= count),
+                _TIME_STEPS[-1] * math.ceil(span / count / _TIME_STEPS[-1]))
+    unit, per = ("min", 60) if step < 3600 else ("h", 3600) if step < 86400 else ("d", 86400)
+    n = math.ceil(span / step - 1e-9)
+    ticks = [(float(i * step), f"{i * step / per:g}") for i in range(n + 1)]
+    name = {"min": "minutes", "h": "hours", "d": "days"}[unit]
+    return ticks, f"{name} since start"
+
+
 def tick_labels(ticks: Sequence[float]) -> list[str]:
     """Labels with as many decimals as the ticks need, the same for all (2.5, 5.0, 7.5; never 12 for 12.5)."""
     for digits in range(4):
@@ -128,15 +148,17 @@ class Series:
 # complexity: axes, ticks, series and legend of one SVG chart
 def line_chart(series: Sequence[Series], *, title: str, y_label: str, x_label: str, y_max: float | None = None,  # noqa: C901
                x_ticks: Sequence[tuple[float, str]] = (), width: int = 720, height: int = 280,
-               markers: Sequence[tuple[float, str]] = (), include_zero: bool = True) -> str:
+               markers: Sequence[tuple[float, str]] = (), include_zero: bool = True, y_unit: str = "",
+               x_range: tuple[float, float] | None = None) -> str:
     """Lines over a shared x axis; ``None`` values break a line; ``markers`` draw labelled verticals.
 
     The y axis runs between round ticks (``nice_ticks``) around the data, from zero unless
-    ``include_zero`` is false; ``y_max`` fixes the top (a percentage's 100)."""
+    ``include_zero`` is false; ``y_max`` fixes the top (a percentage's 100). ``y_unit`` follows each
+    y tick label ("20 %"); ``x_range`` fixes the x axis' ends (ticks past the last point still fit)."""
     left, right, top, bottom = 66, 16, 30, 62
     xs = [x for s in series for x in s.x]
     ys = [y for s in series for y in s.y if y is not None]
-    x0, x1 = (min(xs), max(xs)) if xs else (0.0, 1.0)
+    x0, x1 = x_range if x_range is not None else ((min(xs), max(xs)) if xs else (0.0, 1.0))
     if x1 == x0:
         x1 = x0 + 1.0
     ticks = nice_ticks(min(ys, default=0.0), y_max if y_max is not None else max(ys, default=0.0),
@@ -158,7 +180,7 @@ def line_chart(series: Sequence[Series], *, title: str, y_label: str, x_label: s
         y = py(value)
         parts.append(f'<line class="grid" x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}"/>')
         parts.append(f'<text class="chart-label y-tick" x="{left - 6}" y="{y + 4:.1f}" text-anchor="end">'
-                     f'{escape(text)}</text>')
+                     f'{escape(text + (" " + y_unit if y_unit else ""))}</text>')
     for x, text in x_ticks:
         parts.append(f'<text class="chart-label" x="{px(x):.1f}" y="{height - bottom + 16}" text-anchor="middle">'
                      f'{escape(text)}</text>')

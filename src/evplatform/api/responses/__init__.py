@@ -16,6 +16,7 @@ from evplatform.api.responses.accounts import (
     RevokedOut,
     TokensOut,
 )
+from evplatform.api.responses.campaign_recovery import CampaignActionOut, CampaignVehiclesOut, HistoryOut
 from evplatform.api.responses.campaigns import CampaignListOut, CampaignOut, StartedCampaignOut
 from evplatform.api.responses.fleet import (
     CountsOut,
@@ -52,11 +53,14 @@ __all__ = [
     "AuditOut",
     "BomOut",
     "BusinessOut",
+    "CampaignActionOut",
     "CampaignListOut",
     "CampaignOut",
+    "CampaignVehiclesOut",
     "ComplianceOut",
     "CountsOut",
     "FeaturesOut",
+    "HistoryOut",
     "IssuedTokenOut",
     "KeyProvisionedOut",
     "KpiOut",

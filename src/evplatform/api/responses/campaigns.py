@@ -18,6 +18,7 @@ class WaveOut(Out):
     success_threshold: float
     error_threshold: float
     soak_hours: float
+    excluded: int = Field(default=0, description="vehicles an operator excluded from this wave")
 
 
 class ReportTotalsOut(Out):
@@ -54,7 +55,10 @@ class CampaignOut(Out):
     current_wave: int | None
     targets: int
     waves: list[WaveOut]
-    halt_reason: str | None
+    halt_reason: str | None = Field(description="the last halt's reason; kept when the campaign is cancelled")
+    cancel_reason: str | None = Field(default=None, description="why it was cancelled (cancelled campaigns)")
+    acknowledgement: str | None = Field(default=None, description="the comment acknowledging the halt")
+    allowed_actions: list[str] = Field(default_factory=list, description="what an operator may do now")
     started_at: str | None
     finished_at: str | None
     reports: ReportTotalsOut

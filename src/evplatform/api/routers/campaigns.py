@@ -10,9 +10,10 @@ from typing import Any
 from fastapi import APIRouter
 
 from evplatform.api.auth import ReleaseManager
+from evplatform.api.campaign_schemas import ReasonIn
 from evplatform.api.context import Context
 from evplatform.api.responses import CampaignListOut, CampaignOut, StartedCampaignOut
-from evplatform.api.schemas import CampaignIn, CancelIn
+from evplatform.api.schemas import CampaignIn
 from evplatform.errors import NotFoundError
 from evplatform.fleet import campaigns as fc
 from evplatform.service.params import CampaignId, OptionalReleaseId
@@ -87,11 +88,10 @@ def resume(context: Context, campaign_id: CampaignId, account: ReleaseManager) -
 
 
 @router.post("/{campaign_id}/cancel", response_model=CampaignOut, response_model_exclude_unset=True,
-             summary="Stop for good; vehicles not yet offered never are (release manager)")
-def cancel(context: Context, campaign_id: CampaignId, account: ReleaseManager,
-           body: CancelIn | None = None) -> dict[str, Any]:
+             summary="Stop for good, with a reason; vehicles not yet offered never are (release manager)")
+def cancel(context: Context, campaign_id: CampaignId, account: ReleaseManager, body: ReasonIn) -> dict[str, Any]:
+    """A cancel needs its reason; a halt's reason and the waves' states stay as they were (issue 16 §1)."""
     store = context.store()
     _exists(store, campaign_id)
-    reason = body.reason if body is not None else CancelIn().reason
-    fc.cancel_campaign(store, campaign_id, actor=account.name, reason=reason, now=context.clock())
+    fc.cancel_campaign(store, campaign_id, actor=account.name, reason=body.reason, now=context.clock())
     return campaign_progress(store, campaign_id, timeline=False)

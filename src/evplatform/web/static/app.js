@@ -128,11 +128,12 @@ function render(progress) {
   setText("campaign-failed", number.format(progress.reports.failed));
   setText("campaign-rolled-back", number.format(progress.reports.rolled_back));
   setTime("campaign-finished", progress.finished_at);
-  const halt = document.getElementById("halt-reason");
-  if (halt) {
-    halt.hidden = !progress.halt_reason;
-    halt.querySelector("span").textContent = progress.halt_reason || "";
+  for (const [id, text] of [["halt-reason", progress.halt_reason], ["ack-note", progress.acknowledgement],
+                            ["cancel-note", progress.cancel_reason]]) {
+    const note = document.getElementById(id);
+    if (note) { note.hidden = !text; note.querySelector("span").textContent = text || ""; }
   }
+  showAllowed(progress.allowed_actions || []);
   for (const wave of progress.waves) {
     const row = document.querySelector('#waves tr[data-wave="' + wave.index + '"]');
     if (!row) continue;
@@ -144,11 +145,23 @@ function render(progress) {
   }
 }
 
+// Only the buttons the campaign's state allows (the server's transition table, in allowed_actions).
+function showAllowed(allowed) {
+  const controls = document.getElementById("controls");
+  if (!controls) return;
+  for (const button of controls.querySelectorAll("button[data-action]")) {
+    button.hidden = !allowed.includes(button.dataset.action);
+  }
+  const none = document.getElementById("no-actions");
+  if (none) none.hidden = allowed.length > 0;
+}
+
 async function refreshChart(id) {
-  const holder = document.getElementById("timeline-chart");
-  if (!holder) return;
-  const response = await fetch("/campaigns/" + id + "/timeline.svg", { cache: "no-store" });
-  if (response.ok) holder.innerHTML = await response.text();
+  for (const holder of document.querySelectorAll("[data-panel]")) {
+    const response = await fetch("/campaigns/" + id + "/timeline.svg?panel=" + holder.dataset.panel,
+                                 { cache: "no-store" });
+    if (response.ok) holder.innerHTML = await response.text();
+  }
 }
 
 function setupLive() {
@@ -171,14 +184,14 @@ function setupLive() {
 }
 
 function setupControls() {
-  for (const button of document.querySelectorAll("button[data-action]")) {
+  // pause and resume act at once; the decisions that need a reason open their form (static/campaign.js)
+  for (const button of document.querySelectorAll("button[data-action]:not([data-form])")) {
     button.addEventListener("click", async () => {
       const status = document.getElementById("control-status");
       const { action, campaign } = button.dataset;
       if (!token()) { status.textContent = "Sign in first (release manager)."; return; }
       try {
-        const body = action === "cancel" ? { reason: "cancelled from the dashboard" } : undefined;
-        const progress = await api("POST", "/api/campaigns/" + campaign + "/" + action, body);
+        const progress = await api("POST", "/api/campaigns/" + campaign + "/" + action);
         render(progress);
         status.textContent = action + ": now " + progress.state;
       } catch (error) {
@@ -187,6 +200,8 @@ function setupControls() {
     });
   }
 }
+
+window.evplatform = { api, token, render };  // for the page scripts (static/campaign.js)
 
 document.addEventListener("DOMContentLoaded", () => {
   boxTables();
