@@ -98,6 +98,8 @@ class Targets:
     markets: np.ndarray
     timezones: np.ndarray
     excluded: dict[str, int] = field(default_factory=dict)  # reason -> vehicles matched but left out
+    #: reason -> ids of the vehicles left out for it (a dry run shows a sample of their VINs)
+    excluded_ids: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 def select_targets(store: Store, release: ReleaseRecord, target: TargetFilter, *, forced: bool) -> Targets:
@@ -128,12 +130,15 @@ def select_targets(store: Store, release: ReleaseRecord, target: TargetFilter, *
         keep = [c for c, features in configs.items() if expression.evaluate(set(features))]
         mask &= np.isin(config_ids, keep)
     excluded: dict[str, int] = {}
+    excluded_ids: dict[str, np.ndarray] = {}
 
     def exclude(reason: str, out: np.ndarray) -> None:
         nonlocal mask
-        count = int((mask & out).sum())
+        left_out = mask & out
+        count = int(left_out.sum())
         if count:
             excluded[reason] = excluded.get(reason, 0) + count
+            excluded_ids[reason] = cols["id"][left_out]
         mask &= ~out
 
     compatible = parse_expression(release.compatible, source=f"release {release.id}")
@@ -149,4 +154,5 @@ def select_targets(store: Store, release: ReleaseRecord, target: TargetFilter, *
         exclude("other current version", ~np.isin(cols["version"].astype(str), list(target.current_versions)))
     if not forced:
         exclude("no consent to soft updates", ~cols["consent_updates"])
-    return Targets(cols["id"][mask], keys[mask].astype(object), cols["market"][mask], cols["timezone"][mask], excluded)
+    return Targets(cols["id"][mask], keys[mask].astype(object), cols["market"][mask], cols["timezone"][mask], excluded,
+                   excluded_ids)
