@@ -34,7 +34,7 @@ from evplatform.fleet import gates
 from evplatform.fleet.approvals import approvals_in_force
 from evplatform.fleet.campaigns import _refuse_a_second_campaign_on_the_ecu
 from evplatform.fleet.gates import DEFAULT_WAVES, CampaignInputError, MaintenanceWindow, WavePolicy
-from evplatform.fleet.targets import TargetFilter, check_target_filter, select_targets
+from evplatform.fleet.targets import TargetFilter, check_target_filter, targets_among
 from evplatform.store import Store
 from evplatform.store import campaigns as cdb
 from evplatform.store import planning as pdb
@@ -276,28 +276,41 @@ def approval_check(store: Store, release: rdb.ReleaseRecord, markets: Iterable[s
 
 def dry_run(store: Store, plan: CampaignPlan, *, now: datetime, workspace: Workspace | None = None,
             sample: int = SAMPLE_VINS) -> DryRun:
-    """Who ``plan`` would target if started at ``now``, who not and why, its waves and its approvals."""
+    """Who ``plan`` would target if started at ``now``, who not and why, its waves and its approvals.
+
+    The rules are ``select_targets``' (``targets_among``), applied to the fleet grouped into cells of
+    vehicles alike in every column they read, so a dry run on a million vehicles reads a few thousand
+    rows; the sample VINs of a reason come from its first cells.
+    """
     started = time.perf_counter()
     waves = gates.check_waves(plan.waves)
     if workspace is not None:
         check_target_filter(plan.target, workspace)
     release = _release(store, plan.release_id)
-    targets = select_targets(store, release, plan.target, forced=plan.forced)
-    wanted = np.concatenate([ids[:sample] for ids in targets.excluded_ids.values()]) if targets.excluded_ids \
-        else np.zeros(0, dtype=np.int64)
-    vins = pdb.vins_of(store, wanted.tolist())
-    excluded = [Exclusion(reason, n, tuple(vins[int(i)] for i in targets.excluded_ids.get(reason, ())[:sample]
-                                           if int(i) in vins))
+    cells, weights = pdb.target_cells(store, ecu=release.ecu)
+    targets = targets_among(store, cells, release, plan.target, forced=plan.forced, weights=weights)
+    excluded = [Exclusion(reason, n, _sample(store, release.ecu, cells, weights, targets.excluded_ids[reason], sample))
                 for reason, n in targets.excluded.items()]
-    cohorts = targets.cohorts.tolist()
-    split = [str(c).split("/", 1)[0] for c in cohorts]
-    counted = breakdown(split, (str(c) for c in cohorts), (str(m) for m in targets.markets.tolist()),
-                        [1] * len(cohorts))
+    chosen = targets.vehicle_ids
+    counted = breakdown((str(m) for m in cells["model"][chosen]), (str(c) for c in targets.cohorts.tolist()),
+                        (str(m) for m in targets.markets.tolist()), weights[chosen].tolist())
     approvals = approval_check(store, release, targets.markets.tolist(), now)
     blockers = _blockers(store, release, counted.vehicles, approvals)
     return DryRun(plan, counted.vehicles + sum(targets.excluded.values()), counted,
                   gates.wave_sizes(counted.vehicles, waves), excluded, approvals, blockers,
                   time.perf_counter() - started)
+
+
+def _sample(store: Store, ecu: str, cells: Mapping[str, np.ndarray], weights: np.ndarray, rows: np.ndarray,
+            limit: int) -> tuple[str, ...]:
+    """Up to ``limit`` VINs from the cells ``rows``, the first cells first."""
+    vins: list[str] = []
+    for row in rows.tolist():
+        if len(vins) >= limit:
+            break
+        cell = {name: cells[name][row] for name in pdb.CELL_COLUMNS}
+        vins += pdb.sample_vins(store, ecu=ecu, cell=cell, limit=min(limit - len(vins), int(weights[row])))
+    return tuple(vins)
 
 
 def _blockers(store: Store, release: rdb.ReleaseRecord, targets: int, approvals: ApprovalCheck) -> list[str]:

@@ -108,7 +108,17 @@ def select_targets(store: Store, release: ReleaseRecord, target: TargetFilter, *
     Compatibility is the release's hardware id on its ECU and its feature expression evaluated on
     the vehicle's configuration — once per distinct configuration, not once per vehicle.
     """
-    cols = vdb.vehicle_columns(store, ecu=release.ecu)
+    return targets_among(store, vdb.vehicle_columns(store, ecu=release.ecu), release, target, forced=forced)
+
+
+def targets_among(store: Store, cols: Mapping[str, np.ndarray], release: ReleaseRecord, target: TargetFilter, *,
+                  forced: bool, weights: np.ndarray | None = None) -> Targets:
+    """``select_targets`` over given columns (``store.vehicles.vehicle_columns``' shape).
+
+    With ``weights``, a row stands for that many vehicles alike in every column the rules read (a
+    dry run reads the fleet grouped into such cells, ``store.planning.target_cells``): the excluded
+    counts are weighted and ``excluded_ids`` hold row ids.
+    """
     n = len(cols["id"])
     keys = np.char.add(np.char.add(cols["model"].astype(str), "/"), cols["trim"].astype(str)) if n else np.zeros(
         0, dtype=str
@@ -135,7 +145,7 @@ def select_targets(store: Store, release: ReleaseRecord, target: TargetFilter, *
     def exclude(reason: str, out: np.ndarray) -> None:
         nonlocal mask
         left_out = mask & out
-        count = int(left_out.sum())
+        count = int(left_out.sum() if weights is None else weights[left_out].sum())
         if count:
             excluded[reason] = excluded.get(reason, 0) + count
             excluded_ids[reason] = cols["id"][left_out]

@@ -7,15 +7,15 @@ configuration and, when asked, the version on one ECU) and the domain filters th
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import func, select
+import numpy as np
+from sqlalchemy import ColumnElement, func, select
 
 from evplatform.store.database import Store
 from evplatform.store.schema import Vehicle
-
-CHUNK = 20_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,11 +44,51 @@ def fleet_cells(store: Store, *, ecu: str | None = None) -> list[FleetCell]:
             for m, t, k, c, v, n in rows]
 
 
-def vins_of(store: Store, vehicle_ids: Sequence[int]) -> dict[int, str]:
-    """Database id -> VIN of the given vehicles (a dry run's sample per reason; unknown ids are absent)."""
-    out: dict[int, str] = {}
+def _ecu_columns(ecu: str) -> list[Any]:
+    return [Vehicle.software[(ecu, "component")].as_string(), Vehicle.software[(ecu, "version")].as_string(),
+            Vehicle.hardware_ids[ecu].as_string()]
+
+
+#: The columns of a target cell, as ``store.vehicles.vehicle_columns`` names them (timezone is not a rule's).
+CELL_COLUMNS = ("model", "trim", "market", "configuration_id", "consent_updates", "component", "version",
+                "hardware_id")
+
+
+def target_cells(store: Store, *, ecu: str) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """The fleet grouped by every column the targeting rules read, with the vehicles per cell.
+
+    The columns have ``vehicle_columns``' shape (``id`` is the cell's row number, ``timezone`` empty),
+    so ``fleet.targets.targets_among`` judges cells as it judges vehicles; the second value is the
+    number of vehicles in each cell.
+    """
+    keys = [Vehicle.model, Vehicle.trim, Vehicle.market, Vehicle.configuration_id, Vehicle.consent_updates,
+            *_ecu_columns(ecu)]
     with store.session() as session:
-        for start in range(0, len(vehicle_ids), CHUNK):
-            chunk = [int(i) for i in vehicle_ids[start : start + CHUNK]]
-            out.update(session.execute(select(Vehicle.id, Vehicle.vin).where(Vehicle.id.in_(chunk))).tuples().all())
-    return out
+        rows = session.execute(select(*keys, func.count()).group_by(*keys)).all()
+    columns = list(zip(*rows, strict=True)) if rows else [() for _ in range(len(keys) + 1)]
+    out: dict[str, np.ndarray] = {"id": np.arange(len(rows), dtype=np.int64)}
+    for name, values in zip(CELL_COLUMNS, columns, strict=False):
+        if name == "configuration_id":
+            out[name] = np.asarray(values, dtype=np.int64)
+        elif name == "consent_updates":
+            out[name] = np.asarray(values, dtype=bool)
+        else:
+            out[name] = np.asarray(["" if v is None else v for v in values], dtype=object)
+    out["timezone"] = np.full(len(rows), "", dtype=object)
+    return out, np.asarray(columns[-1], dtype=np.int64)
+
+
+def sample_vins(store: Store, *, ecu: str, cell: Mapping[str, Any], limit: int) -> list[str]:
+    """Up to ``limit`` VINs of the vehicles in one target cell (``CELL_COLUMNS`` -> value), lowest id first."""
+    component, version, hardware = _ecu_columns(ecu)
+    where: list[ColumnElement[bool]] = [
+        Vehicle.model == cell["model"], Vehicle.trim == cell["trim"], Vehicle.market == cell["market"],
+        Vehicle.configuration_id == int(cell["configuration_id"]),
+        Vehicle.consent_updates.is_(bool(cell["consent_updates"])),
+    ]
+    for column, value in ((component, cell["component"]), (version, cell["version"]),
+                          (hardware, cell["hardware_id"])):
+        where.append(column.is_(None) if value == "" else column == value)
+    query = select(Vehicle.vin).where(*where).order_by(Vehicle.id).limit(limit)
+    with store.session() as session:
+        return [str(v) for v in session.scalars(query)]

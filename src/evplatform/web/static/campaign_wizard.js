@@ -31,7 +31,9 @@
     t.append(el("caption", caption, "small"));
     const head = el("tr");
     headers.forEach((h, i) => head.append(el("th", h, numeric.includes(i) ? "num" : "")));
-    t.append(el("thead")).firstChild.append(head);
+    const thead = el("thead");
+    thead.append(head);
+    t.append(thead);
     const body = el("tbody");
     rows.forEach((r) => {
       const tr = el("tr");
