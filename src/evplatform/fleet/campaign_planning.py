@@ -179,7 +179,7 @@ def preview(store: Store, target: TargetFilter, *, release_id: str | None = None
         ecu = _release(store, release_id).ecu
     elif release_id is not None:
         _release(store, release_id)
-    cells = pdb.fleet_cells(store, ecu=ecu)
+    cells = pdb.fleet_cells(store, ecu=ecu, by_configuration=bool(target.expression))
     keep = [True] * len(cells)
     if target.models:
         keep = [k and c.model in target.models for k, c in zip(keep, cells, strict=True)]
@@ -194,7 +194,8 @@ def preview(store: Store, target: TargetFilter, *, release_id: str | None = None
         keep = [k and c.version in target.current_versions for k, c in zip(keep, cells, strict=True)]
     if target.expression:
         expression = parse_expression(target.expression, source="target filter")
-        configs = vdb.configurations(store, {c.configuration_id for c, k in zip(cells, keep, strict=True) if k})
+        configs = vdb.configurations(store, {c.configuration_id for c, k in zip(cells, keep, strict=True)
+                                             if k and c.configuration_id is not None})
         ok = {cid for cid, features in configs.items() if expression.evaluate(set(features))}
         keep = [k and c.configuration_id in ok for k, c in zip(keep, cells, strict=True)]
     chosen = [c for c, k in zip(cells, keep, strict=True) if k]

@@ -20,28 +20,34 @@ from evplatform.store.schema import Vehicle
 
 @dataclass(frozen=True, slots=True)
 class FleetCell:
-    """Vehicles sharing model, trim, market, configuration (and ``version`` on the ECU asked, else None)."""
+    """Vehicles sharing model, trim, market and, when asked, configuration and the version on one ECU."""
 
     model: str
     trim: str
     market: str
-    configuration_id: int
+    configuration_id: int | None
     version: str | None
     vehicles: int
 
 
-def fleet_cells(store: Store, *, ecu: str | None = None) -> list[FleetCell]:
-    """The fleet grouped by model, trim, market, configuration (and the version installed on ``ecu``)."""
-    keys = [Vehicle.model, Vehicle.trim, Vehicle.market, Vehicle.configuration_id]
+def fleet_cells(store: Store, *, ecu: str | None = None, by_configuration: bool = False) -> list[FleetCell]:
+    """The fleet grouped by model, trim and market, and by what else the filter needs: the configuration
+    (a feature expression) and the version installed on ``ecu`` (current versions). Grouping by only
+    what is needed lets the database answer from the (model, trim, market) index alone when it can."""
+    keys: list[Any] = [Vehicle.model, Vehicle.trim, Vehicle.market]
+    if by_configuration:
+        keys.append(Vehicle.configuration_id)
     if ecu is not None:
         keys.append(Vehicle.software[(ecu, "version")].as_string())
-    query = select(*keys, func.count()).group_by(*keys)
     with store.session() as session:
-        rows = session.execute(query).all()
-    if ecu is None:
-        return [FleetCell(str(m), str(t), str(k), int(c), None, int(n)) for m, t, k, c, n in rows]
-    return [FleetCell(str(m), str(t), str(k), int(c), "" if v is None else str(v), int(n))
-            for m, t, k, c, v, n in rows]
+        rows = session.execute(select(*keys, func.count()).group_by(*keys)).all()
+    out = []
+    for row in rows:
+        model, trim, market, *rest, n = row
+        configuration = int(rest.pop(0)) if by_configuration else None
+        version = ("" if rest[0] is None else str(rest[0])) if ecu is not None else None
+        out.append(FleetCell(str(model), str(trim), str(market), configuration, version, int(n)))
+    return out
 
 
 def _ecu_columns(ecu: str) -> list[Any]:
