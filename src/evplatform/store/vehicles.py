@@ -252,8 +252,8 @@ def vehicle_columns(store: Store, ecu: str | None = None) -> dict[str, np.ndarra
         # Core rows, a chunk at a time, transposed per chunk: no ORM loading and no Python step per value
         result = session.connection().execution_options(yield_per=CHUNK).execute(query)
         for chunk in result.partitions():
-            for column, values in zip(parts, zip(*chunk, strict=True), strict=True):
-                column.extend(values)
+            for column, chunk_values in zip(parts, zip(*chunk, strict=True), strict=True):
+                column.extend(chunk_values)
     out: dict[str, np.ndarray] = {}
     for name, values in zip(names, parts, strict=True):
         if name in ("id", "configuration_id"):
