@@ -68,6 +68,12 @@ BENIGN_BODIES: dict[tuple[str, str], dict[str, Any]] = {
                                                        "reason": "sweep", "resume": False},
     ("POST", "/api/campaigns/{campaign_id}/next-wave"): {"reason": "sweep"},
     ("POST", "/api/campaigns/{campaign_id}/retry"): {"reason": "sweep", "wave": 1},
+    ("POST", "/api/campaigns/preview"): {"release_id": RELEASE, "target": {
+        "models": ["su7"], "trims": [], "markets": ["CN"], "expression": "Hub", "current_versions": ["1.0"]}},
+    ("POST", "/api/campaigns/dry-run"): {"name": "sweep", "release_id": RELEASE, "seed": 1,
+                                         "window": ["01:00", "05:00"],
+                                         "target": {"models": ["su7"], "markets": ["CN"], "expression": "Hub"},
+                                         "waves": [{"fraction": 1.0, "soak_hours": 1.0}]},
     ("POST", "/api/vehicle/report"): {"campaign_id": 1, "outcome": "failed", "detail": "d"},
     ("POST", "/api/fm/sessions"): {"trim": "su7/max", "market": "CN"},
     ("POST", "/api/fm/sessions/{session_id}/decisions"): {"select": ["AirSuspension"], "deselect": ["LHD"],

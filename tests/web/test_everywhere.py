@@ -43,6 +43,7 @@ def pages(server: Server) -> list[tuple[str, str]]:
             ("compliance-market", "/compliance/markets/EU"),
             ("compliance-regulation", "/compliance/regulations/UN-R155"),
             ("configurator", "/configurator"),
+            ("campaign_new", "/campaigns/new?markets=EU"),
             ("not-found", "/no-such-page")]
 
 

@@ -19,6 +19,7 @@ from evplatform.api.errors import install_error_handlers
 from evplatform.api.input_guard import NulGuard
 from evplatform.api.routers import (
     accounts,
+    campaign_planning,
     campaign_recovery,
     campaigns,
     compliance,
@@ -87,6 +88,7 @@ def create_app(
                    campaign_recovery, stability, vehicle, uptane, insights, accounts, fm):
         app.include_router(module.router)
     app.include_router(release_publishing.router)
+    app.include_router(campaign_planning.router)
     from evplatform.web import pages  # the dashboard is part of this application
 
     pages.install(app)

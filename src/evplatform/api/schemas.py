@@ -25,6 +25,9 @@ LIST_LENGTH = 1_000
 #: Every string field: no NUL character (PostgreSQL cannot store one in text). A pattern, checked
 #: by pydantic's own engine: a Python validator per field made a 10,000-event telemetry batch 3.7x slower.
 NO_NUL = r"^[^\x00]*$"
+#: Waves of one campaign, and the longest soak of one (90 days, as ``fleet.gates.WavePolicy`` allows).
+MAX_WAVES = 20
+MAX_SOAK_HOURS = 24 * 90
 #: A time of day as a maintenance window gives it ("01:00").
 HourMinute = Annotated[str, Field(max_length=5, pattern=NO_NUL)]
 
@@ -91,7 +94,7 @@ class WaveIn(Strict):
     fraction: float = Field(gt=0, le=1)
     success_threshold: float = Field(default=0.90, gt=0, le=1)
     error_threshold: float = Field(default=0.02, gt=0, le=1)
-    soak_hours: float = Field(default=0.0, ge=0)
+    soak_hours: float = Field(default=0.0, ge=0, le=MAX_SOAK_HOURS, description="least hours before the next wave")
 
     def to_policy(self) -> WavePolicy:
         return WavePolicy(self.fraction, self.success_threshold, self.error_threshold, self.soak_hours)
@@ -101,8 +104,10 @@ class CampaignIn(Strict):
     name: str = Field(min_length=1, max_length=200, pattern=NO_NUL)
     release_id: str = Field(min_length=1, max_length=RELEASE_ID_LENGTH, pattern=NO_NUL)
     target: TargetIn = Field(default_factory=TargetIn)
-    waves: list[WaveIn] | None = Field(default=None, description="default: 1 %, 10 %, 50 %, 100 %")
-    forced: bool = False
+    waves: list[WaveIn] | None = Field(default=None, max_length=MAX_WAVES,
+                                       description="default: 1 %, 10 %, 50 %, 100 %")
+    forced: bool = Field(default=False, description="forced: every target without asking; soft (default): only "
+                                                    "vehicles whose owner consents to updates")
     window: tuple[HourMinute, HourMinute] | None = Field(
         default=None, description='local maintenance window: ["01:00", "05:00"]')
     seed: int = Field(default=0, ge=0, le=INT32_MAX, description="orders the vehicles into waves")

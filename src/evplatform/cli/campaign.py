@@ -16,6 +16,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from evplatform.cli import campaign_create
 from evplatform.cli.common import JsonOpt, WorkspaceArg, console, pct, print_json
 from evplatform.fleet import campaign_recovery as rec
 from evplatform.fleet import campaigns as fc
@@ -243,6 +244,7 @@ def cancel(campaign_id: CampaignArg, reason: ReasonOpt, workspace: WorkspaceArg 
 
 
 def register(app: typer.Typer) -> None:
-    # h-create's `campaign create|start|dry-run|template` (cli/campaign_create.py) joins here:
-    # ``campaign_create.add_to(campaign_app)`` — wired by the coordinator at merge.
+    # `campaign create|start|dry-run|template` come from cli/campaign_create.py
+    if "create" not in {c.name for c in campaign_app.registered_commands}:
+        campaign_create.add_to(campaign_app)
     app.add_typer(campaign_app, name="campaign")

@@ -40,7 +40,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "hub": ("hub", "The central hub: faults and degraded modes, AEB, ALKS."),
     "ota": ("ota", "Secure OTA delivery (Uptane on TUF): keys, releases, signing, verification."),
     "fleet": ("fleet", "Vehicle fleet: registry, campaigns, simulation, stability."),
-    "campaign": ("campaign", "One campaign: show, vehicles; pause, resume, ack, exclude, next-wave, retry, cancel."),
+    "campaign": ("campaign", "Campaigns: plan, dry run, create, start, copy a past one; show, vehicles; pause, resume, "
+                             "ack, exclude, next-wave, retry, cancel."),
     "insights": ("insights", "Business figures, NPV scenarios with Monte Carlo and sensitivity, risks."),
     "serve": ("serve", "Serve the REST API and the dashboard."),
     "accounts": ("accounts", "Operator accounts and their bearer tokens: issue, list, revoke."),

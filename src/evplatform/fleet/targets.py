@@ -98,6 +98,8 @@ class Targets:
     markets: np.ndarray
     timezones: np.ndarray
     excluded: dict[str, int] = field(default_factory=dict)  # reason -> vehicles matched but left out
+    #: reason -> ids of the vehicles left out for it (a dry run shows a sample of their VINs)
+    excluded_ids: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 def select_targets(store: Store, release: ReleaseRecord, target: TargetFilter, *, forced: bool) -> Targets:
@@ -106,7 +108,17 @@ def select_targets(store: Store, release: ReleaseRecord, target: TargetFilter, *
     Compatibility is the release's hardware id on its ECU and its feature expression evaluated on
     the vehicle's configuration — once per distinct configuration, not once per vehicle.
     """
-    cols = vdb.vehicle_columns(store, ecu=release.ecu)
+    return targets_among(store, vdb.vehicle_columns(store, ecu=release.ecu), release, target, forced=forced)
+
+
+def targets_among(store: Store, cols: Mapping[str, np.ndarray], release: ReleaseRecord, target: TargetFilter, *,
+                  forced: bool, weights: np.ndarray | None = None) -> Targets:
+    """``select_targets`` over given columns (``store.vehicles.vehicle_columns``' shape).
+
+    With ``weights``, a row stands for that many vehicles alike in every column the rules read (a
+    dry run reads the fleet grouped into such cells, ``store.planning.target_cells``): the excluded
+    counts are weighted and ``excluded_ids`` hold row ids.
+    """
     n = len(cols["id"])
     keys = np.char.add(np.char.add(cols["model"].astype(str), "/"), cols["trim"].astype(str)) if n else np.zeros(
         0, dtype=str
@@ -128,12 +140,15 @@ def select_targets(store: Store, release: ReleaseRecord, target: TargetFilter, *
         keep = [c for c, features in configs.items() if expression.evaluate(set(features))]
         mask &= np.isin(config_ids, keep)
     excluded: dict[str, int] = {}
+    excluded_ids: dict[str, np.ndarray] = {}
 
     def exclude(reason: str, out: np.ndarray) -> None:
         nonlocal mask
-        count = int((mask & out).sum())
+        left_out = mask & out
+        count = int(left_out.sum() if weights is None else weights[left_out].sum())
         if count:
             excluded[reason] = excluded.get(reason, 0) + count
+            excluded_ids[reason] = cols["id"][left_out]
         mask &= ~out
 
     compatible = parse_expression(release.compatible, source=f"release {release.id}")
@@ -149,4 +164,5 @@ def select_targets(store: Store, release: ReleaseRecord, target: TargetFilter, *
         exclude("other current version", ~np.isin(cols["version"].astype(str), list(target.current_versions)))
     if not forced:
         exclude("no consent to soft updates", ~cols["consent_updates"])
-    return Targets(cols["id"][mask], keys[mask].astype(object), cols["market"][mask], cols["timezone"][mask], excluded)
+    return Targets(cols["id"][mask], keys[mask].astype(object), cols["market"][mask], cols["timezone"][mask], excluded,
+                   excluded_ids)

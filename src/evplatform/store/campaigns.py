@@ -313,6 +313,16 @@ def assign_targets(
                 actor=actor, at=at)
 
 
+#: Targets per statement on PostgreSQL, sent as arrays (``unnest``) rather than one parameter set per row.
+ARRAY_CHUNK = 200_000
+_INSERT_TARGETS = text(
+    "INSERT INTO campaign_vehicles (campaign_id, vehicle_id, wave, cohort, state, attempts) "
+    "SELECT :campaign, t.vehicle_id, t.wave, t.cohort, 'pending', 0 "
+    "FROM unnest(CAST(:ids AS bigint[]), CAST(:waves AS integer[]), CAST(:cohorts AS varchar[])) "
+    "AS t(vehicle_id, wave, cohort)"
+)
+
+
 def _assign(session: Session, store: Store, campaign_id: int, assignment: TargetAssignment, *, actor: str,
             at: datetime) -> None:
     started = session.execute(
@@ -327,19 +337,22 @@ def _assign(session: Session, store: Store, campaign_id: int, assignment: Target
     ids = assignment.vehicle_ids.tolist()
     wave_list = assignment.waves.tolist()
     cohort_list = assignment.cohorts.tolist()
-    for start in range(0, len(ids), CHUNK):
+    postgresql = session.get_bind().dialect.name == "postgresql"
+    for start in range(0, len(ids), ARRAY_CHUNK if postgresql else CHUNK):
+        stop = start + (ARRAY_CHUNK if postgresql else CHUNK)
+        if postgresql:  # three arrays per statement: 1,000,000 targets in seconds, not minutes of executemany
+            session.execute(_INSERT_TARGETS, {"campaign": campaign_id, "ids": ids[start:stop],
+                                              "waves": wave_list[start:stop], "cohorts": cohort_list[start:stop]})
+            continue
         session.execute(
             insert(CampaignVehicle),
             [
                 {"campaign_id": campaign_id, "vehicle_id": v, "wave": w, "cohort": c, "state": "pending",
                  "attempts": 0}
-                for v, w, c in zip(
-                    ids[start : start + CHUNK], wave_list[start : start + CHUNK],
-                    cohort_list[start : start + CHUNK], strict=True,
-                )
+                for v, w, c in zip(ids[start:stop], wave_list[start:stop], cohort_list[start:stop], strict=True)
             ],
         )
-    if session.get_bind().dialect.name == "postgresql":
+    if postgresql:
         session.execute(text("ANALYZE campaign_vehicles"))  # fresh statistics for the planner
     waves = assignment.waves
     sizes = np.bincount(waves, minlength=0) if len(waves) else np.zeros(0, dtype=np.int64)

@@ -246,12 +246,14 @@ def vehicle_columns(store: Store, ecu: str | None = None) -> dict[str, np.ndarra
             Vehicle.hardware_ids[ecu].as_string(),
         ]
         names += ["component", "version", "hardware_id"]
-    query = select(*columns).order_by(Vehicle.id).execution_options(yield_per=CHUNK)
+    query = select(*columns).order_by(Vehicle.id)
     parts: list[list[Any]] = [[] for _ in names]
     with store.session() as session:
-        for row in session.execute(query):
-            for column, value in zip(parts, row, strict=True):
-                column.append(value)
+        # Core rows, a chunk at a time, transposed per chunk: no ORM loading and no Python step per value
+        result = session.connection().execution_options(yield_per=CHUNK).execute(query)
+        for chunk in result.partitions():
+            for column, chunk_values in zip(parts, zip(*chunk, strict=True), strict=True):
+                column.extend(chunk_values)
     out: dict[str, np.ndarray] = {}
     for name, values in zip(names, parts, strict=True):
         if name in ("id", "configuration_id"):

@@ -202,6 +202,7 @@ def install(app: FastAPI) -> None:
     from evplatform.web import (
         admin_pages,
         api_docs,
+        campaign_wizard_pages,
         compliance_pages,
         configurator_pages,
         detail_pages,
@@ -216,6 +217,7 @@ def install(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     app.add_api_route("/favicon.ico", favicon, include_in_schema=False)
     app.include_router(platform_pages.router)
+    app.include_router(campaign_wizard_pages.router)  # before /campaigns/{campaign_id}, which "new" would match
     app.include_router(fleet_pages.router)
     app.include_router(detail_pages.router)
     app.include_router(feature_pages.router)
