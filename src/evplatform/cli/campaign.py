@@ -25,7 +25,8 @@ from evplatform.service.presenters import campaign_progress
 from evplatform.store import Store, default_database_url, open_store
 from evplatform.workspace import load_workspace
 
-campaign_app = typer.Typer(help="One campaign: watch it (show, vehicles) and recover it after a halt (ack, exclude, "
+campaign_app = typer.Typer(help="Campaigns: plan and create them (dry-run, create, start, template), watch them (show, "
+                                "vehicles) and recover after a halt (ack, exclude, "
                                 "next-wave, retry, resume) or cancel it.", no_args_is_help=True)
 
 
