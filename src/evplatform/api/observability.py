@@ -138,12 +138,23 @@ class ServerMetrics:
         for outcome in UPDATE_CHECK_OUTCOMES:  # every series from the start: rate() needs a zero
             self.update_checks.labels(outcome)
         self.registry.register(StoreCollector(context))
+        self._children: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
-        """Count one answered request (and an update check refused before its route ran)."""
+        """Count one answered request (and an update check refused before its route ran).
+
+        The labelled children are kept per (method, route, status) — a bounded set: templates and
+        methods are finite, statuses too — because ``labels()`` costs more than the rest of a request's
+        bookkeeping together (about 15 µs each under a profiler).
+        """
         method = method if method in _METHODS else "OTHER"
-        self.requests.labels(method, route, str(status)).inc()
-        self.latency.labels(method, route).observe(seconds)
+        key = (method, route, status)
+        children = self._children.get(key)
+        if children is None:
+            children = self._children[key] = (self.requests.labels(method, route, str(status)),
+                                              self.latency.labels(method, route))
+        children[0].inc()
+        children[1].observe(seconds)
         if route == UPDATE_CHECK_ROUTE and status >= 400:
             self.update_checks.labels("refused").inc()
 
