@@ -128,3 +128,20 @@ def test_a_stalled_download_is_cut_after_the_graceful_timeout(
             if process.poll() is None:
                 process.kill()
                 process.wait()
+
+
+def test_serve_passes_the_graceful_timeout_and_leaves_access_lines_to_the_app(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import uvicorn
+    from typer.testing import CliRunner
+
+    from evplatform.cli.main import app as cli
+
+    calls: list[dict[str, object]] = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: calls.append(kw))
+    database = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    for extra, expected in (([], 10), (["--graceful-timeout", "25"], 25)):
+        result = CliRunner().invoke(cli, ["serve", "--database", database, "--port", str(_free_port()), *extra])
+        assert result.exit_code == 0, result.output
+        assert calls[-1]["timeout_graceful_shutdown"] == expected and calls[-1]["access_log"] is False
+    assert CliRunner().invoke(cli, ["serve", "--database", database, "--graceful-timeout", "-1"]).exit_code == 2
