@@ -221,3 +221,18 @@ def test_lines_logged_inside_a_request_carry_its_id(client: TestClient) -> None:
     assert [e["request_id"] for e in refused + access] == ["trace-2", "trace-2"]
     assert access[0]["logger"] == "evplatform.access" and access[0]["status"] == 401
 
+
+
+@pytest.mark.postgres
+def test_on_postgresql_the_probes_and_pool_figures_answer(postgres_url: str) -> None:
+    from evplatform.store import create_account, issue_token, open_store
+
+    with open_store(postgres_url) as store:
+        create_account(store, "scraper", "viewer")
+        token = issue_token(store, "scraper")
+    with TestClient(create_app(None, postgres_url)) as client:
+        assert client.get("/readyz").json()["checks"]["database"] == "ok"
+        scraped = samples(client, token)
+    assert scraped[("evplatform_database_up", ())] == 1.0
+    assert scraped[("evplatform_db_pool_size", ())] == 5.0  # SQLAlchemy's default QueuePool
+    assert scraped[("evplatform_db_pool_checked_out", ())] >= 0.0
