@@ -9,7 +9,9 @@ that is the application's choice, made here once, when a command starts. Two for
 
 Security-relevant events (key loads, published metadata, verification and authentication
 failures, campaign state changes) carry their facts as ``extra`` fields, so a pipeline can
-filter on ``event`` without parsing prose.
+filter on ``event`` without parsing prose. A line logged while the server answers a request
+carries that request's ``request_id`` (``request_id_var``, set by the API's ``RequestObserver``),
+so an error line can be joined to its access line.
 """
 
 from __future__ import annotations
@@ -17,11 +19,14 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any, Literal, TextIO
 
 LogFormat = Literal["text", "json"]
 LOG_FORMATS: tuple[LogFormat, ...] = ("text", "json")
+#: The id of the HTTP request being answered in this context (None outside a request).
+request_id_var: ContextVar[str | None] = ContextVar("evplatform_request_id", default=None)
 
 #: Attributes every ``LogRecord`` has; anything else on a record came from ``extra=``.
 _STANDARD_ATTRIBUTES = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
@@ -31,7 +36,11 @@ _STANDARD_ATTRIBUTES = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, 
 
 def _extras(record: logging.LogRecord) -> dict[str, Any]:
     """The fields a call passed with ``extra=`` (every attribute a plain record does not have)."""
-    return {k: v for k, v in vars(record).items() if k not in _STANDARD_ATTRIBUTES and not k.startswith("_")}
+    extras = {k: v for k, v in vars(record).items() if k not in _STANDARD_ATTRIBUTES and not k.startswith("_")}
+    request_id = request_id_var.get()
+    if request_id is not None:
+        extras.setdefault("request_id", request_id)
+    return extras
 
 
 class JsonLinesFormatter(logging.Formatter):

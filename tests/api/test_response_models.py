@@ -26,6 +26,7 @@ NOT_JSON = {
     ("GET", "/uptane/image/{file}"): "TUF metadata served byte for byte as signed; its schema is the TUF spec's",
     ("GET", "/uptane/director/{vin}/{file}"): "Uptane Director metadata served byte for byte as signed",
     ("GET", "/uptane/images/{sha256}"): "an image file (application/octet-stream, HTTP Range)",
+    ("GET", "/metrics"): "Prometheus text exposition format for a scraper",
 }
 
 
@@ -67,7 +68,9 @@ def test_the_excluded_routes_document_their_bytes(client: TestClient) -> None:
         assert response["description"] != "Successful Response", path
         (media, body), = response["content"].items()
         assert body["schema"], path
-        assert media == ("application/octet-stream" if path.startswith("/uptane/images/") else "application/json")
+        expected = {"/metrics": "text/plain"}.get(path, "application/octet-stream" if path.startswith("/uptane/images/")
+                                                  else "application/json")
+        assert media == expected, path
 
 
 def test_the_exclusions_name_real_routes() -> None:

@@ -17,6 +17,7 @@ from evplatform.api.auth import ReplayGuard
 from evplatform.api.body_limits import ASGIApp, BodyLimits, Message, Receive, Scope, Send
 from evplatform.api.errors import install_error_handlers
 from evplatform.api.input_guard import NulGuard
+from evplatform.api.observability import RequestObserver, ServerMetrics
 from evplatform.api.routers import (
     accounts,
     campaign_planning,
@@ -26,6 +27,7 @@ from evplatform.api.routers import (
     details,
     fleet,
     fm,
+    health,
     insights,
     release_publishing,
     releases,
@@ -80,12 +82,14 @@ def create_app(
                   docs_url=None, redoc_url=None)
     app.state.context = context
     app.state.replay = ReplayGuard(context)  # kept in the database, so it survives restarts
+    app.state.metrics = metrics = ServerMetrics(context)  # this app's own registry: tests make many apps
     install_error_handlers(app)
     app.add_middleware(BodyLimits)  # runs before any route reads a body
     app.add_middleware(NulGuard)  # a NUL in the path or query: 422 before routing or the guard's 401
-    app.add_middleware(SecurityHeaders)  # outermost: the guard's own 401/413 get the headers too
+    app.add_middleware(SecurityHeaders)  # the guard's own 401/413 get the headers too
+    app.add_middleware(RequestObserver, metrics=metrics)  # outermost: times, counts and logs the guards' answers too
     for module in (workspace_router, simulation, compliance, details, fleet, telemetry, releases, campaigns,
-                   campaign_recovery, stability, vehicle, uptane, insights, accounts, fm):
+                   campaign_recovery, stability, vehicle, uptane, insights, accounts, fm, health):
         app.include_router(module.router)
     app.include_router(release_publishing.router)
     app.include_router(campaign_planning.router)

@@ -33,6 +33,9 @@ class LogFormatChoice(StrEnum):
 
 #: The ports a user may choose (0, "any free port", would make the printed address wrong).
 PORT_MIN, PORT_MAX = 1, 65_535
+#: Seconds a stop waits for requests in flight: an update check takes milliseconds, an image download
+#: on a slow link longer; an orchestrator's kill after its own grace period (Kubernetes: 30 s) bounds it.
+GRACEFUL_DEFAULT_S, GRACEFUL_MAX_S = 10, 3_600
 
 
 def port_problem(host: str, port: int) -> str | None:
@@ -81,6 +84,10 @@ def serve(
     log_format: Annotated[
         LogFormatChoice, typer.Option("--log-format", help="Log lines on stderr: readable text, or JSON Lines.")
     ] = LogFormatChoice.text,
+    graceful_timeout: Annotated[int, typer.Option(
+        "--graceful-timeout", min=0, max=GRACEFUL_MAX_S,
+        help="Seconds a stop (SIGTERM, Ctrl-C) waits for requests in flight to finish before cutting them.")]
+        = GRACEFUL_DEFAULT_S,
     as_json: JsonOpt = False,
 ) -> None:
     """Serve the API (OpenAPI at /docs) and the dashboard at / until interrupted.
@@ -128,9 +135,11 @@ def serve(
             console.print(f"sign in at {address}/signin as [bold]{signin.name}[/] (admin) with the token kept in "
                           f"{signin.token_file}", soft_wrap=True)
         err_console.print("Ctrl-C stops the server.")
-    # log_config=None: uvicorn's own loggers propagate to the handler configure_logging installed
+    # log_config=None: uvicorn's own loggers propagate to the handler configure_logging installed;
+    # access_log=False: the app logs each request itself on evplatform.access (route template, request id).
+    # On SIGTERM uvicorn stops accepting, lets requests in flight finish for --graceful-timeout, then stops.
     uvicorn.run(create_app(workspace, url, ota_root=ota_root), host=host, port=port, log_level=log_level.value,
-                log_config=None)
+                log_config=None, access_log=False, timeout_graceful_shutdown=graceful_timeout)
 
 
 def register(app: typer.Typer) -> None:

@@ -38,7 +38,7 @@ logger = logging.getLogger(__name__)
 HERE = Path(__file__).parent
 FAVICON = HERE / "static" / "favicon.svg"
 #: First path segments that belong to the JSON API: errors there keep the API's one JSON shape.
-API_SEGMENTS = frozenset({"api", "uptane", "openapi.json"})
+API_SEGMENTS = frozenset({"api", "uptane", "openapi.json", "metrics", "healthz", "readyz"})  # probes: JSON errors too
 #: Page title per error status (others: "Error").
 ERROR_TITLES = {400: "Bad request", 401: "Sign-in needed", 403: "Not allowed", 404: "Page not found",
                 405: "Method not allowed", 409: "Conflict", 413: "Too large", 422: "Bad request",

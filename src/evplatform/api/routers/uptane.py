@@ -23,6 +23,7 @@ from starlette.concurrency import run_in_threadpool
 
 from evplatform.api.context import Context
 from evplatform.api.errors import NotFound
+from evplatform.api.observability import server_metrics
 from evplatform.api.responses import ManifestOut
 from evplatform.errors import OtaError
 
@@ -91,5 +92,10 @@ def image(context: Context, sha256: str) -> FileResponse:
              summary="Submit the vehicle version manifest (signed by the primary ECU)")
 async def manifest(context: Context, vin: str, request: Request) -> dict[str, Any]:
     body = await request.body()
-    result = await run_in_threadpool(context.ota().submit_manifest, vin, body)
+    service = context.ota()
+    try:
+        result = await run_in_threadpool(service.submit_manifest, vin, body)
+    except OtaError as error:  # the manifest failed verification: counted by class, answered as before
+        server_metrics(request).verification_failed(error)
+        raise
     return result.to_json()

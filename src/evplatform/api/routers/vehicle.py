@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 
 from evplatform.api.auth import VehicleAuth
 from evplatform.api.context import Context
+from evplatform.api.observability import server_metrics
 from evplatform.api.responses import ReportOut, UpdateCheckOut
 from evplatform.api.schemas import ReportIn
 from evplatform.fleet import report, update_check
@@ -17,8 +18,9 @@ router = APIRouter(prefix="/api/vehicle", tags=["vehicle"])
 
 @router.post("/update-check", response_model=UpdateCheckOut,
              summary="What the signed-in vehicle should install now, if anything")
-def check(context: Context, caller: VehicleAuth) -> dict[str, Any]:
+def check(context: Context, caller: VehicleAuth, request: Request) -> dict[str, Any]:
     offer = update_check(context.store(), caller.vin, context.clock())
+    server_metrics(request).update_check(offered=offer is not None)  # refusals: counted by the observer
     if offer is None:
         return {"vin": caller.vin, "update": None}
     return {
