@@ -103,7 +103,7 @@ def history(
         return
     table = Table(title=f"History of {data['workspace']} (compliance on {data['date']})", title_justify="left")
     for column in ("commit", "date", "subject", "features", "configurations", "reuse", "DCI", "TCCI", "CI",
-                   "compliant", "mean unit cost", "mean range km"):
+                   "compliant new/all", "mean unit cost", "mean range km"):
         table.add_column(column, justify="left" if column in ("commit", "date", "subject") else "right")
     for row in data["rows"]:
         if row.get("error"):
@@ -111,7 +111,7 @@ def history(
             continue
         table.add_row(row["short"], row["date"][:10], row["subject"][:40], f"{row['features']:,}",
                       row["configurations"], f"{100 * row['reuse_part_share']:.1f} %", f"{row['dci']:.3f}",
-                      f"{row['tcci']:.3f}", f"{row['ci']:.3f}", f"{row['compliant']:,}/{row['sold']:,}",
+                      f"{row['tcci']:.3f}", f"{row['ci']:.3f}", f"{row['compliant']:,}/{row['compliant_all']:,} of {row['sold']:,}",
                       f"{row['mean_unit_cost']:,.0f}", f"{row['mean_range_km']:,.0f}")
     console.print(table)
     if chart is not None:

@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 MAX_COMMITS = 200
 _CACHE: dict[tuple[str, str], dict[str, Any]] = {}
 COLUMNS = ("revision", "date", "subject", "features", "constraints", "configurations", "reuse_part_share",
-           "reuse_spend_share", "dci", "tcci", "ci", "ci_c", "compliant", "sold", "invalid_trims",
+           "reuse_spend_share", "dci", "tcci", "ci", "ci_c", "compliant", "compliant_all", "sold", "invalid_trims",
            "mean_unit_cost", "mean_range_km")
 
 
@@ -39,19 +39,21 @@ def kpis_of(side: Side, on: date) -> dict[str, Any]:
     by_model = report.by_model.to_dict()
     unit = {c.trim.key: round(c.unit_cost, 2) for c in report.trims}
     ranges = {row["vehicle"]: row["range_km"] for row in simulate_trims(ws).results}
-    compliant = sold = 0
+    compliant = dict.fromkeys(MODES, 0)
+    sold = 0
     for market in ws.markets:
-        for v in market_verdicts(ws, market, on, MODES[0]):
-            if v.trim.model_id in ws.markets[market].models:
-                sold += 1
-                compliant += v.status == COMPLIANT
+        for mode in MODES:
+            for v in market_verdicts(ws, market, on, mode):
+                if v.trim.model_id in ws.markets[market].models:
+                    sold += mode == MODES[0]
+                    compliant[mode] += v.status == COMPLIANT
     return {
         "features": len(ws.feature_model),
         "constraints": len(ws.feature_model.constraints),
         "configurations": str(count_configurations(encode(ws.feature_model))),
         "reuse_part_share": by_model["part_share"], "reuse_spend_share": by_model["spend_share"],
         **{k: by_model[k] for k in ("dci", "tcci", "ci", "ci_c")},
-        "compliant": compliant, "sold": sold, "invalid_trims": len(side.invalid),
+        "compliant": compliant["new_types"], "compliant_all": compliant["all"], "sold": sold, "invalid_trims": len(side.invalid),
         "unit_cost": unit, "range_km": ranges,
         "mean_unit_cost": sum(unit.values()) / len(unit) if unit else 0.0,
         "mean_range_km": sum(ranges.values()) / len(ranges) if ranges else 0.0,
