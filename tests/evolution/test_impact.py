@@ -24,13 +24,14 @@ def after_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def report(after_folder: Path) -> Iterator[dict[str, Any]]:
-    with open_side(str(demo_path()), demo_path(), "before") as a, open_side(str(after_folder), demo_path(), "after") as b:
+    with (open_side(str(demo_path()), demo_path(), "before") as a,
+          open_side(str(after_folder), demo_path(), "after") as b):
         yield compare_sides(a, b, ImpactOptions(on=ON, draws=400, seed=3))
 
 
 def row(report: dict[str, Any], trim: str, market: str) -> dict[str, Any]:
     [found] = [r for r in report["trims"] if r["trim"] == trim and r["market"] == market]
-    return found
+    return dict(found)
 
 
 def test_a_part_price_change_moves_the_bom_and_unit_cost_of_the_trims_that_use_it(report: dict[str, Any]) -> None:
@@ -103,7 +104,8 @@ def test_markdown_is_a_pr_comment(report: dict[str, Any]) -> None:
 
 
 def test_gate_lists_each_failure(report: dict[str, Any], after_folder: Path) -> None:
-    with open_side(str(demo_path()), demo_path(), "before") as a, open_side(str(after_folder), demo_path(), "after") as b:
+    with (open_side(str(demo_path()), demo_path(), "before") as a,
+          open_side(str(after_folder), demo_path(), "after") as b):
         strict = gate(report, a, b, max_cost_increase=0.001)
         loose = gate(report, a, b, max_cost_increase=0.5)
     rules = {f["rule"] for f in strict.failures}

@@ -111,7 +111,8 @@ def history(
             continue
         table.add_row(row["short"], row["date"][:10], row["subject"][:40], f"{row['features']:,}",
                       row["configurations"], f"{100 * row['reuse_part_share']:.1f} %", f"{row['dci']:.3f}",
-                      f"{row['tcci']:.3f}", f"{row['ci']:.3f}", f"{row['compliant']:,}/{row['compliant_all']:,} of {row['sold']:,}",
+                      f"{row['tcci']:.3f}", f"{row['ci']:.3f}",
+                      f"{row['compliant']:,}/{row['compliant_all']:,} of {row['sold']:,}",
                       f"{row['mean_unit_cost']:,.0f}", f"{row['mean_range_km']:,.0f}")
     console.print(table)
     if chart is not None:

@@ -60,7 +60,8 @@ def kpis_of(side: Side, on: date) -> dict[str, Any]:
     }
 
 
-def workspace_history(folder: Path, *, since: str | None = None, on: date, limit: int = MAX_COMMITS) -> dict[str, Any]:
+def workspace_history(folder: Path, *, since: str | None = None, on: date,
+                      limit: int = MAX_COMMITS) -> dict[str, Any]:
     """One row per commit that touched ``folder`` (oldest first); SideError when it is not in git."""
     found = repository_of(folder)
     if found is None:
