@@ -26,6 +26,8 @@ from evplatform.vehicle.simulate import simulate_trims
 log = logging.getLogger(__name__)
 
 MAX_COMMITS = 200
+#: Rows kept by (tree id, date); the oldest go first beyond this.
+CACHE_ROWS = 512
 _CACHE: dict[tuple[str, str], dict[str, Any]] = {}
 COLUMNS = ("revision", "date", "subject", "features", "constraints", "configurations", "reuse_part_share",
            "reuse_spend_share", "dci", "tcci", "ci", "ci_c", "compliant", "compliant_all", "sold", "invalid_trims",
@@ -86,6 +88,8 @@ def workspace_history(folder: Path, *, since: str | None = None, on: date,
                     _CACHE[key] = kpis_of(side, on)
             except EvplatformError as error:
                 _CACHE[key] = {"error": str(error)}
+            while len(_CACHE) > CACHE_ROWS:
+                del _CACHE[next(iter(_CACHE))]
         row.update(_CACHE[key])
         rows.append(row)
     return {"workspace": str(folder), "repository": str(repo), "path": prefix or ".", "date": on.isoformat(),
