@@ -75,7 +75,7 @@ def test_diff_of_two_revisions_json(repo: Repo) -> None:
     data = json.loads(done.stdout)
     assert data["before"]["revision"] == repo.base and data["after"]["revision"] == repo.changed
     assert "su7/standard@CN" in data["summary"]["became_invalid"]
-    assert data["feature_model"]["features_added"] == ["DashCam"]
+    assert data["feature_model"]["names"]["features_added"] == ["DashCam"]
     assert data["npv_p50"]["draws"] == 200
 
 
@@ -164,10 +164,32 @@ def test_check_against_fails_on_cost_threshold_dead_feature_invalid_trim_and_reg
     done = runner.invoke(app, ["check", str(ws), "--against", base, "--date", ON, "--markdown", str(md), "--json"])
     assert done.exit_code == 1
     failures = json.loads(done.stdout)["gate"]["failures"]
-    assert {f["rule"] for f in failures} == {"dead-feature", "trim-invalid", "regulation-broken"}
+    assert {f["rule"] for f in failures} == {"dead-feature", "trim-invalid", "regulation-broken",
+                                             "configurations-removed"}
     assert any(f["subject"] == "DashCam" for f in failures)
     text = md.read_text(encoding="utf-8")
     assert text.startswith("## ❌ Platform gate failed") and "**dead-feature**" in text and "EU-GSR2-ISA" in text
+
+
+def test_check_against_refuses_a_specialisation_unless_allowed(tmp_path: Path) -> None:
+    root = init_repo(tmp_path / "spec")
+    ws = copy_demo(root / "ws")
+    add_feature(ws)  # DashCam, optional, selected by no trim
+    base = commit_all(root, "demo with a dash cam option")
+    replace(ws / "features.uvl", "constraints\n", "constraints\n    DashCam => ISA\n")  # fewer configurations
+    done = runner.invoke(app, ["check", str(ws), "--against", base, "--date", ON, "--json"])
+    assert done.exit_code == 1, done.output
+    gate = json.loads(done.stdout)["gate"]
+    assert [f["rule"] for f in gate["failures"]] == ["configurations-removed"]
+    assert "specialisation" in gate["failures"][0]["message"]
+    allowed = runner.invoke(app, ["check", str(ws), "--against", base, "--date", ON, "--allow-specialisation"])
+    assert allowed.exit_code == 0, allowed.output
+    git(root, "checkout", "-q", "--", "ws")
+    replace(ws / "features.uvl", "                    DashCam {cost 300}\n",
+            "                    DashCam {cost 300}\n                    RearCam {cost 200}\n")
+    generalised = runner.invoke(app, ["check", str(ws), "--against", base, "--date", ON, "--json"])
+    assert generalised.exit_code == 0, generalised.output  # a new optional feature only adds configurations
+    assert json.loads(generalised.stdout)["impact"]["feature_model"]["edit_class"] == "generalisation"
 
 
 def test_check_against_an_unknown_revision_exits_2(tmp_path: Path) -> None:

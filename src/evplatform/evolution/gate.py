@@ -54,13 +54,15 @@ def gate(report: dict[str, Any], before: Side, after: Side, *, max_cost_increase
     edit = report["feature_model"]
     if allow_specialisation:
         result.checked.append("configurations removed (allowed: --allow-specialisation)")
-    elif not edit.get("semantic"):
-        result.skipped.append("configurations removed: the semantic feature-model comparison is not available")
+    elif not edit.get("semantic") or edit.get("lost_exists") is None:
+        result.skipped.append("configurations removed: the semantic feature-model comparison did not settle "
+                              f"({edit.get('semantic_error') or 'time limit'})")
     else:
         result.checked.append("no configurations removed (generalisations and refactorings only)")
         if edit.get("lost_exists"):
             witness = edit.get("witness_lost")
             lost = edit.get("lost_count")
+            lost = f"{int(lost):,}" if lost is not None else None
             fail.append({"rule": "configurations-removed", "subject": str(edit.get("edit_class")),
                          "message": f"the edit is a {edit.get('edit_class')}: it removes valid configurations"
                                     + (f" (lost: {lost})" if lost is not None else "")

@@ -123,13 +123,23 @@ def _repairs(rows: list[dict[str, Any]]) -> list[str]:
 def _feature_lines(fm: dict[str, Any]) -> list[str]:
     lines = ["### Feature model", ""]
     edit = fm.get("edit_class")
-    lines.append(f"- edit class: **{edit}**" if edit else "- edit class: not computed (syntactic comparison only)")
+    lines.append(f"- edit class: **{edit}**" if edit else
+                 f"- edit class: not computed ({fm.get('semantic_error') or 'the check did not settle'})")
+    if fm.get("witness_lost"):
+        lines.append(f"- a configuration lost: {{{', '.join(fm['witness_lost'])}}}"
+                     + (f" (breaks `{_esc(fm['rule_lost'])}`)" if fm.get("rule_lost") else ""))
+    if fm.get("witness_gained"):
+        lines.append(f"- a configuration gained: {{{', '.join(fm['witness_gained'])}}}")
     if fm.get("lost_count") is not None or fm.get("gained_count") is not None:
-        lines.append(f"- configurations lost: {fm.get('lost_count')}, gained: {fm.get('gained_count')}")
-    for key in ("features_added", "features_removed", "constraints_added", "constraints_removed"):
-        if fm.get(key):
-            lines.append(f"- {key.replace('_', ' ')}: {', '.join(f'`{x}`' for x in fm[key])}")
+        lines.append(f"- configurations lost: {_count(fm.get('lost_count'))}, gained: {_count(fm.get('gained_count'))}")
+    for key, items in fm["names"].items():
+        if items:
+            lines.append(f"- {key.replace('_', ' ')}: {', '.join(f'`{_esc(x)}`' for x in items)}")
     return lines
+
+
+def _count(text: str | None) -> str:
+    return "not counted" if text is None else f"{int(text):,}"
 
 
 def _platform_lines(report: dict[str, Any]) -> list[str]:
