@@ -102,6 +102,13 @@ def test_unreadable_sides_exit_2_naming_the_side_and_file(repo: Repo, before: st
         assert "NoSuchFeature" in done.output and f"{repo.broken[:10]}:" in done.output
 
 
+@pytest.mark.parametrize("hostile", ["--output=evil-file", "-p", "HEAD;rm -rf /", "HEAD:../.."])
+def test_a_revision_that_looks_like_an_option_is_refused(repo: Repo, hostile: str) -> None:
+    with pytest.raises(SideError, match="before: "), open_side(hostile, repo.ws, "before"):
+        pass
+    assert not (repo.root / "evil-file").exists() and not (repo.ws / "evil-file").exists()
+
+
 def test_a_revision_of_a_folder_outside_git_is_refused(tmp_path: Path) -> None:
     ws = copy_demo(tmp_path / "loose")
     with pytest.raises(SideError, match="not inside a git repository"), open_side("HEAD", ws, "before"):
