@@ -93,7 +93,7 @@ def history(
     """KPIs of every commit that touched the workspace: unit cost and range per trim, reuse, DCI/TCCI/CI,
     features, configurations, compliant trim × markets on the date. Exit 2 when it cannot be read."""
     try:
-        data = workspace_history(workspace or Path.cwd(), since=since, on=day_of(on))
+        data = workspace_history(workspace or demo_path(), since=since, on=day_of(on))
     except SideError as error:
         raise unreadable(error) from None
     if chart is not None:
