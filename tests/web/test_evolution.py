@@ -75,6 +75,8 @@ def test_evolution_page_trends_history_diff_and_csv(page: Any, evolution_server:
     assert "DashCam" in page.locator("#evo-fm").inner_text()
     assert page.locator("#evo-npv").count() == 1
     page.screenshot(path=str(SCREENSHOTS / "evolution.png"), full_page=True)
+    page.set_viewport_size({"width": 390, "height": 844})  # a phone: tables scroll in their box, not the page
+    assert page.evaluate("() => document.documentElement.scrollWidth - document.documentElement.clientWidth") <= 0
     csv = httpx.get(url + "/evolution/history.csv", timeout=60)
     assert csv.status_code == 200 and csv.headers["content-type"].startswith("text/csv")
     lines = csv.text.strip().splitlines()
