@@ -1,4 +1,4 @@
-"""Evolution benchmarks (issue 17): the feature-model diff of Automotive02 v1 → v4.
+"""Evolution benchmarks (issue 17): the feature-model diff of Automotive02 v1 → v4; the demo's workspace diff.
 
 Command: ``PYTHONPATH=src .venv/bin/python benchmarks/evolution.py [--time-limit S]``; results in
 ``benchmarks/results/evolution.json``, a Markdown table on stdout. The feature-model part lives in
@@ -20,6 +20,8 @@ sys.path.insert(0, str(HERE))
 
 from _evolution_fm import run as run_fm  # noqa: E402
 from _evolution_fm import table as fm_table  # noqa: E402
+from _evolution_impact import run as run_workspace_diff  # noqa: E402
+from _evolution_impact import table as workspace_diff_table  # noqa: E402
 
 
 def _machine() -> dict[str, object]:
@@ -36,13 +38,15 @@ def main() -> int:
     machine = _machine()
     started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     fm = run_fm(args.time_limit)
+    workspace_diff = run_workspace_diff()
     machine["load_after"] = Path("/proc/loadavg").read_text().split()[:3]
-    results = {"started": started, "machine": machine, "feature_model": fm}
+    results = {"started": started, "machine": machine, "feature_model": fm, "workspace_diff": workspace_diff}
     out = HERE / "results" / "evolution.json"
     out.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     print(f"{started}, {machine['cpu']} ({machine['cores']} cores), load {machine['load_before']} → "
           f"{machine['load_after']}\n")
     print(fm_table(fm))
+    print("\n" + workspace_diff_table(workspace_diff))
     return 0
 
 
