@@ -67,8 +67,10 @@ def test_a_constraint_that_makes_a_trim_invalid_names_file_line_and_the_closest_
     # costed in its closest valid configuration: the 5G module replaces the 4G one (with its supplier)
     assert [p["part_no"] for p in std["parts_added"]] == ["MD-CON-0020"] and std["parts_added"][0]["supplier"]
     assert std["software"]["incompatible_ecus"] == ["telematics"]
-    assert row(report, "su7/standard", "EU")["software"]["rxswin_must_change"] is True
-    assert row(report, "su7/standard", "CN")["software"]["rxswin_must_change"] is False  # CN is not UNECE
+    eu, cn = row(report, "su7/standard", "EU")["software"], row(report, "su7/standard", "CN")["software"]
+    assert eu["rxswin_must_change"] is True and eu["software_id"] == "R156"
+    assert cn["rxswin_must_change"] is True and cn["software_id"] == "CN-GB44496"  # GB 44496's SWIN
+    assert row(report, "su7/pro", "CN")["software"]["rxswin_must_change"] is False  # same software
     lost = {c["component"]: c for c in report["software_selection"]}
     assert "su7/standard@CN" in lost["tbox-4g"]["lost"]
 
@@ -124,3 +126,12 @@ def test_an_unchanged_workspace_passes_the_gate(tmp_path: Path) -> None:
         report = compare_sides(a, b, ImpactOptions(on=ON, economics=False, simulate=False))
         result = gate(report, a, b)
     assert result.passed and report["summary"]["changed"] == 0
+
+
+def test_software_identification_follows_the_fleet_registrys_rule() -> None:
+    from evplatform.evolution.impact import software_id_key
+    from evplatform.fleet.registry import software_id_keys
+    from evplatform.workspace import load_workspace
+
+    ws = load_workspace()
+    assert {m: software_id_key(ws, m) for m in ws.markets} == software_id_keys(ws)

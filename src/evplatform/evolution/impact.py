@@ -29,7 +29,7 @@ from evplatform.insights.montecarlo import run_monte_carlo, summarize
 from evplatform.insights.npv import economics
 from evplatform.insights.scenarios import load_scenarios
 from evplatform.markets.report import reason_dict
-from evplatform.markets.rules import MODES
+from evplatform.markets.rules import MODES, applicable_regulations
 from evplatform.markets.verdict import NON_COMPLIANT, verdict
 from evplatform.platform import bom_of, kpi_report, platform_vs_separate
 from evplatform.platform.bom import Bom
@@ -191,16 +191,30 @@ def _trim_rows(before: Side, after: Side, options: ImpactOptions) -> tuple[list[
     return rows, sims
 
 
+def software_id_key(ws: Workspace, market_id: str) -> str | None:
+    """The software identification a market's vehicle types carry, as ``fleet.registry.software_id_keys``:
+    ``R156`` (UN R156 RXSWIN) in UNECE markets, else the first applicable regulation that requires the
+    ``update_management`` role (GB 44496-2024's SWIN in China), else None."""
+    market = ws.markets.get(market_id)
+    if market is None:
+        return None
+    if market.unece:
+        return "R156"
+    update = ws.roles.features("update_management")
+    basis = sorted(r.id for r in applicable_regulations(ws, market_id) if not update.isdisjoint(r.requires.variables()))
+    return basis[0] if basis else None
+
+
 def _software_change(before: dict[str, str] | None, after: dict[str, str] | None, side: Side,
                      market: str) -> dict[str, Any]:
-    """Which ECUs lose their installed release, and whether the type's RXSWIN must change (UN R156 §2.3:
-    any change of the type-approval-relevant software set gives a new RXSWIN, in UNECE markets)."""
+    """Which ECUs lose their installed release, and whether the type's software identification must change
+    (UN R156 §2.3 RXSWIN, GB 44496 SWIN: any change of the approval-relevant software set gives a new one)."""
     b, a = before or {}, after or {}
     incompatible = sorted(ecu for ecu, release in b.items() if a.get(ecu) != release and after is not None)
-    m = side.workspace.markets.get(market)
-    return {"before": before, "after": after, "incompatible_ecus": incompatible,
-            "rxswin_must_change": bool(m is not None and m.unece and before is not None and after is not None
-                                       and b != a)}
+    key = software_id_key(side.workspace, market)
+    changed = bool(key is not None and before is not None and after is not None and b != a)
+    return {"before": before, "after": after, "incompatible_ecus": incompatible, "software_id": key,
+            "rxswin_must_change": changed}
 
 
 def _finish_simulations(rows: list[dict[str, Any]], sims: _Simulations) -> None:

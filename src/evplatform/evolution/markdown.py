@@ -72,7 +72,7 @@ def render_diff(report: dict[str, Any], *, limit: int = 60) -> str:
         f"compliance on {report['date']}; costs in {cur}.",
     ]
     for key, title in (("became_invalid", "Trims made invalid"), ("compliance_lost", "Compliance lost"),
-                       ("rxswin_changes", "RXSWIN must change (UN R156)")):
+                       ("rxswin_changes", "Software identification must change (UN R156 RXSWIN, GB 44496 SWIN)")):
         if s[key]:
             lines.append(f"- **{title}**: {', '.join(s[key])}")
     lines += ["", *_feature_lines(report["feature_model"]), ""]
