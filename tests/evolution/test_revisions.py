@@ -203,3 +203,14 @@ def test_check_against_an_unknown_revision_exits_2(tmp_path: Path) -> None:
     ws, _ = _gate_repo(tmp_path)
     done = runner.invoke(app, ["check", str(ws), "--against", "v999"])
     assert done.exit_code == 2 and "before: unknown revision 'v999'" in done.output
+
+
+def test_diff_against_the_work_tree_prints_the_report(repo: Repo) -> None:
+    """``diff REV FOLDER``: REV of the folder's repository against the folder as it is now (the demo)."""
+    done = runner.invoke(app, ["diff", repo.changed, str(repo.ws), "--date", ON, "--draws", "100", "--json"])
+    assert done.exit_code == 0, done.output
+    data = json.loads(done.stdout)
+    assert data["before"]["revision"] == repo.changed and data["after"]["revision"] is None
+    assert "su7/standard@CN" in data["summary"]["became_valid"]
+    text = runner.invoke(app, ["diff", repo.changed, str(repo.ws), "--date", ON, "--draws", "100"])
+    assert text.exit_code == 0 and "Platform impact" in text.stdout

@@ -36,7 +36,12 @@ def day_of(text: str | None) -> date:
 
 
 def compare(before: str, after: str | None, workspace: Path | None, options: ImpactOptions) -> dict[str, Any]:
-    """Open both sides (exporting revisions to temporary folders) and build the impact report."""
+    """Open both sides (exporting revisions to temporary folders) and build the impact report.
+
+    ``diff REV FOLDER`` (no WS) reads REV from FOLDER's repository: the change since REV.
+    """
+    if workspace is None and after is not None and Path(after).is_dir() and not Path(before).is_dir():
+        workspace = Path(after)
     folder = workspace or demo_path()
     with ExitStack() as stack:
         a = stack.enter_context(open_side(before, folder, "before"))
@@ -51,7 +56,8 @@ def unreadable(error: SideError) -> typer.Exit:
 
 def diff(
     before: Annotated[str, typer.Argument(help="Before: a git revision of WS's repository, or a folder.")],
-    after: Annotated[str | None, typer.Argument(help="After: a revision or a folder (default: WS as it is now).",
+    after: Annotated[str | None, typer.Argument(help="After: a revision or a folder (default: WS as it is now; "
+                                                     "REV FOLDER reads REV from FOLDER's repository).",
                                                 show_default=False)] = None,
     workspace: WorkspaceArg = None,
     on: DateOpt = None,
