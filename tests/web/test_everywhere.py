@@ -42,7 +42,7 @@ def pages(server: Server) -> list[tuple[str, str]]:
             ("features", "/features"), ("admin", "/admin"), ("audit", "/audit"),
             ("compliance-market", "/compliance/markets/EU"),
             ("compliance-regulation", "/compliance/regulations/UN-R155"),
-            ("configurator", "/configurator"),
+            ("configurator", "/configurator"), ("evolution", "/evolution"),
             ("campaign_new", "/campaigns/new?markets=EU"),
             ("not-found", "/no-such-page")]
 

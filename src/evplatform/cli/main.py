@@ -43,6 +43,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "campaign": ("campaign", "Campaigns: plan, dry run, create, start, copy a past one; show, vehicles; pause, resume, "
                              "ack, exclude, next-wave, retry, cancel."),
     "insights": ("insights", "Business figures, NPV scenarios with Monte Carlo and sensitivity, risks."),
+    "diff": ("diff", "The impact of a change (two revisions or folders) on every trim × market and the platform."),
+    "history": ("diff", "KPIs of every commit that touched the workspace, as a table and a chart."),
     "serve": ("serve", "Serve the REST API and the dashboard."),
     "accounts": ("accounts", "Operator accounts and their bearer tokens: issue, list, revoke."),
     "backup": ("operations", "Back up the database and the OTA repositories into a verified folder."),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -15,8 +16,28 @@ from evplatform.workspace import Workspace, load_workspace
 from evplatform.workspace.check import check_workspace
 
 
-def check(workspace: WorkspaceArg = None, as_json: JsonOpt = False) -> None:
-    """Validate every file of the workspace and prove each model × market configuration valid."""
+def check(
+    workspace: WorkspaceArg = None,
+    against: Annotated[str | None, typer.Option(
+        "--against", help="CI gate: compare with this git revision; exit 1 when the change breaks the platform, "
+                          "2 when a side cannot be read (docs/ci-gate.md).", show_default=False)] = None,
+    max_cost_increase: Annotated[str, typer.Option(
+        "--max-cost-increase", help="With --against: largest allowed unit-cost increase of a trim.")] = "1%",
+    allow_specialisation: Annotated[bool, typer.Option(
+        "--allow-specialisation", help="With --against: allow edits that remove configurations.")] = False,
+    on: Annotated[str | None, typer.Option("--date", help="With --against: compliance date (default: today).")] = None,
+    markdown: Annotated[Path | None, typer.Option(
+        "--markdown", help="With --against: write the verdict and impact as Markdown to this file.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Validate every file of the workspace and prove each model × market configuration valid; with
+    --against REV, the CI gate of the change since REV."""
+    if against is not None:
+        from evplatform.cli.gate_command import run_gate
+
+        run_gate(workspace, against, max_cost_increase=max_cost_increase,
+                 allow_specialisation=allow_specialisation, on=on, markdown=markdown, as_json=as_json)
+        return
     ws = load_workspace(workspace)
     report = check_workspace(ws, target_findings(ws))
     if as_json:

@@ -59,6 +59,7 @@ NAV = (
     ("/fleet", "Fleet"),
     ("/insights", "Insights"),
     ("/configurator", "Configurator"),
+    ("/evolution", "Evolution"),
     ("/audit", "Audit"),
     ("/admin", "Admin"),
 )
@@ -206,6 +207,7 @@ def install(app: FastAPI) -> None:
         compliance_pages,
         configurator_pages,
         detail_pages,
+        evolution_pages,
         feature_pages,
         fleet_pages,
         insights_pages,
@@ -227,3 +229,4 @@ def install(app: FastAPI) -> None:
     app.include_router(simulation_pages.router)
     app.include_router(insights_pages.router)
     app.include_router(compliance_pages.router)
+    app.include_router(evolution_pages.router)

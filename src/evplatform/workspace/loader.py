@@ -9,6 +9,7 @@ has its reader in :mod:`evplatform.workspace.readers`; this module only runs the
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 
@@ -31,8 +32,17 @@ def demo_path() -> Path:
     return Path(str(resources.files("evplatform.demo") / "modena"))
 
 
-def load_workspace(path: str | Path | None = None) -> Workspace:
-    """Read and validate a workspace folder (``None``: the bundled demo)."""
+#: Called with the feature model, the trim, the market and the error when a trim × market
+#: configuration is invalid; returns the configuration to use instead (or raises).
+OnInvalid = Callable[[FeatureModel, Trim, Market, WorkspaceError], frozenset[str]]
+
+
+def load_workspace(path: str | Path | None = None, *, on_invalid: OnInvalid | None = None) -> Workspace:
+    """Read and validate a workspace folder (``None``: the bundled demo).
+
+    ``on_invalid`` lets a caller that compares versions (evolution) go on past a trim that a
+    change made invalid, with a configuration it chooses; without it, the error is raised.
+    """
     root = Path(path) if path is not None else demo_path()
     if not root.is_dir():
         raise WorkspaceError("workspace folder not found", root)
@@ -58,7 +68,7 @@ def load_workspace(path: str | Path | None = None) -> Workspace:
             spec.line_of("base_market"),
         )
     software = read_software(root / file_ref(spec, "software", "software.yaml", platform_file), feature_model)
-    configurations = _configurations(feature_model, models, markets, platform.base_market)
+    configurations = _configurations(feature_model, models, markets, platform.base_market, on_invalid)
     return Workspace(
         root=root,
         platform=platform,
@@ -74,7 +84,8 @@ def load_workspace(path: str | Path | None = None) -> Workspace:
 
 
 def _configurations(
-    fm: FeatureModel, models: dict[str, VehicleModel], markets: dict[str, Market], base_market: str
+    fm: FeatureModel, models: dict[str, VehicleModel], markets: dict[str, Market], base_market: str,
+    on_invalid: OnInvalid | None = None,
 ) -> dict[tuple[str, str], frozenset[str]]:
     """Every trim in its base market and in every market that sells its model, proven valid."""
     out: dict[tuple[str, str], frozenset[str]] = {}
@@ -83,7 +94,12 @@ def _configurations(
             for market in markets.values():
                 if market.id != base_market and model.id not in market.models:
                     continue
-                config = _configuration(fm, model, trim, market)
+                try:
+                    config = _configuration(fm, model, trim, market)
+                except WorkspaceError as error:
+                    if on_invalid is None:
+                        raise
+                    config = on_invalid(fm, trim, market, error)
                 out[(trim.key, market.id)] = config
     return out
 
