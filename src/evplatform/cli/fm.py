@@ -18,6 +18,7 @@ from rich.table import Table
 
 from evplatform.cli.common import JsonOpt, console, err_console, print_json
 from evplatform.cli.fm_configure import add_commands
+from evplatform.cli.fm_diff import add_commands as add_diff
 from evplatform.variability import analysis
 from evplatform.variability.cnf import CNF, encode
 from evplatform.variability.dimacs import format_dimacs
@@ -39,6 +40,7 @@ _NEEDS_MODEL = {"false-optional", "atomic-sets", "redundant"}
 
 def register(app: typer.Typer) -> None:
     add_commands(fm_app)
+    add_diff(fm_app)
     app.add_typer(fm_app, name="fm")
 
 
