@@ -156,7 +156,7 @@ def _projected_d4(clauses: list[Clause], n_vars: int, shown: list[int]) -> int:
     """d4's projected count, through a DIMACS file (the binding reads ``c p show`` only from files)."""
     import py_d4
 
-    from evplatform.variability.counting import d4_options
+    from evplatform.variability.counting import d4_options, quiet_stdout
 
     with tempfile.TemporaryDirectory(prefix="evplatform-count-") as folder:
         path = os.path.join(folder, "projected.cnf")
@@ -164,7 +164,8 @@ def _projected_d4(clauses: list[Clause], n_vars: int, shown: list[int]) -> int:
             out.write(f"p cnf {n_vars} {len(clauses)}\n")
             out.write("c p show " + " ".join(map(str, shown)) + " 0\n")
             out.writelines(" ".join(map(str, clause)) + " 0\n" for clause in clauses)
-        result = py_d4.Solver(path, d4_options()).count()
+        with quiet_stdout():
+            result = py_d4.Solver(path, d4_options()).count()
     return int(result.getIntResult())
 
 
