@@ -26,7 +26,7 @@ from variability.fm_strategies import feature_models
 
 
 def _in_process(parts: dict[str, list[list[int]]], n_vars: int, jobs: list[CountJob],
-                time_limit_s: float) -> dict[str, int | None]:
+                time_limit_s: float, timings: dict[str, float] | None = None) -> dict[str, int | None]:
     return {job.name: count([c for p in job.parts for c in parts[p]], n_vars, job.show) for job in jobs}
 
 
@@ -176,6 +176,7 @@ def test_counts_in_the_child_process() -> None:
     assert (result.full.count_a, result.full.count_b, result.full.gained_count) == (4, 8, 4)
     assert (result.projected.count_a, result.projected.count_b, result.projected.gained_count) == (4, 4, 0)
     assert result.full.count_note is None
+    assert {"count_full_a", "count_full_b", "count_proj_a", "count_proj_b"} <= result.seconds.keys()
 
 
 def test_count_false_leaves_counts_out() -> None:

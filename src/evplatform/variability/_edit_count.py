@@ -39,12 +39,13 @@ class CountJob:
 
 
 def count_jobs(parts: dict[str, list[Clause]], n_vars: int, jobs: list[CountJob],
-               time_limit_s: float) -> dict[str, int | None]:
+               time_limit_s: float, timings: dict[str, float] | None = None) -> dict[str, int | None]:
     """Each job's count, or ``None`` for the jobs not done within ``time_limit_s`` seconds.
 
     The child is ``python -m evplatform.variability._edit_count`` (not ``multiprocessing``, whose
     ``spawn`` re-runs the caller's main script): the work goes in as a pickle on its standard
-    input, and one JSON line per finished job comes back on its standard output.
+    input, and one JSON line per finished job comes back on its standard output. ``timings``
+    receives each finished job's seconds in the child.
     """
     results: dict[str, int | None] = {job.name: None for job in jobs}
     if not jobs:
@@ -58,7 +59,7 @@ def count_jobs(parts: dict[str, list[Clause]], n_vars: int, jobs: list[CountJob]
                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
     try:
         _send(process, payload)
-        _receive(process, results, deadline, time_limit_s)
+        _receive(process, results, deadline, time_limit_s, {} if timings is None else timings)
     finally:
         if process.poll() is None:
             process.kill()
@@ -79,7 +80,7 @@ def _send(process: subprocess.Popen[bytes], payload: bytes) -> None:
 
 
 def _receive(process: subprocess.Popen[bytes], results: dict[str, int | None], deadline: float,
-             time_limit_s: float) -> None:
+             time_limit_s: float, timings: dict[str, float]) -> None:
     """Read one JSON line per job until every job reported, the child ended, or the deadline passed."""
     stream = process.stdout
     if stream is None:
@@ -102,6 +103,7 @@ def _receive(process: subprocess.Popen[bytes], results: dict[str, int | None], d
             line, buffer = buffer.split(b"\n", 1)
             message = json.loads(line)
             pending.discard(message["name"])
+            timings[message["name"]] = float(message["seconds"])
             if "error" in message:
                 logger.warning("d4 could not count %s: %s", message["name"], message["error"])
             else:
@@ -109,18 +111,20 @@ def _receive(process: subprocess.Popen[bytes], results: dict[str, int | None], d
 
 
 def main() -> None:
-    """The child: d4's statistics to /dev/null, then one JSON line ``{"name", "count" | "error"}`` per job."""
+    """The child: d4's statistics to /dev/null, then one JSON line ``{"name", "count" | "error", "seconds"}`` a job."""
     parts, n_vars, jobs = pickle.loads(sys.stdin.buffer.read())  # noqa: S301 - written by our parent process
     out = os.fdopen(os.dup(1), "w", encoding="utf-8")
     null = os.open(os.devnull, os.O_WRONLY)
     os.dup2(null, 1)
     for job in jobs:
         clauses = [clause for part in job.parts for clause in parts[part]]
-        message: dict[str, str] = {"name": job.name}
+        message: dict[str, str | float] = {"name": job.name}
+        started = time.perf_counter()
         try:
             message["count"] = str(count(clauses, n_vars, job.show))
         except Exception as error:
             message["error"] = f"{type(error).__name__}: {error}"
+        message["seconds"] = round(time.perf_counter() - started, 3)
         out.write(json.dumps(message) + "\n")
         out.flush()
 

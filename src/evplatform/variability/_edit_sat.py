@@ -324,12 +324,17 @@ def essential_literals(solver: Glucose4, literals: Sequence[int], deadline: floa
     return core
 
 
-def clause_by_clause(union: Union, x: Side, y: Side) -> bool:
+def clause_by_clause(union: Union, x: Side, y: Side, deadline: float | None = None) -> bool | None:
     """Whether some configuration of X is not one of Y, one SAT call per requirement of Y.
 
     The straightforward method (as FeatureIDE checks an edit): kept as the baseline the
-    benchmark compares :func:`witness` against.
+    benchmark compares :func:`witness` against. ``None`` when ``deadline`` passes first.
     """
     checks, _ = y.checks(True)
     with Glucose4(bootstrap_with=x.clauses(True) + y.definitions) as solver:
-        return any(solver.solve(assumptions=[-lit for lit in clause]) for clause in checks)
+        for clause in checks:
+            if deadline is not None and time.perf_counter() > deadline:
+                return None
+            if solver.solve(assumptions=[-lit for lit in clause]):
+                return True
+    return False

@@ -42,7 +42,7 @@ from evplatform.variability._edit_syntax import (
     GroupEdit,
     syntax_diff,
 )
-from evplatform.variability.cnf import encode
+from evplatform.variability.cnf import CNF, encode
 from evplatform.variability.model import FeatureModel
 
 logger = logging.getLogger(__name__)
@@ -168,7 +168,8 @@ def compare_models(a: FeatureModel, b: FeatureModel, *, time_limit_s: float = 60
     seconds["syntax"] = time.perf_counter() - started
 
     started = time.perf_counter()
-    backbones = {side: analysis.backbone(encode(model)) for side, model in (("a", a), ("b", b))}
+    cnfs = {"a": encode(a), "b": encode(b)}
+    backbones = {side: analysis.backbone(cnf) for side, cnf in cnfs.items()}
     seconds["backbone"] = time.perf_counter() - started
 
     started = time.perf_counter()
@@ -187,11 +188,11 @@ def compare_models(a: FeatureModel, b: FeatureModel, *, time_limit_s: float = 60
     proj = _figures("projected", len(shared), projected[0], projected[1])
     if count:
         started = time.perf_counter()
-        full, proj = _count(union, full, proj, time_limit_s)
+        full, proj = _count(union, full, proj, time_limit_s, seconds)
         seconds["count"] = time.perf_counter() - started
 
     started = time.perf_counter()
-    changes = _analysis_changes(a, b, backbones)
+    changes = _analysis_changes({"a": a, "b": b}, cnfs, backbones)
     seconds["analyses"] = time.perf_counter() - started + seconds.pop("backbone")
     return ModelDiff(full, proj, len(a), len(b), syntax.added, syntax.removed, syntax.moved, syntax.groups,
                      syntax.attributes, syntax.constraints_added, syntax.constraints_removed, changes, seconds)
@@ -216,21 +217,33 @@ def _figures(semantics: str, features: int, lost: Outcome, gained: Outcome) -> F
                    part(gained, "deselected"), rule(lost), rule(gained))
 
 
-def _count(union: Union, full: Figures, proj: Figures, time_limit_s: float) -> tuple[Figures, Figures]:
-    """Exact counts for both semantics within one time limit (full first)."""
+def _count(union: Union, full: Figures, proj: Figures, time_limit_s: float,
+           seconds: dict[str, float]) -> tuple[Figures, Figures]:
+    """Exact counts for both semantics within one time limit (full first); each count's seconds into ``seconds``."""
     a, b = union.a, union.b
     parts = {"a_def": a.definitions, "a_req": a.requirements, "a_abs": a.absent,
              "b_def": b.definitions, "b_req": b.requirements, "b_abs": b.absent}
     show = tuple(union.shared())
     jobs = [CountJob("full_a", ("a_def", "a_req", "a_abs", "b_def")),
             CountJob("full_b", ("b_def", "b_req", "b_abs", "a_def"))]
-    if full.lost_exists and full.gained_exists:
+    if full.lost_exists and full.gained_exists and not _disjoint(full):
         jobs.append(CountJob("full_ab", tuple(parts)))
     jobs += [CountJob("proj_a", ("a_def", "a_req"), show), CountJob("proj_b", ("b_def", "b_req"), show)]
-    if proj.lost_exists is not False or proj.gained_exists is not False:
+    if proj.lost_exists is not False and proj.gained_exists is not False and not _disjoint(proj):
         jobs.append(CountJob("proj_ab", ("a_def", "a_req", "b_def", "b_req"), show))
-    results = count_jobs(parts, union.n_vars, jobs, time_limit_s)
+    timings: dict[str, float] = {}
+    results = count_jobs(parts, union.n_vars, jobs, time_limit_s, timings)
+    seconds.update({f"count_{name}": value for name, value in timings.items()})
+    for figures, prefix in ((full, "full"), (proj, "proj")):
+        if _disjoint(figures):
+            results[f"{prefix}_ab"] = 0
     return (_with_counts(full, results, "full", time_limit_s), _with_counts(proj, results, "proj", time_limit_s))
+
+
+def _disjoint(figures: Figures) -> bool:
+    """Whether a witness needs no literal: then no configuration is common to both versions (#(A∧B) = 0)."""
+    return any(on == () and off == () for on, off in ((figures.witness_lost, figures.deselected_lost),
+                                                      (figures.witness_gained, figures.deselected_gained)))
 
 
 def _with_counts(figures: Figures, results: dict[str, int | None], prefix: str, time_limit_s: float) -> Figures:
@@ -251,15 +264,15 @@ def _with_counts(figures: Figures, results: dict[str, int | None], prefix: str, 
                    note)
 
 
-def _analysis_changes(a: FeatureModel, b: FeatureModel, backbones: dict[str, analysis.Backbone]
+def _analysis_changes(models: dict[str, FeatureModel], cnfs: dict[str, CNF], backbones: dict[str, analysis.Backbone]
                       ) -> dict[str, AnalysisChange]:
     """Core, dead and false-optional features of each version, and which appeared or disappeared."""
     found: dict[str, dict[str, list[str]]] = {"core": {}, "dead": {}, "false_optional": {}}
-    for side, model in (("a", a), ("b", b)):
+    for side, model in models.items():
         bb = backbones[side]
         found["core"][side] = list(bb.core)
         found["dead"][side] = list(bb.dead)
-        found["false_optional"][side] = analysis.false_optional_features(model, encode(model), known=bb)
+        found["false_optional"][side] = analysis.false_optional_features(model, cnfs[side], known=bb)
     out: dict[str, AnalysisChange] = {}
     for name, sides in found.items():
         before, after = set(sides["a"]), set(sides["b"])
