@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from evplatform.variability._edit_sat import clause_by_clause, union_encoding, witness
+from evplatform.variability._edit_sat import DifferenceFinder, clause_by_clause, union_encoding, witness
 from evplatform.variability._edit_syntax import syntax_diff
 from evplatform.variability.edits import compare_models
 from evplatform.variability.formats import load_model
@@ -29,13 +29,22 @@ def _peak_mb() -> dict[str, float]:
 
 
 def _edit_class_times(a_path: Path, b_path: Path) -> dict[str, Any]:
-    """Ours (one SAT call per direction, plus witness shrinking) against one SAT call per requirement."""
+    """Ours (one SAT call per direction; then with witness shrinking) against one SAT call per requirement.
+
+    Each timing includes encoding both versions over the union (~1 s here), as the comparison must.
+    """
     a, b = load_model(a_path), load_model(b_path)
     started = time.perf_counter()
     union = union_encoding(a, b)
     lost = witness(union, union.a, union.b, time.perf_counter() + 30)
     gained = witness(union, union.b, union.a, time.perf_counter() + 30)
     ours = time.perf_counter() - started
+    started = time.perf_counter()
+    union = union_encoding(a, b)
+    for x, y in ((union.a, union.b), (union.b, union.a)):
+        with DifferenceFinder(union, x, y) as finder:
+            finder.find()
+    ours_exists = time.perf_counter() - started
     started = time.perf_counter()
     deadline = started + BASELINE_LIMIT_S
     union = union_encoding(a, b)
@@ -46,10 +55,11 @@ def _edit_class_times(a_path: Path, b_path: Path) -> dict[str, Any]:
     if settled and (naive_lost, naive_gained) != (lost is not None, gained is not None):
         raise SystemExit(f"edit class disagrees: ours {lost is not None, gained is not None}, "
                          f"clause by clause {naive_lost, naive_gained}")
-    return {"pair": f"{a_path.name} → {b_path.name}", "ours_s": round(ours, 3),
+    return {"pair": f"{a_path.name} → {b_path.name}", "ours_s": round(ours, 3), "ours_exists_s": round(ours_exists, 3),
             "clause_by_clause_s": round(naive, 3) if settled else None,
             "clause_by_clause_note": None if settled else f"> {BASELINE_LIMIT_S:.0f} s",
-            "ratio": round(naive / ours, 1), "requirements": len(union.b.requirements) + len(union.a.requirements)}
+            "ratio": round(naive / ours_exists, 1),
+            "requirements": len(union.b.requirements) + len(union.a.requirements)}
 
 
 def run(time_limit_s: float = 120.0) -> dict[str, Any]:
@@ -115,8 +125,9 @@ def table(r: dict[str, Any]) -> str:
     ]
     for b in r["baseline"]:
         naive = b["clause_by_clause_note"] if b["clause_by_clause_s"] is None else f"{b['clause_by_clause_s']:.2f} s"
-        rows.append(f"| edit class, ours vs one SAT call per requirement ({b['requirements']:,}), {b['pair']} | "
-                    f"{b['ours_s']:.2f} s vs {naive} ({b['ratio']}×) | — | — |")
+        rows.append(f"| edit class (lost/gained exist), ours vs one SAT call per requirement "
+                    f"({b['requirements']:,}), {b['pair']} | {b['ours_exists_s']:.2f} s vs {naive} ({b['ratio']}×); "
+                    f"with witnesses {b['ours_s']:.2f} s | — | — |")
     rows.append(f"\nfull: lost {magnitude(counts['lost_count'])}, gained {magnitude(counts['gained_count'])}; "
                 f"projected: A {magnitude(proj['count_a'])}, B {magnitude(proj['count_b'])}, "
                 f"lost {magnitude(proj['lost_count'])}, gained {magnitude(proj['gained_count'])}"

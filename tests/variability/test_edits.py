@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pysat.solvers import Glucose4
 
-from evplatform.variability import edits
+from evplatform.variability import _edit_sat, edits
 from evplatform.variability._edit_count import CountJob, count, count_jobs
 from evplatform.variability.cnf import encode
 from evplatform.variability.counting import count_configurations
@@ -93,6 +93,15 @@ def test_groups_above_the_pairwise_limit(a_group: str, b_group: str, klass: str,
     result = diff(a, b)
     assert (result.edit_class, result.full.gained_count) == (klass, gained)
     check_against_enumeration(a, b)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_past_the_conflict_budget_the_checks_go_one_by_one(data: st.DataObject) -> None:
+    """When the disjunction runs out of its conflict budget, each requirement is checked alone: same answers."""
+    a = data.draw(feature_models(max_features=6, max_constraints=2))
+    with mock.patch.object(_edit_sat.DifferenceFinder, "_limited", lambda self, assumptions: None):
+        check_against_enumeration(a, data.draw(edited(a)))
 
 
 def test_witness_names_the_features_that_matter_and_the_rule() -> None:

@@ -15,10 +15,15 @@ variable). Each side's clauses come in two parts:
 "Some configuration of X is not one of Y" is then ``defs_X ∧ reqs_X ∧ defs_Y ∧ ⋁ᵢ vᵢ`` with
 ``vᵢ ⇒ ¬reqᵢ(Y)`` — one SAT call instead of one per requirement (FeatureIDE's edit view
 checks each clause of the other model separately; Thüm, Batory and Kästner, ICSE 2009, §4).
+Requirements X has itself, or that unit propagation alone shows X implies (``X ∧ ¬reqᵢ``
+conflicts at once: most of them when few things changed), are left out of the disjunction first: with all 74k
+requirements of Automotive02 v4 in it, proving v4 ⇒ v4 took Glucose 788 s, against 1.6 s for
+one call per requirement.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -30,6 +35,10 @@ from evplatform.variability.cnf import PAIRWISE_LIMIT, ConstraintEncoder, VarAll
 from evplatform.variability.model import FeatureModel, Group, GroupKind
 
 Clause = list[int]
+CONFLICT_BUDGET = 20_000
+"""Conflicts one SAT call may take before a cheaper or more cautious way is taken."""
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -230,11 +239,18 @@ class DifferenceFinder:
         self.union = union
         self.solver = Glucose4(bootstrap_with=x.clauses(full) + y.definitions)
         self.top = union.n_vars
-        checks, self.rules = y.checks(full)
+        checks, rules = y.checks(full)
+        self.rules: list[str] = []
         self.selectors: list[int] = []
-        for clause in checks:
+        self.implied = 0
+        own = {tuple(sorted(clause)) for clause in x.clauses(full)}
+        for clause, rule in zip(checks, rules, strict=True):
+            if tuple(sorted(clause)) in own or not self.solver.propagate(assumptions=[-lit for lit in clause])[0]:
+                self.implied += 1  # unit propagation alone proves X implies it: leave it out of the disjunction
+                continue
             v = self._new()
             self.selectors.append(v)
+            self.rules.append(rule)
             for lit in clause:
                 self.solver.add_clause([-v, -lit])
         self.active = self._new()
@@ -250,12 +266,23 @@ class DifferenceFinder:
         self.top += 1
         return self.top
 
-    def find(self, assumptions: Sequence[int] = ()) -> list[int] | None:
-        """A model of ``X ∧ ¬Y`` (under ``assumptions``), or ``None``."""
+    def find(self) -> list[int] | None:
+        """A model of ``X ∧ ¬Y``, or ``None``.
+
+        One call over the disjunction, within ``CONFLICT_BUDGET`` conflicts; past it, one call
+        per requirement left (each is easy: the per-requirement method never needed a search).
+        """
         self.solver.set_phases([-v for v in range(1, self.union.n_features + 1)])
-        if not self.solver.solve(assumptions=[self.active, *assumptions]):
-            return None
-        return cast("list[int]", self.solver.get_model())
+        found = self._limited([self.active])
+        if found is None:
+            logger.info("the disjunction of %d requirements took over %d conflicts: checking one by one",
+                        len(self.selectors), CONFLICT_BUDGET)
+            found = any(self.solver.solve(assumptions=[v]) for v in self.selectors)
+        return cast("list[int]", self.solver.get_model()) if found else None
+
+    def _limited(self, assumptions: list[int]) -> bool | None:
+        self.solver.conf_budget(CONFLICT_BUDGET)
+        return cast("bool | None", self.solver.solve_limited(assumptions=assumptions))
 
     def minimise(self, model: list[int], deadline: float, assumptions: Sequence[int] = ()) -> list[int]:
         """A model whose selected features are a subset-minimal set among models of ``X ∧ ¬Y``.
@@ -271,9 +298,9 @@ class DifferenceFinder:
             shrink = self._new()
             self.solver.add_clause([-shrink, *(-v for v in selected)])
             keep = [-v for v in range(1, n + 1) if model[v - 1] < 0]
-            found = self.solver.solve(assumptions=[self.active, shrink, *assumptions, *keep])
+            found = self._limited([self.active, shrink, *assumptions, *keep])
             self.solver.add_clause([-shrink])
-            if not found:
+            if not found:  # none smaller, or not found within the budget: keep this one
                 break
             model = cast("list[int]", self.solver.get_model())
         return model
@@ -316,7 +343,8 @@ def essential_literals(solver: Glucose4, literals: Sequence[int], deadline: floa
     i = 0
     while i < len(core) and time.perf_counter() < deadline:
         trial = core[:i] + core[i + 1:]
-        if solver.solve(assumptions=trial):
+        solver.conf_budget(CONFLICT_BUDGET)
+        if solver.solve_limited(assumptions=trial) is not False:  # satisfiable or unknown: keep the literal
             i += 1
             continue
         smaller = set(cast("list[int]", solver.get_core() or []))
