@@ -106,6 +106,10 @@ Node = Term | And | Or | Not
 
 
 def _column(text: str, loc: int) -> int:
+    """1-based column of the first non-blank character at or after ``loc`` (parse actions may get the
+    location before the whitespace pyparsing skipped)."""
+    while loc < len(text) and text[loc].isspace():
+        loc += 1
     return int(pp.col(loc, text))
 
 
