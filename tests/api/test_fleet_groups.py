@@ -89,6 +89,6 @@ def test_a_campaign_takes_a_group_as_its_target(client: TestClient, tokens: dict
     assert 0 < started["targets"] <= in_group
     targeted = client.get("/api/fleet/vehicles", params={"q": f"campaign({started['id']}) = any", "limit": 1000})
     assert {(v["model"], v["market"]) for v in targeted.json()["vehicles"]} == {("yu7", "CN")}
-    status, kind, message = error_of(client.post("/api/campaigns", headers=manager, json={
+    status, _, message = error_of(client.post("/api/campaigns", headers=manager, json={
         "name": "x", "release_id": "hub-os-1.8.0", "target": {"group": "nope"}}))
     assert status == 422 and "target.group: no fleet group 'nope'" in message

@@ -131,11 +131,11 @@ def test_a_campaign_for_a_group_targets_exactly_its_compatible_vehicles(fleet: S
 
 def test_campaign_target_group_and_query_errors(fleet: Store, demo: Workspace) -> None:
     assert ft.TargetFilter.from_dict({"group": "g", "query": "model = su7"}).to_dict()["group"] == "g"
-    with pytest.raises(FleetError, match="target.query: query column 9"):
+    with pytest.raises(FleetError, match=r"target\.query: query column 9"):
         ft.TargetFilter(query="model = ")
-    with pytest.raises(FleetError, match="target.group: no fleet group 'nope'"):
+    with pytest.raises(FleetError, match=r"target\.group: no fleet group 'nope'"):
         create_and_start_campaign(fleet, name="x", release_id="hub-os-1.7.0", target=ft.TargetFilter(group="nope"),
                                   workspace=demo)
-    with pytest.raises(FleetError, match="target.query: query column 9: unknown model"):
+    with pytest.raises(FleetError, match=r"target\.query: query column 9: unknown model"):
         create_and_start_campaign(fleet, name="x", release_id="hub-os-1.7.0",
                                   target=ft.TargetFilter(query="model = su9"), workspace=demo)
