@@ -139,3 +139,16 @@ def test_campaign_target_group_and_query_errors(fleet: Store, demo: Workspace) -
     with pytest.raises(FleetError, match=r"target\.query: query column 9: unknown model"):
         create_and_start_campaign(fleet, name="x", release_id="hub-os-1.7.0",
                                   target=ft.TargetFilter(query="model = su9"), workspace=demo)
+
+
+def test_one_software_census_gives_the_per_ecu_counts(fleet: Store, demo: Workspace) -> None:
+    """The page's per-ECU summary from one GROUP BY equals one query per ECU (the former way)."""
+    from evplatform.store import dashboard, vehicle_query
+
+    ecus = sorted({s.ecu for s in demo.software.values()})
+    census = vehicle_query.software_census(fleet)
+    total = len(_everyone(fleet))
+    assert listing.installed_software(census, ecus, total) == dashboard.software_versions(fleet, ecus)
+    options = listing.filter_options(fleet, demo, census)
+    assert options["versions"] == {ecu: sorted({v for (_c, v) in found}) for ecu, found in sorted(census.items())}
+    assert {m["id"]: m["label"] for m in options["markets"]}["EU"].startswith("EU (region: DE")

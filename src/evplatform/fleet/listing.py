@@ -170,9 +170,25 @@ class FilterForm:
         return conjunction(self.parts())
 
 
-def filter_options(store: Store, ws: Workspace | None) -> dict[str, Any]:
+def installed_software(census: Mapping[str, Mapping[tuple[str, str], int]], ecus: Sequence[str],
+                       vehicles: int) -> dict[str, dict[str, int]]:
+    """ECU -> ``"component version"`` -> vehicles (``none``: vehicles without that ECU), for the page's
+    per-ECU summary; from one ``store.vehicle_query.software_census``."""
+    out: dict[str, dict[str, int]] = {}
+    for ecu in ecus:
+        counts = {f"{c} {v}".strip() or "none": n for (c, v), n in sorted(census.get(ecu, {}).items())}
+        missing = vehicles - sum(counts.values())
+        if missing > 0:
+            counts = {"none": missing, **counts}
+        if counts and vehicles:
+            out[ecu] = counts
+    return out
+
+
+def filter_options(store: Store, ws: Workspace | None,
+                   census: Mapping[str, Mapping[tuple[str, str], int]] | None = None) -> dict[str, Any]:
     """The dropdowns' choices, from the workspace and the fleet: models, trims, markets (regions with
-    their members), installed versions per ECU, campaigns and their vehicle states."""
+    their members), installed versions per ECU (from ``census`` when given), campaigns and their states."""
     catalogue = catalogue_for(store, ws)
     parents = catalogue.market_parents()
     members: dict[str, list[str]] = {}
@@ -181,7 +197,10 @@ def filter_options(store: Store, ws: Workspace | None) -> dict[str, Any]:
             members.setdefault(parent, []).append(market)
     markets = [{"id": m, "label": f"{m} (region: {', '.join(sorted(members[m]))})" if m in members else m}
                for m in catalogue.values("market")]
-    versions = {ecu: list(catalogue.versions(ecu)) for ecu in catalogue.ecus()}
+    if census is None:
+        versions = {ecu: list(catalogue.versions(ecu)) for ecu in catalogue.ecus()}
+    else:
+        versions = {ecu: sorted({v for (_c, v) in found if v}) for ecu, found in sorted(census.items())}
     campaigns = [{"id": c.id, "label": f"{c.id}: {c.release_id} ({c.state})"} for c in cdb.list_campaigns(store)]
     return {"models": list(catalogue.values("model")), "trims": list(catalogue.values("trim_key")),
             "markets": markets, "versions": {k: v for k, v in versions.items() if v}, "campaigns": campaigns,

@@ -12,12 +12,13 @@ compilation to one SQLAlchemy condition, portable to SQLite and PostgreSQL, live
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, and_, case, false, func, not_, or_, select, true
+from sqlalchemy import ColumnElement, Text, and_, case, cast, false, func, not_, or_, select, true
 from sqlalchemy.sql.elements import ColumnElement as _Column
 
 from evplatform.store.database import Store
@@ -296,3 +297,21 @@ def campaign_ids(store: Store, ids: Iterable[int] | None = None) -> set[int]:
         query = query.where(CampaignVehicle.campaign_id.in_(list(ids)))
     with store.session() as session:
         return {int(i) for i in session.scalars(query)}
+
+
+def software_census(store: Store) -> dict[str, dict[tuple[str, str], int]]:
+    """ECU -> (component, version) -> vehicles, from one ``GROUP BY`` over the software column's text.
+
+    Vehicles of one trim share their software until an update changes one ECU, so the distinct
+    texts are few (dozens for the 10,000-vehicle demo) and each is decoded once; one query per ECU
+    over the JSON path took ~100 ms each there.
+    """
+    text = cast(Vehicle.software, Text)
+    census: dict[str, dict[tuple[str, str], int]] = {}
+    with store.session() as session:
+        for raw, n in session.execute(select(text, func.count()).group_by(text)):
+            for ecu, installed in (json.loads(raw) if raw else {}).items():
+                key = (str(installed.get("component", "")), str(installed.get("version", "")))
+                per_ecu = census.setdefault(ecu, {})
+                per_ecu[key] = per_ecu.get(key, 0) + int(n)
+    return census

@@ -24,6 +24,7 @@ from evplatform.service.presenters import campaign_progress, release_detail
 from evplatform.store import campaigns as cdb
 from evplatform.store import dashboard as ddb
 from evplatform.store import releases as rdb
+from evplatform.store import vehicle_query as vq
 from evplatform.store import vehicles as vdb
 from evplatform.web import campaign_pages
 from evplatform.web.charts import PALETTE, bar_chart
@@ -108,13 +109,14 @@ def fleet_page(request: Request, form: Filters, sort: FleetSort = "vin", order: 
                                     offset=page * PAGE, limit=PAGE, catalogue=catalogue)
         except QueryError as error:
             query_error, result = str(error), None
-        options = listing.filter_options(store, ws)
+        census = vq.software_census(store)  # one query feeds the version dropdown and the per-ECU summary
+        options = listing.filter_options(store, ws, census)
         saved = [g.to_dict() for g in fleet_groups.list_group_views(store, now=now, ws=ws)]
         cells = vdb.fleet_counts(store)
         stability = [k.to_dict() for k in release_stability(store)]
         quarters = updates_per_vehicle_per_quarter(store)
         ecus = sorted({s.ecu for s in ws.software.values()})
-        versions = ddb.software_versions(store, ecus)
+        versions = listing.installed_software(census, ecus, sum(c["vehicles"] for c in cells))
         telemetry = ddb.telemetry_totals(store)
     except EvplatformError as error:
         return error_page(request, error)
