@@ -92,3 +92,16 @@ def test_a_campaign_takes_a_group_as_its_target(client: TestClient, tokens: dict
     status, _, message = error_of(client.post("/api/campaigns", headers=manager, json={
         "name": "x", "release_id": "hub-os-1.8.0", "target": {"group": "nope"}}))
     assert status == 422 and "target.group: no fleet group 'nope'" in message
+
+
+def test_the_pages_csv_is_the_filtered_list(client: TestClient) -> None:
+    response = client.get("/fleet.csv", params={"market": "eu", "sort": "vin", "order": "desc"})
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/csv")
+    assert 'filename="fleet.csv"' in response.headers["content-disposition"]
+    lines = response.text.strip().splitlines()
+    total = client.get("/api/fleet/vehicles", params={"market": "EU"}).json()["total"]
+    assert lines[0].split(",")[:4] == ["vin", "model", "trim", "market"] and len(lines) - 1 == total > 0
+    vins = [line.split(",")[0] for line in lines[1:]]
+    assert vins == sorted(vins, reverse=True)
+    page = client.get("/fleet", params={"q": "model = su7 and"})
+    assert page.status_code == 200 and "query column 16: expected a condition" in page.text
