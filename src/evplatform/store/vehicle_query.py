@@ -283,13 +283,6 @@ def ecus(store: Store) -> list[str]:
         return sorted(found)
 
 
-def installed_versions(store: Store, ecu: str) -> list[str]:
-    """The versions installed on ``ecu`` somewhere in the fleet (one GROUP BY)."""
-    version = Vehicle.software[(ecu, "version")].as_string()
-    with store.session() as session:
-        return sorted(str(v) for v in session.scalars(select(version).where(version.is_not(None)).distinct()))
-
-
 def campaign_ids(store: Store, ids: Iterable[int] | None = None) -> set[int]:
     """Campaign ids that have at least one vehicle (of ``ids`` when given)."""
     query = select(CampaignVehicle.campaign_id).distinct()
