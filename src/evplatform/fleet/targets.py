@@ -159,10 +159,7 @@ def targets_among(store: Store, cols: Mapping[str, np.ndarray], release: Release
         covered = [m for m in set(cols["market"].tolist()) if wanted & set(market_lineage(m, parents))]
         mask &= np.isin(cols["market"].astype(str), covered)
     if target.group or target.query:
-        if weights is not None:  # rows are cells of alike vehicles, not vehicles: a query cannot pick among them
-            raise CampaignInputError("target.group / target.query: judge such a target vehicle by vehicle "
-                                     "(select_targets), not over fleet cells")
-        mask &= np.isin(cols["id"], _queried_ids(store, target))
+        mask &= _in_group_and_query(store, cols, target, cells=weights is not None)
     config_ids = cols["configuration_id"]
     configs = vdb.configurations(store, set(config_ids[mask].tolist()))
     if target.expression:
@@ -197,6 +194,16 @@ def targets_among(store: Store, cols: Mapping[str, np.ndarray], release: Release
     return Targets(cols["id"][mask], keys[mask].astype(object), cols["market"][mask], cols["timezone"][mask], excluded,
                    excluded_ids)
 
+
+
+def _in_group_and_query(store: Store, cols: Mapping[str, np.ndarray], target: TargetFilter, *,
+                        cells: bool) -> np.ndarray:
+    """Which rows are vehicles of the target's group matching its query; rows that are cells of alike
+    vehicles (a dry run's) cannot be split by a query, so such a target is refused there."""
+    if cells:
+        raise CampaignInputError("target.group / target.query: judge such a target vehicle by vehicle "
+                                 "(select_targets), not over fleet cells")
+    return np.isin(cols["id"], _queried_ids(store, target))
 
 
 def _queried_ids(store: Store, target: TargetFilter) -> np.ndarray:
