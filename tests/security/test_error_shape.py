@@ -76,6 +76,7 @@ BENIGN_BODIES: dict[tuple[str, str], dict[str, Any]] = {
                                          "waves": [{"fraction": 1.0, "soak_hours": 1.0}]},
     ("POST", "/api/vehicle/report"): {"campaign_id": 1, "outcome": "failed", "detail": "d"},
     ("POST", "/api/fm/sessions"): {"trim": "su7/max", "market": "CN"},
+    ("POST", "/api/fleet/groups"): {"name": "sweep-group", "query": "market in (CN)", "description": "d"},
     ("POST", "/api/fm/sessions/{session_id}/decisions"): {"select": ["AirSuspension"], "deselect": ["LHD"],
                                                           "retract": ["ELKS"]},
     ("POST", "/api/fm/sessions/{session_id}/completion"): {"attribute": "cost"},

@@ -177,12 +177,11 @@ def test_fleet_page_with_stability(page: Any, server: Server) -> None:
         assert cell.inner_text() == f"{100 * kpi['install_success_rate']:.1f} %"
     counts = server.api("/api/fleet/counts")["cells"]
     cn_su7 = sum(c["vehicles"] for c in counts if c["market"] == "CN" and c["model"] == "su7")
-    page.fill("input[name=model]", "su7")
-    page.fill("input[name=market]", "CN")
+    page.select_option("#f-model", "su7")
+    page.select_option("#f-market", "CN")
     page.click("text=Filter")
     page.wait_for_load_state()
     assert page.locator("#fleet-matching").inner_text() == money(cn_su7)
-    shot(page, "fleet")
     page.click("#vehicle-list tbody tr:first-child a")
     assert page.locator("#ecus tbody tr").count() >= 1
 

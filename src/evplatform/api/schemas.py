@@ -15,6 +15,8 @@ from typing import Annotated, Any, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from evplatform.fleet import MaintenanceWindow, TargetFilter, TelemetryEvent, WavePolicy
+from evplatform.fleet.groups import NAME_LENGTH as GROUP_NAME_LENGTH
+from evplatform.fleet.query import MAX_LENGTH as QUERY_LENGTH
 from evplatform.fleet.update_records import ReportedConditions
 from evplatform.service.params import INT32_MAX, MARKET_LENGTH, NAME_LENGTH, RELEASE_ID_LENGTH, VIN_LENGTH
 
@@ -84,10 +86,20 @@ class TargetIn(Strict):
                                    description="feature expression on the configuration")
     current_versions: list[Annotated[str, Field(max_length=32, pattern=NO_NUL)]] = Field(
         default_factory=list, max_length=LIST_LENGTH)
+    group: str | None = Field(default=None, max_length=GROUP_NAME_LENGTH, pattern=NO_NUL,
+                              description="a saved fleet group: targets are in it (evaluated at start)")
+    query: str | None = Field(default=None, max_length=QUERY_LENGTH, pattern=NO_NUL,
+                              description="a fleet filter query the targets must match")
 
     def to_filter(self) -> TargetFilter:
         return TargetFilter(tuple(self.models), tuple(self.trims), tuple(self.markets), self.expression or None,
-                            tuple(self.current_versions))
+                            tuple(self.current_versions), group=self.group or None, query=self.query or None)
+
+
+class FleetGroupIn(Strict):
+    name: str = Field(min_length=1, max_length=GROUP_NAME_LENGTH, pattern=r"^[A-Za-z0-9._-]+$")
+    query: str = Field(max_length=QUERY_LENGTH, pattern=NO_NUL, description="a fleet filter query")
+    description: str = Field(default="", max_length=200, pattern=NO_NUL)
 
 
 class WaveIn(Strict):

@@ -1,4 +1,5 @@
-"""`evplatform fleet …`: simulate a fleet through campaigns, import a fleet CSV, stability KPIs."""
+"""`evplatform fleet …`: simulate a fleet through campaigns, import a fleet CSV, stability KPIs; the vehicle
+list by filter query and saved groups come from ``cli.fleet_query``."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from rich.table import Table
 
 from evplatform.cli import fleet_detail
 from evplatform.cli.common import JsonOpt, WorkspaceArg, console, err_console, pct, print_json
+from evplatform.cli.fleet_query import attach as attach_query_commands
 from evplatform.errors import FleetError
 from evplatform.fleet import campaigns as fc
 from evplatform.fleet.demo import build_demo_database
@@ -280,6 +282,9 @@ def demo(
     verb = "built" if built.created else "already there:"
     console.print(f"demo database {verb} {redact(built.url)} — {built.vehicles:,} vehicles, "
                   + ", ".join(f"{c['release']} {c['state']}" for c in built.campaigns))
+
+
+attach_query_commands(fleet_app)
 
 
 def register(app: typer.Typer) -> None:

@@ -29,7 +29,7 @@ from evplatform.fleet.campaign_states import Action
 from evplatform.fleet.gates import DEFAULT_WAVES, Counts, MaintenanceWindow, WavePolicy
 from evplatform.fleet.link import VehicleLink
 from evplatform.fleet.reported_time import check_reported_time
-from evplatform.fleet.targets import TargetFilter, check_target_filter, select_targets
+from evplatform.fleet.targets import TargetFilter, check_target_filter, check_target_sources, select_targets
 from evplatform.fleet.update_records import ReportedConditions, next_rxswin, record_report_evidence
 from evplatform.store import Store
 from evplatform.store import campaign_history as hdb
@@ -89,6 +89,8 @@ def _checked_request(
     checked = gates.check_waves(DEFAULT_WAVES if waves is None else waves)
     if workspace is not None:
         check_target_filter(target or TargetFilter(), workspace)
+    if target is not None:
+        check_target_sources(store, target)
     release = rdb.release(store, release_id)
     if release is None:
         raise FleetError(f"no release {release_id!r}")

@@ -14,10 +14,16 @@ from typing import Any
 
 import numpy as np
 
-from evplatform.errors import ParseError
+from evplatform.errors import FleetError, NotFoundError, ParseError
 from evplatform.fleet.gates import CampaignInputError
+from evplatform.fleet.groups import check_name as check_group_name
+from evplatform.fleet.groups import group_query
+from evplatform.fleet.listing import catalogue_for
+from evplatform.fleet.query import QueryError, compile_query
+from evplatform.fleet.query import parse as parse_query
 from evplatform.ota.releases import version_key
 from evplatform.store import Store
+from evplatform.store import vehicle_query as vq
 from evplatform.store import vehicles as vdb
 from evplatform.store.releases import ReleaseRecord
 from evplatform.variability.expression import parse_expression
@@ -32,6 +38,9 @@ class TargetFilter:
     ``trims`` take ``model/trim`` keys; ``markets`` match a vehicle's market or any parent of it
     (``EU`` covers ``DE``); ``expression`` is a feature expression on the vehicle's configuration;
     ``current_versions`` restricts to vehicles running one of those versions on the release's ECU.
+    ``group`` (a saved fleet group's name) and ``query`` (a fleet filter query, ``fleet.query``)
+    narrow further: the targets are in the group and match the query, evaluated when the campaign
+    starts (a group is dynamic), and still pass every compatibility rule below.
     """
 
     models: tuple[str, ...] = ()
@@ -39,6 +48,8 @@ class TargetFilter:
     markets: tuple[str, ...] = ()
     expression: str | None = None
     current_versions: tuple[str, ...] = ()
+    group: str | None = None
+    query: str | None = None
 
     def __post_init__(self) -> None:
         if self.expression:
@@ -46,6 +57,16 @@ class TargetFilter:
                 parse_expression(self.expression, source="target filter")
             except ParseError as error:
                 raise CampaignInputError(f"target filter expression: {error}") from error
+        if self.query:
+            try:
+                parse_query(self.query)
+            except QueryError as error:
+                raise CampaignInputError(f"target.query: {error}") from error
+        if self.group is not None:
+            try:
+                check_group_name(self.group)
+            except FleetError as error:
+                raise CampaignInputError(f"target.group: {error}") from error
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -54,11 +75,13 @@ class TargetFilter:
             "markets": list(self.markets),
             "expression": self.expression,
             "current_versions": list(self.current_versions),
+            "group": self.group,
+            "query": self.query,
         }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> TargetFilter:
-        unknown = set(data) - {"models", "trims", "markets", "expression", "current_versions"}
+        unknown = set(data) - {"models", "trims", "markets", "expression", "current_versions", "group", "query"}
         if unknown:
             raise CampaignInputError(f"unknown target filter field(s): {', '.join(sorted(unknown))}")
         return cls(
@@ -67,6 +90,8 @@ class TargetFilter:
             markets=tuple(data.get("markets") or ()),
             expression=data.get("expression") or None,
             current_versions=tuple(data.get("current_versions") or ()),
+            group=data.get("group") or None,
+            query=data.get("query") or None,
         )
 
 
@@ -133,6 +158,8 @@ def targets_among(store: Store, cols: Mapping[str, np.ndarray], release: Release
         wanted = set(target.markets)
         covered = [m for m in set(cols["market"].tolist()) if wanted & set(market_lineage(m, parents))]
         mask &= np.isin(cols["market"].astype(str), covered)
+    if target.group or target.query:
+        mask &= _in_group_and_query(store, cols, target, cells=weights is not None)
     config_ids = cols["configuration_id"]
     configs = vdb.configurations(store, set(config_ids[mask].tolist()))
     if target.expression:
@@ -166,3 +193,42 @@ def targets_among(store: Store, cols: Mapping[str, np.ndarray], release: Release
         exclude("no consent to soft updates", ~cols["consent_updates"])
     return Targets(cols["id"][mask], keys[mask].astype(object), cols["market"][mask], cols["timezone"][mask], excluded,
                    excluded_ids)
+
+
+
+def _in_group_and_query(store: Store, cols: Mapping[str, np.ndarray], target: TargetFilter, *,
+                        cells: bool) -> np.ndarray:
+    """Which rows are vehicles of the target's group matching its query; rows that are cells of alike
+    vehicles (a dry run's) cannot be split by a query, so such a target is refused there."""
+    if cells:
+        raise CampaignInputError("target.group / target.query: judge such a target vehicle by vehicle "
+                                 "(select_targets), not over fleet cells")
+    return np.isin(cols["id"], _queried_ids(store, target))
+
+
+def _queried_ids(store: Store, target: TargetFilter) -> np.ndarray:
+    """Ids of the vehicles in the target's group and matching its query, evaluated now (dynamic)."""
+    queries: list[tuple[str, str]] = []  # (where, query text)
+    if target.group:
+        try:
+            queries.append((f"target.group {target.group!r}", group_query(store, target.group)))
+        except NotFoundError as error:
+            raise CampaignInputError(f"target.group: no fleet group {target.group!r}") from error
+    if target.query:
+        queries.append(("target.query", target.query))
+    catalogue = catalogue_for(store)
+    now = store.now()
+    conditions = []
+    for where, text in queries:
+        try:
+            conditions.append(compile_query(text, catalogue, now))
+        except QueryError as error:
+            raise CampaignInputError(f"{where}: {error}") from error
+    return np.asarray(vq.matching_ids(store, vq.AllOf(tuple(conditions))), dtype=np.int64)
+
+
+def check_target_sources(store: Store, target: TargetFilter) -> None:
+    """Refuse a filter naming a fleet group that does not exist or a query that does not resolve
+    (before a draft is written: a campaign that can never start is a mistake to report at once)."""
+    if target.group or target.query:
+        _queried_ids(store, target)

@@ -135,6 +135,7 @@ class TelemetryEvent(Base):
     __table_args__ = (
         Index("ix_telemetry_kind_at", "kind", "at"),
         Index("ix_telemetry_vehicle_kind_at", "vehicle_id", "kind", "at"),
+        Index("ix_telemetry_vehicle_at", "vehicle_id", "at"),  # "last seen" of a fleet filter query (0008)
     )
 
 
@@ -327,3 +328,14 @@ class BuildMark(Base):
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     state: Mapped[str] = mapped_column(String(16))  # building | complete
     at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class FleetGroup(Base):
+    """A saved fleet filter query (a dynamic group): its vehicles are found again each time it is used."""
+
+    __tablename__ = "fleet_groups"
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    query: Mapped[str] = mapped_column(Text)
+    description: Mapped[str] = mapped_column(String(200), default="")
+    created_by: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())

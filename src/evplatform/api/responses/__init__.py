@@ -20,6 +20,10 @@ from evplatform.api.responses.campaign_recovery import CampaignActionOut, Campai
 from evplatform.api.responses.campaigns import CampaignListOut, CampaignOut, StartedCampaignOut
 from evplatform.api.responses.fleet import (
     CountsOut,
+    FleetGroupDeletedOut,
+    FleetGroupListOut,
+    FleetGroupOut,
+    FleetGroupVehiclesOut,
     KeyProvisionedOut,
     ManifestOut,
     ReportOut,
@@ -60,6 +64,10 @@ __all__ = [
     "ComplianceOut",
     "CountsOut",
     "FeaturesOut",
+    "FleetGroupDeletedOut",
+    "FleetGroupListOut",
+    "FleetGroupOut",
+    "FleetGroupVehiclesOut",
     "HistoryOut",
     "IssuedTokenOut",
     "KeyProvisionedOut",

@@ -22,11 +22,44 @@ class VehicleOut(Out):
     key_provisioned: bool
 
 
+class ListedVehicleOut(VehicleOut):
+    last_seen: str | None = Field(default=None, description="newest telemetry event (UTC); null: never seen")
+    crashes_7d: int = Field(default=0, description="crash reports in the last 7 days")
+
+
 class VehiclePageOut(Out):
     total: int = Field(description="vehicles matching the filter")
     limit: int
     offset: int
-    vehicles: list[VehicleOut]
+    query: str = Field(default="", description="the fleet filter query the list answers (README: Fleet filter queries)")
+    sort: str = "vin"
+    order: str = "asc"
+    page: int = Field(default=0, description="offset // limit, from 0")
+    pages: int = Field(default=1, description="pages of `limit` vehicles the total fills (at least 1)")
+    note: str | None = Field(default=None, description="set when the offset is past the end (the page is empty)")
+    vehicles: list[ListedVehicleOut]
+
+
+class FleetGroupOut(Out):
+    name: str
+    query: str = Field(description="the group's fleet filter query, evaluated again on every use")
+    description: str
+    created_by: str
+    created_at: str
+    vehicles: int = Field(description="vehicles matching the query now (-1: the query no longer resolves)")
+
+
+class FleetGroupListOut(Out):
+    groups: list[FleetGroupOut]
+
+
+class FleetGroupVehiclesOut(VehiclePageOut):
+    group: FleetGroupOut
+
+
+class FleetGroupDeletedOut(Out):
+    name: str
+    deleted: bool
 
 
 class TelemetryEventOut(Out):
