@@ -152,3 +152,23 @@ def test_one_software_census_gives_the_per_ecu_counts(fleet: Store, demo: Worksp
     options = listing.filter_options(fleet, demo, census)
     assert options["versions"] == {ecu: sorted({v for (_c, v) in found}) for ecu, found in sorted(census.items())}
     assert {m["id"]: m["label"] for m in options["markets"]}["EU"].startswith("EU (region: DE")
+
+
+def test_preview_and_dry_run_of_a_group_match_the_start(fleet: Store, demo: Workspace) -> None:
+    """The wizard's live count and dry run of a saved group judge single vehicles, as the start does."""
+    from evplatform.fleet import campaign_planning as cp
+
+    fg.create_group(fleet, "max-trims", "trim = max or market = DE", actor="rita", ws=demo)
+    approve(fleet, "hub-os-1.7.0", "CN", "DE", "EU")
+    target = ft.TargetFilter(group="max-trims", markets=("CN", "DE"))
+    matched = listing.matching_ids(fleet, "trim = max or market = DE", now=NOW)
+    counted = cp.preview(fleet, target, release_id="hub-os-1.7.0")
+    assert counted.matched.vehicles == len(matched) and sum(counted.matched.by_market.values()) == len(matched)
+    plan = cp.CampaignPlan("hub-os-1.7.0", target=target)
+    dry = cp.dry_run(fleet, plan, now=NOW, workspace=demo)
+    assert dry.matched == len(matched) and not dry.blockers
+    for exclusion in dry.excluded:  # the sample VINs are vehicles of the group
+        assert set(vdb.vehicle_ids(fleet, list(exclusion.sample_vins)).values()) <= set(matched)
+    _, summary = create_and_start_campaign(fleet, name="group", release_id="hub-os-1.7.0", target=target,
+                                           workspace=demo)
+    assert summary.targets == dry.targets.vehicles == sum(dry.targets.by_trim.values())

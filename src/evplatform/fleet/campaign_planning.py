@@ -34,7 +34,7 @@ from evplatform.fleet import gates
 from evplatform.fleet.approvals import approvals_in_force
 from evplatform.fleet.campaigns import _refuse_a_second_campaign_on_the_ecu
 from evplatform.fleet.gates import DEFAULT_WAVES, CampaignInputError, MaintenanceWindow, WavePolicy
-from evplatform.fleet.targets import TargetFilter, check_target_filter, targets_among
+from evplatform.fleet.targets import TargetFilter, check_target_filter, matching_mask, targets_among
 from evplatform.store import Store
 from evplatform.store import campaigns as cdb
 from evplatform.store import planning as pdb
@@ -179,7 +179,18 @@ def preview(store: Store, target: TargetFilter, *, release_id: str | None = None
         ecu = _release(store, release_id).ecu
     elif release_id is not None:
         _release(store, release_id)
+    if target.group or target.query:
+        return _preview_by_vehicle(store, target, ecu, started)
     cells = pdb.fleet_cells(store, ecu=ecu, by_configuration=bool(target.expression))
+    keep = _matching_cells(store, target, cells)
+    chosen = [c for c, k in zip(cells, keep, strict=True) if k]
+    counted = breakdown((c.model for c in chosen), (f"{c.model}/{c.trim}" for c in chosen),
+                        (c.market for c in chosen), (c.vehicles for c in chosen))
+    return Preview(sum(c.vehicles for c in cells), counted, time.perf_counter() - started)
+
+
+def _matching_cells(store: Store, target: TargetFilter, cells: list[pdb.FleetCell]) -> list[bool]:
+    """Which fleet cells (vehicles alike in model, trim, market, version, configuration) the filter matches."""
     keep = [True] * len(cells)
     if target.models:
         keep = [k and c.model in target.models for k, c in zip(keep, cells, strict=True)]
@@ -198,10 +209,20 @@ def preview(store: Store, target: TargetFilter, *, release_id: str | None = None
                                              if k and c.configuration_id is not None})
         ok = {cid for cid, features in configs.items() if expression.evaluate(set(features))}
         keep = [k and c.configuration_id in ok for k, c in zip(keep, cells, strict=True)]
-    chosen = [c for c, k in zip(cells, keep, strict=True) if k]
-    counted = breakdown((c.model for c in chosen), (f"{c.model}/{c.trim}" for c in chosen),
-                        (c.market for c in chosen), (c.vehicles for c in chosen))
-    return Preview(sum(c.vehicles for c in cells), counted, time.perf_counter() - started)
+    return keep
+
+
+def _preview_by_vehicle(store: Store, target: TargetFilter, ecu: str | None, started: float) -> Preview:
+    """The live count of a target naming a fleet group or query: those select single vehicles, so the
+    fleet is read vehicle by vehicle (as the start will), not in cells of alike vehicles."""
+    cols = vdb.vehicle_columns(store, ecu=ecu)
+    mask = matching_mask(store, cols, target)
+    if target.current_versions:
+        mask &= np.isin(cols["version"].astype(str), list(target.current_versions))
+    counted = breakdown((str(m) for m in cols["model"][mask]),
+                        (f"{m}/{t}" for m, t in zip(cols["model"][mask], cols["trim"][mask], strict=True)),
+                        (str(m) for m in cols["market"][mask]), (1 for _ in range(int(mask.sum()))))
+    return Preview(len(cols["id"]), counted, time.perf_counter() - started)
 
 
 # --- the dry run ----------------------------------------------------------------------------------
@@ -288,18 +309,34 @@ def dry_run(store: Store, plan: CampaignPlan, *, now: datetime, workspace: Works
     if workspace is not None:
         check_target_filter(plan.target, workspace)
     release = _release(store, plan.release_id)
-    cells, weights = pdb.target_cells(store, ecu=release.ecu)
-    targets = targets_among(store, cells, release, plan.target, forced=plan.forced, weights=weights)
-    excluded = [Exclusion(reason, n, _sample(store, release.ecu, cells, weights, targets.excluded_ids[reason], sample))
-                for reason, n in targets.excluded.items()]
-    chosen = targets.vehicle_ids
-    counted = breakdown((str(m) for m in cells["model"][chosen]), (str(c) for c in targets.cohorts.tolist()),
-                        (str(m) for m in targets.markets.tolist()), weights[chosen].tolist())
+    if plan.target.group or plan.target.query:  # single vehicles are chosen: judge them one by one
+        vehicles = vdb.vehicle_columns(store, ecu=release.ecu)
+        targets = targets_among(store, vehicles, release, plan.target, forced=plan.forced)
+        excluded = [Exclusion(reason, n, tuple(_vins(store, targets.excluded_ids[reason][:sample])))
+                    for reason, n in targets.excluded.items()]
+        chosen_models = vehicles["model"][np.isin(vehicles["id"], targets.vehicle_ids)]
+        counted = breakdown((str(m) for m in chosen_models), (str(c) for c in targets.cohorts.tolist()),
+                            (str(m) for m in targets.markets.tolist()), [1] * len(targets.vehicle_ids))
+    else:
+        cells, weights = pdb.target_cells(store, ecu=release.ecu)
+        targets = targets_among(store, cells, release, plan.target, forced=plan.forced, weights=weights)
+        excluded = [Exclusion(reason, n, _sample(store, release.ecu, cells, weights, targets.excluded_ids[reason],
+                                                 sample)) for reason, n in targets.excluded.items()]
+        chosen = targets.vehicle_ids
+        counted = breakdown((str(m) for m in cells["model"][chosen]), (str(c) for c in targets.cohorts.tolist()),
+                            (str(m) for m in targets.markets.tolist()), weights[chosen].tolist())
     approvals = approval_check(store, release, targets.markets.tolist(), now)
     blockers = _blockers(store, release, counted.vehicles, approvals)
     return DryRun(plan, counted.vehicles + sum(targets.excluded.values()), counted,
                   gates.wave_sizes(counted.vehicles, waves), excluded, approvals, blockers,
                   time.perf_counter() - started)
+
+
+def _vins(store: Store, ids: np.ndarray) -> list[str]:
+    """The VINs of vehicle ids, in the ids' order."""
+    wanted = [int(i) for i in ids.tolist()]
+    found = vdb.vins_of(store, wanted) if wanted else {}
+    return [found[i] for i in wanted if i in found]
 
 
 def _sample(store: Store, ecu: str, cells: Mapping[str, np.ndarray], weights: np.ndarray, rows: np.ndarray,

@@ -136,14 +136,10 @@ def select_targets(store: Store, release: ReleaseRecord, target: TargetFilter, *
     return targets_among(store, vdb.vehicle_columns(store, ecu=release.ecu), release, target, forced=forced)
 
 
-def targets_among(store: Store, cols: Mapping[str, np.ndarray], release: ReleaseRecord, target: TargetFilter, *,
-                  forced: bool, weights: np.ndarray | None = None) -> Targets:
-    """``select_targets`` over given columns (``store.vehicles.vehicle_columns``' shape).
-
-    With ``weights``, a row stands for that many vehicles alike in every column the rules read (a
-    dry run reads the fleet grouped into such cells, ``store.planning.target_cells``): the excluded
-    counts are weighted and ``excluded_ids`` hold row ids.
-    """
+def matching_mask(store: Store, cols: Mapping[str, np.ndarray], target: TargetFilter, *,
+                  cells: bool = False) -> np.ndarray:
+    """Which rows the operator's filter matches (models, trims, markets with their members, group,
+    query, feature expression), before any compatibility rule: the live count of a preview."""
     n = len(cols["id"])
     keys = np.char.add(np.char.add(cols["model"].astype(str), "/"), cols["trim"].astype(str)) if n else np.zeros(
         0, dtype=str
@@ -159,13 +155,31 @@ def targets_among(store: Store, cols: Mapping[str, np.ndarray], release: Release
         covered = [m for m in set(cols["market"].tolist()) if wanted & set(market_lineage(m, parents))]
         mask &= np.isin(cols["market"].astype(str), covered)
     if target.group or target.query:
-        mask &= _in_group_and_query(store, cols, target, cells=weights is not None)
-    config_ids = cols["configuration_id"]
-    configs = vdb.configurations(store, set(config_ids[mask].tolist()))
+        mask &= _in_group_and_query(store, cols, target, cells=cells)
     if target.expression:
+        config_ids = cols["configuration_id"]
+        configs = vdb.configurations(store, set(config_ids[mask].tolist()))
         expression = parse_expression(target.expression, source="target filter")
         keep = [c for c, features in configs.items() if expression.evaluate(set(features))]
         mask &= np.isin(config_ids, keep)
+    return mask
+
+
+def targets_among(store: Store, cols: Mapping[str, np.ndarray], release: ReleaseRecord, target: TargetFilter, *,
+                  forced: bool, weights: np.ndarray | None = None) -> Targets:
+    """``select_targets`` over given columns (``store.vehicles.vehicle_columns``' shape).
+
+    With ``weights``, a row stands for that many vehicles alike in every column the rules read (a
+    dry run reads the fleet grouped into such cells, ``store.planning.target_cells``): the excluded
+    counts are weighted and ``excluded_ids`` hold row ids.
+    """
+    n = len(cols["id"])
+    keys = np.char.add(np.char.add(cols["model"].astype(str), "/"), cols["trim"].astype(str)) if n else np.zeros(
+        0, dtype=str
+    )
+    mask = matching_mask(store, cols, target, cells=weights is not None)
+    config_ids = cols["configuration_id"]
+    configs = vdb.configurations(store, set(config_ids[mask].tolist()))
     excluded: dict[str, int] = {}
     excluded_ids: dict[str, np.ndarray] = {}
 

@@ -275,6 +275,16 @@ def vehicle_ids(store: Store, vins: Sequence[str]) -> dict[str, int]:
     return out
 
 
+def vins_of(store: Store, ids: Sequence[int]) -> dict[int, str]:
+    """The VINs of database ids (unknown ids are absent from the result)."""
+    out: dict[int, str] = {}
+    with store.session() as session:
+        for start in range(0, len(ids), CHUNK):
+            chunk = list(ids[start : start + CHUNK])
+            out.update(session.execute(select(Vehicle.id, Vehicle.vin).where(Vehicle.id.in_(chunk))).tuples().all())
+    return out
+
+
 def set_public_key(store: Store, vin: str, public_key: str) -> None:
     """Provision (or rotate) the key the vehicle's primary ECU signs with; NotFoundError if no such VIN."""
     with store.session() as session:
