@@ -94,3 +94,14 @@ def test_vehicle_without_a_key_is_refused(client: TestClient, store: Store) -> N
     headers = sign_request(key, vin, "POST", "/api/vehicle/update-check")
     response = client.post("/api/vehicle/update-check", headers=headers)
     assert error_of(response) == (401, "Unauthenticated", f"vehicle {vin} is unknown or has no provisioned key")
+
+
+def test_update_check_carries_the_poll_hint(client: TestClient, keyed_vehicle: KeyedVehicle,
+                                             tokens: dict[str, str]) -> None:
+    idle = signed_post(client, keyed_vehicle, "/api/vehicle/update-check")
+    assert idle.json() == {"vin": keyed_vehicle.vin, "update": None, "poll_after_s": 3_600}
+    assert idle.headers["retry-after"] == "3600" and "etag" not in idle.headers  # no ETag on a POST
+    new_campaign(client, tokens["release_manager"], tokens["admin"])
+    offered = signed_post(client, keyed_vehicle, "/api/vehicle/update-check")
+    assert offered.json()["update"] is not None and offered.json()["poll_after_s"] == 300
+    assert offered.headers["retry-after"] == "300"

@@ -40,7 +40,7 @@ from evplatform.fleet.campaigns import (
 from evplatform.fleet.demo import DemoDatabase, build_demo_database
 from evplatform.fleet.gates import DEFAULT_WAVES, MaintenanceWindow, WavePolicy
 from evplatform.fleet.link import Delivery, FailureModel, SimulatedLink, VehicleLink
-from evplatform.fleet.offers import update_check
+from evplatform.fleet.offers import UpdateAnswer, answer_update_check, update_check
 from evplatform.fleet.registry import CsvRowError, VehicleSpec, import_csv, register_vehicles, sync_markets
 from evplatform.fleet.stability import ReleaseStability, release_stability, updates_per_vehicle_per_quarter
 from evplatform.fleet.targets import TargetFilter, select_targets
@@ -62,10 +62,12 @@ __all__ = [
     "TargetFilter",
     "TelemetryError",
     "TelemetryEvent",
+    "UpdateAnswer",
     "UptaneLink",
     "VehicleLink",
     "VehicleSpec",
     "WavePolicy",
+    "answer_update_check",
     "build_demo_database",
     "cancel_campaign",
     "create_and_start_campaign",

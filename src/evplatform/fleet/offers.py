@@ -5,15 +5,41 @@ for the vehicle; this decides *whether* the vehicle is due): the vehicle must be
 running campaign whose open wave includes it (or of a completed one, for stragglers), not have
 answered yet, and — for a campaign with a maintenance window — be inside that window in its own
 local time.
+
+With nothing to offer the check writes nothing and signs nothing (``answer_update_check`` only reads; the
+campaign row is updated only when an offer is returned) and says when to ask again
+(``fleet.polling``), so a fleet polling an idle backend costs reads only.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from evplatform.fleet.gates import MaintenanceWindow, zone
+from evplatform.fleet.polling import PollState, poll_after_seconds, poll_state
 from evplatform.store import Store
-from evplatform.store.offers import OpenOffer, mark_offered, open_offers
+from evplatform.store.offers import OpenOffer, mark_offered, open_offers, waiting_in_running
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateAnswer:
+    """An update check's answer: the offer (None: nothing to install now) and when to ask again."""
+
+    offer: OpenOffer | None
+    state: PollState
+
+    @property
+    def poll_after_s(self) -> int:
+        return poll_after_seconds(self.state)
+
+
+def answer_update_check(store: Store, vin: str, now: datetime) -> UpdateAnswer:
+    """The offer due now, if any, with the poll-interval hint; writes only when it returns an offer."""
+    offers = open_offers(store, vin)
+    offer = _offer_due(store, offers, vin, now)
+    waiting = not offers and waiting_in_running(store, vin)  # the EXISTS runs only when it can matter
+    return UpdateAnswer(offer, poll_state(open_offer=bool(offers), waiting=waiting))
 
 
 def update_check(store: Store, vin: str, now: datetime) -> OpenOffer | None:
@@ -21,7 +47,12 @@ def update_check(store: Store, vin: str, now: datetime) -> OpenOffer | None:
 
     Answering marks the vehicle as offered, so the controller's counts and re-offer timer see it.
     """
-    for offer in open_offers(store, vin):
+    return _offer_due(store, open_offers(store, vin), vin, now)
+
+
+def _offer_due(store: Store, offers: list[OpenOffer], vin: str, now: datetime) -> OpenOffer | None:
+    """The first offer whose maintenance window is open, marked offered (the one write of a check)."""
+    for offer in offers:
         if offer.window_start and offer.window_end:
             window = MaintenanceWindow.parse(offer.window_start, offer.window_end)
             if not window.is_open(now.astimezone(zone(offer.timezone)).time()):

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import exists, select, update
 
 from evplatform.store.database import Store
 from evplatform.store.reports import OPEN_STATES
@@ -53,6 +53,23 @@ def open_offers(store: Store, vin: str) -> list[OpenOffer]:
                       c.window_end, tz, state)
             for c, r, state, tz in session.execute(query).tuples()
         ]
+
+
+def waiting_in_running(store: Store, vin: str) -> bool:
+    """True when a running campaign targets this vehicle and it has not answered (any wave, open or not).
+
+    Read-only, one indexed ``EXISTS``: the poll-interval hint of an update check with nothing to offer.
+    """
+    query = select(exists().where(
+        Vehicle.vin == vin,
+        CampaignVehicle.vehicle_id == Vehicle.id,
+        Campaign.id == CampaignVehicle.campaign_id,
+        Campaign.state == "running",
+        CampaignVehicle.state.in_(OPEN_STATES),
+        CampaignVehicle.excluded.is_(False),
+    ))
+    with store.session() as session:
+        return bool(session.execute(query).scalar())
 
 
 def mark_offered(store: Store, campaign_id: int, vin: str, now: datetime) -> bool:

@@ -111,6 +111,9 @@ class UpdateOfferOut(Out):
 class UpdateCheckOut(Out):
     vin: str
     update: UpdateOfferOut | None = Field(description="null: nothing to install now")
+    poll_after_s: int = Field(description="seconds to wait before the next check (also in Retry-After): "
+                                          "300 with an open offer or a pending wave of a running campaign, 3,600 "
+                                          "otherwise", ge=1)
 
 
 class ReportOut(Out):

@@ -1,33 +1,40 @@
-"""Vehicle-facing endpoints, signed with the vehicle's own key: update check and campaign report."""
+"""Vehicle-facing endpoints, signed with the vehicle's own key: update check and campaign report.
+
+The update check answers with ``poll_after_s`` and the same number in ``Retry-After``: the server's
+hint when to check again (``fleet.polling``). With nothing new it writes and signs nothing.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 
 from evplatform.api.auth import VehicleAuth
 from evplatform.api.context import Context
 from evplatform.api.observability import server_metrics
 from evplatform.api.responses import ReportOut, UpdateCheckOut
 from evplatform.api.schemas import ReportIn
-from evplatform.fleet import report, update_check
+from evplatform.fleet import answer_update_check, report
 
 router = APIRouter(prefix="/api/vehicle", tags=["vehicle"])
 
 
 @router.post("/update-check", response_model=UpdateCheckOut,
              summary="What the signed-in vehicle should install now, if anything")
-def check(context: Context, caller: VehicleAuth, request: Request) -> dict[str, Any]:
-    offer = update_check(context.store(), caller.vin, context.clock())
+def check(context: Context, caller: VehicleAuth, request: Request, response: Response) -> dict[str, Any]:
+    answer = answer_update_check(context.store(), caller.vin, context.clock())
+    offer = answer.offer
     server_metrics(request).update_check(offered=offer is not None)  # refusals: counted by the observer
+    response.headers["Retry-After"] = str(answer.poll_after_s)
     if offer is None:
-        return {"vin": caller.vin, "update": None}
+        return {"vin": caller.vin, "update": None, "poll_after_s": answer.poll_after_s}
     return {
         "vin": caller.vin,
         "update": {"campaign_id": offer.campaign_id, "release_id": offer.release_id, "component": offer.component,
                    "ecu": offer.ecu, "hardware_id": offer.hardware_id, "version": offer.version,
                    "forced": offer.forced},
+        "poll_after_s": answer.poll_after_s,
     }
 
 
