@@ -99,10 +99,11 @@ def test_body_that_is_not_json_is_422(client: TestClient, tokens: dict[str, str]
     assert "JSON decode error" in message
 
 
-def test_domain_conflict_is_409_fleet_error(client: TestClient, tokens: dict[str, str]) -> None:
+def test_domain_conflict_is_409_naming_the_allowed_actions(client: TestClient, tokens: dict[str, str]) -> None:
     response = client.post("/api/campaigns/1/pause", headers={"Authorization": f"Bearer {tokens['release_manager']}"})
     assert error_of(response) == (
-        409, "FleetError", "cannot pause campaign 1: it is completed (allowed from running)"
+        409, "TransitionRefused",
+        "cannot pause campaign 1: it is completed; allowed from completed: retry (stays completed)",
     )
 
 
