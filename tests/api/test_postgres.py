@@ -47,7 +47,7 @@ def test_release_manager_controls_on_postgres(pg_client: tuple[TestClient, str, 
     cid = new_campaign(client, token, approver)["id"]
     assert client.post(f"/api/campaigns/{cid}/pause").status_code == 401
     assert client.post(f"/api/campaigns/{cid}/pause", headers=bearer(token)).json()["state"] == "paused"
-    assert error_of(client.post(f"/api/campaigns/{cid}/pause", headers=bearer(token)))[:2] == (409, "FleetError")
+    assert error_of(client.post(f"/api/campaigns/{cid}/pause", headers=bearer(token)))[:2] == (409, "TransitionRefused")
     store = open_store(url)
     try:
         assert audit_log(store, subject=f"campaign:{cid}", limit=1)[0].actor == "rita"
