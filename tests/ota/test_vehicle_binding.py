@@ -114,7 +114,7 @@ def test_a_failed_registration_holds_no_serial(server: Server, monkeypatch: pyte
 
     key = public_key_of(generate_private_key())
 
-    def disk_full(*_: object) -> None:
+    def disk_full(*_: object, **__: object) -> None:
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(director_module, "write_vehicle", disk_full)
