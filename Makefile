@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 ## The port `make run` serves on: `make run PORT=8001` when 8000 is taken.
 PORT ?= 8000
 
-.PHONY: run test test-all lint bench mutation setup services browser clean constraints coverage
+.PHONY: run test test-all lint bench mutation setup services browser clean constraints coverage fuzz
 
 # '.[dev]' includes the postgres and dask extras; constraints.txt pins every package exactly.
 $(STAMP): pyproject.toml constraints.txt
@@ -49,6 +49,11 @@ lint: setup
 ## Services the tests need (PostgreSQL, Chromium); installs them from Debian when absent.
 services:
 	@bash scripts/ensure-services.sh
+
+## The API fuzz (tests/security/test_fuzz_api.py) with many more examples per operation than `make test`'s 10.
+FUZZ_EXAMPLES ?= 200
+fuzz: setup
+	EVPLATFORM_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest -q -p no:cacheprovider tests/security/test_fuzz_api.py
 
 coverage: setup
 	$(VENV)/bin/coverage report

@@ -116,3 +116,9 @@ def test_audit_filters_page_and_stay_backward_compatible(client: TestClient, tok
     assert error_of(client.get("/api/audit", params={"since": "yesterday"}, headers=admin))[0] == 422
     assert error_of(client.get("/api/audit", params={"offset": -1}, headers=admin))[0] == 422
     assert client.get("/api/audit").status_code == 401
+
+
+def test_a_token_lifetime_that_rounds_to_zero_is_a_422_not_a_503(client: TestClient, tokens: dict[str, str]) -> None:
+    """Issue 18 §5 fuzz finding: days=1e-300 passed ``gt=0`` but became a zero timedelta (503 StoreError)."""
+    response = client.post("/api/accounts/viewer/tokens", json={"days": 1e-300}, headers=bearer(tokens["admin"]))
+    assert error_of(response)[:2] == (422, "ValidationError")

@@ -19,6 +19,9 @@ ACCOUNT_NAME_LENGTH = 128
 LABEL_LENGTH = 200
 #: Longest token lifetime an admin may give from the API (10 years); the API never issues one without expiry.
 MAX_TOKEN_DAYS = 3650
+#: Shortest token lifetime (one second): a tinier positive float rounds to a zero timedelta, which the
+#: store refuses (a fuzzed days=1e-300 once answered 503 StoreError instead of 422).
+MIN_TOKEN_DAYS = 1 / 86_400
 ACCOUNT_NAME = r"^[A-Za-z0-9][A-Za-z0-9._@-]*$"
 
 Role = Literal["viewer", "engineer", "release_manager", "admin"]
@@ -37,5 +40,5 @@ class RoleIn(Strict):
 class TokenIn(Strict):
     label: str = Field(default="", max_length=LABEL_LENGTH, pattern=NO_NUL,
                        description="what the token is for (revoke by it later)")
-    days: float = Field(default=30, gt=0, le=MAX_TOKEN_DAYS, allow_inf_nan=False,
+    days: float = Field(default=30, ge=MIN_TOKEN_DAYS, le=MAX_TOKEN_DAYS, allow_inf_nan=False,
                         description="days until it expires (the server's clock decides when that is)")
