@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -77,18 +78,14 @@ def _prepare(database: str) -> tuple[dict[str, str], int]:
         store.dispose()
 
 
-@pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    if not CHROMIUM.exists():
-        pytest.skip("Debian's chromium is not installed at /usr/bin/chromium (make services installs it)")
-    folder = tmp_path_factory.mktemp("web")
-    database = f"sqlite:///{folder / 'demo.db'}"
-    tokens, cid = _prepare(database)
+@contextmanager
+def serving(folder: Path, *arguments: str) -> Iterator[str]:
+    """``evplatform serve ARGUMENTS`` on a free loopback port, run in ``folder`` (its log there):
+    the base URL once ``/api/platform`` answers; the server is stopped on leaving."""
     port = _free_port()
     log = (folder / "server.log").open("w")
     process = subprocess.Popen(
-        [sys.executable, "-m", "evplatform", "serve", "--database", database, "--host", "127.0.0.1",
-         "--port", str(port)],
+        [sys.executable, "-m", "evplatform", "serve", *arguments, "--host", "127.0.0.1", "--port", str(port)],
         stdout=log, stderr=subprocess.STDOUT, cwd=folder, env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
     url = f"http://127.0.0.1:{port}"
@@ -104,7 +101,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
                 log.flush()
                 pytest.fail(f"server did not start: {(folder / 'server.log').read_text()[-2000:]}")
             time.sleep(0.3)
-        yield Server(url, database, tokens, cid)
+        yield url
     finally:
         process.terminate()
         try:
@@ -112,6 +109,17 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         except subprocess.TimeoutExpired:
             process.kill()
         log.close()
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    if not CHROMIUM.exists():
+        pytest.skip("Debian's chromium is not installed at /usr/bin/chromium (make services installs it)")
+    folder = tmp_path_factory.mktemp("web")
+    database = f"sqlite:///{folder / 'demo.db'}"
+    tokens, cid = _prepare(database)
+    with serving(folder, "--database", database) as url:
+        yield Server(url, database, tokens, cid)
 
 
 @pytest.fixture(scope="session")

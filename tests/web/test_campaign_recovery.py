@@ -7,16 +7,11 @@ the controller is driven from the test with ``fleet.step`` as the simulator does
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-import httpx
 import pytest
 
 from evplatform.fleet import WavePolicy, build_demo_database, create_campaign, start_campaign, step
@@ -26,7 +21,7 @@ from evplatform.store import campaigns as cdb
 from evplatform.store import releases as rdb
 from evplatform.store import vehicles as vdb
 from evplatform.workspace import load_workspace
-from web.conftest import CHROMIUM, SCREENSHOTS, _free_port
+from web.conftest import CHROMIUM, SCREENSHOTS, serving
 
 pytestmark = pytest.mark.browser
 
@@ -54,31 +49,8 @@ def own(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Own]:
         token = issue_token(store, "rita")
     finally:
         store.dispose()
-    port = _free_port()
-    log = (folder / "server.log").open("w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "evplatform", "serve", "--database", database, "--host", "127.0.0.1", "--port",
-         str(port)], stdout=log, stderr=subprocess.STDOUT, cwd=folder, env={**os.environ, "PYTHONUNBUFFERED": "1"})
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                if httpx.get(url + "/api/platform", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"server did not start: {(folder / 'server.log').read_text()[-2000:]}")
-            time.sleep(0.3)
+    with serving(folder, "--database", database) as url:
         yield Own(url, database, token)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
 
 
 @pytest.fixture

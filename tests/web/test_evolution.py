@@ -3,10 +3,6 @@ workspace outside git, which gets a sentence and nothing to pick."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,7 +13,7 @@ from fastapi.testclient import TestClient
 
 from evolution_support import commit_all, copy_demo, edited_demo, git, init_repo
 from evplatform.api import create_app
-from web.conftest import SCREENSHOTS, _free_port
+from web.conftest import SCREENSHOTS, serving
 
 
 @pytest.fixture(scope="module")
@@ -30,29 +26,8 @@ def evolution_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple
     edited_demo(ws)
     changed = commit_all(root, "price, DashCam, telematics rule, no ISA in the EU")
     git(root, "checkout", "-q", base, "--", "ws")
-    port = _free_port()
-    log = (folder / "server.log").open("w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "evplatform", "serve", str(ws), "--database", f"sqlite:///{folder / 'evo.db'}",
-         "--port", str(port)], stdout=log, stderr=subprocess.STDOUT, cwd=folder,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"})
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                if httpx.get(url + "/api/platform", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"server did not start: {(folder / 'server.log').read_text()[-2000:]}")
-            time.sleep(0.3)
+    with serving(folder, str(ws), "--database", f"sqlite:///{folder / 'evo.db'}") as url:
         yield url, [base, changed]
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-        log.close()
 
 
 @pytest.mark.browser

@@ -31,7 +31,7 @@ from typing import cast
 
 from pysat.solvers import Glucose4
 
-from evplatform.variability.cnf import PAIRWISE_LIMIT, ConstraintEncoder, VarAllocator
+from evplatform.variability.cnf import PAIRWISE_LIMIT, ConstraintEncoder, VarAllocator, normalise_clause
 from evplatform.variability.model import FeatureModel, Group, GroupKind
 
 Clause = list[int]
@@ -128,7 +128,7 @@ def _encode_side(side: Side, var: dict[str, int], alloc: VarAllocator) -> None:
         body = encoder.cnf(encoder.nnf(constraint.expr, True))
         side.definitions.extend(encoder.definitions)
         for clause in body:
-            kept = _normalise(clause)
+            kept = normalise_clause(clause)
             if kept is not None:
                 require(kept if kept else [-var[model.root]], f"constraint {constraint}", constraint.line)
 
@@ -204,15 +204,6 @@ def _gate(kind: str, a: int | None, b: int | None, alloc: VarAllocator, definiti
     else:
         definitions.extend([[g, -a], [g, -b], [-g, a, b]])
     return g
-
-
-def _normalise(clause: Clause) -> Clause | None:
-    seen: dict[int, None] = {}
-    for lit in clause:
-        if -lit in seen:
-            return None
-        seen[lit] = None
-    return list(seen)
 
 
 # --- "some configuration of X is not one of Y" -------------------------------------------------

@@ -252,7 +252,7 @@ class ConstraintEncoder:
 
     def clauses(self) -> list[Clause]:
         body = self.cnf(self.nnf(self.constraint.expr, True))
-        return [c for c in (_normalise(c) for c in body) if c is not None] + self.definitions
+        return [c for c in (normalise_clause(c) for c in body) if c is not None] + self.definitions
 
     def nnf(self, expr: Expr, positive: bool) -> Nnf:
         if isinstance(expr, Var):
@@ -336,7 +336,7 @@ def _product_size(cnfs: list[list[Clause]]) -> int:
     return size
 
 
-def _normalise(clause: Clause) -> Clause | None:
+def normalise_clause(clause: Clause) -> Clause | None:
     """Duplicate literals removed; ``None`` for a tautology (x ∨ ¬x)."""
     seen: dict[int, None] = {}
     for lit in clause:
