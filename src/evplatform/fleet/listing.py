@@ -202,11 +202,24 @@ def filter_options(store: Store, ws: Workspace | None,
     else:
         versions = {ecu: sorted({v for (_c, v) in found if v}) for ecu, found in sorted(census.items())}
     campaigns = [{"id": c.id, "label": f"{c.id}: {c.release_id} ({c.state})"} for c in cdb.list_campaigns(store)]
-    return {"models": list(catalogue.values("model")), "trims": list(catalogue.values("trim_key")),
+    models, trims = list(catalogue.values("model")), list(catalogue.values("trim_key"))
+    return {"models": models, "trims": trims, "example": query_example(models, trims, members, markets, versions),
             "markets": markets, "versions": {k: v for k, v in versions.items() if v}, "campaigns": campaigns,
             "campaign_states": list(CAMPAIGN_STATES),
             "seen": {k: label for k, (label, _) in SEEN_CHOICES.items()},
             "health": {k: label for k, (label, _) in HEALTH_CHOICES.items()}}
+
+
+def query_example(models: Sequence[str], trims: Sequence[str], members: Mapping[str, Sequence[str]],
+                  markets: Sequence[Mapping[str, Any]], versions: Mapping[str, Sequence[str]]) -> dict[str, str]:
+    """A query the help text shows, made of this platform's own names (never the demo's)."""
+    model = models[0] if models else "model"
+    region = next(iter(members), markets[0]["id"] if markets else "market")
+    ecu, found = next(((e, v) for e, v in versions.items() if v), ("ecu", ["1.0"]))
+    return {"model": model, "trim": trims[0] if trims else f"{model}/trim", "region": region, "ecu": ecu,
+            "query": f'model = {model} and market in ({region}) and version("{ecu}") < "{found[-1]}" '
+                     "and last_seen < 7d",
+            "group": f"{region}-{model}-old".lower()}
 
 
 CSV_COLUMNS = ("vin", "model", "trim", "market", "registered_at", "last_seen", "crashes_7d", "consent_updates",
