@@ -29,10 +29,13 @@ def test_home_shows_the_fleet_and_campaigns(page: Any, server: Server) -> None:
     assert page.locator("#tile-vehicles").inner_text() == money(VEHICLES)
     platform = server.api("/api/platform")
     assert page.locator("#tile-models").inner_text() == str(len(platform["models"]))
-    assert page.locator("#tile-campaigns").inner_text() == "3"
+    # the demo's three campaigns, and any a browser test before this one created on the shared server
+    campaigns = server.api("/api/campaigns")["campaigns"]
+    assert len(campaigns) >= 3
+    assert page.locator("#tile-campaigns").inner_text() == str(len(campaigns))
     rows = page.locator("#home-campaigns tbody tr")
-    assert rows.count() == 3
-    assert "halted" in rows.nth(1).inner_text()
+    assert rows.count() == len(campaigns)
+    assert any("halted" in text for text in rows.all_inner_texts())
     shot(page, "home")
 
 
@@ -96,7 +99,7 @@ def test_compliance_page(page: Any, server: Server) -> None:
 
 def test_campaign_list_and_halted_campaign(page: Any, server: Server) -> None:
     page.goto(server.url + "/campaigns")
-    assert page.locator("#campaign-list tbody tr").count() == 3
+    assert page.locator("#campaign-list tbody tr").count() == len(server.api("/api/campaigns")["campaigns"]) >= 3
     page.click('#campaign-list tr[data-campaign="2"] td:nth-child(2) a')
     progress = server.api("/api/campaigns/2")
     assert page.locator("#campaign-state").inner_text() == "halted"
