@@ -264,3 +264,20 @@ def test_automotive02_v1_to_v4() -> None:
     assert (result.features_a, result.features_b) == (14_010, 18_616)
     assert {e.name for e in result.added} == b.features.keys() - a.features.keys()
     assert {e.name for e in result.removed} == a.features.keys() - b.features.keys()
+
+
+def test_an_impossible_cardinality_group_kills_its_parent() -> None:
+    """A [2..1] group (min above max) has no valid choice: every configuration with its parent is lost
+    (found by the random-edit property test: it was encoded as mandatory, a refactoring)."""
+    from evplatform.variability.model import Feature, Group, GroupKind
+
+    def model(kind: GroupKind, low: int, high: int | None) -> FeatureModel:
+        group = Group(kind=kind, children=["B", "C"], card_min=low, card_max=high, line=2)
+        features = {"A": Feature(name="A", parent=None, groups=[group], attributes={}, abstract=False, line=1),
+                    "B": Feature(name="B", parent="A", groups=[], attributes={}, abstract=False, line=3),
+                    "C": Feature(name="C", parent="A", groups=[], attributes={}, abstract=False, line=4)}
+        return FeatureModel(root="A", features=features, constraints=[], source="impossible.uvl")
+
+    before, after = model(GroupKind.MANDATORY, 0, None), model(GroupKind.CARDINALITY, 2, 1)
+    check_against_enumeration(before, after)
+    assert compare_models(before, after, count=False).edit_class == "specialisation"

@@ -140,6 +140,9 @@ def _group(parent: str, group: Group, var: dict[str, int], alloc: VarAllocator,
     children = [var[c] for c in group.children]
     n = len(children)
     low, high = group.bounds()
+    if low > min(high, n):  # e.g. [2..1]: no choice of children satisfies it, so the parent is dead
+        yield [-p], f"{parent}'s [{low}..{high}] group can never be satisfied"
+        return
     if group.kind is GroupKind.MANDATORY or (low == n > 0 and group.kind is not GroupKind.OPTIONAL):
         for child, c in zip(group.children, children, strict=True):
             yield [-p, c], f"{child} is mandatory under {parent}"

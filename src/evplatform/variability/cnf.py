@@ -151,6 +151,10 @@ def _group_relations(
     children = [var[c] for c in group.children]
     n = len(children)
     low, high = group.bounds()
+    if low > min(high, n):  # e.g. [2..1]: no choice of children satisfies it, so the parent is dead
+        yield Relation("group", f"{parent}'s [{low}..{high}] group can never be satisfied", group.line,
+                       (parent, *group.children)), [[-p]]
+        return
     if group.kind is GroupKind.MANDATORY or (low == n and n > 0 and group.kind is not GroupKind.OPTIONAL):
         for child, c in zip(group.children, children, strict=True):
             yield Relation("mandatory", f"{child} is mandatory under {parent}", group.line, (parent, child)), [[-p, c]]
