@@ -128,16 +128,15 @@ def register_fleet(store: Store, service: OtaService, secret: bytes, *, threads:
     started = time.perf_counter()
     known = set(service.director.vehicles())
     todo = [v for v in _vehicles(store) if v.vin not in known and v.hardware_ids]
-    done = 0
+    done = ecu_count = 0
     with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
         for ecus in pool.map(lambda vehicle: _register(service, secret, vehicle), todo):
             done += 1
+            ecu_count += ecus
             if progress is not None and done % 500 == 0:
                 progress(done)
-            del ecus
     os.sync()  # one sync for the whole registration instead of one fsync per vehicle
     seconds = time.perf_counter() - started
-    ecu_count = sum(len(v.hardware_ids) for v in todo)
     logger.info("registered %d demo vehicles (%d ECUs) with the Director in %.1f s; %d already were",
                 len(todo), ecu_count, seconds, len(known))
     return Registration(len(todo), len(known), ecu_count, seconds)
