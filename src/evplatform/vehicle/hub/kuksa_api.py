@@ -385,6 +385,7 @@ class KuksaServicer(val_grpc_v2.VALServicer):  # type: ignore[misc]
             return
         outgoing: asyncio.Queue[Any] = asyncio.Queue(maxsize=SUBSCRIBER_BUFFER)
         reader = asyncio.ensure_future(self._read_provider(grant, request_iterator, outgoing))
+        getter: asyncio.Future[Any] | None = None
         try:
             while True:
                 # A client may half-close its side after claiming (kuksa-client does): the reader
@@ -402,6 +403,8 @@ class KuksaServicer(val_grpc_v2.VALServicer):  # type: ignore[misc]
                 yield item
         finally:
             reader.cancel()
+            if getter is not None:
+                getter.cancel()
             self.api.unclaim(outgoing)
 
     async def _read_provider(self, grant: Grant | None, requests: Any, outgoing: asyncio.Queue[Any]) -> None:
