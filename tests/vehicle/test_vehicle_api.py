@@ -142,8 +142,10 @@ def test_actuate_comfort_within_scope(served: HubServer, keys: tuple[bytes, byte
         assert get(c, HVAC).data_point.value.float == pytest.approx(19.5)
         assert served.call(lambda: served.api.hub.broker.owner(HVAC)) == "home.bridge"
         c.client_stub_v2.BatchActuate(val_v2.BatchActuateRequest(actuate_requests=[
-            val_v2.ActuateRequest(signal_id=types_v2.SignalID(path=vss.HVAC_AC_ACTIVE), value=types_v2.Value(bool=True)),
-            val_v2.ActuateRequest(signal_id=types_v2.SignalID(path=vss.HVAC_DRIVER_FAN), value=types_v2.Value(uint32=40)),
+            val_v2.ActuateRequest(signal_id=types_v2.SignalID(path=vss.HVAC_AC_ACTIVE),
+                                  value=types_v2.Value(bool=True)),
+            val_v2.ActuateRequest(signal_id=types_v2.SignalID(path=vss.HVAC_DRIVER_FAN),
+                                  value=types_v2.Value(uint32=40)),
         ]), **meta(c))
         assert served.call(lambda: served.api.hub.broker.value(vss.HVAC_DRIVER_FAN)) == 40
         # a wrong type or an out-of-range value changes nothing
@@ -158,7 +160,8 @@ def test_priority_arbitration_decides_between_driver_and_app(served: HubServer, 
     try:
         with client(served, token(keys, "actuate:Vehicle.Body", app="some.app")) as c:
             assert code_of(lambda: actuate(c, vss.LOW_BEAM, bool=False)) == grpc.StatusCode.ABORTED
-            assert served.call(lambda: (broker.get(vss.LOW_BEAM).target, broker.owner(vss.LOW_BEAM))) == (True, "driver")
+            held = served.call(lambda: (broker.get(vss.LOW_BEAM).target, broker.owner(vss.LOW_BEAM)))
+            assert held == (True, "driver")
     finally:
         served.call(lambda: broker.release(vss.LOW_BEAM, "driver"))
 
@@ -166,7 +169,7 @@ def test_priority_arbitration_decides_between_driver_and_app(served: HubServer, 
 @pytest.mark.parametrize("path", [vss.BRAKE_FORCE, vss.STEERING_TARGET, vss.CRUISE_ACTIVE])
 def test_apps_never_actuate_motion_control_whatever_the_token(served: HubServer, keys: tuple[bytes, bytes],
                                                               path: str) -> None:
-    value = {"bool": True} if SIGNALS[path].datatype == "boolean" else {"int32": 100}
+    value: dict[str, Any] = {"bool": True} if SIGNALS[path].datatype == "boolean" else {"int32": 100}
     before = served.call(lambda: served.api.hub.broker.get(path).target)
     with client(served, token(keys, "actuate", "provide")) as c:  # every path, every action
         assert code_of(lambda: actuate(c, path, **value)) == grpc.StatusCode.PERMISSION_DENIED

@@ -163,6 +163,7 @@ class TokenVerifier:
             raise VehicleError(f"not a PEM public key: {exc}") from None
         if not isinstance(self._key, rsa.RSAPublicKey):
             raise VehicleError("the token verification key must be an RSA public key (RS256)")
+        self._rsa: rsa.RSAPublicKey = self._key
         self._catalogue = tuple(catalogue)
         self._cache: dict[str, Grant] = {}
 
@@ -187,7 +188,7 @@ class TokenVerifier:
         if len(token) > MAX_TOKEN_CHARS:
             raise AuthError(f"the token is longer than {MAX_TOKEN_CHARS} characters")
         try:
-            claims = jwt.decode(token, self._key, algorithms=[ALGORITHM], audience=AUDIENCE,
+            claims = jwt.decode(token, self._rsa, algorithms=[ALGORITHM], audience=AUDIENCE,
                                 options={"require": ["exp", "sub", "scope"], "verify_iat": False},
                                 leeway=0)
         except jwt.ExpiredSignatureError:

@@ -15,6 +15,7 @@ as a third-party request, and motion-control actuators are refused to apps whate
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
 import time
@@ -289,7 +290,7 @@ def from_value(path: str, spec: vss.SignalSpec, message: Any) -> Value:
     return float(value)
 
 
-class KuksaServicer(val_grpc_v2.VALServicer):  # type: ignore[misc]
+class KuksaServicer(val_grpc_v2.VALServicer):
     """``kuksa.val.v2.VAL`` on a :class:`VehicleApi`; every refusal is an ApiError → gRPC status."""
 
     def __init__(self, api: VehicleApi) -> None:
@@ -301,14 +302,14 @@ class KuksaServicer(val_grpc_v2.VALServicer):  # type: ignore[misc]
         except ApiError as exc:
             await context.abort(exc.code, exc.message)
 
-    async def GetValue(self, request: Any, context: Any) -> Any:  # noqa: N802 (gRPC names)
+    async def GetValue(self, request: Any, context: Any) -> Any:
         def work(grant: Grant | None) -> Any:
             path = self.api.path_of(request.signal_id)
             self.api.require(grant, "read", path)
             return val_v2.GetValueResponse(data_point=self.api.datapoint(path))
         return await self._run(context, work)
 
-    async def GetValues(self, request: Any, context: Any) -> Any:  # noqa: N802
+    async def GetValues(self, request: Any, context: Any) -> Any:
         def work(grant: Grant | None) -> Any:
             _bounded(request.signal_ids)
             paths = [self.api.path_of(s) for s in request.signal_ids]
@@ -317,7 +318,7 @@ class KuksaServicer(val_grpc_v2.VALServicer):  # type: ignore[misc]
             return val_v2.GetValuesResponse(data_points=[self.api.datapoint(p) for p in paths])
         return await self._run(context, work)
 
-    async def ListMetadata(self, request: Any, context: Any) -> Any:  # noqa: N802
+    async def ListMetadata(self, request: Any, context: Any) -> Any:
         def work(grant: Grant | None) -> Any:
             found = self.api.matching(request.root)
             if not found:
@@ -329,23 +330,23 @@ class KuksaServicer(val_grpc_v2.VALServicer):  # type: ignore[misc]
             return val_v2.ListMetadataResponse(metadata=[self.api.metadata(p) for p in readable])
         return await self._run(context, work)
 
-    async def GetServerInfo(self, request: Any, context: Any) -> Any:  # noqa: N802
+    async def GetServerInfo(self, request: Any, context: Any) -> Any:
         return val_v2.GetServerInfoResponse(name=SERVER_NAME, version=__version__)
 
-    async def PublishValue(self, request: Any, context: Any) -> Any:  # noqa: N802
+    async def PublishValue(self, request: Any, context: Any) -> Any:
         def work(grant: Grant | None) -> Any:
             self.api.publish(grant, self.api.path_of(request.signal_id), request.data_point)
             return val_v2.PublishValueResponse()
         return await self._run(context, work)
 
-    async def Actuate(self, request: Any, context: Any) -> Any:  # noqa: N802
+    async def Actuate(self, request: Any, context: Any) -> Any:
         def work(grant: Grant | None) -> Any:
             path = self.api.path_of(request.signal_id)
             self.api.actuate(grant, [(path, self.api.check_actuation(grant, path, request.value))])
             return val_v2.ActuateResponse()
         return await self._run(context, work)
 
-    async def BatchActuate(self, request: Any, context: Any) -> Any:  # noqa: N802
+    async def BatchActuate(self, request: Any, context: Any) -> Any:
         def work(grant: Grant | None) -> Any:
             _bounded(request.actuate_requests)
             checked = []
@@ -356,7 +357,7 @@ class KuksaServicer(val_grpc_v2.VALServicer):  # type: ignore[misc]
             return val_v2.BatchActuateResponse()
         return await self._run(context, work)
 
-    async def Subscribe(self, request: Any, context: Any) -> AsyncIterator[Any]:  # noqa: N802
+    async def Subscribe(self, request: Any, context: Any) -> AsyncIterator[Any]:
         try:
             grant = self.api.grant(context.invocation_metadata())
             _bounded(request.signal_paths)
@@ -377,7 +378,7 @@ class KuksaServicer(val_grpc_v2.VALServicer):  # type: ignore[misc]
         finally:
             remove()
 
-    async def OpenProviderStream(self, request_iterator: Any, context: Any) -> AsyncIterator[Any]:  # noqa: N802
+    async def OpenProviderStream(self, request_iterator: Any, context: Any) -> AsyncIterator[Any]:
         try:
             grant = self.api.grant(context.invocation_metadata())
         except ApiError as exc:
@@ -442,11 +443,11 @@ class KuksaServicer(val_grpc_v2.VALServicer):  # type: ignore[misc]
             request_id=request.request_id, status=status))
 
 
-class ServerInfoV1(val_grpc_v1.VALServicer):  # type: ignore[misc]
+class ServerInfoV1(val_grpc_v1.VALServicer):
     """Only v1 GetServerInfo, which ``kuksa_client.grpc.VSSClient`` calls on connect; the rest of v1
     answers UNIMPLEMENTED, which tells the client to use v2."""
 
-    async def GetServerInfo(self, request: Any, context: Any) -> Any:  # noqa: N802
+    async def GetServerInfo(self, request: Any, context: Any) -> Any:
         return val_v1.GetServerInfoResponse(name=SERVER_NAME, version=__version__)
 
 
@@ -503,10 +504,8 @@ class HubServer:
         self._stopping = asyncio.Event()
         last = time.monotonic()
         while not self._stopping.is_set():
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stopping.wait(), self.tick_s if self.tick is not None else None)
-            except TimeoutError:
-                pass
             if self.tick is not None and not self._stopping.is_set():
                 now = time.monotonic()
                 self.tick(now - last)

@@ -17,7 +17,6 @@ from evplatform.vehicle.hub.broker import Priority, SignalBroker
 from evplatform.vehicle.params import VehicleParams
 from evplatform.workspace.roles import DRIVER_ASSISTANCE, FeatureRoles
 
-
 #: What the hub itself publishes, whatever the configuration (vehicle state and position).
 HUB_SIGNALS: tuple[str, ...] = (
     vss.SPEED, vss.ACCEL_LONG, vss.IS_MOVING, vss.TRAVELED_DISTANCE, vss.LATITUDE, vss.LONGITUDE, vss.RANGE,

@@ -14,9 +14,11 @@ from __future__ import annotations
 import logging
 import math
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from evplatform.errors import VehicleError
 from evplatform.vehicle.hub import vss
 from evplatform.vehicle.hub.faults import (
     CONTROLLED_STOP_DECEL_MPS2,
@@ -25,8 +27,11 @@ from evplatform.vehicle.hub.faults import (
     Fault,
     command_degraded_mode,
 )
-from evplatform.vehicle.hub.services import CentralHub
-from evplatform.vehicle.simulate import simulate_vehicles
+from evplatform.vehicle.hub.services import CentralHub, build_hub
+from evplatform.vehicle.simulate import simulate_vehicles, trim_params, workspace_cycle
+
+if TYPE_CHECKING:
+    from evplatform.workspace.model import Workspace
 
 logger = logging.getLogger(__name__)
 
@@ -121,7 +126,7 @@ class VehicleSimulator:
             vss.LATITUDE: lat0, vss.LONGITUDE: round(lon, 7),
             vss.RANGE: int(self._range_km_full * 1000.0 * soc / 100.0),
             vss.SOC: round(soc, 3), vss.BATTERY_POWER: round(power_kw * 1000.0, 1),
-            vss.MOTOR_POWER: int(round(max(-32768, min(32767, power_kw)))),
+            vss.MOTOR_POWER: round(max(-32768.0, min(32767.0, power_kw))),
         }
         for path, value in values.items():
             if path in served:
@@ -136,3 +141,17 @@ class VehicleSimulator:
             point = broker.get(path)
             if point.target is not None and point.target != point.current:
                 broker.publish(path, point.target, self.time_s)
+
+
+def simulated_vehicle(ws: Workspace, trim_key: str | None = None, market: str | None = None,
+                      hz: float = 10.0) -> VehicleSimulator:
+    """One trim (default: the first) in one market (default: the base market): its hub, with the
+    services its configuration implies, on that market's homologation cycle."""
+    market_id = market or ws.platform.base_market
+    if market_id not in ws.markets:
+        raise VehicleError(f"unknown market {market_id!r}; markets: {', '.join(ws.markets)}")
+    trim = ws.trim(trim_key) if trim_key else ws.trims()[0]
+    if trim not in ws.sold_in(market_id):
+        raise VehicleError(f"trim {trim.key} is not sold in market {market_id}")
+    hub = build_hub(ws.configuration(trim, market_id), trim_params(ws, trim, market_id), ws.roles)
+    return VehicleSimulator(hub, workspace_cycle(ws, market_id), hz=hz)
