@@ -93,6 +93,8 @@ class VehicleApi:
     paths_by_id: dict[int, str] = field(init=False)
     _subscribers: dict[str, set[asyncio.Queue[tuple[str, Any]]]] = field(default_factory=dict)
     _providers: dict[str, asyncio.Queue[Any]] = field(default_factory=dict)
+    _messages: dict[str, Any] = field(default_factory=dict)
+    _stamps: dict[str, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.signals = self.hub.served_signals()
@@ -136,12 +138,17 @@ class VehicleApi:
             raise ApiError(grpc.StatusCode.NOT_FOUND, f"{path!r} is not a signal this hub serves")
         return path
 
-    def datapoint(self, path: str, point: Datapoint | None = None) -> Any:
-        point = point if point is not None else self.hub.broker.get(path)
-        message = types_v2.Datapoint()
-        if point.current is not None:
-            message.value.CopyFrom(to_value(self.signals[path], point.current))
-            message.timestamp.CopyFrom(_now())
+    def datapoint(self, path: str) -> Any:
+        """The signal's current value as a ``Datapoint`` stamped when it was published (wall clock);
+        built once per publication and shared by every reader and subscriber."""
+        message = self._messages.get(path)
+        if message is None:
+            current = self.hub.broker.get(path).current
+            message = types_v2.Datapoint()
+            if current is not None:
+                message.value.CopyFrom(to_value(self.signals[path], current))
+                message.timestamp.CopyFrom(_stamp(self._stamps.get(path, time.time())))
+            self._messages[path] = message
         return message
 
     def metadata(self, path: str) -> Any:
@@ -212,10 +219,12 @@ class VehicleApi:
 
     # -- subscriptions and providers -------------------------------------------------------------
     def _changed(self, path: str, point: Datapoint) -> None:
+        self._stamps[path] = time.time()
+        self._messages.pop(path, None)
         queues = self._subscribers.get(path)
         if not queues:
             return
-        message = self.datapoint(path, point)
+        message = self.datapoint(path)
         for queue in queues:
             if queue.full():  # a subscriber that cannot keep up loses its oldest update, not the hub
                 queue.get_nowait()
@@ -251,10 +260,9 @@ class VehicleApi:
             del self._providers[path]
 
 
-def _now() -> Any:
-    stamp = Timestamp()
-    stamp.GetCurrentTime()
-    return stamp
+def _stamp(wall_s: float) -> Any:
+    seconds = int(wall_s)
+    return Timestamp(seconds=seconds, nanos=int((wall_s - seconds) * 1e9))
 
 
 def to_value(spec: vss.SignalSpec, value: Value) -> Any:
