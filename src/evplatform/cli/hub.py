@@ -16,7 +16,7 @@ from evplatform.vehicle.hub.auth import TokenVerifier, generate_key
 from evplatform.vehicle.hub.faults import Fault
 from evplatform.vehicle.hub.kuksa_api import HubServer, VehicleApi
 from evplatform.vehicle.hub.simulator import simulated_vehicle
-from evplatform.vehicle.scenarios import absent_roles, aeb_report, alks_report, fault_report
+from evplatform.vehicle.scenarios import DEFAULT_API_PORT, absent_roles, aeb_report, alks_report, fault_report
 from evplatform.workspace import load_workspace
 
 ModelOpt = Annotated[str | None, typer.Option("--model", help="Only this model's trims.")]
@@ -124,7 +124,8 @@ def serve(
     trim: Annotated[str | None, typer.Option("--trim", help="model/trim key (default: the first trim).")] = None,
     market: Annotated[str | None, typer.Option("--market", help="Market (default: the base market).")] = None,
     host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option("--port", min=0, max=65535, help="gRPC port (0: a free one).")] = 55555,
+    port: Annotated[int, typer.Option(
+        "--port", min=0, max=65535, help="gRPC port (0: a free one).")] = DEFAULT_API_PORT,
     public_key: Annotated[Path | None, typer.Option(
         "--public-key", help=f"Token verification key (default: {DEFAULT_KEY_DIR / PUBLIC_NAME}).")] = None,
     no_auth: Annotated[bool, typer.Option("--no-auth", help="Serve without authorization (local tests only).")] = False,
