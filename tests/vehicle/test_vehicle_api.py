@@ -162,6 +162,20 @@ def test_priority_arbitration_decides_between_driver_and_app(served: HubServer, 
             assert code_of(lambda: actuate(c, vss.LOW_BEAM, bool=False)) == grpc.StatusCode.ABORTED
             held = served.call(lambda: (broker.get(vss.LOW_BEAM).target, broker.owner(vss.LOW_BEAM)))
             assert held == (True, "driver")
+            horn = served.call(lambda: broker.value(vss.HORN))
+            batch = val_v2.BatchActuateRequest(actuate_requests=[  # all or nothing: the horn stays as it was
+                val_v2.ActuateRequest(signal_id=types_v2.SignalID(path=vss.HORN),
+                                      value=types_v2.Value(bool=not horn)),
+                val_v2.ActuateRequest(signal_id=types_v2.SignalID(path=vss.LOW_BEAM),
+                                      value=types_v2.Value(bool=False))])
+            assert code_of(lambda: c.client_stub_v2.BatchActuate(batch, **meta(c))) == grpc.StatusCode.ABORTED
+            assert served.call(lambda: broker.value(vss.HORN)) == horn
+            assert served.call(lambda: broker.owner(vss.HORN)) != "some.app"
+        served.call(lambda: broker.release(vss.LOW_BEAM, "driver"))
+        with client(served, token(keys, "actuate:Vehicle.Body", app="some.app")) as c:
+            actuate(c, vss.LOW_BEAM, bool=False)  # released by the driver: the app's request now wins
+            now = served.call(lambda: (broker.value(vss.LOW_BEAM), broker.owner(vss.LOW_BEAM)))
+            assert now == (False, "some.app")
     finally:
         served.call(lambda: broker.release(vss.LOW_BEAM, "driver"))
 

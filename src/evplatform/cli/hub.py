@@ -14,7 +14,6 @@ from evplatform.errors import VehicleError
 from evplatform.vehicle.hub import SIGNALS
 from evplatform.vehicle.hub.auth import TokenVerifier, generate_key
 from evplatform.vehicle.hub.faults import Fault
-from evplatform.vehicle.hub.kuksa_api import HubServer, VehicleApi
 from evplatform.vehicle.hub.simulator import simulated_vehicle
 from evplatform.vehicle.scenarios import DEFAULT_API_PORT, absent_roles, aeb_report, alks_report, fault_report
 from evplatform.workspace import load_workspace
@@ -140,6 +139,8 @@ def serve(
 ) -> None:
     """Serve a simulated vehicle's hub over the Kuksa vehicle API (kuksa.val.v2 gRPC): the trim's drive
     cycle through the energy model, faults on demand, app tokens checked against --public-key."""
+    from evplatform.vehicle.hub.kuksa_api import HubServer, VehicleApi  # grpc and the stubs: only to serve
+
     chosen = _fault(fault)
     if no_auth and public_key is not None:
         raise VehicleError("--no-auth and --public-key exclude each other")

@@ -38,12 +38,16 @@ with warnings.catch_warnings():
     # kuksa-client 0.5.x ships stubs generated for protobuf 5; they run on the protobuf 6 runtime
     # ortools needs, which warns once per file (docs/virtual-vehicle.md, "Vehicle API").
     warnings.filterwarnings("ignore", message="Protobuf gencode version", category=UserWarning)
-    from kuksa.val.v1 import types_pb2 as _types_v1  # noqa: F401  (registers v1 types for v1 stubs)
-    from kuksa.val.v1 import val_pb2 as val_v1
-    from kuksa.val.v1 import val_pb2_grpc as val_grpc_v1
-    from kuksa.val.v2 import types_pb2 as types_v2
-    from kuksa.val.v2 import val_pb2 as val_v2
-    from kuksa.val.v2 import val_pb2_grpc as val_grpc_v2
+    try:
+        from kuksa.val.v1 import types_pb2 as _types_v1  # noqa: F401  (registers v1 types for v1 stubs)
+        from kuksa.val.v1 import val_pb2 as val_v1
+        from kuksa.val.v1 import val_pb2_grpc as val_grpc_v1
+        from kuksa.val.v2 import types_pb2 as types_v2
+        from kuksa.val.v2 import val_pb2 as val_v2
+        from kuksa.val.v2 import val_pb2_grpc as val_grpc_v2
+    except ImportError as missing:
+        raise VehicleError(f"the vehicle API needs kuksa-client's stubs ({missing}): `make setup` installs it, "
+                           "or `pip install --no-deps -c constraints.txt kuksa-client`") from None
 
 logger = logging.getLogger(__name__)
 
@@ -199,12 +203,13 @@ class VehicleApi:
         """Request each target as a third-party app; a higher-priority holder keeps the actuator."""
         requester = grant.subject if grant is not None else ANONYMOUS
         broker = self.hub.broker
-        refused = []
+        held = [(path, broker.outranked_by(path, Priority.THIRD_PARTY)) for path, _ in requests]
+        refused = [f"{path} (held by {holder})" for path, holder in held if holder is not None]
+        if refused:  # all or nothing: a batch is not applied in part
+            raise ApiError(grpc.StatusCode.ABORTED,
+                           "a higher-priority request holds " + ", ".join(refused) + "; nothing applied")
         for path, value in requests:
-            if not broker.request(path, value, requester, Priority.THIRD_PARTY, time.monotonic()):
-                broker.release(path, requester)
-                refused.append(f"{path} (held by {broker.owner(path)})")
-                continue
+            broker.request(path, value, requester, Priority.THIRD_PARTY, time.monotonic())
             provider = self._providers.get(path)
             if provider is not None:
                 provider.put_nowait(val_v2.OpenProviderStreamResponse(
@@ -213,9 +218,6 @@ class VehicleApi:
                                               value=to_value(self.signals[path], value))])))
             else:  # the hub's own comfort and body modules do what the arbitration decided
                 broker.publish(path, value, time.monotonic())
-        if refused:
-            raise ApiError(grpc.StatusCode.ABORTED,
-                           "a higher-priority request holds " + ", ".join(refused) + "; not applied")
 
     # -- subscriptions and providers -------------------------------------------------------------
     def _changed(self, path: str, point: Datapoint) -> None:

@@ -56,6 +56,7 @@ class VehicleSimulator:
     faults: list[Fault] = field(default_factory=list)
     _trace: dict[str, np.ndarray] = field(default_factory=dict)
     _range_km_full: float = 0.0
+    _served: dict[str, vss.SignalSpec] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         simulation = simulate_vehicles([self.hub.vehicle], self.cycle, hz=self.hz, traces=True)
@@ -68,7 +69,7 @@ class VehicleSimulator:
                        "soc": 100.0 * np.asarray(result.soc[0], dtype=float)}
         self._range_km_full = float(simulation.results[0]["range_km"])
         broker = self.hub.broker
-        served = self.hub.served_signals()
+        served = self._served = self.hub.served_signals()
         for path, value in ((vss.CABIN_TEMP, NOMINAL_CABIN_C), (vss.HVAC_DRIVER_TEMP, NOMINAL_CABIN_C),
                             (vss.HVAC_DRIVER_FAN, 0), (vss.HVAC_AC_ACTIVE, False), (vss.DRIVER_DOOR_LOCKED, True),
                             (vss.LOW_BEAM, False), (vss.HORN, False), (vss.IS_CHARGING, False),
@@ -117,7 +118,7 @@ class VehicleSimulator:
         return wanted_kmh
 
     def _publish(self, power_kw: float, soc: float, accel: float) -> None:
-        broker, t, served = self.hub.broker, self.time_s, self.hub.served_signals()
+        broker, t, served = self.hub.broker, self.time_s, self._served
         lat0, lon0 = START_LAT_LON
         lon = lon0 + math.degrees(self.distance_m / (EARTH_RADIUS_M * math.cos(math.radians(lat0))))
         values: dict[str, float | int | bool] = {
@@ -135,7 +136,7 @@ class VehicleSimulator:
     def _apply_comfort_targets(self) -> None:
         """Comfort and body modules do what they are asked: the arbitrated target becomes actual."""
         broker = self.hub.broker
-        for path, spec in self.hub.served_signals().items():
+        for path, spec in self._served.items():
             if spec.kind != "actuator" or vss.is_motion_control(path):
                 continue
             point = broker.get(path)
