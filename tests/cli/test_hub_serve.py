@@ -13,6 +13,9 @@ from pathlib import Path
 
 import grpc
 import pytest
+from typer.testing import CliRunner
+
+from evplatform.cli.main import app
 
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message="Protobuf gencode version", category=UserWarning)
@@ -32,6 +35,7 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+@pytest.mark.heavy  # three processes and a 4 s serve: ~5 s idle, > 10 s on a loaded machine
 def test_keygen_token_and_serve_a_moving_vehicle(tmp_path: Path) -> None:
     keys = json.loads(run("hub", "keygen", "--out", "keys", "--json", cwd=tmp_path).stdout)
     minted = run("apps", "token", "--app", "range.app", "--scope", "read:Vehicle.TraveledDistance",
@@ -76,3 +80,22 @@ def test_serve_refuses_without_a_key(tmp_path: Path) -> None:
 def test_serve_names_bad_input(tmp_path: Path, args: list[str]) -> None:
     result = run("hub", "serve", "--no-auth", "--port", "0", "--duration", "1", *args, cwd=tmp_path)
     assert result.returncode != 0 and args[1] in result.stderr
+
+
+def test_in_process_keygen_token_and_a_short_serve(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same commands in process (the subprocess test above is what a user runs)."""
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    made = runner.invoke(app, ["hub", "keygen"])
+    assert made.exit_code == 0, made.output
+    assert (tmp_path / ".evplatform" / "hub" / "apps-token.key").is_file()
+    again = runner.invoke(app, ["hub", "keygen"])
+    assert again.exit_code != 0  # never overwrites a signing key
+    minted = runner.invoke(app, ["apps", "token", "--app", "a.b", "--scope", "read:Vehicle.Speed"])
+    assert minted.exit_code == 0 and minted.output.count(".") >= 2, minted.output
+    served = runner.invoke(app, ["hub", "serve", "--port", "0", "--duration", "1", "--speedup", "50",
+                                 "--fault", "motor_derate", "--fault-at", "5"])
+    assert served.exit_code == 0, served.output
+    assert "vehicle API (kuksa.val.v2)" in served.output and "fault motor_derate: limp mode" in served.output
+    no_key = runner.invoke(app, ["apps", "token", "--app", "a", "--scope", "read", "--key", "missing.key"])
+    assert no_key.exit_code != 0 and "hub keygen" in str(no_key.exception)
