@@ -76,6 +76,8 @@ def test_the_api_signals_follow_each_trims_services(client: TestClient) -> None:
         served = build_hub(ws.configuration(trim), trim_params(ws, trim), ws.roles).served_signals()
         column = header.index(trim.key)
         assert {path for path, r in body.items() if r[column] == "yes"} == set(served), trim.key
+    assert body["Vehicle.MotionManagement.Brake.VehicleForceMaximum"][4] == "no"  # never an app's
+    assert body["Vehicle.Cabin.HVAC.Station.Row1.Driver.Temperature"][4] == "yes"
     assert 'id="api-signals"' in client.get("/hub").text
 
 

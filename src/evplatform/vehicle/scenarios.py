@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from evplatform.errors import VehicleError
 from evplatform.vehicle.adas import CCRS_SPEEDS_KMH, aeb_setup, alks_speed_limit_kmh, ccrs_impact_speeds
+from evplatform.vehicle.hub import vss
 from evplatform.vehicle.hub.faults import Fault, run_fault_scenario
 from evplatform.vehicle.hub.services import build_hub
 from evplatform.vehicle.simulate import trim_params
@@ -111,6 +112,8 @@ def api_signals_report(ws: Workspace) -> dict[str, Any]:
             served.setdefault(path, []).append(trim.key)
             specs[path] = spec
     signals = [{"path": path, "kind": specs[path].kind, "datatype": specs[path].datatype,
-                "unit": specs[path].unit, "trims": keys} for path, keys in served.items()]
+                "unit": specs[path].unit,
+                "apps_may_actuate": specs[path].kind == "actuator" and not vss.is_motion_control(path),
+                "trims": keys} for path, keys in served.items()]
     return {"api": "kuksa.val.v2", "default_port": DEFAULT_API_PORT, "trims": [t.key for t in trims],
             "signals": signals}
