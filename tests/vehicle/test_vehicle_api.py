@@ -252,6 +252,32 @@ def test_provider_stream_publishes_and_receives_actuations(served: HubServer, ke
         assert code_of(lambda: publish(c, vss.SPEED, 1.0)) == grpc.StatusCode.PERMISSION_DENIED
 
 
+def test_no_app_provides_a_motion_control_actuator(served: HubServer, keys: tuple[bytes, bytes]) -> None:
+    with client(served, token(keys, "provide", app="rogue.provider")) as c:
+        with pytest.raises(VSSClientError) as caught:
+            list(c.v2_subscribe_actuation_requests([vss.BRAKE_FORCE], timeout=5))
+        assert caught.value.error["code"] == grpc.StatusCode.PERMISSION_DENIED.value[0]
+    assert vss.BRAKE_FORCE not in served.api._providers
+
+
+def test_provider_publishes_values_by_id(served: HubServer, keys: tuple[bytes, bytes]) -> None:
+    with client(served, token(keys, "provide:Vehicle.Cabin.HVAC.AmbientAirTemperature", app="sensor.app")) as c:
+        ids = {m.path: m.id for m in c.client_stub_v2.ListMetadata(  # lists only what the token reads
+            val_v2.ListMetadataRequest(root="Vehicle.**"), **meta(c)).metadata}
+        assert list(ids) == [vss.CABIN_TEMP]
+        ids[vss.SPEED] = served.api.ids[vss.SPEED]
+        request = val_v2.OpenProviderStreamRequest(publish_values_request=val_v2.PublishValuesRequest(
+            request_id=7, data_points={
+                ids[vss.CABIN_TEMP]: types_v2.Datapoint(value=types_v2.Value(float=30.5)),
+                ids[vss.SPEED]: types_v2.Datapoint(value=types_v2.Value(float=1.0))}))
+        replies = c.client_stub_v2.OpenProviderStream(iter([request]), **meta(c), timeout=5)
+        reply = next(iter(replies)).publish_values_response
+        replies.cancel()
+    assert reply.request_id == 7 and list(reply.status) == [ids[vss.SPEED]]  # only the one outside its scope
+    assert reply.status[ids[vss.SPEED]].code == types_v2.ERROR_CODE_PERMISSION_DENIED
+    assert served.call(lambda: served.api.hub.broker.value(vss.CABIN_TEMP)) == 30.5
+
+
 def test_scopes_follow_kuksa_globs_and_reject_unknown_paths() -> None:
     scopes = parse_scopes("read:Vehicle.Speed actuate:Vehicle.Body.* provide:Vehicle.*.HVAC", SIGNALS)
     assert scopes[1].covers(vss.HORN) and scopes[1].covers(vss.LOW_BEAM) and not scopes[1].covers(vss.SPEED)
