@@ -16,6 +16,8 @@ import pytest
 from typer.testing import CliRunner
 
 from evplatform.cli.main import app
+from evplatform.vehicle.scenarios import api_signals_report
+from evplatform.workspace import load_workspace
 
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message="Protobuf gencode version", category=UserWarning)
@@ -99,3 +101,11 @@ def test_in_process_keygen_token_and_a_short_serve(tmp_path: Path, monkeypatch: 
     assert "vehicle API (kuksa.val.v2)" in served.output and "fault motor_derate: limp mode" in served.output
     no_key = runner.invoke(app, ["apps", "token", "--app", "a", "--scope", "read", "--key", "missing.key"])
     assert no_key.exit_code != 0 and "hub keygen" in str(no_key.exception)
+
+
+def test_hub_signals_matches_the_web_table() -> None:
+    result = CliRunner().invoke(app, ["hub", "signals", "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output) == api_signals_report(load_workspace(None))
+    table = CliRunner().invoke(app, ["hub", "signals"])
+    assert table.exit_code == 0 and "Vehicle.Speed" in table.output

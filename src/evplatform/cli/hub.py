@@ -15,7 +15,14 @@ from evplatform.vehicle.hub import SIGNALS
 from evplatform.vehicle.hub.auth import TokenVerifier, generate_key
 from evplatform.vehicle.hub.faults import Fault
 from evplatform.vehicle.hub.simulator import simulated_vehicle
-from evplatform.vehicle.scenarios import DEFAULT_API_PORT, absent_roles, aeb_report, alks_report, fault_report
+from evplatform.vehicle.scenarios import (
+    DEFAULT_API_PORT,
+    absent_roles,
+    aeb_report,
+    alks_report,
+    api_signals_report,
+    fault_report,
+)
 from evplatform.workspace import load_workspace
 
 ModelOpt = Annotated[str | None, typer.Option("--model", help="Only this model's trims.")]
@@ -96,6 +103,25 @@ def alks(workspace: WorkspaceArg = None, model: ModelOpt = None, as_json: JsonOp
         table.add_row(r["vehicle"], r["market"], fitted, f"{r['alks_limit_kmh']:.0f}")
     console.print(table)
     _print_absent(absent)
+
+
+@hub_app.command("signals")
+def signals(workspace: WorkspaceArg = None, as_json: JsonOpt = False) -> None:
+    """The VSS signals the vehicle API serves on each trim (base market), and which apps may actuate."""
+    report = api_signals_report(load_workspace(workspace))
+    if as_json:
+        print_json(report)
+        return
+    table = Table(title=f"Vehicle API ({report['api']}, port {report['default_port']}): served signals",
+                  title_justify="left")
+    for column in ("VSS path", "kind", "datatype", "unit", "apps may actuate", "trims"):
+        table.add_column(column, overflow="fold")
+    every = len(report["trims"])
+    for s in report["signals"]:
+        trims = "all" if len(s["trims"]) == every else ", ".join(s["trims"])
+        table.add_row(s["path"], s["kind"], s["datatype"], s["unit"] or "", "yes" if s["apps_may_actuate"] else "no",
+                      trims)
+    console.print(table)
 
 
 DEFAULT_KEY_DIR = Path(".evplatform") / "hub"
