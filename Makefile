@@ -14,6 +14,8 @@ $(STAMP): pyproject.toml constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -c constraints.txt -e '.[dev]'
+	@# kuksa-client without its declared deps: they cannot be resolved beside ortools (pyproject.toml)
+	$(PY) -m pip install -q --no-deps -c constraints.txt kuksa-client
 	@touch $(STAMP)
 
 setup: $(STAMP)
@@ -63,6 +65,7 @@ constraints:
 	rm -rf .venv-constraints && $(PYTHON) -m venv .venv-constraints
 	.venv-constraints/bin/python -m pip install -q --upgrade pip
 	.venv-constraints/bin/python -m pip install -q '.[dev]'
+	.venv-constraints/bin/python -m pip install -q --no-deps "$$(grep '^kuksa-client==' constraints.txt)"
 	{ sed -n '1,3p' constraints.txt; .venv-constraints/bin/python -m pip freeze --all --exclude-editable \
 		| grep -v -e '^pip==' -e '^evplatform'; } > constraints.txt.new && mv constraints.txt.new constraints.txt
 	rm -rf .venv-constraints

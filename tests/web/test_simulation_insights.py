@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from evplatform.vehicle.scenarios import aeb_report, alks_report, fault_report
+from evplatform.vehicle.scenarios import aeb_report, alks_report, api_signals_report, fault_report
 from evplatform.vehicle.targets import compare_targets
 from evplatform.workspace import load_workspace
 from web.conftest import SCREENSHOTS, Server
@@ -71,6 +71,9 @@ def test_hub_pages(page: Any, server: Server) -> None:
     first = fault_report(ws)[0]
     row = page.locator(f'#faults tr[data-vehicle="{first["vehicle"]}"][data-fault="{first["fault"]}"]')
     assert row.locator(".reaction").inner_text() == f"{first['reaction_s']:.2f}"
+    api = api_signals_report(ws)
+    assert page.locator("#api-signals tbody tr").count() == len(api["signals"])
+    assert page.locator("#api-endpoint").inner_text() == f"127.0.0.1:{api['default_port']}"
     shot(page, "hub")
 
 

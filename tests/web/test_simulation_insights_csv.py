@@ -12,7 +12,9 @@ from fastapi.testclient import TestClient
 from evplatform.api import create_app
 from evplatform.insights import business_report
 from evplatform.insights.scenarios import DEFAULT_DRAWS, DEFAULT_SEED
+from evplatform.vehicle.hub.services import build_hub
 from evplatform.vehicle.scenarios import fault_report
+from evplatform.vehicle.simulate import trim_params
 from evplatform.workspace import load_workspace
 
 #: path → (file name, first header cells)
@@ -25,6 +27,7 @@ EXPORTS = {
     "/hub/faults.csv": ("hub-faults.csv", ["vehicle", "fault", "mode", "detected s", "reaction s", "limit s"]),
     "/hub/aeb.csv": ("hub-aeb.csv", ["vehicle", "AEB", "lidar", "brake by wire", "impact km/h at 10 km/h"]),
     "/hub/alks.csv": ("hub-alks.csv", ["vehicle", "market", "ALKS fitted", "ALKS limit km/h"]),
+    "/hub/signals.csv": ("hub-signals.csv", ["VSS path", "kind", "datatype", "unit"]),
     "/insights/peers.csv": ("peers.csv", ["company", "measure", "metric reported", "definition", "period"]),
     "/insights/risks.csv": ("risks.csv", ["id", "title", "likelihood", "impact", "score", "rating"]),
     "/insights/npv.csv?draws=200&seed=1": ("npv-200-draws-seed-1.csv", ["scenario", "title", "draws", "seed"]),
@@ -63,6 +66,19 @@ def test_csv_holds_the_domains_numbers(client: TestClient) -> None:
                                    if p["entity"] == "Tesla")["gross_margin"]["value"]
     npv = _rows(client.get("/insights/npv.csv?draws=200&seed=1").text)
     assert {(r[2], r[3]) for r in npv[1:]} == {("200", "1")}
+
+
+def test_the_api_signals_follow_each_trims_services(client: TestClient) -> None:
+    ws = load_workspace(None)
+    rows = _rows(client.get("/hub/signals.csv").text)
+    header, body = rows[0], {r[0]: r for r in rows[1:]}
+    for trim in ws.trims():
+        served = build_hub(ws.configuration(trim), trim_params(ws, trim), ws.roles).served_signals()
+        column = header.index(trim.key)
+        assert {path for path, r in body.items() if r[column] == "yes"} == set(served), trim.key
+    assert body["Vehicle.MotionManagement.Brake.VehicleForceMaximum"][4] == "no"  # never an app's
+    assert body["Vehicle.Cabin.HVAC.Station.Row1.Driver.Temperature"][4] == "yes"
+    assert 'id="api-signals"' in client.get("/hub").text
 
 
 def test_the_page_defaults_are_the_clis(client: TestClient) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 
 from evplatform.service.context import AppContext
 from evplatform.vehicle.drive_cycles import canonical_name
-from evplatform.vehicle.scenarios import absent_roles, aeb_report, alks_report, fault_report
+from evplatform.vehicle.scenarios import absent_roles, aeb_report, alks_report, api_signals_report, fault_report
 from evplatform.vehicle.simulate import trim_trace, workspace_cycle
 from evplatform.workspace import Workspace
 
@@ -39,3 +39,8 @@ def hub_report(context: AppContext, report: str) -> dict[str, Any]:
         return {report: compute(ws), "absent_roles": absent_roles(ws, report)}
 
     return context.cached(("hub", report), build)
+
+
+def hub_api_signals(context: AppContext) -> dict[str, Any]:
+    """The signals the vehicle API serves per trim (``hub serve``), cached with the workspace."""
+    return context.cached(("hub", "api-signals"), lambda: api_signals_report(context.workspace()))

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from evplatform.errors import VehicleError
 from evplatform.vehicle.adas import CCRS_SPEEDS_KMH, aeb_setup, alks_speed_limit_kmh, ccrs_impact_speeds
+from evplatform.vehicle.hub import vss
 from evplatform.vehicle.hub.faults import Fault, run_fault_scenario
 from evplatform.vehicle.hub.services import build_hub
 from evplatform.vehicle.simulate import trim_params
@@ -93,3 +94,26 @@ def alks_report(ws: Workspace, model: str | None = None) -> list[dict[str, Any]]
                              "alks": ws.roles.present("alks", configuration),
                              "alks_limit_kmh": alks_speed_limit_kmh(configuration, market.unece, ws.roles)})
     return rows
+
+
+#: The port `evplatform hub serve` listens on by default (the Kuksa databroker's default too).
+DEFAULT_API_PORT = 55555
+
+
+def api_signals_report(ws: Workspace) -> dict[str, Any]:
+    """What the vehicle API (``hub serve``) serves on each trim (base-market configuration): every
+    signal any trim's hub provides, with its VSS kind, datatype and unit, and the trims that serve it."""
+    served: dict[str, list[str]] = {}
+    specs: dict[str, Any] = {}
+    trims = ws.trims()
+    for trim in trims:
+        hub = build_hub(ws.configuration(trim), trim_params(ws, trim), ws.roles)
+        for path, spec in hub.served_signals().items():
+            served.setdefault(path, []).append(trim.key)
+            specs[path] = spec
+    signals = [{"path": path, "kind": specs[path].kind, "datatype": specs[path].datatype,
+                "unit": specs[path].unit,
+                "apps_may_actuate": specs[path].kind == "actuator" and not vss.is_motion_control(path),
+                "trims": keys} for path, keys in served.items()]
+    return {"api": "kuksa.val.v2", "default_port": DEFAULT_API_PORT, "trims": [t.key for t in trims],
+            "signals": signals}

@@ -90,6 +90,13 @@ def alks_table(report: dict[str, Any]) -> Table:
     return header, [[r["vehicle"], r["market"], r["alks"], r["alks_limit_kmh"]] for r in report["alks"]]
 
 
+def api_signals_table(report: dict[str, Any]) -> Table:
+    """One row per served VSS signal; one yes/no column per trim."""
+    header = ["VSS path", "kind", "datatype", "unit", "apps may actuate", *report["trims"]]
+    return header, [[s["path"], s["kind"], s["datatype"], s["unit"] or "", "yes" if s["apps_may_actuate"] else "no",
+                     *["yes" if t in s["trims"] else "no" for t in report["trims"]]] for s in report["signals"]]
+
+
 PEER_MEASURES = (("deliveries", "deliveries"), ("gross_margin", "gross margin"), ("vehicle_margin", "vehicle margin"))
 
 

@@ -18,7 +18,7 @@ from evplatform.errors import EvplatformError
 from evplatform.service.context import AppContext
 from evplatform.service.params import MARKET_LENGTH, NAME_LENGTH
 from evplatform.service.presenters import simulation_results
-from evplatform.service.vehicle_reports import HUB_REPORTS, hub_report, simulation_trace
+from evplatform.service.vehicle_reports import HUB_REPORTS, hub_api_signals, hub_report, simulation_trace
 from evplatform.vehicle.drive_cycles import cycle_names
 from evplatform.vehicle.targets import compare_targets
 from evplatform.web import csv_tables
@@ -153,13 +153,14 @@ def hub_page(request: Request) -> HTMLResponse:
     context = context_of(request)
     try:
         reports = {name: hub_report(context, name) for name in HUB_REPORTS}
+        api = hub_api_signals(context)
     except EvplatformError as error:
         return error_page(request, error)
     faults = reports["faults"]["faults"]
     within = sum(1 for r in faults if r.get("within_limit"))
     applicable = sum(1 for r in faults if r["mode"] != "not applicable")
-    return render(request, "hub.html", title="Hub: faults, AEB, ALKS", reports=reports, within=within,
-                  applicable=applicable)
+    return render(request, "hub.html", title="Hub: faults, AEB, ALKS, vehicle API", reports=reports, within=within,
+                  applicable=applicable, api=api)
 
 
 TABLES = {"faults": csv_tables.faults_table, "aeb": csv_tables.aeb_table, "alks": csv_tables.alks_table}
@@ -183,6 +184,16 @@ def hub_faults_csv(request: Request) -> Response:
 def hub_aeb_csv(request: Request) -> Response:
     """``hub aeb --json`` as CSV."""
     return _hub_csv(request, "aeb")
+
+
+@router.get("/hub/signals.csv")
+def hub_signals_csv(request: Request) -> Response:
+    """The vehicle API's served signals per trim as CSV."""
+    try:
+        payload = hub_api_signals(context_of(request))
+    except EvplatformError as error:
+        return error_page(request, error)
+    return csv_tables.csv_response("hub-signals.csv", csv_tables.api_signals_table(payload))
 
 
 @router.get("/hub/alks.csv")

@@ -102,6 +102,11 @@ class SignalBroker:
         self._requests.get(path, {}).pop(requester, None)
         self._arbitrate(path)
 
+    def outranked_by(self, path: str, priority: Priority) -> str | None:
+        """Who holds a standing request on ``path`` that a request at ``priority`` cannot beat, if anyone."""
+        above = [r for r in self._requests.get(path, {}).values() if r.priority < priority]
+        return min(above, key=lambda r: (r.priority, -r.sequence)).requester if above else None
+
     def owner(self, path: str) -> str | None:
         return self.get(path).target_owner
 

@@ -220,3 +220,10 @@ def _degrade(hub: CentralHub, fault: Fault, mode: DegradedMode, mass: float, t: 
         hub.broker.publish(vss.MOTOR_MAX_POWER, round(limit), t)
         return limit
     return None
+
+
+def command_degraded_mode(hub: CentralHub, fault: Fault, t: float) -> tuple[DegradedMode, float | None]:
+    """Fault on demand (the served simulation): decide the mode now and command it on the broker, as
+    the monitors would after confirming; returns the mode and the limp power limit (kW) if any."""
+    mode = decide(hub, fault)
+    return mode, _degrade(hub, fault, mode, hub.vehicle.mass_kg + 75.0, t)

@@ -17,6 +17,27 @@ from evplatform.vehicle.hub.broker import Priority, SignalBroker
 from evplatform.vehicle.params import VehicleParams
 from evplatform.workspace.roles import DRIVER_ASSISTANCE, FeatureRoles
 
+#: What the hub itself publishes, whatever the configuration (vehicle state and position).
+HUB_SIGNALS: tuple[str, ...] = (
+    vss.SPEED, vss.ACCEL_LONG, vss.IS_MOVING, vss.TRAVELED_DISTANCE, vss.LATITUDE, vss.LONGITUDE, vss.RANGE,
+    vss.LOW_VOLTAGE_STATE,
+)
+#: The signals each module service provides on the hub (its sensors and the actuators it answers for).
+SERVICE_SIGNALS: dict[str, tuple[str, ...]] = {
+    "battery_management": (vss.SOC, vss.BATTERY_TEMP, vss.BATTERY_POWER),
+    "charging": (vss.IS_CHARGING,),
+    "motor_control": (vss.MOTOR_POWER, vss.MOTOR_TORQUE, vss.MOTOR_MAX_POWER, vss.MOTOR_TEMP, vss.ACCEL_PEDAL),
+    "brake_by_wire": (vss.BRAKE_PEDAL, vss.BRAKE_FORCE, vss.BRAKE_FORCE_ELECTRIC),
+    "hydraulic_brakes": (vss.BRAKE_PEDAL, vss.BRAKE_FORCE),
+    "steer_by_wire": (vss.STEERING_ANGLE, vss.STEERING_TARGET),
+    "electric_power_steering": (vss.STEERING_ANGLE, vss.STEERING_TARGET),
+    "driver_assistance": (vss.CRUISE_ACTIVE, vss.CRUISE_SPEED, vss.CRUISE_ADAPTIVE, vss.CRUISE_ERROR,
+                          vss.EBA_ENGAGED, vss.EBA_ERROR, vss.FRONT_DISTANCE, vss.FRONT_SENSOR_ERROR,
+                          vss.AUTONOMY_LEVEL),
+    "cabin_comfort": (vss.CABIN_TEMP, vss.HVAC_DRIVER_TEMP, vss.HVAC_DRIVER_FAN, vss.HVAC_AC_ACTIVE),
+    "body_control": (vss.DRIVER_DOOR_LOCKED, vss.LOW_BEAM, vss.HORN),
+}
+
 
 @dataclass
 class ModuleService:
@@ -49,6 +70,14 @@ class CentralHub:
     def register(self, service: ModuleService) -> None:
         self.services[service.name] = service
 
+    def served_signals(self) -> dict[str, vss.SignalSpec]:
+        """The VSS signals this hub carries, in catalogue order: the hub's own vehicle state plus what
+        each registered service provides (a trim without driver assistance serves no ADAS signal)."""
+        paths = set(HUB_SIGNALS)
+        for name in self.services:
+            paths.update(SERVICE_SIGNALS.get(name, ()))
+        return {path: spec for path, spec in self.broker.catalogue.items() if path in paths}
+
     def has_role(self, role: str) -> bool:
         """True when the configuration selects a feature that plays ``role``."""
         return self.roles.present(role, self.configuration)
@@ -61,6 +90,8 @@ def build_hub(configuration: Iterable[str], vehicle: VehicleParams, roles: Featu
     hub.register(ModuleService("battery_management", Priority.SAFETY))
     hub.register(ModuleService("motor_control", Priority.SAFETY, channels=2 if vehicle.drive == "AWD" else 1))
     hub.register(ModuleService("charging", Priority.COMFORT))
+    hub.register(ModuleService("cabin_comfort", Priority.COMFORT))
+    hub.register(ModuleService("body_control", Priority.COMFORT))
     by_wire = hub.has_role("brake_by_wire")
     hub.register(
         ModuleService(

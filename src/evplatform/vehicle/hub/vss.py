@@ -45,6 +45,18 @@ FRONT_DISTANCE = "Vehicle.ADAS.ObstacleDetection.Front.Center.Distance"
 FRONT_SENSOR_ERROR = "Vehicle.ADAS.ObstacleDetection.Front.Center.IsError"
 AUTONOMY_LEVEL = "Vehicle.ADAS.ActiveAutonomyLevel"
 LOW_VOLTAGE_STATE = "Vehicle.LowVoltageSystemState"
+IS_MOVING = "Vehicle.IsMoving"
+TRAVELED_DISTANCE = "Vehicle.TraveledDistance"
+LATITUDE = "Vehicle.CurrentLocation.Latitude"
+LONGITUDE = "Vehicle.CurrentLocation.Longitude"
+RANGE = "Vehicle.Powertrain.Range"
+CABIN_TEMP = "Vehicle.Cabin.HVAC.AmbientAirTemperature"
+HVAC_DRIVER_TEMP = "Vehicle.Cabin.HVAC.Station.Row1.Driver.Temperature"
+HVAC_DRIVER_FAN = "Vehicle.Cabin.HVAC.Station.Row1.Driver.FanSpeed"
+HVAC_AC_ACTIVE = "Vehicle.Cabin.HVAC.IsAirConditioningActive"
+DRIVER_DOOR_LOCKED = "Vehicle.Cabin.Door.Row1.DriverSide.IsLocked"
+LOW_BEAM = "Vehicle.Body.Lights.Beam.Low.IsOn"
+HORN = "Vehicle.Body.Horn.IsActive"
 
 SIGNALS: dict[str, SignalSpec] = {
     SPEED: _S("sensor", "float", "km/h"),
@@ -73,4 +85,27 @@ SIGNALS: dict[str, SignalSpec] = {
     FRONT_SENSOR_ERROR: _S("sensor", "boolean"),
     AUTONOMY_LEVEL: _S("sensor", "string"),
     LOW_VOLTAGE_STATE: _S("sensor", "string"),
+    IS_MOVING: _S("sensor", "boolean"),
+    TRAVELED_DISTANCE: _S("sensor", "uint32", "m"),
+    LATITUDE: _S("sensor", "double", "degrees"),
+    LONGITUDE: _S("sensor", "double", "degrees"),
+    RANGE: _S("sensor", "uint32", "m"),
+    CABIN_TEMP: _S("sensor", "float", "Celsius"),
+    HVAC_DRIVER_TEMP: _S("actuator", "float", "Celsius"),
+    HVAC_DRIVER_FAN: _S("actuator", "uint8", "percent"),
+    HVAC_AC_ACTIVE: _S("actuator", "boolean"),
+    DRIVER_DOOR_LOCKED: _S("actuator", "boolean"),
+    LOW_BEAM: _S("actuator", "boolean"),
+    HORN: _S("actuator", "boolean"),
 }
+
+#: Actuators that move the car (steering, braking, propulsion, driver assistance that commands them):
+#: no third-party app may actuate anything under these branches, whatever its token grants.
+MOTION_CONTROL_BRANCHES: tuple[str, ...] = (
+    "Vehicle.MotionManagement", "Vehicle.Chassis", "Vehicle.Powertrain", "Vehicle.ADAS",
+)
+
+
+def is_motion_control(path: str) -> bool:
+    """True for a signal under a steering, braking, propulsion or driver-assistance branch."""
+    return any(path == b or path.startswith(b + ".") for b in MOTION_CONTROL_BRANCHES)
