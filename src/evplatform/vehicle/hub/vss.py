@@ -45,6 +45,18 @@ FRONT_DISTANCE = "Vehicle.ADAS.ObstacleDetection.Front.Center.Distance"
 FRONT_SENSOR_ERROR = "Vehicle.ADAS.ObstacleDetection.Front.Center.IsError"
 AUTONOMY_LEVEL = "Vehicle.ADAS.ActiveAutonomyLevel"
 LOW_VOLTAGE_STATE = "Vehicle.LowVoltageSystemState"
+# Signals third-party apps read or actuate (issue 19): position, range, cabin climate.
+ACCEL_LAT = "Vehicle.Acceleration.Lateral"
+LATITUDE = "Vehicle.CurrentLocation.Latitude"
+LONGITUDE = "Vehicle.CurrentLocation.Longitude"
+RANGE = "Vehicle.Powertrain.Range"
+CHARGE_TIME_TO_COMPLETE = "Vehicle.Powertrain.TractionBattery.Charging.TimeToComplete"
+CABIN_AMBIENT_TEMP = "Vehicle.Cabin.HVAC.AmbientAirTemperature"
+HVAC_AC_ACTIVE = "Vehicle.Cabin.HVAC.IsAirConditioningActive"
+HVAC_DEFROST_FRONT = "Vehicle.Cabin.HVAC.IsFrontDefrosterActive"
+HVAC_DRIVER_TEMP = "Vehicle.Cabin.HVAC.Station.Row1.Driver.Temperature"
+HVAC_PASSENGER_TEMP = "Vehicle.Cabin.HVAC.Station.Row1.Passenger.Temperature"
+HVAC_DRIVER_FAN = "Vehicle.Cabin.HVAC.Station.Row1.Driver.FanSpeed"
 
 SIGNALS: dict[str, SignalSpec] = {
     SPEED: _S("sensor", "float", "km/h"),
@@ -73,4 +85,15 @@ SIGNALS: dict[str, SignalSpec] = {
     FRONT_SENSOR_ERROR: _S("sensor", "boolean"),
     AUTONOMY_LEVEL: _S("sensor", "string"),
     LOW_VOLTAGE_STATE: _S("sensor", "string"),
+    ACCEL_LAT: _S("sensor", "float", "m/s^2"),
+    LATITUDE: _S("sensor", "double", "degrees"),
+    LONGITUDE: _S("sensor", "double", "degrees"),
+    RANGE: _S("sensor", "uint32", "m"),
+    CHARGE_TIME_TO_COMPLETE: _S("sensor", "uint32", "s"),
+    CABIN_AMBIENT_TEMP: _S("sensor", "float", "Celsius"),
+    HVAC_AC_ACTIVE: _S("actuator", "boolean"),
+    HVAC_DEFROST_FRONT: _S("actuator", "boolean"),
+    HVAC_DRIVER_TEMP: _S("actuator", "float", "Celsius"),
+    HVAC_PASSENGER_TEMP: _S("actuator", "float", "Celsius"),
+    HVAC_DRIVER_FAN: _S("actuator", "uint8", "percent"),
 }
