@@ -155,3 +155,17 @@ def summary(verdicts: list[Verdict]) -> Mapping[str, dict[str, int]]:
         counts = out.setdefault(verdict.app, {"compatible": 0, "incompatible": 0})
         counts["compatible" if verdict.compatible else "incompatible"] += 1
     return out
+
+
+def report(ws: Workspace, catalogue: AppCatalogue) -> dict[str, Any]:
+    """The check as plain data (CLI ``--json``, the dashboard): apps, configurations, every verdict."""
+    verdicts = check_apps(ws, catalogue)
+    counts = summary(verdicts)
+    apps = [{"id": a.id, "name": a.name, "publisher": a.publisher, "version": a.version,
+             "reads": list(a.reads), "actuates": list(a.actuates), "provides": list(a.provides),
+             "features": a.features_text, "markets": list(a.markets), "data_categories": list(a.data_categories),
+             "owner_consent": a.owner_consent, "min_hub_version": a.min_hub_version_text,
+             **counts.get(a.id, {"compatible": 0, "incompatible": 0})}
+            for a in sorted(catalogue.apps.values(), key=lambda a: a.id)]
+    configurations = [{"trim": t, "market": m} for t, m in ws.configurations]
+    return {"apps": apps, "configurations": configurations, "verdicts": [v.as_dict() for v in verdicts]}

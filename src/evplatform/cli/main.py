@@ -39,6 +39,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "simulate": ("simulate", "Consumption, range, fast charge and acceleration of every trim on a drive cycle."),
     "hub": ("hub", "The central hub: faults and degraded modes, AEB, ALKS."),
     "ota": ("ota", "Secure OTA delivery (Uptane on TUF): keys, releases, signing, verification."),
+    "apps": ("apps", "Third-party apps: compatibility per trim × market, publisher-signed delivery."),
     "fleet": ("fleet", "Vehicle fleet: registry, campaigns, simulation, stability."),
     "campaign": ("campaign", "Campaigns: plan, dry run, create, start, copy a past one; show, vehicles; pause, resume, "
                              "ack, exclude, next-wave, retry, cancel."),

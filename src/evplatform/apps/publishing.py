@@ -1,0 +1,125 @@
+"""Publisher-signed app delivery over Uptane delegations (issue 19 §3).
+
+Each app publisher gets its own delegated targets role of the Image repository, ``app-<publisher>``,
+trusted only for ``apps/<publisher>/*`` (and, when given, only for the hardware ids of the ECUs
+that run apps), terminating by default so that a path under it is never looked up further down
+the list. The publisher signs its releases with its own keys (``evplatform apps publish``); the
+Director then assigns the release to vehicles like any image, and the vehicle resolves the
+delegation (path pattern and hardware id, ``ota/client/delegations.py``) before installing.
+
+Publisher delegations must not overlap any other delegation's paths: two roles able to sign the
+same app path would make "who speaks for this app" depend on list order, so the overlap is refused
+with both patterns named.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+from fnmatch import fnmatchcase
+from pathlib import Path
+from typing import Any
+
+from tuf.api.metadata import DelegatedRole
+
+from evplatform.apps.model import AppManifest
+from evplatform.errors import OtaError
+from evplatform.ota import delegation_admin
+from evplatform.ota.client.delegations import hardware_ids as role_hardware
+from evplatform.ota.image_repository import ImageRepository
+from evplatform.ota.keys import KeyRing
+from evplatform.ota.metadata_common import Clock
+
+logger = logging.getLogger(__name__)
+
+APPS_PREFIX = "apps"
+PUBLISHER = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}\Z")
+_WILDCARD = re.compile(r"[*?\[]")
+
+
+def publisher_role(publisher: str) -> str:
+    """The delegated role that speaks for ``publisher`` (a valid TUF role name of ours)."""
+    if not PUBLISHER.match(publisher):
+        raise OtaError(f"publisher {publisher!r}: lowercase letters, digits and '-', at most 40")
+    return f"app-{publisher}"
+
+
+def publisher_paths(publisher: str) -> list[str]:
+    """The image paths a publisher's role may sign: its own folder under ``apps/``."""
+    publisher_role(publisher)
+    return [f"{APPS_PREFIX}/{publisher}/*"]
+
+
+def app_image_path(app: AppManifest) -> str:
+    """Where a release of ``app`` lives in the Image repository: ``apps/<publisher>/<id>-<version>``."""
+    return f"{APPS_PREFIX}/{app.publisher}/{app.id}-{app.version}"
+
+
+def _segments_overlap(a: str, b: str) -> bool:
+    """Could one path segment match a string the other matches? Exact when either has no wildcard;
+    otherwise compare the literal prefixes before the first wildcard (conservative: it may say yes
+    for two patterns that only look alike, never no for two that share a path)."""
+    if not _WILDCARD.search(a):
+        return fnmatchcase(a, b)
+    if not _WILDCARD.search(b):
+        return fnmatchcase(b, a)
+    pa, pb = _WILDCARD.split(a, 1)[0], _WILDCARD.split(b, 1)[0]
+    return pa.startswith(pb) or pb.startswith(pa)
+
+
+def patterns_overlap(a: str, b: str) -> bool:
+    """True when some image path could match both TUF path patterns (``*`` stays within a segment)."""
+    sa, sb = a.split("/"), b.split("/")
+    return len(sa) == len(sb) and all(_segments_overlap(x, y) for x, y in zip(sa, sb, strict=True))
+
+
+def overlapping_delegation(delegations: Sequence[DelegatedRole], paths: Sequence[str],
+                           hardware_ids: Sequence[str] | None) -> tuple[str, str, str] | None:
+    """(role, its pattern, our pattern) of the first delegation whose paths overlap ``paths`` on
+    hardware both may serve, or None. Roles with no paths (multi-role members) never apply alone."""
+    ours = set(hardware_ids) if hardware_ids else None
+    for role in delegations:
+        theirs = role_hardware(role)
+        if ours is not None and theirs is not None and not ours & theirs:
+            continue  # disjoint hardware: the two never apply to the same ECU
+        for pattern in role.paths or []:
+            for mine in paths:
+                if patterns_overlap(pattern, mine):
+                    return role.name, pattern, mine
+    return None
+
+
+def delegate_publisher(ota_root: Path, clock: Clock, keyring: KeyRing, publisher: str, *,
+                       hardware_ids: Sequence[str] | None, keys: int = 1, threshold: int = 1,
+                       terminating: bool = True) -> dict[str, Any]:
+    """Delegate ``apps/<publisher>/*`` to a new role with the publisher's own new keys (offline targets key).
+
+    Refuses before anything is written when another delegation's paths overlap the publisher's.
+    """
+    role = publisher_role(publisher)
+    paths = publisher_paths(publisher)
+    image = ImageRepository.open_with_keyring(Path(ota_root) / "image", clock, keyring)
+    clash = overlapping_delegation(image.delegations(), paths, hardware_ids)
+    if clash is not None:
+        name, theirs, mine = clash
+        raise OtaError(f"publisher {publisher}: path {mine} overlaps {theirs} of delegation {name}; "
+                       f"two roles could sign the same app (revoke or narrow {name} first)")
+    done = delegation_admin.create_delegation(ota_root, clock, keyring, role, paths=paths, hardware_ids=hardware_ids,
+                                              terminating=terminating, keys=keys, threshold=threshold)
+    logger.info("publisher %s delegated %s as role %s", publisher, paths, role)
+    return {"publisher": publisher, **done}
+
+
+def publish_app(ota_root: Path, clock: Clock, keyring: KeyRing, app: AppManifest, data: bytes, *,
+                hardware_id: str, release_counter: int) -> dict[str, Any]:
+    """Sign a release of ``app`` into its publisher's role with the publisher's keys (never the OEM's).
+
+    The repository refuses a path outside the role's paths or a hardware id it is not delegated.
+    """
+    role = publisher_role(app.publisher)
+    path = app_image_path(app)
+    done = delegation_admin.publish_to_delegation(ota_root, clock, keyring, role, path, data,
+                                                  hardware_id=hardware_id, release_counter=release_counter,
+                                                  component=app.id, version=app.version)
+    return {"app": app.id, "publisher": app.publisher, **done}
