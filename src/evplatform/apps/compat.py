@@ -114,23 +114,35 @@ def check_app(app: AppManifest, facts: ConfigurationFacts, policy: StorePolicy,
     missing = app.signals - facts.signals
     for signal in sorted(missing):
         reasons.append(Reason("signal", f"{signal} is not provided by this trim's hub"))
+    reasons.extend(_market_reasons(app, facts, policy))
+    reasons.extend(fixed)
+    reasons.extend(_hub_reasons(app, facts, policy))
+    return Verdict(app.id, facts.trim, facts.market, tuple(reasons))
+
+
+def _market_reasons(app: AppManifest, facts: ConfigurationFacts, policy: StorePolicy) -> list[Reason]:
+    """Not offered in the market nor a parent; a category the market (or a parent) forbids."""
+    out: list[Reason] = []
     if not any(m in app.markets for m in facts.lineage):
-        reasons.append(Reason("market", f"not offered in {facts.market} (offered in {', '.join(app.markets)})"))
+        out.append(Reason("market", f"not offered in {facts.market} (offered in {', '.join(app.markets)})"))
     for market in facts.lineage:
         rule = policy.markets.get(market)
-        if rule is None:
-            continue
-        for category in app.data_categories:
-            if category in rule.forbid_data_categories:
-                reasons.append(Reason("market", f"{market} forbids apps collecting {category}: {rule.reason}"))
-    reasons.extend(fixed)
+        if rule is not None:
+            out.extend(Reason("market", f"{market} forbids apps collecting {category}: {rule.reason}")
+                       for category in app.data_categories if category in rule.forbid_data_categories)
+    return out
+
+
+def _hub_reasons(app: AppManifest, facts: ConfigurationFacts, policy: StorePolicy) -> list[Reason]:
+    """The configuration's hub software is absent or older than the app needs."""
     if facts.hub_version is None:
-        if policy.hub_component is not None:
-            reasons.append(Reason("hub_version", f"no {policy.hub_component} software for this configuration"))
-    elif facts.hub_version < app.min_hub_version:
-        reasons.append(Reason("hub_version", f"hub {facts.hub_version_text} is older than the "
-                                             f"{app.min_hub_version_text} the app needs"))
-    return Verdict(app.id, facts.trim, facts.market, tuple(reasons))
+        if policy.hub_component is None:
+            return []
+        return [Reason("hub_version", f"no {policy.hub_component} software for this configuration")]
+    if facts.hub_version < app.min_hub_version:
+        return [Reason("hub_version", f"hub {facts.hub_version_text} is older than the "
+                                      f"{app.min_hub_version_text} the app needs")]
+    return []
 
 
 def check_apps(ws: Workspace, catalogue: AppCatalogue,
