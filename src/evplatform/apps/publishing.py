@@ -18,7 +18,6 @@ import logging
 import re
 from collections.abc import Sequence
 from fnmatch import fnmatchcase
-from pathlib import Path
 from typing import Any
 
 from tuf.api.metadata import DelegatedRole
@@ -26,10 +25,11 @@ from tuf.api.metadata import DelegatedRole
 from evplatform.apps.model import AppManifest
 from evplatform.errors import OtaError
 from evplatform.ota import delegation_admin
+from evplatform.ota._delegation_spec import DelegationSpec
 from evplatform.ota.client.delegations import hardware_ids as role_hardware
-from evplatform.ota.image_repository import ImageRepository
+from evplatform.ota.image_repository import ImageRepository, ImageTarget
 from evplatform.ota.keys import KeyRing
-from evplatform.ota.metadata_common import Clock
+from evplatform.ota.storage import DirectoryImageStore
 
 logger = logging.getLogger(__name__)
 
@@ -90,36 +90,48 @@ def overlapping_delegation(delegations: Sequence[DelegatedRole], paths: Sequence
     return None
 
 
-def delegate_publisher(ota_root: Path, clock: Clock, keyring: KeyRing, publisher: str, *,
+def delegate_publisher(image: ImageRepository, keyring: KeyRing, publisher: str, *,
                        hardware_ids: Sequence[str] | None, keys: int = 1, threshold: int = 1,
                        terminating: bool = True) -> dict[str, Any]:
     """Delegate ``apps/<publisher>/*`` to a new role with the publisher's own new keys (offline targets key).
 
-    Refuses before anything is written when another delegation's paths overlap the publisher's.
+    Everything is checked before a key is generated or a file written: the publisher id, the
+    threshold, and that no other delegation's paths overlap the publisher's.
     """
     role = publisher_role(publisher)
     paths = publisher_paths(publisher)
-    image = ImageRepository.open_with_keyring(Path(ota_root) / "image", clock, keyring)
+    if not 1 <= threshold <= keys:
+        raise OtaError(f"publisher {publisher}: threshold {threshold} needs 1 ≤ threshold ≤ keys ({keys})")
     clash = overlapping_delegation(image.delegations(), paths, hardware_ids)
     if clash is not None:
         name, theirs, mine = clash
         raise OtaError(f"publisher {publisher}: path {mine} overlaps {theirs} of delegation {name}; "
                        f"two roles could sign the same app (revoke or narrow {name} first)")
-    done = delegation_admin.create_delegation(ota_root, clock, keyring, role, paths=paths, hardware_ids=hardware_ids,
-                                              terminating=terminating, keys=keys, threshold=threshold)
+    targets_signers = keyring.signers("image", "targets")  # offline: fails before a key is generated
+    signers = keyring.new_delegation_keys(role, keys)
+    spec = DelegationSpec(role, [s.public_key for s in signers], threshold, paths, hardware_ids, terminating)
+    version = image.delegate(spec, targets_signers, signers)
+    position = next(i for i, d in enumerate(image.delegations()) if d.name == role)
     logger.info("publisher %s delegated %s as role %s", publisher, paths, role)
-    return {"publisher": publisher, **done}
+    return {"publisher": publisher, "targets_version": version,
+            "delegation": delegation_admin.describe(image.delegation(role), position)}
 
 
-def publish_app(ota_root: Path, clock: Clock, keyring: KeyRing, app: AppManifest, data: bytes, *,
-                hardware_id: str, release_counter: int) -> dict[str, Any]:
+def publish_app(image: ImageRepository, store: DirectoryImageStore, keyring: KeyRing, app: AppManifest,
+                data: bytes, *, hardware_id: str, release_counter: int) -> dict[str, Any]:
     """Sign a release of ``app`` into its publisher's role with the publisher's keys (never the OEM's).
 
-    The repository refuses a path outside the role's paths or a hardware id it is not delegated.
+    The repository refuses a path outside the role's paths or a hardware id it is not delegated;
+    the bytes are stored first, so a listed release is always there to download.
     """
     role = publisher_role(app.publisher)
-    path = app_image_path(app)
-    done = delegation_admin.publish_to_delegation(ota_root, clock, keyring, role, path, data,
-                                                  hardware_id=hardware_id, release_counter=release_counter,
-                                                  component=app.id, version=app.version)
-    return {"app": app.id, "publisher": app.publisher, **done}
+    image.delegation(role)  # a clear error when the publisher has no delegation yet
+    target = ImageTarget.from_data(app_image_path(app), data, component=app.id, version=app.version,
+                                   hardware_id=hardware_id, release_counter=release_counter)
+    signers = keyring.delegation_signers(role)
+    store.put(data)
+    role_version = image.add_delegated_targets(role, [target], signers)
+    logger.info("app %s %s published by %s", app.id, app.version, role)
+    return {"app": app.id, "publisher": app.publisher, "role": role, "role_version": role_version,
+            "target": {"path": target.filepath, "sha256": target.sha256, "length": target.length,
+                       "hardware_id": target.hardware_id, "release_counter": target.release_counter}}

@@ -26,7 +26,9 @@ from evplatform.cli.ota_options import (
     keyring_of,
 )
 from evplatform.errors import NotFoundError
+from evplatform.ota.image_repository import ImageRepository
 from evplatform.ota.metadata_common import system_clock
+from evplatform.ota.storage import DirectoryImageStore
 from evplatform.workspace import load_workspace
 
 apps_app = typer.Typer(help="Third-party apps: compatibility with every trim × market, publisher-signed delivery.",
@@ -82,9 +84,10 @@ def delegate(
     as_json: JsonOpt = False,
 ) -> None:
     """Delegate apps/<publisher>/* to the publisher's own new keys (signed by the Image targets key)."""
-    done = delegate_publisher(root, system_clock, keyring_of(root, keys, passphrase_env, insecure_demo_keys),
-                              publisher, hardware_ids=hardware_id or None, keys=keys_count, threshold=threshold,
-                              terminating=terminating)
+    keyring = keyring_of(root, keys, passphrase_env, insecure_demo_keys)
+    image = ImageRepository.open_with_keyring(root / "image", system_clock, keyring)
+    done = delegate_publisher(image, keyring, publisher, hardware_ids=hardware_id or None, keys=keys_count,
+                              threshold=threshold, terminating=terminating)
     _render(done, as_json, f"{publisher}: role {done['delegation']['name']} for "
                            f"{', '.join(done['delegation']['paths'])}, targets v{done['targets_version']}")
 
@@ -107,9 +110,10 @@ def publish(
     catalogue = load_apps(ws)
     if app_id not in catalogue.apps:
         raise NotFoundError("app", f"{app_id!r} (apps: {', '.join(sorted(catalogue.apps)) or 'none'})")
-    done = publish_app(root, system_clock, keyring_of(root, keys, passphrase_env, insecure_demo_keys),
-                       catalogue.apps[app_id], image.read_bytes(), hardware_id=hardware_id,
-                       release_counter=release_counter)
+    keyring = keyring_of(root, keys, passphrase_env, insecure_demo_keys)
+    repository = ImageRepository.open_with_keyring(root / "image", system_clock, keyring)
+    done = publish_app(repository, DirectoryImageStore(root / "images"), keyring, catalogue.apps[app_id],
+                       image.read_bytes(), hardware_id=hardware_id, release_counter=release_counter)
     _render(done, as_json, f"{done['target']['path']} signed by {done['role']} v{done['role_version']}")
 
 
