@@ -125,7 +125,11 @@ def publish_app(image: ImageRepository, store: DirectoryImageStore, keyring: Key
     the bytes are stored first, so a listed release is always there to download.
     """
     role = publisher_role(app.publisher)
-    image.delegation(role)  # a clear error when the publisher has no delegation yet
+    delegation = image.delegation(role)  # a clear error when the publisher has no delegation yet
+    allowed = role_hardware(delegation)
+    if allowed is not None and hardware_id not in allowed:  # refused before the bytes are stored
+        raise OtaError(f"role {role} may not sign {app_image_path(app)} for hardware {hardware_id} "
+                       f"(delegated: {', '.join(sorted(allowed))})")
     target = ImageTarget.from_data(app_image_path(app), data, component=app.id, version=app.version,
                                    hardware_id=hardware_id, release_counter=release_counter)
     signers = keyring.delegation_signers(role)
