@@ -122,7 +122,9 @@ def read_manifest(path: Path, ws: Workspace, policy: StorePolicy) -> AppManifest
     version = _string(spec, "version", path)
     parse_version(version, path, spec.line_of("version"), "version")
     reads, actuates, provides = _signals(spec, path)
-    features_text = _string(spec, "features", path, required=False, default="true")
+    raw_features = spec.get("features")
+    features_text = (str(raw_features).lower() if isinstance(raw_features, bool)  # YAML reads `true` as a bool
+                     else _string(spec, "features", path, required=False, default="true"))
     features = expression(features_text, ws.feature_model, path, spec.line_of("features"), "features")
     markets = _markets(spec, path, ws)
     categories = _categories(spec, path, policy)
