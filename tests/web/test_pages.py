@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from evplatform.api import create_app
 
-PAGES = ("/", "/platform", "/compliance", "/simulation", "/hub", "/campaigns", "/releases", "/fleet", "/insights",
+PAGES = ("/", "/platform", "/compliance", "/simulation", "/hub", "/apps", "/campaigns", "/releases", "/fleet", "/insights",
          "/signin")
 
 
