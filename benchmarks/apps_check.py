@@ -98,7 +98,8 @@ def main() -> int:
     result = {
         "machine": {"python": platform.python_version(), "cores": os.cpu_count(), "load_average": os.getloadavg()},
         "apps": args.apps, "configurations": configurations, "verdicts": len(verdicts), "incompatible": incompatible,
-        "load_workspace_s_once": round(workspace_s, 4), "load_apps_s": round(load, 4), "check_s": round(check, 4), "total_s": round(total, 4),
+        "load_workspace_s_once": round(workspace_s, 4), "load_apps_s": round(load, 4), "check_s": round(check, 4),
+        "total_s": round(total, 4),
         "budget_s": BUDGET_S, "ratio_to_budget": round(total / BUDGET_S, 3), "repeat": args.repeat,
     }
     RESULTS.parent.mkdir(exist_ok=True)

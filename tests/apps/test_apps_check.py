@@ -173,7 +173,8 @@ def test_malformed_yaml_and_a_missing_policy_are_refused(folder: Path) -> None:
 
 def test_a_policy_pattern_that_matches_no_signal_is_refused(folder: Path) -> None:
     policy = folder / "apps" / "store-policy.yaml"
-    policy.write_text(policy.read_text().replace("  - Vehicle.ADAS.*\nnever_provide", "  - Vehicle.Wings.*\nnever_provide"))
+    text = policy.read_text()
+    policy.write_text(text.replace("  - Vehicle.ADAS.*\nnever_provide", "  - Vehicle.Wings.*\nnever_provide"))
     with pytest.raises(WorkspaceError, match=r"'Vehicle.Wings.\*' matches no VSS signal") as caught:
         load_apps(load_workspace(folder))
     assert caught.value.file == str(policy) and caught.value.line is not None
