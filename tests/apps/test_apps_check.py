@@ -205,3 +205,14 @@ def test_the_cli_prints_every_verdict_as_json(demo: Workspace) -> None:
     assert home["incompatible"] == sum(1 for v in data["verdicts"] if v["app"] == "home-bridge" and not v["compatible"])
     text = CliRunner().invoke(app, ["apps", "check", "--incompatible"])
     assert text.exit_code == 0 and "Telematics5G" in text.stdout
+
+
+def test_evplatform_check_refuses_a_bad_manifest(folder: Path) -> None:
+    from evplatform.cli.main import app
+
+    path = _write(folder, "probe", BASE.format(id="probe").replace("Vehicle.Speed", "Vehicle.Sped"))
+    result = CliRunner().invoke(app, ["check", str(folder)])
+    assert isinstance(result.exception, WorkspaceError)  # the console script prints it and exits 1
+    assert str(result.exception).startswith(f"{path}:5:") and "Vehicle.Sped" in str(result.exception)
+    path.unlink()
+    assert CliRunner().invoke(app, ["check", str(folder)]).exit_code == 0

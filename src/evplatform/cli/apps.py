@@ -15,7 +15,6 @@ from rich.table import Table
 
 from evplatform.apps.compat import report
 from evplatform.apps.manifest import load_apps
-from evplatform.apps.publishing import delegate_publisher, publish_app
 from evplatform.cli.common import JsonOpt, WorkspaceArg, console, print_json
 from evplatform.cli.ota_options import (
     DEFAULT_ROOT,
@@ -26,9 +25,6 @@ from evplatform.cli.ota_options import (
     keyring_of,
 )
 from evplatform.errors import NotFoundError
-from evplatform.ota.image_repository import ImageRepository
-from evplatform.ota.metadata_common import system_clock
-from evplatform.ota.storage import DirectoryImageStore
 from evplatform.workspace import load_workspace
 
 apps_app = typer.Typer(help="Third-party apps: compatibility with every trim × market, publisher-signed delivery.",
@@ -84,6 +80,10 @@ def delegate(
     as_json: JsonOpt = False,
 ) -> None:
     """Delegate apps/<publisher>/* to the publisher's own new keys (signed by the Image targets key)."""
+    from evplatform.apps.publishing import delegate_publisher  # TUF and the OTA stack: only when publishing
+    from evplatform.ota.image_repository import ImageRepository
+    from evplatform.ota.metadata_common import system_clock
+
     keyring = keyring_of(root, keys, passphrase_env, insecure_demo_keys)
     image = ImageRepository.open_with_keyring(root / "image", system_clock, keyring)
     done = delegate_publisher(image, keyring, publisher, hardware_ids=hardware_id or None, keys=keys_count,
@@ -106,6 +106,11 @@ def publish(
     as_json: JsonOpt = False,
 ) -> None:
     """Sign an app release with its publisher's keys into the publisher's delegated role."""
+    from evplatform.apps.publishing import publish_app
+    from evplatform.ota.image_repository import ImageRepository
+    from evplatform.ota.metadata_common import system_clock
+    from evplatform.ota.storage import DirectoryImageStore
+
     ws = load_workspace(workspace)
     catalogue = load_apps(ws)
     if app_id not in catalogue.apps:
