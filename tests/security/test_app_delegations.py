@@ -23,17 +23,13 @@ from typer.testing import CliRunner
 
 from evplatform.apps.manifest import load_apps
 from evplatform.apps.model import AppManifest
-from evplatform.apps.publishing import (
-    app_image_path,
-    delegate_publisher,
-    patterns_overlap,
-    publish_app,
-    publisher_role,
-)
+from evplatform.apps.publishing import app_image_path, delegate_publisher, publish_app, publisher_role
 from evplatform.cli import apps as apps_cli
+from evplatform.cli import ota as ota_cli
 from evplatform.errors import OtaError
 from evplatform.ota._delegation_spec import DelegationSpec
 from evplatform.ota.client import errors as e
+from evplatform.ota.delegation_admin import patterns_overlap
 from evplatform.workspace import load_workspace
 from ota.uptane_world import HARDWARE_ID, Delegated, World, director_custom, image_custom, sha256, target
 from ota.vehicle_support import Server, build_server, build_vehicle, no_fsync  # noqa: F401
@@ -223,3 +219,19 @@ def test_the_cli_delegates_and_publishes(server: Server, tmp_path: Path) -> None
                                    "length": len(GOOD), "hardware_id": APP_HW, "release_counter": 3}
     again = runner.invoke(app, ["apps", "delegate", "voltway", *root])
     assert again.exit_code != 0 and isinstance(again.exception, OtaError)
+
+
+def test_ota_delegation_create_refuses_overlapping_paths_unless_allowed(server: Server) -> None:
+    """Bad input of issue 19: a delegation with overlapping paths is a clear error (``--allow-overlap``
+    makes a deliberate priority order)."""
+    app = typer.Typer()
+    ota_cli.register(app)
+    root = ("--root", str(server.root), "--insecure-demo-keys", "--json")
+    runner = CliRunner()
+    assert runner.invoke(app, ["ota", "delegation", "create", "store", "--path", "apps/*/*", *root]).exit_code == 0
+    refused = runner.invoke(app, ["ota", "delegation", "create", "app-acme", "--path", "apps/acme/*", *root])
+    assert isinstance(refused.exception, OtaError)
+    assert "path apps/acme/* overlaps apps/*/* of delegation store" in str(refused.exception)
+    allowed = runner.invoke(app, ["ota", "delegation", "create", "app-acme", "--path", "apps/acme/*",
+                                  "--allow-overlap", "--position", "0", *root])
+    assert allowed.exit_code == 0, allowed.output

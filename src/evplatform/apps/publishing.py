@@ -17,16 +17,14 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Sequence
-from fnmatch import fnmatchcase
 from typing import Any
-
-from tuf.api.metadata import DelegatedRole
 
 from evplatform.apps.model import AppManifest
 from evplatform.errors import OtaError
 from evplatform.ota import delegation_admin
 from evplatform.ota._delegation_spec import DelegationSpec
 from evplatform.ota.client.delegations import hardware_ids as role_hardware
+from evplatform.ota.delegation_admin import overlapping_delegation
 from evplatform.ota.image_repository import ImageRepository, ImageTarget
 from evplatform.ota.keys import KeyRing
 from evplatform.ota.storage import DirectoryImageStore
@@ -35,7 +33,6 @@ logger = logging.getLogger(__name__)
 
 APPS_PREFIX = "apps"
 PUBLISHER = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}\Z")
-_WILDCARD = re.compile(r"[*?\[]")
 
 
 def publisher_role(publisher: str) -> str:
@@ -54,40 +51,6 @@ def publisher_paths(publisher: str) -> list[str]:
 def app_image_path(app: AppManifest) -> str:
     """Where a release of ``app`` lives in the Image repository: ``apps/<publisher>/<id>-<version>``."""
     return f"{APPS_PREFIX}/{app.publisher}/{app.id}-{app.version}"
-
-
-def _segments_overlap(a: str, b: str) -> bool:
-    """Could one path segment match a string the other matches? Exact when either has no wildcard;
-    otherwise compare the literal prefixes before the first wildcard (conservative: it may say yes
-    for two patterns that only look alike, never no for two that share a path)."""
-    if not _WILDCARD.search(a):
-        return fnmatchcase(a, b)
-    if not _WILDCARD.search(b):
-        return fnmatchcase(b, a)
-    pa, pb = _WILDCARD.split(a, 1)[0], _WILDCARD.split(b, 1)[0]
-    return pa.startswith(pb) or pb.startswith(pa)
-
-
-def patterns_overlap(a: str, b: str) -> bool:
-    """True when some image path could match both TUF path patterns (``*`` stays within a segment)."""
-    sa, sb = a.split("/"), b.split("/")
-    return len(sa) == len(sb) and all(_segments_overlap(x, y) for x, y in zip(sa, sb, strict=True))
-
-
-def overlapping_delegation(delegations: Sequence[DelegatedRole], paths: Sequence[str],
-                           hardware_ids: Sequence[str] | None) -> tuple[str, str, str] | None:
-    """(role, its pattern, our pattern) of the first delegation whose paths overlap ``paths`` on
-    hardware both may serve, or None. Roles with no paths (multi-role members) never apply alone."""
-    ours = set(hardware_ids) if hardware_ids else None
-    for role in delegations:
-        theirs = role_hardware(role)
-        if ours is not None and theirs is not None and not ours & theirs:
-            continue  # disjoint hardware: the two never apply to the same ECU
-        for pattern in role.paths or []:
-            for mine in paths:
-                if patterns_overlap(pattern, mine):
-                    return role.name, pattern, mine
-    return None
 
 
 def delegate_publisher(image: ImageRepository, keyring: KeyRing, publisher: str, *,
