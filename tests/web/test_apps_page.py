@@ -81,3 +81,12 @@ def test_a_workspace_without_apps_says_so(tmp_path: Path) -> None:
         page = lumen_client.get("/apps")
         assert page.status_code == 200 and 'id="no-apps"' in page.text
         assert lumen_client.get("/apps.csv").text.strip() == "app,trim,market,compatible,reason codes,reasons"
+
+
+def test_the_api_serves_the_clis_payload(client: TestClient) -> None:
+    from evplatform.apps.compat import report
+
+    ws = load_workspace(None)
+    response = client.get("/api/apps/check")
+    assert response.status_code == 200
+    assert response.json() == report(ws, load_apps(ws))

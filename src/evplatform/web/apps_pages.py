@@ -1,7 +1,8 @@
 """The apps page: ``evplatform apps check`` as a matrix per app (trims × markets), the reasons, a CSV.
 
-The check is the domain's (``evplatform.apps.compat``); this module calls it once per workspace
-(cached) and renders. ``/apps.csv`` holds every verdict of the same payload.
+The check is the domain's (``evplatform.apps.compat``), cached per workspace by
+``service.apps_views`` (as ``GET /api/apps/check`` serves it); this module renders.
+``/apps.csv`` holds every verdict of the same payload.
 """
 
 from __future__ import annotations
@@ -11,22 +12,12 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from evplatform.apps.compat import report
-from evplatform.apps.manifest import load_apps
 from evplatform.errors import EvplatformError
-from evplatform.service.context import AppContext
+from evplatform.service.apps_views import apps_check
 from evplatform.web import csv_tables
 from evplatform.web.pages import context_of, error_page, render
 
 router = APIRouter(include_in_schema=False)
-
-
-def apps_report(context: AppContext) -> dict[str, Any]:
-    """The check of the served workspace, computed once per workspace."""
-    def compute() -> dict[str, Any]:
-        ws = context.workspace()
-        return report(ws, load_apps(ws))
-    return context.cached(("apps-check",), compute)
 
 
 def _matrix(data: dict[str, Any]) -> dict[str, Any]:
@@ -43,7 +34,7 @@ def _matrix(data: dict[str, Any]) -> dict[str, Any]:
 def apps_page(request: Request) -> HTMLResponse:
     """Which app runs on which trim in which market, and why not."""
     try:
-        data = apps_report(context_of(request))
+        data = apps_check(context_of(request))
     except EvplatformError as error:
         return error_page(request, error)
     incompatible = [v for v in data["verdicts"] if not v["compatible"]]
@@ -54,7 +45,7 @@ def apps_page(request: Request) -> HTMLResponse:
 def apps_csv(request: Request) -> Response:
     """Every app × trim × market verdict as CSV."""
     try:
-        data = apps_report(context_of(request))
+        data = apps_check(context_of(request))
     except EvplatformError as error:
         return error_page(request, error)
     return csv_tables.csv_response("apps-check.csv", csv_tables.apps_table(data))
