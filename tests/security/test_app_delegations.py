@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -235,3 +236,24 @@ def test_ota_delegation_create_refuses_overlapping_paths_unless_allowed(server: 
     allowed = runner.invoke(app, ["ota", "delegation", "create", "app-acme", "--path", "apps/acme/*",
                                   "--allow-overlap", "--position", "0", *root])
     assert allowed.exit_code == 0, allowed.output
+
+
+def test_a_publisher_release_list_expires_when_the_publisher_says(server: Server, apps: dict[str, AppManifest],
+                                                                  tmp_path: Path) -> None:
+    """``apps publish --expires-days``: the publisher's role version is valid that long; after it, with
+    every other file fresh, the vehicle refuses the role (not the repository's 90-day default)."""
+    planner = apps["charging-planner"]
+    delegate_publisher(server.image, server.keyring, planner.publisher, hardware_ids=[APP_HW])
+    done = publish_app(server.image, server.store, server.keyring, planner, GOOD, hardware_id=APP_HW,
+                       release_counter=1, lifetime=timedelta(days=2))
+    server.images[app_image_path(planner)] = GOOD
+    assert done["expires"] == (server.clock() + timedelta(days=2)).isoformat()
+    vehicle = build_vehicle(server, tmp_path / "car", factory={"ecu-main": "main/1.0"}, hardware={"ecu-main": APP_HW})
+    server.clock.advance(days=3)
+    server.image.resign_targets(server.keyring.signers("image", "targets"))  # everything else fresh
+    server.service.assign("VIN0000000000001", "ecu-main", VOLTWAY_APP)
+    with pytest.raises(e.ExpiredMetadataError, match="app-voltway"):
+        vehicle.client.update_check()
+    with pytest.raises(OtaError, match="positive"):
+        publish_app(server.image, server.store, server.keyring, planner, GOOD, hardware_id=APP_HW,
+                    release_counter=1, lifetime=timedelta(0))

@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any
 
 from evplatform.apps.model import AppManifest
@@ -81,11 +82,14 @@ def delegate_publisher(image: ImageRepository, keyring: KeyRing, publisher: str,
 
 
 def publish_app(image: ImageRepository, store: DirectoryImageStore, keyring: KeyRing, app: AppManifest,
-                data: bytes, *, hardware_id: str, release_counter: int) -> dict[str, Any]:
+                data: bytes, *, hardware_id: str, release_counter: int,
+                lifetime: timedelta | None = None) -> dict[str, Any]:
     """Sign a release of ``app`` into its publisher's role with the publisher's keys (never the OEM's).
 
     The repository refuses a path outside the role's paths or a hardware id it is not delegated;
-    the bytes are stored first, so a listed release is always there to download.
+    the bytes are stored first, so a listed release is always there to download. ``lifetime``: how
+    long the publisher's new role version is valid (default: the repository's targets lifetime);
+    the publisher re-signs before then (``evplatform ota delegation sign``) or vehicles refuse it.
     """
     role = publisher_role(app.publisher)
     delegation = image.delegation(role)  # a clear error when the publisher has no delegation yet
@@ -97,8 +101,9 @@ def publish_app(image: ImageRepository, store: DirectoryImageStore, keyring: Key
                                    hardware_id=hardware_id, release_counter=release_counter)
     signers = keyring.delegation_signers(role)
     store.put(data)
-    role_version = image.add_delegated_targets(role, [target], signers)
+    role_version = image.add_delegated_targets(role, [target], signers, lifetime)
     logger.info("app %s %s published by %s", app.id, app.version, role)
     return {"app": app.id, "publisher": app.publisher, "role": role, "role_version": role_version,
+            "expires": image.delegated_role(role).signed.expires.isoformat(),
             "target": {"path": target.filepath, "sha256": target.sha256, "length": target.length,
                        "hardware_id": target.hardware_id, "release_counter": target.release_counter}}

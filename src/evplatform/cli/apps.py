@@ -7,6 +7,7 @@ signs an app release with the publisher's keys into that role. The domain is ``e
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -98,6 +99,9 @@ def publish(
     image: Annotated[Path, typer.Argument(help="The app release file.", exists=True, dir_okay=False)],
     hardware_id: Annotated[str, typer.Option("--hardware-id", help="Hardware id of the ECU that runs the app.")],
     release_counter: Annotated[int, typer.Option("--release-counter", help="Anti-rollback counter.")],
+    expires_days: Annotated[int | None, typer.Option(
+        "--expires-days", min=1, max=3650,
+        help="Days the signed release list stays valid (default: the repository's targets lifetime).")] = None,
     workspace: WorkspaceOpt = None,
     root: RootOpt = DEFAULT_ROOT,
     keys: KeysOpt = None,
@@ -118,7 +122,8 @@ def publish(
     keyring = keyring_of(root, keys, passphrase_env, insecure_demo_keys)
     repository = ImageRepository.open_with_keyring(root / "image", system_clock, keyring)
     done = publish_app(repository, DirectoryImageStore(root / "images"), keyring, catalogue.apps[app_id],
-                       image.read_bytes(), hardware_id=hardware_id, release_counter=release_counter)
+                       image.read_bytes(), hardware_id=hardware_id, release_counter=release_counter,
+                       lifetime=timedelta(days=expires_days) if expires_days is not None else None)
     _render(done, as_json, f"{done['target']['path']} signed by {done['role']} v{done['role_version']}")
 
 
