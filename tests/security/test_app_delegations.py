@@ -24,7 +24,13 @@ from typer.testing import CliRunner
 
 from evplatform.apps.manifest import load_apps
 from evplatform.apps.model import AppManifest
-from evplatform.apps.publishing import app_image_path, delegate_publisher, publish_app, publisher_role
+from evplatform.apps.publishing import (
+    app_image_path,
+    delegate_publisher,
+    publish_app,
+    publisher_role,
+    rotate_publisher,
+)
 from evplatform.cli import apps as apps_cli
 from evplatform.cli import ota as ota_cli
 from evplatform.errors import OtaError
@@ -220,6 +226,9 @@ def test_the_cli_delegates_and_publishes(server: Server, tmp_path: Path) -> None
                                    "length": len(GOOD), "hardware_id": APP_HW, "release_counter": 3}
     again = runner.invoke(app, ["apps", "delegate", "voltway", *root])
     assert again.exit_code != 0 and isinstance(again.exception, OtaError)
+    rotated = runner.invoke(app, ["apps", "rotate-key", "voltway", *root])
+    assert rotated.exit_code == 0, rotated.output
+    assert json.loads(rotated.stdout)["delegation"]["keyids"] != json.loads(made.stdout)["delegation"]["keyids"]
 
 
 def test_ota_delegation_create_refuses_overlapping_paths_unless_allowed(server: Server) -> None:
@@ -257,3 +266,26 @@ def test_a_publisher_release_list_expires_when_the_publisher_says(server: Server
     with pytest.raises(OtaError, match="positive"):
         publish_app(server.image, server.store, server.keyring, planner, GOOD, hardware_id=APP_HW,
                     release_counter=1, lifetime=timedelta(0))
+
+
+def test_rotating_a_leaked_publisher_key(server: Server, apps: dict[str, AppManifest], tmp_path: Path) -> None:
+    """``apps rotate-key``: same paths, hardware, terminating flag and priority; the old key can no
+    longer sign, what it signed is no longer trusted, and the publisher publishes again with the new key."""
+    planner = apps["charging-planner"]
+    delegate_publisher(server.image, server.keyring, planner.publisher, hardware_ids=[APP_HW])
+    _publish(server, planner, GOOD)
+    leaked = server.keyring.delegation_signers("app-voltway")
+    vehicle = build_vehicle(server, tmp_path / "car", factory={"ecu-main": "main/1.0"}, hardware={"ecu-main": APP_HW})
+    before = server.image.delegation("app-voltway")
+    rotated = rotate_publisher(server.image, server.keyring, "voltway")
+    after = server.image.delegation("app-voltway")
+    assert (after.paths, after.terminating, rotated["delegation"]["hardware_ids"]) == (before.paths, True, [APP_HW])
+    assert set(after.keyids).isdisjoint(before.keyids)
+    assert {s.public_key.keyid for s in server.keyring.delegation_signers("app-voltway")} == set(after.keyids)
+    with pytest.raises(OtaError, match="threshold"):
+        server.image.add_delegated_targets("app-voltway", [], leaked)
+    with pytest.raises(OtaError, match="no image"):  # nothing the old key signed is trusted now
+        server.service.assign("VIN0000000000001", "ecu-main", VOLTWAY_APP)
+    _publish(server, planner, GOOD)  # the publisher, with the new key
+    server.service.assign("VIN0000000000001", "ecu-main", VOLTWAY_APP)
+    assert vehicle.client.update_check().status == "installed"

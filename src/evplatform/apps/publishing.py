@@ -81,6 +81,32 @@ def delegate_publisher(image: ImageRepository, keyring: KeyRing, publisher: str,
             "delegation": delegation_admin.describe(image.delegation(role), position)}
 
 
+def rotate_publisher(image: ImageRepository, keyring: KeyRing, publisher: str, *, keys: int = 1,
+                     threshold: int = 1) -> dict[str, Any]:
+    """Replace a publisher's keys (a leaked key): same paths, hardware ids, terminating flag and priority.
+
+    The old keys are retired in the key directory; the role's new version is empty and signed by the
+    new keys, so everything the old keys signed is no longer trusted and the publisher publishes its
+    releases again. Two targets versions are written (revoke, then delegate): should the second fail,
+    the publisher is left revoked, never trusted with the old keys.
+    """
+    role = publisher_role(publisher)
+    old = image.delegation(role)
+    if not 1 <= threshold <= keys:
+        raise OtaError(f"publisher {publisher}: threshold {threshold} needs 1 ≤ threshold ≤ keys ({keys})")
+    position = next(i for i, d in enumerate(image.delegations()) if d.name == role)
+    allowed = role_hardware(old)
+    targets_signers = keyring.signers("image", "targets")  # offline: fails before a key is generated
+    signers = keyring.new_delegation_keys(role, keys, replace=True)
+    image.revoke_delegation(role, targets_signers)
+    spec = DelegationSpec(role, [s.public_key for s in signers], threshold, list(old.paths or []),
+                          sorted(allowed) if allowed is not None else None, old.terminating)
+    version = image.delegate(spec, targets_signers, signers, position)
+    logger.warning("publisher %s: keys of role %s rotated", publisher, role)
+    return {"publisher": publisher, "targets_version": version,
+            "delegation": delegation_admin.describe(image.delegation(role), position)}
+
+
 def publish_app(image: ImageRepository, store: DirectoryImageStore, keyring: KeyRing, app: AppManifest,
                 data: bytes, *, hardware_id: str, release_counter: int,
                 lifetime: timedelta | None = None) -> dict[str, Any]:

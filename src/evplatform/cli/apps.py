@@ -93,6 +93,29 @@ def delegate(
                            f"{', '.join(done['delegation']['paths'])}, targets v{done['targets_version']}")
 
 
+@apps_app.command("rotate-key")
+def rotate_key(
+    publisher: Annotated[str, typer.Argument(help="Publisher id whose keys leaked or expire.")],
+    keys_count: Annotated[int, typer.Option("--new-keys", help="How many new keys the publisher gets.")] = 1,
+    threshold: Annotated[int, typer.Option("--threshold", help="Publisher signatures required.")] = 1,
+    root: RootOpt = DEFAULT_ROOT,
+    keys: KeysOpt = None,
+    passphrase_env: PassphraseEnvOpt = None,
+    insecure_demo_keys: InsecureDemoKeysOpt = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """New keys for a publisher's role (old ones retired; its releases must be published again)."""
+    from evplatform.apps.publishing import rotate_publisher
+    from evplatform.ota.image_repository import ImageRepository
+    from evplatform.ota.metadata_common import system_clock
+
+    keyring = keyring_of(root, keys, passphrase_env, insecure_demo_keys)
+    image = ImageRepository.open_with_keyring(root / "image", system_clock, keyring)
+    done = rotate_publisher(image, keyring, publisher, keys=keys_count, threshold=threshold)
+    _render(done, as_json, f"{publisher}: role {done['delegation']['name']} has new keys, "
+                           f"targets v{done['targets_version']}")
+
+
 @apps_app.command("publish")
 def publish(
     app_id: Annotated[str, typer.Argument(help="App id (apps/<id>.yaml of the workspace).")],
