@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -66,13 +67,14 @@ def fleet_db(tmp_path_factory: pytest.TempPathFactory) -> str:
         ("simulate", "--json"),
         ("hub", "faults", "--json"),
         ("hub", "aeb", "--json"),
+        ("apps", "check", "--json"),
     ],
     ids=lambda a: "-".join(a),
 )
 def test_every_command_runs_on_the_second_platform_and_names_nothing_of_the_demo(
         args: tuple[str, ...], tmp_path: Path) -> None:
     command, *options = args
-    words = [command] if command not in ("hub",) else [command, options.pop(0)]
+    words = [command] if command not in ("hub", "apps") else [command, options.pop(0)]
     data = json.loads(run(*words, str(LUMEN), *options, cwd=tmp_path))
     assert data  # a real answer, not an empty document
 
@@ -97,8 +99,56 @@ def client(fleet_db: str) -> Iterator[TestClient]:
 
 
 @pytest.mark.parametrize("page", ["/", "/platform", "/bom", "/compliance", "/simulation", "/insights", "/fleet",
-                                  "/campaigns", "/releases"])
+                                  "/campaigns", "/releases", "/apps"])
 def test_every_page_serves_the_second_platform_and_names_nothing_of_the_demo(client: TestClient, page: str) -> None:
     response = client.get(page)
     assert response.status_code == 200, response.text[:300]
     assert not DEMO_NAMES.findall(response.text), sorted(set(DEMO_NAMES.findall(response.text)))
+
+
+LUMEN_POLICY = """hub_component: vcu-core
+data_categories:
+  energy: {consent: false}
+never_actuate: [Vehicle.Chassis.*]
+"""
+LUMEN_APP = """id: regen-coach
+publisher: lumen-labs
+version: "1.0"
+signals:
+  read: [Vehicle.MotionManagement.Brake.VehicleForceElectric]
+markets: [EU]
+data_categories: [energy]
+min_hub_version: "4"
+"""
+
+
+def test_apps_check_follows_the_second_platforms_roles_and_markets(tmp_path: Path) -> None:
+    """lumen's brake-by-wire is ElectroBrake and it declares no steer-by-wire: an app reading the
+    electric brake force runs where ElectroBrake is selected, one reading the steer-by-wire target
+    nowhere; both only in the markets under EU (not the UK); the feature expression uses lumen's names."""
+    from evplatform.apps.compat import check_apps
+    from evplatform.apps.manifest import load_apps
+
+    folder = tmp_path / "lumen"
+    shutil.copytree(LUMEN, folder)
+    (folder / "apps").mkdir()
+    (folder / "apps" / "store-policy.yaml").write_text(LUMEN_POLICY)
+    (folder / "apps" / "regen-coach.yaml").write_text(LUMEN_APP + "features: RegionNodes\n")
+    steering = "Vehicle.MotionManagement.Steering.SteeringWheel.AngleTarget"
+    (folder / "apps" / "lane-art.yaml").write_text(LUMEN_APP.replace("regen-coach", "lane-art").replace(
+        "Vehicle.MotionManagement.Brake.VehicleForceElectric", steering))
+    ws = load_workspace(folder)
+    verdicts = check_apps(ws, load_apps(ws))
+    assert len(verdicts) == 2 * len(ws.configurations)
+    for v in verdicts:
+        config = ws.configurations[(v.trim, v.market)]
+        codes = {r.code for r in v.reasons}
+        if v.app == "regen-coach":
+            assert ("signal" in codes) != ws.roles.present("brake_by_wire", config), v
+            assert ("features" in codes) != ("RegionNodes" in config), v
+        else:
+            assert "signal" in codes, v
+        assert ("market" in codes) == (v.market == "UK"), v
+    assert any(v.compatible for v in verdicts)
+    data = json.loads(run("apps", "check", str(folder), "--json", cwd=tmp_path))
+    assert [a["id"] for a in data["apps"]] == ["lane-art", "regen-coach"]

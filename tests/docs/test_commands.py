@@ -33,6 +33,7 @@ RUN = (
     "evplatform kpi",
     "evplatform comply --date 2027-03-01",
     "evplatform hub aeb",
+    "evplatform apps check",
 )
 
 

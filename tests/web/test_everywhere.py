@@ -35,7 +35,7 @@ def pages(server: Server) -> list[tuple[str, str]]:
     trim = server.api("/api/models")["models"][0]["trims"][0]["key"]
     vin = server.api("/api/fleet/vehicles?limit=1")["vehicles"][0]["vin"]
     return [("home", "/"), ("platform", "/platform"), ("bom", f"/bom?trim={trim}"), ("compliance", "/compliance"),
-            ("simulation", "/simulation"), ("hub", "/hub"), ("campaigns", "/campaigns"),
+            ("simulation", "/simulation"), ("hub", "/hub"), ("apps", "/apps"), ("campaigns", "/campaigns"),
             ("campaign", f"/campaigns/{server.running_campaign}"), ("releases", "/releases"), ("fleet", "/fleet"),
             ("vehicle", f"/fleet/{vin}"), ("release", "/releases/hub-os-1.8.0"), ("insights", "/insights"),
             ("signin", "/signin"), ("docs", "/docs"),

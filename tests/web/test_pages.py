@@ -10,8 +10,8 @@ from fastapi.testclient import TestClient
 
 from evplatform.api import create_app
 
-PAGES = ("/", "/platform", "/compliance", "/simulation", "/hub", "/campaigns", "/releases", "/fleet", "/insights",
-         "/signin")
+PAGES = ("/", "/platform", "/compliance", "/simulation", "/hub", "/apps", "/campaigns", "/releases", "/fleet",
+         "/insights", "/signin")
 
 
 @pytest.fixture(scope="module")

@@ -20,6 +20,7 @@ from evplatform.api.input_guard import NulGuard
 from evplatform.api.observability import RequestObserver, ServerMetrics
 from evplatform.api.routers import (
     accounts,
+    apps_check,
     campaign_planning,
     campaign_recovery,
     campaigns,
@@ -89,7 +90,7 @@ def create_app(
     app.add_middleware(SecurityHeaders)  # the guard's own 401/413 get the headers too
     app.add_middleware(RequestObserver, metrics=metrics)  # outermost: times, counts and logs the guards' answers too
     for module in (workspace_router, simulation, compliance, details, fleet, telemetry, releases, campaigns,
-                   campaign_recovery, stability, vehicle, uptane, insights, accounts, fm, health):
+                   campaign_recovery, stability, vehicle, uptane, insights, accounts, fm, health, apps_check):
         app.include_router(module.router)
     app.include_router(release_publishing.router)
     app.include_router(campaign_planning.router)

@@ -40,6 +40,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "hub": ("hub", "The central hub: faults and degraded modes, AEB, ALKS; the vehicle API (hub serve)."),
     "apps": ("apps", "Third-party apps: tokens for the vehicle API."),
     "ota": ("ota", "Secure OTA delivery (Uptane on TUF): keys, releases, signing, verification."),
+    "apps": ("apps", "Third-party apps: compatibility per trim × market, publisher-signed delivery."),
     "fleet": ("fleet", "Vehicle fleet: registry, campaigns, simulation, stability."),
     "campaign": ("campaign", "Campaigns: plan, dry run, create, start, copy a past one; show, vehicles; pause, resume, "
                              "ack, exclude, next-wave, retry, cancel."),

@@ -43,6 +43,8 @@ def create(
     member: Annotated[list[str] | None, typer.Option("--member", help="Multi-role: a role that must agree "
                                                      "(repeat; no keys are made).")] = None,
     agree: Annotated[int, typer.Option("--agree", help="Multi-role: how many members must agree.")] = 0,
+    allow_overlap: Annotated[bool, typer.Option("--allow-overlap", help="Accept paths that overlap another "
+                                                "delegation's on the same hardware (priority order decides).")] = False,
     root: RootOpt = DEFAULT_ROOT,
     keys: KeysOpt = None,
     passphrase_env: PassphraseEnvOpt = None,
@@ -54,7 +56,7 @@ def create(
     done = delegation_admin.create_delegation(
         root, system_clock, keyring, name, paths=path, hardware_ids=hardware_id or None,
         terminating=terminating, keys=keys_count, threshold=threshold, position=position, members=member or [],
-        agree=agree)
+        agree=agree, allow_overlap=allow_overlap)
     _render(done, as_json, f"delegated to {name}: targets v{done['targets_version']}")
 
 

@@ -39,6 +39,10 @@ def check(
                  allow_specialisation=allow_specialisation, on=on, markdown=markdown, as_json=as_json)
         return
     ws = load_workspace(workspace)
+    if (ws.root / "apps").is_dir():  # app manifests are workspace files too: a bad one fails here (file:line)
+        from evplatform.apps.manifest import load_apps
+
+        load_apps(ws)
     report = check_workspace(ws, target_findings(ws))
     if as_json:
         print_json(report.to_dict())

@@ -9,12 +9,15 @@ id), revoke a delegation. App publishers get a role restricted to their paths th
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Sequence
+from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 
 from tuf.api.metadata import DelegatedRole
 
+from evplatform.errors import OtaError
 from evplatform.ota._delegation_spec import DelegationSpec
 from evplatform.ota.client.delegations import hardware_ids, multi_role
 from evplatform.ota.image_repository import ImageRepository, ImageTarget
@@ -23,6 +26,41 @@ from evplatform.ota.metadata_common import Clock
 from evplatform.ota.storage import DirectoryImageStore
 
 logger = logging.getLogger(__name__)
+_WILDCARD = re.compile(r"[*?\[]")
+
+
+def _segments_overlap(a: str, b: str) -> bool:
+    """Could one path segment match a string the other matches? Exact when either has no wildcard;
+    otherwise compare the literal prefixes before the first wildcard (conservative: it may say yes
+    for two patterns that only look alike, never no for two that share a path)."""
+    if not _WILDCARD.search(a):
+        return fnmatchcase(a, b)
+    if not _WILDCARD.search(b):
+        return fnmatchcase(b, a)
+    pa, pb = _WILDCARD.split(a, 1)[0], _WILDCARD.split(b, 1)[0]
+    return pa.startswith(pb) or pb.startswith(pa)
+
+
+def patterns_overlap(a: str, b: str) -> bool:
+    """True when some image path could match both TUF path patterns (``*`` stays within a segment)."""
+    sa, sb = a.split("/"), b.split("/")
+    return len(sa) == len(sb) and all(_segments_overlap(x, y) for x, y in zip(sa, sb, strict=True))
+
+
+def overlapping_delegation(delegations: Sequence[DelegatedRole], paths: Sequence[str],
+                           hardware: Sequence[str] | None) -> tuple[str, str, str] | None:
+    """(role, its pattern, our pattern) of the first delegation whose paths overlap ``paths`` on
+    hardware both may serve, or None. Roles with no paths (multi-role members) never apply alone."""
+    ours = set(hardware) if hardware else None
+    for role in delegations:
+        theirs = hardware_ids(role)
+        if ours is not None and theirs is not None and not ours & theirs:
+            continue  # disjoint hardware: the two never apply to the same ECU
+        for pattern in role.paths or []:
+            for mine in paths:
+                if patterns_overlap(pattern, mine):
+                    return role.name, pattern, mine
+    return None
 
 
 def describe(role: DelegatedRole, position: int) -> dict[str, Any]:
@@ -42,10 +80,19 @@ def list_delegations(image: ImageRepository) -> list[dict[str, Any]]:
 def create_delegation(
     ota_root: Path, clock: Clock, keyring: KeyRing, name: str, *, paths: Sequence[str],
     hardware_ids: Sequence[str] | None = None, terminating: bool = False, keys: int = 1, threshold: int = 1,
-    position: int | None = None, members: Sequence[str] = (), agree: int = 0,
+    position: int | None = None, members: Sequence[str] = (), agree: int = 0, allow_overlap: bool = False,
 ) -> dict[str, Any]:
-    """A new delegated role (new keys in the key directory) or a multi-role delegation over existing ones."""
+    """A new delegated role (new keys in the key directory) or a multi-role delegation over existing ones.
+
+    Paths that overlap another delegation's on hardware both may serve are refused unless
+    ``allow_overlap`` (a deliberate priority order, e.g. a supplier before an OEM fallback).
+    """
     image = ImageRepository.open_with_keyring(Path(ota_root) / "image", clock, keyring)
+    clash = None if allow_overlap else overlapping_delegation(image.delegations(), paths, hardware_ids)
+    if clash is not None:
+        other, theirs, mine = clash
+        raise OtaError(f"delegation {name}: path {mine} overlaps {theirs} of delegation {other}; the first listed "
+                       f"would win (revoke or narrow {other}, or allow the overlap deliberately)")
     targets_signers = keyring.signers("image", "targets")  # offline: fails before a key is generated
     signers = keyring.new_delegation_keys(name, keys) if not members else []
     spec = DelegationSpec(name, [s.public_key for s in signers], threshold, list(paths), hardware_ids, terminating,

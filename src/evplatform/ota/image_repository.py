@@ -297,12 +297,16 @@ class ImageRepository:
             "event": "delegation_revoked", "repository": "image", "role": name, "targets_version": version})
         return version
 
-    def add_delegated_targets(self, name: str, images: Sequence[ImageTarget], role_signers: Sequence[Signer]) -> int:
+    def add_delegated_targets(self, name: str, images: Sequence[ImageTarget], role_signers: Sequence[Signer],
+                              lifetime: timedelta | None = None) -> int:
         """List images in delegated role ``name`` (signed by its own keys), then snapshot and timestamp.
 
         Uptane 5.3.1: the repository checks the writer is authorised for each image: the path must
-        match the delegation's paths and the hardware id its hardware ids.
+        match the delegation's paths and the hardware id its hardware ids. ``lifetime``: how long the
+        role's new version is valid (default: the repository's targets lifetime).
         """
+        if lifetime is not None and lifetime <= timedelta(0):
+            raise OtaError(f"role {name}: a lifetime must be positive, not {lifetime}")
         delegation = self.delegation(name)
         if multi_role(delegation) is not None:
             raise OtaError(f"{name} is a multi-role delegation; publish into its member roles")
@@ -320,8 +324,9 @@ class ImageRepository:
             if existing is not None and (existing.hashes.get("sha256"), existing.length) != (image.sha256,
                                                                                             image.length):
                 raise OtaError(f"target {image.filepath} already exists with other content; images are immutable")
+        expires = now_of(self.clock) + lifetime if lifetime is not None else self._expires("targets")
         document: Metadata[Targets] = Metadata(Targets(
-            version=current.version + 1, expires=self._expires("targets"),
+            version=current.version + 1, expires=expires,
             targets={**current.targets, **{i.filepath: i.to_target_file() for i in images}}))
         keys = self.targets.signed.delegations.keys if self.targets.signed.delegations else {}
         sign_delegated(document, role_signers, delegation, keys)

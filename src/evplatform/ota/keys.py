@@ -427,22 +427,28 @@ class KeyRing:
         index = {"keys": [e.to_json() for e in self.entries], "thresholds": thresholds}
         write_atomic(self.directory / INDEX_FILE, json.dumps(index, indent=2, sort_keys=True).encode("utf-8"))
 
-    def new_delegation_keys(self, role_name: str, count: int = 1) -> list[CryptoSigner]:
+    def new_delegation_keys(self, role_name: str, count: int = 1, *, replace: bool = False) -> list[CryptoSigner]:
         """Generate, write and index ``count`` keys for the Image repository's delegated role ``role_name``.
 
         Delegation keys are offline keys (encrypted with the keyring's passphrase; plaintext only with
         ``insecure_demo_keys``); their index role is ``delegation-<name>`` (``delegation_signers``).
+        ``replace`` (a key rotation): the role's current keys are marked retired, the new ones get a
+        generation suffix so no file is overwritten.
         """
         if count < 1:
             raise OtaError("a delegated role needs at least one key")
         require_offline_protection(f"{self.directory} (keys of delegated role {role_name})", self._passphrase,
                                    self.insecure_demo_keys)
         role = delegation_role(role_name)
-        if any(e.repository == "image" and e.role == role for e in self.entries):
+        earlier = [e for e in self.entries if e.repository == "image" and e.role == role]
+        if any(not e.retired for e in earlier) and not replace:
             raise OtaError(f"{self.directory}: keys for delegated role {role_name} already exist")
+        prefix = f"image-{role}" if not earlier else f"image-{role}-g{len(earlier) + 1}"
+        if replace:
+            self.entries = [replace_entry(e, retired=True) if e in earlier else e for e in self.entries]
         created = []
         for i in range(1, count + 1):
-            name = f"image-{role}-{i}"
+            name = f"{prefix}-{i}"
             key = generate_private_key()
             write_private_key(key, self.directory / f"{name}.pem", self._passphrase)
             created.append(KeyEntry(name, "image", role, False, self._passphrase is not None, public_key_of(key)))
@@ -458,6 +464,11 @@ class KeyRing:
     def delegation_signers(self, role_name: str) -> list[CryptoSigner]:
         """Signers of a delegated role (offline: the passphrase given to the KeyRing)."""
         return self.signers("image", delegation_role(role_name))
+
+
+def replace_entry(entry: KeyEntry, *, retired: bool) -> KeyEntry:
+    """The same key, retired (or not): kept in the index so old metadata can still be checked."""
+    return KeyEntry(entry.name, entry.repository, entry.role, entry.online, entry.encrypted, entry.public_key, retired)
 
 
 def delegation_role(role_name: str) -> str:

@@ -187,3 +187,12 @@ def bom_summary_table(summary: dict[str, Any]) -> Table:
     rows = [[summary["market"], t["trim"], t["name"], t["parts"], t["bom_cost"], t["bom_mass_kg"]]
             for t in summary["trims"]]
     return header, rows
+
+
+def apps_table(report: dict[str, Any]) -> Table:
+    """``apps check --json`` verdicts: one row per app × trim × market, reasons joined."""
+    header = ["app", "trim", "market", "compatible", "reason codes", "reasons"]
+    rows = [[v["app"], v["trim"], v["market"], "yes" if v["compatible"] else "no",
+             " ".join(sorted({r["code"] for r in v["reasons"]})), "; ".join(r["message"] for r in v["reasons"])]
+            for v in report["verdicts"]]
+    return header, rows

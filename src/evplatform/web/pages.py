@@ -54,6 +54,7 @@ NAV = (
     ("/compliance", "Compliance"),
     ("/simulation", "Simulation"),
     ("/hub", "Hub"),
+    ("/apps", "Apps"),
     ("/campaigns", "Campaigns"),
     ("/releases", "Releases"),
     ("/fleet", "Fleet"),
@@ -203,6 +204,7 @@ def install(app: FastAPI) -> None:
     from evplatform.web import (
         admin_pages,
         api_docs,
+        apps_pages,
         campaign_wizard_pages,
         compliance_pages,
         configurator_pages,
@@ -230,3 +232,4 @@ def install(app: FastAPI) -> None:
     app.include_router(insights_pages.router)
     app.include_router(compliance_pages.router)
     app.include_router(evolution_pages.router)
+    app.include_router(apps_pages.router)

@@ -47,13 +47,19 @@ AUTONOMY_LEVEL = "Vehicle.ADAS.ActiveAutonomyLevel"
 LOW_VOLTAGE_STATE = "Vehicle.LowVoltageSystemState"
 IS_MOVING = "Vehicle.IsMoving"
 TRAVELED_DISTANCE = "Vehicle.TraveledDistance"
+# Signals third-party apps read or actuate (issue 19): position, range, cabin climate, body.
+ACCEL_LAT = "Vehicle.Acceleration.Lateral"
 LATITUDE = "Vehicle.CurrentLocation.Latitude"
 LONGITUDE = "Vehicle.CurrentLocation.Longitude"
 RANGE = "Vehicle.Powertrain.Range"
+CHARGE_TIME_TO_COMPLETE = "Vehicle.Powertrain.TractionBattery.Charging.TimeToComplete"
 CABIN_TEMP = "Vehicle.Cabin.HVAC.AmbientAirTemperature"
-HVAC_DRIVER_TEMP = "Vehicle.Cabin.HVAC.Station.Row1.Driver.Temperature"
-HVAC_DRIVER_FAN = "Vehicle.Cabin.HVAC.Station.Row1.Driver.FanSpeed"
+CABIN_AMBIENT_TEMP = CABIN_TEMP
 HVAC_AC_ACTIVE = "Vehicle.Cabin.HVAC.IsAirConditioningActive"
+HVAC_DEFROST_FRONT = "Vehicle.Cabin.HVAC.IsFrontDefrosterActive"
+HVAC_DRIVER_TEMP = "Vehicle.Cabin.HVAC.Station.Row1.Driver.Temperature"
+HVAC_PASSENGER_TEMP = "Vehicle.Cabin.HVAC.Station.Row1.Passenger.Temperature"
+HVAC_DRIVER_FAN = "Vehicle.Cabin.HVAC.Station.Row1.Driver.FanSpeed"
 DRIVER_DOOR_LOCKED = "Vehicle.Cabin.Door.Row1.DriverSide.IsLocked"
 LOW_BEAM = "Vehicle.Body.Lights.Beam.Low.IsOn"
 HORN = "Vehicle.Body.Horn.IsActive"
@@ -87,13 +93,17 @@ SIGNALS: dict[str, SignalSpec] = {
     LOW_VOLTAGE_STATE: _S("sensor", "string"),
     IS_MOVING: _S("sensor", "boolean"),
     TRAVELED_DISTANCE: _S("sensor", "uint32", "m"),
+    ACCEL_LAT: _S("sensor", "float", "m/s^2"),
     LATITUDE: _S("sensor", "double", "degrees"),
     LONGITUDE: _S("sensor", "double", "degrees"),
     RANGE: _S("sensor", "uint32", "m"),
+    CHARGE_TIME_TO_COMPLETE: _S("sensor", "uint32", "s"),
     CABIN_TEMP: _S("sensor", "float", "Celsius"),
-    HVAC_DRIVER_TEMP: _S("actuator", "float", "Celsius"),
-    HVAC_DRIVER_FAN: _S("actuator", "uint8", "percent"),
     HVAC_AC_ACTIVE: _S("actuator", "boolean"),
+    HVAC_DEFROST_FRONT: _S("actuator", "boolean"),
+    HVAC_DRIVER_TEMP: _S("actuator", "float", "Celsius"),
+    HVAC_PASSENGER_TEMP: _S("actuator", "float", "Celsius"),
+    HVAC_DRIVER_FAN: _S("actuator", "uint8", "percent"),
     DRIVER_DOOR_LOCKED: _S("actuator", "boolean"),
     LOW_BEAM: _S("actuator", "boolean"),
     HORN: _S("actuator", "boolean"),
