@@ -31,8 +31,8 @@ from evplatform.vehicle.hub import SIGNALS
 from evplatform.vehicle.hub.auth import mint_token
 from evplatform.workspace import load_workspace
 
-apps_app = typer.Typer(help="Third-party apps: compatibility with every trim × market, publisher-signed delivery, API tokens.",
-                       no_args_is_help=True)
+apps_app = typer.Typer(help="Third-party apps: compatibility with every trim × market, publisher-signed delivery, "
+                       "API tokens.", no_args_is_help=True)
 WorkspaceOpt = Annotated[Path | None, typer.Option("--workspace", "-w", help="Workspace folder (default: the demo).")]
 
 
@@ -160,17 +160,17 @@ def _render(done: dict[str, Any], as_json: bool, line: str) -> None:
         console.print(line)
 
 
-def register(app: typer.Typer) -> None:
-    app.add_typer(apps_app, name="apps")
 
 DEFAULT_TOKEN_KEY = Path(".evplatform") / "hub" / "apps-token.key"
+
 
 @apps_app.command("token")
 def token(
     app_id: Annotated[str, typer.Option("--app", help="The app's id (the token's subject).")],
     scope: Annotated[list[str], typer.Option(
         "--scope", help="A Kuksa scope, e.g. read:Vehicle.Speed or actuate:Vehicle.Cabin.HVAC (repeatable).")],
-    key: Annotated[Path, typer.Option("--key", help="The signing key from `evplatform hub keygen`.")] = DEFAULT_TOKEN_KEY,
+    key: Annotated[Path, typer.Option(
+        "--key", help="The signing key from `evplatform hub keygen`.")] = DEFAULT_TOKEN_KEY,
     lifetime: Annotated[int, typer.Option("--lifetime", min=1, help="Validity in seconds.")] = 24 * 3600,
     as_json: JsonOpt = False,
 ) -> None:

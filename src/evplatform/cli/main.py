@@ -38,9 +38,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "comply": ("comply", "Compliance of every trim with a market's regulations on a date; the roadmap."),
     "simulate": ("simulate", "Consumption, range, fast charge and acceleration of every trim on a drive cycle."),
     "hub": ("hub", "The central hub: faults and degraded modes, AEB, ALKS; the vehicle API (hub serve)."),
-    "apps": ("apps", "Third-party apps: tokens for the vehicle API."),
     "ota": ("ota", "Secure OTA delivery (Uptane on TUF): keys, releases, signing, verification."),
-    "apps": ("apps", "Third-party apps: compatibility per trim × market, publisher-signed delivery."),
+    "apps": ("apps", "Third-party apps: compatibility per trim × market, signed delivery, API tokens."),
     "fleet": ("fleet", "Vehicle fleet: registry, campaigns, simulation, stability."),
     "campaign": ("campaign", "Campaigns: plan, dry run, create, start, copy a past one; show, vehicles; pause, resume, "
                              "ack, exclude, next-wave, retry, cancel."),
