@@ -19,7 +19,7 @@ from evplatform.cli.common import JsonOpt, WorkspaceArg, console, err_console, p
 from evplatform.clock import system_clock
 from evplatform.evolution import SideError
 from evplatform.evolution.history import history_chart, workspace_history
-from evplatform.evolution.impact import DEFAULT_DRAWS, ImpactOptions, compare_sides
+from evplatform.evolution.impact import DEFAULT_DRAWS, DEFAULT_FM_TIME_LIMIT_S, ImpactOptions, compare_sides
 from evplatform.evolution.markdown import render_diff
 from evplatform.evolution.revisions import open_side
 from evplatform.markets import parse_date
@@ -29,6 +29,10 @@ EXIT_UNREADABLE = 2
 DateOpt = Annotated[str | None, typer.Option("--date", help="Compliance date YYYY-MM-DD (default: today, UTC).")]
 DrawsOpt = Annotated[int, typer.Option("--draws", min=100, max=200_000,
                                        help="Monte Carlo draws per side for the NPV P50 (seeded).")]
+TimeLimitOpt = Annotated[float, typer.Option(
+    "--time-limit", min=0.1, max=86_400,
+    help="Wall-clock seconds for each feature-model check (edit class, projected class, core/dead, counts); "
+         "what is not settled in time is reported as not decided or not counted.")]
 
 
 def day_of(text: str | None) -> date:
@@ -64,12 +68,13 @@ def diff(
     draws: DrawsOpt = DEFAULT_DRAWS,
     seed: Annotated[int, typer.Option("--seed", help="Monte Carlo seed.")] = 7,
     markdown: Annotated[bool, typer.Option("--markdown", help="Print Markdown for a pull-request comment.")] = False,
+    time_limit: TimeLimitOpt = DEFAULT_FM_TIME_LIMIT_S,
     as_json: JsonOpt = False,
 ) -> None:
     """The impact of a change on every trim × market: validity, cost, mass, parts, compliance, simulation,
     software; and on the platform: reuse, commonality, platform vs separate, NPV P50. Exit 2 when a
     side cannot be read."""
-    options = ImpactOptions(on=day_of(on), draws=draws, seed=seed)
+    options = ImpactOptions(on=day_of(on), draws=draws, seed=seed, feature_time_limit_s=time_limit)
     try:
         report = compare(before, after, workspace, options)
     except SideError as error:

@@ -42,6 +42,8 @@ log = logging.getLogger(__name__)
 #: Monte Carlo draws per side for the NPV P50: enough for a stable median (±~1 %), fast enough for a PR.
 DEFAULT_DRAWS = 2_000
 DEFAULT_SEED = 7
+#: Wall-clock seconds for each feature-model check (edit class, projected class, core/dead, counts).
+DEFAULT_FM_TIME_LIMIT_S = 20.0
 SIMULATED = ("range_km", "consumption_kwh_per_100km", "accel_0_100_s", "charge_10_80_min")
 
 
@@ -52,7 +54,7 @@ class ImpactOptions:
     seed: int = DEFAULT_SEED
     simulate: bool = True
     economics: bool = True
-    feature_time_limit_s: float = 20.0
+    feature_time_limit_s: float = DEFAULT_FM_TIME_LIMIT_S
     count_configurations: bool = True  # exact lost/gained counts (d4 in a child process, ~1 s on the demo)
 
 

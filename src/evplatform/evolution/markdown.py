@@ -123,23 +123,27 @@ def _repairs(rows: list[dict[str, Any]]) -> list[str]:
 def _feature_lines(fm: dict[str, Any]) -> list[str]:
     lines = ["### Feature model", ""]
     edit = fm.get("edit_class")
-    lines.append(f"- edit class: **{edit}**" if edit else
-                 f"- edit class: not computed ({fm.get('semantic_error') or 'the check did not settle'})")
+    why = fm.get("semantic_error") or fm.get("edit_class_note") or "the check did not settle"
+    lines.append(f"- edit class: **{edit}**" if edit else f"- edit class: unknown ({why})")
     if fm.get("witness_lost"):
         lines.append(f"- a configuration lost: {{{', '.join(fm['witness_lost'])}}}"
                      + (f" (breaks `{_esc(fm['rule_lost'])}`)" if fm.get("rule_lost") else ""))
     if fm.get("witness_gained"):
         lines.append(f"- a configuration gained: {{{', '.join(fm['witness_gained'])}}}")
-    if fm.get("lost_count") is not None or fm.get("gained_count") is not None:
-        lines.append(f"- configurations lost: {_count(fm.get('lost_count'))}, gained: {_count(fm.get('gained_count'))}")
+    if fm.get("lost_count") is not None or fm.get("gained_count") is not None or fm.get("count_note"):
+        note = fm.get("count_note")
+        lines.append(f"- configurations lost: {_count(fm.get('lost_count'), note)}, "
+                     f"gained: {_count(fm.get('gained_count'), note)}")
+    if fm.get("analyses_note"):
+        lines.append(f"- core, dead and false-optional features: {fm['analyses_note']}")
     for key, items in fm["names"].items():
         if items:
             lines.append(f"- {key.replace('_', ' ')}: {', '.join(f'`{_esc(x)}`' for x in items)}")
     return lines
 
 
-def _count(text: str | None) -> str:
-    return "not counted" if text is None else f"{int(text):,}"
+def _count(text: str | None, note: str | None = None) -> str:
+    return (note or "not counted") if text is None else f"{int(text):,}"
 
 
 def _platform_lines(report: dict[str, Any]) -> list[str]:
