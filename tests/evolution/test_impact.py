@@ -120,6 +120,23 @@ def test_gate_lists_each_failure(report: dict[str, Any], after_folder: Path) -> 
     assert "❌ Platform gate failed" in render_gate(report, strict)
 
 
+def test_gate_says_which_criteria_the_time_limit_left_unchecked(report: dict[str, Any], after_folder: Path) -> None:
+    """Feature-model checks stopped by their time limit: the criteria that need them are listed as not
+    checked, with the reason, never passed silently; the other criteria still fail."""
+    note = "not decided in 0.1 s"
+    fm = {**report["feature_model"], "edit_class": None, "lost_exists": None, "gained_exists": None,
+          "edit_class_note": note, "analyses": {}, "analyses_note": note}
+    undecided = {**report, "feature_model": fm}
+    with (open_side(str(demo_path()), demo_path(), "before") as a,
+          open_side(str(after_folder), demo_path(), "after") as b):
+        result = gate(undecided, a, b, max_cost_increase=0.5)
+    assert f"dead features: {note}" in result.skipped and "dead features" not in result.checked
+    assert any(s.startswith("configurations removed") and note in s for s in result.skipped)
+    assert {f["rule"] for f in result.failures} == {"trim-invalid", "regulation-broken"}
+    text = render_gate(undecided, result)
+    assert f"not checked: dead features: {note}" in text and f"edit class: unknown ({note})" in text
+
+
 def test_an_unchanged_workspace_passes_the_gate(tmp_path: Path) -> None:
     same = copy_demo(tmp_path / "same")
     with open_side(str(demo_path()), demo_path(), "before") as a, open_side(str(same), demo_path(), "after") as b:
