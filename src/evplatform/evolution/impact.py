@@ -23,6 +23,7 @@ from datetime import date
 from typing import Any
 
 from evplatform.errors import EvplatformError
+from evplatform.evolution.errors import SideError
 from evplatform.evolution.features import feature_model_section
 from evplatform.evolution.revisions import Side
 from evplatform.insights.montecarlo import run_monte_carlo, summarize
@@ -285,6 +286,30 @@ def compare_sides(before: Side, after: Side, options: ImpactOptions) -> dict[str
         report = _report(before, after, options)
         report["feature_model"] = fm_section.result()
     return report
+
+
+def partial_report(before: Side | SideError, after: Side | SideError, options: ImpactOptions
+                   ) -> dict[str, Any] | None:
+    """What can still be compared when a side's workspace does not load: the two feature models.
+
+    ``None`` when a side has no feature model to compare either (its ``features.uvl`` does not read,
+    the revision or the folder does not exist). The report has ``partial: true`` and each side's
+    error (with file:line); the per-trim and platform impacts need both workspaces, so are absent.
+    """
+    sides = (before, after)
+    models = [s.workspace.feature_model if isinstance(s, Side) else s.feature_model for s in sides]
+    if models[0] is None or models[1] is None:
+        return None
+    errors = [str(s) for s in sides if isinstance(s, SideError)]
+    return {
+        "partial": True,
+        "errors": errors,
+        "before": before.to_dict() if isinstance(before, Side) else {"side": "before", "error": str(before)},
+        "after": after.to_dict() if isinstance(after, Side) else {"side": "after", "error": str(after)},
+        "date": options.on.isoformat(),
+        "feature_model": feature_model_section(models[0], models[1], options.feature_time_limit_s,
+                                               options.count_configurations),
+    }
 
 
 def _report(before: Side, after: Side, options: ImpactOptions) -> dict[str, Any]:

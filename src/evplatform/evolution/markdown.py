@@ -93,6 +93,16 @@ def render_diff(report: dict[str, Any], *, limit: int = 60) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
+def render_partial(report: dict[str, Any]) -> str:
+    """A ``partial_report``: which side did not load (file:line), then the feature-model comparison."""
+    label = {name: report[name].get("label", name) for name in ("before", "after")}
+    lines = [f"## Platform impact: `{label['before']}` → `{label['after']}` (partial)", "",
+             "The per-trim and platform impacts need both workspaces; only the feature models were compared.", ""]
+    lines += [f"- ❌ {_esc(error)}" for error in report["errors"]]
+    lines += ["", *_feature_lines(report["feature_model"])]
+    return "\n".join(lines).rstrip() + "\n"
+
+
 def _changed(row: dict[str, Any]) -> bool:
     sim = row.get("simulation") or {}
     return bool(row["valid"]["before"] != row["valid"]["after"] or not row["valid"]["after"]
