@@ -86,6 +86,19 @@ def test_removing_a_regulation_relevant_feature_breaks_the_regulation_with_the_r
     assert row(report, "su7/pro", "CN")["compliance"]["new_types"]["reasons_gained"] == []
 
 
+def test_roadmap_events_that_move_are_listed(report: dict[str, Any]) -> None:
+    """ISA no longer selected in the EU: every roadmap event of the EU models from the date on now also fails
+    EU-GSR2-ISA for each trim (and in the member-state markets that inherit the EU's selections); CN's do not move."""
+    moves = report["roadmap_moves"]
+    assert "EU" in {m["market"] for m in moves} and "CN" not in {m["market"] for m in moves}
+    first = next(m for m in moves if (m["model"], m["mode"], m["date"]) == ("su7", "new_types", "2027-06-01"))
+    assert {t["trim"]: (t["breaks"], t["no_longer_breaks"]) for t in first["trims"]} == {
+        trim: (["EU-GSR2-ISA"], []) for trim in ("standard", "pro", "max")}
+    assert "EU-GSR2-ISA" not in first["before"]["pro"] and "EU-GSR2-ISA" in first["after"]["pro"]
+    text = render_diff(report)
+    assert "### Compliance roadmap" in text and "su7 in EU, new types, 2027-06-01: standard +EU-GSR2-ISA" in text
+
+
 def test_simulation_runs_on_the_markets_homologation_cycle(report: dict[str, Any]) -> None:
     eu, cn = row(report, "su7/pro", "EU")["simulation"], row(report, "su7/pro", "CN")["simulation"]
     assert eu["cycle"] == "wltc" and cn["cycle"] == "cltc"

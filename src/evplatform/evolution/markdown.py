@@ -174,11 +174,29 @@ def _platform_lines(report: dict[str, Any]) -> list[str]:
                       f"platform {_num(npv['before']['platform'])} → {_num(npv['after']['platform'])} "
                       f"{report['currency']}; advantage over separate products {_num(npv['before']['advantage'])} → "
                       f"{_num(npv['after']['advantage'])} {report['currency']}."]
+    lines += _roadmap_lines(report.get("roadmap_moves") or [])
     if report["software_selection"]:
         lines += ["", "### Software compatibility", ""]
         for c in report["software_selection"]:
             lines.append(f"- `{c['component']}` selects {len(c['gained'])} more and {len(c['lost'])} fewer trim × "
                          f"market configurations" + (f" (lost: {', '.join(c['lost'][:8])})" if c["lost"] else ""))
+    return lines
+
+
+def _roadmap_lines(moves: list[dict[str, Any]], limit: int = 20) -> list[str]:
+    """Roadmap events (a confirmed regulation coming into force breaks a trim) the change adds, removes or alters."""
+    if not moves:
+        return []
+    lines = ["", "### Compliance roadmap", ""]
+    for move in moves[:limit]:
+        what = "; ".join(f"{t['trim']} " + " ".join([*(f"+{r}" for r in t["breaks"]),
+                                                      *(f"−{r}" for r in t["no_longer_breaks"])])
+                         for t in move["trims"])
+        status = " (new event)" if move["before"] is None else " (event gone)" if move["after"] is None else ""
+        lines.append(f"- {move['model']} in {move['market']}, {move['mode'].replace('_', ' ')}, "
+                     f"{move['date']}{status}: {what}")
+    if len(moves) > limit:
+        lines.append(f"- … and {len(moves) - limit:,} more (see `--json`)")
     return lines
 
 
