@@ -86,6 +86,19 @@ def test_removing_a_regulation_relevant_feature_breaks_the_regulation_with_the_r
     assert row(report, "su7/pro", "CN")["compliance"]["new_types"]["reasons_gained"] == []
 
 
+def test_roadmap_events_that_move_are_listed(report: dict[str, Any]) -> None:
+    """ISA no longer selected in the EU: every roadmap event of the EU models from the date on now also fails
+    EU-GSR2-ISA for each trim (and in the member-state markets that inherit the EU's selections); CN's do not move."""
+    moves = report["roadmap_moves"]
+    assert "EU" in {m["market"] for m in moves} and "CN" not in {m["market"] for m in moves}
+    first = next(m for m in moves if (m["model"], m["mode"], m["date"]) == ("su7", "new_types", "2027-06-01"))
+    assert {t["trim"]: (t["breaks"], t["no_longer_breaks"]) for t in first["trims"]} == {
+        trim: (["EU-GSR2-ISA"], []) for trim in ("standard", "pro", "max")}
+    assert "EU-GSR2-ISA" not in first["before"]["pro"] and "EU-GSR2-ISA" in first["after"]["pro"]
+    text = render_diff(report)
+    assert "### Compliance roadmap" in text and "su7 in EU, new types, 2027-06-01: standard +EU-GSR2-ISA" in text
+
+
 def test_simulation_runs_on_the_markets_homologation_cycle(report: dict[str, Any]) -> None:
     eu, cn = row(report, "su7/pro", "EU")["simulation"], row(report, "su7/pro", "CN")["simulation"]
     assert eu["cycle"] == "wltc" and cn["cycle"] == "cltc"
@@ -118,6 +131,23 @@ def test_gate_lists_each_failure(report: dict[str, Any], after_folder: Path) -> 
     assert rules == {"trim-invalid", "regulation-broken", "unit-cost", "configurations-removed"}
     assert {f["rule"] for f in loose.failures} == {"trim-invalid", "regulation-broken"}
     assert "❌ Platform gate failed" in render_gate(report, strict)
+
+
+def test_gate_says_which_criteria_the_time_limit_left_unchecked(report: dict[str, Any], after_folder: Path) -> None:
+    """Feature-model checks stopped by their time limit: the criteria that need them are listed as not
+    checked, with the reason, never passed silently; the other criteria still fail."""
+    note = "not decided in 0.1 s"
+    fm = {**report["feature_model"], "edit_class": None, "lost_exists": None, "gained_exists": None,
+          "edit_class_note": note, "analyses": {}, "analyses_note": note}
+    undecided = {**report, "feature_model": fm}
+    with (open_side(str(demo_path()), demo_path(), "before") as a,
+          open_side(str(after_folder), demo_path(), "after") as b):
+        result = gate(undecided, a, b, max_cost_increase=0.5)
+    assert f"dead features: {note}" in result.skipped and "dead features" not in result.checked
+    assert any(s.startswith("configurations removed") and note in s for s in result.skipped)
+    assert {f["rule"] for f in result.failures} == {"trim-invalid", "regulation-broken"}
+    text = render_gate(undecided, result)
+    assert f"not checked: dead features: {note}" in text and f"edit class: unknown ({note})" in text
 
 
 def test_an_unchanged_workspace_passes_the_gate(tmp_path: Path) -> None:

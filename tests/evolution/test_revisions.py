@@ -97,9 +97,29 @@ def test_unreadable_sides_exit_2_naming_the_side_and_file(repo: Repo, before: st
     args = ["diff", names.get(before, before), *([names[after]] if after else []), str(repo.ws)]
     done = runner.invoke(app, [*args, "--json"])
     assert done.exit_code == 2
-    assert f"{side}:" in done.output and words in done.output
+    assert f"{side}:" in done.stderr and words in done.stderr
     if after == "BROKEN":
-        assert "NoSuchFeature" in done.output and f"{repo.broken[:10]}:" in done.output
+        assert "NoSuchFeature" in done.stderr and f"{repo.broken[:10]}:" in done.stderr
+    else:
+        assert done.stdout == ""  # nothing could be compared
+
+
+def test_a_side_that_does_not_load_still_gets_its_feature_model_compared(repo: Repo) -> None:
+    """BROKEN's parts.csv names an unknown feature, so its workspace does not load; its features.uvl does:
+    the feature models are compared, the report says it is partial and why, and the exit code is still 2."""
+    done = runner.invoke(app, ["diff", repo.base, repo.broken, str(repo.ws), "--json", "--time-limit", "30"])
+    assert done.exit_code == 2
+    report = json.loads(done.stdout)
+    assert report["partial"] is True and "trims" not in report
+    [error] = report["errors"]
+    assert error.startswith(f"after: {repo.broken[:10]}:platform/modena/parts.csv:") and "NoSuchFeature" in error
+    assert report["after"]["error"] == error and report["before"]["revision"] == repo.base
+    fm = report["feature_model"]
+    assert fm["semantic"] is True and fm["edit_class"] == "arbitrary"  # DashCam added, a constraint added
+    assert fm["names"]["features_added"] == ["DashCam"]
+    text = runner.invoke(app, ["diff", repo.base, repo.broken, str(repo.ws), "--markdown"])
+    assert text.exit_code == 2
+    assert "(partial)" in text.stdout and "NoSuchFeature" in text.stdout and "edit class: **arbitrary**" in text.stdout
 
 
 @pytest.mark.parametrize("hostile", ["--output=evil-file", "-p", "HEAD;rm -rf /", "HEAD:../.."])

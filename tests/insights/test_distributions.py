@@ -59,6 +59,13 @@ def test_quantiles_agree_with_the_samples(dist: Distribution) -> None:
     assert dist.median == pytest.approx(float(dist.ppf(0.5)))
 
 
+@pytest.mark.parametrize("dist", [Fixed(2.5), Uniform(2, 5), Triangular(0.9, 1.0, 1.3), Triangular(3, 3, 3),
+                                  Pert(0.0, 0.2, 1.0), Pert(4, 4, 4), LogNormal(1.1, 0.2), LogNormal(2.0, 0.0)])
+def test_support_is_the_quantiles_at_0_and_1(dist: Distribution) -> None:
+    """``support`` (what a scenario's bounds are checked against, without importing SciPy) is ppf(0), ppf(1)."""
+    assert dist.support == (float(dist.ppf(0.0)), float(dist.ppf(1.0)))
+
+
 def test_lognormal_median_is_the_parameter() -> None:
     assert LogNormal(3.0, 0.4).median == 3.0
     assert Triangular(0, 0, 1).median == pytest.approx(1 - math.sqrt(0.5))

@@ -137,3 +137,23 @@ def _renamed(expr: Expr, old: str, new: str) -> Expr:
     if isinstance(expr, Iff):
         return Iff(_renamed(expr.left, old, new), _renamed(expr.right, old, new))
     return expr
+
+
+def pigeonhole_uvl(holes: int, extra: str = "") -> str:
+    """A model whose optional feature G is dead, but only a pigeonhole proof shows it.
+
+    Selecting G puts each of ``holes + 1`` pigeons (features ``PiHj``) in some hole, at most one per
+    hole: unsatisfiable, and resolution needs exponentially many steps, so Glucose takes seconds at
+    8 holes and far longer at 10. ``extra`` is one more constraint (``!G`` makes a refactoring that
+    only that proof can recognise).
+    """
+    pigeons = holes + 1
+    lines = ["features", "    Root", "        optional", "            G"]
+    lines += [f"            P{i}H{j}" for i in range(pigeons) for j in range(holes)]
+    lines.append("constraints")
+    lines += ["    G => (" + " | ".join(f"P{i}H{j}" for j in range(holes)) + ")" for i in range(pigeons)]
+    lines += [f"    !(P{i}H{j} & P{k}H{j})"
+              for j in range(holes) for i in range(pigeons) for k in range(i + 1, pigeons)]
+    if extra:
+        lines.append(f"    {extra}")
+    return "\n".join(lines) + "\n"

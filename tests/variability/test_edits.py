@@ -14,6 +14,7 @@ from pysat.solvers import Glucose4
 
 from evplatform.variability import _edit_sat, edits
 from evplatform.variability._edit_count import CountJob, count, count_jobs
+from evplatform.variability._watchdog import NotDecided, Watchdog
 from evplatform.variability.cnf import encode
 from evplatform.variability.counting import count_configurations
 from evplatform.variability.edits import Figures, ModelDiff, compare_models
@@ -21,7 +22,7 @@ from evplatform.variability.formats import load_model
 from evplatform.variability.model import FeatureModel
 from evplatform.variability.uvl import parse_uvl
 from reference_data import shared_data_path
-from variability.edit_oracle import Expected, agreeing, edited, full, projected
+from variability.edit_oracle import Expected, agreeing, edited, full, pigeonhole_uvl, projected
 from variability.fm_strategies import feature_models
 
 
@@ -129,6 +130,8 @@ def test_dict_has_the_documented_keys() -> None:
     assert payload["added_constraints"] == [{"text": "Heat => Radio", "line_a": None, "line_b": 7}]
     assert payload["group_changes"] == [{"parent": "Car", "children": ["Radio"], "old": "optional", "new": "or"}]
     assert payload["analyses"]["core"] == {"appeared": ["Radio"], "disappeared": []}
+    assert payload["edit_class_note"] is None and payload["projected"]["edit_class_note"] is None
+    assert payload["analyses_note"] is None
 
 
 def test_syntax_moves_groups_attributes() -> None:
@@ -137,9 +140,10 @@ def test_syntax_moves_groups_attributes() -> None:
     b = uvl("    Car\n        optional\n            Radio {cost 120}\n        or\n            X\n            Y\n"
             "                optional\n                    Nav\n")
     result = diff(a, b)
-    assert [(m.name, m.old_parent, m.new_parent) for m in result.moved] == [("Nav", "Car", "Y")]
-    assert [(g.parent, g.children, g.old, g.new) for g in result.groups] == [("Car", ("X", "Y"), "alternative", "or")]
-    assert [(e.feature, e.attribute, e.old, e.new) for e in result.attributes] == [("Radio", "cost", 100, 120)]
+    assert [(m.name, m.old_parent, m.new_parent) for m in result.syntax.moved] == [("Nav", "Car", "Y")]
+    groups = [(g.parent, g.children, g.old, g.new) for g in result.syntax.groups]
+    assert groups == [("Car", ("X", "Y"), "alternative", "or")]
+    assert [(e.feature, e.attribute, e.old, e.new) for e in result.syntax.attributes] == [("Radio", "cost", 100, 120)]
 
 
 def _check_figures(figures: Figures, expected: Expected, shared_check: bool) -> None:
@@ -203,6 +207,49 @@ def test_counting_stops_at_the_time_limit() -> None:
     assert time.perf_counter() - started < 5
 
 
+def test_checks_not_decided_in_the_time_limit_say_so() -> None:
+    """Deciding this refactoring needs a pigeonhole proof (10 holes: minutes for Glucose). With half a
+    second per check, each check stops at its limit and says so, instead of running for minutes."""
+    a, b = parse_uvl(pigeonhole_uvl(10)), parse_uvl(pigeonhole_uvl(10, "!G"))
+    started = time.perf_counter()
+    result = compare_models(a, b, time_limit_s=0.5, count=False)
+    elapsed = time.perf_counter() - started
+    payload = result.to_dict()
+    assert payload["edit_class"] is None and payload["lost_exists"] is None
+    assert payload["gained_exists"] is None  # both directions share the check's half second
+    assert payload["edit_class_note"] == "not decided in 0.5 s"
+    assert payload["projected"]["edit_class"] is None
+    assert payload["projected"]["edit_class_note"] == "not decided in 0.5 s"
+    assert payload["analyses"] == {} and payload["analyses_note"] == "not decided in 0.5 s"
+    assert max(result.seconds[k] for k in ("edit_class", "projected_class", "analyses")) < 3
+    assert elapsed < 10
+
+
+def test_the_same_question_decided_within_a_longer_limit() -> None:
+    """At 6 holes the proof is quick: the same edit is a refactoring and G is dead in both versions."""
+    result = compare_models(parse_uvl(pigeonhole_uvl(6)), parse_uvl(pigeonhole_uvl(6, "!G")), time_limit_s=60,
+                            count=False)
+    assert result.edit_class == "refactoring" and result.full.decision_note is None
+    assert result.projected.edit_class == "refactoring"
+    assert result.analyses["dead"].appeared == () and result.analyses_note is None
+
+
+def test_watchdog_interrupts_a_solver_and_leaves_budgets_to_the_caller() -> None:
+    from pysat.examples.genhard import PHP
+
+    with Glucose4(bootstrap_with=PHP(10).clauses) as solver, Watchdog(0.3) as watchdog:
+        assert watchdog.solve(solver, budget=10) is None  # out of conflicts: unknown, not "not decided"
+        started = time.perf_counter()
+        with pytest.raises(NotDecided, match=r"not decided in 0\.3 s"):
+            watchdog.solve(solver)
+        assert time.perf_counter() - started < 3
+        with pytest.raises(NotDecided):  # past the deadline no call starts
+            watchdog.solve(solver, budget=10)
+    with Glucose4(bootstrap_with=PHP(4).clauses) as solver, Watchdog(None) as unlimited:
+        assert unlimited.solve(solver) is False
+        assert unlimited.solve(solver, [-1]) is False
+
+
 def test_projected_count_by_d4() -> None:
     # (x1 ∨ x2 ∨ x3) ∧ (¬x1 ∨ x2): 5 models; onto x1: both values occur; onto x3: both values occur
     clauses = [[1, 2, 3], [-1, 2]]
@@ -262,8 +309,8 @@ def test_automotive02_v1_to_v4() -> None:
         with Glucose4(bootstrap_with=other_cnf.clauses) as theirs:
             assert not theirs.solve(assumptions=literals)
     assert (result.features_a, result.features_b) == (14_010, 18_616)
-    assert {e.name for e in result.added} == b.features.keys() - a.features.keys()
-    assert {e.name for e in result.removed} == a.features.keys() - b.features.keys()
+    assert {e.name for e in result.syntax.added} == b.features.keys() - a.features.keys()
+    assert {e.name for e in result.syntax.removed} == a.features.keys() - b.features.keys()
 
 
 def test_an_impossible_cardinality_group_kills_its_parent() -> None:

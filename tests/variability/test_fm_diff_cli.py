@@ -15,6 +15,7 @@ from evplatform.cli.fm import register
 from evplatform.cli.fm_diff import count_text
 from evplatform.errors import EvplatformError
 from evplatform.variability.formats import load_model, save_model
+from variability.edit_oracle import pigeonhole_uvl
 
 GOLDEN = Path(__file__).parent / "golden"
 _APP = typer.Typer()
@@ -128,6 +129,25 @@ def test_real_process_json_is_clean(versions: tuple[Path, Path], tmp_path: Path)
                             capture_output=True, text=True, cwd=tmp_path, timeout=300, check=False)
     assert result.returncode == 1 and result.stdout == ""
     assert "bad.uvl:3:9" in " ".join(result.stderr.split())
+
+
+def test_time_limit_reports_what_was_not_decided(tmp_path: Path) -> None:
+    """A refactoring only a pigeonhole proof shows (minutes for the solver): ``--time-limit 0.5`` answers in
+    seconds, with the edit class null and the reason, in JSON and in text."""
+    (tmp_path / "a.uvl").write_text(pigeonhole_uvl(10))
+    (tmp_path / "b.uvl").write_text(pigeonhole_uvl(10, "!G"))
+    args = ("diff", str(tmp_path / "a.uvl"), str(tmp_path / "b.uvl"), "--time-limit", "0.5", "--no-count")
+    code, out, err = run(*args, "--json")
+    assert code == 0, err
+    payload = json.loads(out)
+    assert payload["edit_class"] is None and payload["edit_class_note"] == "not decided in 0.5 s"
+    assert payload["projected"]["edit_class"] is None and payload["analyses_note"] == "not decided in 0.5 s"
+    assert payload["total_seconds"] < 10
+    code, out, err = run(*args)
+    assert code == 0, err
+    text = " ".join(out.split())
+    assert "Edit class: unknown (not decided in 0.5 s)" in text
+    assert "core, dead, false-optional: not decided in 0.5 s" in text
 
 
 def test_count_text() -> None:

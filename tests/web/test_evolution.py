@@ -48,6 +48,8 @@ def test_evolution_page_trends_history_diff_and_csv(page: Any, evolution_server:
     pro_eu = page.locator('#evo-trims tr[data-trim="su7/pro"][data-market="EU"]').inner_text()
     assert "EU-GSR2-ISA" in pro_eu and "MD-SOF-0030" in pro_eu and "+1,000" not in pro_eu
     assert "DashCam" in page.locator("#evo-fm").inner_text()
+    assert "su7 in EU, new types, " in page.locator("#evo-roadmap").inner_text()  # ISA gone: events move
+    assert "+EU-GSR2-ISA" in page.locator("#evo-roadmap").inner_text()
     assert page.locator("#evo-npv").count() == 1
     page.screenshot(path=str(SCREENSHOTS / "evolution.png"), full_page=True)
     page.set_viewport_size({"width": 390, "height": 844})  # a phone: tables scroll in their box, not the page

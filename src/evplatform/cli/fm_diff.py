@@ -36,7 +36,9 @@ def diff(
     old: Annotated[Path, typer.Argument(help="The old version (.uvl, FeatureIDE .xml, .dimacs).", show_default=False)],
     new: Annotated[Path, typer.Argument(help="The new version (any of the same formats).", show_default=False)],
     time_limit: Annotated[float, typer.Option(
-        "--time-limit", min=0.1, max=86_400, help="Seconds for exact counting; figures not counted in time are null.")
+        "--time-limit", min=0.1, max=86_400,
+        help="Wall-clock seconds for each check (edit class, projected class, core/dead, counts); "
+             "what is not decided or counted in time is null, with the reason.")
     ] = 60.0,
     count: Annotated[bool, typer.Option("--count/--no-count", help="Count lost and gained configurations exactly.")
                      ] = True,
@@ -78,8 +80,7 @@ def _render(payload: dict[str, Any]) -> None:
     console.print(f"[bold]fm diff[/] {Path(payload['a']).name} → {Path(payload['b']).name}: "
                   f"{payload['features_a']:,} → {payload['features_b']:,} features "
                   f"({payload['total_seconds']:.2f} s)", highlight=False)
-    console.print(f"Edit class: [bold]{payload['edit_class'] or 'unknown'}[/] (full semantics: {SEMANTICS['full']})",
-                  highlight=False)
+    console.print(f"Edit class: [bold]{_klass(payload)}[/] (full semantics: {SEMANTICS['full']})", highlight=False)
     table = Table(title="Configurations", title_justify="left")
     table.add_column("")
     table.add_column("full")
@@ -87,11 +88,13 @@ def _render(payload: dict[str, Any]) -> None:
     semantics = [payload, payload["projected"]]
     rows = [
         ("features compared", lambda s: f"{s['features']:,}"),
-        ("edit class", lambda s: s["edit_class"] or "unknown"),
+        ("edit class", _klass),
         ("configurations of A", lambda s: count_text(s["count_a"], s["count_note"])),
         ("configurations of B", lambda s: count_text(s["count_b"], s["count_note"])),
-        ("lost (in A, not in B)", lambda s: _exists(s["lost_exists"], s["lost_count"], s["count_note"])),
-        ("gained (in B, not in A)", lambda s: _exists(s["gained_exists"], s["gained_count"], s["count_note"])),
+        ("lost (in A, not in B)", lambda s: _exists(s["lost_exists"], s["lost_count"], s["count_note"],
+                                                    s["edit_class_note"])),
+        ("gained (in B, not in A)", lambda s: _exists(s["gained_exists"], s["gained_count"], s["count_note"],
+                                                      s["edit_class_note"])),
         ("lost: witness selects", lambda s: _names(s["witness_lost"])),
         ("lost: witness deselects", lambda s: _names(s["deselected_lost"])),
         ("lost: breaks", lambda s: s["rule_lost"] or "—"),
@@ -106,9 +109,14 @@ def _render(payload: dict[str, Any]) -> None:
     _render_edits(payload)
 
 
-def _exists(exists: bool | None, value: str | None, note: str | None) -> str:
+def _klass(figures: dict[str, Any]) -> str:
+    """The edit class, or why it is unknown."""
+    return str(figures["edit_class"] or f"unknown ({figures.get('edit_class_note') or 'not decided'})")
+
+
+def _exists(exists: bool | None, value: str | None, note: str | None, undecided: str | None) -> str:
     if exists is None:
-        return "unknown (not settled in time)"
+        return f"unknown ({undecided or 'not decided'})"
     if not exists:
         return "none"
     return count_text(value, note)
@@ -136,6 +144,8 @@ def _render_edits(payload: dict[str, Any]) -> None:
             console.print(f"  {title}: {line(item)}", highlight=False, soft_wrap=True)
         if len(items) > SHOWN:
             console.print(f"  {title}: … +{len(items) - SHOWN:,} more (see --json)", highlight=False)
+    if payload.get("analyses_note"):
+        console.print(f"  core, dead, false-optional: {payload['analyses_note']}", highlight=False)
     for name, change in payload["analyses"].items():
         label = name.replace("_", "-")
         parts = [f"{len(change[key]):,} {key}" + (f" ({_names(change[key])})" if change[key] else "")

@@ -15,7 +15,7 @@ from evplatform.cli.common import console, print_json
 from evplatform.cli.diff import day_of, unreadable
 from evplatform.errors import EvplatformError
 from evplatform.evolution import SideError, gate
-from evplatform.evolution.impact import ImpactOptions, compare_sides
+from evplatform.evolution.impact import DEFAULT_FM_TIME_LIMIT_S, ImpactOptions, compare_sides
 from evplatform.evolution.markdown import render_gate
 from evplatform.evolution.revisions import open_side
 from evplatform.workspace.loader import demo_path
@@ -37,7 +37,8 @@ def parse_share(text: str) -> float:
 
 
 def run_gate(workspace: Path | None, against: str, *, max_cost_increase: str, allow_specialisation: bool,
-             on: str | None, markdown: Path | None, as_json: bool) -> None:
+             on: str | None, markdown: Path | None, as_json: bool,
+             time_limit_s: float = DEFAULT_FM_TIME_LIMIT_S) -> None:
     """Compare the workspace as it is now with ``against`` and exit 1 on any gate failure."""
     share = parse_share(max_cost_increase)
     folder = workspace or demo_path()
@@ -46,7 +47,8 @@ def run_gate(workspace: Path | None, against: str, *, max_cost_increase: str, al
             before = stack.enter_context(open_side(against, folder, "before"))
             after = stack.enter_context(open_side(None, folder, "after"))
             # the gate needs only whether configurations were lost, not how many
-            report = compare_sides(before, after, ImpactOptions(on=day_of(on), count_configurations=False))
+            report = compare_sides(before, after, ImpactOptions(on=day_of(on), count_configurations=False,
+                                                                feature_time_limit_s=time_limit_s))
             result = gate(report, before, after, max_cost_increase=share,
                           allow_specialisation=allow_specialisation)
     except SideError as error:

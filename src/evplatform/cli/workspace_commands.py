@@ -28,6 +28,10 @@ def check(
     on: Annotated[str | None, typer.Option("--date", help="With --against: compliance date (default: today).")] = None,
     markdown: Annotated[Path | None, typer.Option(
         "--markdown", help="With --against: write the verdict and impact as Markdown to this file.")] = None,
+    time_limit: Annotated[float, typer.Option(
+        "--time-limit", min=0.1, max=86_400,
+        help="With --against: wall-clock seconds for each feature-model check; a criterion not decided in "
+             "time is listed as not checked.")] = 20.0,
     as_json: JsonOpt = False,
 ) -> None:
     """Validate every file of the workspace and prove each model × market configuration valid; with
@@ -36,7 +40,8 @@ def check(
         from evplatform.cli.gate_command import run_gate
 
         run_gate(workspace, against, max_cost_increase=max_cost_increase,
-                 allow_specialisation=allow_specialisation, on=on, markdown=markdown, as_json=as_json)
+                 allow_specialisation=allow_specialisation, on=on, markdown=markdown, as_json=as_json,
+                 time_limit_s=time_limit)
         return
     ws = load_workspace(workspace)
     if (ws.root / "apps").is_dir():  # app manifests are workspace files too: a bad one fails here (file:line)

@@ -36,13 +36,28 @@ def _dead(side: Side) -> set[str]:
     return set(dead_features(encode(side.workspace.feature_model)))
 
 
+def _new_dead(report: dict[str, Any], before: Side, after: Side) -> list[str] | None:
+    """Features dead after the change and not before: from the diff's analyses when it made them, else
+    computed here (the semantic comparison failed); ``None`` when its time limit stopped them."""
+    edit = report["feature_model"]
+    if edit.get("semantic") and edit.get("analyses"):
+        return list(edit["analyses"]["dead"]["appeared"])
+    if edit.get("analyses_note"):
+        return None
+    return sorted(_dead(after) - _dead(before))
+
+
 def gate(report: dict[str, Any], before: Side, after: Side, *, max_cost_increase: float = 0.01,
          allow_specialisation: bool = False) -> GateResult:
     """Apply every criterion to an impact report (``compare_sides``) of ``before`` → ``after``."""
     result = GateResult()
     fail = result.failures
-    result.checked.append("dead features")
-    for feature in sorted(_dead(after) - _dead(before)):
+    dead = _new_dead(report, before, after)
+    if dead is None:
+        result.skipped.append(f"dead features: {report['feature_model']['analyses_note']}")
+    else:
+        result.checked.append("dead features")
+    for feature in dead or ():
         fail.append({"rule": "dead-feature", "subject": feature,
                      "message": f"feature {feature} can no longer be selected in any configuration"})
     result.checked.append("trims valid")
@@ -56,7 +71,7 @@ def gate(report: dict[str, Any], before: Side, after: Side, *, max_cost_increase
         result.checked.append("configurations removed (allowed: --allow-specialisation)")
     elif not edit.get("semantic") or edit.get("lost_exists") is None:
         result.skipped.append("configurations removed: the semantic feature-model comparison did not settle "
-                              f"({edit.get('semantic_error') or 'time limit'})")
+                              f"({edit.get('semantic_error') or edit.get('edit_class_note') or 'time limit'})")
     else:
         result.checked.append("no configurations removed (generalisations and refactorings only)")
         if edit.get("lost_exists"):

@@ -23,13 +23,14 @@ from datetime import date
 from typing import Any
 
 from evplatform.errors import EvplatformError
+from evplatform.evolution.errors import SideError
 from evplatform.evolution.features import feature_model_section
 from evplatform.evolution.revisions import Side
 from evplatform.insights.montecarlo import run_monte_carlo, summarize
 from evplatform.insights.npv import economics
 from evplatform.insights.scenarios import load_scenarios
 from evplatform.markets.report import reason_dict
-from evplatform.markets.rules import MODES, applicable_regulations
+from evplatform.markets.rules import MODES, applicable_regulations, effective_date, in_force
 from evplatform.markets.verdict import NON_COMPLIANT, verdict
 from evplatform.platform import bom_of, kpi_report, platform_vs_separate
 from evplatform.platform.bom import Bom
@@ -42,6 +43,8 @@ log = logging.getLogger(__name__)
 #: Monte Carlo draws per side for the NPV P50: enough for a stable median (±~1 %), fast enough for a PR.
 DEFAULT_DRAWS = 2_000
 DEFAULT_SEED = 7
+#: Wall-clock seconds for each feature-model check (edit class, projected class, core/dead, counts).
+DEFAULT_FM_TIME_LIMIT_S = 20.0
 SIMULATED = ("range_km", "consumption_kwh_per_100km", "accel_0_100_s", "charge_10_80_min")
 
 
@@ -52,7 +55,7 @@ class ImpactOptions:
     seed: int = DEFAULT_SEED
     simulate: bool = True
     economics: bool = True
-    feature_time_limit_s: float = 20.0
+    feature_time_limit_s: float = DEFAULT_FM_TIME_LIMIT_S
     count_configurations: bool = True  # exact lost/gained counts (d4 in a child process, ~1 s on the demo)
 
 
@@ -252,6 +255,56 @@ def _npv(ws: Workspace, draws: int, seed: int) -> dict[str, Any] | None:
     return {"scenario": name, **{k: summary[k]["p50"] for k in ("platform", "separate", "advantage")}}
 
 
+RoadmapEvents = dict[tuple[str, str, str], dict[str, dict[str, list[str]]]]
+
+
+def _roadmap_events(ws: Workspace, on: date) -> RoadmapEvents:
+    """The events of the compliance roadmap (``markets.roadmap``) without their fixes.
+
+    For each model × market × mode: the dates from ``on`` (earlier ones folded into ``on``, as the
+    roadmap's ``as_of``) on which a confirmed regulation coming into force breaks a trim's
+    configuration, each with the regulations every failing trim breaks then. The fixes (one
+    minimal-change optimisation per trim and event) are left to ``evplatform comply roadmap``.
+    """
+    out: RoadmapEvents = {}
+    for market_id, market in ws.markets.items():
+        rules = [r for r in applicable_regulations(ws, market_id) if r.status == "confirmed"]
+        for model_id in market.models:
+            configs = {t.id: ws.configurations[(t.key, market_id)] for t in ws.models[model_id].trims
+                       if (t.key, market_id) in ws.configurations}
+            for mode in MODES:
+                starts = {r.id: d for r in rules if (d := effective_date(r, mode)) is not None}
+                breaking = sorted({starts[r.id] for r in rules if r.id in starts
+                                   and any(not r.requires.evaluate(c) for c in configs.values())})
+                days = ([on] if breaking and breaking[0] <= on else []) + [d for d in breaking if d > on]
+                events: dict[str, dict[str, list[str]]] = {}
+                for day in days:
+                    now = [r for r in rules if in_force(r, day, mode)]
+                    failing = {t: [r.id for r in now if not r.requires.evaluate(c)] for t, c in configs.items()}
+                    events[day.isoformat()] = {t: ids for t, ids in failing.items() if ids}
+                out[(model_id, market_id, mode)] = events
+    return out
+
+
+def _roadmap_moves(before: Side, after: Side, on: date) -> list[dict[str, Any]]:
+    """Roadmap events that appear, disappear or fail other trims or regulations after the change."""
+    old, new = _roadmap_events(before.workspace, on), _roadmap_events(after.workspace, on)
+    moves = []
+    for key in dict.fromkeys([*old, *new]):
+        was, now = old.get(key, {}), new.get(key, {})
+        for day in sorted({*was, *now}):
+            if was.get(day) != now.get(day):
+                model, market, mode = key
+                old_day, new_day = was.get(day) or {}, now.get(day) or {}
+                trims = [{"trim": t, "breaks": [r for r in new_day.get(t, []) if r not in old_day.get(t, [])],
+                          "no_longer_breaks": [r for r in old_day.get(t, []) if r not in new_day.get(t, [])]}
+                         for t in dict.fromkeys([*old_day, *new_day])]
+                moves.append({"model": model, "market": market, "mode": mode, "date": day,
+                              "before": was.get(day), "after": now.get(day),
+                              "trims": [t for t in trims if t["breaks"] or t["no_longer_breaks"]]})
+    return moves
+
+
 def _software_selection(before: Side, after: Side) -> list[dict[str, Any]]:
     """Components whose compatibility expression selects a different set of trim × market configurations."""
     out = []
@@ -285,6 +338,30 @@ def compare_sides(before: Side, after: Side, options: ImpactOptions) -> dict[str
     return report
 
 
+def partial_report(before: Side | SideError, after: Side | SideError, options: ImpactOptions
+                   ) -> dict[str, Any] | None:
+    """What can still be compared when a side's workspace does not load: the two feature models.
+
+    ``None`` when a side has no feature model to compare either (its ``features.uvl`` does not read,
+    the revision or the folder does not exist). The report has ``partial: true`` and each side's
+    error (with file:line); the per-trim and platform impacts need both workspaces, so are absent.
+    """
+    sides = (before, after)
+    models = [s.workspace.feature_model if isinstance(s, Side) else s.feature_model for s in sides]
+    if models[0] is None or models[1] is None:
+        return None
+    errors = [str(s) for s in sides if isinstance(s, SideError)]
+    return {
+        "partial": True,
+        "errors": errors,
+        "before": before.to_dict() if isinstance(before, Side) else {"side": "before", "error": str(before)},
+        "after": after.to_dict() if isinstance(after, Side) else {"side": "after", "error": str(after)},
+        "date": options.on.isoformat(),
+        "feature_model": feature_model_section(models[0], models[1], options.feature_time_limit_s,
+                                               options.count_configurations),
+    }
+
+
 def _report(before: Side, after: Side, options: ImpactOptions) -> dict[str, Any]:
     rows, sims = _trim_rows(before, after, options)
     if options.simulate:
@@ -310,6 +387,7 @@ def _report(before: Side, after: Side, options: ImpactOptions) -> dict[str, Any]
         "platform": platform,
         "npv_p50": npv,
         "software_selection": _software_selection(before, after),
+        "roadmap_moves": _roadmap_moves(before, after, options.on),
     }
 
 

@@ -93,6 +93,16 @@ def render_diff(report: dict[str, Any], *, limit: int = 60) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
+def render_partial(report: dict[str, Any]) -> str:
+    """A ``partial_report``: which side did not load (file:line), then the feature-model comparison."""
+    label = {name: report[name].get("label", name) for name in ("before", "after")}
+    lines = [f"## Platform impact: `{label['before']}` → `{label['after']}` (partial)", "",
+             "The per-trim and platform impacts need both workspaces; only the feature models were compared.", ""]
+    lines += [f"- ❌ {_esc(error)}" for error in report["errors"]]
+    lines += ["", *_feature_lines(report["feature_model"])]
+    return "\n".join(lines).rstrip() + "\n"
+
+
 def _changed(row: dict[str, Any]) -> bool:
     sim = row.get("simulation") or {}
     return bool(row["valid"]["before"] != row["valid"]["after"] or not row["valid"]["after"]
@@ -123,23 +133,27 @@ def _repairs(rows: list[dict[str, Any]]) -> list[str]:
 def _feature_lines(fm: dict[str, Any]) -> list[str]:
     lines = ["### Feature model", ""]
     edit = fm.get("edit_class")
-    lines.append(f"- edit class: **{edit}**" if edit else
-                 f"- edit class: not computed ({fm.get('semantic_error') or 'the check did not settle'})")
+    why = fm.get("semantic_error") or fm.get("edit_class_note") or "the check did not settle"
+    lines.append(f"- edit class: **{edit}**" if edit else f"- edit class: unknown ({why})")
     if fm.get("witness_lost"):
         lines.append(f"- a configuration lost: {{{', '.join(fm['witness_lost'])}}}"
                      + (f" (breaks `{_esc(fm['rule_lost'])}`)" if fm.get("rule_lost") else ""))
     if fm.get("witness_gained"):
         lines.append(f"- a configuration gained: {{{', '.join(fm['witness_gained'])}}}")
-    if fm.get("lost_count") is not None or fm.get("gained_count") is not None:
-        lines.append(f"- configurations lost: {_count(fm.get('lost_count'))}, gained: {_count(fm.get('gained_count'))}")
+    if fm.get("lost_count") is not None or fm.get("gained_count") is not None or fm.get("count_note"):
+        note = fm.get("count_note")
+        lines.append(f"- configurations lost: {_count(fm.get('lost_count'), note)}, "
+                     f"gained: {_count(fm.get('gained_count'), note)}")
+    if fm.get("analyses_note"):
+        lines.append(f"- core, dead and false-optional features: {fm['analyses_note']}")
     for key, items in fm["names"].items():
         if items:
             lines.append(f"- {key.replace('_', ' ')}: {', '.join(f'`{_esc(x)}`' for x in items)}")
     return lines
 
 
-def _count(text: str | None) -> str:
-    return "not counted" if text is None else f"{int(text):,}"
+def _count(text: str | None, note: str | None = None) -> str:
+    return (note or "not counted") if text is None else f"{int(text):,}"
 
 
 def _platform_lines(report: dict[str, Any]) -> list[str]:
@@ -160,11 +174,29 @@ def _platform_lines(report: dict[str, Any]) -> list[str]:
                       f"platform {_num(npv['before']['platform'])} → {_num(npv['after']['platform'])} "
                       f"{report['currency']}; advantage over separate products {_num(npv['before']['advantage'])} → "
                       f"{_num(npv['after']['advantage'])} {report['currency']}."]
+    lines += _roadmap_lines(report.get("roadmap_moves") or [])
     if report["software_selection"]:
         lines += ["", "### Software compatibility", ""]
         for c in report["software_selection"]:
             lines.append(f"- `{c['component']}` selects {len(c['gained'])} more and {len(c['lost'])} fewer trim × "
                          f"market configurations" + (f" (lost: {', '.join(c['lost'][:8])})" if c["lost"] else ""))
+    return lines
+
+
+def _roadmap_lines(moves: list[dict[str, Any]], limit: int = 20) -> list[str]:
+    """Roadmap events (a confirmed regulation coming into force breaks a trim) the change adds, removes or alters."""
+    if not moves:
+        return []
+    lines = ["", "### Compliance roadmap", ""]
+    for move in moves[:limit]:
+        what = "; ".join(f"{t['trim']} " + " ".join([*(f"+{r}" for r in t["breaks"]),
+                                                      *(f"−{r}" for r in t["no_longer_breaks"])])
+                         for t in move["trims"])
+        status = " (new event)" if move["before"] is None else " (event gone)" if move["after"] is None else ""
+        lines.append(f"- {move['model']} in {move['market']}, {move['mode'].replace('_', ' ')}, "
+                     f"{move['date']}{status}: {what}")
+    if len(moves) > limit:
+        lines.append(f"- … and {len(moves) - limit:,} more (see `--json`)")
     return lines
 
 

@@ -29,6 +29,9 @@ from evplatform.evolution.errors import EvolutionError, SideError
 from evplatform.variability.model import Expr, FeatureModel, Not, Var
 from evplatform.workspace.loader import OnInvalid, load_workspace
 from evplatform.workspace.model import Market, Trim, Workspace
+from evplatform.workspace.readers.features import read_feature_model
+from evplatform.workspace.readers.platform import file_ref
+from evplatform.workspace.sources import read_yaml_mapping
 
 log = logging.getLogger(__name__)
 
@@ -201,14 +204,26 @@ def load_side(root: Path, name: str, label: str, revision: str | None, shown: st
     invalid: dict[tuple[str, str], InvalidConfiguration] = {}
     try:
         ws = load_workspace(root, on_invalid=_repairer(invalid, name, shown, root))
-    except SideError:
+    except SideError as error:
+        error.feature_model = _feature_model_alone(root)
         raise
     except SourceError as error:
         raise SideError(name, f"the workspace does not load: {error.message}",
-                        _shown_file(error.file, root, shown), error.line) from None
+                        _shown_file(error.file, root, shown), error.line, _feature_model_alone(root)) from None
     except EvplatformError as error:
-        raise SideError(name, f"the workspace does not load: {error}") from None
+        raise SideError(name, f"the workspace does not load: {error}",
+                        feature_model=_feature_model_alone(root)) from None
     return Side(name, label, revision, shown.rstrip("/"), ws, invalid)
+
+
+def _feature_model_alone(root: Path) -> FeatureModel | None:
+    """The workspace's feature model read on its own (None when it does not read either)."""
+    try:
+        platform_file = root / "platform.yaml"
+        spec = read_yaml_mapping(platform_file, "platform.yaml")
+        return read_feature_model(root / file_ref(spec, "features", "features.uvl", platform_file))
+    except EvplatformError:
+        return None
 
 
 @contextmanager

@@ -20,7 +20,6 @@ from typing import Any, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import stats
 
 from evplatform.errors import InsightsError
 
@@ -32,6 +31,10 @@ class Distribution(Protocol):
 
     def sample(self, rng: np.random.Generator, n: int) -> Array: ...
     def ppf(self, q: Array | float) -> Array: ...
+    @property
+    def support(self) -> tuple[float, float]:
+        """The least and greatest value it can take (``ppf(0)`` and ``ppf(1)``, without SciPy)."""
+        ...
     @property
     def median(self) -> float: ...
     @property
@@ -70,6 +73,10 @@ class Fixed:
         return np.full(np.shape(q), self.value)
 
     @property
+    def support(self) -> tuple[float, float]:
+        return self.value, self.value
+
+    @property
     def median(self) -> float:
         return self.value
 
@@ -105,6 +112,10 @@ class Uniform:
 
     def ppf(self, q: Array | float) -> Array:
         return self.low + np.asarray(q, dtype=np.float64) * (self.high - self.low)
+
+    @property
+    def support(self) -> tuple[float, float]:
+        return self.low, self.high
 
     @property
     def median(self) -> float:
@@ -145,9 +156,15 @@ class Triangular:
     def ppf(self, q: Array | float) -> Array:
         if self.low == self.high:
             return np.full(np.shape(q), self.low)
+        from scipy import stats  # here, not at the top: SciPy's stats takes ~0.5 s to import, sampling needs none
+
         width = self.high - self.low
         c = (self.mode - self.low) / width
         return np.asarray(stats.triang.ppf(q, c, loc=self.low, scale=width), dtype=np.float64)
+
+    @property
+    def support(self) -> tuple[float, float]:
+        return self.low, self.high
 
     @property
     def median(self) -> float:
@@ -200,8 +217,14 @@ class Pert:
     def ppf(self, q: Array | float) -> Array:
         if self.low == self.high:
             return np.full(np.shape(q), self.low)
+        from scipy import stats
+
         alpha, beta = self._shape
         return np.asarray(self.low + (self.high - self.low) * stats.beta.ppf(q, alpha, beta), dtype=np.float64)
+
+    @property
+    def support(self) -> tuple[float, float]:
+        return self.low, self.high
 
     @property
     def median(self) -> float:
@@ -246,7 +269,13 @@ class LogNormal:
     def ppf(self, q: Array | float) -> Array:
         if self.sigma == 0:
             return np.full(np.shape(q), self.median_value)
+        from scipy import stats
+
         return np.asarray(stats.lognorm.ppf(q, self.sigma, scale=self.median_value), dtype=np.float64)
+
+    @property
+    def support(self) -> tuple[float, float]:
+        return (self.median_value, self.median_value) if self.sigma == 0 else (0.0, math.inf)
 
     @property
     def median(self) -> float:

@@ -31,7 +31,6 @@ from evplatform.insights.distributions import Distribution, Fixed, distribution_
 from evplatform.insights.errors import InsightsSourceError
 from evplatform.insights.montecarlo import Plan, run_monte_carlo, summarize
 from evplatform.insights.npv import INPUTS, Economics, cash_flows, economics
-from evplatform.insights.sensitivity import medians, sobol_npv, tornado
 from evplatform.workspace.loader import load_workspace
 from evplatform.workspace.model import Workspace
 from evplatform.workspace.sources import LineDict, read_yaml_mapping
@@ -92,7 +91,7 @@ def _figure(spec: Any, path: Path, line: int, field_name: str) -> Distribution:
     except EvplatformError as error:
         raise WorkspaceError(f"{field_name}: {error}", path, line) from None
     bounds = INPUTS[field_name]
-    low, high = float(dist.ppf(0.0)), float(dist.ppf(1.0))
+    low, high = dist.support
     if low < bounds.lower or high > bounds.upper:
         raise WorkspaceError(
             f"{field_name}: values must lie within [{bounds.lower:g}, {bounds.upper:g}] "
@@ -184,6 +183,9 @@ def scenarios_report(
     ``sweep(plan, draws, seed) -> summary`` replaces the in-memory Monte Carlo (the CLI passes the
     Dask sweep of ``insights.scaleout``); ``progress(scenario, done, total)`` is told after each step.
     """
+    # Here, not at the top: SALib pulls in pandas (~0.3 s), which loading a scenario set does not need.
+    from evplatform.insights.sensitivity import medians, sobol_npv, tornado
+
     workspace = ws if isinstance(ws, Workspace) else load_workspace(ws)
     scenario_set = load_scenarios(workspace)
     chosen = scenario_set.select(names)

@@ -7,26 +7,40 @@ it is answered by a counterexample-guided loop: a *candidate* solver proposes a 
 matter). When it can, with the non-shared values ``z``, the candidate solver learns that the
 next ``s`` must break some clause of Y with ``z`` plugged in, which excludes every restriction
 the same ``z`` extends. Each round excludes at least the current ``s``, so the loop ends; a
-deadline bounds it and an unsettled check is reported as ``False`` (unknown).
+watchdog bounds it in wall-clock time and an unsettled check is reported as ``False`` (unknown).
 """
 
 from __future__ import annotations
 
-import time
 from typing import Literal, cast
 
 from pysat.solvers import Glucose4
 
 from evplatform.variability._edit_sat import Clause, Difference, Side, Union, essential_literals
+from evplatform.variability._watchdog import NotDecided, Watchdog
 
 
-def projected_difference(union: Union, deadline: float) -> tuple[Difference | None | Literal[False],
-                                                                  Difference | None | Literal[False]]:
-    """(lost, gained) under the projected semantics: a witness, ``None`` (there is none) or ``False`` (unknown)."""
-    return (_direction(union, union.a, union.b, deadline), _direction(union, union.b, union.a, deadline))
+def projected_difference(union: Union, deadline: float, watchdog: Watchdog | None = None
+                         ) -> tuple[Difference | None | Literal[False], Difference | None | Literal[False]]:
+    """(lost, gained) under the projected semantics: a witness, ``None`` (there is none) or ``False`` (unknown).
+
+    ``watchdog`` bounds both directions (a direction it stops is unknown); ``deadline``
+    (``time.perf_counter()``) only ends the shrinking of a witness.
+    """
+    watchdog = watchdog or Watchdog(None)
+    return (_direction(union, union.a, union.b, deadline, watchdog),
+            _direction(union, union.b, union.a, deadline, watchdog))
 
 
-def _direction(union: Union, x: Side, y: Side, deadline: float) -> Difference | None | Literal[False]:
+def _direction(union: Union, x: Side, y: Side, deadline: float, watchdog: Watchdog
+               ) -> Difference | None | Literal[False]:
+    try:
+        return _settle(union, x, y, deadline, watchdog)
+    except NotDecided:
+        return False
+
+
+def _settle(union: Union, x: Side, y: Side, deadline: float, watchdog: Watchdog) -> Difference | None:
     shared = union.shared()
     is_shared = [False] * (union.n_vars + 1)
     for v in shared:
@@ -36,16 +50,14 @@ def _direction(union: Union, x: Side, y: Side, deadline: float) -> Difference | 
     breaks: dict[tuple[int, ...], int] = {}
     with Glucose4(bootstrap_with=x.clauses(full=False)) as candidates, Glucose4(bootstrap_with=y_clauses) as checker:
         while True:
-            if time.perf_counter() > deadline:
-                return False
             candidates.set_phases([-v for v in shared])
-            if not candidates.solve():
+            if not watchdog.solve(candidates):
                 return None
             model = cast("list[int]", candidates.get_model())
             restriction = [model[v - 1] for v in shared]
             checker.set_phases([-v for v in range(1, union.n_features + 1)])
-            if not checker.solve(assumptions=restriction):
-                return _witness(union, essential_literals(checker, restriction, deadline))
+            if not watchdog.solve(checker, restriction):
+                return _witness(union, _shrunk(checker, restriction, deadline, watchdog))
             extension = cast("list[int]", checker.get_model())
             selectors = set()
             for clause in _reduce(y_clauses, extension, is_shared):
@@ -56,6 +68,14 @@ def _direction(union: Union, x: Side, y: Side, deadline: float) -> Difference | 
                         candidates.add_clause([-top, -lit])
                 selectors.add(breaks[clause])
             candidates.add_clause(sorted(selectors))
+
+
+def _shrunk(checker: Glucose4, restriction: list[int], deadline: float, watchdog: Watchdog) -> list[int]:
+    """The failed assumptions that matter; all of ``restriction`` when time ran out (still a witness)."""
+    try:
+        return essential_literals(checker, restriction, deadline, watchdog)
+    except NotDecided:
+        return restriction
 
 
 def _reduce(clauses: list[Clause], extension: list[int], is_shared: list[bool]) -> list[tuple[int, ...]]:

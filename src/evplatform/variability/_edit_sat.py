@@ -31,6 +31,7 @@ from typing import cast
 
 from pysat.solvers import Glucose4
 
+from evplatform.variability._watchdog import NotDecided, Watchdog
 from evplatform.variability.cnf import PAIRWISE_LIMIT, ConstraintEncoder, VarAllocator, normalise_clause
 from evplatform.variability.model import FeatureModel, Group, GroupKind
 
@@ -227,10 +228,14 @@ class Difference:
 
 
 class DifferenceFinder:
-    """One incremental solver for ``X ∧ ¬Y``: finds a witness and shrinks it to a minimal one."""
+    """One incremental solver for ``X ∧ ¬Y``: finds a witness and shrinks it to a minimal one.
 
-    def __init__(self, union: Union, x: Side, y: Side, *, full: bool = True) -> None:
+    Every SAT call goes through ``watchdog``, which raises :class:`NotDecided` at its deadline.
+    """
+
+    def __init__(self, union: Union, x: Side, y: Side, *, full: bool = True, watchdog: Watchdog | None = None) -> None:
         self.union = union
+        self.watchdog = watchdog or Watchdog(None)
         self.solver = Glucose4(bootstrap_with=x.clauses(full) + y.definitions)
         self.top = union.n_vars
         checks, rules = y.checks(full)
@@ -238,7 +243,9 @@ class DifferenceFinder:
         self.selectors: list[int] = []
         self.implied = 0
         own = {tuple(sorted(clause)) for clause in x.clauses(full)}
-        for clause, rule in zip(checks, rules, strict=True):
+        for i, (clause, rule) in enumerate(zip(checks, rules, strict=True)):
+            if i % 1024 == 0:
+                self.watchdog.check()
             if tuple(sorted(clause)) in own or not self.solver.propagate(assumptions=[-lit for lit in clause])[0]:
                 self.implied += 1  # unit propagation alone proves X implies it: leave it out of the disjunction
                 continue
@@ -271,18 +278,18 @@ class DifferenceFinder:
         if found is None:
             logger.info("the disjunction of %d requirements took over %d conflicts: checking one by one",
                         len(self.selectors), CONFLICT_BUDGET)
-            found = any(self.solver.solve(assumptions=[v]) for v in self.selectors)
+            found = any(self.watchdog.solve(self.solver, [v]) for v in self.selectors)
         return cast("list[int]", self.solver.get_model()) if found else None
 
     def _limited(self, assumptions: list[int]) -> bool | None:
-        self.solver.conf_budget(CONFLICT_BUDGET)
-        return cast("bool | None", self.solver.solve_limited(assumptions=assumptions))
+        return self.watchdog.solve(self.solver, assumptions, CONFLICT_BUDGET)
 
     def minimise(self, model: list[int], deadline: float, assumptions: Sequence[int] = ()) -> list[int]:
         """A model whose selected features are a subset-minimal set among models of ``X ∧ ¬Y``.
 
         Each round asks for a model that keeps every deselected feature deselected and drops at
-        least one selected one; stops at the first failure or at ``deadline``.
+        least one selected one; stops at the first failure, at ``deadline`` or when the watchdog's
+        time is up (the model is then still a witness, only perhaps not minimal).
         """
         n = self.union.n_features
         while time.perf_counter() < deadline:
@@ -292,7 +299,10 @@ class DifferenceFinder:
             shrink = self._new()
             self.solver.add_clause([-shrink, *(-v for v in selected)])
             keep = [-v for v in range(1, n + 1) if model[v - 1] < 0]
-            found = self._limited([self.active, shrink, *assumptions, *keep])
+            try:
+                found = self._limited([self.active, shrink, *assumptions, *keep])
+            except NotDecided:
+                break
             self.solver.add_clause([-shrink])
             if not found:  # none smaller, or not found within the budget: keep this one
                 break
@@ -307,38 +317,55 @@ class DifferenceFinder:
         return ""
 
 
-def witness(union: Union, x: Side, y: Side, deadline: float, *, full: bool = True) -> Difference | None:
-    """Why some configuration of X is not one of Y, or ``None`` when every configuration of X is one of Y."""
-    with DifferenceFinder(union, x, y, full=full) as finder:
+def witness(union: Union, x: Side, y: Side, deadline: float, *, full: bool = True,
+            watchdog: Watchdog | None = None) -> Difference | None:
+    """Why some configuration of X is not one of Y, or ``None`` when every configuration of X is one of Y.
+
+    ``deadline`` (``time.perf_counter()``) ends the shrinking of the witness; ``watchdog`` bounds
+    the whole check and raises :class:`NotDecided` when it cannot tell whether there is a witness.
+    Time running out while shrinking keeps the witness found so far.
+    """
+    watchdog = watchdog or Watchdog(None)
+    with DifferenceFinder(union, x, y, full=full, watchdog=watchdog) as finder:
         model = finder.find()
         if model is None:
             return None
         model = finder.minimise(model, deadline)
         rule = finder.rule_broken(model)
-    with Glucose4(bootstrap_with=x.clauses(full) + y.clauses(full)) as both:
-        literals = essential_literals(both, model[: union.n_features], deadline)
+    configuration = model[: union.n_features]
+    try:
+        with Glucose4(bootstrap_with=x.clauses(full) + y.clauses(full)) as both:
+            literals = essential_literals(both, configuration, deadline, watchdog)
+    except NotDecided:
+        literals = configuration
     on = tuple(union.names[lit - 1] for lit in literals if lit > 0)
     off = tuple(union.names[-lit - 1] for lit in literals if lit < 0)
     return Difference(on, off, rule)
 
 
-def essential_literals(solver: Glucose4, literals: Sequence[int], deadline: float) -> list[int]:
+def essential_literals(solver: Glucose4, literals: Sequence[int], deadline: float,
+                       watchdog: Watchdog | None = None) -> list[int]:
     """A subset-minimal part of ``literals`` that the solver's clauses refute (deletion-based core shrinking).
 
     ``solver`` holds X ∧ Y; ``literals`` are a configuration of X that Y rejects, so they are
     refuted, and so is any configuration of X agreeing with the part returned. Stops shrinking
-    at ``deadline`` (the part is then still refuted, only perhaps not minimal).
+    at ``deadline`` (the part is then still refuted, only perhaps not minimal). Raises
+    :class:`NotDecided` only if ``watchdog``'s time runs out before the first refutation.
     """
-    if solver.solve(assumptions=list(literals)):
+    watchdog = watchdog or Watchdog(None)
+    if watchdog.solve(solver, literals):
         raise AssertionError("a witness of X ∧ ¬Y satisfied Y")  # an invariant, kept under python -O
     core = list(dict.fromkeys(cast("list[int]", solver.get_core() or [])))
     order = {lit: i for i, lit in enumerate(literals)}
     core.sort(key=order.__getitem__)
     i = 0
-    while i < len(core) and time.perf_counter() < deadline:
+    while i < len(core) and time.perf_counter() < deadline and not watchdog.expired:
         trial = core[:i] + core[i + 1:]
-        solver.conf_budget(CONFLICT_BUDGET)
-        if solver.solve_limited(assumptions=trial) is not False:  # satisfiable or unknown: keep the literal
+        try:
+            refuted = watchdog.solve(solver, trial, CONFLICT_BUDGET) is False
+        except NotDecided:
+            break
+        if not refuted:  # satisfiable or unknown: keep the literal
             i += 1
             continue
         smaller = set(cast("list[int]", solver.get_core() or []))

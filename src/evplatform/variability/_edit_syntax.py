@@ -65,6 +65,8 @@ class ConstraintEdit:
 
 @dataclass(frozen=True)
 class SyntaxDiff:
+    """What was edited, name by name; :meth:`to_dict` is the syntactic part of ``fm diff --json``."""
+
     added: tuple[FeatureEdit, ...]
     removed: tuple[FeatureEdit, ...]
     moved: tuple[FeatureEdit, ...]
@@ -72,6 +74,23 @@ class SyntaxDiff:
     attributes: tuple[AttributeEdit, ...]
     constraints_added: tuple[ConstraintEdit, ...]
     constraints_removed: tuple[ConstraintEdit, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        """Counts under the keys the issue names (``features_added`` …), then every edit."""
+        return {
+            "features_added": len(self.added),
+            "features_removed": len(self.removed),
+            "features_moved": len(self.moved),
+            "constraints_added": len(self.constraints_added),
+            "constraints_removed": len(self.constraints_removed),
+            "added_features": [e.to_dict() for e in self.added],
+            "removed_features": [e.to_dict() for e in self.removed],
+            "moved_features": [e.to_dict() for e in self.moved],
+            "group_changes": [e.to_dict() for e in self.groups],
+            "attribute_changes": [e.to_dict() for e in self.attributes],
+            "added_constraints": [e.to_dict() for e in self.constraints_added],
+            "removed_constraints": [e.to_dict() for e in self.constraints_removed],
+        }
 
 
 def syntax_diff(a: FeatureModel, b: FeatureModel) -> SyntaxDiff:

@@ -39,6 +39,7 @@ from typing import cast
 
 from pysat.solvers import Glucose4
 
+from evplatform.variability._watchdog import Watchdog
 from evplatform.variability.cnf import CNF, ConstraintEncoder, VarAllocator, new_allocator, relations
 from evplatform.variability.local_moves import LocalMoves, walk
 from evplatform.variability.model import Constraint, FeatureModel, GroupKind
@@ -55,12 +56,16 @@ class Backbone:
 
 
 class _Session:
-    """One incremental solver over a CNF plus activation literals beyond its variables."""
+    """One incremental solver over a CNF plus activation literals beyond its variables.
 
-    def __init__(self, cnf: CNF) -> None:
+    With a ``watchdog``, each call is stopped at its deadline (raising ``NotDecided``).
+    """
+
+    def __init__(self, cnf: CNF, watchdog: Watchdog | None = None) -> None:
         self.cnf = cnf
         self.solver = Glucose4(bootstrap_with=cnf.clauses)
         self.top = cnf.n_vars
+        self.watchdog = watchdog
 
     def __enter__(self) -> _Session:
         return self
@@ -74,7 +79,10 @@ class _Session:
 
     def solve(self, assumptions: Iterable[int] = ()) -> list[int] | None:
         """A model (``model[v-1]`` is the literal of v) or ``None`` when unsatisfiable."""
-        if not self.solver.solve(assumptions=list(assumptions)):
+        if self.watchdog is not None:
+            if not self.watchdog.solve(self.solver, assumptions):
+                return None
+        elif not self.solver.solve(assumptions=list(assumptions)):
             return None
         return cast("list[int] | None", self.solver.get_model())
 
@@ -94,11 +102,11 @@ def is_valid(cnf: CNF) -> bool:
         return bool(solver.solve())
 
 
-def backbone(cnf: CNF) -> Backbone:
-    """Core and dead features in one backbone computation."""
+def backbone(cnf: CNF, watchdog: Watchdog | None = None) -> Backbone:
+    """Core and dead features in one backbone computation (stopped by ``watchdog``'s deadline, if given)."""
     model = cnf.source_model()
     n = cnf.n_features
-    with _Session(cnf) as session:
+    with _Session(cnf, watchdog) as session:
         first = session.solve()
         if first is None:
             return Backbone(False, (), tuple(cnf.feature_names()))
@@ -163,9 +171,10 @@ def _tree_mandatory(model: FeatureModel) -> set[str]:
     return out
 
 
-def false_optional_features(model: FeatureModel, cnf: CNF, known: Backbone | None = None) -> list[str]:  # noqa: C901 - one algorithm (pruning by solutions, then SAT)
+def false_optional_features(model: FeatureModel, cnf: CNF, known: Backbone | None = None,  # noqa: C901 - one algorithm (pruning by solutions, then SAT)
+                            watchdog: Watchdog | None = None) -> list[str]:
     """Optional-looking features that are selected whenever their parent is (see the module docstring)."""
-    bb = known if known is not None else backbone(cnf)
+    bb = known if known is not None else backbone(cnf, watchdog)
     if not bb.valid:
         return []
     core, dead = set(bb.core), set(bb.dead)
@@ -195,7 +204,7 @@ def false_optional_features(model: FeatureModel, cnf: CNF, known: Backbone | Non
                 del open_pairs[name]
     open_pairs = _drop_refuted(open_pairs, bb.solutions)
     if open_pairs:
-        with _Session(cnf) as session:
+        with _Session(cnf, watchdog) as session:
             witness = {name: session.new_var() for name in open_pairs}
             for name, (p, f) in open_pairs.items():
                 session.solver.add_clause([-witness[name], p])

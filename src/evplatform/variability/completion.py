@@ -18,14 +18,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from pysat.solvers import Solver
 
 from evplatform.errors import VariabilityError
-from evplatform.variability._cpsat import Infeasible, WeightedProblem
 from evplatform.variability._decisions import SOLVER_NAME, check_known, decision_literals, explain_conflict
 from evplatform.variability.cnf import CNF, encode
 from evplatform.variability.model import Constraint, Expr, FeatureModel, Var
+
+if TYPE_CHECKING:
+    from evplatform.variability._cpsat import WeightedProblem
 
 MAX_DECIMALS = 6
 #: Largest objective coefficient sum for which a lexicographic objective is folded into one solve.
@@ -60,6 +63,8 @@ def complete_min_cost(
     Raises ``VariabilityError`` for unknown features, contradictory decisions (naming a minimal
     conflicting set) and a void model.
     """
+    from evplatform.variability._cpsat import Infeasible, WeightedProblem  # OR-Tools (and pandas): ~0.3 s to import
+
     cnf = _encode_with(model, extra)
     asked = check_known(selected, model.features, "the selection")
     units = decision_literals(cnf, asked, deselected)
@@ -88,6 +93,8 @@ def minimal_change(
     ``attribute`` sum over the features added. Raises ``VariabilityError`` naming the conflict
     when no valid configuration satisfies ``extra``.
     """
+    from evplatform.variability._cpsat import Infeasible, WeightedProblem  # OR-Tools (and pandas): ~0.3 s to import
+
     cnf = _encode_with(model, extra)
     kept = set(check_known(sorted(current), model.features, "the current configuration"))
     costs = integer_weights(_attribute_values(model, attribute))

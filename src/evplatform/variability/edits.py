@@ -20,14 +20,21 @@ Method: one incremental SAT check per direction (``A ∧ ¬B`` and ``B ∧ ¬A``
 shown without the features selected in every configuration of their version; exact counts
 ``#(A ∧ ¬B) = #A − #(A ∧ B)`` by d4 over the union of variables, in a child process stopped at
 ``time_limit_s`` (a figure not counted in time is ``None``). The projected check is a
-counterexample-guided loop (a ∃∀ question); when it does not settle within its budget its
-figures are ``None`` too.
+counterexample-guided loop (a ∃∀ question).
+
+Time limits: ``time_limit_s`` bounds, in wall-clock seconds, each of the four checks on its own —
+the full edit class with its witnesses, the projected one, the core/dead/false-optional analyses
+and the counts. The SAT calls run under a :class:`~evplatform.variability._watchdog.Watchdog`
+that interrupts them at the limit; what is not settled in time is ``None`` with a note ("not
+decided in N s", "not counted in N s") instead of a wait without end.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -40,9 +47,11 @@ from evplatform.variability._edit_syntax import (
     ConstraintEdit,
     FeatureEdit,
     GroupEdit,
+    SyntaxDiff,
     syntax_diff,
 )
-from evplatform.variability.cnf import CNF, encode
+from evplatform.variability._watchdog import NotDecided, Watchdog
+from evplatform.variability.cnf import encode
 from evplatform.variability.model import FeatureModel
 
 logger = logging.getLogger(__name__)
@@ -50,7 +59,7 @@ logger = logging.getLogger(__name__)
 EditClass = Literal["refactoring", "specialisation", "generalisation", "arbitrary"]
 
 __all__ = ["AnalysisChange", "AttributeEdit", "ConstraintEdit", "FeatureEdit", "Figures", "GroupEdit",
-           "ModelDiff", "compare_models", "edit_class"]
+           "ModelDiff", "SyntaxDiff", "compare_models", "edit_class"]
 
 
 def edit_class(lost: bool | None, gained: bool | None) -> EditClass | None:
@@ -85,6 +94,8 @@ class Figures:
     lost_count: int | None = None
     gained_count: int | None = None
     count_note: str | None = None
+    decision_note: str | None = None
+    """Why ``lost_exists`` or ``gained_exists`` is ``None`` ("not decided in N s")."""
 
     def to_dict(self) -> dict[str, Any]:
         def text(n: int | None) -> str | None:
@@ -94,6 +105,7 @@ class Figures:
             return None if w is None else list(w)
 
         return {"semantics": self.semantics, "features": self.features, "edit_class": self.edit_class,
+                "edit_class_note": self.decision_note,
                 "lost_exists": self.lost_exists, "gained_exists": self.gained_exists,
                 "witness_lost": names(self.witness_lost), "witness_gained": names(self.witness_gained),
                 "deselected_lost": names(self.deselected_lost), "deselected_gained": names(self.deselected_gained),
@@ -122,14 +134,10 @@ class ModelDiff:
     projected: Figures
     features_a: int
     features_b: int
-    added: tuple[FeatureEdit, ...]
-    removed: tuple[FeatureEdit, ...]
-    moved: tuple[FeatureEdit, ...]
-    groups: tuple[GroupEdit, ...]
-    attributes: tuple[AttributeEdit, ...]
-    constraints_added: tuple[ConstraintEdit, ...]
-    constraints_removed: tuple[ConstraintEdit, ...]
+    syntax: SyntaxDiff
     analyses: dict[str, AnalysisChange] = field(default_factory=dict)
+    analyses_note: str | None = None
+    """Why ``analyses`` is empty although the models were compared ("not decided in N s")."""
     seconds: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -137,72 +145,74 @@ class ModelDiff:
         return self.full.edit_class
 
     def to_dict(self) -> dict[str, Any]:
-        full = self.full.to_dict()
         return {
-            **full,
+            **self.full.to_dict(),
             "projected": self.projected.to_dict(),
             "features_a": self.features_a,
             "features_b": self.features_b,
-            "features_added": len(self.added),
-            "features_removed": len(self.removed),
-            "features_moved": len(self.moved),
-            "constraints_added": len(self.constraints_added),
-            "constraints_removed": len(self.constraints_removed),
-            "added_features": [e.to_dict() for e in self.added],
-            "removed_features": [e.to_dict() for e in self.removed],
-            "moved_features": [e.to_dict() for e in self.moved],
-            "group_changes": [e.to_dict() for e in self.groups],
-            "attribute_changes": [e.to_dict() for e in self.attributes],
-            "added_constraints": [e.to_dict() for e in self.constraints_added],
-            "removed_constraints": [e.to_dict() for e in self.constraints_removed],
+            **self.syntax.to_dict(),
             "analyses": {name: change.to_dict() for name, change in self.analyses.items()},
+            "analyses_note": self.analyses_note,
             "seconds": {name: round(value, 3) for name, value in self.seconds.items()},
         }
 
 
 def compare_models(a: FeatureModel, b: FeatureModel, *, time_limit_s: float = 60.0, count: bool = True) -> ModelDiff:
-    """How B (the new version) differs from A (the old one), syntactically and in its configurations."""
+    """How B (the new version) differs from A (the old one), syntactically and in its configurations.
+
+    Each check gets ``time_limit_s`` wall-clock seconds (see the module docstring).
+    """
     seconds: dict[str, float] = {}
     started = time.perf_counter()
     syntax = syntax_diff(a, b)
     seconds["syntax"] = time.perf_counter() - started
 
     started = time.perf_counter()
-    cnfs = {"a": encode(a), "b": encode(b)}
-    backbones = {side: analysis.backbone(cnf) for side, cnf in cnfs.items()}
-    seconds["backbone"] = time.perf_counter() - started
-
-    started = time.perf_counter()
     union = union_encoding(a, b)
-    deadline = started + max(1.0, time_limit_s / 6)
-    lost = witness(union, union.a, union.b, deadline)
-    gained = witness(union, union.b, union.a, deadline)
+    shrink_until = started + max(1.0, time_limit_s / 6)  # witness shrinking is a nicety: a sixth of the limit
+    with Watchdog(time_limit_s) as watchdog:
+        lost = _settled(lambda: witness(union, union.a, union.b, shrink_until, watchdog=watchdog))
+        gained = _settled(lambda: witness(union, union.b, union.a, shrink_until, watchdog=watchdog))
     seconds["edit_class"] = time.perf_counter() - started
 
     started = time.perf_counter()
     shared = union.shared()
-    projected = projected_difference(union, deadline=started + max(1.0, time_limit_s / 6))
+    with Watchdog(time_limit_s) as watchdog:
+        projected = projected_difference(union, started + max(1.0, time_limit_s / 6), watchdog)
     seconds["projected_class"] = time.perf_counter() - started
 
-    full = _figures("full", union.n_features, lost, gained)
-    proj = _figures("projected", len(shared), projected[0], projected[1])
+    note = str(NotDecided(time_limit_s))
+    full = _figures("full", union.n_features, lost, gained, note)
+    proj = _figures("projected", len(shared), projected[0], projected[1], note)
     if count:
         started = time.perf_counter()
         full, proj = _count(union, full, proj, time_limit_s, seconds)
         seconds["count"] = time.perf_counter() - started
 
     started = time.perf_counter()
-    changes = _analysis_changes({"a": a, "b": b}, cnfs, backbones)
-    seconds["analyses"] = time.perf_counter() - started + seconds.pop("backbone")
-    return ModelDiff(full, proj, len(a), len(b), syntax.added, syntax.removed, syntax.moved, syntax.groups,
-                     syntax.attributes, syntax.constraints_added, syntax.constraints_removed, changes, seconds)
+    analyses_note = None
+    try:
+        with Watchdog(time_limit_s) as watchdog:
+            changes = _analysis_changes({"a": a, "b": b}, watchdog)
+    except NotDecided as error:
+        changes, analyses_note = {}, str(error)
+    seconds["analyses"] = time.perf_counter() - started
+    return ModelDiff(full, proj, len(a), len(b), syntax, changes, analyses_note, seconds)
 
 
 Outcome = Difference | None | Literal[False]
 """A witness, ``None`` when there is none, ``False`` when the check did not settle."""
 
 
-def _figures(semantics: str, features: int, lost: Outcome, gained: Outcome) -> Figures:
+def _settled(check: Callable[[], Difference | None]) -> Outcome:
+    """The check's answer, or ``False`` when its watchdog stopped it."""
+    try:
+        return check()
+    except NotDecided:
+        return False
+
+
+def _figures(semantics: str, features: int, lost: Outcome, gained: Outcome, note: str) -> Figures:
     lost_exists = None if lost is False else lost is not None
     gained_exists = None if gained is False else gained is not None
 
@@ -214,7 +224,8 @@ def _figures(semantics: str, features: int, lost: Outcome, gained: Outcome) -> F
 
     return Figures(semantics, features, edit_class(lost_exists, gained_exists), lost_exists, gained_exists,
                    part(lost, "selected"), part(gained, "selected"), part(lost, "deselected"),
-                   part(gained, "deselected"), rule(lost), rule(gained))
+                   part(gained, "deselected"), rule(lost), rule(gained),
+                   decision_note=note if None in (lost_exists, gained_exists) else None)
 
 
 def _count(union: Union, full: Figures, proj: Figures, time_limit_s: float,
@@ -258,21 +269,19 @@ def _with_counts(figures: Figures, results: dict[str, int | None], prefix: str, 
     gained = 0 if figures.gained_exists is False else (None if count_b is None or both is None else count_b - both)
     missing = None in (count_a, count_b, lost, gained)
     note = f"not counted in {time_limit_s:g} s" if missing else None
-    return Figures(figures.semantics, figures.features, figures.edit_class, figures.lost_exists,
-                   figures.gained_exists, figures.witness_lost, figures.witness_gained, figures.deselected_lost,
-                   figures.deselected_gained, figures.rule_lost, figures.rule_gained, count_a, count_b, lost, gained,
-                   note)
+    return dataclasses.replace(figures, count_a=count_a, count_b=count_b, lost_count=lost, gained_count=gained,
+                               count_note=note)
 
 
-def _analysis_changes(models: dict[str, FeatureModel], cnfs: dict[str, CNF], backbones: dict[str, analysis.Backbone]
-                      ) -> dict[str, AnalysisChange]:
+def _analysis_changes(models: dict[str, FeatureModel], watchdog: Watchdog) -> dict[str, AnalysisChange]:
     """Core, dead and false-optional features of each version, and which appeared or disappeared."""
     found: dict[str, dict[str, list[str]]] = {"core": {}, "dead": {}, "false_optional": {}}
     for side, model in models.items():
-        bb = backbones[side]
+        cnf = encode(model)
+        bb = analysis.backbone(cnf, watchdog)
         found["core"][side] = list(bb.core)
         found["dead"][side] = list(bb.dead)
-        found["false_optional"][side] = analysis.false_optional_features(model, cnfs[side], known=bb)
+        found["false_optional"][side] = analysis.false_optional_features(model, cnf, known=bb, watchdog=watchdog)
     out: dict[str, AnalysisChange] = {}
     for name, sides in found.items():
         before, after = set(sides["a"]), set(sides["b"])
