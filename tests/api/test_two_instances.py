@@ -25,6 +25,7 @@ from pathlib import Path
 import httpx
 import pytest
 from nacl.signing import SigningKey
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -213,6 +214,16 @@ def test_a_tokens_limit_is_counted_once_for_both_instances(instances: tuple[str,
     assert _limited(httpx.get(second + "/api/me", headers=auth))
 
 
+def _update_checks_counted(exposition: str) -> dict[str, int]:
+    """``evplatform_http_requests_total`` of the update-check route, by status."""
+    counted: dict[str, int] = {}
+    for family in text_string_to_metric_families(exposition):
+        for sample in family.samples:
+            if sample.name == "evplatform_http_requests_total" and sample.labels.get("route") == CHECK:
+                counted[sample.labels["status"]] = int(sample.value)
+    return counted
+
+
 def _worker_pids(parent: int) -> list[int]:
     """The parent's child processes that run a worker (not multiprocessing's resource tracker)."""
     children = Path(f"/proc/{parent}/task/{parent}/children").read_text().split()
@@ -222,7 +233,8 @@ def _worker_pids(parent: int) -> list[int]:
 
 def test_serve_with_two_workers_shares_one_port_and_stops_on_sigterm(fleet: Fleet, tmp_path: Path) -> None:
     """`serve --workers 2`: two worker processes behind one port, the admin token printed once by the
-    parent, the limits shared by the workers, and SIGTERM ending the parent and both workers."""
+    parent, the limits shared by the workers, /metrics summing both workers' counts, and SIGTERM
+    ending the parent and both workers."""
     process, url, log = _start(tmp_path, fleet.url, "--workers", "2", "--graceful-timeout", "5",
                                "--create-admin", "root", "--token-file", str(tmp_path / "root.token"), "--json")
     try:
@@ -240,6 +252,10 @@ def test_serve_with_two_workers_shares_one_port_and_stops_on_sigterm(fleet: Flee
             with httpx.Client() as client:
                 answers.append(client.post(url + CHECK, headers=_signed(vin, key)))
         assert [a.status_code for a in answers[:LIMIT]] == [200] * LIMIT and _limited(answers[LIMIT])
+        for _ in range(LIMIT - 1):  # whichever worker answers the scrape, it counts every worker's requests
+            with httpx.Client() as client:
+                counted = _update_checks_counted(client.get(url + "/metrics", headers=auth).text)
+            assert counted == {"200": LIMIT, "429": 1}
         started = time.monotonic()
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=30) == 0

@@ -43,6 +43,7 @@ from evplatform.api.routers import (
 )
 from evplatform.api.routers import workspace as workspace_router
 from evplatform.clock import Clock, system_clock
+from evplatform.errors import EvplatformError
 from evplatform.logs import configure_logging
 from evplatform.service.context import AppContext
 from evplatform.service.rate_limits import RateLimit, RateLimits
@@ -131,6 +132,8 @@ def app_from_environment() -> FastAPI:
     Each worker is its own process with its own database pool, caches and configurator sessions;
     what they must agree on (accounts, the replay guard, rate limits) is in the database or Redis.
     """
+    if not os.environ.get(ENV_SERVE_CONFIG):
+        raise EvplatformError(f"{ENV_SERVE_CONFIG} is not set: start workers with evplatform serve --workers N")
     config: dict[str, Any] = json.loads(os.environ[ENV_SERVE_CONFIG])
     configure_logging(config["log_level"], config["log_format"])  # a fresh interpreter: set up again
     limits = RateLimits(RateLimit(*config["vehicle_rate"]), RateLimit(*config["token_rate"]))

@@ -16,7 +16,9 @@ once — happens in the parent before the workers start; the workers build the a
 from __future__ import annotations
 
 import os
+import shutil
 import socket
+import tempfile
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -193,11 +195,22 @@ def serve(
         uvicorn.run(create_app(workspace, url, ota_root=ota_root, rate_limits=limits, redis_url=redis), **options)
         return
     from evplatform.api.app import ENV_SERVE_CONFIG, serve_config
+    from evplatform.api.observability import MULTIPROCESS_ENV
 
     os.environ[ENV_SERVE_CONFIG] = serve_config(
         workspace=workspace, database_url=url, ota_root=ota_root, limits=limits, redis_url=redis,
         log_level=log_level.value, log_format=log_format.value)
-    uvicorn.run("evplatform.api.app:app_from_environment", factory=True, workers=workers, **options)
+    # the workers' metrics in files one scrape sums (api.observability); a folder of this run's own,
+    # unless the operator chose one (it must then be emptied between runs, as prometheus-client says)
+    own_folder = None if os.environ.get(MULTIPROCESS_ENV) else tempfile.mkdtemp(prefix="evplatform-metrics-")
+    if own_folder is not None:
+        os.environ[MULTIPROCESS_ENV] = own_folder
+    try:
+        uvicorn.run("evplatform.api.app:app_from_environment", factory=True, workers=workers, **options)
+    finally:
+        if own_folder is not None:
+            shutil.rmtree(own_folder, ignore_errors=True)
+            del os.environ[MULTIPROCESS_ENV]
 
 
 def _check_redis(url: str) -> None:
