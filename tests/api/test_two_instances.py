@@ -33,7 +33,6 @@ from evplatform.api.auth import public_key_text, sign_request
 from evplatform.fleet import build_demo_database
 from evplatform.store import create_account, issue_token, open_store
 from evplatform.store import vehicles as vdb
-from evplatform.store.rate_limits import CounterTable
 from store_fixtures import postgres_admin_url, redis_url  # noqa: F401
 
 pytestmark = [pytest.mark.postgres,

@@ -7,8 +7,10 @@ import uuid
 from pathlib import Path
 
 import pytest
+import redis
 
 from evplatform.service.rate_limits import (
+    REDIS_RETRY_S,
     RateLimit,
     RateLimited,
     RateLimiter,
@@ -18,7 +20,7 @@ from evplatform.service.rate_limits import (
     redact_redis,
 )
 from evplatform.store import open_store
-from evplatform.store.rate_limits import CounterTable
+from evplatform.store.rate_limits import Count, CounterTable
 from store_fixtures import redis_url  # noqa: F401
 
 WINDOW = 60
@@ -34,7 +36,7 @@ def test_a_limit_is_requests_per_seconds_or_off(text: str, expected: RateLimit) 
 
 @pytest.mark.parametrize("text", ["", "120", "120/0", "-1/60", "1/100000", "a/b", "120 per minute"])
 def test_a_malformed_limit_names_the_text(text: str) -> None:
-    with pytest.raises(ValueError, match="rate limit|window"):
+    with pytest.raises(ValueError, match=r"rate limit|window"):
         RateLimit.parse(text)
 
 
@@ -89,6 +91,37 @@ def test_redis_down_lets_requests_through_and_warns_once(caplog: pytest.LogCaptu
     warnings = [r for r in caplog.records if getattr(r, "event", None) == "rate_limit_store_down"]
     assert len(warnings) == 1 and "127.0.0.1:1" in warnings[0].getMessage()
     limiter.close()
+
+
+class FlakyRedis(RedisCounter):
+    """A Redis counter that fails while ``down`` and counts the calls that reached it."""
+
+    def __init__(self) -> None:
+        super().__init__("redis://127.0.0.1:1/0")
+        self.down, self.calls, self.hits = True, 0, 0
+
+    def hit(self, key: str, *, now: int, window_s: int) -> Count:
+        self.calls += 1
+        if self.down:
+            raise redis.ConnectionError("connection refused")
+        self.hits += 1
+        return Count(self.hits, now - now % window_s)
+
+
+def test_after_a_redis_failure_it_is_left_alone_for_a_while() -> None:
+    """A Redis that times out must not cost every request the timeout: tried again after REDIS_RETRY_S."""
+    wall = [1000.0]
+    flaky = FlakyRedis()
+    limiter = RateLimiter(RateLimits(vehicle=RateLimit(1, WINDOW)), lambda: flaky, wall=lambda: wall[0])
+    for _ in range(5):
+        limiter.check("vehicle", "V1", T0)
+    assert flaky.calls == 1  # one try, then uncounted without waiting on Redis
+    flaky.down = False
+    wall[0] += REDIS_RETRY_S
+    limiter.check("vehicle", "V1", T0)  # tried again: counted (1 of 1)
+    with pytest.raises(RateLimited):
+        limiter.check("vehicle", "V1", T0)
+    assert flaky.calls == 3
 
 
 def test_an_unreachable_redis_is_one_error_at_start() -> None:

@@ -14,7 +14,8 @@ counted only after they authenticated (a verified vehicle signature, a live toke
 made-up VINs or tokens never creates counters; per-address limits belong to the reverse proxy.
 
 Redis is optional infrastructure: when it stops answering, requests go through uncounted (a
-warning is logged at most once a minute) rather than the whole fleet being refused.
+warning is logged at most once a minute; Redis is tried again every ``REDIS_RETRY_S``) rather than
+the whole fleet being refused.
 """
 
 from __future__ import annotations
@@ -41,6 +42,9 @@ ENV_VEHICLE_RATE = "EVPLATFORM_VEHICLE_RATE"
 ENV_TOKEN_RATE = "EVPLATFORM_TOKEN_RATE"  # noqa: S105 (a variable name, not a secret)
 #: Seconds a Redis command may take before the request goes through uncounted.
 REDIS_TIMEOUT_S = 1.0
+#: After Redis failed, seconds during which requests go through uncounted without trying it again:
+#: a Redis host that drops packets would otherwise cost every request the whole timeout.
+REDIS_RETRY_S = 5.0
 #: Longest window accepted (a day): a counter is kept for one window.
 WINDOW_MAX_S = 86_400
 REQUESTS_MAX = 10_000_000
@@ -175,6 +179,7 @@ class RateLimiter:
         self._lock = threading.Lock()
         self._wall = wall
         self._last_warning = -1e9
+        self._skip_until = -1e9
 
     def counter(self) -> Counter:
         with self._lock:
@@ -212,11 +217,15 @@ class RateLimiter:
             return counter.hit(key, now=now, window_s=window_s)  # database errors answer 503 like any route's
         import redis
 
+        if self._wall() < self._skip_until:
+            return None
         try:
             return counter.hit(key, now=now, window_s=window_s)
         except redis.RedisError as error:
-            if self._wall() - self._last_warning >= 60:
-                self._last_warning = self._wall()
+            wall = self._wall()
+            self._skip_until = wall + REDIS_RETRY_S
+            if wall - self._last_warning >= 60:
+                self._last_warning = wall
                 logger.warning("rate limits not counted: Redis at %s: %s", redact_redis(counter.url), error,
                                extra={"event": "rate_limit_store_down"})
             return None
