@@ -13,16 +13,20 @@ import pytest
 from typer.testing import CliRunner
 
 from evplatform.api.app import ENV_SERVE_CONFIG, app_from_environment
+from evplatform.cli import serve as serve_command
 from evplatform.cli.main import app as cli
 from evplatform.service.rate_limits import RateLimit, RateLimits
 
 
 @pytest.fixture
 def uvicorn_calls(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
+    """What serve hands uvicorn: ``uvicorn.run`` for one process, ``run_workers`` for several."""
     import uvicorn
 
     calls: list[dict[str, Any]] = []
     monkeypatch.setattr(uvicorn, "run", lambda app, **kw: calls.append({"app": app, **kw}))
+    monkeypatch.setattr(serve_command, "run_workers",
+                        lambda app, workers, **kw: calls.append({"app": app, "workers": workers, **kw}))
     monkeypatch.setenv(ENV_SERVE_CONFIG, "")  # restored after the test: serve sets it for its workers
     return calls
 
@@ -39,7 +43,7 @@ def test_workers_run_the_app_factory_with_the_commands_settings(
                     "--vehicle-rate", "10/30", "--token-rate", "off", "--log-format", "json", "--json")
     assert result.exit_code == 0, result.output
     call = uvicorn_calls[-1]
-    assert call["app"] == "evplatform.api.app:app_from_environment" and call["factory"] is True
+    assert call["app"] == "evplatform.api.app:app_from_environment"
     assert (call["workers"], call["port"], call["timeout_graceful_shutdown"]) == (3, 8124, 25)
     assert json.loads(result.stdout)["workers"] == 3
     app = app_from_environment()  # what each worker builds from the environment serve left
@@ -97,3 +101,14 @@ def test_an_unreachable_redis_is_one_line_and_nothing_served(
     lines = [line for line in result.output.splitlines() if line.strip()]
     assert len(lines) == 1 and "Redis at redis://:***@127.0.0.1:1/0 does not answer" in lines[0], result.output
     assert "hunter2" not in result.output
+
+
+def test_the_workers_socket_hands_out_tcp_connections_asyncio_makes_nodelay() -> None:
+    """asyncio sets TCP_NODELAY only on sockets whose protocol is TCP; uvicorn's own workers' socket
+    (protocol 0) made every keep-alive request after the first wait ~40 ms for a delayed ACK."""
+    with serve_command.tcp_listener("127.0.0.1", 0) as listener:
+        listener.listen()
+        with socket.create_connection(listener.getsockname()) as _client:
+            accepted, _ = listener.accept()
+            with accepted:
+                assert accepted.proto == socket.IPPROTO_TCP

@@ -206,11 +206,39 @@ def serve(
     if own_folder is not None:
         os.environ[MULTIPROCESS_ENV] = own_folder
     try:
-        uvicorn.run("evplatform.api.app:app_from_environment", factory=True, workers=workers, **options)
+        run_workers("evplatform.api.app:app_from_environment", workers, **options)
     finally:
         if own_folder is not None:
             shutil.rmtree(own_folder, ignore_errors=True)
             del os.environ[MULTIPROCESS_ENV]
+
+
+def tcp_listener(host: str, port: int) -> socket.socket:
+    """The listening socket the workers share, made with ``IPPROTO_TCP``.
+
+    uvicorn's own (``Config.bind_socket``) is made with protocol 0, which its accepted connections
+    inherit; asyncio turns Nagle's algorithm off (``TCP_NODELAY``) only on sockets whose protocol is
+    TCP, so every keep-alive request after a connection's first waited ~40 ms for the client's
+    delayed ACK (uvicorn issue #3149, open in 0.38; found by the load benchmark of issue 18).
+    """
+    family, kind, proto, _, address = socket.getaddrinfo(
+        host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP, flags=socket.AI_PASSIVE)[0]
+    listener = socket.socket(family, kind, proto)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(address)
+    listener.set_inheritable(True)  # each worker process serves on it
+    return listener
+
+
+def run_workers(app: str, workers: int, **options: Any) -> None:
+    """What ``uvicorn.run(app, workers=N)`` does — uvicorn's supervisor over N worker processes — on a
+    listening socket of ``tcp_listener``'s."""
+    import uvicorn
+    from uvicorn.supervisors import Multiprocess
+
+    config = uvicorn.Config(app, factory=True, workers=workers, **options)
+    with tcp_listener(config.host, config.port) as listener:
+        Multiprocess(config, target=uvicorn.Server(config).run, sockets=[listener]).run()
 
 
 def _check_redis(url: str) -> None:
