@@ -69,3 +69,30 @@ def store(db_url: str) -> Iterator[Store]:
     opened = open_store(db_url)
     yield opened
     opened.dispose()
+
+
+DEFAULT_REDIS = "redis://127.0.0.1:6379/0"
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """A Redis server that answers (``EVPLATFORM_TEST_REDIS_URL``, default the local one); skips without one.
+
+    Tests share the server with whatever else uses it, so each test counts under keys of its own
+    (random VINs and subjects) instead of flushing anything.
+    """
+    url = os.environ.get("EVPLATFORM_TEST_REDIS_URL", DEFAULT_REDIS)
+    try:
+        import redis
+
+        client = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
+        try:
+            client.ping()
+        finally:
+            client.close()
+    except Exception as error:  # no client library, no server, refused: all mean "no Redis here"
+        reason = f"Redis not reachable at {url}: {error}"
+        if os.environ.get("EVPLATFORM_REQUIRE_SERVICES") == "1":
+            pytest.fail(reason)
+        pytest.skip(reason.splitlines()[0])
+    return url

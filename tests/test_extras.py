@@ -1,4 +1,4 @@
-"""Optional extras (``postgres``, ``dask``): without them the rest works, and using them names the extra."""
+"""Optional extras (``postgres``, ``dask``, ``redis``): without them the rest works, and using them names the extra."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import pytest
 
 from evplatform.errors import InsightsError, StoreError
 from evplatform.insights.scaleout import cluster
+from evplatform.service.rate_limits import RateLimitStoreError, RedisCounter
 from evplatform.store.database import create_store_engine
 
 
@@ -29,3 +30,9 @@ def test_dask_without_distributed_names_the_extra(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setitem(sys.modules, "distributed", None)
     with pytest.raises(InsightsError, match=r"pip install 'evplatform\[dask\]'"), cluster(workers=1):
         pass
+
+
+def test_redis_without_its_client_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "redis", None)
+    with pytest.raises(RateLimitStoreError, match=r"pip install 'evplatform\[redis\]'"):
+        RedisCounter("redis://127.0.0.1:6379/0")

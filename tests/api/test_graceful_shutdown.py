@@ -62,21 +62,24 @@ def ota_image(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, bytes, st
     return root, image, sha256
 
 
-def _serve(tmp_path: Path, root: Path, port: int, graceful_s: int, log: TextIO) -> subprocess.Popen[bytes]:
+def _serve(tmp_path: Path, root: Path, port: int, graceful_s: int, log: TextIO,
+           workers: int = 1) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [sys.executable, "-m", "evplatform", "serve", "--database", f"sqlite:///{tmp_path / 'db.sqlite'}",
          "--ota-root", str(root), "--port", str(port), "--graceful-timeout", str(graceful_s),
-         "--log-level", "info", "--log-format", "json"],
+         "--log-level", "info", "--log-format", "json", "--workers", str(workers)],
         stdout=log, stderr=log, cwd=tmp_path, env={**os.environ, "PYTHONUNBUFFERED": "1"})
 
 
-def test_sigterm_lets_a_download_in_flight_finish(tmp_path: Path, ota_image: tuple[Path, bytes, str]) -> None:
+@pytest.mark.parametrize("workers", [1, 2])  # 2: uvicorn's supervisor passes SIGTERM on to each worker
+def test_sigterm_lets_a_download_in_flight_finish(
+        tmp_path: Path, ota_image: tuple[Path, bytes, str], workers: int) -> None:
     root, image, sha256 = ota_image
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     log_path = tmp_path / "server.log"
     with log_path.open("w") as log:
-        process = _serve(tmp_path, root, port, 60, log)
+        process = _serve(tmp_path, root, port, 60, log, workers)
         try:
             _wait_until_up(url, process, log_path)
             received = bytearray()

@@ -6,9 +6,12 @@
 
 from __future__ import annotations
 
+import json
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI
 
@@ -40,7 +43,15 @@ from evplatform.api.routers import (
 )
 from evplatform.api.routers import workspace as workspace_router
 from evplatform.clock import Clock, system_clock
+from evplatform.errors import EvplatformError
+from evplatform.logs import configure_logging
 from evplatform.service.context import AppContext
+from evplatform.service.rate_limits import RateLimit, RateLimits
+
+#: The settings ``evplatform serve --workers N`` hands its worker processes (JSON): uvicorn starts
+#: each worker in a fresh interpreter that imports ``app_from_environment`` by name, so the
+#: command's options travel through the environment the workers inherit.
+ENV_SERVE_CONFIG = "EVPLATFORM_SERVE_CONFIG"
 
 DESCRIPTION = """\
 The evplatform backend: the platform as code (models, trims, features, BOM, KPIs, simulation,
@@ -64,14 +75,17 @@ def create_app(
     *,
     clock: Clock = system_clock,
     ota_root: Path | None = None,
+    rate_limits: RateLimits | None = None,
+    redis_url: str | None = None,
 ) -> FastAPI:
     """The API and dashboard for a workspace (None: the bundled demo) and a database URL
     (None: ``EVPLATFORM_DATABASE_URL`` or the workspace's ``.evplatform/`` SQLite file).
 
     ``ota_root`` is the OTA server folder (``OtaService``; default ``EVPLATFORM_OTA_ROOT``); without
-    one the Uptane routes answer 501.
+    one the Uptane routes answer 501. ``rate_limits`` (default ``RateLimits()``) are counted in Redis
+    at ``redis_url`` when given, else in the database (``service.rate_limits``).
     """
-    context = AppContext(workspace, database_url, clock, ota_root)
+    context = AppContext(workspace, database_url, clock, ota_root, rate_limits=rate_limits, redis_url=redis_url)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -98,6 +112,35 @@ def create_app(
 
     pages.install(app)
     return app
+
+
+def serve_config(*, workspace: Path | None, database_url: str, ota_root: Path | None, limits: RateLimits,
+                 redis_url: str | None, log_level: str, log_format: str) -> str:
+    """The JSON ``app_from_environment`` reads back (``ENV_SERVE_CONFIG``)."""
+    return json.dumps({
+        "workspace": None if workspace is None else str(workspace), "database": database_url,
+        "ota_root": None if ota_root is None else str(ota_root), "redis": redis_url,
+        "vehicle_rate": [limits.vehicle.requests, limits.vehicle.window_s],
+        "token_rate": [limits.token.requests, limits.token.window_s],
+        "log_level": log_level, "log_format": log_format,
+    })
+
+
+def app_from_environment() -> FastAPI:
+    """The application of one worker of ``evplatform serve --workers N`` (uvicorn's ``factory=True``).
+
+    Each worker is its own process with its own database pool, caches and configurator sessions;
+    what they must agree on (accounts, the replay guard, rate limits) is in the database or Redis.
+    """
+    if not os.environ.get(ENV_SERVE_CONFIG):
+        raise EvplatformError(f"{ENV_SERVE_CONFIG} is not set: start workers with evplatform serve --workers N")
+    config: dict[str, Any] = json.loads(os.environ[ENV_SERVE_CONFIG])
+    configure_logging(config["log_level"], config["log_format"])  # a fresh interpreter: set up again
+    limits = RateLimits(RateLimit(*config["vehicle_rate"]), RateLimit(*config["token_rate"]))
+    workspace, ota_root = config["workspace"], config["ota_root"]
+    return create_app(None if workspace is None else Path(workspace), config["database"],
+                      ota_root=None if ota_root is None else Path(ota_root), rate_limits=limits,
+                      redis_url=config["redis"])
 
 
 #: Every response: no framing (the campaign page's pause/cancel buttons cannot be clickjacked),

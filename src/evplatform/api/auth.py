@@ -15,6 +15,10 @@ provisioned in the registry (``store.vehicles.public_key``, 64 hex digits). Head
 The timestamp must be within ``REPLAY_WINDOW`` of the server's clock and a signature is accepted
 once (an attacker replaying a captured report or update check is refused); the nonce lets a
 vehicle send the same request twice in one second.
+
+Once authenticated, a vehicle and an operator token are each held to a rate limit
+(``service.rate_limits``: 429 with ``Retry-After``), counted in the database or Redis so that every
+server process shares it.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ from starlette.concurrency import run_in_threadpool
 
 from evplatform.api.context import AppContext, get_context
 from evplatform.api.errors import Forbidden, Unauthenticated
+from evplatform.service.rate_limits import token_key
 from evplatform.store import AccountInfo, account_for_token
 from evplatform.store import vehicles as vdb
 from evplatform.store.replay import SignatureLedger
@@ -62,6 +67,8 @@ def operator(context: AppContext, authorization: str | None) -> AccountInfo:
     account = account_for_token(context.store(), token, now=context.clock())
     if account is None:
         raise Unauthenticated("unknown, expired or revoked token")
+    # counted once the token is known to be live: made-up tokens never create counters
+    context.rate_limiter().check("token", token_key(token), context.clock().timestamp())
     return account
 
 
@@ -181,6 +188,9 @@ async def vehicle_caller(request: Request, context: Annotated[AppContext, Depend
     guard: ReplayGuard = request.app.state.replay
     if not await run_in_threadpool(guard.first_use, signature, now):  # a database write: off the loop
         raise Unauthenticated("this signed request was already used (replay)")
+    limiter = context.rate_limiter()
+    if limiter.enabled("vehicle"):  # after the replay guard: a replayed capture must not spend the vehicle's budget
+        await run_in_threadpool(limiter.check, "vehicle", vin, now)
     return VehicleCaller(vin)
 
 

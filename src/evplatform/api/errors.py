@@ -89,8 +89,11 @@ async def _project_error(request: Request, error: Exception) -> JSONResponse:
             "event": "auth_failed" if status == 401 else "forbidden", "status": status,
             "method": request.method, "path": request.url.path,
             "client": request.client.host if request.client else None})
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-    return JSONResponse(error_body(status, error_type(error), str(error)), status_code=status, headers=headers)
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else {}
+    retry_after = getattr(error, "retry_after", None)  # 429 (service.rate_limits): when to come back
+    if isinstance(retry_after, int):
+        headers["Retry-After"] = str(retry_after)
+    return JSONResponse(error_body(status, error_type(error), str(error)), status_code=status, headers=headers or None)
 
 
 async def _validation_error(_request: Request, error: Exception) -> JSONResponse:

@@ -12,11 +12,17 @@ million VINs stay one series. A path no route matches is ``unmatched``; an unkno
 ``ServerMetrics`` owns a ``CollectorRegistry`` per application (the global one would make every
 test's application count into one set of series). Campaigns per state, the database pool and
 whether the database answers are read from the store at scrape time, never kept in memory.
+
+Under ``evplatform serve --workers N`` a scrape reaches one worker of N, so each worker's counters
+alone would be a random fraction of the truth: ``serve`` then gives the workers a
+``PROMETHEUS_MULTIPROC_DIR`` (prometheus-client's multiprocess mode: each process writes its values
+to memory-mapped files there) and ``/metrics`` answers the sum over every worker, whichever answers.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import re
 import time
 import uuid
@@ -26,6 +32,7 @@ from typing import Any
 from fastapi import Request
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 
 from evplatform.api.body_limits import ASGIApp, Message, Receive, Scope, Send
@@ -45,6 +52,9 @@ __all__ = [
 ]
 
 access_log = logging.getLogger("evplatform.access")
+
+#: prometheus-client's own variable: set (by ``serve --workers N``) before the workers import it.
+MULTIPROCESS_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 REQUEST_ID_HEADER = "X-Request-ID"
 _REQUEST_ID_RAW = REQUEST_ID_HEADER.lower().encode()
@@ -137,7 +147,8 @@ class ServerMetrics:
             "by error class", ["error"], registry=self.registry)
         for outcome in UPDATE_CHECK_OUTCOMES:  # every series from the start: rate() needs a zero
             self.update_checks.labels(outcome)
-        self.registry.register(StoreCollector(context))
+        self._store_collector = StoreCollector(context)
+        self.registry.register(self._store_collector)
         self._children: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
@@ -165,7 +176,15 @@ class ServerMetrics:
         self.verification_failures.labels(type(error).__name__).inc()
 
     def render(self) -> bytes:
-        return generate_latest(self.registry)
+        """The ``/metrics`` body: this application's registry, or with several workers the sum of every
+        worker's counters and histograms (and the database figures read now)."""
+        folder = os.environ.get(MULTIPROCESS_ENV)
+        if not folder:
+            return generate_latest(self.registry)
+        merged = CollectorRegistry()
+        MultiProcessCollector(merged, folder)
+        merged.register(self._store_collector)
+        return generate_latest(merged)
 
 
 def server_metrics(request: Request) -> ServerMetrics:

@@ -20,7 +20,9 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from evplatform.clock import Clock, system_clock
 from evplatform.errors import EvplatformError
+from evplatform.service.rate_limits import Counter, RateLimiter, RateLimits, RedisCounter
 from evplatform.store import Store, default_database_url, open_store
+from evplatform.store.rate_limits import CounterTable
 from evplatform.workspace import Workspace, demo_path, load_workspace
 
 T = TypeVar("T")
@@ -46,6 +48,7 @@ class AppContext:
     def __init__(
         self, workspace: Path | None, database_url: str | None, clock: Clock = system_clock,
         ota_root: Path | None = None, results_cached: int = RESULTS_CACHED,
+        rate_limits: RateLimits | None = None, redis_url: str | None = None,
     ) -> None:
         self.workspace_path = workspace
         self.ota_root = ota_root or (Path(os.environ[ENV_OTA_ROOT]) if os.environ.get(ENV_OTA_ROOT) else None)
@@ -58,6 +61,10 @@ class AppContext:
         self._cache: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
         self._cache_capacity = results_cached
         self._fm_sessions: SessionStore | None = None
+        self._rate_limits = rate_limits
+        #: Where rate limits are counted: Redis at this URL, else the database (``service.rate_limits``).
+        self.redis_url = redis_url
+        self._limiter: RateLimiter | None = None
 
     def workspace(self) -> Workspace:
         """The workspace, loaded on first use (WorkspaceError → 400 naming file:line)."""
@@ -96,6 +103,19 @@ class AppContext:
                 self._fm_sessions = SessionStore(self.clock)
             return self._fm_sessions
 
+    def rate_limiter(self) -> RateLimiter:
+        """The per-vehicle and per-token limits of this server, counted in Redis (``redis_url``) or the
+        database, so every process on the same store shares them."""
+        with self._lock:
+            if self._limiter is None:
+                self._limiter = RateLimiter(self._rate_limits or RateLimits(), self._counter)
+            return self._limiter
+
+    def _counter(self) -> Counter:
+        if self.redis_url:
+            return RedisCounter(self.redis_url)
+        return CounterTable(self.store())
+
     def cached(self, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
         """``compute()`` once per key for this workspace (results of pure functions of it), keeping the
         most recently used ``results_cached`` results."""
@@ -116,6 +136,10 @@ class AppContext:
             sessions, self._fm_sessions = self._fm_sessions, None
         if sessions is not None:
             sessions.close()
+        with self._lock:
+            limiter, self._limiter = self._limiter, None
+        if limiter is not None:
+            limiter.close()
         with self._lock:
             if self._store is not None:
                 self._store.dispose()

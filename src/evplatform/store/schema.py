@@ -339,3 +339,19 @@ class FleetGroup(Base):
     description: Mapped[str] = mapped_column(String(200), default="")
     created_by: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class RateCounter(Base):
+    """Requests of one caller (a vehicle, an operator token) in the current window of a rate limit.
+
+    One row per caller seen within a window, reused from window to window: the upsert in
+    ``store.rate_limits`` increments ``hits`` within ``window_start``'s window and starts again at 1
+    in a newer one. ``expires_at`` (unix seconds, indexed) lets rows of callers gone quiet be purged
+    oldest first, so the table holds at most the callers active during the last window.
+    """
+
+    __tablename__ = "rate_counters"
+    key: Mapped[str] = mapped_column(String(128), primary_key=True)  # "<scope>:<caller>" (a digest when long)
+    window_start: Mapped[int] = mapped_column(BigInteger)  # unix seconds, a multiple of the window
+    hits: Mapped[int] = mapped_column(Integer)
+    expires_at: Mapped[int] = mapped_column(BigInteger, index=True)
