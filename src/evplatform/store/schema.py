@@ -194,7 +194,9 @@ class CampaignVehicle(Base):
 
     __tablename__ = "campaign_vehicles"
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"), primary_key=True)
-    vehicle_id: Mapped[int] = mapped_column(BigId, ForeignKey("vehicles.id", ondelete="CASCADE"), primary_key=True)
+    # No foreign key to vehicles (migration 0009): a start writes its targets from the vehicles table
+    # itself, and a per-row check with its row lock cost most of a 1,000,000-vehicle start.
+    vehicle_id: Mapped[int] = mapped_column(BigId, primary_key=True)
     wave: Mapped[int] = mapped_column(Integer)
     cohort: Mapped[str] = mapped_column(String(64))  # model/trim: the gate also watches each cohort
     # pending | offered | succeeded | failed | rolled_back | cancelled
