@@ -33,6 +33,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import Grouping
 
@@ -410,7 +411,7 @@ def _insert_cell_targets(session: Session, campaign_id: int, assignment: CellAss
     table = Table("campaign_start_waves", MetaData(), Column("rank", Integer, primary_key=True),
                   Column("wave", Integer), prefixes=["TEMPORARY"])
     if postgresql:
-        session.execute(text("SET LOCAL work_mem = '64MB'"))  # the sort by id in memory, not on disk
+        session.execute(text("SET LOCAL work_mem = '160MB'"))  # the sort by id in memory, not on disk
         wave_of: ColumnElement[int] = Grouping(literal(waves, ARRAY(Integer)))[rank]  # (array)[n]
         matched = (select(Vehicle.id.label("vehicle_id"), wave_of.label("wave"), cohort.label("cohort"))
                    .where(_cell_key_sql(assignment.ecu).in_(keys)))
@@ -422,17 +423,28 @@ def _insert_cell_targets(session: Session, campaign_id: int, assignment: CellAss
             session.execute(insert(table), [{"rank": start + i + 1, "wave": w}
                                             for i, w in enumerate(waves[start:start + CHUNK])])
         matched = select(ranked.c.vehicle_id, table.c.wave, ranked.c.cohort).join_from(
-            ranked, table, table.c.rank == ranked.c.rank)
+            ranked, table, table.c.rank == ranked.c.rank, isouter=True)  # a vehicle past the plan: no wave
     rows = matched.subquery("matched")
-    result = session.execute(
-        insert(CampaignVehicle).from_select(
-            ["campaign_id", "vehicle_id", "wave", "cohort", "state", "attempts", "excluded"],
-            select(literal(campaign_id, Integer), rows.c.vehicle_id, rows.c.wave, rows.c.cohort,
-                   literal("pending", String), literal(0, Integer), false())),
-        execution_options={"preserve_rowcount": True})
+    try:
+        result = session.execute(
+            insert(CampaignVehicle).from_select(
+                ["campaign_id", "vehicle_id", "wave", "cohort", "state", "attempts", "excluded"],
+                select(literal(campaign_id, Integer), rows.c.vehicle_id, rows.c.wave, rows.c.cohort,
+                       literal("pending", String), literal(0, Integer), false())),
+            execution_options={"preserve_rowcount": True})
+    except IntegrityError as error:  # more targets than planned: the one past the plan has no wave (NULL)
+        raise _fleet_changed(campaign_id, None, len(waves)) from error
     if not postgresql:
         table.drop(session.connection())
     return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def _fleet_changed(campaign_id: int, found: int | None, planned: int) -> ConflictError:
+    """Vehicles registered or changed between counting the cells and writing the targets: the start is
+    refused (its transaction rolls back) rather than written with waves of the wrong sizes."""
+    counted = "more" if found is None else f"{found:,}"
+    return ConflictError(f"campaign {campaign_id}: the fleet changed while it was starting ({counted} targets "
+                         f"found, {planned:,} planned); start it again")
 
 
 def _assign(session: Session, store: Store, campaign_id: int, assignment: TargetAssignment | CellAssignment, *,
@@ -448,9 +460,8 @@ def _assign(session: Session, store: Store, campaign_id: int, assignment: Target
         raise ConflictError(f"campaign {campaign_id} is not a draft any more")
     if isinstance(assignment, CellAssignment):
         written = _insert_cell_targets(session, campaign_id, assignment)
-        if written != len(assignment.waves):  # vehicles registered or changed since the cells were counted
-            raise ConflictError(f"campaign {campaign_id}: the fleet changed while it was starting ({written:,} "
-                                f"targets found, {len(assignment.waves):,} planned); start it again")
+        if written != len(assignment.waves):  # vehicles changed since the cells were counted
+            raise _fleet_changed(campaign_id, written, len(assignment.waves))
         _finish_start(session, store, campaign_id, assignment.waves, actor=actor, at=at)
         return
     ids = assignment.vehicle_ids.tolist()

@@ -200,9 +200,10 @@ class CampaignVehicle(Base):
     """One vehicle's progress in one campaign: where the controller resumes after a crash."""
 
     __tablename__ = "campaign_vehicles"
-    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"), primary_key=True)
-    # No foreign key to vehicles (migration 0009): a start writes its targets from the vehicles table
-    # itself, and a per-row check with its row lock cost most of a 1,000,000-vehicle start.
+    # No foreign keys (migration 0009): a start writes its targets from the vehicles table itself, in
+    # the transaction that locks the campaign's row, and the per-row checks cost most of a
+    # 1,000,000-vehicle start. Neither vehicles nor campaigns are ever deleted.
+    campaign_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     vehicle_id: Mapped[int] = mapped_column(BigId, primary_key=True)
     wave: Mapped[int] = mapped_column(Integer)
     cohort: Mapped[str] = mapped_column(String(64))  # model/trim: the gate also watches each cohort

@@ -1,5 +1,5 @@
-"""campaign start at scale: no per-row foreign key from campaign_vehicles to vehicles; vehicles'
-software and hardware ids as JSONB on PostgreSQL
+"""campaign start at scale: no per-row foreign keys on campaign_vehicles; vehicles' software and
+hardware ids as JSONB on PostgreSQL
 
 Revision ID: 0009
 Revises: 0008
@@ -12,7 +12,10 @@ Measured on a 1,000,000-vehicle PostgreSQL fleet (benchmarks/campaign_planning.p
   ``FOR KEY SHARE`` lock on every referenced vehicle row, writing to every page of the vehicles
   table: 35 s of a 1,000,000-row insert that takes 7 s without it. Vehicles are never deleted (the
   registry keeps them for the UN R156 / GB 44496 update records), so its ``ON DELETE CASCADE`` never
-  ran. The key to ``campaigns`` stays: one row, checked cheaply.
+  ran. The key to ``campaigns`` went too: the start writes its targets in the transaction that moves
+  that campaign's row from draft to running (the row is locked and exists), yet PostgreSQL still ran
+  one check per target (another 11 s of 30 s on a loaded machine); campaigns are never deleted
+  either (their history is evidence).
 * Targeting, the dry run and the live count read one ECU's entry of every vehicle's ``software``
   and ``hardware_ids``. As ``json`` (text) PostgreSQL parsed the whole document for each read:
   20 s for two reads over a million vehicles here, 1.8 s as ``jsonb``. SQLite keeps its JSON text.
@@ -36,6 +39,7 @@ JSON_COLUMNS = ("software", "hardware_ids")
 def upgrade() -> None:
     with op.batch_alter_table("campaign_vehicles", schema=None) as batch_op:
         batch_op.drop_constraint("fk_campaign_vehicles_vehicle_id_vehicles", type_="foreignkey")
+        batch_op.drop_constraint("fk_campaign_vehicles_campaign_id_campaigns", type_="foreignkey")
     if op.get_bind().dialect.name == "postgresql":
         for column in JSON_COLUMNS:
             op.alter_column("vehicles", column, type_=postgresql.JSONB(), existing_type=sa.JSON(),
@@ -50,3 +54,5 @@ def downgrade() -> None:
     with op.batch_alter_table("campaign_vehicles", schema=None) as batch_op:
         batch_op.create_foreign_key("fk_campaign_vehicles_vehicle_id_vehicles", "vehicles", ["vehicle_id"], ["id"],
                                     ondelete="CASCADE")
+        batch_op.create_foreign_key("fk_campaign_vehicles_campaign_id_campaigns", "campaigns", ["campaign_id"],
+                                    ["id"], ondelete="CASCADE")
