@@ -117,7 +117,7 @@ def _new_release(store: Any, ws: Any) -> str:
     return record.id
 
 
-def postgres_fleet(vehicles: int, repeat: int) -> dict[str, Any] | None:
+def postgres_fleet(vehicles: int, repeat: int, database: str = DATABASE) -> dict[str, Any] | None:
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
 
@@ -129,12 +129,12 @@ def postgres_fleet(vehicles: int, repeat: int) -> dict[str, Any] | None:
     try:
         admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3})
         with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)'))
-            connection.execute(text(f'CREATE DATABASE "{DATABASE}"'))
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
+            connection.execute(text(f'CREATE DATABASE "{database}"'))
     except Exception as error:  # no server: the row is skipped with the reason
         print(f"PostgreSQL not reachable ({str(error).splitlines()[0]}): skipped", file=sys.stderr)
         return None
-    url = make_url(PG_ADMIN).set(database=DATABASE).render_as_string(hide_password=False)
+    url = make_url(PG_ADMIN).set(database=database).render_as_string(hide_password=False)
     try:
         ws = load_workspace(None)
         with open_store(url) as store:
@@ -152,7 +152,7 @@ def postgres_fleet(vehicles: int, repeat: int) -> dict[str, Any] | None:
             create = measure_create(store, ws, _new_release(store, ws))
     finally:
         with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)'))
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
         admin.dispose()
     return {"backend": "postgresql", "vehicles": vehicles, "build_s": build_s, "counts": counts, "create": create}
 
@@ -181,10 +181,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--postgres", type=int, default=1_000_000, help="vehicles on PostgreSQL (0: skip)")
     parser.add_argument("--repeat", type=int, default=5, help="live counts per filter (median and max reported)")
+    parser.add_argument("--database", default=DATABASE, help="the PostgreSQL database created and dropped")
     args = parser.parse_args()
+    load_before = os.getloadavg()
     runs = [sqlite_demo(args.repeat)]
     if args.postgres > 0:
-        found = postgres_fleet(args.postgres, args.repeat)
+        found = postgres_fleet(args.postgres, args.repeat, args.database)
         if found is not None:
             runs.append(found)
     print(table(runs))
@@ -193,7 +195,8 @@ def main() -> int:
     over += [r for r in runs if r["backend"] == "postgresql" and r["create"]["total_s"] > BUDGET_CREATE_PG_S]
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps({
-        "machine": {"python": platform.python_version(), "cores": os.cpu_count(), "load": os.getloadavg()},
+        "machine": {"python": platform.python_version(), "cores": os.cpu_count(), "load_before": load_before,
+                    "load": os.getloadavg()},
         "budgets_s": {"count_sqlite": BUDGET_COUNT_SQLITE_S, "count_postgresql": BUDGET_COUNT_PG_S,
                       "create_postgresql": BUDGET_CREATE_PG_S},
         "runs": runs,

@@ -152,3 +152,14 @@ def test_apps_check_follows_the_second_platforms_roles_and_markets(tmp_path: Pat
     assert any(v.compatible for v in verdicts)
     data = json.loads(run("apps", "check", str(folder), "--json", cwd=tmp_path))
     assert [a["id"] for a in data["apps"]] == ["lane-art", "regen-coach"]
+
+
+def test_campaign_create_help_lists_the_workspace_choices(tmp_path: Path) -> None:
+    """``campaign create --help`` names the models, trims and markets of the workspace it is given."""
+    lumen = load_workspace(LUMEN)
+    for command in ("create", "dry-run"):
+        text = run("campaign", command, str(LUMEN), "--help", cwd=tmp_path)
+        choices = " ".join(text[text.index("Choices in workspace"):].split())
+        for model in lumen.models:
+            assert model in choices
+        assert "civetta/city" in choices and "FR" in choices and "regions: EU" in choices

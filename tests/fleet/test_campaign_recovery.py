@@ -157,3 +157,31 @@ def test_vehicle_pages_are_numbered_and_say_when_past_the_end(fleet: Store, demo
     assert past["past_end"] and past["vehicles"] == [] and "past the end" in past["message"]
     with pytest.raises(rec.CampaignReasonError, match="status"):
         rec.VehicleQuery(status="exploded")
+
+
+def test_every_status_filter_finds_the_vehicles_its_count_says_and_pages_never_join_skipped_rows(
+        fleet: Store, demo: Workspace) -> None:
+    """The status filters are on the stored columns (not the derived status per row) and a page's
+    vehicles are joined after its OFFSET: the same answers as the derived status, at any page."""
+    from sqlalchemy import event
+
+    from evplatform.store.campaign_roster import STATUSES, roster_page
+
+    cid, _ = halted(fleet, demo)
+    stale = T0 + timedelta(days=3)
+    everyone = roster_page(fleet, cid, wave=None, status=None, offset=0, limit=100_000, stale_before=stale)
+    derived: dict[str, set[str]] = {}
+    for row in everyone.rows:
+        derived.setdefault(row.status, set()).add(row.vin)
+    statements: list[str] = []
+    event.listen(fleet.engine, "before_cursor_execute", lambda *a: statements.append(str(a[2])))
+    for status in STATUSES:
+        if status == "excluded":
+            continue
+        page = roster_page(fleet, cid, wave=None, status=status, offset=0, limit=100_000, stale_before=stale)
+        assert {r.vin for r in page.rows} == derived.get(status, set()), status
+        assert page.total == everyone.counts[status] == len(derived.get(status, ())), status
+    deep = roster_page(fleet, cid, wave=None, status=None, offset=everyone.total - 3, limit=50, stale_before=stale)
+    assert [r.vin for r in deep.rows] == [r.vin for r in everyone.rows[-3:]]
+    paged = [s for s in statements if "OFFSET" in s.upper()]
+    assert paged and all("JOIN vehicles" not in s.split("OFFSET")[0].split("FROM (")[-1] for s in paged)

@@ -6,6 +6,8 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
+import httpx
+
 from evplatform.store import open_store
 from evplatform.store import vehicles as vdb
 from web.conftest import SCREENSHOTS, VEHICLES, Server
@@ -104,3 +106,35 @@ def test_save_as_group_lists_it_with_its_count(page: Any, server: Server) -> Non
     groups = server.api("/api/fleet/groups")["groups"]
     assert [(g["name"], money(g["vehicles"])) for g in groups] == [("eu-su7", matching)]
     page.screenshot(path=str(SCREENSHOTS / "fleet.png"), full_page=True)
+
+
+def _sign_in(page: Any, server: Server, role: str) -> None:
+    page.goto(server.url + "/signin")
+    page.fill("#token", server.tokens[role])
+    page.click("#signin-button")
+    page.wait_for_selector(f"text=Signed in as {role}-ann")
+
+
+def test_delete_a_saved_group_asks_first_and_needs_a_release_manager(page: Any, server: Server) -> None:
+    name = "to-delete"
+    saved = httpx.post(server.url + "/api/fleet/groups", json={"name": name, "query": "market in (EU)"},
+                       headers={"Authorization": "Bearer " + server.tokens["release_manager"]}, timeout=30)
+    assert saved.status_code == 201, saved.text
+    row = f'#group-list tr[data-group="{name}"]'
+    _sign_in(page, server, "viewer")  # a viewer sees the button; the server refuses the deletion
+    page.goto(server.url + "/fleet")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click(f"{row} button.delete-group")
+    page.wait_for_selector("#group-status:has-text('Not deleted: 403')")
+    _sign_in(page, server, "release_manager")
+    page.goto(server.url + "/fleet")
+    page.once("dialog", lambda dialog: dialog.dismiss())  # not confirmed: nothing happens
+    page.click(f"{row} button.delete-group")
+    page.wait_for_selector("#group-status:has-text('not confirmed')")
+    assert any(g["name"] == name for g in server.api("/api/fleet/groups")["groups"])
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click(f"{row} button.delete-group")
+    page.wait_for_selector(f"#group-status:has-text('Deleted {name}.')")
+    assert page.locator(row).count() == 0
+    page.screenshot(path=str(SCREENSHOTS / "fleet-group-deleted.png"), full_page=True)
+    assert all(g["name"] != name for g in server.api("/api/fleet/groups")["groups"])

@@ -14,8 +14,10 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any
 
+import click
 import typer
 from rich.table import Table
+from typer.core import TyperCommand
 
 from evplatform.cli.common import JsonOpt, WorkspaceArg, console, print_json
 from evplatform.fleet import campaigns as fc
@@ -37,7 +39,7 @@ DatabaseOpt = Annotated[
     str | None,
     typer.Option("--database", help="Database URL (default: EVPLATFORM_DATABASE_URL or the workspace's .evplatform/)."),
 ]
-ReleaseOpt = Annotated[str | None, typer.Option("--release", help="Release id to roll out (e.g. hub-os-1.7.0); "
+ReleaseOpt = Annotated[str | None, typer.Option("--release", help="Release id to roll out (<component>-<version>); "
                                                 "required unless --template gives it.", show_default=False)]
 TemplateOpt = Annotated[int | None, typer.Option("--template", min=1, help="Start from campaign ID's plan; the "
                                                  "other options override it.", show_default=False)]
@@ -47,10 +49,10 @@ ModelOpt = Annotated[list[str] | None, typer.Option("--model", help="Target mode
                                                     show_default=False)]
 TrimOpt = Annotated[list[str] | None, typer.Option("--trim", help="Target trim as model/trim (repeat).",
                                                    show_default=False)]
-MarketOpt = Annotated[list[str] | None, typer.Option("--market", help="Target market or region (repeat; EU covers "
-                                                     "DE, FR, …).", show_default=False)]
+MarketOpt = Annotated[list[str] | None, typer.Option("--market", help="Target market or region (repeat; a region "
+                                                     "covers its member markets).", show_default=False)]
 ExpressionOpt = Annotated[str | None, typer.Option("--expression", help="Feature expression on the vehicle's "
-                                                   "configuration, e.g. 'LidarSuite & !Market_CN'.",
+                                                   "configuration, e.g. 'FeatureA & !FeatureB'.",
                                                    show_default=False)]
 VersionOpt = Annotated[list[str] | None, typer.Option("--current-version", help="Only vehicles running this "
                                                       "version on the release's ECU (repeat).", show_default=False)]
@@ -162,11 +164,41 @@ def _render_dry_run(found: DryRun) -> None:
         console.print("[green]would start[/]")
 
 
+class WorkspaceHelp(TyperCommand):
+    """A command whose ``--help`` ends with the choices of the workspace it is given (its models, trims
+    and markets), read when the help is asked for: another platform's help names its own."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        ctx.meta["evplatform.raw_args"] = list(args)  # ``--help`` is answered before WORKSPACE is parsed
+        return super().parse_args(ctx, args)
+
+    def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        self.epilog = workspace_choices(ctx.meta.get("evplatform.raw_args", []))
+        super().format_help(ctx, formatter)
+
+
+def workspace_choices(args: list[str]) -> str:
+    """The choices of the workspace named by the first argument that is a folder (else the default one)."""
+    folder = next((Path(a) for a in args if not a.startswith("-") and Path(a).is_dir()), None)
+    try:
+        ws = load_workspace(folder)
+    except Exception as error:  # help must answer even for a broken workspace: say why there is no list
+        return f"(no workspace choices: {str(error).splitlines()[0]})"
+    regions = {m.parent for m in ws.markets.values() if m.parent}
+    return "\n\n".join([
+        f"Choices in workspace {ws.root.name}:",
+        "--model: " + ", ".join(sorted(ws.models)),
+        "--trim: " + ", ".join(t.key for t in ws.trims()),
+        "--market: " + ", ".join(sorted(m for m in ws.markets if m not in regions))
+        + ("; regions: " + ", ".join(sorted(regions)) if regions else ""),
+    ])
+
+
 def add_to(app: typer.Typer) -> None:
     """Add ``create``, ``start``, ``dry-run`` and ``template`` to the ``campaign`` group ``app``."""
-    app.command("create")(create)
+    app.command("create", cls=WorkspaceHelp)(create)
     app.command("start")(start)
-    app.command("dry-run")(dry_run_command)
+    app.command("dry-run", cls=WorkspaceHelp)(dry_run_command)
     app.command("template")(template)
 
 

@@ -29,12 +29,19 @@ from evplatform.fleet.campaign_states import Action
 from evplatform.fleet.gates import DEFAULT_WAVES, Counts, MaintenanceWindow, WavePolicy
 from evplatform.fleet.link import VehicleLink
 from evplatform.fleet.reported_time import check_reported_time
-from evplatform.fleet.targets import TargetFilter, check_target_filter, check_target_sources, select_targets
+from evplatform.fleet.targets import (
+    TargetFilter,
+    check_target_filter,
+    check_target_sources,
+    select_targets,
+    targets_among,
+)
 from evplatform.fleet.update_records import ReportedConditions, next_rxswin, record_report_evidence
 from evplatform.store import Store
 from evplatform.store import campaign_history as hdb
 from evplatform.store import campaigns as cdb
 from evplatform.store import offers as odb
+from evplatform.store import planning as plandb
 from evplatform.store import progress as pdb
 from evplatform.store import releases as rdb
 from evplatform.store import update_records as udb
@@ -130,13 +137,29 @@ def _refuse_a_second_campaign_on_the_ecu(store: Store, campaign_id: int | None, 
 def _plan_start(
     store: Store, release: rdb.ReleaseRecord, target: Mapping[str, Any], *, forced: bool, seed: int,
     waves: Sequence[WavePolicy], campaign_id: int | None, now: datetime,
-) -> tuple[cdb.TargetAssignment, StartSummary]:
+) -> tuple[cdb.TargetAssignment | cdb.CellAssignment, StartSummary]:
     """Everything a start decides, read-only: targets, approvals, waves. Raises (nothing written) when
-    the campaign may not start."""
+    the campaign may not start.
+
+    The rules (``targets_among``) judge the fleet grouped into cells of vehicles alike in every
+    column they read, as the dry run does, so a start on a million vehicles reads a few thousand rows
+    and the store writes the targets from the cells in SQL. A target naming a fleet group or query
+    selects single vehicles, so it is judged vehicle by vehicle. Either way the targets are the same
+    vehicles in id order and ``seed`` shuffles them into waves identically.
+    """
     name = "the new campaign" if campaign_id is None else f"campaign {campaign_id}"
     _refuse_a_second_campaign_on_the_ecu(store, campaign_id, release.ecu)
-    targets = select_targets(store, release, TargetFilter.from_dict(target), forced=forced)
-    if len(targets.vehicle_ids) == 0:
+    wanted = TargetFilter.from_dict(target)
+    by_vehicle = bool(wanted.group or wanted.query)
+    if by_vehicle:
+        targets = select_targets(store, release, wanted, forced=forced)
+        per_row = np.ones(len(targets.vehicle_ids), dtype=np.int64)
+    else:
+        cells, weights = plandb.target_cells(store, ecu=release.ecu)
+        targets = targets_among(store, cells, release, wanted, forced=forced, weights=weights)
+        per_row = weights[targets.vehicle_ids]
+    count = int(per_row.sum())
+    if count == 0:
         raise FleetError(f"{name} has no vehicle to update ({_excluded_text(targets.excluded)})")
     policies = vdb.markets(store)
     missing = gates.missing_approvals(
@@ -151,14 +174,18 @@ def _plan_start(
             f"release {release.id} has no approval record for market(s) {', '.join(missing)}, which demand one "
             f"({'; '.join(f'{m}: {b}' for m, b in basis.items())})"
         )
-    sizes = gates.wave_sizes(len(targets.vehicle_ids), tuple(waves))
-    order = np.random.default_rng(seed).permutation(len(targets.vehicle_ids))
+    sizes = gates.wave_sizes(count, tuple(waves))
+    order = np.random.default_rng(seed).permutation(count)
     wave_of = np.repeat(np.arange(len(sizes)), sizes)
     assigned = np.empty(len(order), dtype=np.int64)
     assigned[order] = wave_of
-    assignment = cdb.TargetAssignment(targets.vehicle_ids, assigned, targets.cohorts,
-                                      sorted(set(targets.timezones.tolist())))
-    return assignment, StartSummary(len(targets.vehicle_ids), sizes, targets.excluded)
+    timezones = sorted(set(targets.timezones.tolist()))
+    summary = StartSummary(count, sizes, targets.excluded)
+    if by_vehicle:
+        return cdb.TargetAssignment(targets.vehicle_ids, assigned, targets.cohorts, timezones), summary
+    chosen = {name: cells[name][targets.vehicle_ids].tolist() for name in plandb.CELL_COLUMNS}
+    chosen["cohort"] = targets.cohorts.tolist()
+    return cdb.CellAssignment(release.ecu, chosen, assigned, timezones), summary
 
 
 def start_campaign(
@@ -179,8 +206,11 @@ def start_campaign(
     policies = [WavePolicy(w.fraction, w.success_threshold, w.error_threshold, w.soak_hours) for w in campaign.waves]
     assignment, summary = _plan_start(store, release, campaign.target, forced=campaign.forced, seed=campaign.seed,
                                       waves=policies, campaign_id=campaign_id, now=now)
-    cdb.assign_targets(store, campaign_id, assignment.vehicle_ids, assignment.waves, assignment.cohorts,
-                       timezones=assignment.timezones, actor=actor, at=now)
+    if isinstance(assignment, cdb.CellAssignment):
+        cdb.assign_cell_targets(store, campaign_id, assignment, actor=actor, at=now)
+    else:
+        cdb.assign_targets(store, campaign_id, assignment.vehicle_ids, assignment.waves, assignment.cohorts,
+                           timezones=assignment.timezones, actor=actor, at=now)
     return summary
 
 

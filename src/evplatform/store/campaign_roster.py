@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, func, or_, select
+from sqlalchemy import ColumnElement, case, false, func, or_, select
 from sqlalchemy.orm import Session
 
 from evplatform.errors import NotFoundError
@@ -117,12 +117,48 @@ def _base(campaign_id: int, wave: int | None) -> list[ColumnElement[bool]]:
             *([CampaignVehicle.wave == wave] if wave is not None else [])]
 
 
-def _filter(status: str | None, status_of: ColumnElement[str]) -> list[ColumnElement[bool]]:
+def _filter(status: str | None, crashed: list[int], stale_before: datetime) -> list[ColumnElement[bool]]:
+    """The status filter on the stored columns (as ``_status`` derives the status), not on the derived
+    status itself: the database then reads the campaign's rows by ``state`` instead of computing a
+    ``CASE`` for each of a million targets."""
     if status is None:
         return []
-    if status == "excluded":
-        return [CampaignVehicle.excluded.is_(True)]
-    return [status_of == status]
+    state, attempts, offered = CampaignVehicle.state, CampaignVehicle.attempts, CampaignVehicle.offered_at
+    ids = CampaignVehicle.vehicle_id
+    where: dict[str, list[ColumnElement[bool]]] = {
+        "excluded": [CampaignVehicle.excluded.is_(True)],
+        "pending": [state == "pending", attempts <= 0],
+        "postponed": [state == "pending", attempts > 0],
+        "downloading": [state == "offered", or_(offered.is_(None), offered > stale_before)],
+        "offline": [state == "offered", offered <= stale_before],
+        "installed": [state == "succeeded", *([ids.not_in(crashed)] if crashed else [])],
+        "crashed": [state == "succeeded", ids.in_(crashed) if crashed else false()],
+    }
+    return where.get(status, [state == status])
+
+
+def _counts(session: Session, campaign_id: int, wave: int | None, crashed: list[int],
+            stale_before: datetime) -> tuple[dict[str, int], int]:
+    """Vehicles per status and how many were excluded, grouped on the stored columns (the crashed among
+    the succeeded counted apart: a handful, looked up by key)."""
+    counts: dict[str, int] = {}
+    excluded_n = 0
+    offline = case((CampaignVehicle.offered_at <= stale_before, True), else_=False)
+    postponed = case((CampaignVehicle.attempts > 0, True), else_=False)
+    for state, excluded, later, stale, n in session.execute(
+            select(CampaignVehicle.state, CampaignVehicle.excluded, postponed, offline, func.count())
+            .where(*_base(campaign_id, wave)).group_by(CampaignVehicle.state, CampaignVehicle.excluded, postponed,
+                                                       offline)):
+        name = {"succeeded": "installed", "pending": "postponed" if later else "pending",
+                "offered": "offline" if stale else "downloading"}.get(str(state), str(state))
+        counts[name] = counts.get(name, 0) + int(n)
+        excluded_n += int(n) if excluded else 0
+    if crashed:
+        found = int(session.scalar(select(func.count()).select_from(CampaignVehicle).where(
+            *_base(campaign_id, wave), *_filter("crashed", crashed, stale_before))) or 0)
+        counts["installed"] = counts.get("installed", 0) - found
+        counts["crashed"] = found
+    return counts, excluded_n
 
 
 def roster_page(store: Store, campaign_id: int, *, wave: int | None, status: str | None, offset: int, limit: int,
@@ -133,26 +169,27 @@ def roster_page(store: Store, campaign_id: int, *, wave: int | None, status: str
     The page's reports (time, detail) are fetched by key for its rows only.
     """
     with store.session() as session:
-        status_of = _status(_crashed_ids(session, campaign_id, _release_of(session, campaign_id)), stale_before)
-        where = [*_base(campaign_id, wave), *_filter(status, status_of)]
+        crashed = _crashed_ids(session, campaign_id, _release_of(session, campaign_id))
+        status_of = _status(crashed, stale_before)
+        where = [*_base(campaign_id, wave), *_filter(status, crashed, stale_before)]
+        # The page's keys first, from campaign_vehicles alone; the vehicles are joined for those rows
+        # only (joined before the OFFSET, a deep page read a vehicle for every row it skipped).
+        page = (select(CampaignVehicle.vehicle_id).where(*where).order_by(CampaignVehicle.vehicle_id)
+                .offset(offset).limit(limit).subquery("page"))
         rows_query = (select(Vehicle.vin, Vehicle.model, Vehicle.trim, Vehicle.market, CampaignVehicle.wave,
                              CampaignVehicle.cohort, status_of, CampaignVehicle.excluded, CampaignVehicle.attempts,
                              CampaignVehicle.offered_at, CampaignVehicle.vehicle_id)
-                      .select_from(CampaignVehicle).join(Vehicle, Vehicle.id == CampaignVehicle.vehicle_id)
-                      .where(*where).order_by(CampaignVehicle.vehicle_id)
-                      .offset(offset).limit(limit))
+                      .select_from(page)
+                      .join(CampaignVehicle, (CampaignVehicle.campaign_id == campaign_id)
+                            & (CampaignVehicle.vehicle_id == page.c.vehicle_id))
+                      .join(Vehicle, Vehicle.id == CampaignVehicle.vehicle_id)
+                      .order_by(CampaignVehicle.vehicle_id))
         found = session.execute(rows_query).all()
         reports = dict(((int(v), (at, detail)) for v, at, detail in session.execute(
             select(UpdateReport.vehicle_id, UpdateReport.at, UpdateReport.detail)
             .where(UpdateReport.campaign_id == campaign_id,
                    UpdateReport.vehicle_id.in_([int(r[10]) for r in found])))) if found else {})
-        counts: dict[str, int] = {}
-        counts_excluded = 0
-        for state, excluded, n in session.execute(
-                select(status_of, CampaignVehicle.excluded, func.count()).select_from(CampaignVehicle)
-                .where(*_base(campaign_id, wave)).group_by(status_of, CampaignVehicle.excluded)):
-            counts[str(state)] = counts.get(str(state), 0) + int(n)
-            counts_excluded += int(n) if excluded else 0
+        counts, counts_excluded = _counts(session, campaign_id, wave, crashed, stale_before)
     rows = [_row(r, *reports.get(int(r[10]), (None, ""))) for r in found]
     everyone = sum(counts.values())
     counts = {s: counts.get(s, 0) for s in STATUSES} | {"excluded": counts_excluded}

@@ -55,20 +55,26 @@ def _ecu_columns(ecu: str) -> list[Any]:
             Vehicle.hardware_ids[ecu].as_string()]
 
 
-#: The columns of a target cell, as ``store.vehicles.vehicle_columns`` names them (timezone is not a rule's).
+#: The columns of a target cell, as ``store.vehicles.vehicle_columns`` names them. The time zone is no
+#: rule's, but a start records the time zones of its targets (maintenance windows are local).
 CELL_COLUMNS = ("model", "trim", "market", "configuration_id", "consent_updates", "component", "version",
-                "hardware_id")
+                "hardware_id", "timezone")
+
+
+def cell_keys(ecu: str) -> list[Any]:
+    """The vehicle columns (SQL expressions) of ``CELL_COLUMNS``, in that order."""
+    return [Vehicle.model, Vehicle.trim, Vehicle.market, Vehicle.configuration_id, Vehicle.consent_updates,
+            *_ecu_columns(ecu), Vehicle.timezone]
 
 
 def target_cells(store: Store, *, ecu: str) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """The fleet grouped by every column the targeting rules read, with the vehicles per cell.
 
-    The columns have ``vehicle_columns``' shape (``id`` is the cell's row number, ``timezone`` empty),
-    so ``fleet.targets.targets_among`` judges cells as it judges vehicles; the second value is the
+    The columns have ``vehicle_columns``' shape (``id`` is the cell's row number), so
+    ``fleet.targets.targets_among`` judges cells as it judges vehicles; the second value is the
     number of vehicles in each cell.
     """
-    keys = [Vehicle.model, Vehicle.trim, Vehicle.market, Vehicle.configuration_id, Vehicle.consent_updates,
-            *_ecu_columns(ecu)]
+    keys = cell_keys(ecu)
     with store.session() as session:
         rows = session.execute(select(*keys, func.count()).group_by(*keys)).all()
     columns = list(zip(*rows, strict=True)) if rows else [() for _ in range(len(keys) + 1)]
@@ -80,7 +86,6 @@ def target_cells(store: Store, *, ecu: str) -> tuple[dict[str, np.ndarray], np.n
             out[name] = np.asarray(values, dtype=bool)
         else:
             out[name] = np.asarray(["" if v is None else v for v in values], dtype=object)
-    out["timezone"] = np.full(len(rows), "", dtype=object)
     return out, np.asarray(columns[-1], dtype=np.int64)
 
 
@@ -93,7 +98,7 @@ def sample_vins(store: Store, *, ecu: str, cell: Mapping[str, Any], limit: int) 
         Vehicle.consent_updates.is_(bool(cell["consent_updates"])),
     ]
     for column, value in ((component, cell["component"]), (version, cell["version"]),
-                          (hardware, cell["hardware_id"])):
+                          (hardware, cell["hardware_id"]), (Vehicle.timezone, cell["timezone"])):
         where.append(column.is_(None) if value == "" else column == value)
     query = select(Vehicle.vin).where(*where).order_by(Vehicle.id).limit(limit)
     with store.session() as session:

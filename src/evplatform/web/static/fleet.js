@@ -20,4 +20,28 @@ function setupSaveGroup() {
   });
 }
 
+// "Delete" on a saved group: asks first, then DELETE /api/fleet/groups/{name} (release manager; the
+// server checks the role and the page shows its refusal). A campaign keeps the targets it started with.
+function setupDeleteGroups() {
+  const status = document.getElementById("group-status");
+  for (const button of document.querySelectorAll("#group-list .delete-group")) {
+    button.addEventListener("click", async () => {
+      const name = button.dataset.group;
+      if (!token()) { status.textContent = "Sign in first (release manager)."; return; }
+      if (!window.confirm("Delete the saved group " + name + "? Campaigns already started keep their vehicles.")) {
+        status.textContent = "Not deleted: " + name + " (not confirmed).";
+        return;
+      }
+      try {
+        await api("DELETE", "/api/fleet/groups/" + encodeURIComponent(name));
+        button.closest("tr").remove();
+        status.textContent = "Deleted " + name + ".";
+      } catch (error) {
+        status.textContent = "Not deleted: " + error.message;
+      }
+    });
+  }
+}
+
 document.addEventListener("DOMContentLoaded", setupSaveGroup);
+document.addEventListener("DOMContentLoaded", setupDeleteGroups);
