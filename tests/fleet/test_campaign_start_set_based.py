@@ -89,7 +89,7 @@ def test_a_fleet_that_changed_since_the_plan_refuses_the_start_and_leaves_nothin
 
 
 def test_campaign_vehicles_carry_no_per_row_foreign_keys(fleet: Store) -> None:
-    """Migration 0009: the per-row checks (and PostgreSQL's row lock on each vehicle) were most of a
+    """Migration 0010: the per-row checks (and PostgreSQL's row lock on each vehicle) were most of a
     1,000,000-vehicle start; the start writes its targets from ``vehicles`` in the campaign's locked row's
     transaction instead."""
     with fleet.engine.connect() as connection:

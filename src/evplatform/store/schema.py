@@ -114,7 +114,7 @@ class Vehicle(Base):
     market: Mapped[str] = mapped_column(String(32))
     timezone: Mapped[str] = mapped_column(String(64))
     configuration_id: Mapped[int] = mapped_column(ForeignKey("configurations.id"))
-    # JSONB on PostgreSQL (migration 0009): targeting reads one ECU's entry of every vehicle, and the
+    # JSONB on PostgreSQL (migration 0010): targeting reads one ECU's entry of every vehicle, and the
     # text ``json`` type re-parsed the whole document for each (10 s per million vehicles here).
     hardware_ids: Mapped[dict[str, Any]] = mapped_column(FastJSON)  # ECU -> hardware id
     software: Mapped[dict[str, Any]] = mapped_column(FastJSON)  # ECU -> {"component", "version"}
@@ -200,7 +200,7 @@ class CampaignVehicle(Base):
     """One vehicle's progress in one campaign: where the controller resumes after a crash."""
 
     __tablename__ = "campaign_vehicles"
-    # No foreign keys (migration 0009): a start writes its targets from the vehicles table itself, in
+    # No foreign keys (migration 0010): a start writes its targets from the vehicles table itself, in
     # the transaction that locks the campaign's row, and the per-row checks cost most of a
     # 1,000,000-vehicle start. Neither vehicles nor campaigns are ever deleted.
     campaign_id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -1,8 +1,8 @@
 """campaign start at scale: no per-row foreign keys on campaign_vehicles; vehicles' software and
 hardware ids as JSONB on PostgreSQL
 
-Revision ID: 0009
-Revises: 0008
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-12-03
 
 Measured on a 1,000,000-vehicle PostgreSQL fleet (benchmarks/campaign_planning.py, BENCHMARKS.md):
@@ -28,8 +28,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision = "0009"
-down_revision = "0008"
+revision = "0010"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
