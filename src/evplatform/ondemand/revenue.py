@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from evplatform.ondemand.ledger import add_months
@@ -94,14 +94,16 @@ def _month_start(at: datetime) -> datetime:
 
 
 def series(records: Sequence[edb.EntitlementRecord], at: datetime, months: int = SERIES_MONTHS) -> list[dict[str, Any]]:
-    """Per calendar month up to the one holding ``at``: MRR at its end (or at ``at``), one-off revenue, churn."""
+    """Per calendar month up to the one holding ``at``: MRR at its last instant (the current month: at
+    ``at``), the one-off revenue booked in it, and the churn over the month before its end."""
     current = _month_start(at)
     out = []
     for back in range(months - 1, -1, -1):
         start = add_months(current, -back)
         end = min(add_months(start, 1), at)
         rate, ended, base = churn(records, end)
-        out.append({"month": start.strftime("%Y-%m"), "mrr": mrr(records, end),
+        last = end if end == at else end - timedelta(microseconds=1)  # a sale at 00:00 of the 1st is next month's
+        out.append({"month": start.strftime("%Y-%m"), "mrr": mrr(records, last),
                     "one_off": one_off_revenue(records, start, end), "churn_rate": rate, "churned": ended,
                     "subscribers_at_start": base})
     return out
