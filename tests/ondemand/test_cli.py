@@ -1,0 +1,68 @@
+"""`evplatform fod …` with --json on a four-car fleet (the entry point's app, the store's URL)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from evplatform.cli import main
+from evplatform.ondemand.catalogue import IncompatibleFeature
+from evplatform.store import Store
+from evplatform.workspace import Workspace
+from ondemand.conftest import PLAIN, RICH
+
+runner = CliRunner()
+
+
+def fod(store: Store, *args: str) -> Any:
+    result = runner.invoke(main.app, ["fod", *args, "--database", store.url, "--json"])
+    if result.exception is not None:
+        raise result.exception
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def test_offers_for_a_car_say_why_it_cannot_run_a_feature(tiny: Store, demo: Workspace) -> None:
+    plain = fod(tiny, "offers", "--vin", PLAIN)
+    assert [o["feature"] for o in plain["offers"]] == list(demo.on_demand.features)
+    assert not any(o["eligible"] for o in plain["offers"]) and all(o["reasons"] for o in plain["offers"])
+    rich = fod(tiny, "offers", "--vin", RICH)
+    assert all(o["eligible"] and o["currency"] == demo.platform.currency for o in rich["offers"])
+
+
+def test_buy_list_revenue_cancel(tiny: Store, demo: Workspace) -> None:
+    feature = next(f for f in demo.on_demand.features.values() if f.monthly)
+    bought = fod(tiny, "buy", RICH, feature.id, "--channel", demo.on_demand.channels[0], "--as", "ada")
+    assert bought["entitlement"]["feature"] == feature.id and bought["entitlement"]["active"]
+    assert bought["entitlement"]["created_by"] == "ada" and bought["delivered"] is None
+    assert [c["change"] for c in bought["sync"]["changes"]] == ["activate"]
+    listed = fod(tiny, "list", RICH)
+    assert [e["id"] for e in listed["entitlements"]] == [bought["entitlement"]["id"]]
+    assert [c["change"] for c in listed["changes"]] == ["activate"]
+    assert fod(tiny, "revenue")["mrr"] == pytest.approx(feature.price)
+    assert fod(tiny, "sync")["synced"] == []  # nothing expired
+    cancelled = fod(tiny, "cancel", RICH, feature.id)
+    assert not cancelled["entitlement"]["active"] and cancelled["sync"]["changes"][0]["reason"] == "cancel"
+    assert fod(tiny, "revenue")["mrr"] == 0
+
+
+def test_buying_what_the_hardware_cannot_run_fails_and_records_nothing(tiny: Store, demo: Workspace) -> None:
+    feature = next(iter(demo.on_demand.features))
+    with pytest.raises(IncompatibleFeature, match="cannot run on"):
+        fod(tiny, "buy", PLAIN, feature, "--channel", demo.on_demand.channels[0])
+    assert fod(tiny, "list")["entitlements"] == []
+
+
+def test_refusal_through_the_console_script_is_one_line_and_exit_1(tiny: Store, demo: Workspace,
+                                                                   monkeypatch: pytest.MonkeyPatch,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    feature = next(iter(demo.on_demand.features))
+    monkeypatch.setattr("sys.argv", ["evplatform", "fod", "buy", PLAIN, feature, "--channel",
+                                     demo.on_demand.channels[0], "--database", tiny.url])
+    with pytest.raises(SystemExit) as exited:
+        main.run()
+    assert exited.value.code == 1
+    assert "cannot run on" in capsys.readouterr().err
