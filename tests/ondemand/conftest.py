@@ -36,7 +36,7 @@ def tiny(store: Store, demo: Workspace) -> Store:  # noqa: F811
     """Four vehicles in the base market registered at T0; the server clock stands at T0."""
     market = demo.platform.base_market
     rich, plain = trims_by_offer_count(demo, market)
-    specs = [VehicleSpec(vin, *key.split("/"), market)
+    specs = [VehicleSpec(vin, key.split("/")[0], key.split("/")[1], market)
              for vin, key in ((RICH, rich), (RICH_2, rich), (PLAIN, plain), (PLAIN_2, plain))]
     store.clock = FixedClock(T0)
     register_vehicles(store, demo, specs, at=T0)

@@ -16,10 +16,10 @@ from rich.table import Table
 from evplatform.cli.actor import ActorOpt
 from evplatform.cli.common import JsonOpt, WorkspaceArg, console, money, pct, print_json
 from evplatform.cli.ota_options import InsecureDemoKeysOpt, KeysOpt, PassphraseEnvOpt, keyring_of
+from evplatform.clock import system_clock
 from evplatform.errors import NotFoundError
 from evplatform.ondemand import activation, catalogue, ledger, revenue
 from evplatform.ondemand.activation import SyncResult
-from evplatform.clock import system_clock
 from evplatform.ota.service import OtaService
 from evplatform.store import Store, default_database_url, open_store
 from evplatform.store import vehicles as vdb
@@ -58,7 +58,7 @@ def _deliver(ws: Workspace, result: SyncResult, ota: Path | None, keys: Path | N
 def offers(
     vin: Annotated[str | None, typer.Option("--vin", help="Offers for this registered vehicle.")] = None,
     trim: Annotated[str | None, typer.Option("--trim", help="Offers for a trim (model/trim) instead.")] = None,
-    market: Annotated[str | None, typer.Option("--market", help="The trim's market (default: the base market).")] = None,
+    market: Annotated[str | None, typer.Option("--market", help="The trim's market (default: base market).")] = None,
     workspace: WorkspaceArg = None,
     database: DatabaseOpt = None,
     as_json: JsonOpt = False,
@@ -76,8 +76,9 @@ def offers(
         configuration, where = ws.configuration(chosen, market), f"{chosen.key} in {market or ws.platform.base_market}"
     else:
         configuration, where = None, "the catalogue"
-    rows = ([e.to_dict(ws.platform.currency) for e in catalogue.offers(ws, configuration)] if configuration is not None
-            else [catalogue.Eligibility(f, True, ()).to_dict(ws.platform.currency) for f in ws.on_demand.features.values()])
+    verdicts = (catalogue.offers(ws, configuration) if configuration is not None
+                else [catalogue.Eligibility(f, True, ()) for f in ws.on_demand.features.values()])
+    rows = [v.to_dict(ws.platform.currency) for v in verdicts]
     if as_json:
         print_json({"for": where, "currency": ws.platform.currency, "offers": rows})
         return

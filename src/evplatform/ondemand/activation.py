@@ -85,11 +85,17 @@ def active_features(records: Sequence[edb.EntitlementRecord], now: datetime) -> 
     for record in records:
         if not record.active_at(now):
             continue
-        if record.feature not in out or record.valid_to is None:
-            out[record.feature] = record.valid_to
-        elif out[record.feature] is not None and record.valid_to > out[record.feature]:  # type: ignore[operator]
+        current = out.get(record.feature, record.valid_from)
+        if record.feature not in out or _later(record.valid_to, current):
             out[record.feature] = record.valid_to
     return out
+
+
+def _later(end: datetime | None, current: datetime | None) -> bool:
+    """Whether an entitlement ending at ``end`` outlasts one ending at ``current`` (None: never ends)."""
+    if current is None:
+        return False
+    return end is None or end > current
 
 
 def delivered_state(changes: Sequence[edb.ChangeRecord]) -> tuple[set[str], int]:

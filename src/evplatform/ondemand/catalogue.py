@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Set
 from dataclasses import dataclass
+from typing import Any
 
 from evplatform.errors import EvplatformError, NotFoundError
 from evplatform.variability.model import And, Const, Expr, Not, Or, Var
@@ -32,7 +33,7 @@ class Eligibility:
     eligible: bool
     reasons: tuple[str, ...]
 
-    def to_dict(self, currency: str) -> dict[str, object]:
+    def to_dict(self, currency: str) -> dict[str, Any]:
         f = self.feature
         return {"feature": f.id, "name": f.name, "description": f.description, "billing": f.billing,
                 "price": f.price, "currency": currency, "requires": f.requires_text,

@@ -142,7 +142,8 @@ def add_entitlement(store: Store, row: Mapping[str, Any], note: AuditNote) -> in
         entitlement = Entitlement(**{f: row[f] for f in ENTITLEMENT_FIELDS})
         session.add(entitlement)
         session.flush()
-        audit(session, store.now(), note.actor, note.action, note.subject, {**note.detail, "entitlement": entitlement.id})
+        audit(session, store.now(), note.actor, note.action, note.subject,
+              {**note.detail, "entitlement": entitlement.id})
         return int(entitlement.id)
 
 

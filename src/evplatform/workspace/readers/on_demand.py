@@ -16,6 +16,7 @@ from evplatform.variability.model import FeatureModel
 from evplatform.workspace.model import OnDemand, PaidFeature, SoftwareComponent
 from evplatform.workspace.readers.features import expression
 from evplatform.workspace.schema import ON_DEMAND, check_mapping
+from evplatform.workspace.schema.files import BILLINGS
 from evplatform.workspace.sources import read_yaml_mapping
 
 #: A feature id goes into target paths, URLs and CLI arguments.
@@ -54,14 +55,18 @@ def _feature(item: object, fm: FeatureModel, path: Path, line: int) -> PaidFeatu
     fid = str(item["id"])
     if not FEATURE_ID.fullmatch(fid):
         raise WorkspaceError(f"feature id {fid!r}: 1 to 64 letters, digits, '-' or '_'", path, line)
+    billing = str(item["billing"])
+    if billing not in BILLINGS:
+        raise WorkspaceError(f"feature {fid!r}: billing must be one of {', '.join(BILLINGS)}, not {billing!r}",
+                             path, _line(item, "billing", line))
     text = str(item["requires"])
     return PaidFeature(
         id=fid,
         name=str(item.get("name", fid)),
         description=str(item.get("description", "")),
-        billing=str(item["billing"]),
+        billing=billing,
         price=float(item["price"]),
-        requires=expression(text, fm, path, line, "requires"),
+        requires=expression(text, fm, path, _line(item, "requires", line), f"feature {fid!r} requires"),
         requires_text=text,
         type_approval_relevant=bool(item["type_approval_relevant"]),
         regulation=str(item.get("regulation", "")),
@@ -69,3 +74,9 @@ def _feature(item: object, fm: FeatureModel, path: Path, line: int) -> PaidFeatu
         estimated_monthly_churn=float(item.get("estimated_monthly_churn", 0.0)),
         line=line,
     )
+
+
+def _line(item: dict[str, object], key: str, default: int) -> int:
+    """The line of ``key`` in a feature's mapping (the feature's own line when unknown)."""
+    line_of = getattr(item, "line_of", None)
+    return int(line_of(key)) if callable(line_of) else default
