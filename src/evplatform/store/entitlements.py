@@ -15,9 +15,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, func, insert, select, update
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Table, func, insert, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
 from evplatform.errors import ConflictError, NotFoundError, StoreError
@@ -151,7 +151,7 @@ def insert_entitlements(store: Store, rows: Sequence[Mapping[str, Any]]) -> int:
     """Bulk insert (the demo's seeded ESTIMATE rows); no overlap check."""
     for row in rows:
         _check(row)
-    table = Entitlement.__table__  # Core executemany: the ORM splits rows by which values are None
+    table = cast(Table, Entitlement.__table__)  # Core executemany: the ORM splits rows by which values are None
     with store.session() as session:
         for start in range(0, len(rows), CHUNK):
             session.execute(insert(table), [{**{f: r[f] for f in ENTITLEMENT_FIELDS},
