@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -66,3 +67,28 @@ def test_refusal_through_the_console_script_is_one_line_and_exit_1(tiny: Store, 
         main.run()
     assert exited.value.code == 1
     assert "cannot run on" in capsys.readouterr().err
+
+
+def test_buy_with_ota_signs_and_assigns_the_configuration(tiny: Store, demo: Workspace, tmp_path: Path) -> None:
+    from evplatform.clock import system_clock
+    from evplatform.ota.keys import generate_private_key, signer_of
+    from evplatform.ota.service import OtaService
+
+    root = tmp_path / "ota"
+    for args in (["ota", "keys", "init", str(root / "keys"), "--insecure-demo-keys"],
+                 ["ota", "init", "--root", str(root), "--insecure-demo-keys"]):
+        assert runner.invoke(main.app, args).exit_code == 0
+    delivery = demo.on_demand.delivery
+    assert delivery is not None
+    key = signer_of(generate_private_key()).public_key
+    OtaService(root, system_clock).register_vehicle(RICH, "hub-1", {"hub-1": (delivery.hardware_id, key)})
+    feature = next(iter(demo.on_demand.features))
+    bought = fod(tiny, "buy", RICH, feature, "--channel", demo.on_demand.channels[0], "--ota", str(root),
+                 "--insecure-demo-keys")
+    assert bought["delivered"] == {"target": f"config/{RICH}/features-1.json", "ecu_serial": "hub-1",
+                                   "release_counter": 1}
+    service = OtaService(root, system_clock)
+    assignment = service.vehicle(RICH).assignments["hub-1"]
+    target = service.image_repository.target(assignment.filepath)
+    assert target.hardware_id == delivery.hardware_id and target.release_counter == 1
+    assert service.verify().ok
