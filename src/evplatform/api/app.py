@@ -29,6 +29,7 @@ from evplatform.api.routers import (
     campaigns,
     compliance,
     details,
+    features_on_demand,
     fleet,
     fm,
     health,
@@ -104,7 +105,8 @@ def create_app(
     app.add_middleware(SecurityHeaders)  # the guard's own 401/413 get the headers too
     app.add_middleware(RequestObserver, metrics=metrics)  # outermost: times, counts and logs the guards' answers too
     for module in (workspace_router, simulation, compliance, details, fleet, telemetry, releases, campaigns,
-                   campaign_recovery, stability, vehicle, uptane, insights, accounts, fm, health, apps_check):
+                   campaign_recovery, stability, vehicle, uptane, insights, features_on_demand, accounts, fm, health,
+                   apps_check):
         app.include_router(module.router)
     app.include_router(release_publishing.router)
     app.include_router(campaign_planning.router)

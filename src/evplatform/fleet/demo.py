@@ -3,7 +3,8 @@
 ``build_demo_database(url)`` fills an empty database with a workspace's fleet (default: the bundled
 demo platform's) in its planned proportions, runs the workspace's fleet scenario (for the demo: a
 release that completes and a bad release halted by its gate; see ``fleet.scenario``) and adds a
-day of telemetry (health, state of charge, odometer) so every page of the dashboard has something
+day of telemetry (health, state of charge, odometer) and ESTIMATE take-up of the paid features
+(``ondemand.demo``) so every page of the dashboard has something
 real to show. A database that already holds a fleet is left as it is, so ``make run`` can be
 repeated; one whose build was interrupted is built again.
 """
@@ -21,6 +22,7 @@ from evplatform.errors import FleetError
 from evplatform.fleet import campaigns as fc
 from evplatform.fleet.scenario import START, Scenario, load_scenario
 from evplatform.fleet.simulator import populate, run_scenario
+from evplatform.ondemand.demo import seed_demo_entitlements
 from evplatform.store import builds, default_database_url, open_store
 from evplatform.store import campaigns as cdb
 from evplatform.store import vehicles as vdb
@@ -99,6 +101,7 @@ def _build(build_url: str, url: str, ws: Workspace, count: int, scenario: Scenar
         populate(store, ws, count, scenario)
         run_scenario(store, ws, scenario, record_evidence=True)
         add_telemetry(store, seed=scenario.seed)
+        seed_demo_entitlements(store, ws, until=START, seed=scenario.seed)  # ESTIMATE take-up of paid features
         campaigns = _campaigns(store)
         builds.set_build_mark(store, DEMO_BUILD, builds.COMPLETE)
         builds.seal(store)

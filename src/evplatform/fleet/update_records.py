@@ -15,7 +15,6 @@ Two halves:
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -32,6 +31,7 @@ from evplatform.ota.records import (
     Preconditions,
     UpdateRecord,
     UserInformation,
+    next_rxswin,
 )
 from evplatform.store import Store
 from evplatform.store import releases as rdb
@@ -162,18 +162,6 @@ def record_report_evidence(
     row = evidence_row(campaign_id, vehicle_id, state, release, _expression(release), outcome, now, conditions,
                        forced=forced, soc_threshold_pct=soc_threshold_pct)
     udb.save_evidence(store, [row])
-
-
-def next_rxswin(current: str, release_id: str) -> str:
-    """The RXSWIN after installing a release: same type prefix, new software identification.
-
-    UN R156 §7.2.1.2: the RXSWIN must change when an update changes type-approved software and be
-    readable from the vehicle; every release is treated as relevant to the type approval here.
-    The controller hands this rule to ``store.reports.record_reports``, which applies it to the
-    vehicles that succeeded in the same transaction as their report.
-    """
-    prefix = current.rsplit("-", 1)[0]
-    return f"{prefix}-{hashlib.sha256(f'{current}+{release_id}'.encode()).hexdigest()[:10].upper()}"
 
 
 def _rxswin_after(rxswin: Mapping[str, str], release_id: str, outcome: str) -> dict[str, str]:

@@ -16,6 +16,7 @@ CSV); nothing is filled in after the fact without saying so (``CompatibilityChec
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 from collections.abc import Sequence
@@ -250,3 +251,16 @@ def to_csv(records: Sequence[UpdateRecord]) -> str:
     for record in sort_records(records):
         writer.writerow(csv_row(record))
     return out.getvalue()
+
+
+def next_rxswin(current: str, release_id: str) -> str:
+    """The RXSWIN after installing a release: same type prefix, new software identification.
+
+    UN R156 §7.2.1.2: the RXSWIN must change when an update changes type-approved software and be
+    readable from the vehicle; every release is treated as relevant to the type approval here.
+    The campaign controller hands this rule to ``store.reports.record_reports``, which applies it to
+    the vehicles that succeeded in the same transaction as their report; features on demand renew
+    it the same way when a type-approval relevant feature is switched (``ondemand.activation``).
+    """
+    prefix = current.rsplit("-", 1)[0]
+    return f"{prefix}-{hashlib.sha256(f'{current}+{release_id}'.encode()).hexdigest()[:10].upper()}"

@@ -18,6 +18,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from evplatform.errors import EvplatformError
 from evplatform.insights.scenarios import DEFAULT_DRAWS, DEFAULT_SEED, DEFAULT_SOBOL_SAMPLES
+from evplatform.ondemand import revenue
 from evplatform.service.params import INT32_MAX
 from evplatform.service.presenters import business, risks, scenarios
 from evplatform.web import csv_tables
@@ -89,7 +90,8 @@ def insights_page(request: Request, draws: Draws = DEFAULT_DRAWS, seed: Seed = D
     unavailable: dict[str, str] = {}
     computations: tuple[tuple[str, Callable[[], dict[str, Any]]], ...] = (
         ("business", lambda: business(context)), ("scenarios", lambda: _scenarios_timed(request, draws, seed)),
-        ("risks", lambda: risks(context)))
+        ("risks", lambda: risks(context)),
+        ("on_demand", lambda: revenue.summary(context.store(), context.workspace(), at=context.clock())))
     for name, compute in computations:
         try:
             sections[name] = compute()

@@ -59,6 +59,7 @@ NAV = (
     ("/releases", "Releases"),
     ("/fleet", "Fleet"),
     ("/insights", "Insights"),
+    ("/features-on-demand", "On demand"),
     ("/configurator", "Configurator"),
     ("/evolution", "Evolution"),
     ("/audit", "Audit"),
@@ -213,6 +214,7 @@ def install(app: FastAPI) -> None:
         feature_pages,
         fleet_pages,
         insights_pages,
+        ondemand_pages,
         platform_pages,
         simulation_pages,
     )
@@ -230,6 +232,7 @@ def install(app: FastAPI) -> None:
     app.include_router(admin_pages.router)
     app.include_router(simulation_pages.router)
     app.include_router(insights_pages.router)
+    app.include_router(ondemand_pages.router)
     app.include_router(compliance_pages.router)
     app.include_router(evolution_pages.router)
     app.include_router(apps_pages.router)

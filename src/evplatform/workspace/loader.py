@@ -3,7 +3,7 @@
 Loading is all-or-nothing: every file is read and checked before a ``Workspace`` exists, so
 a broken workspace never yields a partial result. Order matters only for cross-references:
 the feature model first (everything else names features), then parts, models, regulations,
-markets and software, then every trim × market configuration is proven valid. Each file type
+markets, software and paid features, then every trim × market configuration is proven valid. Each file type
 has its reader in :mod:`evplatform.workspace.readers`; this module only runs them in order.
 """
 
@@ -19,6 +19,7 @@ from evplatform.workspace.model import Market, Trim, VehicleModel, Workspace, ag
 from evplatform.workspace.readers.features import read_feature_model
 from evplatform.workspace.readers.markets import read_markets
 from evplatform.workspace.readers.models import read_vehicle_model
+from evplatform.workspace.readers.on_demand import read_on_demand
 from evplatform.workspace.readers.parts import read_parts
 from evplatform.workspace.readers.platform import file_ref, id_list, read_platform
 from evplatform.workspace.readers.regulations import read_regulations
@@ -68,6 +69,8 @@ def load_workspace(path: str | Path | None = None, *, on_invalid: OnInvalid | No
             spec.line_of("base_market"),
         )
     software = read_software(root / file_ref(spec, "software", "software.yaml", platform_file), feature_model)
+    on_demand = read_on_demand(root / file_ref(spec, "on_demand", "on-demand.yaml", platform_file), feature_model,
+                               software)
     configurations = _configurations(feature_model, models, markets, platform.base_market, on_invalid)
     return Workspace(
         root=root,
@@ -80,6 +83,7 @@ def load_workspace(path: str | Path | None = None, *, on_invalid: OnInvalid | No
         software=software,
         configurations=configurations,
         roles=roles,
+        on_demand=on_demand,
     )
 
 

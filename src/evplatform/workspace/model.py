@@ -128,6 +128,38 @@ class SoftwareComponent:
     line: int = 0
 
 
+@dataclass(frozen=True, slots=True)
+class PaidFeature:
+    """A software feature sold per vehicle after delivery (on-demand.yaml)."""
+
+    id: str
+    name: str
+    description: str
+    billing: str  # "one-off" | "monthly"
+    price: float  # per purchase (one-off) or per month (monthly), in the platform's currency
+    requires: Expr
+    requires_text: str
+    type_approval_relevant: bool
+    regulation: str = ""
+    estimated_take_up: float = 0.0  # ESTIMATE, for the simulated demo fleet only
+    estimated_monthly_churn: float = 0.0  # ESTIMATE, for the simulated demo fleet only
+    line: int = 0
+
+    @property
+    def monthly(self) -> bool:
+        return self.billing == "monthly"
+
+
+@dataclass(frozen=True, slots=True)
+class OnDemand:
+    """The paid features, the channels they are sold through and the component receiving activations."""
+
+    features: Mapping[str, PaidFeature] = field(default_factory=dict)
+    channels: tuple[str, ...] = ()
+    delivery: SoftwareComponent | None = None
+    file: Path | None = None
+
+
 @dataclass(frozen=True)
 class Workspace:
     """A loaded, validated workspace. Configurations are precomputed at load time."""
@@ -142,6 +174,7 @@ class Workspace:
     software: Mapping[str, SoftwareComponent]
     configurations: Mapping[tuple[str, str], frozenset[str]]
     roles: FeatureRoles
+    on_demand: OnDemand = field(default_factory=OnDemand)
 
     def trims(self) -> list[Trim]:
         """Every trim of every model, in file order."""

@@ -78,6 +78,8 @@ PLATFORM = YamlFile(
             Key("parts", "file", "The parts catalogue (150 % BOM).", default="parts.csv"),
             Key("regulations", "file", "The regulations.", default="regulations.csv"),
             Key("software", "file", "The software components.", default="software.yaml"),
+            Key("on_demand", "file", "Paid software features (features on demand); a missing file means "
+                "the platform sells none.", default="on-demand.yaml"),
             Key("models", "ids", "Model ids; each is described by models/<id>.yaml.", required=True,
                 example=["su7", "yu7"]),
             Key("markets", "ids", "Market ids; each is described by markets/<id>.yaml.", required=True,
@@ -201,6 +203,54 @@ SOFTWARE = YamlFile(
     ),
 )
 
+#: Billing of a paid feature: paid once, or a subscription billed every month until cancelled.
+BILLINGS = ("one-off", "monthly")
+
+OFFER = Table(
+    "offer",
+    "One paid software feature: its price, the hardware it needs and whether it alters a type-approved "
+    "function.",
+    (
+        Key("id", "string", "Feature id, unique in the file (letters, digits, '-', '_').", required=True,
+            example="track-mode"),
+        Key("name", "string", "Display name.", default_text="the id"),
+        Key("description", "string", "One sentence for the buyer.", default=""),
+        Key("billing", "string", "Paid once, or a subscription billed monthly until cancelled.", required=True,
+            allowed=BILLINGS, example="monthly"),
+        Key("price", "number", "Price per purchase (one-off) or per month (monthly), gross.", required=True,
+            unit="currency", minimum=0, maximum=MAX_PRICE, example=199),
+        Key("requires", "expression", "The hardware the feature needs, over the trim's configuration: a car "
+            "whose configuration does not satisfy it is refused the sale, with the reason.", required=True,
+            example="LidarSuite & AdasComputeHigh"),
+        Key("type_approval_relevant", "boolean", "Whether switching it on or off changes a type-approved "
+            "function (UN R156 / GB 44496): the vehicle's RXSWIN is renewed and the update record says so.",
+            required=True, example=True),
+        Key("regulation", "string", "The regulation whose type approval it touches (shown in update records).",
+            default=""),
+        Key("estimated_take_up", "number", "ESTIMATE: share of eligible vehicles that buy it, for the simulated "
+            "demo fleet only.", default=0, unit="share (0–1)", minimum=0, maximum=1),
+        Key("estimated_monthly_churn", "number", "ESTIMATE: share of a monthly feature's subscribers that cancel "
+            "each month, for the simulated demo fleet only.", default=0, unit="share (0–1)", minimum=0, maximum=1),
+    ),
+)
+
+ON_DEMAND = YamlFile(
+    "on-demand",
+    "on-demand.yaml",
+    Table(
+        "on-demand.yaml",
+        "Features on demand: paid software features sold per vehicle after delivery, the sales channels, and "
+        "the software component whose ECU receives the signed activation configuration.",
+        (
+            Key("delivery", "string", "Id of the software component (software.yaml) whose ECU receives the "
+                "activation configuration as an Uptane target.", required=True, example="hub-os"),
+            Key("channels", "ids", "The sales channels an entitlement may come from.", required=True,
+                example=["app", "web", "dealer"]),
+            Key("features", "list-of", "The paid features.", required=True, table=OFFER),
+        ),
+    ),
+)
+
 PARTS = CsvFile(
     "parts",
     "parts.csv",
@@ -269,5 +319,5 @@ FLEET = CsvFile(
     owner="fleet",
 )
 
-YAML_FILES = (PLATFORM, MODEL, MARKET, SOFTWARE)
+YAML_FILES = (PLATFORM, MODEL, MARKET, SOFTWARE, ON_DEMAND)
 CSV_FILES = (PARTS, REGULATIONS, FLEET)

@@ -40,6 +40,7 @@ models/<id>.yaml     one file per model: its trims, prices, volumes, selected fe
 markets/<id>.yaml    one file per market: regulations, homologation cycle, launch date, selections
 regulations.csv      regulations as dated data
 software.yaml        software components and where they are compatible
+on-demand.yaml       paid software features (features on demand), optional
 ```
 
 **Unknown keys are refused.** Every key and column below is the whole list: anything else
@@ -66,7 +67,8 @@ or map the files once in `.vscode/settings.json` (paths relative to the folder o
     "docs/schema/platform.schema.json": "**/platform.yaml",
     "docs/schema/model.schema.json": "**/models/*.yaml",
     "docs/schema/market.schema.json": "**/markets/*.yaml",
-    "docs/schema/software.schema.json": "**/software.yaml"
+    "docs/schema/software.schema.json": "**/software.yaml",
+    "docs/schema/on-demand.schema.json": "**/on-demand.yaml"
   }
 }
 ```
