@@ -160,7 +160,7 @@ def postgres_reachable(url: str) -> bool:
         with engine.connect() as connection:
             connection.execute(text("SELECT 1"))
         return True
-    except Exception:  # noqa: BLE001 - any failure means: no PostgreSQL rows
+    except Exception:  # any failure means: no PostgreSQL rows
         return False
     finally:
         engine.dispose()
@@ -194,7 +194,7 @@ def prepare(url: str, vehicles: int, sample: int) -> dict[str, list[str]]:
             connection.execute(statement, rows)
         ws = load_workspace(None)
         hub = ws.software["hub-os"]
-        market = ws.markets[0].code if isinstance(ws.markets, list) else next(iter(ws.markets))
+        market = next(iter(ws.markets))
         now = datetime.now(UTC)
         rdb.save_release(store, rdb.ReleaseRecord("hub-os-bench", "hub-os", hub.ecu, hub.hardware_id, "9.9.9",
                                                   hub.compatible_text, created_at=now))
@@ -273,7 +273,8 @@ def start_server(name: str, command: list[str], env: dict[str, str], workers: in
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise SystemExit(f"{name} exited with {process.returncode}: {process.stderr.read().decode()[-2000:]}")
+            error = process.stderr.read().decode() if process.stderr else ""
+            raise SystemExit(f"{name} exited with {process.returncode}: {error[-2000:]}")
         try:
             httpx.get(f"http://127.0.0.1:{port}/", timeout=2)
             time.sleep(1.0 if workers > 1 else 0)  # every worker up, not only the first
@@ -330,14 +331,16 @@ def run_wrk(server: Server, vins: Sequence[str], total: int, folder: Path, conne
     first_us, last_us, sent, answered, ok, other = ([*mark.read_text().split(), ""])[:6]
     figures = json.loads(next(line for line in out.splitlines() if line.startswith("WRK "))[4:])
     seconds = (int(last_us) - int(first_us)) / 1e6
-    wrk_cpu = (children_after.ru_utime + children_after.ru_stime) - (children_before.ru_utime + children_before.ru_stime)
+    wrk_cpu = ((children_after.ru_utime + children_after.ru_stime)
+               - (children_before.ru_utime + children_before.ru_stime))
     server.served += int(answered)
     server.record_memory()
     return {
         "requests": int(answered), "ok_200": int(ok), "other_statuses": other.rstrip(","), "sent": int(sent),
         "seconds": round(seconds, 3), "rps": round(int(answered) / seconds, 1),
         "p50_ms": figures["p50_us"] / 1000, "p90_ms": figures["p90_us"] / 1000, "p99_ms": figures["p99_us"] / 1000,
-        "max_ms": figures["max_us"] / 1000, "socket_errors": sum(v for k, v in figures.items() if k.startswith("errors")),
+        "max_ms": figures["max_us"] / 1000,
+        "socket_errors": sum(v for k, v in figures.items() if k.startswith("errors")),
         "cpu_s": {"generator_wrk": round(wrk_cpu, 2), "server": round(server_cpu, 2),
                   "machine_busy": round(machine_cpu, 2), "wall": round(wall, 2)},
         "generator_share_of_machine_busy": round(wrk_cpu / machine_cpu, 3) if machine_cpu else None,
@@ -378,7 +381,8 @@ def bench_database(label: str, url: str, workers: int, args: argparse.Namespace,
                 server = servers["anchor" if name == "anchor" else "endpoint"]
                 figures = run_wrk(server, vins, count, scratch / name, args.connections, args.timeout)
                 results[name].append(figures)
-                print(f"[{label}] round {round_ + 1} {name}: {figures['rps']:,.0f} req/s, p99 {figures['p99_ms']:.1f} ms, "
+                print(f"[{label}] round {round_ + 1} {name}: {figures['rps']:,.0f} req/s, "
+                      f"p99 {figures['p99_ms']:.1f} ms, "
                       f"{figures['ok_200']}/{figures['requests']} 200, wrk {figures['cpu_s']['generator_wrk']} CPU-s "
                       f"of {figures['cpu_s']['machine_busy']} busy, load {' '.join(figures['loadavg'])}", flush=True)
     finally:
@@ -432,7 +436,8 @@ def main() -> None:
 
 
 def print_table(data: dict[str, Any]) -> None:
-    print("| database | workers | run | requests | 200 | req/s (best) | rounds | p50 ms | p99 ms | ratio | wrk CPU share |")
+    print("| database | workers | run | requests | 200 | req/s (best) | rounds | p50 ms | p99 ms | ratio "
+          "| wrk CPU share |")
     print("|---|---:|---|---:|---:|---:|---|---:|---:|---:|---:|")
     for database, figures in data["databases"].items():
         if "skipped" in figures:
