@@ -396,6 +396,39 @@ def bench_database(label: str, url: str, workers: int, args: argparse.Namespace,
             "worker_memory": servers["endpoint"].memory}
 
 
+def memory_run(total: int, args: argparse.Namespace) -> None:
+    """One worker (SQLite, one process) answering ``total`` nothing-new checks in runs of
+    ``--requests-sqlite``; its RSS after every run, and the slope over the second half."""
+    with tempfile.TemporaryDirectory(prefix="evplatform-api-memory-") as scratch:
+        folder = Path(scratch)
+        url = f"sqlite:///{folder / 'load.db'}"
+        kinds = prepare(url, args.vehicles, args.sample)
+        _, endpoint_command, env = server_commands(url)
+        server = start_server("sqlite endpoint", endpoint_command, env, 1)
+        started = time.monotonic()
+        try:
+            server.record_memory()
+            while server.served < total:
+                figures = run_wrk(server, kinds["nothing_new"], min(args.requests_sqlite, total - server.served),
+                                  folder / "run", args.connections, args.timeout)
+                server.memory[-1] |= {"minutes": round((time.monotonic() - started) / 60, 1), "rps": figures["rps"],
+                                      "non_200": figures["requests"] - figures["ok_200"],
+                                      "loadavg": figures["loadavg"]}
+                print(f"served {server.served:,}: RSS {server.memory[-1]['rss_mb'][0]} MB", flush=True)
+        finally:
+            stop_server(server)
+    half = [m for m in server.memory if m["served"] >= total / 2]
+    first, last = half[0], half[-1]
+    slope = (last["rss_mb"][0] - first["rss_mb"][0]) / max(1, last["served"] - first["served"]) * 1000
+    data = {"command": "benchmarks/api_load.py " + " ".join(sys.argv[1:]),
+            "date": datetime.now(UTC).isoformat(timespec="seconds"), "served": server.served,
+            "rss": server.memory, "slope_mb_per_1000_requests_second_half": round(slope, 4),
+            "rss_mb_at_1m_extrapolated": round(last["rss_mb"][0] + slope * (1_000_000 - last["served"]) / 1000, 1)}
+    out = HERE / "results" / "api_load_memory.json"
+    out.write_text(json.dumps(data, indent=2) + "\n")
+    print(json.dumps({k: v for k, v in data.items() if k != "rss"}))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--vehicles", type=int, default=10_000)
@@ -409,9 +442,14 @@ def main() -> None:
     parser.add_argument("--pg-url", default=os.environ.get("EVPLATFORM_BENCH_PG_URL", DEFAULT_PG))
     parser.add_argument("--no-sqlite", action="store_true")
     parser.add_argument("--no-postgres", action="store_true")
+    parser.add_argument("--memory", type=int, default=0, metavar="N",
+                        help="instead: one SQLite worker's RSS over N nothing-new checks (api_load_memory.json)")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk not found: `make services` (scripts/ensure-services.sh) or `apt-get install wrk`")
+    if args.memory:
+        memory_run(args.memory, args)
+        return
     data: dict[str, Any] = {
         "machine": f"{platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}, "
                    f"{subprocess.run(['wrk', '--version'], capture_output=True, text=True).stdout.split()[1]} wrk",

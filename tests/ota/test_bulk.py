@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from typing import Any
 
 import pytest
-from tuf.api.metadata import Metadata
+from tuf.api.metadata import Metadata, Targets
 
 from evplatform.errors import OtaError
 from evplatform.ota.bulk import publish_campaign
@@ -39,11 +40,11 @@ def test_every_vehicle_gets_verifiable_metadata_naming_it(service: OtaService) -
     reopened = OtaService(service.root, system_clock)  # read back from disk, as a server process would
     root = reopened.director.root.signed
     for vin in VINS:
-        documents = {role: Metadata.from_bytes(reopened.director_metadata(vin, role))
+        documents: dict[str, Metadata[Any]] = {role: Metadata.from_bytes(reopened.director_metadata(vin, role))
                      for role in ("targets", "snapshot", "timestamp")}
         for role, metadata in documents.items():
             root.verify_delegate(role, metadata.signed_bytes, metadata.signatures)
-        targets = documents["targets"].signed
+        targets: Targets = documents["targets"].signed
         assert targets.unrecognized_fields["custom"] == {"vin": vin}
         assert targets.targets["hub-os/2.0"].unrecognized_fields["custom"]["ecu_serial"] == f"{vin}-hub"
         assert reopened.director.vehicle(vin).assignments[f"{vin}-hub"].filepath == "hub-os/2.0"
