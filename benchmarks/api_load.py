@@ -7,7 +7,8 @@ stops when all are answered. Nothing is signed, and no Python runs, on the clien
 clock runs. The generator's own CPU (``wrk``'s rusage) is reported beside the servers' and the
 whole machine's, so its share is visible.
 
-Servers (uvicorn, the application factory ``evplatform.api.app:create_app``):
+Servers (uvicorn, the application factory ``evplatform.api.app:create_app``, started through
+``benchmarks/_serve_workers.py``: ``uvicorn --workers`` loses TCP_NODELAY, uvicorn issue #3149):
 
 - **PostgreSQL, 2 workers** (``uvicorn --workers 2``; own database, recreated each run): the
   deployment of issue 18;
@@ -24,6 +25,7 @@ it has served so far, so the JSON holds the memory slope.
     make bench                                          # with the others
     .venv/bin/python benchmarks/api_load.py             # 10,000 vehicles, 30,000 checks a run
     .venv/bin/python benchmarks/api_load.py --requests 5000 --rounds 1 --no-sqlite   # quick look
+    .venv/bin/python benchmarks/api_load.py --memory 200000 --requests-sqlite 25000  # one worker's RSS
 
 Needs ``wrk`` (``scripts/ensure-services.sh`` installs Debian's package; or ``apt-get install wrk``)
 and PostgreSQL on 127.0.0.1:5432 for the PostgreSQL rows (skipped with a reason when absent).
