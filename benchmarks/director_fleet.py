@@ -203,6 +203,7 @@ def main() -> None:
     parser.add_argument("--processes", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--pg-url", default=os.environ.get("EVPLATFORM_BENCH_FLEET_PG_URL", DEFAULT_PG))
     parser.add_argument("--component", default="hub-os")
+    parser.add_argument("--no-sign", action="store_true", help="skip signing the whole fleet (step 2)")
     args = parser.parse_args()
 
     from evplatform.ota.bulk import publish_campaign
@@ -226,9 +227,10 @@ def main() -> None:
         service, secret, image_path = ota_server(folder, args.component, hub.ecu, hub.hardware_id)
         target = service.image_repository.target(image_path)
         image = (target.filepath, target.length, target.sha256, target.hardware_id, target.release_counter, hub.ecu)
-        print(f"signing {len(vins):,} triples on {args.processes} processes …", flush=True)
-        data["signing"] = sign_fleet(folder / "keys", image, vins, args.processes)
-        print(f"  {data['signing']}", flush=True)
+        if not args.no_sign:
+            print(f"signing {len(vins):,} triples on {args.processes} processes …", flush=True)
+            data["signing"] = sign_fleet(folder / "keys", image, vins, args.processes)
+            print(f"  {data['signing']}", flush=True)
 
         sample = vins[:args.sample]
         seconds, cpu = register_sample(args.pg_url, service, secret, sample)
@@ -270,14 +272,15 @@ def main() -> None:
         assert isinstance(reopened.director, Director)
     fleet_n = len(vins)
     data["extrapolated_to_fleet_s"] = {
-        "signing_only": round(fleet_n / data["signing"]["triples_per_s"], 1),
+        **({"signing_only": round(fleet_n / data["signing"]["triples_per_s"], 1)} if "signing" in data else {}),
         "current_path": round(fleet_n / data["current_path"]["per_s"], 1),
         "bulk_path": round(fleet_n / data["bulk_path"]["per_s"], 1),
         "registration": round(fleet_n / data["registration"]["per_s"], 1),
     }
     data["storage"]["inodes_needed_for_fleet"] = round(data["storage"]["files_per_vehicle"] * fleet_n)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(data, indent=2) + "\n")
+    (RESULTS.with_name("director_fleet_no_sign.json") if args.no_sign else RESULTS).write_text(
+        json.dumps(data, indent=2) + "\n")
     print(json.dumps(data, indent=2))
 
 
