@@ -440,7 +440,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--workers", type=int, default=2, help="uvicorn workers on PostgreSQL")
-    parser.add_argument("--timeout", type=float, default=240.0, help="seconds a run may take")
+    parser.add_argument("--timeout", type=float, default=400.0,
+                        help="seconds a run may take (its pre-signed timestamps stay valid ~415 s)")
     parser.add_argument("--pg-url", default=os.environ.get("EVPLATFORM_BENCH_PG_URL", DEFAULT_PG))
     parser.add_argument("--no-sqlite", action="store_true")
     parser.add_argument("--no-postgres", action="store_true")
