@@ -70,7 +70,7 @@ constraints:
 		| grep -v -e '^pip==' -e '^evplatform'; } > constraints.txt.new && mv constraints.txt.new constraints.txt
 	rm -rf .venv-constraints
 
-bench: setup
+bench: setup services
 	$(PY) benchmarks/run_all.py
 
 ## Mutation testing of the Uptane client and the Director (long: about an hour on 2 free cores;

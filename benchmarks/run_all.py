@@ -3,7 +3,7 @@
 Each benchmark prints a Markdown table and writes benchmarks/results/<name>.json; this runner
 only sequences them (so they do not compete for the 2 cores) and reports which failed.
 Pass names to run a subset: `python benchmarks/run_all.py vehicle ota`. The long ones (LONG: the
-mutation run, `make mutation`) run only when named.
+mutation run, `make mutation`; the 1,000,000-vehicle `director_fleet`) run only when named.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-LONG = {"mutation"}
+LONG = {"mutation", "director_fleet"}  # director_fleet: a 1,000,000-vehicle fleet in PostgreSQL
 
 
 def main(names: list[str]) -> int:

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Make sure what the tests need is on this machine: a PostgreSQL server on 127.0.0.1:5432 and
-# Debian's chromium for the browser tests. Installs from Debian's packages when absent, starts
-# what is stopped. Never fails the build for a service: the tests that need one skip with a
+# Make sure what the tests need is on this machine: a PostgreSQL server on 127.0.0.1:5432,
+# Debian's chromium for the browser tests and wrk for the load benchmark. Installs from Debian's
+# packages when absent, starts what is stopped. Never fails the build for a service: the tests that need one skip with a
 # reason when it is still missing (EVPLATFORM_REQUIRE_SERVICES=1 turns that into a failure).
 set -uo pipefail
 
@@ -38,6 +38,13 @@ if [ ! -x /usr/bin/chromium ]; then
   apt_install chromium || echo "ensure-services: could not install chromium"
 fi
 [ -x /usr/bin/chromium ] && echo "ensure-services: chromium at /usr/bin/chromium" || echo "ensure-services: chromium NOT available"
+
+# wrk replays the load benchmark's pre-signed requests (benchmarks/api_load.py, `make bench`)
+if ! command -v wrk >/dev/null; then
+  echo "ensure-services: installing wrk from Debian's packages"
+  apt_install wrk || echo "ensure-services: could not install wrk"
+fi
+command -v wrk >/dev/null && echo "ensure-services: wrk at $(command -v wrk)" || echo "ensure-services: wrk NOT available"
 
 # axe-core for the browser tests' accessibility check (test-only, MPL-2.0, never shipped): fetched at
 # the pinned version from the npm registry into .cache/ (kept out of git); the test skips when absent.

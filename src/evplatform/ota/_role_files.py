@@ -44,11 +44,14 @@ class RoleFiles:
             raise OtaError(f"no versioned file for {role} version {version}")
         return self.folder / (f"{version}.{role}.json" if version is not None else f"{role}.json")
 
-    def write(self, role: str, data: bytes, version: int) -> None:
-        """Write ``data`` as the role's current file (and its versioned copy except for timestamp)."""
+    def write(self, role: str, data: bytes, version: int, *, durable: bool = True) -> None:
+        """Write ``data`` as the role's current file (and its versioned copy except for timestamp).
+
+        ``durable=False``: no fsync, for a bulk writer that syncs once at its end.
+        """
         if role != "timestamp":
-            write_atomic(self.path(role, version), data)
-        write_atomic(self.path(role), data)
+            write_atomic(self.path(role, version), data, durable=durable)
+        write_atomic(self.path(role), data, durable=durable)
 
     def read_bytes(self, role: str, version: int | None = None) -> bytes:
         path = self.path(role, version)

@@ -79,7 +79,10 @@ def _assignment_of(serial: str, a: dict[str, Any]) -> Assignment:
 
 
 def write_vehicle(folder: Path, record: VehicleRecord, *, durable: bool = True) -> None:
-    write_atomic(folder / "vehicle.json", json.dumps(record.to_json(), indent=1, sort_keys=True).encode("utf-8"),
+    # compact: with ``indent`` json falls back to its pure-Python encoder, 2 ms a vehicle with 8 ECUs
+    # (most of a bulk publish's CPU, ``ota.bulk``); the C encoder writes it in a tenth of that
+    text = json.dumps(record.to_json(), sort_keys=True, separators=(",", ":"))
+    write_atomic(folder / "vehicle.json", text.encode("utf-8"),
                  durable=durable)
 
 

@@ -177,17 +177,21 @@ class Director:
         self._vehicles[vin] = record
         return record
 
+    def forget(self, vin: str) -> None:
+        """Drop the vehicle's cached record (a bulk writer keeps memory flat; the file stays)."""
+        self._vehicles.pop(vin, None)
+
     def vehicles(self) -> list[str]:
         folder = self.path / "vehicles"
         return sorted(p.name for p in folder.iterdir() if (p / "vehicle.json").exists()) if folder.is_dir() else []
 
-    def save_vehicle(self, record: VehicleRecord) -> None:
-        write_vehicle(self.vehicle_folder(record.vin), record)
+    def save_vehicle(self, record: VehicleRecord, *, durable: bool = True) -> None:
+        write_vehicle(self.vehicle_folder(record.vin), record, durable=durable)
         self._vehicles[record.vin] = record
 
     # -- assignments -----------------------------------------------------------------------
     def assign(self, vin: str, ecu_serial: str, image_path: str, *, delta: Mapping[str, Any] | None = None,
-               delta_from: str | None = None, publish: bool = True) -> Assignment:
+               delta_from: str | None = None, publish: bool = True, durable: bool = True) -> Assignment:
         """Make ``ecu_serial`` of ``vin`` install ``image_path`` (an Image repository target).
 
         Refused: unknown VIN or ECU, an image built for another hardware id (Uptane 5.2.3.1.1),
@@ -216,9 +220,14 @@ class Director:
                                 image.release_counter, _delta_offer(vin, ecu_serial, delta, delta_from))
         record.assignments[ecu_serial] = assignment
         record.fragments = None
-        self.save_vehicle(record)
-        if publish:
-            self.publish(vin)
+        if not publish:
+            self.save_vehicle(record, durable=durable)
+            return assignment
+        try:
+            self.publish(vin, durable=durable)  # saves the record with its new versions: one write, not two
+        except BaseException:
+            self.save_vehicle(record, durable=durable)  # the assignment stands even if signing failed
+            raise
         return assignment
 
     def clear_assignment(self, vin: str, ecu_serial: str, publish: bool = True) -> None:
@@ -273,16 +282,17 @@ class Director:
             self._expires_cache = (now, expires_texts([now + self.expiry[r] for r in ONLINE_ROLES]))
         return self._expires_cache[1]
 
-    def publish(self, vin: str) -> dict[str, bytes]:
-        """Sign and write the vehicle's next targets, snapshot and timestamp."""
+    def publish(self, vin: str, *, durable: bool = True) -> dict[str, bytes]:
+        """Sign and write the vehicle's next targets, snapshot and timestamp (``durable=False``: no
+        fsync, for a bulk publisher that syncs once at its end, ``ota.bulk``)."""
         record = self.vehicle(vin)
         versions = [record.versions.get(role, 0) + 1 for role in ONLINE_ROLES]
         documents = self.render(record, versions)
         files = RoleFiles(self.vehicle_folder(vin))
         for role, version in zip(ONLINE_ROLES, versions, strict=True):
-            files.write(role, documents[role], version)
+            files.write(role, documents[role], version, durable=durable)
         record.versions = dict(zip(ONLINE_ROLES, versions, strict=True))
-        self.save_vehicle(record)
+        self.save_vehicle(record, durable=durable)
         # debug: the Director publishes once per vehicle and change, thousands an hour in a campaign
         logger.debug("Director metadata for %s published", vin, extra={
             "event": "metadata_published", "repository": "director", "vin": vin, "versions": record.versions})
