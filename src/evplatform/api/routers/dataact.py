@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request
-from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
@@ -102,7 +102,7 @@ def owner_export(context: Context, owner: Owner, vin: VIN) -> JSONResponse:
                         headers={"Content-Disposition": f'attachment; filename="{vin}-data.json"'})
 
 
-@router.get("/api/owner/vehicles/{vin}/export.csv", response_class=PlainTextResponse,
+@router.get("/api/owner/vehicles/{vin}/export.csv", response_class=Response,
             summary="Export everything stored of an owned vehicle (CSV; logged)",
             responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}},
                              "description": "one row per value: " + ", ".join(portal.CSV_COLUMNS)}})
