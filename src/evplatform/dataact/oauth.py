@@ -24,8 +24,8 @@ from typing import Any
 
 from authlib.oauth2 import OAuth2Error
 from authlib.oauth2.rfc6749 import AuthorizationServer, ClientMixin, OAuth2Request, TokenMixin
-from authlib.oauth2.rfc6749.requests import BasicOAuth2Payload
 from authlib.oauth2.rfc6749.grants import ClientCredentialsGrant
+from authlib.oauth2.rfc6749.requests import BasicOAuth2Payload
 from authlib.oauth2.rfc6749.resource_protector import ResourceProtector
 from authlib.oauth2.rfc6750 import BearerTokenGenerator, BearerTokenValidator
 
@@ -75,7 +75,7 @@ class RecipientClient(ClientMixin):
         return grant_type == GRANT_TYPE
 
 
-class _Grant(ClientCredentialsGrant):  # type: ignore[misc]
+class _Grant(ClientCredentialsGrant):
     """HTTP Basic only (RFC 6749 §2.3.1: servers MUST support it; secrets in the form are NOT
     RECOMMENDED) — and the server admits no body before an Authorization header anyway."""
 
@@ -88,7 +88,7 @@ class _Caseless(dict[str, str]):
     def __init__(self, headers: Mapping[str, str]) -> None:
         super().__init__((k.lower(), v) for k, v in headers.items())
 
-    def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
+    def get(self, key: str, default: Any = None) -> Any:
         return super().get(key.lower(), default)
 
     def __getitem__(self, key: str) -> str:
@@ -98,7 +98,7 @@ class _Caseless(dict[str, str]):
         return isinstance(key, str) and super().__contains__(key.lower())
 
 
-class _FormRequest(OAuth2Request):  # type: ignore[misc]
+class _FormRequest(OAuth2Request):
     """A token request whose form was already parsed by the HTTP layer."""
 
     def __init__(self, method: str, uri: str, headers: _Caseless, form: dict[str, str]) -> None:
@@ -115,7 +115,7 @@ class _FormRequest(OAuth2Request):  # type: ignore[misc]
         return {}
 
 
-class RecipientServer(AuthorizationServer):  # type: ignore[misc]
+class RecipientServer(AuthorizationServer):
     """Authlib's authorization server bound to the store; ``scopes`` are the data categories."""
 
     def __init__(self, store: Store, scopes: tuple[str, ...]) -> None:
@@ -179,7 +179,7 @@ class _Token(TokenMixin):
         return self.info.disabled
 
 
-class _Validator(BearerTokenValidator):  # type: ignore[misc]
+class _Validator(BearerTokenValidator):
     def __init__(self, store: Store, now: datetime) -> None:
         super().__init__()
         self.store = store

@@ -47,7 +47,7 @@ def subscribe(store: Store, client_id: str, url: str) -> tuple[int, str]:
     """A new subscription (id, the HMAC secret shown once); the URL must be http(s) with a host."""
     parts = urlsplit(url)
     if parts.scheme not in ("https", "http") or not parts.hostname or len(url) > 500:
-        raise DataActError(f"url: a webhook needs an http(s) URL with a host of at most 500 characters, not {url[:80]!r}")
+        raise DataActError(f"url: a webhook needs an http(s) URL with a host (≤ 500 characters), not {url[:80]!r}")
     secret = secrets.token_hex(32)
     return db.add_subscription(store, client_id, url, secret), secret
 
