@@ -121,6 +121,11 @@ def create_owner(store: Store, name: str) -> OwnerInfo:
         return OwnerInfo(row.id, row.name)
 
 
+def list_owners(store: Store) -> list[OwnerInfo]:
+    with store.session() as session:
+        return [OwnerInfo(o.id, o.name) for o in session.scalars(select(DataOwner).order_by(DataOwner.name))]
+
+
 def _owner_id(session: Any, name: str) -> int:
     owner_id = session.scalar(select(DataOwner.id).where(DataOwner.name == name))
     if owner_id is None:
