@@ -6,7 +6,7 @@ database (never cached), the category's values queried, and the access logged (a
 
 Two figures, each with its anchor measured in the same run:
 
-* **in process** — ``dataact.oauth.authorize_read`` + ``portal.values`` + ``log_access`` called by
+* **in process** — ``dataact.oauth.authorize_read`` + ``portal.consented_read`` (values + log) called by
   ``--threads`` threads on one store (SQLite file or ``--database`` PostgreSQL): the domain's own
   cost. Anchor: the same loop doing only the token lookup (``store.dataact.access_token``), the floor
   of any authenticated read.
@@ -114,8 +114,7 @@ def in_process(url: str, token: str, vins: list[str], threads: int, seconds: flo
     def read(index: int) -> None:
         vin = vins[index % len(vins)]
         reader = oauth.authorize_read(store, authorization, vin, CATEGORY)
-        rows = portal.values(store, catalogue, vin, {CATEGORY}, limit=100)
-        db.log_access(store, vin, f"recipient:{reader.client_id}", "read", [CATEGORY], {"rows": len(rows)})
+        portal.consented_read(store, catalogue, vin, reader.vehicle_id, CATEGORY, reader.client_id, 100)
 
     def floor(_index: int) -> None:
         assert db.access_token(store, token) is not None

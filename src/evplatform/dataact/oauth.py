@@ -180,14 +180,21 @@ class _Token(TokenMixin):
 
 
 class _Validator(BearerTokenValidator):
-    def __init__(self, store: Store, now: datetime) -> None:
+    """Looks the token up; with a VIN, reads the live consent for it in the same transaction."""
+
+    def __init__(self, store: Store, now: datetime, vin: str | None = None) -> None:
         super().__init__()
         self.store = store
         self.now = now
+        self.vin = vin
+        self.consent: db.ConsentedToken | None = None
 
     def authenticate_token(self, token_string: str) -> _Token | None:
-        info = db.access_token(self.store, token_string)
-        return None if info is None else _Token(info, self.now)
+        if self.vin is None:
+            info = db.access_token(self.store, token_string)
+            return None if info is None else _Token(info, self.now)
+        self.consent = db.token_and_consent(self.store, token_string, self.vin, self.now)
+        return None if self.consent is None else _Token(self.consent.token, self.now)
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,6 +208,7 @@ class Reader:
 
     recipient_id: int
     client_id: str
+    vehicle_id: int
 
 
 def authorize_read(store: Store, authorization: str | None, vin: str, category: str) -> Reader:
@@ -211,20 +219,21 @@ def authorize_read(store: Store, authorization: str | None, vin: str, category: 
     """
     now = store.now()
     protector = ResourceProtector()
-    protector.register_token_validator(_Validator(store, now))
+    validator = _Validator(store, now, vin)
+    protector.register_token_validator(validator)
     try:
         token: _Token = protector.validate_request([category], _Headers({"Authorization": authorization or ""}))
     except OAuth2Error as error:
         if error.error == "insufficient_scope":
             raise ConsentRefused(f"the access token has no scope {category!r}") from None
         raise InvalidClient(f"access token refused: {error.error}") from None
-    vehicle_id, live = db.live_categories(store, token.info.recipient_id, vin, now)
-    if category not in live:
-        if vehicle_id is not None:
+    consent = validator.consent
+    if consent is None or consent.vehicle_id is None or category not in consent.live:
+        if consent is not None and consent.vehicle_id is not None:
             db.log_access(store, vin, f"recipient:{token.info.client_id}", "refused", [category],
                           {"reason": "no live consent"})
         raise ConsentRefused(f"no live consent of the owner of {vin} for {category!r}")
-    return Reader(token.info.recipient_id, token.info.client_id)
+    return Reader(token.info.recipient_id, token.info.client_id, consent.vehicle_id)
 
 
 def authenticate(store: Store, authorization: str | None) -> db.AccessTokenInfo:

@@ -50,6 +50,14 @@ def values(store: Store, catalogue: AppCatalogue, vin: str, wanted: set[str], *,
     return [_value_row(r, kinds[r.kind]) for r in rows]
 
 
+def consented_read(store: Store, catalogue: AppCatalogue, vin: str, vehicle_id: int, category: str,
+                   client_id: str, limit: int) -> list[dict[str, Any]]:
+    """A recipient's read of one category: the values and its access-log entry in one transaction."""
+    kinds = kinds_of(catalogue, {category})
+    rows = db.read_and_log(store, vehicle_id, vin, sorted(kinds), limit, f"recipient:{client_id}", category)
+    return [_value_row(r, kinds[r.kind]) for r in rows]
+
+
 def vehicle_data(store: Store, catalogue: AppCatalogue, owner: db.OwnerInfo, vin: str) -> dict[str, Any]:
     """One owned vehicle: its model, the categories collected and the most recent values."""
     owned(store, owner, vin)

@@ -343,6 +343,54 @@ def live_categories(store: Store, recipient_id: int, vin: str, now: datetime) ->
         return int(vehicle_id), {c for categories in rows for c in categories}
 
 
+@dataclass(frozen=True, slots=True)
+class ConsentedToken:
+    """An access token and, in the same read, the categories its recipient may read of one vehicle."""
+
+    token: AccessTokenInfo
+    vehicle_id: int | None
+    live: frozenset[str]
+
+
+def token_and_consent(store: Store, token: str, vin: str, now: datetime) -> ConsentedToken | None:
+    """``access_token`` and ``live_categories`` in one transaction (the third-party read's hot path)."""
+    with store.session() as session:
+        row = session.execute(
+            select(RecipientToken.recipient_id, DataRecipient.client_id, RecipientToken.scope,
+                   RecipientToken.issued_at, RecipientToken.expires_at, DataRecipient.disabled)
+            .join(DataRecipient, DataRecipient.id == RecipientToken.recipient_id)
+            .where(RecipientToken.digest == token_digest(token))).first()
+        if row is None:
+            return None
+        info = AccessTokenInfo(int(row[0]), str(row[1]), str(row[2]), row[3], row[4], bool(row[5]))
+        vehicle_id = session.scalar(select(Vehicle.id).where(Vehicle.vin == vin))
+        if vehicle_id is None:
+            return ConsentedToken(info, None, frozenset())
+        rows = session.scalars(
+            select(DataGrant.categories)
+            .join(OwnedVehicle, (OwnedVehicle.vehicle_id == DataGrant.vehicle_id)
+                  & (OwnedVehicle.owner_id == DataGrant.owner_id))
+            .where(DataGrant.recipient_id == info.recipient_id, DataGrant.vehicle_id == vehicle_id,
+                   DataGrant.revoked_at.is_(None), DataGrant.starts_at <= now, DataGrant.expires_at > now))
+        live = frozenset() if info.disabled else frozenset(c for categories in rows for c in categories)
+        return ConsentedToken(info, int(vehicle_id), live)
+
+
+def read_and_log(store: Store, vehicle_id: int, vin: str, kinds: Sequence[str], limit: int, actor: str,
+                 category: str) -> list[TelemetryRow]:
+    """A consented read and its access-log entry in one transaction (nothing read goes unlogged)."""
+    with store.session() as session:
+        query = (select(Vehicle.model, TelemetryEvent.kind, TelemetryEvent.at, TelemetryEvent.value,
+                        TelemetryEvent.detail).join(Vehicle, Vehicle.id == TelemetryEvent.vehicle_id)
+                 .where(TelemetryEvent.vehicle_id == vehicle_id, TelemetryEvent.kind.in_(list(kinds)))
+                 .order_by(TelemetryEvent.at.desc()).limit(min(limit, MAX_ROWS))) if kinds else None
+        rows = [] if query is None else [TelemetryRow(vin, str(m), str(k), at, val, det)
+                                         for m, k, at, val, det in session.execute(query)]
+        session.add(DataAccessEntry(at=store.now(), vehicle_id=vehicle_id, actor=actor, action="read",
+                                    categories=[category], detail={"rows": len(rows)}))
+        return rows
+
+
 # --- access log -----------------------------------------------------------------------------------
 
 

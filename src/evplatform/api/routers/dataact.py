@@ -182,8 +182,7 @@ def data_read(context: Context, vin: VIN, category: CATEGORY,
               limit: Annotated[int, Query(ge=1, le=db.MAX_ROWS)] = 100) -> dict[str, Any]:
     store = context.store()
     reader = oauth.authorize_read(store, authorization, vin, category)
-    rows = portal.values(store, catalogue(context), vin, {category}, limit=limit)
-    db.log_access(store, vin, f"recipient:{reader.client_id}", "read", [category], {"rows": len(rows)})
+    rows = portal.consented_read(store, catalogue(context), vin, reader.vehicle_id, category, reader.client_id, limit)
     return {"vin": vin, "category": category, "recipient": reader.client_id, "values": rows}
 
 
