@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 
 from evplatform.errors import NotFoundError, StoreError
 from evplatform.store.accounts import token_digest
@@ -352,26 +352,38 @@ class ConsentedToken:
     live: frozenset[str]
 
 
+#: The hot path's statements, built once (SQLAlchemy then reuses their compiled form).
+_TOKEN = (select(RecipientToken.recipient_id, DataRecipient.client_id, RecipientToken.scope, RecipientToken.issued_at,
+                 RecipientToken.expires_at, DataRecipient.disabled)
+          .join(DataRecipient, DataRecipient.id == RecipientToken.recipient_id)
+          .where(RecipientToken.digest == bindparam("digest")))
+_VEHICLE = select(Vehicle.id).where(Vehicle.vin == bindparam("vin"))
+_LIVE = (select(DataGrant.categories)
+         .join(OwnedVehicle, (OwnedVehicle.vehicle_id == DataGrant.vehicle_id)
+               & (OwnedVehicle.owner_id == DataGrant.owner_id))
+         .where(DataGrant.recipient_id == bindparam("recipient"), DataGrant.vehicle_id == bindparam("vehicle"),
+                DataGrant.revoked_at.is_(None), DataGrant.starts_at <= bindparam("now"),
+                DataGrant.expires_at > bindparam("now")))
+_VALUES = (select(Vehicle.model, TelemetryEvent.kind, TelemetryEvent.at, TelemetryEvent.value, TelemetryEvent.detail)
+           .join(Vehicle, Vehicle.id == TelemetryEvent.vehicle_id)
+           .where(TelemetryEvent.vehicle_id == bindparam("vehicle"),
+                  TelemetryEvent.kind.in_(bindparam("kinds", expanding=True)))
+           .order_by(TelemetryEvent.at.desc()).limit(bindparam("limit")))
+_LOG = insert(DataAccessEntry)
+
+
 def token_and_consent(store: Store, token: str, vin: str, now: datetime) -> ConsentedToken | None:
     """``access_token`` and ``live_categories`` in one transaction (the third-party read's hot path)."""
     with store.session() as session:
-        row = session.execute(
-            select(RecipientToken.recipient_id, DataRecipient.client_id, RecipientToken.scope,
-                   RecipientToken.issued_at, RecipientToken.expires_at, DataRecipient.disabled)
-            .join(DataRecipient, DataRecipient.id == RecipientToken.recipient_id)
-            .where(RecipientToken.digest == token_digest(token))).first()
+        connection = session.connection()
+        row = connection.execute(_TOKEN, {"digest": token_digest(token)}).first()
         if row is None:
             return None
         info = AccessTokenInfo(int(row[0]), str(row[1]), str(row[2]), row[3], row[4], bool(row[5]))
-        vehicle_id = session.scalar(select(Vehicle.id).where(Vehicle.vin == vin))
+        vehicle_id = connection.execute(_VEHICLE, {"vin": vin}).scalar()
         if vehicle_id is None:
             return ConsentedToken(info, None, frozenset())
-        rows = session.scalars(
-            select(DataGrant.categories)
-            .join(OwnedVehicle, (OwnedVehicle.vehicle_id == DataGrant.vehicle_id)
-                  & (OwnedVehicle.owner_id == DataGrant.owner_id))
-            .where(DataGrant.recipient_id == info.recipient_id, DataGrant.vehicle_id == vehicle_id,
-                   DataGrant.revoked_at.is_(None), DataGrant.starts_at <= now, DataGrant.expires_at > now))
+        rows = connection.execute(_LIVE, {"recipient": info.recipient_id, "vehicle": vehicle_id, "now": now}).scalars()
         live = frozenset() if info.disabled else frozenset(c for categories in rows for c in categories)
         return ConsentedToken(info, int(vehicle_id), live)
 
@@ -380,14 +392,12 @@ def read_and_log(store: Store, vehicle_id: int, vin: str, kinds: Sequence[str], 
                  category: str) -> list[TelemetryRow]:
     """A consented read and its access-log entry in one transaction (nothing read goes unlogged)."""
     with store.session() as session:
-        query = (select(Vehicle.model, TelemetryEvent.kind, TelemetryEvent.at, TelemetryEvent.value,
-                        TelemetryEvent.detail).join(Vehicle, Vehicle.id == TelemetryEvent.vehicle_id)
-                 .where(TelemetryEvent.vehicle_id == vehicle_id, TelemetryEvent.kind.in_(list(kinds)))
-                 .order_by(TelemetryEvent.at.desc()).limit(min(limit, MAX_ROWS))) if kinds else None
-        rows = [] if query is None else [TelemetryRow(vin, str(m), str(k), at, val, det)
-                                         for m, k, at, val, det in session.execute(query)]
-        session.add(DataAccessEntry(at=store.now(), vehicle_id=vehicle_id, actor=actor, action="read",
-                                    categories=[category], detail={"rows": len(rows)}))
+        connection = session.connection()
+        rows = [] if not kinds else [
+            TelemetryRow(vin, str(m), str(k), at, val, det) for m, k, at, val, det in connection.execute(
+                _VALUES, {"vehicle": vehicle_id, "kinds": list(kinds), "limit": min(limit, MAX_ROWS)})]
+        connection.execute(_LOG, {"at": store.now(), "vehicle_id": vehicle_id, "actor": actor, "action": "read",
+                                  "categories": [category], "detail": {"rows": len(rows)}})
         return rows
 
 
