@@ -44,8 +44,8 @@ def prepare(url: str, vehicles: int, consents: int) -> tuple[str, str, str, list
     """A demo fleet, owners with consents for the insurer; returns (client id, secret, token, VINs)."""
     from evplatform.dataact.oauth import token_response
     from evplatform.fleet import build_demo_database
-    from evplatform.store import open_store
     from evplatform.store import dataact as db
+    from evplatform.store import open_store
     from evplatform.store import vehicles as vdb
 
     build_demo_database(url, vehicles=vehicles)
@@ -103,8 +103,8 @@ def hammer(call: Callable[[int], None], threads: int, seconds: float) -> dict[st
 def in_process(url: str, token: str, vins: list[str], threads: int, seconds: float) -> dict[str, Any]:
     from evplatform.apps.manifest import load_apps
     from evplatform.dataact import oauth, portal
-    from evplatform.store import open_store
     from evplatform.store import dataact as db
+    from evplatform.store import open_store
     from evplatform.workspace import load_workspace
 
     catalogue = load_apps(load_workspace(None))

@@ -69,8 +69,9 @@ def test_the_excluded_routes_document_their_bytes(client: TestClient) -> None:
         assert response["description"] != "Successful Response", path
         (media, body), = response["content"].items()
         assert body["schema"], path
-        expected = {"/metrics": "text/plain", "/api/owner/vehicles/{vin}/export.csv": "text/csv"}.get(path, "application/octet-stream" if path.startswith("/uptane/images/")
-                                                  else "application/json")
+        media_types = {"/metrics": "text/plain", "/api/owner/vehicles/{vin}/export.csv": "text/csv"}
+        expected = media_types.get(path, "application/octet-stream" if path.startswith("/uptane/images/")
+                                   else "application/json")
         assert media == expected, path
 
 

@@ -92,7 +92,7 @@ def test_delivery_is_signed_and_logged(setup: tuple[Store, FixedClock, str, int]
     expected = hmac.new(secret.encode(), stamp.encode() + b"." + body, hashlib.sha256).hexdigest()
     assert headers[webhooks.SIGNATURE_HEADER] == f"sha256={expected}"
     assert json.loads(body)["event"] == {"kind": "trip_end", "km": 12.5}
-    assert [e.action for e in db.access_log(store, [vin])][0] == "webhook"
+    assert db.access_log(store, [vin])[0].action == "webhook"
 
 
 def test_failures_back_off_then_dead_letter(setup: tuple[Store, FixedClock, str, int],

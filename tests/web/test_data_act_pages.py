@@ -10,8 +10,8 @@ from typing import Any
 import httpx
 import pytest
 
-from evplatform.store import open_store
 from evplatform.store import dataact as db
+from evplatform.store import open_store
 from evplatform.store import vehicles as vdb
 from web.conftest import SCREENSHOTS, Server
 

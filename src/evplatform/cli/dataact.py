@@ -46,7 +46,7 @@ def _owner_rows(store: Store) -> list[tuple[int, str]]:
 
 
 @dataact_app.command("recipients")
-def recipients(add: Annotated[str | None, typer.Option("--add", help="Register a recipient with this client id.")] = None,
+def recipients(add: Annotated[str | None, typer.Option("--add", help="Register a recipient (its client id).")] = None,
                name: Annotated[str, typer.Option("--name", help="The new recipient's display name.")] = "",
                database: DatabaseOpt = None, as_json: JsonOpt = False) -> None:
     """Registered data recipients (OAuth clients); ``--add ID --name N`` registers one (secret shown once)."""
@@ -55,7 +55,8 @@ def recipients(add: Annotated[str | None, typer.Option("--add", help="Register a
         if add is not None:
             _info, secret = db.register_recipient(store, add, name or add)
         rows = db.list_recipients(store)
-    data = {"recipients": [{"client_id": r.client_id, "name": r.name, "disabled": r.disabled} for r in rows]}
+    data: dict[str, object] = {"recipients": [{"client_id": r.client_id, "name": r.name, "disabled": r.disabled}
+                                              for r in rows]}
     if secret is not None:
         data["registered"] = {"client_id": add, "client_secret": secret}
     if as_json:
