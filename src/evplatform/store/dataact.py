@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import bindparam, delete, insert, select, update
 
 from evplatform.errors import NotFoundError, StoreError
+from evplatform.store._sql import translate_errors
 from evplatform.store.accounts import token_digest
 from evplatform.store.database import Store
 from evplatform.store.schema import (
@@ -374,8 +375,7 @@ _LOG = insert(DataAccessEntry)
 
 def token_and_consent(store: Store, token: str, vin: str, now: datetime) -> ConsentedToken | None:
     """``access_token`` and ``live_categories`` in one transaction (the third-party read's hot path)."""
-    with store.session() as session:
-        connection = session.connection()
+    with translate_errors(store.url), store.engine.begin() as connection:  # Core: no ORM session on the hot path
         row = connection.execute(_TOKEN, {"digest": token_digest(token)}).first()
         if row is None:
             return None
@@ -391,8 +391,7 @@ def token_and_consent(store: Store, token: str, vin: str, now: datetime) -> Cons
 def read_and_log(store: Store, vehicle_id: int, vin: str, kinds: Sequence[str], limit: int, actor: str,
                  category: str) -> list[TelemetryRow]:
     """A consented read and its access-log entry in one transaction (nothing read goes unlogged)."""
-    with store.session() as session:
-        connection = session.connection()
+    with translate_errors(store.url), store.engine.begin() as connection:
         rows = [] if not kinds else [
             TelemetryRow(vin, str(m), str(k), at, val, det) for m, k, at, val, det in connection.execute(
                 _VALUES, {"vehicle": vehicle_id, "kinds": list(kinds), "limit": min(limit, MAX_ROWS)})]
