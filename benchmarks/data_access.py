@@ -24,6 +24,7 @@ import base64
 import json
 import os
 import platform
+import socket
 import statistics
 import subprocess
 import sys
@@ -127,10 +128,31 @@ def in_process(url: str, token: str, vins: list[str], threads: int, seconds: flo
         store.dispose()
 
 
-def over_http(url: str, token: str, vins: list[str], threads: int, seconds: float, folder: Path) -> dict[str, Any]:
-    sys.path.insert(0, str(HERE))
-    import api_load  # the same server start and readiness wait as the update-check benchmark
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
+
+def serve(command: list[str], port: int, folder: Path) -> subprocess.Popen[bytes]:
+    """Start a server and wait until it answers (its ``/openapi.json``), at most 120 s."""
+    import httpx
+
+    process = subprocess.Popen(command, cwd=folder, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"server on port {port} exited with {process.returncode}")
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/openapi.json", timeout=2)
+            return process
+        except httpx.TransportError:
+            time.sleep(0.3)
+    process.terminate()
+    raise SystemExit(f"server on port {port} did not start in 120 s")
+
+
+def over_http(url: str, token: str, vins: list[str], threads: int, seconds: float, folder: Path) -> dict[str, Any]:
     results: dict[str, Any] = {}
     servers = {
         "anchor: bare FastAPI GET": [sys.executable, __file__, "--anchor-server"],
@@ -138,8 +160,8 @@ def over_http(url: str, token: str, vins: list[str], threads: int, seconds: floa
             [sys.executable, "-m", "evplatform", "serve", "--database", url, "--log-level", "warning", "--port"],
     }
     for name, command in servers.items():
-        port = api_load.free_port()
-        process = api_load.serve([*command, str(port)], port, folder)
+        port = free_port()
+        process = serve([*command, str(port)], port, folder)
         try:
             out = subprocess.run([sys.executable, __file__, "--load", f"http://127.0.0.1:{port}", "--token", token,
                                   "--vins", ",".join(vins), "--threads", str(threads), "--seconds", str(seconds)],
