@@ -17,14 +17,31 @@ import pytest
 from fastapi.testclient import TestClient
 
 from evplatform.api import create_app
+from evplatform.apps.manifest import load_apps
 from evplatform.clock import FixedClock
+from evplatform.dataact.categories import categories
 from evplatform.fleet import TelemetryEvent, ingest
 from evplatform.store import Store, open_store
 from evplatform.store import dataact as db
 from evplatform.store import vehicles as vdb
+from evplatform.workspace import load_workspace
 
 NOW = datetime.now(UTC).replace(microsecond=0)
-DRIVING = "driving_behaviour"  # the demo store policy's category of the insurance app (its manifest)
+
+
+def _consent_app() -> tuple[str, str]:
+    """The workspace's app collecting a consent category with stored telemetry (the demo's insurance
+    app and its driving data), and that category."""
+    catalogue = load_apps(load_workspace(None))
+    stored = {c.id for c in categories(catalogue).values() if c.consent and "odometer" in c.kinds}
+    app = next(a for a in sorted(catalogue.apps.values(), key=lambda a: a.id) if stored & set(a.data_categories))
+    return app.id, sorted(stored & set(app.data_categories))[0]
+
+
+APP, DRIVING = _consent_app()
+#: Another category of the store policy (one the owner never grants in these tests).
+OTHER = next(c for c in sorted(load_apps(load_workspace(None)).policy.data_categories)  # type: ignore[union-attr]
+             if c != DRIVING)
 
 
 @dataclass
@@ -83,9 +100,9 @@ def portal(db_url: str, tokens: dict[str, str]) -> Iterator[Portal]:
         store.dispose()
     with TestClient(create_app(None, db_url, clock=clock), base_url="https://testserver") as client:
         answer = client.post("/api/data/recipients", headers={"Authorization": f"Bearer {tokens['admin']}"},
-                             json={"client_id": "insurer", "name": "Usage-based insurer"})
+                             json={"client_id": APP, "name": f"the {APP} app's publisher"})
         assert answer.status_code == 201, answer.text
-        yield Portal(client, clock, db_url, vin, "owner-1", owner_token, "insurer", answer.json()["client_secret"])
+        yield Portal(client, clock, db_url, vin, "owner-1", owner_token, APP, answer.json()["client_secret"])
 
 
 def test_grant_read_revoke_refuse_end_to_end(portal: Portal) -> None:
@@ -104,7 +121,7 @@ def test_grant_read_revoke_refuse_end_to_end(portal: Portal) -> None:
     assert status == 403 and body["error"]["type"] == "ConsentRefused"  # type: ignore[index]
     log = portal.client.get("/api/owner/log", headers=portal.owner_headers()).json()["entries"]
     assert [e["action"] for e in reversed(log)] == ["refused", "grant", "read", "revoke", "refused"]
-    assert {e["actor"] for e in log if e["action"] in ("read", "refused")} == {"recipient:insurer"}
+    assert {e["actor"] for e in log if e["action"] in ("read", "refused")} == {f"recipient:{APP}"}
 
 
 def test_revocation_by_another_process_refuses_the_next_read(portal: Portal) -> None:
@@ -131,10 +148,10 @@ def test_consent_expires_on_the_server_clock(portal: Portal) -> None:
 
 def test_scope_and_category_beyond_consent_are_refused(portal: Portal) -> None:
     portal.grant([DRIVING])
-    energy_token = portal.token("energy")
-    assert portal.read(energy_token)[0] == 403  # token lacks the driving scope
-    both = portal.token(f"{DRIVING} energy")
-    assert portal.read(both, "energy")[0] == 403  # scope held, consent not given for energy
+    other_token = portal.token(OTHER)
+    assert portal.read(other_token)[0] == 403  # token lacks the granted category's scope
+    both = portal.token(f"{DRIVING} {OTHER}")
+    assert portal.read(both, OTHER)[0] == 403  # scope held, consent not given for that category
     other_vin = next(v.vin for v in vdb.list_vehicles(open_store(portal.db_url), limit=5) if v.vin != portal.vin)
     assert portal.read(both, DRIVING, other_vin)[0] == 403  # consent is per vehicle
 
@@ -169,7 +186,7 @@ def test_owner_sees_only_own_vehicles_and_exports(portal: Portal) -> None:
     other = next(v.vin for v in vdb.list_vehicles(open_store(portal.db_url), limit=5) if v.vin != portal.vin)
     assert portal.client.get(f"/api/owner/vehicles/{other}", headers=portal.owner_headers()).status_code == 404
     exported = portal.client.get(f"/api/owner/vehicles/{portal.vin}/export", headers=portal.owner_headers()).json()
-    assert {(v["kind"], v["category"]) for v in exported["values"]} == {("odometer", DRIVING), ("soc", "energy")}
+    assert {(v["kind"], v["category"]) for v in exported["values"]} >= {("odometer", DRIVING)}
     csv = portal.client.get(f"/api/owner/vehicles/{portal.vin}/export.csv", headers=portal.owner_headers())
     assert csv.headers["content-type"].startswith("text/csv")
     assert csv.text.splitlines()[0] == "vin,category,kind,signal,at,value,unit"
