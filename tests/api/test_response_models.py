@@ -27,6 +27,7 @@ NOT_JSON = {
     ("GET", "/uptane/director/{vin}/{file}"): "Uptane Director metadata served byte for byte as signed",
     ("GET", "/uptane/images/{sha256}"): "an image file (application/octet-stream, HTTP Range)",
     ("GET", "/metrics"): "Prometheus text exposition format for a scraper",
+    ("GET", "/api/owner/vehicles/{vin}/export.csv"): "an owner's data export as CSV (the JSON export has a model)",
 }
 
 
@@ -68,8 +69,9 @@ def test_the_excluded_routes_document_their_bytes(client: TestClient) -> None:
         assert response["description"] != "Successful Response", path
         (media, body), = response["content"].items()
         assert body["schema"], path
-        expected = {"/metrics": "text/plain"}.get(path, "application/octet-stream" if path.startswith("/uptane/images/")
-                                                  else "application/json")
+        media_types = {"/metrics": "text/plain", "/api/owner/vehicles/{vin}/export.csv": "text/csv"}
+        expected = media_types.get(path, "application/octet-stream" if path.startswith("/uptane/images/")
+                                   else "application/json")
         assert media == expected, path
 
 

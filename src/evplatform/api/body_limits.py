@@ -34,6 +34,8 @@ LIMITS: dict[str, int] = {
     "/api/releases/publish": 2 * 1024**3,  # images (the route checks its own finer limits)
     "/uptane/director/": 256 * 1024,  # vehicle version manifests (ota.manifests.MAX_MANIFEST_BYTES)
     "/signin": 4 * 1024,
+    "/oauth/token": 4 * 1024,  # an OAuth 2.0 token request (a few form fields)
+    "/api/owner/": 16 * 1024,  # an owner's grant
     "/api/fm/upload": 8 * 1024**2,  # a feature-model file (service.configurator.UPLOAD_MAX_BYTES)
 }
 #: Routes whose body may come without a caller's credentials in the headers.

@@ -236,19 +236,26 @@ def _policy_categories(spec: LineDict, path: Path) -> dict[str, DataCategory]:
         line = raw.line_of(name)
         if not isinstance(item, LineDict):
             raise WorkspaceError(f"data_categories.{name} must be a mapping", path, line)
-        _unknown_keys(item, ("consent", "description"), path)
+        _unknown_keys(item, ("consent", "description", "signals", "retention_days"), path)
         consent = item.get("consent", False)
         if not isinstance(consent, bool):
             raise WorkspaceError(f"data_categories.{name}.consent must be true or false", path, item.line_of("consent"))
-        out[str(name)] = DataCategory(str(name), consent, str(item.get("description", "")))
+        retention = item.get("retention_days")
+        if retention is not None and (isinstance(retention, bool) or not isinstance(retention, int)
+                                      or not 1 <= retention <= 36_500):
+            raise WorkspaceError(f"data_categories.{name}.retention_days must be whole days within 1–36500",
+                                 path, item.line_of("retention_days"))
+        out[str(name)] = DataCategory(str(name), consent, str(item.get("description", "")),
+                                      _patterns(item, "signals", path, f"data_categories.{name}.signals"), retention)
     return out
 
 
-def _patterns(spec: LineDict, key: str, path: Path) -> tuple[str, ...]:
+def _patterns(spec: LineDict, key: str, path: Path, field: str | None = None) -> tuple[str, ...]:
     """VSS path patterns (``Vehicle.Chassis.*``); each must match at least one signal of the catalogue."""
     out: list[str] = []
-    for pattern, line in _string_list(spec.get(key), path, spec.line_of(key), key):
+    field = field or key
+    for pattern, line in _string_list(spec.get(key), path, spec.line_of(key), field):
         if not any(fnmatch.fnmatchcase(s, pattern) for s in SIGNALS):
-            raise WorkspaceError(f"{key}: {pattern!r} matches no VSS signal of the hub's catalogue", path, line)
+            raise WorkspaceError(f"{field}: {pattern!r} matches no VSS signal of the hub's catalogue", path, line)
         out.append(pattern)
     return tuple(out)

@@ -50,6 +50,8 @@ class DataCategory:
     id: str
     consent: bool  # the owner must opt in before the app may collect it
     description: str = ""
+    signals: tuple[str, ...] = ()  # VSS patterns of the signals in this category (owner data access)
+    retention_days: int | None = None  # how long telemetry of this category is kept (None: the store's default)
 
 
 @dataclass(frozen=True, slots=True)

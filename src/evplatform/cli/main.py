@@ -49,6 +49,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "history": ("diff", "KPIs of every commit that touched the workspace, as a table and a chart."),
     "serve": ("serve", "Serve the REST API and the dashboard."),
     "accounts": ("accounts", "Operator accounts and their bearer tokens: issue, list, revoke."),
+    "dataact": ("dataact", "EU Data Act: owners, data recipients, consents, exports, access log, webhooks."),
     "backup": ("operations", "Back up the database and the OTA repositories into a verified folder."),
     "restore": ("operations", "Restore a backup after checking every file's sha256."),
     "migrate": ("operations", "Upgrade the database schema explicitly (or print its SQL)."),

@@ -365,3 +365,118 @@ class RateCounter(Base):
     window_start: Mapped[int] = mapped_column(BigInteger)  # unix seconds, a multiple of the window
     hits: Mapped[int] = mapped_column(Integer)
     expires_at: Mapped[int] = mapped_column(BigInteger, index=True)
+
+
+# --- EU Data Act: owners, data recipients, consents, access log, webhooks (migration 0013) ---------
+
+
+class DataOwner(Base):
+    """A vehicle owner (the Data Act's "user"): an account kind of its own, never an operator."""
+
+    __tablename__ = "data_owners"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(128), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class OwnerToken(Base):
+    """An owner's sign-in token, stored only as its SHA-256 digest (like operators' tokens, apart)."""
+
+    __tablename__ = "owner_tokens"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("data_owners.id", ondelete="CASCADE"))
+    digest: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class OwnedVehicle(Base):
+    """Which owner a vehicle belongs to (one owner per vehicle)."""
+
+    __tablename__ = "owned_vehicles"
+    vehicle_id: Mapped[int] = mapped_column(ForeignKey("vehicles.id", ondelete="CASCADE"), primary_key=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("data_owners.id", ondelete="CASCADE"), index=True)
+
+
+class DataRecipient(Base):
+    """A third party registered in the product; an OAuth 2.0 confidential client (secret as a digest)."""
+
+    __tablename__ = "data_recipients"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    client_id: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    secret_digest: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class RecipientToken(Base):
+    """An OAuth access token issued to a recipient (digest only), with its scopes (data categories)."""
+
+    __tablename__ = "recipient_tokens"
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    recipient_id: Mapped[int] = mapped_column(ForeignKey("data_recipients.id", ondelete="CASCADE"))
+    scope: Mapped[str] = mapped_column(String(500))
+    issued_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+
+
+class DataGrant(Base):
+    """An owner's consent: one recipient may read chosen categories of one vehicle for a period."""
+
+    __tablename__ = "data_grants"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("data_owners.id", ondelete="CASCADE"))
+    recipient_id: Mapped[int] = mapped_column(ForeignKey("data_recipients.id", ondelete="CASCADE"))
+    vehicle_id: Mapped[int] = mapped_column(ForeignKey("vehicles.id", ondelete="CASCADE"))
+    categories: Mapped[list[str]] = mapped_column(JSON)
+    starts_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+    __table_args__ = (Index("ix_data_grants_recipient_vehicle", "recipient_id", "vehicle_id"),)
+
+
+class DataAccessEntry(Base):
+    """Every grant, revocation, export and third-party access (or refusal) of a vehicle's data."""
+
+    __tablename__ = "data_access_log"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
+    vehicle_id: Mapped[int] = mapped_column(ForeignKey("vehicles.id", ondelete="CASCADE"))
+    actor: Mapped[str] = mapped_column(String(128))
+    action: Mapped[str] = mapped_column(String(32))  # grant | revoke | export | read | refused | webhook
+    categories: Mapped[list[str]] = mapped_column(JSON)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+    __table_args__ = (Index("ix_data_access_vehicle_at", "vehicle_id", "at"),)
+
+
+class WebhookSubscription(Base):
+    """A recipient's HTTPS endpoint for events of the categories it holds consent for."""
+
+    __tablename__ = "webhook_subscriptions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    recipient_id: Mapped[int] = mapped_column(ForeignKey("data_recipients.id", ondelete="CASCADE"))
+    url: Mapped[str] = mapped_column(String(500))
+    secret: Mapped[str] = mapped_column(String(128))  # the HMAC-SHA256 key both sides hold
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class WebhookDelivery(Base):
+    """One event to deliver: pending, delivered, or dead (retries exhausted — the dead-letter list)."""
+
+    __tablename__ = "webhook_deliveries"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    subscription_id: Mapped[int] = mapped_column(ForeignKey("webhook_subscriptions.id", ondelete="CASCADE"))
+    vehicle_id: Mapped[int] = mapped_column(ForeignKey("vehicles.id", ondelete="CASCADE"))
+    category: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    state: Mapped[str] = mapped_column(String(16))  # pending | delivered | dead
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    last_error: Mapped[str] = mapped_column(String(500), default="")
+
+    __table_args__ = (Index("ix_webhook_deliveries_state_next", "state", "next_attempt_at"),)

@@ -55,6 +55,7 @@ NAV = (
     ("/simulation", "Simulation"),
     ("/hub", "Hub"),
     ("/apps", "Apps"),
+    ("/data-recipients", "Data"),
     ("/campaigns", "Campaigns"),
     ("/releases", "Releases"),
     ("/fleet", "Fleet"),
@@ -209,6 +210,7 @@ def install(app: FastAPI) -> None:
         campaign_wizard_pages,
         compliance_pages,
         configurator_pages,
+        dataact_pages,
         detail_pages,
         evolution_pages,
         feature_pages,
@@ -236,3 +238,4 @@ def install(app: FastAPI) -> None:
     app.include_router(compliance_pages.router)
     app.include_router(evolution_pages.router)
     app.include_router(apps_pages.router)
+    app.include_router(dataact_pages.router)
