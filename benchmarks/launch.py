@@ -57,7 +57,8 @@ def spec_sheet_vehicle(ref: dict[tuple[str, str], Figure], vid: str) -> tuple[Ve
     vehicle = VehicleParams(
         name=vid, mass_kg=mass, motor_power_kw=power, drive=DRIVES[vid], battery_usable_kwh=battery,
         battery_capacity_kwh=gross, cd=_number(ref, vid, "drag_coefficient") or 0.23,
-        frontal_area_m2=_number(ref, vid, "frontal_area") or 2.4, crr=_number(ref, vid, "rolling_resistance_coef") or 0.009,
+        frontal_area_m2=_number(ref, vid, "frontal_area") or 2.4,
+        crr=_number(ref, vid, "rolling_resistance_coef") or 0.009,
         voltage_v=voltage,
     )
     return vehicle, [f for f in used if (vid, f) in ref and ref[(vid, f)].uncertain]
