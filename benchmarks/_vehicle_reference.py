@@ -6,6 +6,7 @@ import csv
 from dataclasses import dataclass
 from pathlib import Path
 
+from evplatform.vehicle.global_parameters import DEFAULTS
 from evplatform.vehicle.params import VehicleParams
 
 SHARED = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "vehicles"
@@ -69,7 +70,8 @@ def epa_rows(path: Path | None = None) -> tuple[list[EpaRow], list[str]]:
             hp = float(rec["Rated Horsepower"])
             vehicle = VehicleParams(
                 name=label,
-                mass_kg=etw * LB_KG,
+                # The dyno inertia is the test weight: curb mass is what the EPA procedure adds to.
+                mass_kg=etw * LB_KG - DEFAULTS.test_mass_added_kg["EPA"],
                 test_mass_kg=etw * LB_KG,
                 road_load_abc=(a * LBF_N, b * LBF_N / MPH_MPS, c * LBF_N / MPH_MPS**2),
                 battery_usable_kwh=80.0,

@@ -35,6 +35,10 @@ def simulate(
     no_plots: Annotated[bool, typer.Option("--no-plots", help="Do not write plots.")] = False,
     traces: Annotated[bool, typer.Option("--traces", help="With --json: add each vehicle's speed, battery power "
                                          "and SOC against time (the dashboard's trace charts).")] = False,
+    aux_w: Annotated[float | None, typer.Option("--aux-w", help="Auxiliary load in W (default: the vehicle "
+                                                "file's aux_power_w, else 550 W of 12 V loads, no HVAC).")] = None,
+    payload_kg: Annotated[float | None, typer.Option("--payload-kg", help="Payload in kg above the procedure's "
+                                                     "test mass (inertia, rolling resistance, 0–100).")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Simulate each trim on a drive cycle: kWh/100 km, range by the homologation's rule, DC 10–80 %, 0–100."""
@@ -46,11 +50,12 @@ def simulate(
     with err_console.status("simulating…"):
         if vehicle_params is not None:
             vehicle = load_vehicle_params(vehicle_params)
-            simulation = simulate_vehicles([vehicle], cycle or "wltc", hz=hz, traces=traces or not no_plots)
+            simulation = simulate_vehicles([vehicle], cycle or "wltc", hz=hz, traces=traces or not no_plots,
+                                           aux_power_w=aux_w, payload_kg=payload_kg)
         else:
             ws = load_workspace(workspace)
             simulation = simulate_trims(ws, model=model, cycle=cycle, hz=hz, traces=traces or not no_plots,
-                                        market=market)
+                                        market=market, aux_power_w=aux_w, payload_kg=payload_kg)
             targets = compare_targets(ws, [ws.trim(r["vehicle"]) for r in simulation.results], market)
         written = [] if no_plots else write_plots(simulation, out)
     if as_json:

@@ -26,6 +26,7 @@ from evplatform.vehicle import brakes
 from evplatform.vehicle.drive_cycles import DriveCycle
 from evplatform.vehicle.global_parameters import DEFAULTS, GlobalParameters
 from evplatform.vehicle.params import VehicleParams
+from evplatform.vehicle.performance import force_at_rest_n, traction_limit_n
 from evplatform.vehicle.powertrain import (
     MotorArrays,
     battery_internal_loss,
@@ -58,6 +59,7 @@ class VehicleArrays:
     regen_motor_w: Array
     regen_battery_w: Array
     regen_decel_mps2: Array
+    aux_w: Array  # auxiliary load, W
 
     @property
     def count(self) -> int:
@@ -78,14 +80,15 @@ def vehicle_arrays(
     added = g.test_mass_added_kg.get(homologation, g.test_mass_added_kg["WLTP"])
     mass, a, b, c = [], [], [], []
     for v in vehicles:
-        if v.road_load_abc is not None and v.test_mass_kg is not None:
-            mass.append(v.test_mass_kg)
+        # Inertia is the vehicle's own mass under the procedure (curb + test allowance + payload),
+        # even with coast-down coefficients: those were measured at the test mass and stay as given.
+        m = v.mass_kg + added + v.payload_kg
+        mass.append(m)
+        if v.road_load_abc is not None:
             a.append(v.road_load_abc[0])
             b.append(v.road_load_abc[1])
             c.append(v.road_load_abc[2])
         else:
-            m = v.mass_kg + added
-            mass.append(m)
             a.append(m * g.gravity_mps2 * (v.crr or 0.0))
             b.append(0.0)
             c.append(0.5 * g.air_density_kg_m3 * (v.cd or 0.0) * (v.frontal_area_m2 or 0.0))
@@ -127,6 +130,7 @@ def vehicle_arrays(
         regen_decel_mps2=brakes.regen_decel_limit_mps2(
             np.array([v.brake_by_wire for v in vehicles], dtype=bool), g
         ),
+        aux_w=_col([g.aux_power_w if v.aux_power_w is None else v.aux_power_w for v in vehicles]),
     )
 
 
@@ -137,13 +141,8 @@ def _usable_window(v: VehicleParams, g: GlobalParameters) -> float:
 
 
 def peak_wheel_force_n(v: VehicleParams, mass_kg: float, g: GlobalParameters) -> float:
-    """Launch force: the lower of tyre grip on the driven axle(s) and motor torque through the gear."""
-    grip = g.tyre_friction * g.driven_weight_share[v.drive] * mass_kg * g.gravity_mps2
-    if v.torque_nm is None:
-        return grip
-    top_mps = (v.top_speed_kmh or g.default_top_speed_kmh) / 3.6
-    ratio = g.max_motor_speed_rpm * 2 * np.pi / 60 * v.wheel_radius_m / top_mps
-    return float(min(grip, v.torque_nm * ratio * g.gear_efficiency / v.wheel_radius_m))
+    """Launch force: the lower of tyre grip (with load transfer) and the envelope's force at rest."""
+    return min(traction_limit_n(v, mass_kg, g), force_at_rest_n(v, g))
 
 
 @dataclass(frozen=True)
@@ -283,7 +282,7 @@ def _electrical(
     shaft = np.maximum(wheel_w, regen_limit, out=regen_limit)  # friction takes the rest (brakes.blend)
     shaft *= np.where(shaft > 0, 1.0 / g.gear_efficiency, g.gear_efficiency)
     terminal = motor_electric_power(shaft, speed_mps, arrays.motor)
-    terminal += g.aux_power_w
+    terminal += arrays.aux_w
     soc_first = np.cumsum(terminal, axis=1)
     soc_first *= -dt / arrays.usable_j
     soc_first += g.cycle_start_soc

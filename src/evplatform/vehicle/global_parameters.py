@@ -76,6 +76,25 @@ class GlobalParameters:
     tyre_friction: float = 1.15
     driven_weight_share: dict[str, float] = field(default_factory=lambda: {"FWD": 0.55, "RWD": 0.58, "AWD": 1.0})
     launch_delay_s: float = 0.15  # torque build-up and rollout the published times include
+    # Launch with load transfer (performance.py). Estimates for a 2020s EV saloon/SUV on a skateboard
+    # platform, not measured: static front-axle share 0.50, CG 0.50 m (battery in the floor), wheelbase
+    # 2.9 m. A vehicle's own cg_height_m / wheelbase_m replace the last two.
+    front_weight_share: float = 0.50
+    cg_height_m: float = 0.50
+    wheelbase_m: float = 2.90
+    # Torque–speed envelope: constant torque to the base speed (base_speed_fraction of ω_max, per motor
+    # class), constant power above, nothing beyond ω_max. Without a stated torque: this many N·m per
+    # kW of peak power (2020s single-speed EVs publish 1.6–2.0: e.g. 220 kW/400 N·m, 495 kW/838 N·m).
+    # Without a stated gear ratio: ω_max·r over the declared top speed, else the estimate below
+    # (12 at 20,000 rpm and r = 0.35 m puts ω_max at 220 km/h).
+    torque_per_kw_nm: float = 1.8
+    default_gear_ratio: float = 12.0
+    motor_peak_efficiency: float = 0.93  # battery power → shaft at full load (motor + inverter)
+    # Battery discharge limit: the equivalent circuit at its minimum terminal voltage,
+    # P = V_min·(V_oc(SOC) − V_min)/R, with R rising in the cold (×e^{k·(25 − T)} below 25 °C).
+    battery_min_voltage_fraction: float = 0.75  # of nominal: the cell cut-off under load (≈ 2.8 V NMC)
+    battery_cold_resistance_per_c: float = 0.03  # Arrhenius-like: R doubles at ≈ 2 °C ambient
+    launch_soc: float = 0.9
     # EPA label rules (40 CFR 600.116-12 / 600.210-12): derived 5-cycle by the 0.7 factor.
     epa_label_factor: float = 0.7
     epa_city_weight: float = 0.55

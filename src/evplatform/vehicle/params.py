@@ -52,6 +52,16 @@ class VehicleParams:
     motor_class: str | None = None
     brake_by_wire: bool = True
     battery_capacity_kwh: float | None = None
+    # Launch and top speed (None: the global default, an estimate — see global_parameters.py).
+    gear_ratio: float | None = None  # motor turns per wheel turn (single-speed reduction)
+    max_motor_rpm: float | None = None
+    cg_height_m: float | None = None
+    wheelbase_m: float | None = None
+    # Inputs of a run: auxiliary load (None: the global dyno default), payload above the
+    # procedure's test mass, and the ambient temperature (°C; only the battery power limit uses it).
+    aux_power_w: float | None = None
+    payload_kg: float = 0.0
+    ambient_c: float | None = None
     extra: Mapping[str, float | str] = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:
@@ -60,9 +70,11 @@ class VehicleParams:
         _positive(self, "motor_power_kw")
         _positive(self, "wheel_radius_m")
         _positive(self, "voltage_v")
-        for optional in ("torque_nm", "top_speed_kmh", "dc_peak_kw", "test_mass_kg", "battery_capacity_kwh"):
+        for optional in ("torque_nm", "top_speed_kmh", "dc_peak_kw", "test_mass_kg", "battery_capacity_kwh",
+                         "gear_ratio", "max_motor_rpm", "cg_height_m", "wheelbase_m"):
             if getattr(self, optional) is not None:
                 _positive(self, optional)
+        self._check_inputs()
         if self.drive not in DRIVES:
             raise VehicleError(f"{self.name}: drive must be one of {', '.join(DRIVES)}, not {self.drive!r}")
         if self.chemistry not in CHEMISTRIES:
@@ -76,6 +88,18 @@ class VehicleParams:
         self._check_road_load()
         if self.charge_curve is not None:
             self._check_charge_curve(self.charge_curve)
+
+    def _check_inputs(self) -> None:
+        """Auxiliary load, payload and ambient: bounded so a typo (W for kW, °F for °C) is caught."""
+        aux, payload, ambient = self.aux_power_w, self.payload_kg, self.ambient_c
+        if aux is not None and (not _is_number(aux) or not 0 <= aux <= 20_000):
+            raise VehicleError(f"{self.name}: aux_power_w must be 0–20000 W, got {aux!r}")
+        if not _is_number(payload) or not 0 <= payload <= 2_000:
+            raise VehicleError(f"{self.name}: payload_kg must be 0–2000 kg, got {payload!r}")
+        if ambient is not None and (not _is_number(ambient) or not -40 <= ambient <= 55):
+            raise VehicleError(f"{self.name}: ambient_c must be −40–55 °C, got {ambient!r}")
+        if self.cg_height_m is not None and self.wheelbase_m is not None and self.cg_height_m >= self.wheelbase_m:
+            raise VehicleError(f"{self.name}: cg_height_m must be below wheelbase_m")
 
     def _check_road_load(self) -> None:
         physical = (self.cd, self.frontal_area_m2, self.crr)
@@ -113,6 +137,10 @@ class VehicleParams:
         if self.motor_class is not None:
             return self.motor_class
         return "pmsm_sic" if self.voltage_v >= 600 else "pmsm_si"
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _positive(params: VehicleParams, name: str) -> None:
@@ -168,6 +196,7 @@ _YAML_REQUIRED = ("mass_kg", "drive", "battery_usable_kwh", "motor_power_kw")
 _YAML_OPTIONAL = {
     "cd", "frontal_area_m2", "crr", "road_load_abc", "test_mass_kg", "charge_curve", "voltage_v", "name",
     "torque_nm", "top_speed_kmh", "wheel_radius_m", "chemistry", "dc_peak_kw", "motor_class", "brake_by_wire",
+    "gear_ratio", "max_motor_rpm", "cg_height_m", "wheelbase_m", "aux_power_w", "payload_kg", "ambient_c",
 }
 
 
@@ -211,6 +240,13 @@ def load_vehicle_params(path: str | Path) -> VehicleParams:
             charge_curve=_yaml_curve(data, path),
             motor_class=data.get("motor_class"),
             brake_by_wire=bool(data.get("brake_by_wire", True)),
+            gear_ratio=_yaml_optional(data, "gear_ratio", path),
+            max_motor_rpm=_yaml_optional(data, "max_motor_rpm", path),
+            cg_height_m=_yaml_optional(data, "cg_height_m", path),
+            wheelbase_m=_yaml_optional(data, "wheelbase_m", path),
+            aux_power_w=_yaml_optional(data, "aux_power_w", path),
+            payload_kg=_yaml_optional(data, "payload_kg", path) or 0.0,
+            ambient_c=_yaml_optional(data, "ambient_c", path),
         )
     except VehicleError as error:
         raise VehicleError(f"{path}: {error}") from None

@@ -139,3 +139,18 @@ def battery_internal_loss(terminal_w: Array, ocv_v: Array, resistance_ohm: Array
     current *= current
     current *= resistance_ohm
     return current
+
+
+def battery_discharge_limit_w(
+    ocv_v: Array, resistance_ohm: Array, nominal_v: Array, ambient_c: Array, g: GlobalParameters
+) -> Array:
+    """Most power the pack delivers without its terminal voltage falling below the cut-off.
+
+    At the cut-off ``V_min`` the current is ``(V_oc − V_min)/R`` and the power ``V_min·(V_oc − V_min)/R``
+    (capped by the circuit's maximum ``V_oc²/4R`` if ``V_min`` is below half the OCV). ``V_oc`` falls
+    with SOC, so the limit does too; ``R`` rises in the cold by ``e^{k·(25 − T)}`` below 25 °C.
+    """
+    cold = np.exp(g.battery_cold_resistance_per_c * np.maximum(25.0 - ambient_c, 0.0))
+    r = resistance_ohm * cold
+    v_min = np.maximum(g.battery_min_voltage_fraction * nominal_v, 0.5 * ocv_v)
+    return cast(Array, np.maximum(v_min * (ocv_v - v_min) / r, 0.0))

@@ -11,7 +11,7 @@ Range rules (consumption is battery-side, at the terminals, as each procedure me
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -54,14 +54,29 @@ def homologation_range_km(
     return usable / result.battery_kwh_per_100km * 100.0, rule
 
 
+def with_inputs(
+    vehicles: Sequence[VehicleParams], aux_power_w: float | None = None, payload_kg: float | None = None
+) -> list[VehicleParams]:
+    """The vehicles with a run's auxiliary load (W) and payload (kg) replacing their own (validated again)."""
+    out = list(vehicles)
+    if aux_power_w is not None:
+        out = [replace(v, aux_power_w=aux_power_w) for v in out]
+    if payload_kg is not None:
+        out = [replace(v, payload_kg=payload_kg) for v in out]
+    return out
+
+
 def simulate_vehicles(
     vehicles: Sequence[VehicleParams],
     cycle: str,
     hz: float = 1.0,
     globals_: GlobalParameters = DEFAULTS,
     traces: bool = False,
+    aux_power_w: float | None = None,
+    payload_kg: float | None = None,
 ) -> Simulation:
     """Every vehicle on one cycle plus its range, charging, acceleration and top speed."""
+    vehicles = with_inputs(vehicles, aux_power_w, payload_kg)
     name = canonical_name(cycle)
     drive_cycle = load_cycle(name, hz)
     arrays = vehicle_arrays(vehicles, drive_cycle.homologation, globals_)
@@ -125,6 +140,8 @@ def simulate_trims(
     hz: float = 1.0,
     traces: bool = False,
     market: str | None = None,
+    aux_power_w: float | None = None,
+    payload_kg: float | None = None,
 ) -> Simulation:
     """Every trim (or one model's) sold in ``market`` (default: the base market), on ``cycle`` or on
     that market's homologation cycle, each in its configuration for that market."""
@@ -138,7 +155,8 @@ def simulate_trims(
     if not trims:
         raise VehicleError(f"model {model!r} is not sold in market {market!r}")
     vehicles = [trim_params(ws, t, market) for t in trims]
-    return simulate_vehicles(vehicles, cycle or workspace_cycle(ws, market), hz=hz, traces=traces)
+    return simulate_vehicles(vehicles, cycle or workspace_cycle(ws, market), hz=hz, traces=traces,
+                             aux_power_w=aux_power_w, payload_kg=payload_kg)
 
 
 def simulate_workspace(
