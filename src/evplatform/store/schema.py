@@ -125,6 +125,9 @@ class Vehicle(Base):
     # The primary ECU's public key (e.g. ed25519, hex or PEM) the vehicle signs its requests and
     # Uptane version manifests with; None until the vehicle is provisioned.
     public_key: Mapped[str | None] = mapped_column(Text)
+    # Bumped by database triggers (migration 0010) and the Director whenever this vehicle's update
+    # check could answer differently: the update check's ETag (``fleet.generations``).
+    generation: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
     __table_args__ = (Index("ix_vehicles_model_trim_market", "model", "trim", "market"),)
 
