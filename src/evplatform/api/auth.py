@@ -43,6 +43,7 @@ from evplatform.api.errors import Forbidden, Unauthenticated
 from evplatform.service.rate_limits import token_key
 from evplatform.store import AccountInfo, account_for_token
 from evplatform.store import vehicles as vdb
+from evplatform.store.key_cache import key_cache
 from evplatform.store.replay import SignatureLedger
 
 REPLAY_WINDOW = 300.0  # seconds either side of the server clock
@@ -155,6 +156,14 @@ def _verify_key(text: str, vin: str) -> VerifyKey:
         raise Unauthenticated(f"vehicle {vin} has an unusable public key in the registry") from error
 
 
+def _signed_by(key_text: str, vin: str, payload: bytes, signature: bytes) -> bool:
+    try:
+        _verify_key(key_text, vin).verify(payload, signature)
+    except (BadSignatureError, ValueError, TypeError):  # nacl raises ValueError for a signature of the wrong size
+        return False
+    return True
+
+
 async def vehicle_caller(request: Request, context: Annotated[AppContext, Depends(get_context)]) -> VehicleCaller:
     """Check a vehicle's request signature (401 with the reason when it does not hold)."""
     vin = request.headers.get(VIN_HEADER)
@@ -176,15 +185,22 @@ async def vehicle_caller(request: Request, context: Annotated[AppContext, Depend
         signature = base64.b64decode(signature_text, validate=True)
     except (binascii.Error, ValueError):
         raise Unauthenticated(f"{SIGNATURE_HEADER} is not base64") from None
-    key_text = await run_in_threadpool(lambda: vdb.public_key(context.store(), vin))  # keep the loop free
+    store = await run_in_threadpool(context.store)
+    cache = key_cache(store)
+    cached = cache.get(vin)  # in memory: no thread, no database
+    key_text: str | None = cached
+    if key_text is None:
+        key_text = await run_in_threadpool(lambda: vdb.cached_public_key(store, vin))
     if key_text is None:
         raise Unauthenticated(f"vehicle {vin} is unknown or has no provisioned key")
     path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     payload = signing_payload(request.method, path, stamp, nonce, await request.body())
-    try:
-        _verify_key(key_text, vin).verify(payload, signature)
-    except (BadSignatureError, ValueError, TypeError):  # nacl raises ValueError for a signature of the wrong size
-        raise Unauthenticated(f"bad signature for vehicle {vin}") from None
+    if not _signed_by(key_text, vin, payload, signature):
+        # a key rotated by another process (its cache entry not yet expired): ask the database once
+        fresh = await run_in_threadpool(vdb.public_key, store, vin) if cached is not None else None
+        if fresh is None or fresh == key_text or not _signed_by(fresh, vin, payload, signature):
+            raise Unauthenticated(f"bad signature for vehicle {vin}")
+        cache.put(vin, fresh)
     guard: ReplayGuard = request.app.state.replay
     if not await run_in_threadpool(guard.first_use, signature, now):  # a database write: off the loop
         raise Unauthenticated("this signed request was already used (replay)")
