@@ -13,6 +13,7 @@ from nacl.signing import SigningKey
 from api.support import KeyedVehicle, bearer, error_of, new_campaign
 from api.test_telemetry import AT, post_signed
 from evplatform.api.auth import public_key_text, sign_request
+from evplatform.ota.client.requests import UpdateChecker
 from evplatform.store import Store
 from evplatform.store import vehicles as vdb
 from evplatform.store.generations import generation
@@ -121,3 +122,19 @@ def test_the_directors_publish_moves_the_generation(client: TestClient, keyed_ve
     before = generation(app_store(client), keyed_vehicle.vin)
     context._director_published(keyed_vehicle.vin)  # what OtaService.on_publish calls
     assert generation(app_store(client), keyed_vehicle.vin) == (before or 0) + 1
+
+
+def test_the_vehicle_client_polls_with_if_none_match(client: TestClient, keyed_vehicle: KeyedVehicle,
+                                                     tokens: dict[str, str]) -> None:
+    checker = UpdateChecker("http://testserver", keyed_vehicle.vin, keyed_vehicle.key, client=client)
+    first = checker.check()
+    assert (first.update, first.poll_after_s, first.not_modified) == (None, 3_600, False)
+    with counted_writes(app_store(client)) as writes:
+        again = checker.check()
+    assert (again.update, again.poll_after_s, again.not_modified) == (None, 3_600, True)
+    assert len(writes) == 1  # the replay guard's row: the server answered 304
+    cid = new_campaign(client, tokens["release_manager"], tokens["admin"])["id"]
+    offered = checker.check()
+    assert not offered.not_modified and offered.update is not None and offered.update["campaign_id"] == cid
+    kept = checker.check()
+    assert kept.not_modified and kept.update == offered.update and kept.poll_after_s == 300

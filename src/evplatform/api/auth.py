@@ -25,10 +25,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
-import secrets
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -40,6 +37,14 @@ from starlette.concurrency import run_in_threadpool
 
 from evplatform.api.context import AppContext, get_context
 from evplatform.api.errors import Forbidden, Unauthenticated
+from evplatform.ota.client.requests import (  # the vehicle's side of the signature, shared with the client
+    NONCE_HEADER,
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
+    VIN_HEADER,
+    sign_request,
+    signing_payload,
+)
 from evplatform.service.rate_limits import token_key
 from evplatform.store import AccountInfo, account_for_token
 from evplatform.store import vehicles as vdb
@@ -47,10 +52,7 @@ from evplatform.store.key_cache import key_cache
 from evplatform.store.replay import SignatureLedger
 
 REPLAY_WINDOW = 300.0  # seconds either side of the server clock
-VIN_HEADER = "X-Vehicle-VIN"
-TIMESTAMP_HEADER = "X-Vehicle-Timestamp"
-SIGNATURE_HEADER = "X-Vehicle-Signature"
-NONCE_HEADER = "X-Vehicle-Nonce"
+__all__ = ["NONCE_HEADER", "SIGNATURE_HEADER", "TIMESTAMP_HEADER", "VIN_HEADER", "sign_request", "signing_payload"]
 
 
 def bearer_token(authorization: str | None) -> str | None:
@@ -101,22 +103,6 @@ Admin = Annotated[AccountInfo, Depends(require_role("admin"))]
 
 
 # --- vehicles ---------------------------------------------------------------------------------
-
-
-def signing_payload(method: str, path: str, timestamp: str, nonce: str, body: bytes) -> bytes:
-    """The bytes a vehicle signs: method, path (with query), timestamp, nonce and the body's SHA-256."""
-    return f"{method.upper()}\n{path}\n{timestamp}\n{nonce}\n{hashlib.sha256(body).hexdigest()}".encode()
-
-
-def sign_request(
-    key: SigningKey, vin: str, method: str, path: str, body: bytes = b"", timestamp: float | None = None
-) -> dict[str, str]:
-    """Headers of a signed vehicle request (used by the vehicle client, tests and the load benchmark)."""
-    stamp = str(int(time.time() if timestamp is None else timestamp))
-    nonce = secrets.token_hex(8)
-    signature = key.sign(signing_payload(method, path, stamp, nonce, body)).signature
-    return {VIN_HEADER: vin, TIMESTAMP_HEADER: stamp, NONCE_HEADER: nonce,
-            SIGNATURE_HEADER: base64.b64encode(signature).decode()}
 
 
 def public_key_text(key: SigningKey) -> str:

@@ -23,8 +23,8 @@ from evplatform.clock import Clock, system_clock
 from evplatform.errors import EvplatformError
 from evplatform.service.rate_limits import Counter, RateLimiter, RateLimits, RedisCounter
 from evplatform.store import Store, default_database_url, open_store
-from evplatform.store.rate_limits import CounterTable
 from evplatform.store.generations import bump_generation
+from evplatform.store.rate_limits import CounterTable
 from evplatform.workspace import Workspace, demo_path, load_workspace
 
 T = TypeVar("T")
