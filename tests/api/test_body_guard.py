@@ -11,7 +11,7 @@ import asyncio
 import json
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -63,7 +63,7 @@ def send_raw(app: FastAPI, method: str, path: str, headers: dict[str, str], size
         "client": ("127.0.0.1", 50000), "server": ("testserver", 80),
     }
 
-    async def receive() -> dict[str, Any]:
+    async def receive() -> MutableMapping[str, Any]:
         wire.messages += 1
         if wire.pulled >= size:
             await asyncio.sleep(3600)  # a client that has sent everything waits for the answer
@@ -71,7 +71,7 @@ def send_raw(app: FastAPI, method: str, path: str, headers: dict[str, str], size
         wire.pulled += chunk
         return {"type": "http.request", "body": b"x" * chunk, "more_body": wire.pulled < size}
 
-    async def send(message: dict[str, Any]) -> None:
+    async def send(message: MutableMapping[str, Any]) -> None:
         if message["type"] == "http.response.start":
             wire.status = message["status"]
             wire.headers = {k.decode(): v.decode() for k, v in message.get("headers", [])}
@@ -104,9 +104,13 @@ def _body_routes(app: FastAPI) -> list[tuple[str, str, list[str]]]:
             sub = stack.pop()
             names.append(getattr(sub.call, "__name__", ""))
             stack.extend(sub.dependencies)
-        path = re.sub(r"\{(\w+)\}", lambda m: "1" if m.group(1).endswith("id") else "LMDSAMPLE00000001", route.path)
+        path = re.sub(r"\{(\w+)\}", _sample_value, str(route.path))
         found += [(method, path, names) for method in sorted(route.methods & BODY_METHODS)]
     return found
+
+
+def _sample_value(parameter: re.Match[str]) -> str:
+    return "1" if parameter.group(1).endswith("id") else "LMDSAMPLE00000001"
 
 
 def test_every_route_refuses_a_stranger_before_reading_the_body(app: FastAPI) -> None:
