@@ -185,6 +185,12 @@ def signed_headers(header: Callable[[str], str | None], now: float) -> SignedHea
     return SignedHeaders(vin, stamp, header(NONCE_HEADER) or "", signature)
 
 
+def cached_vehicle_key(context: AppContext, vin: str) -> str | None:
+    """The VIN's key if the database is open and the key cached (no I/O: callable on the event loop)."""
+    store = context.opened_store()
+    return key_cache(store).get(vin) if store is not None else None
+
+
 def vehicle_key(context: AppContext, vin: str) -> str:
     """The VIN's provisioned public key through the cache (``store.key_cache``), or 401."""
     key_text = vdb.cached_public_key(context.store(), vin)

@@ -108,7 +108,8 @@ async def _authenticate(scope: Scope, headers: dict[bytes, bytes]) -> None:
     text = {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in headers.items()}
     if needed.vehicle and (text.get(auth.SIGNATURE_HEADER.lower()) or needed.role is None):
         signed = auth.signed_headers(lambda name: text.get(name.lower()), context.clock().timestamp())
-        await run_in_threadpool(auth.vehicle_key, context, signed.vin)
+        if auth.cached_vehicle_key(context, signed.vin) is None:  # a cache hit needs no thread hop
+            await run_in_threadpool(auth.vehicle_key, context, signed.vin)
         return
     if auth.bearer_token(text.get("authorization")) is None:
         vehicles = " (or a vehicle's signature headers)" if needed.vehicle else ""
@@ -121,15 +122,43 @@ async def _authenticate(scope: Scope, headers: dict[bytes, bytes]) -> None:
 
 def _route_requirement(scope: Scope) -> auth.Requirement | None:
     """The ``api.auth.Requirement`` of the route this request reaches (None: none, or no such route)."""
-    app = scope.get("app")
-    routes = getattr(getattr(app, "router", None), "routes", ())
+    memo = _memo_of(scope.get("app"))
+    key = (scope["method"], scope["path"])
+    known = memo.get(key)
+    if known is None:
+        known = memo[key] = _lookup(scope)
+        if len(memo) > ROUTES_REMEMBERED:  # paths with a VIN in them: keep the memo small
+            memo.clear()
+    route, requirement = known
+    if route is not None:
+        scope["route"] = route  # the metrics and access log name the route even for a refusal here
+    return requirement
+
+
+#: (method, path) → (route, requirement) per application: the update check's path is the same for every vehicle.
+RouteMemo = dict[tuple[str, str], tuple[Any, "auth.Requirement | None"]]
+ROUTES_REMEMBERED = 1_024
+
+
+def _memo_of(app: Any) -> RouteMemo:
+    state = getattr(app, "state", None)
+    if state is None:
+        return {}
+    memo: RouteMemo | None = getattr(state, "body_limit_routes", None)
+    if memo is None:
+        memo = {}
+        state.body_limit_routes = memo
+    return memo
+
+
+def _lookup(scope: Scope) -> tuple[Any, auth.Requirement | None]:
+    routes = getattr(getattr(scope.get("app"), "router", None), "routes", ())
     for route in routes:
         match, _ = route.matches(scope)
         if match is Match.FULL:
-            scope["route"] = route  # the metrics and access log name the route even for a refusal here
             dependant = getattr(route, "dependant", None)
-            return _requirement(dependant, auth.requirement_of) if dependant is not None else None
-    return None
+            return route, _requirement(dependant, auth.requirement_of) if dependant is not None else None
+    return None, None
 
 
 def _requirement(dependant: Any, requirement_of: Callable[[Any], auth.Requirement | None]) -> auth.Requirement | None:

@@ -86,6 +86,10 @@ class AppContext:
                 self._store = open_store(self.database_url, clock=self.clock)  # audit rows on the server clock
             return self._store
 
+    def opened_store(self) -> Store | None:
+        """The database if it is already open (never opens it: no I/O)."""
+        return self._store
+
     def ota(self) -> OtaService:
         """The Uptane repositories (``--ota-root``); 501 when this server has none configured."""
         with self._lock:
