@@ -16,6 +16,9 @@ The Director's metadata live in the OTA folder, not here: ``OtaService`` bumps t
 when it publishes a vehicle's metadata. On PostgreSQL the target-row triggers are per statement
 (transition tables), so starting a campaign over 1,000,000 vehicles is one ``UPDATE … FROM``.
 
+The functions are ``CREATE OR REPLACE``: a database emptied by dropping its tables (the demo build
+starting over, ``store.builds``) keeps its functions, and migrating it again must not fail on them.
+
 Numbered 0010 (0009 is reserved for a parallel change); revises 0008.
 
 Revision ID: 0010
@@ -98,7 +101,8 @@ PG_TRIGGERS = {
     "trg_campaign_generation": ("AFTER UPDATE ON campaigns FOR EACH ROW", "evp_campaign_generation"),
 }
 #: PostgreSQL: the vehicle's own row, before it is written (no second UPDATE of the same row).
-PG_TIMEZONE = ("CREATE FUNCTION evp_vehicle_timezone_generation() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+PG_TIMEZONE = ("CREATE OR REPLACE FUNCTION evp_vehicle_timezone_generation() RETURNS trigger "
+               "LANGUAGE plpgsql AS $$ BEGIN "
                "IF OLD.timezone IS DISTINCT FROM NEW.timezone THEN NEW.generation := OLD.generation + 1; END IF; "
                "RETURN NEW; END $$")
 
@@ -108,7 +112,7 @@ def upgrade() -> None:
     op.add_column("vehicles", sa.Column("generation", sa.BigInteger(), nullable=False, server_default="0"))
     if op.get_bind().dialect.name == "postgresql":
         for name, body in PG_FUNCTIONS.items():
-            op.execute(f"CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN {body} "
+            op.execute(f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN {body} "
                        "RETURN NULL; END $$")
         for name, (when, function) in PG_TRIGGERS.items():
             op.execute(f"CREATE TRIGGER {name} {when} EXECUTE FUNCTION {function}()")
