@@ -127,7 +127,7 @@ class Vehicle(Base):
     public_key: Mapped[str | None] = mapped_column(Text)
     # Bumped by database triggers (migration 0010) and the Director whenever this vehicle's update
     # check could answer differently: the update check's ETag (``fleet.generations``).
-    generation: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    generation: Mapped[int] = mapped_column(BigInteger, server_default="0")  # no Python default: inserts leave it out
 
     __table_args__ = (Index("ix_vehicles_model_trim_market", "model", "trim", "market"),)
 
