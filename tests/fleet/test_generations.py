@@ -1,4 +1,4 @@
-"""Per-vehicle generation numbers (migration 0010): moved by exactly the changes that can change an
+"""Per-vehicle generation numbers (migration 0012): moved by exactly the changes that can change an
 update check's answer, on SQLite and PostgreSQL; and the tag/lookup rules built on them."""
 
 from __future__ import annotations

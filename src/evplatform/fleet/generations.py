@@ -3,7 +3,7 @@
 hawkBit's DDI keeps polling cheap by letting a controller ask "anything new since this?" and
 answering that from one lookup. Here the vehicle's generation number (``vehicles.generation``,
 moved by database triggers whenever a target row of it, a campaign concerning it, its time zone
-or its Director metadata changes — migration 0010) is that lookup:
+or its Director metadata changes — migration 0012) is that lookup:
 
 - the update check's ``ETag`` is ``"g<generation>.<poll_after_s>.<until>"``; a check sending it
   back in ``If-None-Match`` while the generation is unchanged gets 304 — nothing read beyond the

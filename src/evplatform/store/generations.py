@@ -1,5 +1,5 @@
 """Per-vehicle generation numbers: one counter that moves whenever a vehicle's update check could
-answer differently (migration 0010 keeps it with triggers; the Director bumps it on publish).
+answer differently (migration 0012 keeps it with triggers; the Director bumps it on publish).
 
 Reading it is one lookup through the unique VIN index, the whole cost of a poll with nothing new.
 """

@@ -19,10 +19,8 @@ when it publishes a vehicle's metadata. On PostgreSQL the target-row triggers ar
 The functions are ``CREATE OR REPLACE``: a database emptied by dropping its tables (the demo build
 starting over, ``store.builds``) keeps its functions, and migrating it again must not fail on them.
 
-Numbered 0010 (0009 is reserved for a parallel change); revises 0008.
-
-Revision ID: 0010
-Revises: 0008
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-12-03
 """
 
@@ -31,8 +29,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0010"
-down_revision = "0008"
+revision = "0012"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
