@@ -45,8 +45,8 @@ from evplatform.api.routers import (
 from evplatform.api.routers import workspace as workspace_router
 from evplatform.clock import Clock, system_clock
 from evplatform.errors import EvplatformError
-from evplatform.logs import configure_logging
 from evplatform.fleet.generations import LookupCache
+from evplatform.logs import configure_logging
 from evplatform.service.context import AppContext
 from evplatform.service.rate_limits import RateLimit, RateLimits
 
