@@ -98,7 +98,7 @@ def test_update_check_outcomes_are_counted(client: TestClient, tokens: dict[str,
     scraped = samples(client, tokens["viewer"])
     outcomes = {dict(labels)["outcome"]: value for (name, labels), value in scraped.items()
                 if name == "evplatform_update_checks_total"}
-    assert outcomes == {"offer": 0.0, "nothing_new": 1.0, "refused": 2.0}
+    assert outcomes == {"offer": 0.0, "nothing_new": 1.0, "not_modified": 0.0, "refused": 2.0}
 
 
 def test_metrics_need_a_viewer_token(client: TestClient) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -11,6 +12,7 @@ from fastapi.testclient import TestClient
 
 from evplatform.api import create_app
 from evplatform.api.conditional import IMMUTABLE, MAX_IF_NONE_MATCH, listed_tags, none_match, strong_etag
+from evplatform.ota.client import HttpFetcher
 from evplatform.ota.image_repository import ImageTarget
 from evplatform.ota.keys import KeyRing, generate_private_key, signer_of
 from evplatform.ota.service import OtaService
@@ -106,3 +108,19 @@ def test_if_none_match_parsing() -> None:
     assert not none_match(None, etag) and not none_match("", etag) and not none_match(etag[1:-1], etag)
     assert not none_match(f'"x", {etag}, bogus', etag)  # malformed: a full 200, never a wrong 304
     assert not none_match(" " * MAX_IF_NONE_MATCH + etag, etag)  # too long to read
+
+
+def test_the_vehicle_fetcher_revalidates_metadata_with_if_none_match(world: World) -> None:
+    """``HttpFetcher`` keeps the last bytes with their ETag: a 304 hands them back, a change brings the new ones."""
+    fetcher = HttpFetcher("http://testserver/uptane", client=world.client)
+    url = f"director/{OTHER_VIN}/targets.json"
+    first = fetcher.fetch(url, 64 * 1024)
+    assert fetcher.fetch(url, 64 * 1024) == first and fetcher.not_modified == 1  # revalidated, not re-sent
+    world.service.assign(OTHER_VIN, "hub-2", "hub-os/1.9.0")
+    changed = fetcher.fetch(url, 64 * 1024)
+    assert changed != first and b"hub-os/1.9.0" in changed and fetcher.not_modified == 1
+    data = b"1.9.0" * 512
+    (world.service.images_dir / hashlib.sha256(data).hexdigest()).write_bytes(data)
+    image = "images/" + hashlib.sha256(data).hexdigest()
+    assert fetcher.fetch(image, 64 * 1024) == data and fetcher.fetch(image, 64 * 1024) == data
+    assert fetcher.not_modified == 1  # images are never kept: no conditional request for them

@@ -52,6 +52,17 @@ def test_register_assign_serve_and_report(service: OtaService, clock: FakeClock)
     assert service.verify().ok
 
 
+def test_publish_listeners_hear_every_vehicle_published(service: OtaService) -> None:
+    """The fleet's generation numbers (update-check ETags) follow the Director through this hook."""
+    heard: list[str] = []
+    service.on_publish(heard.append)
+    primary = signer_of(generate_private_key())
+    service.register_vehicle("VIN-S2", "PRI", {"PRI": ("MD-HUB-A1", primary.public_key.keyval["public"])})
+    service.assign("VIN-S2", "PRI", "hub-os/1.7.0")
+    service.assign_many("VIN-S2", {"PRI": "hub-os/1.7.0"})
+    assert heard == ["VIN-S2", "VIN-S2"]
+
+
 def test_register_accepts_key_dicts(service: OtaService) -> None:
     key = signer_of(generate_private_key()).public_key
     record = service.register_vehicle("VIN-S2", "P", {"P": ("MD-HUB-A1", key.to_dict())})

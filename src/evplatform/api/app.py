@@ -46,6 +46,7 @@ from evplatform.api.routers import (
 from evplatform.api.routers import workspace as workspace_router
 from evplatform.clock import Clock, system_clock
 from evplatform.errors import EvplatformError
+from evplatform.fleet.generations import LookupCache
 from evplatform.logs import configure_logging
 from evplatform.service.context import AppContext
 from evplatform.service.rate_limits import RateLimit, RateLimits
@@ -99,6 +100,7 @@ def create_app(
                   docs_url=None, redoc_url=None)
     app.state.context = context
     app.state.replay = ReplayGuard(context)  # kept in the database, so it survives restarts
+    app.state.offer_lookups = LookupCache()  # valid per vehicle generation: see fleet.generations
     app.state.metrics = metrics = ServerMetrics(context)  # this app's own registry: tests make many apps
     install_error_handlers(app)
     app.add_middleware(BodyLimits)  # runs before any route reads a body

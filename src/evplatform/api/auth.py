@@ -25,13 +25,10 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
-import secrets
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
 from nacl.exceptions import BadSignatureError
@@ -40,16 +37,22 @@ from starlette.concurrency import run_in_threadpool
 
 from evplatform.api.context import AppContext, get_context
 from evplatform.api.errors import Forbidden, Unauthenticated
+from evplatform.ota.client.requests import (  # the vehicle's side of the signature, shared with the client
+    NONCE_HEADER,
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
+    VIN_HEADER,
+    sign_request,
+    signing_payload,
+)
 from evplatform.service.rate_limits import token_key
 from evplatform.store import AccountInfo, account_for_token
 from evplatform.store import vehicles as vdb
+from evplatform.store.key_cache import key_cache
 from evplatform.store.replay import SignatureLedger
 
 REPLAY_WINDOW = 300.0  # seconds either side of the server clock
-VIN_HEADER = "X-Vehicle-VIN"
-TIMESTAMP_HEADER = "X-Vehicle-Timestamp"
-SIGNATURE_HEADER = "X-Vehicle-Signature"
-NONCE_HEADER = "X-Vehicle-Nonce"
+__all__ = ["NONCE_HEADER", "SIGNATURE_HEADER", "TIMESTAMP_HEADER", "VIN_HEADER", "sign_request", "signing_payload"]
 
 
 def bearer_token(authorization: str | None) -> str | None:
@@ -85,7 +88,12 @@ def require_role(role: str) -> Callable[..., AccountInfo]:
         return account
 
     dependency.__name__ = f"require_{role}"
+    _ROLE_OF[dependency] = role
     return dependency
+
+
+#: The role each ``require_role`` dependency admits (read by ``requirement_of``: checked before the body).
+_ROLE_OF: dict[Callable[..., Any], str] = {}
 
 
 Viewer = Annotated[AccountInfo, Depends(require_role("viewer"))]
@@ -95,22 +103,6 @@ Admin = Annotated[AccountInfo, Depends(require_role("admin"))]
 
 
 # --- vehicles ---------------------------------------------------------------------------------
-
-
-def signing_payload(method: str, path: str, timestamp: str, nonce: str, body: bytes) -> bytes:
-    """The bytes a vehicle signs: method, path (with query), timestamp, nonce and the body's SHA-256."""
-    return f"{method.upper()}\n{path}\n{timestamp}\n{nonce}\n{hashlib.sha256(body).hexdigest()}".encode()
-
-
-def sign_request(
-    key: SigningKey, vin: str, method: str, path: str, body: bytes = b"", timestamp: float | None = None
-) -> dict[str, str]:
-    """Headers of a signed vehicle request (used by the vehicle client, tests and the load benchmark)."""
-    stamp = str(int(time.time() if timestamp is None else timestamp))
-    nonce = secrets.token_hex(8)
-    signature = key.sign(signing_payload(method, path, stamp, nonce, body)).signature
-    return {VIN_HEADER: vin, TIMESTAMP_HEADER: stamp, NONCE_HEADER: nonce,
-            SIGNATURE_HEADER: base64.b64encode(signature).decode()}
 
 
 def public_key_text(key: SigningKey) -> str:
@@ -155,17 +147,31 @@ def _verify_key(text: str, vin: str) -> VerifyKey:
         raise Unauthenticated(f"vehicle {vin} has an unusable public key in the registry") from error
 
 
-async def vehicle_caller(request: Request, context: Annotated[AppContext, Depends(get_context)]) -> VehicleCaller:
-    """Check a vehicle's request signature (401 with the reason when it does not hold)."""
-    vin = request.headers.get(VIN_HEADER)
-    stamp = request.headers.get(TIMESTAMP_HEADER)
-    nonce = request.headers.get(NONCE_HEADER, "")
-    signature_text = request.headers.get(SIGNATURE_HEADER)
+def _signed_by(key_text: str, vin: str, payload: bytes, signature: bytes) -> bool:
+    try:
+        _verify_key(key_text, vin).verify(payload, signature)
+    except (BadSignatureError, ValueError, TypeError):  # nacl raises ValueError for a signature of the wrong size
+        return False
+    return True
+
+
+@dataclass(frozen=True, slots=True)
+class SignedHeaders:
+    """A vehicle request's signature headers, checked for form and freshness (not yet the signature)."""
+
+    vin: str
+    stamp: str
+    nonce: str
+    signature: bytes
+
+
+def signed_headers(header: Callable[[str], str | None], now: float) -> SignedHeaders:
+    """The signature headers (``header(name)`` reads one), or 401: what can be judged before the body."""
+    vin, stamp, signature_text = header(VIN_HEADER), header(TIMESTAMP_HEADER), header(SIGNATURE_HEADER)
     if not vin or not stamp or not signature_text:
         raise Unauthenticated(
             f"a vehicle request needs {VIN_HEADER}, {TIMESTAMP_HEADER}, {NONCE_HEADER} and {SIGNATURE_HEADER}"
         )
-    now = context.clock().timestamp()
     # whole unix seconds only: float() takes "nan" (every comparison false, never stale) and "1e400"
     if not (stamp.isascii() and stamp.isdigit() and len(stamp) <= 12):
         raise Unauthenticated(f"{TIMESTAMP_HEADER} must be whole unix seconds, got {stamp[:32]!r}")
@@ -176,17 +182,46 @@ async def vehicle_caller(request: Request, context: Annotated[AppContext, Depend
         signature = base64.b64decode(signature_text, validate=True)
     except (binascii.Error, ValueError):
         raise Unauthenticated(f"{SIGNATURE_HEADER} is not base64") from None
-    key_text = await run_in_threadpool(lambda: vdb.public_key(context.store(), vin))  # keep the loop free
+    return SignedHeaders(vin, stamp, header(NONCE_HEADER) or "", signature)
+
+
+def cached_vehicle_key(context: AppContext, vin: str) -> str | None:
+    """The VIN's key if the database is open and the key cached (no I/O: callable on the event loop)."""
+    store = context.opened_store()
+    return key_cache(store).get(vin) if store is not None else None
+
+
+def vehicle_key(context: AppContext, vin: str) -> str:
+    """The VIN's provisioned public key through the cache (``store.key_cache``), or 401."""
+    key_text = vdb.cached_public_key(context.store(), vin)
     if key_text is None:
         raise Unauthenticated(f"vehicle {vin} is unknown or has no provisioned key")
+    return key_text
+
+
+async def vehicle_caller(request: Request, context: Annotated[AppContext, Depends(get_context)]) -> VehicleCaller:
+    """Check a vehicle's request signature (401 with the reason when it does not hold).
+
+    The headers and the key were already judged before the body was read (``api.body_limits``);
+    they are judged again here because routes are also called without that middleware.
+    """
+    now = context.clock().timestamp()
+    signed = signed_headers(request.headers.get, now)
+    vin = signed.vin
+    store = await run_in_threadpool(context.store)
+    cache = key_cache(store)
+    cached = cache.get(vin)  # in memory: no thread, no database
+    key_text = cached if cached is not None else await run_in_threadpool(vehicle_key, context, vin)
     path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    payload = signing_payload(request.method, path, stamp, nonce, await request.body())
-    try:
-        _verify_key(key_text, vin).verify(payload, signature)
-    except (BadSignatureError, ValueError, TypeError):  # nacl raises ValueError for a signature of the wrong size
-        raise Unauthenticated(f"bad signature for vehicle {vin}") from None
+    payload = signing_payload(request.method, path, signed.stamp, signed.nonce, await request.body())
+    if not _signed_by(key_text, vin, payload, signed.signature):
+        # a key rotated by another process (its cache entry not yet expired): ask the database once
+        fresh = await run_in_threadpool(vdb.public_key, store, vin) if cached is not None else None
+        if fresh is None or fresh == key_text or not _signed_by(fresh, vin, payload, signed.signature):
+            raise Unauthenticated(f"bad signature for vehicle {vin}")
+        cache.put(vin, fresh)
     guard: ReplayGuard = request.app.state.replay
-    if not await run_in_threadpool(guard.first_use, signature, now):  # a database write: off the loop
+    if not await run_in_threadpool(guard.first_use, signed.signature, now):  # a database write: off the loop
         raise Unauthenticated("this signed request was already used (replay)")
     limiter = context.rate_limiter()
     if limiter.enabled("vehicle"):  # after the replay guard: a replayed capture must not spend the vehicle's budget
@@ -195,3 +230,39 @@ async def vehicle_caller(request: Request, context: Annotated[AppContext, Depend
 
 
 VehicleAuth = Annotated[VehicleCaller, Depends(vehicle_caller)]
+
+
+async def telemetry_caller(
+    request: Request, context: Annotated[AppContext, Depends(get_context)],
+    authorization: Annotated[str | None, Header()] = None,
+) -> VehicleCaller | AccountInfo:
+    """A vehicle signing its own telemetry, or an engineer's (or higher) token for a gateway's batch."""
+    if request.headers.get(SIGNATURE_HEADER):
+        return await vehicle_caller(request, context)
+    account = await run_in_threadpool(operator, context, authorization)
+    if not account.has_role(TELEMETRY_ROLE):
+        raise Forbidden(f"account {account.name!r} is {account.role}; ingesting telemetry needs {TELEMETRY_ROLE} "
+                        "or higher")
+    return account
+
+
+TELEMETRY_ROLE = "engineer"
+TelemetryAuth = Annotated[VehicleCaller | AccountInfo, Depends(telemetry_caller)]
+
+
+@dataclass(frozen=True, slots=True)
+class Requirement:
+    """Who may call a route: the least operator role (None: no token admitted) and whether a vehicle may."""
+
+    role: str | None
+    vehicle: bool
+
+
+def requirement_of(call: Callable[..., Any]) -> Requirement | None:
+    """The requirement a dependency stands for (None: it authenticates nobody)."""
+    if call is vehicle_caller:
+        return Requirement(None, vehicle=True)
+    if call is telemetry_caller:
+        return Requirement(TELEMETRY_ROLE, vehicle=True)
+    role = _ROLE_OF.get(call)
+    return None if role is None else Requirement(role, vehicle=False)

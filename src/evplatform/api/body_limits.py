@@ -1,32 +1,48 @@
-"""Request bodies are bounded and anonymous bodies are refused before a byte of them is read.
+"""Callers are authenticated and authorised before a byte of their body is read, and bodies are
+bounded while they stream in.
 
 FastAPI reads and parses a JSON body before any dependency runs, the authentication included, so
 without this guard a 200 MB POST without a token was read and parsed before its 401 (the server
-went from 152 MB to 795 MB). This pure ASGI middleware runs first:
+went from 152 MB to 795 MB), and a malformed body from a stranger answered 422 instead of 401.
+This pure ASGI middleware runs first, for every request that may carry a body:
 
-- a request that carries a body must name its caller (a bearer token, or a vehicle's signature
-  headers) — except the Director's manifest route, whose body is itself signed by the vehicle, and
-  the dashboard's sign-in form; otherwise 401 before reading;
-- the declared ``Content-Length`` must be within the route's limit, else 413 before reading (the
-  server then reads no more than declared); a body without a declared length is read here up to
-  the limit and cut with 413 past it (routes allowing more than 1 MiB need a declared length, 411).
+- **who**: the route is looked up (Starlette's own matching) and its authentication dependency
+  read (``api.auth.requirement_of``): an operator route checks the bearer token *and the role*
+  (401 / 403), a vehicle route the signature headers, their timestamp window and that the VIN has
+  a provisioned key (401; the signature itself covers the body's hash, so it is checked once the
+  bounded body is in). A route without such a dependency admits a body only from the two routes
+  whose body authenticates itself (``ANONYMOUS_BODIES``) or with credentials in the headers;
+- **how much**: a declared ``Content-Length`` over the route's limit is 413 before reading; then
+  every chunk is counted as the route pulls it, and the body is cut with 413 as soon as it passes
+  the limit or its own declared length (a lying ``Content-Length``) — chunked bodies the same way.
+  Nothing is buffered here: memory holds at most what the route itself keeps.
 
-Errors use the API's one shape. The limits are per route prefix, the longest prefix wins.
+Errors use the API's one shape. The limits are per route prefix, the longest prefix wins
+(``LIMITS``; documented in docs/api.md).
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from evplatform.api.errors import error_body
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.routing import Match
+
+from evplatform.api import auth
+from evplatform.api.errors import error_body, project_error_response
+from evplatform.errors import EvplatformError
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_LIMIT = 1024**2  # JSON bodies: telemetry batches, campaign plans, reports
 #: Route prefix -> the most bytes a body may have.
@@ -37,8 +53,9 @@ LIMITS: dict[str, int] = {
     "/oauth/token": 4 * 1024,  # an OAuth 2.0 token request (a few form fields)
     "/api/owner/": 16 * 1024,  # an owner's grant
     "/api/fm/upload": 8 * 1024**2,  # a feature-model file (service.configurator.UPLOAD_MAX_BYTES)
+    "/api/vehicle/": 64 * 1024,  # an update check (empty) or a campaign report
 }
-#: Routes whose body may come without a caller's credentials in the headers.
+#: Routes whose body may come without a caller's credentials in the headers (it is signed itself).
 ANONYMOUS_BODIES = ("/uptane/director/", "/signin")
 CREDENTIAL_HEADERS = (b"authorization", b"x-vehicle-signature")
 _WITH_BODY = {"POST", "PUT", "PATCH", "DELETE"}
@@ -50,7 +67,7 @@ def limit_for(path: str) -> int:
 
 
 class BodyLimits:
-    """ASGI middleware: credentials before the body, and every body within its route's limit."""
+    """ASGI middleware: caller and role before the body, and every body within its route's limit."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -62,57 +79,142 @@ class BodyLimits:
         path: str = scope["path"]
         headers = dict(scope.get("headers") or [])
         limit = limit_for(path)
-        declared = headers.get(b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > limit):
+        declared_text = headers.get(b"content-length")
+        if declared_text is not None and (not declared_text.isdigit() or int(declared_text) > limit):
             await _error(send, 413, "PayloadTooLarge", f"the body may have at most {limit:,} bytes on {path}")
             return
-        anonymous = not any(h in headers for h in CREDENTIAL_HEADERS)
-        if anonymous and declared != b"0" and not path.startswith(ANONYMOUS_BODIES):
-            await _error(send, 401, "Unauthenticated", "sign in before sending a body: send 'Authorization: "
-                         "Bearer <token>' (or a vehicle's signature headers)", {"WWW-Authenticate": "Bearer"})
+        try:
+            await _authenticate(scope, headers)
+        except EvplatformError as error:  # logged and shaped as the route's own refusal would be
+            response = await project_error_response(Request(scope), error)
+            await response(scope, receive, send)
             return
-        if declared is not None:
-            await self.app(scope, receive, send)  # the server stops at the declared length
-            return
-        if limit > DEFAULT_LIMIT:
+        declared = int(declared_text) if declared_text is not None else None
+        if declared is None and limit > DEFAULT_LIMIT:
             await _error(send, 411, "LengthRequired", f"send a Content-Length with a body for {path}")
             return
-        body = await _read_at_most(receive, limit)
-        if body is None:
-            await _error(send, 413, "PayloadTooLarge", f"the body may have at most {limit:,} bytes on {path}")
-            return
-        await self.app(scope, _replay(body, receive), send)
+        await _Bounded(self.app, limit, declared, path)(scope, receive, send)
 
 
-async def _read_at_most(receive: Receive, limit: int) -> bytes | None:
-    """The whole body of a request without a declared length, or None as soon as it passes ``limit``."""
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":
-            return b"".join(chunks)  # the client went away: the app sees an empty or partial body
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > limit:
-            return None
-        chunks.append(chunk)
-        if not message.get("more_body", False):
-            return b"".join(chunks)
+async def _authenticate(scope: Scope, headers: dict[bytes, bytes]) -> None:
+    """401/403 (as project errors) for a caller the route would refuse, judged from the headers alone."""
+    path: str = scope["path"]
+    needed = _route_requirement(scope)
+    if needed is None:
+        has_credentials = any(h in headers for h in CREDENTIAL_HEADERS)
+        if not has_credentials and headers.get(b"content-length") != b"0" and not path.startswith(ANONYMOUS_BODIES):
+            raise auth.Unauthenticated("sign in before sending a body: send 'Authorization: Bearer <token>' "
+                                       "(or a vehicle's signature headers)")
+        return
+    context = scope["app"].state.context
+    text = {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in headers.items()}
+    if needed.vehicle and (text.get(auth.SIGNATURE_HEADER.lower()) or needed.role is None):
+        signed = auth.signed_headers(lambda name: text.get(name.lower()), context.clock().timestamp())
+        if auth.cached_vehicle_key(context, signed.vin) is None:  # a cache hit needs no thread hop
+            await run_in_threadpool(auth.vehicle_key, context, signed.vin)
+        return
+    if auth.bearer_token(text.get("authorization")) is None:
+        vehicles = " (or a vehicle's signature headers)" if needed.vehicle else ""
+        raise auth.Unauthenticated(f"sign in before sending a body: send 'Authorization: Bearer <token>'{vehicles}")
+    account = await run_in_threadpool(auth.operator, context, text.get("authorization"))
+    if needed.role is not None and not account.has_role(needed.role):
+        raise auth.Forbidden(f"account {account.name!r} is {account.role}; this needs {needed.role} or higher")
+    # the route's own dependency looks the token up again: one indexed read, operators only
 
 
-def _replay(body: bytes, receive: Receive) -> Receive:
-    """A ``receive`` that hands the app the body already read, then waits as the server would."""
-    sent = False
+def _route_requirement(scope: Scope) -> auth.Requirement | None:
+    """The ``api.auth.Requirement`` of the route this request reaches (None: none, or no such route)."""
+    memo = _memo_of(scope.get("app"))
+    key = (scope["method"], scope["path"])
+    known = memo.get(key)
+    if known is None:
+        known = memo[key] = _lookup(scope)
+        if len(memo) > ROUTES_REMEMBERED:  # paths with a VIN in them: keep the memo small
+            memo.clear()
+    route, requirement = known
+    if route is not None:
+        scope["route"] = route  # the metrics and access log name the route even for a refusal here
+    return requirement
 
-    async def replay() -> Message:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()
 
-    return replay
+#: (method, path) → (route, requirement) per application: the update check's path is the same for every vehicle.
+RouteMemo = dict[tuple[str, str], tuple[Any, "auth.Requirement | None"]]
+ROUTES_REMEMBERED = 1_024
+
+
+def _memo_of(app: Any) -> RouteMemo:
+    state = getattr(app, "state", None)
+    if state is None:
+        return {}
+    memo: RouteMemo | None = getattr(state, "body_limit_routes", None)
+    if memo is None:
+        memo = {}
+        state.body_limit_routes = memo
+    return memo
+
+
+def _lookup(scope: Scope) -> tuple[Any, auth.Requirement | None]:
+    routes = getattr(getattr(scope.get("app"), "router", None), "routes", ())
+    for route in routes:
+        match, _ = route.matches(scope)
+        if match is Match.FULL:
+            dependant = getattr(route, "dependant", None)
+            return route, _requirement(dependant, auth.requirement_of) if dependant is not None else None
+    return None, None
+
+
+def _requirement(dependant: Any, requirement_of: Callable[[Any], auth.Requirement | None]) -> auth.Requirement | None:
+    for sub in dependant.dependencies:
+        found = requirement_of(sub.call) or _requirement(sub, requirement_of)
+        if found is not None:
+            return found
+    return None
+
+
+class _Bounded:
+    """Runs the app with a ``receive`` that counts the body and cuts it with 413 past its bound."""
+
+    def __init__(self, app: ASGIApp, limit: int, declared: int | None, path: str) -> None:
+        self.app = app
+        self.bound = limit if declared is None else min(limit, declared)
+        self.limit = limit
+        self.declared = declared
+        self.path = path
+        self.received = 0
+        self.refused = False
+        self.started = False
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        async def counted() -> Message:
+            if self.refused:
+                return {"type": "http.disconnect"}
+            message = await receive()
+            if message["type"] == "http.request":
+                self.received += len(message.get("body", b""))
+                if self.received > self.bound:
+                    await self._refuse(send)
+                    return {"type": "http.disconnect"}  # the route stops reading; its answer is dropped
+            return message
+
+        async def guarded(message: Message) -> None:
+            if self.refused:
+                return
+            if message["type"] == "http.response.start":
+                self.started = True
+            await send(message)
+
+        await self.app(scope, counted, guarded)
+
+    async def _refuse(self, send: Send) -> None:
+        self.refused = True
+        if self.declared is not None and self.received > self.declared and self.declared <= self.limit:
+            message = f"the body is longer than its Content-Length ({self.declared:,} bytes) on {self.path}"
+        else:
+            message = f"the body may have at most {self.limit:,} bytes on {self.path}"
+        logger.info("body refused after %d bytes: %s", self.received, message,
+                    extra={"event": "body_refused", "path": self.path, "received": self.received})
+        if not self.started:  # a route answering before it read its whole body keeps its answer
+            await _error(send, 413, "PayloadTooLarge", message)
 
 
 async def _error(send: Send, status: int, kind: str, message: str, extra: dict[str, str] | None = None) -> None:

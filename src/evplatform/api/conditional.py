@@ -7,15 +7,23 @@ with no body instead of the same signed JSON again (hawkBit's DDI polls the same
 RFC 9110 §13.1.2: for GET, ``If-None-Match`` uses the *weak* comparison (``W/"x"`` matches
 ``"x"``), ``*`` matches any current representation, and the header may list several tags. A header
 we cannot parse matches nothing: the client gets the full 200, never a wrong 304.
+
+The update check (``POST /api/vehicle/update-check``) answers 304 the same way from the vehicle's
+generation number (``held_check_tag``). RFC 9110 would answer a POST's matching ``If-None-Match``
+with 412; the check is a read signed as a POST (the signature covers method and body), and 304 is
+what a polling client — hawkBit's DDI poll is a GET — already knows to read as "nothing new".
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
+from datetime import datetime
 
 from fastapi import Request
 from fastapi.responses import Response
+
+from evplatform.fleet.generations import CheckTag, held_tag
 
 #: An entity tag: optional weak prefix, then a quoted string of etagc characters (RFC 9110 §8.8.3).
 _ENTITY_TAG = re.compile(r'\s*(?:W/)?("[\x21\x23-\x7e\x80-\xff]*")\s*(?:,|$)')
@@ -64,3 +72,11 @@ def metadata_response(request: Request, data: bytes, media_type: str, *, version
     if none_match(request.headers.get("if-none-match"), etag):
         return Response(status_code=304, headers=headers)
     return Response(data, media_type=media_type, headers=headers)
+
+
+def held_check_tag(header: str | None, generation: int | None, now: datetime) -> CheckTag | None:
+    """The update-check tag of ``If-None-Match`` that still holds (``fleet.generations``), or None."""
+    if header is None or len(header) > MAX_IF_NONE_MATCH:
+        return None
+    tags = listed_tags(header)
+    return held_tag(tags, generation, now) if tags else None

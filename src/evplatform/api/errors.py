@@ -79,6 +79,11 @@ def error_type(error: EvplatformError) -> str:
     return type(error).__name__
 
 
+async def project_error_response(request: Request, error: Exception) -> JSONResponse:
+    """The one-shape answer to a project error, refusals logged (also used by ``api.body_limits``)."""
+    return await _project_error(request, error)
+
+
 async def _project_error(request: Request, error: Exception) -> JSONResponse:
     if not isinstance(error, EvplatformError):  # registered for EvplatformError only
         raise TypeError(f"unexpected {type(error).__name__}")

@@ -64,7 +64,7 @@ _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"
 UNMATCHED = "unmatched"
 #: ``offer``: an update was offered; ``nothing_new``: checked, nothing to install; ``refused``: the
 #: check was answered with an error (bad signature, unknown vehicle, replay, database down).
-UPDATE_CHECK_OUTCOMES = ("offer", "nothing_new", "refused")
+UPDATE_CHECK_OUTCOMES = ("offer", "nothing_new", "not_modified", "refused")
 UPDATE_CHECK_ROUTE = "/api/vehicle/update-check"
 #: Seconds: API answers take milliseconds, simulations and publishing up to tens of seconds.
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
@@ -141,7 +141,7 @@ class ServerMetrics:
                                  "last response byte, by method and route template", ["method", "route"],
                                  buckets=LATENCY_BUCKETS, registry=self.registry)
         self.update_checks = Counter("evplatform_update_checks", "Vehicle update checks by outcome "
-                                     "(offer, nothing_new, refused)", ["outcome"], registry=self.registry)
+                                     "(offer, nothing_new, not_modified, refused)", ["outcome"], registry=self.registry)
         self.verification_failures = Counter(
             "evplatform_uptane_verification_failures", "Vehicle version manifests the Director refused, "
             "by error class", ["error"], registry=self.registry)
@@ -171,6 +171,9 @@ class ServerMetrics:
 
     def update_check(self, offered: bool) -> None:
         self.update_checks.labels("offer" if offered else "nothing_new").inc()
+
+    def update_check_not_modified(self) -> None:
+        self.update_checks.labels("not_modified").inc()
 
     def verification_failed(self, error: Exception) -> None:
         self.verification_failures.labels(type(error).__name__).inc()

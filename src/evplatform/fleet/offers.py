@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from evplatform.fleet.gates import MaintenanceWindow, zone
+from evplatform.fleet.generations import Lookup, LookupCache, answer_until
 from evplatform.fleet.polling import PollState, poll_after_seconds, poll_state
 from evplatform.store import Store
 from evplatform.store.offers import OpenOffer, mark_offered, open_offers, waiting_in_running
@@ -28,18 +29,30 @@ class UpdateAnswer:
 
     offer: OpenOffer | None
     state: PollState
+    until: int = 0  # unix seconds when a maintenance window may change the answer (0: never)
 
     @property
     def poll_after_s(self) -> int:
         return poll_after_seconds(self.state)
 
 
-def answer_update_check(store: Store, vin: str, now: datetime) -> UpdateAnswer:
-    """The offer due now, if any, with the poll-interval hint; writes only when it returns an offer."""
-    offers = open_offers(store, vin)
-    offer = _offer_due(store, offers, vin, now)
-    waiting = not offers and waiting_in_running(store, vin)  # the EXISTS runs only when it can matter
-    return UpdateAnswer(offer, poll_state(open_offer=bool(offers), waiting=waiting))
+def answer_update_check(store: Store, vin: str, now: datetime, *, generation: int | None = None,
+                        lookups: LookupCache | None = None) -> UpdateAnswer:
+    """The offer due now, if any, with the poll-interval hint; writes only when it returns an offer.
+
+    With the vehicle's ``generation`` (read *before* this call) and a ``lookups`` cache, the
+    campaign lookup is reused while the generation has not moved (``fleet.generations``).
+    """
+    lookup = lookups.get(vin, generation) if lookups is not None and generation is not None else None
+    if lookup is None:
+        offers = open_offers(store, vin)
+        waiting = not offers and waiting_in_running(store, vin)  # the EXISTS runs only when it can matter
+        lookup = Lookup(-1 if generation is None else generation, offers, waiting)
+        if lookups is not None and generation is not None:
+            lookups.put(vin, lookup)
+    offer = _offer_due(store, lookup.offers, vin, now)
+    return UpdateAnswer(offer, poll_state(open_offer=bool(lookup.offers), waiting=lookup.waiting),
+                        answer_until(lookup.offers, now))
 
 
 def update_check(store: Store, vin: str, now: datetime) -> OpenOffer | None:

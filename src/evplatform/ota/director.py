@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -81,6 +81,8 @@ class Director:
         self._vehicles: dict[str, VehicleRecord] = {}
         self._expires_cache: tuple[datetime, list[str]] | None = None
         self._manifests = ManifestVerifier()
+        #: Called with the VIN after its metadata are published (the fleet's generation numbers).
+        self.publish_listeners: list[Callable[[str], None]] = []
 
     # -- creation --------------------------------------------------------------------------
     @classmethod
@@ -296,6 +298,8 @@ class Director:
         # debug: the Director publishes once per vehicle and change, thousands an hour in a campaign
         logger.debug("Director metadata for %s published", vin, extra={
             "event": "metadata_published", "repository": "director", "vin": vin, "versions": record.versions})
+        for listener in self.publish_listeners:
+            listener(vin)
         return documents
 
     def metadata_bytes(self, vin: str, role: str, version: int | None = None) -> bytes:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +70,12 @@ class OtaService:
         if server_keys.resolve() != keyring.directory.resolve():
             keyring.export_online(server_keys)
         return cls(root, clock)
+
+    def on_publish(self, listener: Callable[[str], None]) -> None:
+        """Call ``listener(vin)`` whenever the Director publishes a vehicle's metadata (an assignment,
+        a cleared one, a manifest's nonce answered): the fleet bumps the vehicle's generation number."""
+        with self._lock:
+            self.director.publish_listeners.append(listener)
 
     # -- served to vehicles ----------------------------------------------------------------
     def image_metadata(self, role: str, version: int | None = None) -> bytes:

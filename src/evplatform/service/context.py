@@ -11,6 +11,7 @@ context, which is why it lives here and not in either of them.
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from collections import OrderedDict
@@ -22,10 +23,12 @@ from evplatform.clock import Clock, system_clock
 from evplatform.errors import EvplatformError
 from evplatform.service.rate_limits import Counter, RateLimiter, RateLimits, RedisCounter
 from evplatform.store import Store, default_database_url, open_store
+from evplatform.store.generations import bump_generation
 from evplatform.store.rate_limits import CounterTable
 from evplatform.workspace import Workspace, demo_path, load_workspace
 
 T = TypeVar("T")
+logger = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from evplatform.ota.service import OtaService
@@ -83,6 +86,10 @@ class AppContext:
                 self._store = open_store(self.database_url, clock=self.clock)  # audit rows on the server clock
             return self._store
 
+    def opened_store(self) -> Store | None:
+        """The database if it is already open (never opens it: no I/O)."""
+        return self._store
+
     def ota(self) -> OtaService:
         """The Uptane repositories (``--ota-root``); 501 when this server has none configured."""
         with self._lock:
@@ -94,8 +101,21 @@ class AppContext:
                 from evplatform.ota.service import OtaService
 
                 self._ota = OtaService(self.ota_root, self.clock)
+                self._ota.on_publish(self._director_published)
             service: OtaService = self._ota
             return service
+
+    def _director_published(self, vin: str) -> None:
+        """The Director re-signed a vehicle's metadata: move its generation number (its update check's ETag).
+
+        A database that cannot be written is logged, not raised: the metadata are published, and
+        their own ETags (``api.conditional``) still change.
+        """
+        try:
+            bump_generation(self.store(), vin)
+        except EvplatformError as error:
+            logger.warning("generation of %s not bumped after the Director published: %s", vin, error,
+                           extra={"event": "generation_not_bumped", "vin": vin})
 
     def fm_sessions(self) -> SessionStore:
         """The configurator sessions of this server (``service.configurator``), made on first use."""

@@ -114,7 +114,7 @@ class Vehicle(Base):
     market: Mapped[str] = mapped_column(String(32))
     timezone: Mapped[str] = mapped_column(String(64))
     configuration_id: Mapped[int] = mapped_column(ForeignKey("configurations.id"))
-    # JSONB on PostgreSQL (migration 0010): targeting reads one ECU's entry of every vehicle, and the
+    # JSONB on PostgreSQL (migration 0012): targeting reads one ECU's entry of every vehicle, and the
     # text ``json`` type re-parsed the whole document for each (10 s per million vehicles here).
     hardware_ids: Mapped[dict[str, Any]] = mapped_column(FastJSON)  # ECU -> hardware id
     software: Mapped[dict[str, Any]] = mapped_column(FastJSON)  # ECU -> {"component", "version"}
@@ -125,6 +125,9 @@ class Vehicle(Base):
     # The primary ECU's public key (e.g. ed25519, hex or PEM) the vehicle signs its requests and
     # Uptane version manifests with; None until the vehicle is provisioned.
     public_key: Mapped[str | None] = mapped_column(Text)
+    # Bumped by database triggers (migration 0012) and the Director whenever this vehicle's update
+    # check could answer differently: the update check's ETag (``fleet.generations``).
+    generation: Mapped[int] = mapped_column(BigInteger, server_default="0")  # no Python default: inserts leave it out
 
     __table_args__ = (Index("ix_vehicles_model_trim_market", "model", "trim", "market"),)
 
@@ -200,7 +203,7 @@ class CampaignVehicle(Base):
     """One vehicle's progress in one campaign: where the controller resumes after a crash."""
 
     __tablename__ = "campaign_vehicles"
-    # No foreign keys (migration 0010): a start writes its targets from the vehicles table itself, in
+    # No foreign keys (migration 0012): a start writes its targets from the vehicles table itself, in
     # the transaction that locks the campaign's row, and the per-row checks cost most of a
     # 1,000,000-vehicle start. Neither vehicles nor campaigns are ever deleted.
     campaign_id: Mapped[int] = mapped_column(Integer, primary_key=True)

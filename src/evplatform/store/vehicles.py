@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from evplatform.errors import ConflictError, NotFoundError
 from evplatform.store.database import Store
+from evplatform.store.key_cache import key_cache
 from evplatform.store.schema import Configuration, MarketPolicy, TelemetryEvent, Vehicle
 
 CHUNK = 20_000
@@ -294,6 +295,18 @@ def set_public_key(store: Store, vin: str, public_key: str) -> None:
         )
         if not result.rowcount:  # type: ignore[attr-defined]
             raise NotFoundError("vehicle", vin)
+    key_cache(store).forget(vin)  # after the commit: a request racing the rotation re-reads the new key
+
+
+def cached_public_key(store: Store, vin: str) -> str | None:
+    """``public_key`` through the store's cache (``store.key_cache``: invalidated on rotation)."""
+    cache = key_cache(store)
+    key = cache.get(vin)
+    if key is None:
+        key = public_key(store, vin)
+        if key is not None:
+            cache.put(vin, key)
+    return key
 
 
 def public_key(store: Store, vin: str) -> str | None:

@@ -1,7 +1,9 @@
 """Vehicle-facing endpoints, signed with the vehicle's own key: update check and campaign report.
 
 The update check answers with ``poll_after_s`` and the same number in ``Retry-After``: the server's
-hint when to check again (``fleet.polling``). With nothing new it writes and signs nothing.
+hint when to check again (``fleet.polling``). With nothing new it writes and signs nothing. Its
+``ETag`` comes from the vehicle's generation number (``fleet.generations``): a check sending it back
+in ``If-None-Match`` while nothing concerning the vehicle changed gets 304 after one indexed read.
 """
 
 from __future__ import annotations
@@ -11,22 +13,38 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 
 from evplatform.api.auth import VehicleAuth
+from evplatform.api.conditional import held_check_tag
 from evplatform.api.context import Context
 from evplatform.api.observability import server_metrics
 from evplatform.api.responses import ReportOut, UpdateCheckOut
 from evplatform.api.schemas import ReportIn
 from evplatform.fleet import answer_update_check, report
+from evplatform.fleet.generations import CheckTag, LookupCache
+from evplatform.store.generations import generation as generation_of
 
 router = APIRouter(prefix="/api/vehicle", tags=["vehicle"])
+NOT_MODIFIED: dict[int | str, dict[str, Any]] = {
+    304: {"description": "If-None-Match holds the ETag of the last answer and nothing concerning the vehicle "
+                         "changed since: no body, the same ETag and Retry-After"},
+}
 
 
-@router.post("/update-check", response_model=UpdateCheckOut,
+@router.post("/update-check", response_model=UpdateCheckOut, responses=NOT_MODIFIED,
              summary="What the signed-in vehicle should install now, if anything")
-def check(context: Context, caller: VehicleAuth, request: Request, response: Response) -> dict[str, Any]:
-    answer = answer_update_check(context.store(), caller.vin, context.clock())
+def check(context: Context, caller: VehicleAuth, request: Request, response: Response) -> Any:
+    store, now = context.store(), context.clock()
+    generation = generation_of(store, caller.vin)  # before the answer: a change in between moves the tag on
+    held = held_check_tag(request.headers.get("if-none-match"), generation, now)
+    if held is not None:
+        server_metrics(request).update_check_not_modified()
+        return Response(status_code=304, headers={"ETag": held.text(), "Retry-After": str(held.poll_after_s)})
+    lookups: LookupCache = request.app.state.offer_lookups
+    answer = answer_update_check(store, caller.vin, now, generation=generation, lookups=lookups)
     offer = answer.offer
     server_metrics(request).update_check(offered=offer is not None)  # refusals: counted by the observer
     response.headers["Retry-After"] = str(answer.poll_after_s)
+    if generation is not None:
+        response.headers["ETag"] = CheckTag(generation, answer.poll_after_s, answer.until).text()
     if offer is None:
         return {"vin": caller.vin, "update": None, "poll_after_s": answer.poll_after_s}
     return {

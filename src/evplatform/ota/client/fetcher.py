@@ -13,6 +13,7 @@ from __future__ import annotations
 import abc
 import re
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Mapping, MutableMapping, Sequence
 from pathlib import Path, PurePosixPath
 from typing import Protocol
@@ -186,11 +187,21 @@ def _metadata_file(url: str, name: str) -> tuple[int | None, str]:
     return (int(match.group(1)) if match.group(1) else None), match.group(2)
 
 
+#: Metadata files whose bytes and ETag an ``HttpFetcher`` keeps for ``If-None-Match`` (the top-level
+#: roles and a few delegations: a few hundred KiB at most).
+VALIDATORS_KEPT = 32
+
+
 class HttpFetcher(Fetcher):
     """httpx GET with streaming, a length cap and resume by ``Range`` after an interrupted body.
 
     A server that ignores ``Range`` (answers 200) makes the download start over; 404 is
     NotFoundError; other statuses and exhausted retries are DownloadError.
+
+    Metadata (``*.json``) are fetched conditionally: the bytes of the last 200 are kept with its
+    ``ETag`` and the next request for the same url sends ``If-None-Match``; a 304 hands back the kept
+    bytes, which the client then verifies exactly as if they had been sent again (expiry, versions:
+    a 304 can no more freeze a vehicle than a replayed 200 could). Images are never kept.
     """
 
     def __init__(
@@ -209,6 +220,9 @@ class HttpFetcher(Fetcher):
         self.attempts = attempts
         self.headers = dict(headers or {})
         self.resumed = 0
+        self.not_modified = 0  # metadata requests answered 304 (the kept bytes were used)
+        self._validators: OrderedDict[str, tuple[str, bytes]] = OrderedDict()
+        self._etag: str | None = None  # of the response being read
         self._restart_only = False
 
     def _fetch(self, url: str, max_length: int) -> bytes:
@@ -220,11 +234,15 @@ class HttpFetcher(Fetcher):
         for _attempt in range(self.attempts):
             # Ranges count bytes of the body as sent: ask for no transfer encoding and read it raw.
             headers = {**self.headers, "Accept-Encoding": "identity"}
+            kept = self._validators.get(full) if not received else None
             if received:
                 headers["Range"] = f"bytes={len(received)}-"
                 self.resumed += 1
+            elif kept is not None:
+                headers["If-None-Match"] = kept[0]
             try:
-                if self._stream_into(full, headers, received, max_length):
+                if self._stream_into(full, headers, received, max_length, kept):
+                    self._keep(full, bytes(received))
                     return bytes(received)
             except (httpx.TransportError, httpx.StreamError) as error:
                 last_error = error  # body cut: retry from what we have
@@ -233,9 +251,16 @@ class HttpFetcher(Fetcher):
                 continue
         raise DownloadError(f"{full}: gave up after {self.attempts} attempts ({last_error})") from last_error
 
-    def _stream_into(self, url: str, headers: dict[str, str], received: bytearray, max_length: int) -> bool:
+    def _stream_into(self, url: str, headers: dict[str, str], received: bytearray, max_length: int,
+                     kept: tuple[str, bytes] | None = None) -> bool:
         """Append the (rest of the) body to ``received``; True when it ended, False to start over."""
         with self.client.stream("GET", url, headers=headers) as response:
+            if response.status_code == 304 and kept is not None:
+                received[:] = kept[1]  # our copy is current: the same bytes, verified again by the caller
+                self._etag = kept[0]
+                self.not_modified += 1
+                return True
+            self._etag = response.headers.get("etag") if response.status_code == 200 else None
             if response.status_code == 404:
                 raise NotFoundError(f"{url}: not found (404)")
             if response.status_code == 416 and received:
@@ -256,6 +281,15 @@ class HttpFetcher(Fetcher):
                 if len(received) > max_length:
                     raise EndlessDataError(f"{url}: more than the {max_length} bytes allowed")
         return True
+
+    def _keep(self, url: str, data: bytes) -> None:
+        """Remember a metadata file's bytes with the ETag of the 200 that brought them (bounded)."""
+        if not url.endswith(".json") or not self._etag:
+            return
+        self._validators[url] = (self._etag, data)
+        self._validators.move_to_end(url)
+        while len(self._validators) > VALIDATORS_KEPT:
+            self._validators.popitem(last=False)
 
     def close(self) -> None:
         self.client.close()
