@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import threading
 from dataclasses import dataclass
 
 from sqlalchemy import delete, func, select, text
@@ -24,6 +23,7 @@ from sqlalchemy import delete, func, select, text
 from evplatform.errors import StoreError
 from evplatform.store._sql import translate_errors
 from evplatform.store.database import Store
+from evplatform.store.purge_cadence import PurgeCadence
 from evplatform.store.schema import RateCounter
 
 logger = logging.getLogger(__name__)
@@ -99,20 +99,10 @@ class CounterTable:
     """The counters of one server process over a store: ``hit`` per request, purging as it goes."""
 
     def __init__(self, store: Store, *, purge_every: int = PURGE_EVERY, purge_batch: int = PURGE_BATCH) -> None:
-        if purge_batch <= purge_every:
-            raise ValueError(f"purge_batch ({purge_batch}) must exceed purge_every ({purge_every}) to keep up")
         self.store = store
-        self._purge_every = purge_every
-        self._purge_batch = purge_batch
-        self._since_purge = 0
-        self._lock = threading.Lock()
+        self._cadence = PurgeCadence(purge_every, purge_batch)
 
     def hit(self, key: str, *, now: int, window_s: int) -> Count:
-        with self._lock:
-            self._since_purge += 1
-            due = self._since_purge >= self._purge_every
-            if due:
-                self._since_purge = 0
-        if due:
-            logger.debug("rate counters purged: %d", purge_expired(self.store, now=now, batch=self._purge_batch))
+        if self._cadence.due():
+            logger.debug("rate counters purged: %d", purge_expired(self.store, now=now, batch=self._cadence.batch))
         return hit(self.store, key, now=now, window_s=window_s)

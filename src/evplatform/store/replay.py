@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import threading
 
 from sqlalchemy import delete, func, select, text
 
 from evplatform.errors import StoreError
 from evplatform.store._sql import translate_errors
 from evplatform.store.database import Store
+from evplatform.store.purge_cadence import PurgeCadence
 from evplatform.store.schema import SeenSignature
 
 logger = logging.getLogger(__name__)
@@ -89,22 +89,12 @@ class SignatureLedger:
     """
 
     def __init__(self, store: Store, *, purge_every: int = PURGE_EVERY, purge_batch: int = PURGE_BATCH) -> None:
-        if purge_batch <= purge_every:
-            raise ValueError(f"purge_batch ({purge_batch}) must exceed purge_every ({purge_every}) to keep up")
         self.store = store
-        self._purge_every = purge_every
-        self._purge_batch = purge_batch
-        self._since_purge = 0
-        self._lock = threading.Lock()
+        self._cadence = PurgeCadence(purge_every, purge_batch)
 
     def first_use(self, signature: bytes, *, now: int, expires_at: int) -> bool:
         """True the first time a signature is seen before its expiry, False for a replay."""
-        with self._lock:
-            self._since_purge += 1
-            due = self._since_purge >= self._purge_every
-            if due:
-                self._since_purge = 0
-        if due:
-            purged = purge_expired(self.store, now=now, batch=self._purge_batch)
+        if self._cadence.due():
+            purged = purge_expired(self.store, now=now, batch=self._cadence.batch)
             logger.debug("replay guard purged %d expired signatures", purged)
         return remember(self.store, signature, now=now, expires_at=expires_at)
