@@ -115,6 +115,8 @@ def serve(
     log_format: Annotated[
         LogFormatChoice, typer.Option("--log-format", help="Log lines on stderr: readable text, or JSON Lines.")
     ] = LogFormatChoice.text,
+    mqtt: Annotated[str | None, typer.Option(
+        "--mqtt", help="Also ingest telemetry from this MQTT 5 broker (mqtt://host[:port]).")] = None,
     graceful_timeout: Annotated[int, typer.Option(
         "--graceful-timeout", min=0, max=GRACEFUL_MAX_S,
         help="Seconds a stop (SIGTERM, Ctrl-C) waits for requests in flight to finish before cutting them.")]
@@ -192,8 +194,17 @@ def serve(
     options: dict[str, Any] = {"host": host, "port": port, "log_level": log_level.value, "log_config": None,
                                "access_log": False, "timeout_graceful_shutdown": graceful_timeout}
     if workers == 1:
-        uvicorn.run(create_app(workspace, url, ota_root=ota_root, rate_limits=limits, redis_url=redis), **options)
+        app = create_app(workspace, url, ota_root=ota_root, rate_limits=limits, redis_url=redis)
+        if mqtt:  # the MQTT ingester in this process (`evplatform ingest` runs it alone)
+            from evplatform.cli.ingest import with_ingester
+
+            app = with_ingester(app, url, mqtt)
+        uvicorn.run(app, **options)
         return
+    if mqtt:
+        err_console.print("[bold red]error:[/] --mqtt runs the ingester in the server process: use it with "
+                          "--workers 1, or run `evplatform ingest --mqtt URL` beside the workers", soft_wrap=True)
+        raise typer.Exit(1)
     from evplatform.api.app import ENV_SERVE_CONFIG, serve_config
     from evplatform.api.observability import MULTIPROCESS_ENV
 

@@ -1,0 +1,231 @@
+"""MQTT 5 telemetry with the real broker (Mosquitto on 127.0.0.1:1883; skips with the reason when absent).
+
+Each test's ingester has its own client id and a short session expiry, so nothing is left queued
+in the shared broker; vehicles sign with keys registered in the test's store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import aiomqtt
+import pytest
+from nacl.signing import SigningKey
+
+from evplatform.api.auth import signing_payload as http_signing_payload
+from evplatform.clock import system_clock
+from evplatform.fleet import mqtt_topics as topics
+from evplatform.fleet.mqtt_ingest import Ingester
+from evplatform.fleet.mqtt_vehicle import VehicleTelemetryClient, publish_properties
+from evplatform.fleet.telemetry import TelemetryEvent
+from evplatform.store import Store
+from evplatform.store import telemetry_batches as tb
+from evplatform.store import vehicles as vdb
+
+BROKER = "mqtt://127.0.0.1:1883"
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _listening(port: int) -> bool:
+    with socket.socket() as probe:
+        probe.settimeout(0.5)
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+needs_broker = pytest.mark.skipif(not _listening(1883), reason="no MQTT broker on 127.0.0.1:1883 "
+                                  "(scripts/ensure-services.sh starts Debian's mosquitto)")
+
+
+def keyed(store: Store, count: int) -> list[tuple[str, SigningKey]]:
+    """``count`` vehicles of the store with fresh keys provisioned; the store on the real clock."""
+    store.clock = system_clock
+    out = []
+    for vehicle in vdb.list_vehicles(store, limit=count):
+        key = SigningKey.generate()
+        vdb.set_public_key(store, vehicle.vin, bytes(key.verify_key).hex())
+        out.append((vehicle.vin, key))
+    return out
+
+
+def events(vin: str, n: int, at: datetime | None = None) -> list[TelemetryEvent]:
+    at = at or datetime.now(UTC)
+    return [TelemetryEvent(vin, "soc", at - timedelta(seconds=i), float(50 + i % 40)) for i in range(n)]
+
+
+def test_signed_bytes_are_those_of_a_signed_http_batch() -> None:
+    body = b'{"events":[]}'
+    assert topics.signing_payload("PUBLISH", "v1/vehicles/X/telemetry", "1", "abcdefgh", body) == \
+        http_signing_payload("PUBLISH", "v1/vehicles/X/telemetry", "1", "abcdefgh", body)
+
+
+async def _publish_raw(topic: str, body: bytes, properties: dict[str, str]) -> None:
+    async with aiomqtt.Client("127.0.0.1", 1883, protocol=aiomqtt.ProtocolVersion.V5) as client:
+        await client.publish(topic, body, qos=1,
+                             properties=publish_properties(topics.SignedMessage(topic, body, properties)))
+
+
+async def _until(predicate: object, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():  # type: ignore[operator]
+        assert time.monotonic() < deadline, "timed out"
+        await asyncio.sleep(0.05)
+
+
+@needs_broker
+def test_batches_stored_once_and_bad_input_refused_and_counted(fleet: Store) -> None:
+    (vin, key), (other_vin, other_key) = keyed(fleet, 2)
+
+    async def scenario() -> Ingester:
+        ingester = Ingester(fleet, BROKER, client_id=f"test-{uuid.uuid4().hex[:12]}", session_expiry=30)
+        stop = asyncio.Event()
+        task = asyncio.create_task(ingester.run(stop))
+        await asyncio.wait_for(ingester.connected.wait(), 10)
+        vehicle = VehicleTelemetryClient(vin, key)
+        for event in events(vin, 25):  # recorded while "offline", sent in batches of 10
+            vehicle.record(event)
+        async with aiomqtt.Client("127.0.0.1", 1883, protocol=aiomqtt.ProtocolVersion.V5) as client:
+            assert await vehicle.flush(client) == 3
+            again = vehicle.signed("resent-batch-1", events(vin, 10))  # a resend after a lost PUBACK: same id
+            for _ in range(2):
+                await client.publish(again.topic, again.body, qos=1, properties=publish_properties(again))
+        now = int(time.time())
+        good = vehicle.signed("good-id-1", events(vin, 1))
+        # another VIN's topic, signed by the first vehicle's key
+        wrong_topic = topics.telemetry_topic(other_vin)
+        wrong = topics.sign_message(key, other_vin, wrong_topic, good.body.replace(vin.encode(), other_vin.encode()),
+                                    "wrongvin-1", now)
+        await _publish_raw(wrong_topic, wrong.body, wrong.properties)
+        await _publish_raw(good.topic, good.body, {})  # unsigned
+        await _publish_raw(good.topic, b"x" * (topics.MAX_MESSAGE_BYTES + 1), good.properties)  # oversized
+        junk = vehicle.signed("junk-id-1", [])
+        junk = topics.sign_message(key, vin, junk.topic, b"{not json", "junk-id-1", now)
+        await _publish_raw(junk.topic, junk.body, junk.properties)  # malformed
+        ahead = vehicle.signed("ahead-id-1", events(vin, 2, datetime.now(UTC) + timedelta(hours=2)))
+        await _publish_raw(ahead.topic, ahead.body, ahead.properties)  # clock-skewed events
+        await _publish_raw(good.topic, good.body, good.properties)  # and the ingester still works
+        await _until(lambda: ingester.stats.stored + ingester.stats.duplicates + sum(ingester.stats.refused.values())
+                     >= 11)
+        stop.set()
+        await task
+        return ingester
+
+    ingester = asyncio.run(scenario())
+    stats = ingester.stats
+    assert (stats.stored, stats.duplicates) == (5, 1)
+    assert dict(stats.refused) == {"bad_signature": 1, "unsigned": 1, "oversized": 1, "malformed": 1,
+                                   "clock_skew": 1}
+    vehicle_id = vdb.vehicle_ids(fleet, [vin])[vin]
+    assert len(vdb.telemetry(fleet, vehicle_id=vehicle_id, limit=1000)) == 25 + 10 + 1
+    other_id = vdb.vehicle_ids(fleet, [other_vin])[other_vin]
+    assert vdb.telemetry(fleet, vehicle_id=other_id) == []
+    assert tb.batch_count(fleet) == 5
+
+
+def _ingester_process(db: str, client_id: str, port: int = 1883) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    return subprocess.Popen([sys.executable, "-m", "evplatform", "ingest", "--mqtt", f"mqtt://127.0.0.1:{port}",
+                             "--database", db, "--client-id", client_id, "--queue", "50"],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+async def _send(vehicles: list[tuple[str, SigningKey]], batches: int, port: int = 1883) -> None:
+    async with aiomqtt.Client("127.0.0.1", port, protocol=aiomqtt.ProtocolVersion.V5) as client:
+        for round_ in range(batches):
+            vin, key = vehicles[round_ % len(vehicles)]
+            sender = VehicleTelemetryClient(vin, key)
+            for event in events(vin, 10):
+                sender.record(event)
+            await sender.flush(client)
+
+
+def _wait_for_batches(store: Store, expected: int, timeout: float = 60.0) -> int:
+    deadline = time.monotonic() + timeout
+    while (count := tb.batch_count(store)) < expected and time.monotonic() < deadline:
+        time.sleep(0.2)
+    time.sleep(1.0)  # anything counted twice would show up now
+    return tb.batch_count(store)
+
+
+@needs_broker
+@pytest.mark.heavy
+def test_kill_9_of_the_ingester_loses_nothing_and_counts_nothing_twice(fleet: Store, db_url: str) -> None:
+    vehicles = keyed(fleet, 20)
+    client_id = f"test-kill-{uuid.uuid4().hex[:12]}"
+    process = _ingester_process(db_url, client_id)
+    try:
+        time.sleep(3)  # connected and subscribed: its persistent session exists from here on
+        asyncio.run(_send(vehicles, 300))
+        time.sleep(0.3)
+        process.send_signal(signal.SIGKILL)  # mid-stream: some committed and unacked, some unread
+        process.wait()
+        before = tb.batch_count(fleet)
+        asyncio.run(_send(vehicles, 200))  # while it is down: queued in its session by the broker
+        process = _ingester_process(db_url, client_id)
+        assert _wait_for_batches(fleet, 500) == 500, f"had {before} before the restart"
+        stored = sum(len(vdb.telemetry(fleet, vehicle_id=vid, limit=10_000))
+                     for vid in vdb.vehicle_ids(fleet, [v for v, _ in vehicles]).values())
+        assert stored == 5000
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=10)
+
+
+@pytest.fixture
+def private_broker(tmp_path: Path) -> Iterator[tuple[int, list[str]]]:
+    """A Mosquitto of this test on a free port, persisting to tmp_path (restartable by the test)."""
+    binary = shutil.which("mosquitto") or ("/usr/sbin/mosquitto" if Path("/usr/sbin/mosquitto").exists() else None)
+    if binary is None:
+        pytest.skip("no mosquitto binary to start a private broker")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config = tmp_path / "mosquitto.conf"
+    config.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence true\n"
+                      f"persistence_location {tmp_path}/\nmax_queued_messages 0\n")
+    yield port, [binary, "-c", str(config)]
+
+
+@needs_broker
+@pytest.mark.heavy
+def test_a_broker_restart_loses_nothing(fleet: Store, db_url: str, private_broker: tuple[int, list[str]]) -> None:
+    port, command = private_broker
+    vehicles = keyed(fleet, 10)
+    broker = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = None
+    try:
+        for _ in range(50):
+            if _listening(port):
+                break
+            time.sleep(0.1)
+        process = _ingester_process(db_url, "restart-test", port)
+        time.sleep(3)
+        process.send_signal(signal.SIGTERM)  # the ingester is away; the broker queues for its session
+        process.wait(timeout=10)
+        asyncio.run(_send(vehicles, 100, port))
+        broker.send_signal(signal.SIGTERM)  # a clean broker restart: its persistence file keeps the queue
+        broker.wait(timeout=10)
+        broker = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for _ in range(50):
+            if _listening(port):
+                break
+            time.sleep(0.1)
+        process = _ingester_process(db_url, "restart-test", port)
+        asyncio.run(_send(vehicles, 50, port))
+        assert _wait_for_batches(fleet, 150) == 150
+    finally:
+        if process is not None:
+            process.send_signal(signal.SIGTERM)
+            process.wait(timeout=10)
+        broker.send_signal(signal.SIGTERM)
+        broker.wait(timeout=10)
