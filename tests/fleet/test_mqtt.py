@@ -7,6 +7,7 @@ in the shared broker; vehicles sign with keys registered in the test's store.
 from __future__ import annotations
 
 import asyncio
+import getpass
 import os
 import shutil
 import signal
@@ -132,11 +133,20 @@ def test_batches_stored_once_and_bad_input_refused_and_counted(fleet: Store) -> 
     assert tb.batch_count(fleet) == 5
 
 
-def _ingester_process(db: str, client_id: str, port: int = 1883) -> subprocess.Popen[bytes]:
+def _ingester_process(db: str, client_id: str, logs: Path, port: int = 1883) -> subprocess.Popen[bytes]:
+    """`evplatform ingest` in its own process, returned once it has subscribed (its log says so)."""
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
-    return subprocess.Popen([sys.executable, "-m", "evplatform", "ingest", "--mqtt", f"mqtt://127.0.0.1:{port}",
-                             "--database", db, "--client-id", client_id, "--queue", "50"],
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    path = logs / f"ingester-{time.monotonic_ns()}.log"
+    with path.open("wb") as log:  # the child keeps its own descriptor
+        process = subprocess.Popen([sys.executable, "-m", "evplatform", "ingest", "--mqtt", f"mqtt://127.0.0.1:{port}",
+                                    "--database", db, "--client-id", client_id, "--queue", "50"],
+                                   env=env, stdout=log, stderr=log)
+    deadline = time.monotonic() + 60
+    while f"as {client_id}" not in path.read_text(errors="replace"):
+        assert process.poll() is None and time.monotonic() < deadline, path.read_text(errors="replace")
+        time.sleep(0.1)
+    time.sleep(0.5)  # the subscriptions follow the connection line
+    return process
 
 
 async def _send(vehicles: list[tuple[str, SigningKey]], batches: int, port: int = 1883) -> None:
@@ -159,19 +169,19 @@ def _wait_for_batches(store: Store, expected: int, timeout: float = 60.0) -> int
 
 @needs_broker
 @pytest.mark.heavy
-def test_kill_9_of_the_ingester_loses_nothing_and_counts_nothing_twice(fleet: Store, db_url: str) -> None:
+def test_kill_9_of_the_ingester_loses_nothing_and_counts_nothing_twice(fleet: Store, db_url: str,
+                                                                       tmp_path: Path) -> None:
     vehicles = keyed(fleet, 20)
     client_id = f"test-kill-{uuid.uuid4().hex[:12]}"
-    process = _ingester_process(db_url, client_id)
+    process = _ingester_process(db_url, client_id, tmp_path)  # its persistent session exists from here on
     try:
-        time.sleep(3)  # connected and subscribed: its persistent session exists from here on
         asyncio.run(_send(vehicles, 300))
         time.sleep(0.3)
         process.send_signal(signal.SIGKILL)  # mid-stream: some committed and unacked, some unread
         process.wait()
         before = tb.batch_count(fleet)
         asyncio.run(_send(vehicles, 200))  # while it is down: queued in its session by the broker
-        process = _ingester_process(db_url, client_id)
+        process = _ingester_process(db_url, client_id, tmp_path)
         assert _wait_for_batches(fleet, 500) == 500, f"had {before} before the restart"
         stored = sum(len(vdb.telemetry(fleet, vehicle_id=vid, limit=10_000))
                      for vid in vdb.vehicle_ids(fleet, [v for v, _ in vehicles]).values())
@@ -191,14 +201,15 @@ def private_broker(tmp_path: Path) -> Iterator[tuple[int, list[str]]]:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     config = tmp_path / "mosquitto.conf"
-    config.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence true\n"
+    config.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence true\nuser {getpass.getuser()}\n"
                       f"persistence_location {tmp_path}/\nmax_queued_messages 0\n")
     yield port, [binary, "-c", str(config)]
 
 
 @needs_broker
 @pytest.mark.heavy
-def test_a_broker_restart_loses_nothing(fleet: Store, db_url: str, private_broker: tuple[int, list[str]]) -> None:
+def test_a_broker_restart_loses_nothing(fleet: Store, db_url: str, private_broker: tuple[int, list[str]],
+                                       tmp_path: Path) -> None:
     port, command = private_broker
     vehicles = keyed(fleet, 10)
     broker = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -208,8 +219,7 @@ def test_a_broker_restart_loses_nothing(fleet: Store, db_url: str, private_broke
             if _listening(port):
                 break
             time.sleep(0.1)
-        process = _ingester_process(db_url, "restart-test", port)
-        time.sleep(3)
+        process = _ingester_process(db_url, "restart-test", tmp_path, port)
         process.send_signal(signal.SIGTERM)  # the ingester is away; the broker queues for its session
         process.wait(timeout=10)
         asyncio.run(_send(vehicles, 100, port))
@@ -220,7 +230,7 @@ def test_a_broker_restart_loses_nothing(fleet: Store, db_url: str, private_broke
             if _listening(port):
                 break
             time.sleep(0.1)
-        process = _ingester_process(db_url, "restart-test", port)
+        process = _ingester_process(db_url, "restart-test", tmp_path, port)
         asyncio.run(_send(vehicles, 50, port))
         assert _wait_for_batches(fleet, 150) == 150
     finally:
