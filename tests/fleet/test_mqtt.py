@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import getpass
+import json
 import os
 import shutil
 import signal
@@ -26,6 +27,8 @@ from nacl.signing import SigningKey
 
 from evplatform.api.auth import signing_payload as http_signing_payload
 from evplatform.clock import system_clock
+from evplatform.errors import NotFoundError
+from evplatform.fleet import mqtt_commands as commands
 from evplatform.fleet import mqtt_topics as topics
 from evplatform.fleet.mqtt_ingest import Ingester
 from evplatform.fleet.mqtt_vehicle import VehicleTelemetryClient, publish_properties
@@ -33,6 +36,9 @@ from evplatform.fleet.telemetry import TelemetryEvent
 from evplatform.store import Store
 from evplatform.store import telemetry_batches as tb
 from evplatform.store import vehicles as vdb
+from evplatform.store.accounts import audit_log
+from evplatform.vehicle.hub.broker import Priority, SignalBroker
+from evplatform.vehicle.hub.vss import DRIVER_DOOR_LOCKED, HVAC_DRIVER_TEMP
 
 BROKER = "mqtt://127.0.0.1:1883"
 ROOT = Path(__file__).resolve().parents[2]
@@ -239,3 +245,57 @@ def test_a_broker_restart_loses_nothing(fleet: Store, db_url: str, private_broke
             process.wait(timeout=10)
         broker.send_signal(signal.SIGTERM)
         broker.wait(timeout=10)
+
+
+def _command_round(fleet: Store, vin: str, key: SigningKey, hub: SignalBroker, action: str, ttl: float,
+                   delay: float = 0.0) -> str:
+    """Issue a command over the broker, let the vehicle pass it to ``hub`` and answer; the state recorded."""
+
+    async def scenario() -> str:
+        ingester = Ingester(fleet, BROKER, client_id=f"test-{uuid.uuid4().hex[:12]}", session_expiry=30)
+        stop = asyncio.Event()
+        task = asyncio.create_task(ingester.run(stop))
+        await asyncio.wait_for(ingester.connected.wait(), 10)
+        async with aiomqtt.Client("127.0.0.1", 1883, protocol=aiomqtt.ProtocolVersion.V5) as car:
+            await car.subscribe(topics.command_request_topic(vin), qos=1)
+            record = commands.issue_command(fleet, vin, action, "tester", timedelta(seconds=ttl))
+            await commands.publish_command(BROKER, record)
+            async for message in car.messages:
+                received = json.loads(message.payload)  # type: ignore[arg-type]
+                break
+            await asyncio.sleep(delay)
+            answer = commands.execute_on_hub(hub, received, datetime.now(UTC) - timedelta(seconds=delay))
+            signed = commands.answer_message(key, vin, answer, int(time.time()))
+            await car.publish(signed.topic, signed.body, qos=1, properties=publish_properties(signed))
+        await _until(lambda: ingester.stats.answers >= 1)
+        stop.set()
+        await task
+        [done] = tb.commands(fleet, command_id=record.id)
+        return done.state
+
+    return asyncio.run(scenario())
+
+
+@needs_broker
+def test_commands_are_arbitrated_by_the_hub_acknowledged_and_expire_on_the_server_clock(fleet: Store) -> None:
+    [(vin, key)] = keyed(fleet, 1)
+    hub = SignalBroker()
+    assert _command_round(fleet, vin, key, hub, "precondition_cabin", 60) == "accepted"
+    assert hub.get(HVAC_DRIVER_TEMP).target == 21.0
+    hub.request(DRIVER_DOOR_LOCKED, False, "driver", Priority.DRIVER)  # the driver holds the door open
+    assert _command_round(fleet, vin, key, hub, "lock", 60) == "rejected"
+    assert hub.get(DRIVER_DOOR_LOCKED).target is False
+    # the vehicle answers after the expiry: recorded as expired whatever it says
+    assert _command_round(fleet, vin, key, SignalBroker(), "upload_logs", 1, delay=1.5) == "expired"
+    audit = [e.action for e in audit_log(fleet, limit=20)]
+    assert audit.count("vehicle.command") == 3
+    assert {"vehicle.command.accepted", "vehicle.command.rejected", "vehicle.command.expired"} <= set(audit)
+
+
+def test_unknown_action_and_vehicle_are_refused(fleet: Store) -> None:
+    vin = vdb.list_vehicles(fleet, limit=1)[0].vin
+    with pytest.raises(commands.CommandError, match="unknown"):
+        commands.issue_command(fleet, vin, "open_sunroof", "tester")
+    with pytest.raises(NotFoundError):
+        commands.issue_command(fleet, "NOPE", "lock", "tester")
+    assert tb.commands(fleet) == []
