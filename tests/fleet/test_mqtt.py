@@ -27,10 +27,11 @@ from nacl.signing import SigningKey
 
 from evplatform.api.auth import signing_payload as http_signing_payload
 from evplatform.clock import system_clock
-from evplatform.errors import NotFoundError
+from evplatform.errors import FleetError, NotFoundError
 from evplatform.fleet import mqtt_commands as commands
 from evplatform.fleet import mqtt_topics as topics
-from evplatform.fleet.mqtt_ingest import Ingester
+from evplatform.fleet import telemetry_parquet as parquet
+from evplatform.fleet.mqtt_ingest import Incoming, Ingester
 from evplatform.fleet.mqtt_vehicle import VehicleTelemetryClient, publish_properties
 from evplatform.fleet.telemetry import TelemetryEvent
 from evplatform.store import Store
@@ -299,3 +300,27 @@ def test_unknown_action_and_vehicle_are_refused(fleet: Store) -> None:
     with pytest.raises(NotFoundError):
         commands.issue_command(fleet, "NOPE", "lock", "tester")
     assert tb.commands(fleet) == []
+
+
+def test_new_batches_land_in_parquet_partitions_once_and_retention_drops_old_days(fleet: Store,
+                                                                                 tmp_path: Path) -> None:
+    (vin, key), (other, other_key) = keyed(fleet, 2)
+    ingester = Ingester(fleet, BROKER, parquet=tmp_path / "pq")
+    now = datetime.now(UTC)
+    sender = VehicleTelemetryClient(vin, key)
+    old = [TelemetryEvent(vin, "soc", now - timedelta(days=40), 55.0), TelemetryEvent(vin, "crash", now - timedelta(days=40))]
+    batch = sender.signed("parquet-batch-1", [*events(vin, 3), *old])
+    again = Incoming(batch.topic, batch.body, batch.properties)
+    crash = VehicleTelemetryClient(other, other_key).signed("parquet-batch-2", [TelemetryEvent(other, "health", now)])
+    ingester.process([again, Incoming(crash.topic, crash.body, crash.properties)])
+    ingester.process([again])  # redelivered: no second copy
+    table = parquet.read_table(tmp_path / "pq").to_pylist()
+    assert len(table) == 6
+    model = vdb.vehicle_by_vin(fleet, vin).model
+    assert {(r["category"], r["model"]) for r in table if r["vin"] == vin} == {("driving", model), ("safety", model)}
+    removed = parquet.purge_partitions(tmp_path / "pq", {"driving": 30, "safety": 365}, now)
+    assert [(p.category, p.partitions) for p in removed] == [("driving", 1), ("safety", 0)]
+    left = parquet.read_table(tmp_path / "pq").to_pylist()
+    assert len(left) == 5 and all(r["category"] == "safety" or r["at"] > now - timedelta(days=30) for r in left)
+    with pytest.raises(FleetError, match="--keep-category 'fuel=3'"):
+        parquet.parse_keep(["fuel=3"])

@@ -10,6 +10,7 @@ import asyncio
 import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -31,6 +32,8 @@ def ingest(
                          ] = "evplatform-ingester",
     queue: Annotated[int, typer.Option("--queue", min=1, max=65_535,
                                        help="Messages in flight at most (the broker's window: backpressure).")] = 2_000,
+    parquet: Annotated[Path | None, typer.Option("--parquet", help="Also append telemetry to Parquet partitions "
+                                                                 "(category/day/model) under this folder.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Ingest vehicles' signed telemetry batches from the broker into the store, each batch once."""
@@ -45,7 +48,7 @@ def ingest(
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        ingester = Ingester(store, mqtt, client_id=client_id, queue_size=queue)
+        ingester = Ingester(store, mqtt, client_id=client_id, queue_size=queue, parquet=parquet)
         if not as_json:
             console.print(f"ingesting from {mqtt} into {redact(url)} (Ctrl-C stops)")
         return (await ingester.run(stop)).as_dict()

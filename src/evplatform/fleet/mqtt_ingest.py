@@ -24,6 +24,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -35,6 +36,7 @@ from prometheus_client import Counter as PromCounter
 
 from evplatform.errors import FleetError
 from evplatform.fleet import mqtt_topics as topics
+from evplatform.fleet import telemetry_parquet
 from evplatform.fleet.reported_time import ReportedTimeError, check_reported_time
 from evplatform.fleet.telemetry import SAFETY_KINDS, TelemetryError, _gate_running_campaigns, check_event
 from evplatform.store import Store
@@ -117,7 +119,7 @@ class Ingester:
 
     def __init__(self, store: Store, url: str, *, client_id: str = CLIENT_ID, queue_size: int = QUEUE_SIZE,
                  chunk: int = CHUNK, registry: CollectorRegistry | None = None,
-                 session_expiry: int = topics.SESSION_EXPIRY_SECONDS,
+                 session_expiry: int = topics.SESSION_EXPIRY_SECONDS, parquet: Path | None = None,
                  on_commit: Callable[[Sequence[Incoming]], None] | None = None) -> None:
         self.store, self.url, self.client_id = store, url, client_id
         self.host, self.port = parse_broker_url(url)
@@ -125,6 +127,7 @@ class Ingester:
         self.stats = IngestStats()
         self.connected = asyncio.Event()
         self._on_commit = on_commit
+        self.parquet = parquet
         registry = registry if registry is not None else CollectorRegistry()
         self._batches = PromCounter("evplatform_mqtt_batches", "MQTT telemetry batches by outcome "
                                     "(stored, duplicate)", ["outcome"], registry=registry)
@@ -198,6 +201,7 @@ class Ingester:
         vins = sorted({m.topic.split("/")[2] for m in messages if m.topic.count("/") >= 3})
         creds = tb.credentials(self.store, vins)
         batches: list[tb.BatchRows] = []
+        models: list[tuple[str, str]] = []  # (VIN, model) per batch, for the Parquet copy
         crash = False
         for message in messages:
             if message.topic.endswith("/commands/res"):
@@ -211,6 +215,8 @@ class Ingester:
                 log.info("refused: %s", error)
                 continue
             batches.append(rows)
+            vin = message.properties["vin"]
+            models.append((vin, creds[vin].model))
             crash = crash or has_crash
         flags = tb.store_batches(self.store, batches, now)
         for batch, new in zip(batches, flags, strict=True):
@@ -220,6 +226,11 @@ class Ingester:
             else:
                 self.stats.duplicates += 1
             self._batches.labels("stored" if new else "duplicate").inc()
+        if self.parquet is not None:
+            copy = [{**row, "vin": vin, "model": model} for batch, new, (vin, model) in zip(batches, flags, models,
+                                                                                          strict=True)
+                    if new for row in batch.rows]
+            telemetry_parquet.write_rows(self.parquet, copy)
         if crash:
             _gate_running_campaigns(self.store, self.store.now())
         if self._on_commit is not None:

@@ -30,6 +30,7 @@ class VehicleCredentials:
     vehicle_id: int
     public_key: str | None
     consent_telemetry: bool
+    model: str = ""
 
 
 def credentials(store: Store, vins: Sequence[str]) -> dict[str, VehicleCredentials]:
@@ -37,10 +38,10 @@ def credentials(store: Store, vins: Sequence[str]) -> dict[str, VehicleCredentia
     out: dict[str, VehicleCredentials] = {}
     with store.session() as session:
         for start in range(0, len(vins), CHUNK):
-            query = select(Vehicle.vin, Vehicle.id, Vehicle.public_key, Vehicle.consent_telemetry).where(
-                Vehicle.vin.in_(vins[start : start + CHUNK]))
-            for vin, vehicle_id, key, consent in session.execute(query).tuples():
-                out[vin] = VehicleCredentials(vehicle_id, key, bool(consent))
+            query = select(Vehicle.vin, Vehicle.id, Vehicle.public_key, Vehicle.consent_telemetry,
+                           Vehicle.model).where(Vehicle.vin.in_(vins[start : start + CHUNK]))
+            for vin, vehicle_id, key, consent, model in session.execute(query).tuples():
+                out[vin] = VehicleCredentials(vehicle_id, key, bool(consent), model)
     return out
 
 
