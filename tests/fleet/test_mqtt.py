@@ -92,7 +92,7 @@ async def _until(predicate: object, timeout: float = 20.0) -> None:
 
 @needs_broker
 def test_batches_stored_once_and_bad_input_refused_and_counted(fleet: Store) -> None:
-    (vin, key), (other_vin, other_key) = keyed(fleet, 2)
+    (vin, key), (other_vin, _) = keyed(fleet, 2)
 
     async def scenario() -> Ingester:
         ingester = Ingester(fleet, BROKER, client_id=f"test-{uuid.uuid4().hex[:12]}", session_expiry=30)
@@ -168,7 +168,7 @@ async def _send(vehicles: list[tuple[str, SigningKey]], batches: int, port: int 
 
 def _wait_for_batches(store: Store, expected: int, timeout: float = 60.0) -> int:
     deadline = time.monotonic() + timeout
-    while (count := tb.batch_count(store)) < expected and time.monotonic() < deadline:
+    while tb.batch_count(store) < expected and time.monotonic() < deadline:
         time.sleep(0.2)
     time.sleep(1.0)  # anything counted twice would show up now
     return tb.batch_count(store)
@@ -262,7 +262,7 @@ def _command_round(fleet: Store, vin: str, key: SigningKey, hub: SignalBroker, a
             record = commands.issue_command(fleet, vin, action, "tester", timedelta(seconds=ttl))
             await commands.publish_command(BROKER, record)
             async for message in car.messages:
-                received = json.loads(message.payload)  # type: ignore[arg-type]
+                received = json.loads(message.payload)
                 break
             await asyncio.sleep(delay)
             answer = commands.execute_on_hub(hub, received, datetime.now(UTC) - timedelta(seconds=delay))
@@ -308,7 +308,8 @@ def test_new_batches_land_in_parquet_partitions_once_and_retention_drops_old_day
     ingester = Ingester(fleet, BROKER, parquet=tmp_path / "pq")
     now = datetime.now(UTC)
     sender = VehicleTelemetryClient(vin, key)
-    old = [TelemetryEvent(vin, "soc", now - timedelta(days=40), 55.0), TelemetryEvent(vin, "crash", now - timedelta(days=40))]
+    before = now - timedelta(days=40)
+    old = [TelemetryEvent(vin, "soc", before, 55.0), TelemetryEvent(vin, "crash", before)]
     batch = sender.signed("parquet-batch-1", [*events(vin, 3), *old])
     again = Incoming(batch.topic, batch.body, batch.properties)
     crash = VehicleTelemetryClient(other, other_key).signed("parquet-batch-2", [TelemetryEvent(other, "health", now)])
@@ -316,7 +317,9 @@ def test_new_batches_land_in_parquet_partitions_once_and_retention_drops_old_day
     ingester.process([again])  # redelivered: no second copy
     table = parquet.read_table(tmp_path / "pq").to_pylist()
     assert len(table) == 6
-    model = vdb.vehicle_by_vin(fleet, vin).model
+    record = vdb.vehicle_by_vin(fleet, vin)
+    assert record is not None
+    model = record.model
     assert {(r["category"], r["model"]) for r in table if r["vin"] == vin} == {("driving", model), ("safety", model)}
     removed = parquet.purge_partitions(tmp_path / "pq", {"driving": 30, "safety": 365}, now)
     assert [(p.category, p.partitions) for p in removed] == [("driving", 1), ("safety", 0)]

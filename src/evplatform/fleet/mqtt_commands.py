@@ -113,12 +113,14 @@ def answer_message(key: SigningKey, vin: str, answer: Answer, stamp: int) -> top
     return topics.sign_message(key, vin, topics.command_response_topic(vin), body, f"ans-{answer.command_id}", stamp)
 
 
-def record_answer(store: Store, message: Incoming, creds: Mapping[str, tb.VehicleCredentials], now: datetime) -> str | None:
+def record_answer(store: Store, message: Incoming, creds: Mapping[str, tb.VehicleCredentials],
+                  now: datetime) -> str | None:
     """Check a vehicle's signed answer and record it (EnvelopeError when it does not hold)."""
     envelope = topics.open_envelope(message.topic, message.body, message.properties, now)
     vehicle = creds.get(envelope.vin)
-    topics.verify(envelope, message.topic, message.body, vehicle.public_key if vehicle else None)
-    assert vehicle is not None
+    if vehicle is None:
+        raise topics.EnvelopeError("unknown_vehicle", f"{message.topic}: vehicle {envelope.vin} is unknown")
+    topics.verify(envelope, message.topic, message.body, vehicle.public_key)
     try:
         body = json.loads(message.body)
         command_id, status, detail = str(body["id"]), str(body["status"]), str(body.get("detail", ""))

@@ -19,6 +19,7 @@ Delivery guarantees, and what gives each:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -97,8 +98,9 @@ def check_message(message: Incoming, creds: dict[str, tb.VehicleCredentials],
     """The rows of a telemetry batch (and whether it holds a crash), or EnvelopeError with the reason."""
     envelope = topics.open_envelope(message.topic, message.body, message.properties, now)
     vehicle = creds.get(envelope.vin)
-    topics.verify(envelope, message.topic, message.body, vehicle.public_key if vehicle else None)
-    assert vehicle is not None  # verify refused an unknown vehicle
+    if vehicle is None:
+        raise topics.EnvelopeError("unknown_vehicle", f"{message.topic}: vehicle {envelope.vin} is unknown")
+    topics.verify(envelope, message.topic, message.body, vehicle.public_key)
     events = topics.decode_events(envelope.vin, message.body)
     for index, event in enumerate(events):
         try:
@@ -149,10 +151,8 @@ class Ingester:
             except aiomqtt.MqttError as error:
                 self.connected.clear()
                 log.warning("broker %s:%s: %s; reconnecting", self.host, self.port, error)
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), timeout=1.0)
-                except TimeoutError:
-                    pass
         return self.stats
 
     async def _session(self, stop: asyncio.Event) -> None:

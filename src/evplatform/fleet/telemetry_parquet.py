@@ -58,7 +58,7 @@ def write_rows(root: Path, rows: Sequence[Mapping[str, Any]]) -> int:
     ds.write_dataset(table, root, format="parquet", partitioning=PARTITIONING,
                      basename_template=f"part-{uuid.uuid4().hex}-{{i}}.parquet",
                      existing_data_behavior="overwrite_or_ignore")
-    return table.num_rows
+    return int(table.num_rows)
 
 
 def read_table(root: Path) -> pa.Table:
@@ -86,7 +86,8 @@ def parse_keep(items: Sequence[str]) -> dict[str, int]:
     return out
 
 
-def purge_partitions(root: Path, keep: Mapping[str, int], now: datetime, *, dry_run: bool = False) -> list[PartitionPurge]:
+def purge_partitions(root: Path, keep: Mapping[str, int], now: datetime, *,
+                     dry_run: bool = False) -> list[PartitionPurge]:
     """Delete the day partitions of each category older than its limit (whole folders, server clock)."""
     results = []
     for category, days in sorted(keep.items()):

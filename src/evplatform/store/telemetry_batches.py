@@ -133,7 +133,8 @@ def answer_command(store: Store, command_id: str, vehicle_id: int, state: str, d
         return final
 
 
-def commands(store: Store, *, vin: str | None = None, command_id: str | None = None, limit: int = 50) -> list[CommandRecord]:
+def commands(store: Store, *, vin: str | None = None, command_id: str | None = None,
+             limit: int = 50) -> list[CommandRecord]:
     """Newest commands first, with pending ones past their expiry shown as expired (server clock)."""
     now = store.now()
     query = (select(VehicleCommand, Vehicle.vin).join(Vehicle, Vehicle.id == VehicleCommand.vehicle_id)
