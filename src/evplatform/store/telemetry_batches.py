@@ -8,12 +8,14 @@ killed after committing, before acknowledging) therefore counts once, decided by
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import Session
 
 from evplatform.store._sql import audit, insert_ignore
 from evplatform.store.database import Store
@@ -69,7 +71,10 @@ def store_batches(store: Store, batches: Sequence[BatchRows], at: datetime) -> l
                        "events": len(b.rows)} for b in part]
             new.update(session.execute(statement, values).tuples().all())
         rows = [row for b in unique if (b.vehicle_id, b.message_id) in new for row in b.rows]
-        insert_telemetry(store, rows, session=session)
+        if session.get_bind().dialect.name == "postgresql":
+            _copy_telemetry(session, rows)
+        else:
+            insert_telemetry(store, rows, session=session)
     seen: set[tuple[int, str]] = set()
     flags = []
     for b in batches:  # a batch twice in one chunk counts once: the first copy
@@ -77,6 +82,23 @@ def store_batches(store: Store, batches: Sequence[BatchRows], at: datetime) -> l
         flags.append(key in new and key not in seen)
         seen.add(key)
     return flags
+
+
+_COPY = "COPY telemetry_events (vehicle_id, kind, at, value, release_id, detail) FROM STDIN"
+
+
+def _copy_telemetry(session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
+    """PostgreSQL's COPY in the session's transaction: 4–5x the rows per second of a pipelined INSERT."""
+    if not rows:
+        return
+    driver = session.connection().connection.driver_connection
+    if driver is None:  # an open session always has its DB-API connection
+        raise RuntimeError("no database connection under the session")
+    with driver.cursor() as cursor, cursor.copy(_COPY) as copy:
+        for row in rows:
+            detail = row.get("detail")
+            copy.write_row((row["vehicle_id"], row["kind"], row["at"], row.get("value"), row.get("release_id"),
+                            None if detail is None else json.dumps(detail)))
 
 
 def batch_count(store: Store) -> int:
