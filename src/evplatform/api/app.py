@@ -43,6 +43,7 @@ from evplatform.api.routers import (
     uptane,
     vehicle,
 )
+from evplatform.api.routers import vehicle_commands
 from evplatform.api.routers import workspace as workspace_router
 from evplatform.clock import Clock, system_clock
 from evplatform.errors import EvplatformError
@@ -113,6 +114,7 @@ def create_app(
         app.include_router(module.router)
     app.include_router(release_publishing.router)
     app.include_router(campaign_planning.router)
+    app.include_router(vehicle_commands.router)
     from evplatform.web import pages  # the dashboard is part of this application
 
     pages.install(app)

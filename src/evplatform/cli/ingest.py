@@ -69,6 +69,7 @@ def with_ingester(app: Any, database_url: str, mqtt: str) -> Any:
     from evplatform.fleet.mqtt_ingest import Ingester
 
     inner = app.router.lifespan_context
+    app.state.mqtt_url = mqtt  # the command routes publish there
 
     @asynccontextmanager
     async def lifespan(app_: Any) -> AsyncIterator[Any]:
