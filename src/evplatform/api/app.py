@@ -42,8 +42,8 @@ from evplatform.api.routers import (
     telemetry,
     uptane,
     vehicle,
+    vehicle_commands,
 )
-from evplatform.api.routers import vehicle_commands
 from evplatform.api.routers import workspace as workspace_router
 from evplatform.clock import Clock, system_clock
 from evplatform.errors import EvplatformError
