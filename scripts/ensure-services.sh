@@ -42,9 +42,15 @@ if ! mqtt_ready; then
     echo "ensure-services: installing mosquitto from Debian's packages"
     apt_install mosquitto || echo "ensure-services: could not install mosquitto"
   fi
+  # Mosquitto drops messages past 1,000 queued for one client by default: the ingester's persistent
+  # session must keep an outage's backlog (docs/fleet.md), so queues are unbounded here.
+  if [ -d /etc/mosquitto/conf.d ] && [ ! -f /etc/mosquitto/conf.d/evplatform.conf ]; then
+    printf 'max_queued_messages 0\n' | as_root tee /etc/mosquitto/conf.d/evplatform.conf >/dev/null 2>&1 || true
+  fi
   mosq=$(command -v mosquitto || echo /usr/sbin/mosquitto)
   if [ -x "$mosq" ]; then
-    as_root service mosquitto start >/dev/null 2>&1 || "$mosq" -d -p 1883 >/dev/null 2>&1 || true
+    conf=$(mktemp) && printf 'listener 1883 127.0.0.1\nallow_anonymous true\nmax_queued_messages 0\n' >"$conf"
+    as_root service mosquitto start >/dev/null 2>&1 || "$mosq" -d -c "$conf" >/dev/null 2>&1 || true
     for _ in $(seq 1 20); do mqtt_ready && break; sleep 0.25; done
   fi
 fi
