@@ -64,8 +64,11 @@ def ingest(
                       f"{stats['duplicates']} duplicates ignored, refused {stats['refused'] or 'none'}")
 
 
-def with_ingester(app: Any, database_url: str, mqtt: str) -> Any:
-    """``app`` with the MQTT ingester running beside it for its lifetime (``serve --mqtt``)."""
+def with_ingester(app: Any, database_url: str, mqtt: str, **options: Any) -> Any:
+    """``app`` with the MQTT ingester running beside it for its lifetime (``serve --mqtt``).
+
+    ``options`` go to ``Ingester`` (tests give a client id and a short session expiry).
+    """
     from evplatform.fleet.mqtt_ingest import Ingester
 
     inner = app.router.lifespan_context
@@ -76,7 +79,7 @@ def with_ingester(app: Any, database_url: str, mqtt: str) -> Any:
         store = open_store(database_url)
         stop = asyncio.Event()
         registry = getattr(getattr(app_.state, "metrics", None), "registry", None)
-        task = asyncio.create_task(Ingester(store, mqtt, registry=registry).run(stop))
+        task = asyncio.create_task(Ingester(store, mqtt, registry=registry, **options).run(stop))
         try:
             async with inner(app_) as state:
                 yield state
