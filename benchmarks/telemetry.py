@@ -95,8 +95,9 @@ def presign(keys: Sequence[tuple[str, str]], messages: int) -> list[tuple[str, b
     return out
 
 
-async def publish_all(path: Path, port: int) -> None:
-    """The publisher process: every pre-signed message with QoS 1, 1,000 in flight, send time stamped."""
+async def publish_all(path: Path, port: int, rate: float) -> None:
+    """The publisher process: every pre-signed message with QoS 1, 1,000 in flight, send time stamped;
+    ``rate`` > 0 paces it to that many messages per second (an offered load below saturation)."""
     batch = [(topic, body.encode(), properties) for topic, body, properties in json.loads(path.read_text())]
     window = asyncio.Semaphore(1000)
     async with aiomqtt.Client("127.0.0.1", port, protocol=aiomqtt.ProtocolVersion.V5,
@@ -110,12 +111,25 @@ async def publish_all(path: Path, port: int) -> None:
                                      properties=publish_properties(topics.SignedMessage(topic, body, stamped)))
 
         started = time.perf_counter()
-        await asyncio.gather(*(one(*m) for m in batch))
+        if rate > 0:
+            tasks = []
+            for index, message in enumerate(batch):
+                delay = started + index / rate - time.perf_counter()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                tasks.append(asyncio.create_task(one(*message)))
+            await asyncio.gather(*tasks)
+        else:
+            await asyncio.gather(*(one(*m) for m in batch))
         print(json.dumps({"publish_seconds": round(time.perf_counter() - started, 3)}))
 
 
+RATE = [0.0]  # messages per second the publisher offers (0: as fast as it can)
+
+
 def start_publisher(path: Path, port: int) -> subprocess.Popen[str]:
-    return subprocess.Popen([sys.executable, __file__, "--publish", str(path), "--port", str(port)],
+    return subprocess.Popen([sys.executable, __file__, "--publish", str(path), "--port", str(port),
+                             "--rate", str(RATE[0])],
                             stdout=subprocess.PIPE, text=True)
 
 
@@ -258,17 +272,22 @@ def private_broker(folder: Path) -> tuple[subprocess.Popen[bytes], int]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--database", default=DEFAULT_DB)
+    parser.add_argument("--database", default=os.environ.get("EVPLATFORM_BENCH_POSTGRES", DEFAULT_DB),
+                        help="a PostgreSQL database of its own: its schema is dropped and recreated")
     parser.add_argument("--port", type=int, default=0,
                         help="an existing broker's port (default: a private Mosquitto of this run, unbounded queues)")
     parser.add_argument("--messages", type=int, default=50_000, help="MQTT messages of 10 events each")
     parser.add_argument("--vehicles", type=int, default=1_000)
     parser.add_argument("--http-seconds", type=float, default=20.0)
+    parser.add_argument("--rate", type=float, default=0.0,
+                        help="offered messages/s (default 0: as fast as the publisher can; p99 then measures queueing)")
+    parser.add_argument("--skip-http", action="store_true", help="leave out the HTTP anchor")
     parser.add_argument("--publish", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.publish:
-        asyncio.run(publish_all(args.publish, args.port))
+        asyncio.run(publish_all(args.publish, args.port, args.rate))
         return
+    RATE[0] = args.rate
     keys = prepare(args.database, args.vehicles)
     with tempfile.TemporaryDirectory() as folder:
         broker, port = (None, args.port) if args.port else private_broker(Path(folder))
@@ -284,9 +303,14 @@ def main() -> None:
         if broker is not None:
             broker.terminate()
             broker.wait(timeout=30)
-    results["http"] = http_phase(args.database, keys, args.http_seconds)
+    results["rate"] = args.rate
     results["ratio_mqtt_to_floor"] = round(results["mqtt"]["msg_per_s"] / results["floor"]["msg_per_s"], 3)
-    results["ratio_mqtt_to_http"] = round(results["mqtt"]["msg_per_s"] / max(results["http"]["msg_per_s"], 0.1), 2)
+    if not args.skip_http:
+        results["http"] = http_phase(args.database, keys, args.http_seconds)
+        results["ratio_mqtt_to_http"] = round(results["mqtt"]["msg_per_s"] / max(results["http"]["msg_per_s"], 0.1), 2)
+    results["when"] = datetime.now(UTC).isoformat(timespec="seconds")
+    (ROOT / "benchmarks" / "results").mkdir(exist_ok=True)
+    (ROOT / "benchmarks" / "results" / "telemetry.json").write_text(json.dumps(results, indent=2) + "\n")
     print(json.dumps(results, indent=2))
 
 

@@ -31,6 +31,7 @@ from evplatform.errors import FleetError, NotFoundError
 from evplatform.fleet import mqtt_commands as commands
 from evplatform.fleet import mqtt_topics as topics
 from evplatform.fleet import telemetry_parquet as parquet
+from evplatform.fleet.mqtt_fleet import StreamResult, stream_fleet
 from evplatform.fleet.mqtt_ingest import Incoming, Ingester
 from evplatform.fleet.mqtt_vehicle import VehicleTelemetryClient, publish_properties
 from evplatform.fleet.telemetry import TelemetryEvent
@@ -327,3 +328,44 @@ def test_new_batches_land_in_parquet_partitions_once_and_retention_drops_old_day
     assert len(left) == 5 and all(r["category"] == "safety" or r["at"] > now - timedelta(days=30) for r in left)
     with pytest.raises(FleetError, match="--keep-category 'fuel=3'"):
         parquet.parse_keep(["fuel=3"])
+
+
+@needs_broker
+def test_the_simulated_fleet_streams_into_the_store(fleet: Store) -> None:
+    fleet.clock = system_clock
+    own = vdb.list_vehicles(fleet, limit=1)[0].vin
+    vdb.set_public_key(fleet, own, bytes(SigningKey.generate().verify_key).hex())  # a real key: never overwritten
+
+    async def scenario() -> StreamResult:
+        ingester = Ingester(fleet, BROKER, client_id=f"test-{uuid.uuid4().hex[:12]}", session_expiry=30)
+        stop = asyncio.Event()
+        task = asyncio.create_task(ingester.run(stop))
+        await asyncio.wait_for(ingester.connected.wait(), 10)
+        result = await stream_fleet(fleet, BROKER, vehicles=6, rounds=2)
+        await _until(lambda: ingester.stats.stored >= result.batches)
+        stop.set()
+        await task
+        return result
+
+    result = asyncio.run(scenario())
+    assert (result.vehicles, result.skipped, result.batches) == (5, 1, 10)
+    assert tb.batch_count(fleet) == 10
+    streamed = vdb.list_vehicles(fleet, limit=6)[1]
+    rows = vdb.telemetry(fleet, vehicle_id=vdb.vehicle_ids(fleet, [streamed.vin])[streamed.vin], limit=100)
+    assert len(rows) == 20 and {r.kind for r in rows} == {"soc", "odometer"}
+
+
+def test_fleet_command_cli_records_and_lists_with_json(fleet: Store, db_url: str) -> None:
+    from click.testing import CliRunner
+
+    from evplatform.cli.main import cli
+
+    vin = vdb.list_vehicles(fleet, limit=1)[0].vin
+    sent = CliRunner().invoke(cli, ["fleet", "command", vin, "lock", "--ttl", "60", "--database", db_url, "--json"])
+    assert sent.exit_code == 0, sent.output
+    body = json.loads(sent.output)
+    assert (body["action"], body["state"], body["published"]) == ("lock", "pending", False)
+    listed = CliRunner().invoke(cli, ["fleet", "commands", vin, "--database", db_url, "--json"])
+    assert [c["id"] for c in json.loads(listed.output)] == [body["id"]]
+    refused = CliRunner().invoke(cli, ["fleet", "command", vin, "open_sunroof", "--database", db_url])
+    assert refused.exit_code == 1 and "open_sunroof" in str(refused.exception)  # `run()` prints it as one line

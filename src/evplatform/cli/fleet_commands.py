@@ -80,6 +80,37 @@ def commands(
     console.print(table)
 
 
+def stream(
+    mqtt: Annotated[str, typer.Option("--mqtt", help="MQTT 5 broker, mqtt://host[:port].")],
+    vehicles: Annotated[int, typer.Option("--vehicles", min=1, max=100_000, help="Simulated vehicles.")] = 100,
+    rounds: Annotated[int, typer.Option("--rounds", min=1, max=1_000, help="Batches per vehicle.")] = 3,
+    insecure_demo_keys: Annotated[bool, typer.Option(
+        "--insecure-demo-keys", help="Sign with keys derived from the VIN (demo database only).")] = False,
+    workspace: WorkspaceArg = None,
+    database: DatabaseOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Stream the simulated fleet's telemetry over MQTT (batches of 10 readings, signed per vehicle)."""
+    from evplatform.errors import FleetError
+    from evplatform.fleet.mqtt_fleet import stream_fleet
+
+    if not insecure_demo_keys:
+        raise FleetError("simulated vehicles sign with derivable demo keys: pass --insecure-demo-keys")
+    store = open_store(database or default_database_url(workspace, bundled=workspace is None))
+    try:
+        result = asyncio.run(stream_fleet(store, mqtt, vehicles, rounds))
+    finally:
+        store.dispose()
+    if as_json:
+        print_json({"vehicles": result.vehicles, "skipped": result.skipped, "batches": result.batches,
+                    "events": result.events})
+    else:
+        console.print(f"streamed {result.batches:,} batches ({result.events:,} readings) from {result.vehicles:,} "
+                      f"simulated vehicles" + (f"; {result.skipped} with their own keys left out" if result.skipped
+                                              else ""))
+
+
 def add_commands(fleet_app: typer.Typer) -> None:
     fleet_app.command("command")(command)
     fleet_app.command("commands")(commands)
+    fleet_app.command("stream")(stream)
