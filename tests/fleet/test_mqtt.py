@@ -369,3 +369,23 @@ def test_fleet_command_cli_records_and_lists_with_json(fleet: Store, db_url: str
     assert [c["id"] for c in json.loads(listed.output)] == [body["id"]]
     refused = CliRunner().invoke(cli, ["fleet", "command", vin, "open_sunroof", "--database", db_url])
     assert refused.exit_code == 1 and "open_sunroof" in str(refused.exception)  # `run()` prints it as one line
+
+
+def test_retention_cli_drops_old_parquet_days_per_category(fleet: Store, db_url: str, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from evplatform.cli.main import cli
+
+    now = datetime.now(UTC)
+    rows = [{"vin": "V1", "kind": kind, "at": now - timedelta(days=days), "value": 1.0, "model": "m"}
+            for kind in ("soc", "crash") for days in (0, 100)]
+    parquet.write_rows(tmp_path / "pq", rows)
+    args = ["retention", "--keep-telemetry-days", "365", "--database", db_url, "--parquet", str(tmp_path / "pq"),
+            "--keep-category", "driving=30", "--keep-category", "safety=365", "--json"]
+    done = CliRunner().invoke(cli, args)
+    assert done.exit_code == 0, done.output
+    assert [(p["category"], p["day_partitions"]) for p in json.loads(done.output)["parquet"]] == [("driving", 1),
+                                                                                                  ("safety", 0)]
+    table = parquet.read_table(tmp_path / "pq").to_pylist()
+    left = sorted((r["kind"], r["at"] > now - timedelta(days=1)) for r in table)
+    assert left == [("crash", False), ("crash", True), ("soc", True)]
