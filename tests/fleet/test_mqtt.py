@@ -158,13 +158,16 @@ def _ingester_process(db: str, client_id: str, logs: Path, port: int = 1883) -> 
 
 
 async def _send(vehicles: list[tuple[str, SigningKey]], batches: int, port: int = 1883) -> None:
-    async with aiomqtt.Client("127.0.0.1", port, protocol=aiomqtt.ProtocolVersion.V5) as client:
-        for round_ in range(batches):
-            vin, key = vehicles[round_ % len(vehicles)]
-            sender = VehicleTelemetryClient(vin, key)
-            for event in events(vin, 10):
-                sender.record(event)
-            await sender.flush(client)
+    """``batches`` signed batches of 10 readings, published all at once (QoS 1) so the ingester falls behind."""
+    signed = []
+    for round_ in range(batches):
+        vin, key = vehicles[round_ % len(vehicles)]
+        signed.append(VehicleTelemetryClient(vin, key).signed(uuid.uuid4().hex, events(vin, 10)))
+    async with aiomqtt.Client("127.0.0.1", port, protocol=aiomqtt.ProtocolVersion.V5,
+                              max_inflight_messages=1000) as client:
+        client.pending_calls_threshold = 10**6
+        await asyncio.gather(*(client.publish(m.topic, m.body, qos=1, properties=publish_properties(m))
+                               for m in signed))
 
 
 def _wait_for_batches(store: Store, expected: int, timeout: float = 60.0) -> int:
@@ -184,7 +187,6 @@ def test_kill_9_of_the_ingester_loses_nothing_and_counts_nothing_twice(fleet: St
     process = _ingester_process(db_url, client_id, tmp_path)  # its persistent session exists from here on
     try:
         asyncio.run(_send(vehicles, 300))
-        time.sleep(0.3)
         process.send_signal(signal.SIGKILL)  # mid-stream: some committed and unacked, some unread
         process.wait()
         before = tb.batch_count(fleet)
