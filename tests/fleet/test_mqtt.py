@@ -382,12 +382,18 @@ def test_retention_cli_drops_old_parquet_days_per_category(fleet: Store, db_url:
     rows = [{"vin": "V1", "kind": kind, "at": now - timedelta(days=days), "value": 1.0, "model": "m"}
             for kind in ("soc", "crash") for days in (0, 100)]
     parquet.write_rows(tmp_path / "pq", rows)
+    vehicle_id = vdb.vehicle_ids(fleet, [vdb.list_vehicles(fleet, limit=1)[0].vin])
+    [only] = vehicle_id.values()
+    tb.store_batches(fleet, [tb.BatchRows(only, "old-batch-id", []), tb.BatchRows(only, "new-batch-id", [])],
+                     now - timedelta(days=9))
+    tb.store_batches(fleet, [tb.BatchRows(only, "new-batch-id2", [])], now)
     args = ["retention", "--keep-telemetry-days", "365", "--database", db_url, "--parquet", str(tmp_path / "pq"),
             "--keep-category", "driving=30", "--keep-category", "safety=365", "--json"]
     done = CliRunner().invoke(cli, args)
     assert done.exit_code == 0, done.output
-    assert [(p["category"], p["day_partitions"]) for p in json.loads(done.output)["parquet"]] == [("driving", 1),
-                                                                                                  ("safety", 0)]
+    report = json.loads(done.output)
+    assert [(p["category"], p["day_partitions"]) for p in report["parquet"]] == [("driving", 1), ("safety", 0)]
+    assert report["batch_ids_forgotten"] == 2 and tb.batch_count(fleet) == 1  # older than a session can redeliver
     table = parquet.read_table(tmp_path / "pq").to_pylist()
     left = sorted((r["kind"], r["at"] > now - timedelta(days=1)) for r in table)
     assert left == [("crash", False), ("crash", True), ("soc", True)]

@@ -168,6 +168,7 @@ def retention_command(
     as_json: JsonOpt = False,
 ) -> None:
     """Delete telemetry older than N days, in bounded batches; run it daily (docs/operations.md)."""
+    from evplatform.fleet.mqtt_ingest import forget_batch_ids
     from evplatform.fleet.telemetry_parquet import parse_keep, purge_partitions
 
     keep = parse_keep(keep_category or [])
@@ -176,9 +177,11 @@ def retention_command(
     with open_store(database or default_database_url()) as store:
         result = purge_telemetry(store, keep_telemetry_days, dry_run=dry_run, batch_size=batch, actor=actor)
         partitions = purge_partitions(parquet, keep, store.now(), dry_run=dry_run) if parquet else []
+        forgotten = forget_batch_ids(store, dry_run=dry_run)
     if as_json:
         print_json({"keep_days": result.keep_days, "cutoff": result.cutoff.isoformat(), "dry_run": result.dry_run,
                     "per_kind": result.per_kind, "total": result.total, "batches": result.batches,
+                    "batch_ids_forgotten": forgotten,
                     "parquet": [{"category": p.category, "keep_days": p.keep_days, "cutoff": p.cutoff.isoformat(),
                                  "day_partitions": p.partitions} for p in partitions]})
         return

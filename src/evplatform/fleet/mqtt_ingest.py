@@ -24,7 +24,7 @@ import logging
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -246,3 +246,15 @@ class Ingester:
             self.stats.refused[error.reason] += 1
             self._refused.labels(error.reason).inc()
             log.info("refused command answer: %s", error)
+
+
+def forget_batch_ids(store: Store, *, dry_run: bool = False) -> int:
+    """Drop batch ids older than any message a broker session can still redeliver (plus a day).
+
+    A signed batch older than ``SIGNED_BEHIND`` is refused as clock-skewed, so its id can no longer
+    make a difference; ``evplatform retention`` calls this. Returns the ids dropped (0 on a dry run).
+    """
+    if dry_run:
+        return 0
+    return tb.forget_batches_before(store, store.now() - topics.SIGNED_BEHIND - timedelta(days=1))
+
