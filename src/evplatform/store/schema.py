@@ -153,7 +153,7 @@ class TelemetryBatch(Base):
     """A telemetry batch already stored, by the message id its vehicle gave it (MQTT ingestion).
 
     The primary key is what makes ingestion idempotent: a batch the broker redelivers (after the
-    ingester's crash or a broker restart) is found here and its events are not stored again (0012).
+    ingester's crash or a broker restart) is found here and its events are not stored again (0014).
     """
 
     __tablename__ = "telemetry_batches"
