@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Make sure what the tests need is on this machine: a PostgreSQL server on 127.0.0.1:5432,
-# Debian's chromium for the browser tests and wrk for the load benchmark. Installs from Debian's
-# packages when absent, starts what is stopped. Never fails the build for a service: the tests that need one skip with a
+# Debian's chromium for the browser tests, wrk for the load benchmark and Mosquitto on 127.0.0.1:1883
+# for the MQTT tests. Installs from Debian's packages when absent, starts what is stopped. Never
+# fails the build for a service: the tests that need one skip with a
 # reason when it is still missing (EVPLATFORM_REQUIRE_SERVICES=1 turns that into a failure).
 set -uo pipefail
 
@@ -32,6 +33,28 @@ if ! pg_ready; then
   fi
 fi
 pg_ready && echo "ensure-services: PostgreSQL ready on 127.0.0.1:5432" || echo "ensure-services: PostgreSQL NOT available"
+
+# Mosquitto (MQTT 5 broker) for the telemetry/command tests: Debian's package, started on 127.0.0.1:1883
+# when nothing listens there (the tests that need it skip with a reason when it is missing).
+mqtt_ready() { (exec 3<>/dev/tcp/127.0.0.1/1883) 2>/dev/null; }
+if ! mqtt_ready; then
+  if ! command -v mosquitto >/dev/null && [ ! -x /usr/sbin/mosquitto ]; then
+    echo "ensure-services: installing mosquitto from Debian's packages"
+    apt_install mosquitto || echo "ensure-services: could not install mosquitto"
+  fi
+  # Mosquitto drops messages past 1,000 queued for one client by default: the ingester's persistent
+  # session must keep an outage's backlog (docs/fleet.md), so queues are unbounded here.
+  if [ -d /etc/mosquitto/conf.d ] && [ ! -f /etc/mosquitto/conf.d/evplatform.conf ]; then
+    printf 'max_queued_messages 0\n' | as_root tee /etc/mosquitto/conf.d/evplatform.conf >/dev/null 2>&1 || true
+  fi
+  mosq=$(command -v mosquitto || echo /usr/sbin/mosquitto)
+  if [ -x "$mosq" ]; then
+    conf=$(mktemp) && printf 'listener 1883 127.0.0.1\nallow_anonymous true\nmax_queued_messages 0\n' >"$conf"
+    as_root service mosquitto start >/dev/null 2>&1 || "$mosq" -d -c "$conf" >/dev/null 2>&1 || true
+    for _ in $(seq 1 20); do mqtt_ready && break; sleep 0.25; done
+  fi
+fi
+mqtt_ready && echo "ensure-services: Mosquitto ready on 127.0.0.1:1883" || echo "ensure-services: Mosquitto NOT available"
 
 if [ ! -x /usr/bin/chromium ]; then
   echo "ensure-services: installing chromium from Debian's packages"

@@ -42,6 +42,7 @@ from evplatform.api.routers import (
     telemetry,
     uptane,
     vehicle,
+    vehicle_commands,
 )
 from evplatform.api.routers import workspace as workspace_router
 from evplatform.clock import Clock, system_clock
@@ -113,6 +114,7 @@ def create_app(
         app.include_router(module.router)
     app.include_router(release_publishing.router)
     app.include_router(campaign_planning.router)
+    app.include_router(vehicle_commands.router)
     from evplatform.web import pages  # the dashboard is part of this application
 
     pages.install(app)

@@ -12,7 +12,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from evplatform.cli import fleet_detail
+from evplatform.cli import fleet_commands, fleet_detail
 from evplatform.cli.common import JsonOpt, WorkspaceArg, console, err_console, pct, print_json
 from evplatform.cli.fleet_query import attach as attach_query_commands
 from evplatform.errors import FleetError
@@ -290,4 +290,5 @@ attach_query_commands(fleet_app)
 def register(app: typer.Typer) -> None:
     if "vehicle" not in {c.name for c in fleet_app.registered_commands}:
         fleet_detail.add_commands(fleet_app)
+        fleet_commands.add_commands(fleet_app)
     app.add_typer(fleet_app, name="fleet")

@@ -48,6 +48,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "diff": ("diff", "The impact of a change (two revisions or folders) on every trim × market and the platform."),
     "history": ("diff", "KPIs of every commit that touched the workspace, as a table and a chart."),
     "serve": ("serve", "Serve the REST API and the dashboard."),
+    "ingest": ("ingest", "Ingest vehicles' signed telemetry over MQTT 5 into the store (long-running)."),
     "accounts": ("accounts", "Operator accounts and their bearer tokens: issue, list, revoke."),
     "dataact": ("dataact", "EU Data Act: owners, data recipients, consents, exports, access log, webhooks."),
     "backup": ("operations", "Back up the database and the OTA repositories into a verified folder."),

@@ -160,15 +160,34 @@ def retention_command(
     batch: Annotated[int, typer.Option("--batch", min=1, max=MAX_BATCH, help="Rows per transaction.")]
     = DEFAULT_BATCH,
     actor: ActorOpt = DEFAULT_ACTOR,
+    parquet: Annotated[Path | None, typer.Option("--parquet", help="Telemetry Parquet partitions to apply "
+                                                                 "--keep-category to (evplatform ingest --parquet).")
+                       ] = None,
+    keep_category: Annotated[list[str] | None, typer.Option(
+        "--keep-category", help="CATEGORY=DAYS for the Parquet partitions (driving, safety); repeatable.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Delete telemetry older than N days, in bounded batches; run it daily (docs/operations.md)."""
+    from evplatform.fleet.mqtt_ingest import forget_batch_ids
+    from evplatform.fleet.telemetry_parquet import parse_keep, purge_partitions
+
+    keep = parse_keep(keep_category or [])
+    if keep and parquet is None:
+        raise typer.BadParameter("--keep-category needs --parquet DIR")
     with open_store(database or default_database_url()) as store:
         result = purge_telemetry(store, keep_telemetry_days, dry_run=dry_run, batch_size=batch, actor=actor)
+        partitions = purge_partitions(parquet, keep, store.now(), dry_run=dry_run) if parquet else []
+        forgotten = forget_batch_ids(store, dry_run=dry_run)
     if as_json:
         print_json({"keep_days": result.keep_days, "cutoff": result.cutoff.isoformat(), "dry_run": result.dry_run,
-                    "per_kind": result.per_kind, "total": result.total, "batches": result.batches})
+                    "per_kind": result.per_kind, "total": result.total, "batches": result.batches,
+                    "batch_ids_forgotten": forgotten,
+                    "parquet": [{"category": p.category, "keep_days": p.keep_days, "cutoff": p.cutoff.isoformat(),
+                                 "day_partitions": p.partitions} for p in partitions]})
         return
+    for p in partitions:
+        console.print(f"{'would delete' if dry_run else 'deleted'} {p.partitions} Parquet day partitions of "
+                      f"{p.category} before {p.cutoff}", highlight=False)
     verb = "would delete" if result.dry_run else "deleted"
     kinds = ", ".join(f"{kind} {count:,}" for kind, count in sorted(result.per_kind.items())) or "none"
     console.print(f"{verb} {result.total:,} telemetry readings recorded before {result.cutoff:%Y-%m-%d %H:%M} UTC "

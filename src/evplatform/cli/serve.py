@@ -115,6 +115,8 @@ def serve(
     log_format: Annotated[
         LogFormatChoice, typer.Option("--log-format", help="Log lines on stderr: readable text, or JSON Lines.")
     ] = LogFormatChoice.text,
+    mqtt: Annotated[str | None, typer.Option(
+        "--mqtt", help="Also ingest telemetry from this MQTT 5 broker (mqtt://host[:port]).")] = None,
     graceful_timeout: Annotated[int, typer.Option(
         "--graceful-timeout", min=0, max=GRACEFUL_MAX_S,
         help="Seconds a stop (SIGTERM, Ctrl-C) waits for requests in flight to finish before cutting them.")]
@@ -139,6 +141,7 @@ def serve(
     the command at once with exit code 1 (nothing is served, nothing is written).
     """
     limits = RateLimits(_rate(vehicle_rate), _rate(token_rate))
+    refuse_mqtt_with_workers(mqtt, workers)
     problem = port_problem(host, port)
     if problem is not None:
         err_console.print(f"[bold red]error:[/] {problem} (is another server running there?); choose another port "
@@ -192,7 +195,8 @@ def serve(
     options: dict[str, Any] = {"host": host, "port": port, "log_level": log_level.value, "log_config": None,
                                "access_log": False, "timeout_graceful_shutdown": graceful_timeout}
     if workers == 1:
-        uvicorn.run(create_app(workspace, url, ota_root=ota_root, rate_limits=limits, redis_url=redis), **options)
+        app = create_app(workspace, url, ota_root=ota_root, rate_limits=limits, redis_url=redis)
+        uvicorn.run(with_mqtt(app, url, mqtt), **options)
         return
     from evplatform.api.app import ENV_SERVE_CONFIG, serve_config
     from evplatform.api.observability import MULTIPROCESS_ENV
@@ -211,6 +215,23 @@ def serve(
         if own_folder is not None:
             shutil.rmtree(own_folder, ignore_errors=True)
             del os.environ[MULTIPROCESS_ENV]
+
+
+def with_mqtt(app: Any, url: str, mqtt: str | None) -> Any:
+    """The app with the MQTT ingester in its process when ``--mqtt`` is given (``cli.ingest``)."""
+    if not mqtt:
+        return app
+    from evplatform.cli.ingest import with_ingester
+
+    return with_ingester(app, url, mqtt)
+
+
+def refuse_mqtt_with_workers(mqtt: str | None, workers: int) -> None:
+    """Exit 1 when ``--mqtt`` comes with several workers: the ingester lives in one process."""
+    if mqtt and workers != 1:
+        err_console.print("[bold red]error:[/] --mqtt runs the ingester in the server process: use it with "
+                          "--workers 1, or run `evplatform ingest --mqtt URL` beside the workers", soft_wrap=True)
+        raise typer.Exit(1)
 
 
 def tcp_listener(host: str, port: int) -> socket.socket:

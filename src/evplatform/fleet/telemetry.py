@@ -42,7 +42,8 @@ class TelemetryError(FleetError):
     http_status = 422
 
 
-def _check(index: int, event: TelemetryEvent) -> None:
+def check_event(index: int, event: TelemetryEvent) -> None:
+    """Kind, zone and value range of one event (the HTTP and the MQTT paths both check this)."""
     where = f"event {index} ({event.vin})"
     if event.kind not in KINDS:
         raise TelemetryError(f"{where}: unknown kind {event.kind!r} (known: {', '.join(KINDS)})")
@@ -58,7 +59,7 @@ def ingest(store: Store, events: Sequence[TelemetryEvent]) -> int:
     """Check and store a batch of events (all or none); returns how many were stored."""
     now = store.now()
     for index, event in enumerate(events):
-        _check(index, event)
+        check_event(index, event)
         check_reported_time(event.at, now, f"event {index} ({event.vin})")
     ids = db.vehicle_ids(store, sorted({e.vin for e in events}))
     unknown = sorted({e.vin for e in events} - set(ids))

@@ -149,6 +149,39 @@ class TelemetryEvent(Base):
     )
 
 
+class TelemetryBatch(Base):
+    """A telemetry batch already stored, by the message id its vehicle gave it (MQTT ingestion).
+
+    The primary key is what makes ingestion idempotent: a batch the broker redelivers (after the
+    ingester's crash or a broker restart) is found here and its events are not stored again (0014).
+    """
+
+    __tablename__ = "telemetry_batches"
+    vehicle_id: Mapped[int] = mapped_column(ForeignKey("vehicles.id", ondelete="CASCADE"), primary_key=True)
+    message_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    events: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (Index("ix_telemetry_batches_received_at", "received_at"),)
+
+
+class VehicleCommand(Base):
+    """A command sent to a vehicle over MQTT (pre-condition, lock, log upload): its life on the server clock."""
+
+    __tablename__ = "vehicle_commands"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    vehicle_id: Mapped[int] = mapped_column(ForeignKey("vehicles.id", ondelete="CASCADE"))
+    action: Mapped[str] = mapped_column(String(32))
+    issued_by: Mapped[str] = mapped_column(String(128))
+    issued_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    state: Mapped[str] = mapped_column(String(16))  # pending | accepted | rejected | expired
+    answered_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    detail: Mapped[str] = mapped_column(Text, default="")
+
+    __table_args__ = (Index("ix_vehicle_commands_vehicle_issued", "vehicle_id", "issued_at"),)
+
+
 class Release(Base):
     """A software version of one component for one ECU, compatible where ``compatible`` holds."""
 
