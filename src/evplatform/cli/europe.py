@@ -31,9 +31,11 @@ def europe(
         "--duty", help="Countervailing-duty scenario: 35.3, 20.7 or undertaking:EUR (minimum import price).")] = "35.3",
     eur_per_cny: Annotated[float | None, typer.Option(
         "--eur-per-cny", help="Exchange rate, EUR per CNY (required when the workspace is in CNY).")] = None,
-    rate_date: Annotated[str | None, typer.Option("--rate-date", help="Date of the exchange rate (YYYY-MM-DD).")] = None,
+    rate_date: Annotated[str | None, typer.Option(
+        "--rate-date", help="Date of the exchange rate (YYYY-MM-DD).")] = None,
     logistics: Annotated[float, typer.Option(
-        "--logistics", min=0, max=100_000, help="ESTIMATE: shipping, insurance, port per car (EUR).")] = DEFAULT_LOGISTICS_EUR,
+        "--logistics", min=0, max=100_000, help="ESTIMATE: shipping, insurance, port per car (EUR).")
+    ] = DEFAULT_LOGISTICS_EUR,
     margin: Annotated[float, typer.Option(
         "--margin", min=0, max=5, help="ESTIMATE: importer and dealer margin on the landed cost (0.15 = 15 %).")
     ] = DEFAULT_MARGIN,

@@ -27,7 +27,16 @@ LOW_CONFIDENCE = frozenset({"low", "estimate"})
 
 
 class EuropeDataError(SourceError):
-    """An EU input file is missing, malformed, or lacks what a question needs (a country, a rate)."""
+    """An EU input file is missing, malformed, or lacks what a question needs (a country, a rate).
+
+    A file of the packaged copy is named relative to the package (``evplatform/europe/data/…``), so a
+    message shown by the server does not reveal where the package is installed.
+    """
+
+    def __init__(self, message: str, file: str | Path | None = None, line: int | None = None) -> None:
+        if file is not None and Path(file).parent == packaged_folder():
+            file = f"evplatform/europe/data/{Path(file).name}"
+        super().__init__(message, file, line)
 
 
 @dataclass(frozen=True, slots=True)

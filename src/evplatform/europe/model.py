@@ -156,7 +156,8 @@ def exchange_rate(currency: str, eur_per_unit: float | None, on: str | None) -> 
     if eur_per_unit is None or on is None:
         raise EuropeInputError(
             f"the workspace prices in {currency} and the EU data in EUR: pass the exchange rate "
-            f"(--eur-per-{currency.lower()} R) and its date (--rate-date YYYY-MM-DD)")
+            f"(--eur-per-{currency.lower()} R, or eur_per_unit in a query) and its date (--rate-date or rate_date, "
+            "YYYY-MM-DD)")
     if not 0 < eur_per_unit < 1_000:
         raise EuropeInputError(f"--eur-per-{currency.lower()} {eur_per_unit}: out of range (0, 1000)")
     try:
