@@ -29,17 +29,31 @@ FIGURES = (("landed", "unit_cost", "unit cost"), ("landed", "logistics", "logist
 def _query(
     country: Annotated[str | None, Query(max_length=8)] = None,
     duty: Annotated[str, Query(max_length=40)] = "35.3",
-    eur_per_unit: Annotated[float | None, Query(gt=0, lt=1000)] = None,
+    eur_per_unit: Annotated[str | None, Query(max_length=20)] = None,
     rate_date: Annotated[str | None, Query(max_length=10)] = None,
     logistics_eur: Annotated[float, Query(ge=0, le=100_000)] = DEFAULT_LOGISTICS_EUR,
     margin: Annotated[float, Query(ge=0, le=5)] = DEFAULT_MARGIN,
     assembly: Annotated[str, Query(min_length=2, max_length=8)] = "CN",
     battery: Annotated[str, Query(min_length=2, max_length=8)] = "CN",
-    eco_score: Annotated[float | None, Query(ge=0, le=100)] = None,
+    eco_score: Annotated[str | None, Query(max_length=20)] = None,
     on: Annotated[str | None, Query(max_length=10)] = None,
 ) -> EuropeQuery:
-    return EuropeQuery(country or None, duty, eur_per_unit, rate_date or None, logistics_eur, margin, assembly,
-                       battery, eco_score, on or None)
+    return EuropeQuery(country or None, duty, _optional_number(eur_per_unit, "eur_per_unit", 1000),
+                       rate_date or None, logistics_eur, margin, assembly, battery,
+                       _optional_number(eco_score, "eco_score", 100), on or None)
+
+
+def _optional_number(text: str | None, name: str, largest: float) -> float | None:
+    """A form's number field: empty is "not given"; anything else must be a number in (0, largest]."""
+    if text is None or not text.strip():
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        raise EuropeInputError(f"{name}: {text!r} is not a number") from None
+    if not 0 <= value <= largest:
+        raise EuropeInputError(f"{name}: {value:g} out of range [0, {largest:g}]")
+    return value
 
 
 def sources(data: dict[str, Any]) -> list[dict[str, Any]]:
