@@ -5,7 +5,7 @@ from __future__ import annotations
 from evplatform.api.responses.common import Out
 
 
-class SourcedOut(Out):
+class EuropeSourcedOut(Out):
     value: float
     unit: str
     source: str
@@ -13,36 +13,36 @@ class SourcedOut(Out):
     low_confidence: bool
 
 
-class LandedOut(Out):
-    unit_cost: SourcedOut
-    logistics: SourcedOut
+class EuropeLandedOut(Out):
+    unit_cost: EuropeSourcedOut
+    logistics: EuropeSourcedOut
     cif_eur: float
     customs_value_eur: float
-    mfn_duty: SourcedOut
-    countervailing_duty: SourcedOut
+    mfn_duty: EuropeSourcedOut
+    countervailing_duty: EuropeSourcedOut
     landed_cost_eur: float
 
 
-class CustomerOut(Out):
-    net_price: SourcedOut
-    vat: SourcedOut
-    registration_tax: SourcedOut
+class EuropeCustomerOut(Out):
+    net_price: EuropeSourcedOut
+    vat: EuropeSourcedOut
+    registration_tax: EuropeSourcedOut
     gross_price_eur: float
     incentive_eur: float
     incentive_scheme: str | None
     price_after_incentives_eur: float
 
 
-class ReasonOut(Out):
+class EuropeReasonOut(Out):
     rule: str
     message: str
 
 
-class IncentiveOut(Out):
+class EuropeIncentiveOut(Out):
     scheme: str
-    amount: SourcedOut
+    amount: EuropeSourcedOut
     eligible: bool
-    reasons: list[ReasonOut]
+    reasons: list[EuropeReasonOut]
     assumptions: list[str]
     rule: str
 
@@ -51,9 +51,9 @@ class EuropeRowOut(Out):
     trim: str
     name: str
     country: str
-    landed: LandedOut
-    customer: CustomerOut
-    incentives: list[IncentiveOut]
+    landed: EuropeLandedOut
+    customer: EuropeCustomerOut
+    incentives: list[EuropeIncentiveOut]
     low_confidence: list[str]
     warnings: list[str]
 
