@@ -1,4 +1,5 @@
-"""`evplatform europe`: the JSON holds every trim × country with the formula's figures; bad input exits 1 naming what is missing."""
+"""`evplatform europe`: the JSON holds every trim × country with the formula's figures; bad input exits 1
+naming what is missing."""
 
 from __future__ import annotations
 
