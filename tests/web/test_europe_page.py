@@ -65,7 +65,7 @@ def test_the_csv_holds_every_row_of_the_payload(client: TestClient) -> None:
         assert float(line[9]) == row["customer"]["price_after_incentives_eur"]
 
 
-@pytest.mark.parametrize(("query", "needle"), [("", "exchange rate"), (f"{QUERY}&country=XX", "countries.csv"),
+@pytest.mark.parametrize(("query", "needle"), [("duty=20.7", "exchange rate"), (f"{QUERY}&country=XX", "countries.csv"),
                                                (f"{QUERY}&duty=12", "duties.csv")])
 def test_bad_input_is_a_400_naming_what_is_missing(client: TestClient, query: str, needle: str) -> None:
     for path in ("/europe", "/api/europe"):
@@ -73,3 +73,10 @@ def test_bad_input_is_a_400_naming_what_is_missing(client: TestClient, query: st
         assert response.status_code == 400, response.text[:200]
         assert needle in response.text
         assert "/work/" not in response.text and "site-packages" not in response.text  # no server path
+
+
+def test_the_first_visit_asks_for_the_rate_without_an_error_status(client: TestClient) -> None:
+    response = client.get("/europe")
+    assert response.status_code == 200
+    assert 'id="europe-problem"' in response.text and 'id="eur-per-unit"' in response.text
+    assert 'id="europe"' not in response.text  # no table without a rate

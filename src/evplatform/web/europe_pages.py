@@ -98,7 +98,7 @@ def _page(request: Request, query: EuropeQuery) -> HTMLResponse:
     except EuropeInputError as error:  # the scenario is incomplete: show the form with what is missing
         response = render(request, "europe.html", title="Europe 2027", data=None, query=query, currency=currency,
                           problem=message_of(request, error), sources=[])
-        response.status_code = 400
+        response.status_code = 400 if request.url.query else 200  # the first visit asks; a bad query is a 400
         return response
     except EvplatformError as error:
         return error_page(request, error)
