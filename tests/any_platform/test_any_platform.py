@@ -68,6 +68,7 @@ def fleet_db(tmp_path_factory: pytest.TempPathFactory) -> str:
         ("hub", "faults", "--json"),
         ("hub", "aeb", "--json"),
         ("apps", "check", "--json"),
+        ("europe", "--json"),
     ],
     ids=lambda a: "-".join(a),
 )
@@ -99,7 +100,7 @@ def client(fleet_db: str) -> Iterator[TestClient]:
 
 
 @pytest.mark.parametrize("page", ["/", "/platform", "/bom", "/compliance", "/simulation", "/insights", "/fleet",
-                                  "/campaigns", "/releases", "/apps"])
+                                  "/campaigns", "/releases", "/apps", "/europe"])
 def test_every_page_serves_the_second_platform_and_names_nothing_of_the_demo(client: TestClient, page: str) -> None:
     response = client.get(page)
     assert response.status_code == 200, response.text[:300]

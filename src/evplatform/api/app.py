@@ -30,6 +30,7 @@ from evplatform.api.routers import (
     compliance,
     dataact,
     details,
+    europe,
     features_on_demand,
     fleet,
     fm,
@@ -110,7 +111,7 @@ def create_app(
     app.add_middleware(RequestObserver, metrics=metrics)  # outermost: times, counts and logs the guards' answers too
     for module in (workspace_router, simulation, compliance, details, fleet, telemetry, releases, campaigns,
                    campaign_recovery, stability, vehicle, uptane, insights, features_on_demand, accounts, fm, health,
-                   apps_check, dataact):
+                   apps_check, dataact, europe):
         app.include_router(module.router)
     app.include_router(release_publishing.router)
     app.include_router(campaign_planning.router)

@@ -44,6 +44,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "campaign": ("campaign", "Campaigns: plan, dry run, create, start, copy a past one; show, vehicles; pause, resume, "
                              "ack, exclude, next-wave, retry, cancel."),
     "fod": ("features_on_demand", "Features on demand: offers per car, buy/cancel/list entitlements, sync, revenue."),
+    "europe": ("europe", "Europe market entry: landed cost per trim and country, customer price, incentives."),
     "insights": ("insights", "Business figures, NPV scenarios with Monte Carlo and sensitivity, risks."),
     "diff": ("diff", "The impact of a change (two revisions or folders) on every trim × market and the platform."),
     "history": ("diff", "KPIs of every commit that touched the workspace, as a table and a chart."),

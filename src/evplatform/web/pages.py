@@ -60,6 +60,7 @@ NAV = (
     ("/releases", "Releases"),
     ("/fleet", "Fleet"),
     ("/insights", "Insights"),
+    ("/europe", "Europe 2027"),
     ("/features-on-demand", "On demand"),
     ("/configurator", "Configurator"),
     ("/evolution", "Evolution"),
@@ -212,6 +213,7 @@ def install(app: FastAPI) -> None:
         configurator_pages,
         dataact_pages,
         detail_pages,
+        europe_pages,
         evolution_pages,
         feature_pages,
         fleet_pages,
@@ -239,3 +241,4 @@ def install(app: FastAPI) -> None:
     app.include_router(evolution_pages.router)
     app.include_router(apps_pages.router)
     app.include_router(dataact_pages.router)
+    app.include_router(europe_pages.router)
