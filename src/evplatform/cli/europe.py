@@ -64,7 +64,8 @@ def europe(
         return
     table = Table(title=f"Europe: {report['duty_scenario']['label']}, EUR (low-confidence inputs marked *)",
                   title_justify="left")
-    for column in ("trim", "country", "landed cost", "gross price", "incentive", "after incentives", "eligible"):
+    for column in ("trim", "country", "landed cost", "gross price", "incentive", "after incentives", "eligible",
+                   "WLTP range (simulated)"):
         table.add_column(column, justify="left" if column in ("trim", "country") else "right")
     why: dict[tuple[str, str, str], None] = {}
     for row in report["rows"]:
@@ -77,7 +78,8 @@ def europe(
         star = "*" if row["low_confidence"] else ""
         table.add_row(row["trim"], row["country"], money(landed["landed_cost_eur"]) + star,
                       money(customer["gross_price_eur"]), money(customer["incentive_eur"]),
-                      money(customer["price_after_incentives_eur"]), eligible)
+                      money(customer["price_after_incentives_eur"]), eligible,
+                      f"{row['wltp_range_km_simulated']:.0f} km")
     console.print(table)
     for (where, scheme, message) in why:
         console.print(f"[yellow]not eligible[/] {where} — {scheme}: {message}", highlight=False)

@@ -11,9 +11,10 @@ from rich.table import Table
 from evplatform.cli.common import JsonOpt, WorkspaceArg, console, err_console, print_json
 from evplatform.errors import VehicleError
 from evplatform.vehicle import load_vehicle_params, simulate_trims, simulate_vehicles
+from evplatform.vehicle.cycle_translation import translate
 from evplatform.vehicle.drive_cycles import canonical_name
 from evplatform.vehicle.plots import write_plots
-from evplatform.vehicle.simulate import traces_of
+from evplatform.vehicle.simulate import traces_of, trim_params
 from evplatform.vehicle.targets import TargetCheck, compare_targets
 from evplatform.workspace import load_workspace
 
@@ -39,11 +40,21 @@ def simulate(
                                                 "file's aux_power_w, else 550 W of 12 V loads, no HVAC).")] = None,
     payload_kg: Annotated[float | None, typer.Option("--payload-kg", help="Payload in kg above the procedure's "
                                                      "test mass (inertia, rolling resistance, 0–100).")] = None,
+    cltc_km: Annotated[float | None, typer.Option("--cltc-km", help="Translate this CLTC range (km) to WLTP "
+                                                  "for each vehicle, by its simulated consumption ratio.")] = None,
+    wltp_km: Annotated[float | None, typer.Option("--wltp-km", help="Translate this WLTP range (km) to CLTC.")] = None,
+    consumption: Annotated[float | None, typer.Option("--consumption", help="With --cltc-km/--wltp-km: the "
+                                                      "published kWh/100 km on that cycle, translated too.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Simulate each trim on a drive cycle: kWh/100 km, range by the homologation's rule, DC 10–80 %, 0–100."""
+    """Simulate each trim on a drive cycle: kWh/100 km, range by the homologation's rule, DC 10–80 %, 0–100.
+
+    With --cltc-km (or --wltp-km): the range on the other cycle instead, for the same car."""
     if hz not in (1.0, 10.0):
         raise VehicleError(f"--hz must be 1 or 10, got {hz:g}")
+    if cltc_km is not None or wltp_km is not None:
+        _translate(workspace, vehicle_params, model, market, cltc_km, wltp_km, consumption, as_json)
+        return
     if cycle is not None:
         cycle = canonical_name(cycle)
     targets: list[TargetCheck] = []
@@ -83,6 +94,40 @@ def simulate(
         _render_targets(targets)
     if written:
         console.print(f"plots: {written[-1]}")
+
+
+def _translate(workspace: Path | None, vehicle_params: Path | None, model: str | None, market: str | None,
+               cltc_km: float | None, wltp_km: float | None, consumption: float | None, as_json: bool) -> None:
+    """``--cltc-km``/``--wltp-km``: each vehicle's figure on the other cycle (vehicle/cycle_translation.py)."""
+    if cltc_km is not None and wltp_km is not None:
+        raise VehicleError("give --cltc-km or --wltp-km, not both")
+    given, source = (cltc_km, "cltc") if cltc_km is not None else (wltp_km or 0.0, "wltc")
+    if vehicle_params is not None:
+        vehicles = [load_vehicle_params(vehicle_params)]
+    else:
+        ws = load_workspace(workspace)
+        trims = [t for t in (ws.sold_in(market) if market else ws.trims()) if model is None or t.model_id == model]
+        if not trims:
+            raise VehicleError(f"no trims for model {model!r} in market {market!r}")
+        vehicles = [trim_params(ws, t, market) for t in trims]
+    with err_console.status("simulating CLTC and WLTC…"):
+        rows = [translate(v, given, source, consumption).to_dict() for v in vehicles]
+    if as_json:
+        print_json({"translations": rows})
+        return
+    first = rows[0]
+    table = Table(title=f"{first['from']} → {first['to']} (simulated consumption ratio, global parameters)",
+                  title_justify="left")
+    for column in ("vehicle", f"{first['from']}\nkm", f"sim {first['from']}\nkWh/100km",
+                   f"sim {first['to']}\nkWh/100km", "range\nratio", f"{first['to']}\nkm", f"{first['to']}\nkWh/100km"):
+        table.add_column(column, justify="left" if column == "vehicle" else "right", no_wrap=column == "vehicle")
+    for r in rows:
+        sim = r["simulated_consumption_kwh_per_100km"]
+        predicted = r["predicted_consumption_kwh_per_100km"]
+        table.add_row(r["vehicle"], f"{r['given_range_km']:g}", f"{sim[r['from']]:.2f}", f"{sim[r['to']]:.2f}",
+                      f"{r['range_ratio']:.3f}", f"{r['predicted_range_km']:.0f}",
+                      "—" if predicted is None else f"{predicted:.2f}")
+    console.print(table)
 
 
 def _render_targets(targets: list[TargetCheck]) -> None:

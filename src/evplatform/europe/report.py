@@ -25,6 +25,7 @@ from evplatform.europe.model import (
     landed_cost,
 )
 from evplatform.platform import trim_costs
+from evplatform.vehicle.simulate import simulate_vehicles, trim_params
 from evplatform.workspace.model import Workspace
 
 log = logging.getLogger(__name__)
@@ -67,15 +68,34 @@ def _row(trim_key: str, trim_name: str, landed: LandedCost, price: CustomerPrice
     }
 
 
+def wltp_market(ws: Workspace) -> str | None:
+    """The workspace market homologated on WLTP (the EU configuration), if any; else the base market's."""
+    return next((m.id for m in ws.markets.values() if m.homologation_cycle.upper() in ("WLTP", "WLTC")), None)
+
+
+def wltp_ranges(ws: Workspace, trims: list[Any]) -> dict[str, float]:
+    """Each trim's WLTP range (km) from the simulator on WLTC, in its WLTP market's configuration."""
+    market = wltp_market(ws)
+    sold = set(ws.markets[market].models) if market is not None else set()
+    vehicles = [trim_params(ws, t, market if t.model_id in sold else None) for t in trims]
+    if not vehicles:
+        return {}
+    rows = simulate_vehicles(vehicles, "wltc").results
+    return {t.key: float(r["range_km"]) for t, r in zip(trims, rows, strict=True)}
+
+
 def europe_report(ws: Workspace, data: EuData, scenario: Scenario) -> dict[str, Any]:
     """The ``evplatform europe --json`` payload: one row per trim × country."""
     countries = countries_of(data, scenario.country)
     rows = []
-    for cost in trim_costs(ws):
+    costs = trim_costs(ws)
+    ranges = wltp_ranges(ws, [cost.trim for cost in costs])
+    for cost in costs:
         landed = landed_cost(cost.unit_cost, scenario.rate, scenario.logistics_eur, scenario.duty, data)
         for country in countries:
             price = customer_price(landed.total, country, scenario.margin, scenario.origin, scenario.on, data)
-            rows.append(_row(cost.trim.key, cost.trim.name, landed, price))
+            rows.append({**_row(cost.trim.key, cost.trim.name, landed, price),
+                         "wltp_range_km_simulated": ranges[cost.trim.key]})
     log.info("europe: %d trims × %d countries under %s", len(rows) // max(len(countries), 1), len(countries),
              scenario.duty.label)
     rate = scenario.rate
@@ -93,6 +113,7 @@ def europe_report(ws: Workspace, data: EuData, scenario: Scenario) -> dict[str, 
         "data": "packaged demo copy (evplatform/europe/data)" if data.folder == packaged_folder() else str(data.folder),
         "countries": [c.code for c in countries],
         "rows": rows,
-        "not_done": ["TCO over N years", "WLTP range and CLTC→WLTP translation", "supply chain and local content",
+        "wltp_range": "simulated on WLTC, WLTP rule (usable kWh / battery-side kWh/100 km), global parameters",
+        "not_done": ["TCO over N years", "supply chain and local content",
                      "NPV of import vs EU assembly", "roadmap cost of EU-specific features"],
     }
