@@ -32,6 +32,7 @@ from evplatform.errors import InvalidValueError
 from evplatform.fleet import VehicleSpec, register_vehicles
 from evplatform.ota.keys import KeyRing, generate_private_key, signer_of
 from evplatform.ota.service import OtaService
+from evplatform.service.rate_limits import RateLimits
 from evplatform.store import campaigns as cdb
 from evplatform.store import create_account, issue_token, open_store
 from evplatform.store import releases as rdb
@@ -50,6 +51,7 @@ BENIGN_PARAMS = {"campaign_id": "1", "release_id": RELEASE, "vin": VIN, "file": 
                  "market": "CN", "date": "2026-01-01", "trim": "", "subject": "release:x",
                  "session_id": "no-such-session", "filename": "model.uvl", "token_id": "1",
                  "regulation_id": "UN-R155", "table": "approvals",
+                 "grant_id": "1", "category": "driving",
                  "name": "nobody"}  # an account that does not exist: the sweep never demotes ada
 #: A valid body of every JSON-body operation: the sweep replaces one field at a time.
 BENIGN_BODIES: dict[tuple[str, str], dict[str, Any]] = {
@@ -84,6 +86,12 @@ BENIGN_BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("PUT", "/api/accounts/{name}/role"): {"role": "viewer"},
     ("POST", "/api/accounts/{name}/tokens"): {"label": "sweep", "days": 1},
     ("POST", "/api/fm/sessions/{session_id}/closest"): {"market": "EU", "date": "2028-06-01"},
+    ("POST", "/api/fod/entitlements"): {"vin": VIN, "feature": "track-mode", "channel": "app", "months": 1},
+    ("POST", "/api/fod/entitlements/cancel"): {"vin": VIN, "feature": "track-mode"},
+    ("POST", "/api/owner/grants"): {"vin": VIN, "recipient": "sweep", "categories": ["driving"], "days": 1},
+    ("POST", "/api/data/webhooks"): {"url": "http://127.0.0.1:9/hook"},
+    ("POST", "/api/data/recipients"): {"client_id": "sweep-client", "name": "Sweep"},
+    ("POST", "/api/fleet/vehicles/{vin}/commands"): {"action": "lock", "ttl_s": 60},
 }
 #: Bodies that are not JSON (a multipart upload, a signed manifest): parameters only.
 NON_JSON_BODIES = {("POST", "/api/releases/publish"), ("POST", "/uptane/director/{vin}/manifest")}
@@ -136,7 +144,8 @@ def target(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
     ota_root = tmp_path_factory.mktemp("sweep-ota")
     service = OtaService.initialise(ota_root, system_clock, KeyRing.init(ota_root / "keys", insecure_demo_keys=True))
     service.register_vehicle(VIN, "hub-1", {"hub-1": ("hub-hw-2", signer_of(generate_private_key()).public_key)})
-    app = create_app(None, url, ota_root=ota_root)
+    # the sweep sends thousands of requests with one token: rate limits (tested on their own) are off
+    app = create_app(None, url, ota_root=ota_root, rate_limits=RateLimits.off())
     try:
         with TestClient(app, raise_server_exceptions=False) as client:
             release = {"id": RELEASE, "component": "hub-os", "version": "9.9.9"}  # rita's: ada may approve it
