@@ -141,7 +141,8 @@ def test_the_consent_rule_changes_the_dry_run_and_is_kept(client: TestClient, to
     created = client.post("/api/campaigns", json=body, headers=bearer(tokens["release_manager"]))
     assert created.status_code == 201, created.text
     cid = created.json()["id"]
-    assert created.json()["consent"] == "required" and client.get(f"/api/campaigns/{cid}").json()["consent"] == "required"
+    assert created.json()["consent"] == "required"
+    assert client.get(f"/api/campaigns/{cid}").json()["consent"] == "required"
     assert client.get(f"/api/campaigns/{cid}/plan").json()["consent"] == "required"
     assert error_of(client.post("/api/campaigns", json={**body, "consent": "sometimes"},
                                 headers=bearer(tokens["release_manager"])))[0] == 422
