@@ -139,8 +139,8 @@ def _refuse_a_second_campaign_on_the_ecu(store: Store, campaign_id: int | None, 
 
 
 def _plan_start(
-    store: Store, release: rdb.ReleaseRecord, target: Mapping[str, Any], *, forced: bool, consent: str, seed: int,
-    waves: Sequence[WavePolicy], campaign_id: int | None, now: datetime,
+    store: Store, release: rdb.ReleaseRecord, target: Mapping[str, Any], *, forced: bool, seed: int,
+    waves: Sequence[WavePolicy], campaign_id: int | None, now: datetime, consent: str = "auto",
 ) -> tuple[cdb.TargetAssignment | cdb.CellAssignment, StartSummary]:
     """Everything a start decides, read-only: targets, approvals, waves. Raises (nothing written) when
     the campaign may not start.
