@@ -117,3 +117,32 @@ def test_refused_create_and_start_leaves_nothing(client: TestClient, store: Stor
     status, _, message = error_of(client.post("/api/campaigns", json=body, headers=bearer(tokens["release_manager"])))
     assert 400 <= status < 500 and "no approval record for market(s) DE" in message
     assert len(cdb.list_campaigns(store)) == before
+
+
+def test_the_consent_rule_changes_the_dry_run_and_is_kept(client: TestClient, tokens: dict[str, str]) -> None:
+    release = _register(client, tokens)
+    viewer = bearer(tokens["viewer"])
+
+    def refused(consent: str, forced: bool) -> tuple[int, int]:
+        body = {"release_id": release, "forced": forced, "consent": consent}
+        data = client.post("/api/campaigns/dry-run", json=body, headers=viewer).json()
+        assert data["plan"]["consent"] == consent and data["plan"]["consent_rule"].startswith(consent)
+        return sum(e["vehicles"] for e in data["excluded"] if e["reason"] == "no consent to updates"), \
+            data["targets"]["vehicles"]
+
+    required, asked = refused("required", True)
+    assert required > 0 and refused("not_required", True) == (0, asked + required)
+    assert refused("auto", True)[0] == 0 and refused("auto", False) == (required, asked)
+    assert refused("not_required", False) == (0, asked + required)
+    got = error_of(client.post("/api/campaigns/dry-run", json={"release_id": release, "consent": "maybe"},
+                               headers=viewer))
+    assert got[0] == 422 and "consent" in got[2]
+    body = {"name": "recall, consent kept", "release_id": release, "forced": True, "consent": "required"}
+    created = client.post("/api/campaigns", json=body, headers=bearer(tokens["release_manager"]))
+    assert created.status_code == 201, created.text
+    cid = created.json()["id"]
+    assert created.json()["consent"] == "required"
+    assert client.get(f"/api/campaigns/{cid}").json()["consent"] == "required"
+    assert client.get(f"/api/campaigns/{cid}/plan").json()["consent"] == "required"
+    assert error_of(client.post("/api/campaigns", json={**body, "consent": "sometimes"},
+                                headers=bearer(tokens["release_manager"])))[0] == 422

@@ -3,6 +3,8 @@ vehicles page and the history (the demo's campaign 2 is halted by its su7/max co
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from fastapi.testclient import TestClient
 
@@ -80,6 +82,31 @@ def test_vehicles_are_paged_and_filtered(client: TestClient) -> None:
     assert error_of(client.get(f"/api/campaigns/{HALTED}/vehicles?size=501"))[0] == 422
     assert error_of(client.get(f"/api/campaigns/{HALTED}/vehicles?wave=9"))[0] == 422
     assert error_of(client.get("/api/campaigns/999/vehicles"))[0] == 404
+
+
+@pytest.mark.parametrize("query", ["", "&status=installed", "&wave=2"])
+def test_keyset_pages_return_the_same_rows_as_numbered_pages(client: TestClient, query: str) -> None:
+    """after=<next_after> walks the list by key (an index probe per page, not an OFFSET walk) and meets
+    exactly the rows, in the order, that page=1, 2, … return."""
+    total = client.get(f"/api/campaigns/{HALTED}/vehicles?size=1{query}").json()["total"]
+    size = max(3, total // 12 + 1)  # a dozen pages or so, the last one short
+    base = f"/api/campaigns/{HALTED}/vehicles?size={size}{query}"
+    first = client.get(base).json()
+    numbered = [v for p in range(1, first["pages"] + 1) for v in client.get(f"{base}&page={p}").json()["vehicles"]]
+    assert len(numbered) == first["total"] > 2 * size and len({v["vin"] for v in numbered}) == len(numbered)
+    keyed: list[dict[str, Any]] = []
+    page, hops = first, 0
+    while True:
+        assert page["total"] == first["total"] and page["counts"] == first["counts"]
+        keyed += page["vehicles"]
+        if page["next_after"] is None:
+            break
+        page, hops = client.get(f"{base}&after={page['next_after']}").json(), hops + 1
+        assert page["after"] is not None and not page["past_end"]
+    assert keyed == numbered and hops == first["pages"] - 1
+    ended = client.get(f"{base}&after={2**62}").json()
+    assert ended["vehicles"] == [] and ended["past_end"] and "ended" in ended["message"]
+    assert error_of(client.get(f"{base}&after=-1"))[0] == 422
 
 
 def test_retry_and_next_wave(client: TestClient, tokens: dict[str, str]) -> None:

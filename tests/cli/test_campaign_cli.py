@@ -70,6 +70,9 @@ def test_vehicles_pages_and_filters(url: str) -> None:
     assert failed["total"] > 0 and {v["status"] for v in failed["vehicles"]} == {"rolled_back"}
     past = cli(url, "vehicles", HALTED, "--page", "9999")
     assert past["past_end"] and "past the end" in past["message"]
+    first = cli(url, "vehicles", HALTED, "--size", "5")
+    keyed = cli(url, "vehicles", HALTED, "--size", "5", "--after", str(first["next_after"]))
+    assert keyed["vehicles"] == page["vehicles"] and keyed["after"] == first["next_after"]  # = page 2
 
 
 def test_ack_exclude_resume_with_the_actor_in_the_audit_log(url: str) -> None:

@@ -62,7 +62,8 @@ def test_help_lists_the_settings_and_choices(tmp_path: Path) -> None:
     done = run("create", "--help", cwd=tmp_path)
     assert done.returncode == 0
     for option in ("--release", "--template", "--market", "--model", "--trim", "--expression", "--current-version",
-                   "--wave", "--update", "--window", "--seed", "--start", "--json", "soft|forced"):
+                   "--wave", "--update", "--window", "--seed", "--start", "--json", "soft|forced",
+                   "--consent", "[auto|required|"):  # 80 columns wrap the rest
         assert option in done.stdout, option
     listed = subprocess.run([sys.executable, "-m", "evplatform", "--help"], capture_output=True, text=True,
                             timeout=60, cwd=tmp_path)
@@ -123,3 +124,20 @@ def test_bad_options_are_one_line_errors(url: str, tmp_path: Path) -> None:
         assert done.returncode == 1 and words in done.stderr and "Traceback" not in done.stderr, done.stderr
     no_release = run("dry-run", "--database", url, cwd=tmp_path)
     assert no_release.returncode == 1 and "--release" in no_release.stderr
+
+
+def test_consent_rule_changes_the_dry_run_and_is_kept_on_the_campaign(url: str, tmp_path: Path) -> None:
+    def no_consent(*args: str) -> tuple[int, int]:
+        data = ok_json("dry-run", "--release", RELEASE, "--update", "forced", *args, "--database", url, cwd=tmp_path)
+        return sum(e["vehicles"] for e in data["excluded"] if e["reason"] == "no consent to updates"), \
+            data["targets"]["vehicles"]
+
+    required, asked = no_consent("--consent", "required")
+    assert required > 0 and no_consent("--consent", "not_required") == (0, asked + required)
+    assert no_consent() == (0, asked + required)  # auto: a forced update asks for no consent
+    created = ok_json("create", "--release", RELEASE, "--update", "forced", "--consent", "required", "--database", url,
+                      cwd=tmp_path)
+    assert created["consent"] == "required" and created["plan"]["consent"] == "required"
+    assert ok_json("template", str(created["id"]), "--database", url, cwd=tmp_path)["consent"] == "required"
+    bad = run("dry-run", "--release", RELEASE, "--consent", "maybe", "--database", url, cwd=tmp_path)
+    assert bad.returncode == 2 and "maybe" in bad.stderr and "Traceback" not in bad.stderr

@@ -23,6 +23,10 @@ from fleet_support import FLEET_NOW, T0, add_release, approve, small_fleet_specs
 PER_CELL = 40  # the fleet fixture: 40 vehicles of every trim in CN and DE
 
 
+def _excluded(dry: cp.DryRun, reason: str) -> int:
+    return sum(e.vehicles for e in dry.excluded if e.reason == reason)
+
+
 def _sums(b: cp.Breakdown) -> tuple[int, int, int]:
     return sum(b.by_model.values()), sum(b.by_trim.values()), sum(b.by_market.values())
 
@@ -79,13 +83,44 @@ def test_dry_run_names_every_reason_with_counts_and_real_vins(store: Store, demo
         assert set(excluded[reason].sample_vins) <= set(by_vin)
         assert found.matched == len(specs) == found.targets.vehicles + sum(e.vehicles for e in found.excluded)
     soft = cp.dry_run(store, cp.CampaignPlan(add_release(store, demo, "hub-os", "9.0.0")), now=FLEET_NOW)
-    refused = {e.reason: e for e in soft.excluded}["no consent to soft updates"]
+    refused = {e.reason: e for e in soft.excluded}["no consent to updates"]
     assert refused.vehicles == sum(not s.consent_updates for s in specs)
     assert all(not by_vin[v].consent_updates for v in refused.sample_vins)
     other = cp.dry_run(store, cp.CampaignPlan("hub-os-9.0.0", TargetFilter(current_versions=("1.0.0",)),
                                               forced=True), now=FLEET_NOW)
     assert {e.reason for e in other.excluded} == {"other current version"} and other.targets.vehicles == 0
     assert any("no vehicle to update" in b for b in other.blockers) and not other.can_start
+
+
+@pytest.mark.parametrize("forced", [False, True])
+def test_the_consent_rule_is_its_own_setting_in_the_dry_run_and_the_start(
+    store: Store, demo: Workspace, forced: bool,
+) -> None:
+    """required keeps a forced update to consenting owners; not_required offers a soft one to everyone;
+    auto follows forced/soft. The start agrees with the dry run and keeps the rule on the campaign."""
+    specs = [replace(s, consent_updates=i % 3 != 0) for i, s in enumerate(small_fleet_specs(demo, 4))]
+    register_vehicles(store, demo, specs, at=T0)
+    refusing = sum(not s.consent_updates for s in specs)
+    release = add_release(store, demo, "hub-os", "9.0.0")
+    approve(store, release, *demo.markets)
+    found = {rule: cp.dry_run(store, cp.CampaignPlan(release, forced=forced, consent=rule), now=FLEET_NOW)
+             for rule in ("auto", "required", "not_required")}
+    reason = "no consent to updates"
+    assert refusing > 0
+    assert _excluded(found["required"], reason) == refusing
+    assert _excluded(found["not_required"], reason) == 0
+    assert _excluded(found["auto"], reason) == (0 if forced else refusing)
+    assert found["not_required"].targets.vehicles - found["required"].targets.vehicles == refusing
+    for rule, dry in found.items():
+        cid, summary = fc.create_and_start_campaign(store, name=rule, release_id=release, forced=forced,
+                                                    consent=rule, now=FLEET_NOW)
+        assert summary.targets == dry.targets.vehicles and summary.excluded.get(reason, 0) == _excluded(dry, reason)
+        assert fc.progress(store, cid)["consent"] == rule and cp.plan_of(store, cid).consent == rule
+        fc.cancel_campaign(store, cid, reason="next rule")
+    with pytest.raises(CampaignInputError, match="consent: 'maybe'"):
+        cp.CampaignPlan(release, consent="maybe")
+    with pytest.raises(CampaignInputError, match="consent"):
+        fc.create_campaign(store, name="x", release_id=release, consent="maybe")
 
 
 def test_dry_run_agrees_with_the_start(fleet: Store, demo: Workspace) -> None:
@@ -132,13 +167,15 @@ def test_template_round_trips(fleet: Store, demo: Workspace) -> None:
         "hub-os-1.7.0", TargetFilter(models=("su7",), trims=("su7/max",), markets=("EU",), expression="LidarSuite",
                                      current_versions=(demo.software["hub-os"].version,)),
         waves=(WavePolicy(0.02, 0.95, 0.01, 24.0), WavePolicy(1.0, 0.8, 0.05, 0.0)), forced=True,
-        window=MaintenanceWindow(time(22, 0), time(4, 0)), seed=42, name="night rollout")
+        window=MaintenanceWindow(time(22, 0), time(4, 0)), seed=42, name="night rollout", consent="required")
     assert cp.CampaignPlan.from_dict(plan.to_dict()) == plan
     cid = fc.create_campaign(fleet, name=plan.name, release_id=plan.release_id, target=plan.target, waves=plan.waves,
-                             forced=plan.forced, window=plan.window, seed=plan.seed, workspace=demo)
+                             forced=plan.forced, consent=plan.consent, window=plan.window, seed=plan.seed,
+                             workspace=demo)
     copied = cp.plan_of(fleet, cid)
     assert copied == replace(plan, name="night rollout (copy)")
-    assert copied.consent == cp.CONSENT_RULES[True]
+    assert copied.consent == "required" and copied.to_dict()["consent_rule"].startswith("required: ")
+    assert cp.CampaignPlan("r", forced=True).to_dict()["consent_rule"].startswith("auto (forced): offered to every")
     with pytest.raises(NotFoundError):
         cp.plan_of(fleet, 999)
 

@@ -58,7 +58,7 @@ def test_soft_updates_skip_vehicles_without_consent(store: Store, demo: Workspac
     soft = ft.select_targets(store, release, ft.TargetFilter(), forced=False)
     forced = ft.select_targets(store, release, ft.TargetFilter(), forced=True)
     assert len(forced.vehicle_ids) == len(specs)
-    assert len(soft.vehicle_ids) == len(specs) // 2 and soft.excluded["no consent to soft updates"] == len(specs) // 2
+    assert len(soft.vehicle_ids) == len(specs) // 2 and soft.excluded["no consent to updates"] == len(specs) // 2
 
 
 def test_never_a_downgrade(fleet: Store, demo: Workspace) -> None:

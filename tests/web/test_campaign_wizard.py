@@ -2,7 +2,8 @@
 
 From the campaigns list to /campaigns/new prefilled with ?markets=EU&release=…; the live count agrees
 with the API and follows the filter; the dry run names the markets lacking an approval; "Create and
-start" is refused with those markets and leaves no draft; once an approval exists it starts.
+start" is refused with those markets and leaves no draft; once an approval exists it starts, forced
+with the consent rule "required", both kept on the campaign.
 Screenshot: out/screenshots/campaign_new.png.
 """
 
@@ -73,10 +74,15 @@ def test_wizard_live_count_dry_run_refusal_then_start(page: Any, server: Server)
 
     with open_store(server.database) as store:
         rdb.save_approval(store, rdb.ApprovalRecord(RELEASE, "EU", "KBA", "R156-9", "rita", datetime.now(UTC)))
+    assert page.locator("#wiz-consent-auto").is_checked()  # the default: consent follows forced/soft
+    page.locator("#wiz-forced").check()
+    page.locator("#wiz-consent-required").check()  # a forced fix kept to consenting owners
     page.get_by_role("button", name="Create and start").click()
     expect(page.locator("#wiz-created")).to_contain_text("running", timeout=WAIT)
     [made] = _campaigns_of_release(server)
     assert made["state"] == "running" and made["targets"] > 0
+    shown = server.api(f"/api/campaigns/{made['id']}")
+    assert shown["forced"] is True and shown["consent"] == "required"
     page.screenshot(path=str(SCREENSHOTS / "campaign_new.png"), full_page=True)
 
 
@@ -86,4 +92,5 @@ def test_wizard_prefills_from_a_template(page: Any, server: Server) -> None:
     assert page.locator("#wiz-markets option[value=CN]").evaluate("o => o.selected")
     assert page.locator("#wiz-waves tbody tr").count() == 2
     assert page.locator(".wave-share").nth(0).input_value() == "10"
+    assert page.locator("#wiz-consent-auto").is_checked() and page.locator("input[name=consent]").count() == 3
     expect(page.locator("#wiz-count")).to_contain_text("Sign in")  # no token: no count, no error

@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from evplatform.fleet import MaintenanceWindow, TargetFilter, TelemetryEvent, WavePolicy
+from evplatform.fleet.gates import ConsentRule
 from evplatform.fleet.groups import NAME_LENGTH as GROUP_NAME_LENGTH
 from evplatform.fleet.query import MAX_LENGTH as QUERY_LENGTH
 from evplatform.fleet.update_records import ReportedConditions
@@ -120,6 +121,9 @@ class CampaignIn(Strict):
                                        description="default: 1 %, 10 %, 50 %, 100 %")
     forced: bool = Field(default=False, description="forced: every target without asking; soft (default): only "
                                                     "vehicles whose owner consents to updates")
+    consent: ConsentRule = Field(default="auto", description="consent rule: auto (default; soft asks for the owner's "
+                                       "consent, forced does not), required (only vehicles whose owner consents "
+                                       "to updates), not_required (every target, without asking)")
     window: tuple[HourMinute, HourMinute] | None = Field(
         default=None, description='local maintenance window: ["01:00", "05:00"]')
     seed: int = Field(default=0, ge=0, le=INT32_MAX, description="orders the vehicles into waves")

@@ -141,19 +141,21 @@ def vehicles(
     status: Annotated[Status | None, typer.Option("--status", help="Only vehicles in this status.")] = None,
     page: Annotated[int, typer.Option("--page", min=1, help="Page number, from 1.")] = 1,
     size: Annotated[int, typer.Option("--size", min=1, max=rec.MAX_PAGE_SIZE, help="Vehicles per page.")] = 50,
+    after: Annotated[int | None, typer.Option("--after", min=0, help="Page by key: the previous page's next_after "
+                                              "(--page is then not used); cheap at any depth.")] = None,
     database: DatabaseOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """The campaign's vehicles with their status, failure reason and reported detail, a page at a time."""
     query = rec.VehicleQuery(wave=None if wave is None else wave - 1, status=status.value if status else None,
-                             page=page, size=size)
+                             page=page, size=size, after=after)
     with _store(workspace, database) as store:
         data = vehicles_view(store, campaign_id, query)
     if as_json:
         print_json(data)
         return
-    table = Table(title=f"campaign {campaign_id}: page {data['page']:,} of {data['pages']:,} "
-                        f"({data['total']:,} vehicles)", title_justify="left")
+    where = f"after {after}" if after is not None else f"page {data['page']:,} of {data['pages']:,}"
+    table = Table(title=f"campaign {campaign_id}: {where} ({data['total']:,} vehicles)", title_justify="left")
     for column in ("vin", "trim", "market", "wave", "status", "attempts", "failure reason"):
         table.add_column(column, justify="right" if column in ("wave", "attempts") else "left")
     for v in data["vehicles"]:
@@ -164,6 +166,8 @@ def vehicles(
     if data["message"]:
         console.print(data["message"], highlight=False)
     console.print(", ".join(f"{k} {n:,}" for k, n in data["counts"].items() if n), highlight=False)
+    if data["next_after"] is not None:
+        console.print(f"next page: --after {data['next_after']}", highlight=False)
 
 
 @campaign_app.command("pause")

@@ -29,10 +29,18 @@ from evplatform.workspace import Workspace, load_workspace
 
 
 class Update(enum.StrEnum):
-    """Forced or soft: the consent rule follows from it."""
+    """Forced or soft: whether the driver may postpone the offer."""
 
     soft = "soft"
     forced = "forced"
+
+
+class Consent(enum.StrEnum):
+    """The consent rule (``fleet.gates.CONSENT_RULES``): choices listed in --help, no free text."""
+
+    auto = "auto"
+    required = "required"
+    not_required = "not_required"
 
 
 DatabaseOpt = Annotated[
@@ -64,6 +72,10 @@ UpdateOpt = Annotated[Update | None, typer.Option(
     "--update", case_sensitive=False, help="soft: offered only to vehicles whose owner consents to updates "
                                            "(default); forced: every target, without asking (recall).",
     show_default=False)]
+ConsentOpt = Annotated[Consent | None, typer.Option(
+    "--consent", case_sensitive=False, help="auto (default): soft asks for the owner's consent, forced does not; "
+                                            "required: only vehicles whose owner consents to updates; "
+                                            "not_required: every target, without asking.", show_default=False)]
 WindowOpt = Annotated[str | None, typer.Option("--window", help="Daily local maintenance window HH:MM-HH:MM, e.g. "
                                                "01:00-05:00 (may span midnight); 'none' for any time.",
                                                show_default=False)]
@@ -95,7 +107,8 @@ def parse_window(text: str) -> MaintenanceWindow | None:
 def build_plan(store: Store, *, template: int | None, release: str | None, name: str | None,
                models: list[str] | None, trims: list[str] | None, markets: list[str] | None,
                expression: str | None, versions: list[str] | None, waves: list[str] | None,
-               update: Update | None, window: str | None, seed: int | None) -> CampaignPlan:
+               update: Update | None, window: str | None, seed: int | None,
+               consent: Consent | None = None) -> CampaignPlan:
     """The plan the options describe: the template's (or the defaults), with every given option applied."""
     if template is not None:
         base = plan_of(store, template)
@@ -118,6 +131,7 @@ def build_plan(store: Store, *, template: int | None, release: str | None, name:
         target=target,
         waves=tuple(parse_wave(w) for w in waves) if waves else (base.waves or DEFAULT_WAVES),
         forced=base.forced if update is None else update is Update.forced,
+        consent=base.consent if consent is None else consent.value,
         window=base.window if window is None else parse_window(window),
         seed=base.seed if seed is None else seed,
     )
@@ -136,7 +150,8 @@ def _render_plan(plan: dict[str, Any]) -> None:
         parts.append(f"expression {target['expression']}")
     console.print(f"[bold]{plan['name']}[/] — release {plan['release_id']}", highlight=False)
     console.print(f"target: {'; '.join(parts) or 'the whole fleet'}", highlight=False)
-    console.print(f"update: {plan['consent']}", highlight=False)
+    console.print(f"update: {'forced' if plan['forced'] else 'soft'} · consent {plan['consent_rule']}",
+                  highlight=False)
     console.print(f"window: {'–'.join(plan['window']) if plan['window'] else 'any time'} (local) · seed {plan['seed']}",
                   highlight=False)
     table = Table("wave", "share of targets", "success ≥", "errors ≤", "soak")
@@ -206,7 +221,7 @@ def create(
     workspace: WorkspaceArg = None, release: ReleaseOpt = None, template_id: TemplateOpt = None, name: NameOpt = None,
     model: ModelOpt = None, trim: TrimOpt = None, market: MarketOpt = None, expression: ExpressionOpt = None,
     current_version: VersionOpt = None, wave: WaveOpt = None, update: UpdateOpt = None, window: WindowOpt = None,
-    seed: SeedOpt = None,
+    seed: SeedOpt = None, consent: ConsentOpt = None,
     start_now: Annotated[bool, typer.Option("--start", help="Start at once: targets chosen, approvals checked; a "
                                             "refused start leaves no draft behind.")] = False,
     actor: ActorOpt = "cli", database: DatabaseOpt = None, as_json: JsonOpt = False,
@@ -216,10 +231,11 @@ def create(
     with store:
         plan = build_plan(store, template=template_id, release=release, name=name, models=model, trims=trim,
                           markets=market, expression=expression, versions=current_version, waves=wave,
-                          update=update, window=window, seed=seed)
+                          update=update, window=window, seed=seed, consent=consent)
         settings: dict[str, Any] = {
             "name": plan.name, "release_id": plan.release_id, "target": plan.target, "waves": plan.waves,
-            "forced": plan.forced, "window": plan.window, "seed": plan.seed, "actor": actor, "workspace": ws,
+            "forced": plan.forced, "consent": plan.consent, "window": plan.window, "seed": plan.seed,
+            "actor": actor, "workspace": ws,
         }
         excluded = None
         if start_now:
@@ -258,7 +274,7 @@ def dry_run_command(
     workspace: WorkspaceArg = None, release: ReleaseOpt = None, template_id: TemplateOpt = None,
     model: ModelOpt = None, trim: TrimOpt = None, market: MarketOpt = None, expression: ExpressionOpt = None,
     current_version: VersionOpt = None, wave: WaveOpt = None, update: UpdateOpt = None, window: WindowOpt = None,
-    seed: SeedOpt = None, database: DatabaseOpt = None, as_json: JsonOpt = False,
+    seed: SeedOpt = None, consent: ConsentOpt = None, database: DatabaseOpt = None, as_json: JsonOpt = False,
 ) -> None:
     """Who a campaign would target, who not and why, its waves and missing approvals; writes nothing.
 
@@ -268,7 +284,7 @@ def dry_run_command(
     with store:
         plan = build_plan(store, template=template_id, release=release, name=None, models=model, trims=trim,
                           markets=market, expression=expression, versions=current_version, waves=wave,
-                          update=update, window=window, seed=seed)
+                          update=update, window=window, seed=seed, consent=consent)
         found = dry_run(store, plan, now=store.now(), workspace=ws)
     if as_json:
         print_json(found.to_dict())

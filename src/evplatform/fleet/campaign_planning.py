@@ -14,8 +14,9 @@ what it would do:
 * ``plan_of`` — a past campaign's plan (target, waves with shares, thresholds and soak, forced or
   soft, maintenance window, seed) as a new draft spec: the template of the next campaign.
 
-The consent rule follows forced/soft, as in ``fleet.targets``: a soft update is offered only to
-vehicles whose owner consents to updates; a forced one (a recall) to every target, without asking.
+The consent rule is its own setting (``gates.CONSENT_RULES``): ``auto`` follows forced/soft (a soft
+update is offered only to vehicles whose owner consents to updates, a forced one to every target),
+``required`` and ``not_required`` say so whatever the update is.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from evplatform.errors import ConflictError, NotFoundError
 from evplatform.fleet import gates
 from evplatform.fleet.approvals import approvals_in_force
 from evplatform.fleet.campaigns import _refuse_a_second_campaign_on_the_ecu
-from evplatform.fleet.gates import DEFAULT_WAVES, CampaignInputError, MaintenanceWindow, WavePolicy
+from evplatform.fleet.gates import CONSENT_RULES, DEFAULT_WAVES, CampaignInputError, MaintenanceWindow, WavePolicy
 from evplatform.fleet.targets import TargetFilter, check_target_filter, matching_mask, targets_among
 from evplatform.store import Store
 from evplatform.store import campaigns as cdb
@@ -47,11 +48,6 @@ logger = logging.getLogger(__name__)
 
 #: VINs shown per exclusion reason in a dry run (enough to look a few up, not a data export).
 SAMPLE_VINS = 5
-#: The two consent rules, keyed by ``forced``.
-CONSENT_RULES = {
-    False: "soft: offered only to vehicles whose owner consents to software updates",
-    True: "forced: offered to every target without asking for consent (recall, safety or regulatory fix)",
-}
 
 
 # --- the plan (a draft spec and a template) -------------------------------------------------------
@@ -68,10 +64,18 @@ class CampaignPlan:
     window: MaintenanceWindow | None = None
     seed: int = 0
     name: str = ""
+    consent: str = "auto"  # a key of CONSENT_RULES
+
+    def __post_init__(self) -> None:
+        gates.check_consent(self.consent)
 
     @property
-    def consent(self) -> str:
-        return CONSENT_RULES[self.forced]
+    def consent_rule(self) -> str:
+        """The consent rule in words, with what ``auto`` means for this plan's forced/soft."""
+        if self.consent == "auto":
+            effective = "not_required" if self.forced else "required"
+            return f"auto ({'forced' if self.forced else 'soft'}): {CONSENT_RULES[effective]}"
+        return f"{self.consent}: {CONSENT_RULES[self.consent]}"
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -82,13 +86,14 @@ class CampaignPlan:
                        "error_threshold": w.error_threshold, "soak_hours": w.soak_hours} for w in self.waves],
             "forced": self.forced,
             "consent": self.consent,
+            "consent_rule": self.consent_rule,
             "window": list(self.window.text()) if self.window else None,
             "seed": self.seed,
         }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> CampaignPlan:
-        """The inverse of ``to_dict`` (``consent`` is derived from ``forced`` and ignored)."""
+        """The inverse of ``to_dict`` (``consent_rule`` is derived and ignored)."""
         window = data.get("window")
         return cls(
             release_id=str(data["release_id"]),
@@ -96,6 +101,7 @@ class CampaignPlan:
             waves=tuple(WavePolicy(float(w["fraction"]), float(w["success_threshold"]), float(w["error_threshold"]),
                                    float(w["soak_hours"])) for w in data.get("waves") or ()) or DEFAULT_WAVES,
             forced=bool(data.get("forced", False)),
+            consent=str(data.get("consent") or "auto"),
             window=MaintenanceWindow.parse(window[0], window[1]) if window else None,
             seed=int(data.get("seed", 0)),
             name=str(data.get("name", "")),
@@ -108,7 +114,7 @@ def plan_of(store: Store, campaign_id: int) -> CampaignPlan:
     window = MaintenanceWindow.parse(c.window_start, c.window_end) if c.window_start and c.window_end else None
     waves = tuple(WavePolicy(w.fraction, w.success_threshold, w.error_threshold, w.soak_hours) for w in c.waves)
     return CampaignPlan(release_id=c.release_id, target=TargetFilter.from_dict(c.target), waves=waves or DEFAULT_WAVES,
-                        forced=c.forced, window=window, seed=c.seed, name=f"{c.name} (copy)")
+                        forced=c.forced, window=window, seed=c.seed, name=f"{c.name} (copy)", consent=c.consent)
 
 
 # --- the live count -------------------------------------------------------------------------------
@@ -311,7 +317,8 @@ def dry_run(store: Store, plan: CampaignPlan, *, now: datetime, workspace: Works
     release = _release(store, plan.release_id)
     if plan.target.group or plan.target.query:  # single vehicles are chosen: judge them one by one
         vehicles = vdb.vehicle_columns(store, ecu=release.ecu)
-        targets = targets_among(store, vehicles, release, plan.target, forced=plan.forced)
+        targets = targets_among(store, vehicles, release, plan.target, forced=plan.forced,
+                                consent=plan.consent)
         excluded = [Exclusion(reason, n, tuple(_vins(store, targets.excluded_ids[reason][:sample])))
                     for reason, n in targets.excluded.items()]
         chosen_models = vehicles["model"][np.isin(vehicles["id"], targets.vehicle_ids)]
@@ -319,7 +326,8 @@ def dry_run(store: Store, plan: CampaignPlan, *, now: datetime, workspace: Works
                             (str(m) for m in targets.markets.tolist()), [1] * len(targets.vehicle_ids))
     else:
         cells, weights = pdb.target_cells(store, ecu=release.ecu)
-        targets = targets_among(store, cells, release, plan.target, forced=plan.forced, weights=weights)
+        targets = targets_among(store, cells, release, plan.target, forced=plan.forced, consent=plan.consent,
+                                weights=weights)
         excluded = [Exclusion(reason, n, _sample(store, release.ecu, cells, weights, targets.excluded_ids[reason],
                                                  sample)) for reason, n in targets.excluded.items()]
         chosen = targets.vehicle_ids
@@ -356,7 +364,7 @@ def _blockers(store: Store, release: rdb.ReleaseRecord, targets: int, approvals:
     out = []
     if targets == 0:
         out.append("no vehicle to update: nothing the filter matches is compatible, on an older version and "
-                   "(for a soft update) consenting")
+                   "(where the consent rule asks) consenting")
     if approvals.missing:
         out.append(f"release {release.id} has no approval record for market(s) {', '.join(approvals.missing)}, "
                    "which demand one")

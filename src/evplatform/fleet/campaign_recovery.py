@@ -129,12 +129,17 @@ def history(store: Store, campaign_id: int) -> list[dict[str, Any]]:
 
 @dataclass(frozen=True, slots=True)
 class VehicleQuery:
-    """Which vehicles to list: a wave (0-based) or all, a status or all, a page (1-based) of ``size``."""
+    """Which vehicles to list: a wave (0-based) or all, a status or all, a page (1-based) of ``size``.
+
+    ``after`` (a previous page's ``next_after``) pages by key instead of by number: a deep page of a
+    very large campaign is then an index probe, not an OFFSET walk; ``page`` is not used with it.
+    """
 
     wave: int | None = None
     status: str | None = None
     page: int = 1
     size: int = 50
+    after: int | None = None
 
     def __post_init__(self) -> None:
         if self.status is not None and self.status not in STATUSES:
@@ -143,6 +148,8 @@ class VehicleQuery:
             raise CampaignReasonError(f"size: a page holds 1 to {MAX_PAGE_SIZE} vehicles, not {self.size}")
         if self.page < 1:
             raise CampaignReasonError(f"page: pages are numbered from 1, not {self.page}")
+        if self.after is not None and self.after < 0:
+            raise CampaignReasonError(f"after: a cursor is a previous page's next_after (0 or more), not {self.after}")
 
 
 def _failure_reason(status: str, detail: str) -> str | None:
@@ -167,14 +174,19 @@ def vehicles(store: Store, campaign_id: int, query: VehicleQuery) -> dict[str, A
     clock = campaign.last_tick_at or store.now()
     found = roster.roster_page(store, campaign_id, wave=query.wave, status=query.status,
                                offset=(query.page - 1) * query.size, limit=query.size,
-                               stale_before=clock - REOFFER_AFTER)
+                               stale_before=clock - REOFFER_AFTER, after=query.after)
     pages = max(1, math.ceil(found.total / query.size))
-    past_end = query.page > pages
+    if query.after is None:
+        past_end = query.page > pages
+        message = (f"page {query.page} is past the end: {found.total:,} vehicles make {pages:,} page(s) of "
+                   f"{query.size}") if past_end else None
+    else:
+        past_end = not found.rows and found.total > 0
+        message = f"no vehicle after {query.after}: the list has ended" if past_end else None
     return {
         "campaign": campaign_id, "wave": query.wave, "status": query.status, "page": query.page,
         "size": query.size, "total": found.total, "pages": pages, "counts": found.counts, "past_end": past_end,
-        "message": (f"page {query.page} is past the end: {found.total:,} vehicles make {pages:,} page(s) of "
-                    f"{query.size}") if past_end else None,
+        "message": message, "after": query.after, "next_after": found.next_after,
         "vehicles": [
             {"vin": r.vin, "model": r.model, "trim": r.trim, "market": r.market, "wave": r.wave, "cohort": r.cohort,
              "status": r.status, "excluded": r.excluded, "attempts": r.attempts, "offered_at": r.offered_at,

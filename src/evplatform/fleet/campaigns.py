@@ -61,6 +61,7 @@ def create_campaign(
     target: TargetFilter | None = None,
     waves: Sequence[WavePolicy] | None = None,
     forced: bool = False,
+    consent: str = "auto",
     window: MaintenanceWindow | None = None,
     seed: int = 0,
     actor: str = "system",
@@ -70,9 +71,11 @@ def create_campaign(
     """A draft campaign of a release; nothing is offered before ``start_campaign``.
 
     ``waves=None`` means the default plan; an empty plan is refused. With the ``workspace``, the
-    target filter's models, trims, markets and features must exist in it.
+    target filter's models, trims, markets and features must exist in it. ``consent`` is the consent
+    rule (``gates.CONSENT_RULES``), kept on the campaign for its start.
     """
     _release, checked = _checked_request(store, release_id, target, waves, workspace)
+    gates.check_consent(consent)
     return cdb.create_campaign(
         store,
         name=name,
@@ -80,6 +83,7 @@ def create_campaign(
         target=(target or TargetFilter()).to_dict(),
         waves=_wave_rows(checked),
         forced=forced,
+        consent=consent,
         window=window.text() if window else None,
         seed=seed,
         created_by=actor,
@@ -136,7 +140,7 @@ def _refuse_a_second_campaign_on_the_ecu(store: Store, campaign_id: int | None, 
 
 def _plan_start(
     store: Store, release: rdb.ReleaseRecord, target: Mapping[str, Any], *, forced: bool, seed: int,
-    waves: Sequence[WavePolicy], campaign_id: int | None, now: datetime,
+    waves: Sequence[WavePolicy], campaign_id: int | None, now: datetime, consent: str = "auto",
 ) -> tuple[cdb.TargetAssignment | cdb.CellAssignment, StartSummary]:
     """Everything a start decides, read-only: targets, approvals, waves. Raises (nothing written) when
     the campaign may not start.
@@ -152,11 +156,11 @@ def _plan_start(
     wanted = TargetFilter.from_dict(target)
     by_vehicle = bool(wanted.group or wanted.query)
     if by_vehicle:
-        targets = select_targets(store, release, wanted, forced=forced)
+        targets = select_targets(store, release, wanted, forced=forced, consent=consent)
         per_row = np.ones(len(targets.vehicle_ids), dtype=np.int64)
     else:
         cells, weights = plandb.target_cells(store, ecu=release.ecu)
-        targets = targets_among(store, cells, release, wanted, forced=forced, weights=weights)
+        targets = targets_among(store, cells, release, wanted, forced=forced, consent=consent, weights=weights)
         per_row = weights[targets.vehicle_ids]
     count = int(per_row.sum())
     if count == 0:
@@ -204,8 +208,9 @@ def start_campaign(
     if release is None:
         raise AssertionError("foreign key")  # an invariant, kept under python -O
     policies = [WavePolicy(w.fraction, w.success_threshold, w.error_threshold, w.soak_hours) for w in campaign.waves]
-    assignment, summary = _plan_start(store, release, campaign.target, forced=campaign.forced, seed=campaign.seed,
-                                      waves=policies, campaign_id=campaign_id, now=now)
+    assignment, summary = _plan_start(store, release, campaign.target, forced=campaign.forced,
+                                      consent=campaign.consent, seed=campaign.seed, waves=policies,
+                                      campaign_id=campaign_id, now=now)
     if isinstance(assignment, cdb.CellAssignment):
         cdb.assign_cell_targets(store, campaign_id, assignment, actor=actor, at=now)
     else:
@@ -222,6 +227,7 @@ def create_and_start_campaign(
     target: TargetFilter | None = None,
     waves: Sequence[WavePolicy] | None = None,
     forced: bool = False,
+    consent: str = "auto",
     window: MaintenanceWindow | None = None,
     seed: int = 0,
     actor: str = "system",
@@ -232,13 +238,14 @@ def create_and_start_campaign(
     the campaign is written running in one transaction, so a refused start leaves no draft behind.
     ``waves`` and ``workspace`` as in ``create_campaign``."""
     release, checked = _checked_request(store, release_id, target, waves, workspace)
+    gates.check_consent(consent)
     now = now or store.now()
     target_dict = (target or TargetFilter()).to_dict()
-    assignment, summary = _plan_start(store, release, target_dict, forced=forced, seed=seed, waves=checked,
-                                      campaign_id=None, now=now)
+    assignment, summary = _plan_start(store, release, target_dict, forced=forced, consent=consent, seed=seed,
+                                      waves=checked, campaign_id=None, now=now)
     campaign_id = cdb.create_campaign(
         store, name=name, release_id=release_id, target=target_dict, waves=_wave_rows(checked),
-        forced=forced, window=window.text() if window else None, seed=seed, created_by=actor,
+        forced=forced, consent=consent, window=window.text() if window else None, seed=seed, created_by=actor,
         at=now, assignment=assignment,
     )
     return campaign_id, summary
@@ -512,6 +519,7 @@ def progress(store: Store, campaign_id: int) -> dict[str, Any]:
         "release": campaign.release_id,
         "state": campaign.state,
         "forced": campaign.forced,
+        "consent": campaign.consent,
         "window": [campaign.window_start, campaign.window_end] if campaign.window_start else None,
         "current_wave": campaign.current_wave,
         "targets": sum(w["size"] for w in waves),

@@ -19,6 +19,7 @@ import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, time
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from evplatform.errors import FleetError
@@ -33,6 +34,33 @@ class CampaignInputError(FleetError):
     market in the target filter): the caller's mistake, HTTP 422 naming the field, never a silent default."""
 
     http_status = 422
+
+
+#: The names of the consent rules (``CONSENT_RULES``' keys), for request schemas.
+ConsentRule = Literal["auto", "required", "not_required"]
+#: The campaign's consent rule: whether a vehicle needs its owner's standing consent to software
+#: updates to be targeted. It is separate from forced/soft, which says whether the driver may
+#: postpone an offer: a safety recall may skip consent, and a forced fix may still be kept to
+#: consenting owners where a market's contract law asks for it.
+CONSENT_RULES: dict[str, str] = {
+    "auto": "follows the update: soft asks for the owner's consent, forced does not",
+    "required": "offered only to vehicles whose owner consents to software updates",
+    "not_required": "offered to every target without asking for consent (recall, safety or regulatory fix)",
+}
+
+
+def check_consent(rule: str) -> str:
+    """``rule`` if it is one of ``CONSENT_RULES``; else the caller's mistake, naming the field."""
+    if rule not in CONSENT_RULES:
+        raise CampaignInputError(f"consent: {rule!r} is not a consent rule; choose one of {', '.join(CONSENT_RULES)}")
+    return rule
+
+
+def needs_consent(forced: bool, rule: str) -> bool:
+    """Whether a target must have consented to updates under ``rule`` for a ``forced`` or soft update."""
+    if check_consent(rule) == "auto":
+        return not forced
+    return rule == "required"
 
 
 @dataclass(frozen=True, slots=True)

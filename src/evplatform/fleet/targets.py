@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from evplatform.errors import FleetError, NotFoundError, ParseError
-from evplatform.fleet.gates import CampaignInputError
+from evplatform.fleet.gates import CampaignInputError, needs_consent
 from evplatform.fleet.groups import check_name as check_group_name
 from evplatform.fleet.groups import group_query
 from evplatform.fleet.listing import catalogue_for
@@ -127,13 +127,15 @@ class Targets:
     excluded_ids: dict[str, np.ndarray] = field(default_factory=dict)
 
 
-def select_targets(store: Store, release: ReleaseRecord, target: TargetFilter, *, forced: bool) -> Targets:
+def select_targets(store: Store, release: ReleaseRecord, target: TargetFilter, *, forced: bool,
+                   consent: str = "auto") -> Targets:
     """The vehicles a campaign would update, and why the others that matched the filter are left out.
 
     Compatibility is the release's hardware id on its ECU and its feature expression evaluated on
     the vehicle's configuration — once per distinct configuration, not once per vehicle.
     """
-    return targets_among(store, vdb.vehicle_columns(store, ecu=release.ecu), release, target, forced=forced)
+    return targets_among(store, vdb.vehicle_columns(store, ecu=release.ecu), release, target, forced=forced,
+                         consent=consent)
 
 
 def matching_mask(store: Store, cols: Mapping[str, np.ndarray], target: TargetFilter, *,
@@ -166,12 +168,13 @@ def matching_mask(store: Store, cols: Mapping[str, np.ndarray], target: TargetFi
 
 
 def targets_among(store: Store, cols: Mapping[str, np.ndarray], release: ReleaseRecord, target: TargetFilter, *,
-                  forced: bool, weights: np.ndarray | None = None) -> Targets:
+                  forced: bool, consent: str = "auto", weights: np.ndarray | None = None) -> Targets:
     """``select_targets`` over given columns (``store.vehicles.vehicle_columns``' shape).
 
     With ``weights``, a row stands for that many vehicles alike in every column the rules read (a
     dry run reads the fleet grouped into such cells, ``store.planning.target_cells``): the excluded
-    counts are weighted and ``excluded_ids`` hold row ids.
+    counts are weighted and ``excluded_ids`` hold row ids. ``consent`` is the campaign's consent
+    rule (``gates.CONSENT_RULES``): whether a target must have consented to updates.
     """
     n = len(cols["id"])
     keys = np.char.add(np.char.add(cols["model"].astype(str), "/"), cols["trim"].astype(str)) if n else np.zeros(
@@ -203,8 +206,8 @@ def targets_among(store: Store, cols: Mapping[str, np.ndarray], release: Release
     exclude("newer version installed", same_component & np.isin(cols["version"], newer))
     if target.current_versions:
         exclude("other current version", ~np.isin(cols["version"].astype(str), list(target.current_versions)))
-    if not forced:
-        exclude("no consent to soft updates", ~cols["consent_updates"])
+    if needs_consent(forced, consent):
+        exclude("no consent to updates", ~cols["consent_updates"])
     return Targets(cols["id"][mask], keys[mask].astype(object), cols["market"][mask], cols["timezone"][mask], excluded,
                    excluded_ids)
 

@@ -111,6 +111,7 @@ class CampaignRecord:
     last_tick_at: datetime | None
     timezones: tuple[str, ...]
     waves: tuple[WaveRecord, ...]
+    consent: str = "auto"  # the consent rule, fleet.gates.CONSENT_RULES
 
 
 # --- campaigns ----------------------------------------------------------------------------------
@@ -129,6 +130,7 @@ def create_campaign(
     created_by: str,
     at: datetime,
     assignment: TargetAssignment | CellAssignment | None = None,
+    consent: str = "auto",
 ) -> int:
     """A draft campaign with its waves ``(cumulative fraction, success, error threshold, soak hours)``.
 
@@ -142,6 +144,7 @@ def create_campaign(
             release_id=release_id,
             state="draft",
             forced=forced,
+            consent=consent,
             target=dict(target),
             window_start=window[0] if window else None,
             window_end=window[1] if window else None,
@@ -229,6 +232,7 @@ def _campaign_record(session: Session, c: Campaign) -> CampaignRecord:
             )
             for w in waves
         ),
+        consent=c.consent or "auto",
     )
 
 

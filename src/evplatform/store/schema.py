@@ -204,6 +204,8 @@ class Campaign(Base):
     release_id: Mapped[str] = mapped_column(ForeignKey("releases.id"))
     state: Mapped[str] = mapped_column(String(16))  # draft|running|paused|halted|cancelled|completed
     forced: Mapped[bool] = mapped_column(Boolean, default=False)
+    # auto|required|not_required (fleet.gates.CONSENT_RULES): whether targets need the owner's consent
+    consent: Mapped[str] = mapped_column(String(16), default="auto", server_default="auto")
     target: Mapped[dict[str, Any]] = mapped_column(JSON)  # the target filter, as given
     window_start: Mapped[str | None] = mapped_column(String(5))  # "HH:MM" local time
     window_end: Mapped[str | None] = mapped_column(String(5))

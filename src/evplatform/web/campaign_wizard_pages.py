@@ -18,8 +18,8 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from evplatform.errors import EvplatformError
-from evplatform.fleet.campaign_planning import CONSENT_RULES, CampaignPlan, plan_of
-from evplatform.fleet.gates import CampaignInputError, MaintenanceWindow
+from evplatform.fleet.campaign_planning import CampaignPlan, plan_of
+from evplatform.fleet.gates import CONSENT_RULES, CampaignInputError, MaintenanceWindow
 from evplatform.fleet.targets import TargetFilter
 from evplatform.service.params import INT32_MAX, NAME_LENGTH, RELEASE_ID_LENGTH
 from evplatform.store import dashboard as ddb
@@ -73,6 +73,8 @@ def prefill(request: Request, template: CampaignPlan | None) -> dict[str, Any]:
     plan["group"] = group if group and "group" in {f.name for f in dataclasses.fields(TargetFilter)} else None
     if request.query_params.get("forced") in ("1", "true", "forced"):
         plan["forced"] = True
+    if request.query_params.get("consent") in CONSENT_RULES:
+        plan["consent"] = request.query_params["consent"]
     window = _text(request, "window", 11)
     if window is not None and "-" in window:
         plan["window"] = list(MaintenanceWindow.parse(*window.split("-", 1)).text())
@@ -118,4 +120,4 @@ def new_campaign_page(
     except EvplatformError as error:
         return error_page(request, error)
     return render(request, "campaign_new.html", title="New campaign", plan=plan, template_id=template,
-                  consent_rules={"soft": CONSENT_RULES[False], "forced": CONSENT_RULES[True]}, **choices)
+                  consent_rules=CONSENT_RULES, **choices)

@@ -44,7 +44,8 @@ class PlanOut(Out):
     target: TargetFilterOut
     waves: list[PlanWaveOut]
     forced: bool
-    consent: str = Field(description="the consent rule that follows from forced")
+    consent: str = Field(description="the consent rule: auto, required or not_required")
+    consent_rule: str = Field(description="the consent rule in words, with what auto means for forced/soft")
     window: list[str] | None
     seed: int
 

@@ -52,6 +52,9 @@ class CampaignVehiclesOut(Out):
     past_end: bool
     message: str | None
     counts: dict[str, int] = Field(description="vehicles per status in the wave (or campaign)")
+    after: int | None = Field(default=None, description="the cursor this page started after, when paged by key")
+    next_after: int | None = Field(default=None, description="pass as after= for the next page (keyset paging); "
+                                                             "null on the last page")
     vehicles: list[CampaignVehicleOut]
 
 

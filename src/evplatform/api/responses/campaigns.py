@@ -51,6 +51,7 @@ class CampaignOut(Out):
     release: str
     state: str = Field(description="draft, running, paused, halted, completed, cancelled")
     forced: bool
+    consent: str = Field(default="auto", description="the consent rule: auto, required or not_required")
     window: list[str] | None = Field(description='local maintenance window ["01:00", "05:00"], or null')
     current_wave: int | None
     targets: int

@@ -28,13 +28,16 @@ StatusQuery = Annotated[str | None, Query(max_length=16, description=", ".join(r
 WaveQuery = Annotated[int | None, Query(ge=1, le=INT32_MAX, description="a wave, 1-based")]
 PageQuery = Annotated[int, Query(ge=1, le=MAX_OFFSET // 1000, description="page number, from 1")]
 SizeQuery = Annotated[int, Query(ge=1, le=rec.MAX_PAGE_SIZE, description="vehicles per page")]
+AfterQuery = Annotated[int | None, Query(ge=0, le=2**63 - 1, description="keyset cursor: the previous page's "
+                                         "next_after (page is then not used); a deep page costs an index probe")]
 
 
 @router.get("/{campaign_id}/vehicles", response_model=CampaignVehiclesOut,
             summary="The campaign's vehicles by wave and status, with failure reasons and reported detail (paged)")
 def vehicles(context: Context, campaign_id: CampaignId, wave: WaveQuery = None, status: StatusQuery = None,
-             page: PageQuery = 1, size: SizeQuery = 50) -> dict[str, Any]:
-    query = rec.VehicleQuery(wave=None if wave is None else wave - 1, status=status or None, page=page, size=size)
+             page: PageQuery = 1, size: SizeQuery = 50, after: AfterQuery = None) -> dict[str, Any]:
+    query = rec.VehicleQuery(wave=None if wave is None else wave - 1, status=status or None, page=page, size=size,
+                             after=after)
     return vehicles_view(context.store(), campaign_id, query)
 
 

@@ -45,7 +45,8 @@ def create_campaign(context: Context, body: CampaignIn, account: ReleaseManager)
     now = context.clock()
     settings: dict[str, Any] = {
         "name": body.name, "release_id": body.release_id, "target": body.target.to_filter(),
-        "waves": body.policies(), "forced": body.forced, "window": body.maintenance_window(),
+        "waves": body.policies(), "forced": body.forced, "consent": body.consent,
+        "window": body.maintenance_window(),
         "seed": body.seed, "actor": account.name, "now": now, "workspace": context.workspace(),
     }
     if not body.start:

@@ -80,6 +80,7 @@
     return {
       name: $("wiz-name").value.trim() || (release ? release + " campaign" : ""),
       release_id: release, target: target(), waves: waves(), forced: $("wiz-forced").checked,
+      consent: (document.querySelector('input[name="consent"]:checked') || { value: "auto" }).value,
       window: $("wiz-window-on").checked ? [$("wiz-window-start").value, $("wiz-window-end").value] : null,
       seed: Number($("wiz-seed").value || 0),
     };
