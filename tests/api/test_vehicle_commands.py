@@ -34,3 +34,19 @@ def test_a_viewer_cannot_send_and_bad_commands_are_4xx(client: TestClient, store
     assert client.post("/api/fleet/vehicles/NOPE/commands", json={"action": "lock"},
                        headers=bearer(tokens["engineer"])).status_code == 404
     assert client.get(path, headers=bearer(tokens["viewer"])).json() == {"commands": []}
+
+
+def test_the_commands_export_as_csv_for_a_viewer_only(client: TestClient, store: Store,
+                                                      tokens: dict[str, str]) -> None:
+    vin = vdb.list_vehicles(store, limit=1)[0].vin
+    path = f"/api/fleet/vehicles/{vin}/commands"
+    sent = client.post(path, json={"action": "upload_logs"}, headers=bearer(tokens["engineer"])).json()
+    assert client.get(path + "?format=csv").status_code == 401  # the gate holds for the CSV too
+    response = client.get(path + "?format=csv", headers=bearer(tokens["viewer"]))
+    assert response.headers["content-type"] == "text/csv; charset=utf-8"
+    assert f'filename="commands-{vin}.csv"' in response.headers["content-disposition"]
+    header, row = response.text.splitlines()
+    header = header.replace("\"", "")
+    assert header.startswith("id,action,state,issued by,issued at (server clock, ISO 8601)")
+    assert row.split(",")[:4] == [sent["id"], "upload_logs", "pending", sent["issued_by"]]
+    assert sent["expires_at"] in row

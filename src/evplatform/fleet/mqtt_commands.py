@@ -36,6 +36,8 @@ ACTIONS: dict[str, tuple[tuple[str, Value], ...]] = {
     "lock": ((DRIVER_DOOR_LOCKED, True),),
     "upload_logs": (),
 }
+#: The least role that may send a command (the API route requires it; the web page offers its form to it).
+COMMAND_ROLE = "engineer"
 DEFAULT_TTL = timedelta(minutes=5)
 MAX_TTL = timedelta(hours=24)
 #: The cloud asks with a comfort function's priority: the driver and safety functions outrank it.

@@ -196,3 +196,11 @@ def apps_table(report: dict[str, Any]) -> Table:
              " ".join(sorted({r["code"] for r in v["reasons"]})), "; ".join(r["message"] for r in v["reasons"])]
             for v in report["verdicts"]]
     return header, rows
+
+
+def vehicle_commands_table(rows: list[dict[str, Any]]) -> Table:
+    """A vehicle's commands (``GET /api/fleet/vehicles/{vin}/commands``); server times, ISO 8601 with offset."""
+    times = [f"{name} at (server clock, ISO 8601)" for name in ("issued", "expires", "answered")]
+    header = ["id", "action", "state", "issued by", *times, "detail"]
+    return header, [[r["id"], r["action"], r["state"], r["issued_by"], r["issued_at"], r["expires_at"],
+                     r["answered_at"], r["detail"]] for r in rows]

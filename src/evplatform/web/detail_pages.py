@@ -15,8 +15,10 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from evplatform.errors import EvplatformError
+from evplatform.fleet.mqtt_commands import ACTIONS, COMMAND_ROLE
 from evplatform.service import details
 from evplatform.service.params import ReleaseId, Vin
+from evplatform.store.accounts import ROLES
 from evplatform.web.charts import PALETTE, Series, line_chart
 from evplatform.web.pages import context_of, error_page, render
 
@@ -71,7 +73,8 @@ def vehicle_page(request: Request, vin: Vin, back: Back = None) -> HTMLResponse:
     except EvplatformError as error:
         return error_page(request, error)
     charts = {s["kind"]: telemetry_chart(s) for s in data["telemetry_series"]}
-    return render(request, "vehicle.html", title=vin, v=data, back=back_link(back), charts=charts)
+    return render(request, "vehicle.html", title=vin, v=data, back=back_link(back), charts=charts,
+                  command_actions=list(ACTIONS), command_roles=ROLES[ROLES.index(COMMAND_ROLE):])
 
 
 @router.get("/releases/{release_id}", response_class=HTMLResponse)

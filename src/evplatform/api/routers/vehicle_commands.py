@@ -7,20 +7,26 @@ is configured; with ``serve --mqtt URL`` it is also published on the vehicle's c
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
-from evplatform.api.auth import Engineer, Viewer
+from evplatform.api.auth import Viewer, require_role
 from evplatform.api.context import Context
 from evplatform.api.responses.common import Out
-from evplatform.fleet.mqtt_commands import issue_command, publish_command
+from evplatform.api.routers.details import CSV_DOC, Format, csv_download
+from evplatform.fleet.mqtt_commands import COMMAND_ROLE, issue_command, publish_command
 from evplatform.service.params import Vin
+from evplatform.store.accounts import AccountInfo
 from evplatform.store.telemetry_batches import CommandRecord, commands
+from evplatform.web.csv_tables import csv_text, vehicle_commands_table
 
 router = APIRouter(prefix="/api/fleet", tags=["fleet"])
+
+#: Who may send a command: ``COMMAND_ROLE`` or a more privileged role (the web page reads the same constant).
+CommandSender = Annotated[AccountInfo, Depends(require_role(COMMAND_ROLE))]
 
 
 class CommandIn(BaseModel):
@@ -59,7 +65,7 @@ def _payload(record: CommandRecord) -> dict[str, Any]:
 @router.post("/vehicles/{vin}/commands", status_code=201, response_model=CommandSentOut,
              summary="Send a command (pre-condition cabin, lock, log upload) to a vehicle (engineer)")
 async def send_command(request: Request, context: Context, vin: Vin, body: CommandIn,
-                       account: Engineer) -> dict[str, Any]:
+                       account: CommandSender) -> dict[str, Any]:
     store = context.store()
     record = await run_in_threadpool(issue_command, store, vin, body.action, account.name,
                                      timedelta(seconds=body.ttl_s))
@@ -69,7 +75,10 @@ async def send_command(request: Request, context: Context, vin: Vin, body: Comma
     return {**_payload(record), "published": bool(url)}
 
 
-@router.get("/vehicles/{vin}/commands", response_model=CommandListOut,
-            summary="A vehicle's commands, newest first, with their answers")
-def list_commands(context: Context, vin: Vin, _account: Viewer) -> dict[str, Any]:
-    return {"commands": [_payload(r) for r in commands(context.store(), vin=vin)]}
+@router.get("/vehicles/{vin}/commands", response_model=CommandListOut, responses=CSV_DOC,
+            summary="A vehicle's commands, newest first, with their answers (JSON or CSV)")
+def list_commands(context: Context, vin: Vin, _account: Viewer, format: Format = "json") -> Any:
+    rows = [_payload(r) for r in commands(context.store(), vin=vin)]
+    if format == "csv":
+        return csv_download(csv_text(*vehicle_commands_table(rows)), f"commands-{vin}.csv")
+    return {"commands": rows}
