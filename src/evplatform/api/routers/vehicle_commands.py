@@ -18,10 +18,10 @@ from evplatform.api.context import Context
 from evplatform.api.responses.common import Out
 from evplatform.api.routers.details import CSV_DOC, Format, csv_download
 from evplatform.fleet.mqtt_commands import COMMAND_ROLE, issue_command, publish_command
+from evplatform.service.csv_text import csv_text, vehicle_commands_table
 from evplatform.service.params import Vin
 from evplatform.store.accounts import AccountInfo
 from evplatform.store.telemetry_batches import CommandRecord, commands
-from evplatform.web.csv_tables import csv_text, vehicle_commands_table
 
 router = APIRouter(prefix="/api/fleet", tags=["fleet"])
 
