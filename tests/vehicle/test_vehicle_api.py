@@ -310,3 +310,12 @@ def _hs256(claims: dict[str, Any], secret: bytes) -> str:
         return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
     head = b64(json.dumps({"alg": "HS256", "typ": "JWT"}).encode()) + "." + b64(json.dumps(claims).encode())
     return head + "." + b64(hmac.new(secret, head.encode(), hashlib.sha256).digest())
+
+
+def test_stopping_the_server_closes_its_event_loop(keys: tuple[bytes, bytes]) -> None:
+    """An unclosed loop leaks its self-pipe sockets until a later garbage collection warns about them."""
+    server = HubServer(VehicleApi(build_hub({"BrakeByWire"}, CAR, ROLES), TokenVerifier(keys[1], SIGNALS)))
+    server.start()
+    assert not server.loop.is_closed()
+    server.stop()
+    assert server.loop.is_closed()

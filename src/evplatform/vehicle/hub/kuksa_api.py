@@ -498,6 +498,10 @@ class HubServer:
         except BaseException as exc:  # reported to start(); the thread ends
             self._error = exc
             self._ready.set()
+        finally:  # an unclosed loop leaks its self-pipe sockets until some later garbage collection
+            self.loop.run_until_complete(self.loop.shutdown_asyncgens())
+            asyncio.set_event_loop(None)
+            self.loop.close()
 
     async def _serve(self) -> None:
         server = grpc.aio.server(options=[("grpc.max_receive_message_length", MAX_MESSAGE_BYTES)])
