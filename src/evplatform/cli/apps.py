@@ -10,14 +10,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
 from evplatform.apps.compat import report
 from evplatform.apps.manifest import load_apps
-from evplatform.cli.common import JsonOpt, WorkspaceArg, console, print_json
+from evplatform.cli.common import JsonOpt, WorkspaceArg, console, print_json, print_result
 from evplatform.cli.ota_options import (
     DEFAULT_ROOT,
     InsecureDemoKeysOpt,
@@ -30,6 +30,10 @@ from evplatform.errors import NotFoundError, VehicleError
 from evplatform.vehicle.hub import SIGNALS
 from evplatform.vehicle.hub.auth import mint_token
 from evplatform.workspace import load_workspace
+
+if TYPE_CHECKING:
+    from evplatform.ota.image_repository import ImageRepository
+    from evplatform.ota.keys import KeyRing
 
 apps_app = typer.Typer(help="Third-party apps: compatibility with every trim × market, publisher-signed delivery, "
                        "API tokens.", no_args_is_help=True)
@@ -85,14 +89,11 @@ def delegate(
 ) -> None:
     """Delegate apps/<publisher>/* to the publisher's own new keys (signed by the Image targets key)."""
     from evplatform.apps.publishing import delegate_publisher  # TUF and the OTA stack: only when publishing
-    from evplatform.ota.image_repository import ImageRepository
-    from evplatform.ota.metadata_common import system_clock
 
-    keyring = keyring_of(root, keys, passphrase_env, insecure_demo_keys)
-    image = ImageRepository.open_with_keyring(root / "image", system_clock, keyring)
+    keyring, image = _image_repository(root, keys, passphrase_env, insecure_demo_keys)
     done = delegate_publisher(image, keyring, publisher, hardware_ids=hardware_id or None, keys=keys_count,
                               threshold=threshold, terminating=terminating)
-    _render(done, as_json, f"{publisher}: role {done['delegation']['name']} for "
+    print_result(done, as_json, f"{publisher}: role {done['delegation']['name']} for "
                            f"{', '.join(done['delegation']['paths'])}, targets v{done['targets_version']}")
 
 
@@ -109,13 +110,10 @@ def rotate_key(
 ) -> None:
     """New keys for a publisher's role (old ones retired; its releases must be published again)."""
     from evplatform.apps.publishing import rotate_publisher
-    from evplatform.ota.image_repository import ImageRepository
-    from evplatform.ota.metadata_common import system_clock
 
-    keyring = keyring_of(root, keys, passphrase_env, insecure_demo_keys)
-    image = ImageRepository.open_with_keyring(root / "image", system_clock, keyring)
+    keyring, image = _image_repository(root, keys, passphrase_env, insecure_demo_keys)
     done = rotate_publisher(image, keyring, publisher, keys=keys_count, threshold=threshold)
-    _render(done, as_json, f"{publisher}: role {done['delegation']['name']} has new keys, "
+    print_result(done, as_json, f"{publisher}: role {done['delegation']['name']} has new keys, "
                            f"targets v{done['targets_version']}")
 
 
@@ -137,27 +135,18 @@ def publish(
 ) -> None:
     """Sign an app release with its publisher's keys into the publisher's delegated role."""
     from evplatform.apps.publishing import publish_app
-    from evplatform.ota.image_repository import ImageRepository
-    from evplatform.ota.metadata_common import system_clock
     from evplatform.ota.storage import DirectoryImageStore
 
     ws = load_workspace(workspace)
     catalogue = load_apps(ws)
     if app_id not in catalogue.apps:
         raise NotFoundError("app", f"{app_id!r} (apps: {', '.join(sorted(catalogue.apps)) or 'none'})")
-    keyring = keyring_of(root, keys, passphrase_env, insecure_demo_keys)
-    repository = ImageRepository.open_with_keyring(root / "image", system_clock, keyring)
+    keyring, repository = _image_repository(root, keys, passphrase_env, insecure_demo_keys)
     done = publish_app(repository, DirectoryImageStore(root / "images"), keyring, catalogue.apps[app_id],
                        image.read_bytes(), hardware_id=hardware_id, release_counter=release_counter,
                        lifetime=timedelta(days=expires_days) if expires_days is not None else None)
-    _render(done, as_json, f"{done['target']['path']} signed by {done['role']} v{done['role_version']}")
+    print_result(done, as_json, f"{done['target']['path']} signed by {done['role']} v{done['role_version']}")
 
-
-def _render(done: dict[str, Any], as_json: bool, line: str) -> None:
-    if as_json:
-        print_json(done)
-    else:
-        console.print(line)
 
 
 
@@ -182,6 +171,16 @@ def token(
         print_json({"app": app_id, "scope": " ".join(scope), "lifetime_s": lifetime, "token": minted})
         return
     console.print(minted, soft_wrap=True)
+
+
+def _image_repository(root: Path, keys: Path | None, passphrase_env: str | None,
+                      insecure_demo_keys: bool) -> tuple[KeyRing, ImageRepository]:
+    """The offline keys and the Image repository they sign (TUF and the OTA stack load only here)."""
+    from evplatform.ota.image_repository import ImageRepository
+    from evplatform.ota.metadata_common import system_clock
+
+    keyring = keyring_of(root, keys, passphrase_env, insecure_demo_keys)
+    return keyring, ImageRepository.open_with_keyring(root / "image", system_clock, keyring)
 
 
 def register(app: typer.Typer) -> None:

@@ -29,6 +29,14 @@ def print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
 
 
+def print_result(done: dict[str, Any], as_json: bool, line: str) -> None:
+    """An action's result: the whole dict as JSON, or the one line that sums it up."""
+    if as_json:
+        print_json(done)
+    else:
+        console.print(line)
+
+
 def money(value: float, currency: str = "") -> str:
     text = f"{value:,.0f}"
     return f"{text} {currency}".strip()

@@ -104,6 +104,16 @@ def _print_change(entitlement: dict[str, Any], result: SyncResult, delivered: di
         console.print(f"  delivered {delivered['target']} to ECU {delivered['ecu_serial']}")
 
 
+def _deliver_and_show(ws: Workspace, entitlement: dict[str, Any], result: SyncResult, ota: Path | None,
+                      keys: Path | None, passphrase_env: str | None, insecure: bool, as_json: bool) -> None:
+    """After a sale or a cancellation: deliver the new configuration (with --ota), then show the change."""
+    delivered = _deliver(ws, result, ota, keys, passphrase_env, insecure)
+    if as_json:
+        print_json({"entitlement": entitlement, "sync": result.to_dict(), "delivered": delivered})
+        return
+    _print_change(entitlement, result, delivered)
+
+
 @fod_app.command("buy")
 def buy(
     vin: VinArg,
@@ -125,11 +135,7 @@ def buy(
     with _open(ws, workspace, database) as store:
         record, result = ledger.buy(store, ws, vin, feature, channel=channel, actor=actor, months=months)
         entitlement = ledger.entitlement_view(record, store.now())
-    delivered = _deliver(ws, result, ota, keys, passphrase_env, insecure_demo_keys)
-    if as_json:
-        print_json({"entitlement": entitlement, "sync": result.to_dict(), "delivered": delivered})
-        return
-    _print_change(entitlement, result, delivered)
+    _deliver_and_show(ws, entitlement, result, ota, keys, passphrase_env, insecure_demo_keys, as_json)
 
 
 @fod_app.command("cancel")
@@ -150,11 +156,7 @@ def cancel(
     with _open(ws, workspace, database) as store:
         record, result = ledger.cancel(store, ws, vin, feature, actor=actor)
         entitlement = ledger.entitlement_view(record, store.now())
-    delivered = _deliver(ws, result, ota, keys, passphrase_env, insecure_demo_keys)
-    if as_json:
-        print_json({"entitlement": entitlement, "sync": result.to_dict(), "delivered": delivered})
-        return
-    _print_change(entitlement, result, delivered)
+    _deliver_and_show(ws, entitlement, result, ota, keys, passphrase_env, insecure_demo_keys, as_json)
 
 
 @fod_app.command("list")

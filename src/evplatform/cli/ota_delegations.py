@@ -7,12 +7,12 @@ targets, the delegated roles') are decrypted with the passphrase named by ``--pa
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.table import Table
 
-from evplatform.cli.common import JsonOpt, console, print_json
+from evplatform.cli.common import JsonOpt, console, print_json, print_result
 from evplatform.cli.ota_options import (
     DEFAULT_ROOT,
     InsecureDemoKeysOpt,
@@ -57,7 +57,7 @@ def create(
         root, system_clock, keyring, name, paths=path, hardware_ids=hardware_id or None,
         terminating=terminating, keys=keys_count, threshold=threshold, position=position, members=member or [],
         agree=agree, allow_overlap=allow_overlap)
-    _render(done, as_json, f"delegated to {name}: targets v{done['targets_version']}")
+    print_result(done, as_json, f"delegated to {name}: targets v{done['targets_version']}")
 
 
 @delegation_app.command("publish")
@@ -79,7 +79,7 @@ def publish(
     done = delegation_admin.publish_to_delegation(
         root, system_clock, keyring_of(root, keys, passphrase_env, insecure_demo_keys), name, path, image.read_bytes(),
         hardware_id=hardware_id, release_counter=release_counter, component=component, version=version)
-    _render(done, as_json, f"{path} published in {name} v{done['role_version']}")
+    print_result(done, as_json, f"{path} published in {name} v{done['role_version']}")
 
 
 @delegation_app.command("sign")
@@ -89,7 +89,7 @@ def sign(name: NameArg, root: RootOpt = DEFAULT_ROOT, keys: KeysOpt = None,
     """Re-sign a delegated role with a fresh expiry (its own keys), before it expires."""
     keyring = keyring_of(root, keys, passphrase_env, insecure_demo_keys)
     done = delegation_admin.resign_delegation(root, system_clock, keyring, name)
-    _render(done, as_json, f"signed {name}: v{done['role_version']}")
+    print_result(done, as_json, f"signed {name}: v{done['role_version']}")
 
 
 @delegation_app.command("revoke")
@@ -99,7 +99,7 @@ def revoke(name: NameArg, root: RootOpt = DEFAULT_ROOT, keys: KeysOpt = None,
     """Remove a delegation: vehicles stop trusting the role at their next check."""
     keyring = keyring_of(root, keys, passphrase_env, insecure_demo_keys)
     done = delegation_admin.revoke_delegation(root, system_clock, keyring, name)
-    _render(done, as_json, f"revoked {name}: targets v{done['targets_version']}")
+    print_result(done, as_json, f"revoked {name}: targets v{done['targets_version']}")
 
 
 @delegation_app.command("list")
@@ -117,9 +117,3 @@ def list_command(root: RootOpt = DEFAULT_ROOT, as_json: JsonOpt = False) -> None
                       "yes" if d["terminating"] else "no", ", ".join(d["members"]))
     console.print(table)
 
-
-def _render(done: dict[str, Any], as_json: bool, line: str) -> None:
-    if as_json:
-        print_json(done)
-    else:
-        console.print(line)
