@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+
 from fastapi.testclient import TestClient
 
 from api.support import bearer
@@ -50,3 +52,20 @@ def test_the_commands_export_as_csv_for_a_viewer_only(client: TestClient, store:
     assert header.startswith("id,action,state,issued by,issued at (server clock, ISO 8601)")
     assert row.split(",")[:4] == [sent["id"], "upload_logs", "pending", sent["issued_by"]]
     assert sent["expires_at"] in row
+
+
+def test_an_unreachable_broker_is_a_503_in_the_error_shape_and_the_command_stays_recorded(
+        client: TestClient, store: Store, tokens: dict[str, str]) -> None:
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    client.app.state.mqtt_url = f"mqtt://127.0.0.1:{port}"  # type: ignore[attr-defined]
+    vin = vdb.list_vehicles(store, limit=1)[0].vin
+    sent = client.post(f"/api/fleet/vehicles/{vin}/commands", json={"action": "lock", "ttl_s": 60},
+                       headers=bearer(tokens["engineer"]))
+    assert sent.status_code == 503, sent.text
+    error = sent.json()["error"]
+    assert (error["status"], error["type"]) == (503, "BrokerUnreachable")
+    assert f"127.0.0.1:{port}" in error["message"] and "pending" in error["message"]
+    listed = client.get(f"/api/fleet/vehicles/{vin}/commands", headers=bearer(tokens["viewer"])).json()
+    assert [c["state"] for c in listed["commands"]] == ["pending"]

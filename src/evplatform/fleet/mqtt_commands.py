@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from nacl.signing import SigningKey
 
-from evplatform.errors import FleetError, NotFoundError
+from evplatform.errors import EvplatformError, FleetError, NotFoundError
 from evplatform.fleet import mqtt_topics as topics
 from evplatform.store import Store
 from evplatform.store import telemetry_batches as tb
@@ -71,6 +71,12 @@ def command_message(record: tb.CommandRecord) -> tuple[str, bytes]:
     return topics.command_request_topic(record.vin), json.dumps(body).encode()
 
 
+class BrokerUnreachable(EvplatformError):
+    """The broker did not take a recorded command: the server's side is down, not the request (HTTP 503)."""
+
+    http_status = 503
+
+
 async def publish_command(url: str, record: tb.CommandRecord) -> None:
     """Publish a recorded command (QoS 1; the broker keeps it for a vehicle with a persistent session)."""
     import aiomqtt
@@ -79,8 +85,12 @@ async def publish_command(url: str, record: tb.CommandRecord) -> None:
 
     host, port = parse_broker_url(url)
     topic, body = command_message(record)
-    async with aiomqtt.Client(host, port, protocol=aiomqtt.ProtocolVersion.V5) as client:
-        await client.publish(topic, body, qos=topics.QOS)
+    try:
+        async with aiomqtt.Client(host, port, protocol=aiomqtt.ProtocolVersion.V5) as client:
+            await client.publish(topic, body, qos=topics.QOS)
+    except (aiomqtt.MqttError, OSError) as exc:
+        raise BrokerUnreachable(f"MQTT broker {host}:{port} did not take command {record.id} ({exc}); it stays "
+                                f"recorded as pending until {record.expires_at.isoformat()}") from exc
 
 
 @dataclass(frozen=True, slots=True)
