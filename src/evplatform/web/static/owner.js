@@ -94,8 +94,8 @@ function renderGrants(grants) {
       const button = element("button", "Revoke", { type: "button", "class": "revoke" });
       button.addEventListener("click", async () => {
         await ownerApi("POST", "/api/owner/grants/" + g.id + "/revoke");
+        await refresh();  // the status says "revoked" only once the table shows it
         document.getElementById("grant-status").textContent = "Revoked consent " + g.id + ".";
-        await refresh();
       });
       actions.appendChild(button);
     }
@@ -171,8 +171,8 @@ document.addEventListener("DOMContentLoaded", () => {
       const made = await ownerApi("POST", "/api/owner/grants", {
         vin: document.getElementById("grant-vin").value, recipient: document.getElementById("grant-recipient").value,
         categories, days: Number(document.getElementById("grant-days").value) });
+      await refresh();  // the status says "granted" only once the table shows it
       status.textContent = "Granted consent " + made.id + " to " + made.recipient + ".";
-      await refresh();
     } catch (error) {
       status.textContent = "Refused: " + error.message;
     }
